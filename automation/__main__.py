@@ -1,0 +1,3 @@
+from automation.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,33 @@
+"""What reading a form yields: typed values plus where each came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from automation.forms.spec import FormSpec
+from automation.problems import Problem
+
+
+@dataclass
+class ExtractedForm:
+    spec: FormSpec
+    path: Path
+    version: str | None
+    identified_by: str  # "properties" | "names"
+    raw: dict[str, Any] = field(default_factory=dict)  # as typed in the cell / control (tables: list of dicts)
+    values: dict[str, Any] = field(default_factory=dict)  # typed; None when blank; tables: list of dicts
+    locations: dict[str, str] = field(default_factory=dict)  # field key → "表单!B7" or "控件:客户名称"
+    row_locations: dict[tuple[str, int, str], str] = field(default_factory=dict)  # (table, row 1-based, column) → "表单!C15"
+    problems: list[Problem] = field(default_factory=list)  # parse problems
+
+    @property
+    def applicant(self) -> str | None:
+        value = self.values.get(self.spec.applicant_field)
+        return str(value).strip() if value not in (None, "") else None
+
+    def location_of(self, key: str, table: str | None = None, row: int | None = None) -> str | None:
+        if table and row is not None:
+            return self.row_locations.get((table, row, key)) or self.locations.get(table)
+        return self.locations.get(key)

@@ -1,0 +1,335 @@
+"""The store's tables (SQLAlchemy Core). The store is the truth; files are renderings.
+
+Money is kept as integer fen (``Money``) so sums are exact in SQL on SQLite and
+PostgreSQL alike; times are timezone-aware ISO text.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData()
+
+
+class Money(TypeDecorator):
+    """Decimal yuan in Python, integer fen in the database."""
+
+    impl = Integer
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return int((Decimal(value) * 100).quantize(Decimal(1)))
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else (Decimal(value) / 100).quantize(Decimal("0.01"))
+
+
+class DecimalText(TypeDecorator):
+    """Exact decimals (quantities) as text."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else format(Decimal(value), "f")
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+class AwareDateTime(TypeDecorator):
+    """Timezone-aware datetimes as ISO-8601 text (sortable, portable)."""
+
+    impl = String(40)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError("store times must be timezone-aware datetimes")
+        return value.isoformat(timespec="microseconds")
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else datetime.fromisoformat(value)
+
+
+def _now_col(name: str, nullable: bool = False) -> Column:
+    return Column(name, AwareDateTime(), nullable=nullable)
+
+
+schema_version = Table(
+    "schema_version", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    _now_col("applied_at"),
+)
+
+# One row per file that entered inbox/. status: received → moving → archived | returned | quarantined
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("original_path", Text, nullable=False),  # relative to inbox/
+    Column("name", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    _now_col("seen_at"),
+    _now_col("stable_at", nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("outcome", String(20)),  # archived | returned | quarantined (final)
+    Column("dest_path", Text),  # relative to the workspace root
+    Column("extra_path", Text),  # the annotated copy or reason file that accompanies it
+    Column("reason_code", String(60)),
+    Column("reason", Text),
+    Column("duplicate_of", Integer),
+    Column("form_id", String(60)),
+    Column("form_version", String(20)),
+    Column("case_id", Integer),
+    _now_col("updated_at"),
+)
+Index("ix_submissions_sha", submissions.c.sha256)
+Index("ix_submissions_status", submissions.c.status)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True),
+    _now_col("at"),
+    Column("actor", Text, nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", Text),
+    Column("detail", Text),  # canonical JSON
+    Column("file", Text),
+    Column("file_hash", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("name", String(60), primary_key=True),
+    Column("period", String(20), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+# A case is one request travelling through its approval chain.
+# status: in_approval | approved | rejected | returned | blocked
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("form_id", String(60), nullable=False),
+    Column("form_version", String(20)),
+    Column("form_title", Text),
+    Column("file_kind", String(10)),
+    Column("applicant", Text),
+    Column("department", Text),
+    Column("amount", Money()),
+    Column("customer", Text),
+    Column("status", String(20), nullable=False),
+    Column("round", Integer, nullable=False, default=1),
+    Column("data", Text, nullable=False),  # codec JSON of the typed values
+    Column("fingerprint", String(64), nullable=False),
+    Column("warnings", Text),  # JSON list of problem dicts
+    Column("source_file", Text),  # archived original, relative to root
+    Column("submission_id", Integer, ForeignKey("submissions.id")),
+    Column("block_reason", Text),
+    _now_col("created_at"),
+    _now_col("updated_at"),
+    _now_col("decided_at", nullable=True),
+)
+Index("ix_cases_status", cases.c.status)
+Index("ix_cases_form", cases.c.form_id)
+
+# One task per approver per step. status: waiting (later step) | open | approved | rejected |
+# returned | cancelled (或签 closed by another, case ended) | escalated (handed to the superior)
+tasks = Table(
+    "tasks", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("round", Integer, nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("mode", String(10), nullable=False),
+    Column("assignee", Text, nullable=False),
+    Column("on_behalf_of", Text),
+    Column("status", String(20), nullable=False),
+    Column("limit_days", Integer),
+    _now_col("opened_at", nullable=True),
+    Column("due_on", Date),
+    _now_col("decided_at", nullable=True),
+    Column("decision", String(10)),
+    Column("comment", Text),
+    Column("file_path", Text),  # relative to root
+    Column("fingerprint", String(64)),
+    _now_col("reminded_at", nullable=True),
+    Column("escalated_from", Integer),
+    Column("rule_ref", Text),
+)
+Index("ix_tasks_case", tasks.c.case_id)
+Index("ix_tasks_status", tasks.c.status)
+
+contracts = Table(
+    "contracts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("year", Integer, nullable=False),
+    Column("customer", Text),
+    Column("amount", Money()),
+    Column("contract_type", Text),
+    Column("signed_on", Date),
+    Column("delivery_on", Date),
+    Column("ship_due_on", Date),
+    Column("payment", Text),
+    Column("approved_on", Date),
+    Column("approvers", Text),
+    Column("status", String(20), nullable=False),  # 待生成 | 已生成 | 生成失败
+    Column("file_path", Text),
+    Column("render_error", Text),
+    Column("items", Text),  # codec JSON of the line items (for returns)
+    _now_col("created_at"),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("norm_name", Text, nullable=False),
+    Column("credit_code", String(18)),
+    Column("customer_type", Text),
+    Column("grade", String(4)),
+    Column("owner", Text),
+    Column("department", Text),
+    Column("region", Text),
+    Column("contact", Text),
+    Column("phone", Text),
+    Column("credit_limit", Money()),
+    Column("terms_days", Integer),
+    Column("credit_grade", String(4)),
+    Column("review_due", Date),
+    Column("status", String(20), nullable=False, default="正常"),
+    Column("registered_on", Date),
+    Column("last_active_on", Date),
+    Column("case_id", Integer),
+)
+Index("ix_customers_norm", customers.c.norm_name)
+Index("ix_customers_code", customers.c.credit_code)
+
+# Open receivables per customer and contract: + contract on 账期, − write-off or return.
+receivables = Table(
+    "receivables", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer", Text, nullable=False),
+    Column("contract_number", String(40)),
+    Column("amount", Money(), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("case_id", Integer),
+    Column("on", Date),
+)
+Index("ix_receivables_customer", receivables.c.customer)
+
+expense_lines = Table(
+    "expense_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, nullable=False),
+    Column("claim_number", String(40)),
+    Column("claimant", Text),
+    Column("department", Text),
+    Column("category", Text),
+    Column("occurred_on", Date),
+    Column("amount", Money()),
+    Column("month", String(7)),
+    Column("status", String(20), nullable=False),  # 审批中 | 已批准 | 已驳回
+)
+Index("ix_expense_dept_month", expense_lines.c.department, expense_lines.c.month)
+
+trips = Table(
+    "trips", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, nullable=False, unique=True),
+    Column("number", String(40), nullable=False),
+    Column("applicant", Text),
+    Column("department", Text),
+    Column("destination", Text),
+    Column("start_on", Date),
+    Column("end_on", Date),
+    Column("status", String(20), nullable=False),
+)
+
+complaints = Table(
+    "complaints", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("case_id", Integer),
+    Column("customer", Text),
+    Column("complaint_type", Text),
+    Column("severity", Text),
+    Column("complained_on", Date),
+    Column("reply_due", Date),
+    Column("department", Text),
+    Column("dept_passed_on", Date),
+    Column("dept_reply_due", Date),
+    Column("plan_done_on", Date),
+    Column("revisit_due", Date),
+    Column("revisits", Integer, default=0),
+    Column("satisfaction", Text),
+    Column("status", String(20), nullable=False),
+    Column("closed_on", Date),
+)
+
+return_lines = Table(
+    "return_lines", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, nullable=False),
+    Column("number", String(40)),
+    Column("contract_number", String(40)),
+    Column("product", Text),
+    Column("quantity", DecimalText()),  # negative: a red row netted against the contract
+    Column("reason", Text),
+    Column("status", String(20), nullable=False),
+)
+
+bad_debts = Table(
+    "bad_debts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, nullable=False, unique=True),
+    Column("number", String(40)),
+    Column("customer", Text),
+    Column("contract_number", String(40)),
+    Column("amount", Money()),
+    Column("shares", Text),  # JSON: [{"人员":…, "角色":…, "比例":…, "金额":…}]
+    Column("status", String(20), nullable=False),
+)
+
+# Which registers need rendering, and why one is still pending (locked file…).
+register_state = Table(
+    "register_state", metadata,
+    Column("name", String(40), primary_key=True),
+    Column("dirty", Boolean, nullable=False, default=True),
+    _now_col("dirty_since", nullable=True),
+    _now_col("rendered_at", nullable=True),
+    Column("rows", Integer),
+    Column("attempts", Integer, nullable=False, default=0),
+    _now_col("next_try_at", nullable=True),
+    Column("last_error", Text),
+)
+
+# Things the administrator must see in `officeflow status`.
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    _now_col("at"),
+    Column("kind", String(40), nullable=False),
+    Column("subject", Text),
+    Column("message", Text, nullable=False),
+    Column("resolved", Boolean, nullable=False, default=False),
+)
+

@@ -1,0 +1,47 @@
+"""The approval route a policy composes for one form: steps, assignees, copies, warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from automation.problems import Problem
+
+SEQUENTIAL = "依次"
+ALL = "会签"
+ANY = "或签"
+MODES = (SEQUENTIAL, ALL, ANY)
+
+
+@dataclass(frozen=True)
+class Assignee:
+    name: str
+    on_behalf_of: str | None = None  # the holder a delegate acts for: shown as "代 <holder>"
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}(代 {self.on_behalf_of})" if self.on_behalf_of else self.name
+
+
+@dataclass(frozen=True)
+class Step:
+    role: str
+    mode: str
+    limit_days: int
+    assignees: tuple[Assignee, ...]
+    rule_refs: tuple[str, ...] = ()  # "审批规则!A5 · 000 · R-SD-07"
+
+
+@dataclass
+class Route:
+    steps: list[Step] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # 校验规则 errors and warnings
+    unresolved: list[str] = field(default_factory=list)  # roles that resolved to nobody (admin must fix)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.is_error]

@@ -1,0 +1,146 @@
+"""Workspace settings from ``officeflow.toml``; every path resolved against the workspace root."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from automation.errors import SettingsError
+
+SETTINGS_FILE = "officeflow.toml"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_file_mb: float = 20
+    max_zip_entries: int = 2000
+    max_uncompressed_mb: float = 200
+    max_compression_ratio: float = 100
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1024 * 1024)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * 1024 * 1024)
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    inbox: Path
+    outbox: Path
+    forms: Path
+    contracts: Path
+    policies: Path
+    state: Path
+    store_url: str
+    watch_mode: str = "native"
+    poll_seconds: float = 2.0
+    quiet_seconds: float = 1.0
+    sweep_seconds: float = 30.0
+    timezone: str = "Asia/Shanghai"
+    escalate_after_workdays: int = 1
+    coalesce_seconds: float = 3.0
+    retry_max_seconds: float = 60.0
+    register_mode: str = "file"
+    limits: Limits = field(default_factory=Limits)
+
+    # Folders under outbox/, named once so every stage agrees.
+    @property
+    def approvals(self) -> Path:
+        return self.outbox / "approvals"
+
+    @property
+    def cc(self) -> Path:
+        return self.outbox / "cc"
+
+    @property
+    def returned(self) -> Path:
+        return self.outbox / "returned"
+
+    @property
+    def contracts_out(self) -> Path:
+        return self.outbox / "contracts"
+
+    @property
+    def registers(self) -> Path:
+        return self.outbox / "registers"
+
+    @property
+    def archive(self) -> Path:
+        return self.outbox / "archive"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.outbox / "quarantine"
+
+    @property
+    def policy_workbook(self) -> Path:
+        return self.policies / "制度.xlsx"
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+def _section(data: dict, name: str) -> dict:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise SettingsError(f"设置文件中的 [{name}] 应为一个小节。", location=SETTINGS_FILE)
+    return value
+
+
+def load_settings(root: Path | str) -> Settings:
+    """Read ``officeflow.toml`` under ``root``; a missing file means all defaults."""
+    root = Path(root).resolve()
+    path = root / SETTINGS_FILE
+    data: dict = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"设置文件格式有误:{exc}。请对照 officeflow init 生成的示例修改。", location=str(path)) from exc
+    folders = _section(data, "folders")
+    store = _section(data, "store")
+    watch = _section(data, "watch")
+    limits = _section(data, "limits")
+    when = _section(data, "time")
+    approvals = _section(data, "approvals")
+    registers = _section(data, "registers")
+
+    def folder(key: str, default: str) -> Path:
+        return (root / folders.get(key, default)).resolve()
+
+    state = folder("state", ".officeflow")
+    url = store.get("url", "sqlite:///.officeflow/state.db")
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        # A relative SQLite path is relative to the workspace, not to the current directory.
+        url = "sqlite:///" + str((root / url[len("sqlite:///"):]).resolve())
+    mode = watch.get("mode", "native")
+    if mode not in ("native", "poll"):
+        raise SettingsError(f"[watch] mode 只能是 native 或 poll,现为「{mode}」。", location=str(path))
+    try:
+        return Settings(
+            root=root,
+            inbox=folder("inbox", "inbox"),
+            outbox=folder("outbox", "outbox"),
+            forms=folder("forms", "forms"),
+            contracts=folder("contracts", "contracts"),
+            policies=folder("policies", "policies"),
+            state=state,
+            store_url=url,
+            watch_mode=mode,
+            poll_seconds=float(watch.get("poll_seconds", 2.0)),
+            quiet_seconds=float(watch.get("quiet_seconds", 1.0)),
+            sweep_seconds=float(watch.get("sweep_seconds", 30.0)),
+            timezone=str(when.get("timezone", "Asia/Shanghai")),
+            escalate_after_workdays=int(approvals.get("escalate_after_workdays", 1)),
+            coalesce_seconds=float(registers.get("coalesce_seconds", 3.0)),
+            retry_max_seconds=float(registers.get("retry_max_seconds", 60.0)),
+            register_mode=str(registers.get("mode", "file")),
+            limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
+        )
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"设置文件中的数值有误:{exc}", location=str(path)) from exc
