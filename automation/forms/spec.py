@@ -67,6 +67,7 @@ class TableSpec:
     columns: tuple[FieldSpec, ...]
     required: bool = False
     rows: int = 10  # blank rows in the built form
+    after: str | None = None  # layout: the field the table follows; None = after every field
     line: int = 0
 
     def column(self, key: str) -> FieldSpec | None:
@@ -94,6 +95,15 @@ class FormSpec:
 
     def table(self, key: str) -> TableSpec | None:
         return next((t for t in self.tables if t.key == key), None)
+
+    def layout(self) -> list[FieldSpec | TableSpec]:
+        """Fields in declared order, each table placed after the field it follows."""
+        items: list[FieldSpec | TableSpec] = []
+        for f in self.fields:
+            items.append(f)
+            items.extend(t for t in self.tables if t.after == f.key)
+        items.extend(t for t in self.tables if not t.after)
+        return items
 
     @property
     def all_keys(self) -> list[str]:
@@ -132,6 +142,32 @@ def _where(path: Path, line: int) -> str:
     return f"{path.name} 第 {line} 行"
 
 
+# Keys become Excel defined names and table names, so they must obey Excel's
+# rules: start with a letter or _, no spaces or punctuation, and never read as
+# a cell reference (A1 style up to column XFD, or R1C1 style).
+_NAME_RE = re.compile(r"^[^\W\d][\w.]*$")
+_A1_RE = re.compile(r"^[A-Za-z]{1,3}\d+$")
+_R1C1_RE = re.compile(r"^[Rr]\d*([Cc]\d*)?$|^[Cc]\d*$")
+
+
+def name_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an Excel defined name, or None when it can."""
+    if not _NAME_RE.match(key) or len(key) > 255:
+        return "只能由汉字、字母、数字、下划线和点组成,不能以数字开头,也不能含空格"
+    if _A1_RE.match(key) or _R1C1_RE.match(key):
+        return "看起来像单元格地址(如 A1、R1C1),Excel 会把它当作地址"
+    if key.upper() in ("TRUE", "FALSE"):
+        return "是 Excel 的保留字"
+    return None
+
+
+def _check_names(path: Path, items: list) -> None:
+    for item in items:
+        why = name_problem(item.key)
+        if why:
+            raise SpecError(f"「{item.key}」不能用作字段名:{why}。请换一个名称。", location=_where(path, item.line))
+
+
 def _field(path: Path, raw: Any, scope: str) -> FieldSpec:
     if not isinstance(raw, dict) or "key" not in raw:
         line = raw.get("__line__", 0) if isinstance(raw, dict) else 0
@@ -145,6 +181,9 @@ def _field(path: Path, raw: Any, scope: str) -> FieldSpec:
     choices = tuple(str(c) for c in raw.get("choices", ()) or ())
     if ftype == "choice" and not choices:
         raise SpecError(f"选项字段「{raw['key']}」的 choices 不能为空。", location=_where(path, line))
+    if any("," in c for c in choices):
+        # Excel keeps a drop-down list as one comma-separated string.
+        raise SpecError(f"字段「{raw['key']}」的选项中不能含英文逗号。", location=_where(path, line))
     if "choices" in raw and not choices:
         raise SpecError(f"字段「{raw['key']}」的 choices 为空列表。", location=_where(path, line))
     pattern = raw.get("pattern")
@@ -183,6 +222,22 @@ def _unique(path: Path, items: list, what: str) -> None:
         seen[item.key] = item.line
 
 
+def _table(path: Path, t: Any) -> TableSpec:
+    if not isinstance(t, dict) or "key" not in t:
+        line = t.get("__line__", 0) if isinstance(t, dict) else 0
+        raise SpecError("tables 中的每一项都需要 key(明细名)。", location=_where(path, line))
+    unknown = set(t) - {"key", "label", "required", "rows", "after", "columns", "__line__"}
+    if unknown:
+        raise SpecError(f"明细「{t['key']}」含未知属性:{'、'.join(sorted(unknown))}。", location=_where(path, t["__line__"]))
+    cols = [_field(path, c, f"明细「{t['key']}」的 columns") for c in t.get("columns", []) or []]
+    if not cols:
+        raise SpecError(f"明细「{t['key']}」没有列。", location=_where(path, t["__line__"]))
+    _unique(path, cols, "列")
+    return TableSpec(key=str(t["key"]), label=str(t.get("label", t["key"])), columns=tuple(cols),
+                     required=bool(t.get("required", False)), rows=int(t.get("rows", 10)),
+                     after=t.get("after"), line=t["__line__"])
+
+
 def load_spec(path: Path | str) -> FormSpec:
     path = Path(path)
     try:
@@ -201,16 +256,13 @@ def load_spec(path: Path | str) -> FormSpec:
     if raw["kind"] not in FILE_KINDS:
         raise SpecError(f"kind 只能是 xlsx 或 docx,现为「{raw['kind']}」。", location=_where(path, raw["__line__"]))
     fields = [_field(path, f, "fields") for f in raw["fields"] or []]
-    tables = []
-    for t in raw.get("tables", []) or []:
-        cols = [_field(path, c, f"明细「{t.get('key')}」的 columns") for c in t.get("columns", []) or []]
-        if not cols:
-            raise SpecError(f"明细「{t.get('key')}」没有列。", location=_where(path, t["__line__"]))
-        _unique(path, cols, "列")
-        tables.append(TableSpec(key=str(t["key"]), label=str(t.get("label", t["key"])), columns=tuple(cols),
-                                required=bool(t.get("required", False)), rows=int(t.get("rows", 10)), line=t["__line__"]))
+    tables = [_table(path, t) for t in raw.get("tables", []) or []]
     _unique(path, [*fields, *tables], "字段")
+    _check_names(path, [*fields, *tables])
     keys = {f.key for f in fields}
+    for t in tables:
+        if t.after and t.after not in keys:
+            raise SpecError(f"明细「{t.key}」的 after 指向的字段「{t.after}」不存在。", location=_where(path, t.line))
     for f in fields:
         if f.type == "amount_upper" and f.of and f.of not in keys:
             raise SpecError(f"大写金额「{f.key}」对应的字段「{f.of}」不存在。", location=_where(path, f.line))

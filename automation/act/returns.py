@@ -1,0 +1,301 @@
+"""The annotated copy of a form sent back to the person who filled it in.
+
+A copy of the original, never the original: every cell or control with a
+problem is marked light red, and a 处理结果 sheet (or table, in Word) at the
+very front lists what to fix and why. Form values are written as text, so a
+value such as ``=HYPERLINK(...)`` can never turn into a live formula here.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable, Iterable
+
+from openpyxl import load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.workbook.workbook import Workbook
+
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.shared import Cm
+from docx.oxml.ns import qn
+
+from automation.extract.docx_reader import find_controls, find_items
+from automation.forms.spec import FormSpec
+from automation.problems import LEVEL_LABELS, Problem
+
+RESULT_SHEET = "处理结果"
+RED = "FFC7CE"
+AUTHOR = "OfficeFlow"
+COLUMNS = (("序号", 10), ("级别", 8), ("字段", 18), ("单元格", 14), ("填写的值", 22), ("问题说明", 60), ("依据", 24))
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+MARK_LIMIT = 200  # cells marked per problem; a whole-table problem marks its first rows only
+
+
+def annotate_return(src: Path, dest: Path, spec: FormSpec, problems: list[Problem], *,
+                    header: dict[str, str] | None = None) -> Path:
+    """Write the annotated copy of ``src`` to ``dest`` (atomically) and return ``dest``."""
+    src, dest = Path(src), Path(dest)
+    if spec.kind == "docx":
+        return _atomic(dest, lambda tmp: _annotate_docx(src, tmp, spec, problems, header or {}))
+    return _atomic(dest, lambda tmp: _annotate_xlsx(src, tmp, problems, header or {}))
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name (2).ext``, ``name (3).ext``… when it is taken."""
+    folder = Path(folder)
+    candidate = folder / name
+    stem, suffix = Path(name).stem, Path(name).suffix
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+def _atomic(dest: Path, write: Callable[[Path], None]) -> Path:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~officeflow-", suffix=dest.suffix, dir=dest.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return dest
+
+
+# --- Excel ------------------------------------------------------------------------
+
+
+def _annotate_xlsx(src: Path, out: Path, problems: list[Problem], header: dict[str, str]) -> None:
+    book = load_workbook(src)
+    if RESULT_SHEET in book.sheetnames:  # a form returned before and submitted again
+        del book[RESULT_SHEET]
+    for cell, messages in _cells_to_mark(book, problems).items():
+        _mark_cell(cell, messages)
+    _result_sheet(book, problems, header)
+    book.save(out)
+
+
+def _cells_to_mark(book: Workbook, problems: Iterable[Problem]) -> dict:
+    """Cell → messages for its comment; a range gets its comment on the first cell only."""
+    marks: dict = {}
+    for p in problems:
+        for n, cell in enumerate(_cells_at(book, p.location)):
+            marks.setdefault(cell, [])
+            if n == 0:
+                marks[cell].append(p.message)
+    return marks
+
+
+def _cells_at(book: Workbook, location: str | None) -> list:
+    """The cells a location such as 表单!C5 or 表单!A15:E24 covers; none if it is not a cell."""
+    if not location or "!" not in location:
+        return []
+    title, ref = location.rsplit("!", 1)
+    title = title.strip("'")
+    try:
+        min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+    except (ValueError, TypeError):
+        return []
+    if title not in book.sheetnames or min_col is None or min_row is None:
+        return []
+    ws = book[title]
+    cells = [ws.cell(row=r, column=c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
+    return cells[:MARK_LIMIT]
+
+
+def _mark_cell(cell, messages: list[str]) -> None:
+    cell.fill = PatternFill(fill_type="solid", start_color=RED, end_color=RED)
+    if messages:
+        comment = Comment("\n".join(messages), AUTHOR)
+        comment.width, comment.height = 320, 40 + 40 * len(messages)
+        cell.comment = comment
+
+
+def _result_sheet(book: Workbook, problems: list[Problem], header: dict[str, str]) -> None:
+    ws = book.create_sheet(RESULT_SHEET, 0)
+    for other in book.worksheets:
+        other.sheet_view.tabSelected = False
+    book.active = 0
+    ws.sheet_view.tabSelected = True
+    _put(ws.cell(1, 1), "处理结果").font = Font(bold=True, size=14)
+    row = 2
+    for key, value in header.items():
+        _put(ws.cell(row, 1), key).font = Font(bold=True)
+        _put(ws.cell(row, 2), value)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(COLUMNS))
+        row += 1
+    _problem_table(ws, row + 1, problems)
+
+
+def _problem_table(ws, top: int, problems: list[Problem]) -> None:
+    thin = Side(style="thin", color="999999")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for col, (title, width) in enumerate(COLUMNS, start=1):
+        cell = _put(ws.cell(top, col), title)
+        cell.font, cell.border = Font(bold=True), border
+        cell.fill = PatternFill(fill_type="solid", start_color="D9E1F2", end_color="D9E1F2")
+        ws.column_dimensions[cell.column_letter].width = width
+    for n, p in enumerate(problems, start=1):
+        values = _problem_row(n, p)
+        for col, value in enumerate(values, start=1):
+            cell = _put(ws.cell(top + n, col), value)
+            cell.alignment, cell.border = Alignment(wrap_text=True, vertical="top"), border
+        ws.row_dimensions[top + n].height = 15 * _lines(values)
+    ws.freeze_panes = ws.cell(top + 1, 1)
+    _fit_page(ws)
+    if not problems:
+        _put(ws.cell(top + 1, 1), "未发现问题。")
+
+
+def _lines(values: tuple) -> int:
+    """Wrapped lines the tallest cell needs; not every viewer sizes rows to wrapped text."""
+    needed = [_display_width(str(v)) / max(width - 1, 1) for v, (_, width) in zip(values, COLUMNS)]
+    return max(1, math.ceil(max(needed)))
+
+
+def _display_width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _fit_page(ws) -> None:
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _problem_row(n: int, p: Problem) -> tuple:
+    field = f"{p.field or ''}(第 {p.row} 行)" if p.row else (p.field or "")
+    return (n, LEVEL_LABELS.get(p.level, p.level), field, p.location or "", p.value or "", p.message, p.source or "")
+
+
+def _put(cell, value):
+    """Assign a value; text is always stored as text, never as a formula."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+    return cell
+
+
+# --- Word -------------------------------------------------------------------------
+
+# Elements that must come after w:shd in w:rPr / w:tcPr / w:pPr (schema order).
+_AFTER_SHD = {
+    "w:rPr": ("w:fitText", "w:vertAlign", "w:rtl", "w:cs", "w:em", "w:lang", "w:eastAsianLayout", "w:specVanish", "w:oMath"),
+    "w:tcPr": ("w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark"),
+    "w:pPr": ("w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct", "w:topLinePunct",
+              "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd", "w:snapToGrid", "w:spacing", "w:ind",
+              "w:contextualSpacing", "w:mirrorIndents", "w:suppressOverlap", "w:jc", "w:textDirection",
+              "w:textAlignment", "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+              "w:sectPr", "w:pPrChange"),
+}
+
+
+def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str]) -> None:
+    doc = Document(str(src))
+    body = doc.element.body
+    controls = find_controls(body)
+    for p in problems:
+        for element in _docx_targets(body, controls, spec, p):
+            _shade_all(element)
+    _docx_summary(doc, problems, header)
+    doc.save(str(out))
+
+
+def _docx_targets(body, controls: dict, spec: FormSpec, p: Problem) -> list:
+    if p.row and p.field:
+        for table in spec.tables:
+            items = find_items(body, table) if table.column(p.field) else []
+            if 0 < p.row <= len(items):
+                return [items[p.row - 1][1][p.field]]
+    sdt = controls.get(p.field or "")
+    return [sdt] if sdt is not None else []
+
+
+def _shade_all(element) -> None:
+    """Light red behind every run of the element, and behind the cell it fills, if any."""
+    runs = list(element.iter(qn("w:r")))
+    for run in runs:
+        _shade(run, "w:rPr")
+    cells = list(element.iter(qn("w:tc"))) or list(element.iterancestors(qn("w:tc")))[:1]
+    for cell in cells:
+        _shade(cell, "w:tcPr")
+    if not runs and not cells:
+        for paragraph in element.iter(qn("w:p")):
+            _shade(paragraph, "w:pPr")
+
+
+def _shade(parent, props_tag: str) -> None:
+    props = parent.find(qn(props_tag))
+    if props is None:
+        props = OxmlElement(props_tag)
+        parent.insert(0, props)
+    for old in props.findall(qn("w:shd")):
+        props.remove(old)
+    shd = OxmlElement("w:shd", attrs={qn("w:val"): "clear", qn("w:color"): "auto", qn("w:fill"): RED})
+    later = [child for child in props if child.tag in {qn(t) for t in _AFTER_SHD[props_tag]}]
+    if later:
+        later[0].addprevious(shd)
+    else:
+        props.append(shd)
+
+
+def _docx_summary(doc, problems: list[Problem], header: dict[str, str]) -> None:
+    added = [_docx_heading(doc)]
+    for key, value in header.items():
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(f"{key}:").bold = True
+        paragraph.add_run(str(value))
+        added.append(paragraph._p)
+    added.append(_docx_table(doc, problems)._tbl)
+    added.append(doc.add_paragraph()._p)  # keeps the form's first line off the table
+    body = doc.element.body
+    for index, element in enumerate(added):
+        body.insert(index, element)
+
+
+def _docx_heading(doc):
+    try:
+        return doc.add_heading(RESULT_SHEET, level=1)._p
+    except KeyError:  # a template without the built-in heading style
+        paragraph = doc.add_paragraph()
+        paragraph.add_run(RESULT_SHEET).bold = True
+        return paragraph._p
+
+
+DOCX_WIDTHS_CM = (1.2, 1.3, 2.4, 2.4, 2.4, 5.0, 2.3)  # a 17 cm line; the message gets the room
+
+
+def _docx_widths(table) -> None:
+    table.autofit = False
+    for col, width in enumerate(DOCX_WIDTHS_CM):
+        table.columns[col].width = Cm(width)  # the grid, which LibreOffice and WPS follow
+        for cell in table.columns[col].cells:
+            cell.width = Cm(width)  # the cells, which Word follows
+
+
+def _docx_table(doc, problems: list[Problem]):
+    titles = [("位置" if title == "单元格" else title) for title, _ in COLUMNS]
+    table = doc.add_table(rows=1 + max(len(problems), 1), cols=len(titles))
+    try:
+        table.style = "Table Grid"
+    except (KeyError, ValueError):
+        pass  # plain table; still readable
+    _docx_widths(table)
+    for col, title in enumerate(titles):
+        table.cell(0, col).text = ""
+        table.cell(0, col).paragraphs[0].add_run(title).bold = True
+    for n, p in enumerate(problems, start=1):
+        for col, value in enumerate(_problem_row(n, p)):
+            table.cell(n, col).text = str(value)
+    if not problems:
+        table.cell(1, 0).text = "未发现问题。"
+    return table

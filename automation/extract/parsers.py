@@ -1,0 +1,403 @@
+"""What people type into a form cell → a typed value.
+
+One parser per field type. A parser forgives the usual ways of writing a value
+(``¥1,234.50``, full-width digits, ``2026年11月23日``) and refuses the rest by
+raising :class:`ParseProblem`; the reader turns that into a located Problem.
+Blank is ``None`` — whether blank is allowed is the field check's business.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Callable
+
+import cn2an
+from openpyxl.utils.datetime import from_excel
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+from automation.forms.spec import FieldSpec
+from automation.problems import Problem, ProblemKind, kind
+
+CENT = Decimal("0.01")
+_FIX = "请核对后重新填写。"
+
+REQUIRED_MISSING = kind("required-missing", "必填项未填写", "「{field}」({location}) 为必填项,请填写后重新提交。")
+MONEY_INVALID = kind("money-invalid", "金额无效", "「{field}」({location}) 填写的「{value}」不是有效金额,请填写数字金额(最多两位小数),例如 1234.50。")
+DATE_INVALID = kind("date-invalid", "日期无效", "「{field}」({location}) 填写的「{value}」不是有效日期,请按 2026-11-23 的格式填写。")
+INTEGER_INVALID = kind("integer-invalid", "整数无效", "「{field}」({location}) 填写的「{value}」不是整数,请填写整数,例如 12。")
+NUMBER_INVALID = kind("number-invalid", "数值无效", "「{field}」({location}) 填写的「{value}」不是有效数值,请填写数字,例如 12.5。")
+PERCENT_INVALID = kind("percent-invalid", "百分比无效", "「{field}」({location}) 填写的「{value}」不是有效百分比,请填写如 5% 或 0.05。")
+CHOICE_INVALID = kind("choice-invalid", "选项无效", "「{field}」({location}) 填写的「{value}」不在可选范围内,请从以下选项中选择:{choices}。")
+PHONE_INVALID = kind("phone-invalid", "电话号码无效", "「{field}」({location}) 填写的「{value}」不是有效的电话号码,请填写 11 位手机号或带区号的座机号(如 010-12345678)。")
+CREDIT_CODE_INVALID = kind("credit-code-invalid", "统一社会信用代码无效", "「{field}」({location}) {reason},请核对营业执照后重新填写。")
+ID_NUMBER_INVALID = kind("id-number-invalid", "身份证号无效", "「{field}」({location}) {reason},请核对身份证后重新填写。")
+AMOUNT_UPPER_INVALID = kind("amount-upper-invalid", "大写金额无效", "「{field}」({location}) 填写的「{value}」不是有效的中文大写金额,请按「壹拾贰万零叁佰肆拾伍元陆角柒分」的格式填写。")
+AMOUNT_UPPER_MISMATCH = kind("amount-upper-mismatch", "大写与小写不一致", "「{field}」({location}) 为「{value}」,与「{other}」的 {figure} 不一致(大写与小写不一致),应为「{expected}」," + _FIX)
+TEXT_TOO_LONG = kind("text-too-long", "内容过长", "「{field}」({location}) 最多 {max_length} 个字,现为 {length} 个字,请精简后重新填写。")
+PATTERN_MISMATCH = kind("pattern-mismatch", "格式不符", "「{field}」({location}) 填写的「{value}」格式不符合要求{hint}," + _FIX)
+VALUE_BELOW_MIN = kind("value-below-min", "数值过小", "「{field}」({location}) 为 {value},不能小于 {limit}," + _FIX)
+VALUE_ABOVE_MAX = kind("value-above-max", "数值过大", "「{field}」({location}) 为 {value},不能大于 {limit}," + _FIX)
+TABLE_REQUIRED_EMPTY = kind("table-required-empty", "明细未填写", "「{field}」({location}) 至少需要填写一行,请补充后重新提交。")
+
+
+class ParseProblem(Exception):
+    """A value that cannot be read as its field type; carries the kind and its params."""
+
+    def __init__(self, problem_kind: ProblemKind, **params: Any):
+        super().__init__(problem_kind.code)
+        self.kind = problem_kind
+        self.params = params
+
+    @property
+    def code(self) -> str:
+        return self.kind.code
+
+    def problem(self, *, field: str, location: str | None, value: Any, row: int | None = None) -> Problem:
+        return self.kind(field=field, location=location, value=value, row=row, **self.params)
+
+
+# --- shared helpers -------------------------------------------------------------
+
+
+def _text(raw: Any) -> str | None:
+    """The raw value as normalised text; None when blank."""
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)  # Excel stores every number as a float: 13812345678.0
+    text = unicodedata.normalize("NFKC", str(raw)).strip()
+    return text or None
+
+
+def _is_number(raw: Any) -> bool:
+    return isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool)
+
+
+def _decimal(raw: Any) -> Decimal | None:
+    """A Decimal from a numeric cell, or None when it is not finite."""
+    if isinstance(raw, float):
+        return Decimal(repr(raw)) if math.isfinite(raw) else None
+    value = Decimal(raw)
+    return value if value.is_finite() else None
+
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+
+
+def _number_text(text: str) -> Decimal | None:
+    """A plain number typed as text (thousands separators and spaces allowed)."""
+    text = re.sub(r"[\s,_']", "", text).replace("−", "-")
+    if not _NUMBER.fullmatch(text) or len(text) > 40:
+        return None
+    return Decimal(text)
+
+
+def _quantize_cents(value: Decimal) -> Decimal:
+    try:
+        return value.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise ParseProblem(MONEY_INVALID) from None
+
+
+# --- money ----------------------------------------------------------------------
+
+_CURRENCY = re.compile(r"^(RMB|CNY|人民币|¥)+|(元整|元|圆)$", re.IGNORECASE)
+
+
+def parse_money(field: FieldSpec, raw: Any) -> Decimal | None:
+    if _is_number(raw):
+        if isinstance(raw, float) and math.isfinite(raw):
+            raw = round(raw, 2)  # Excel floats: 1234.5000000001 is 1234.50
+        value = _decimal(raw)
+        if value is None:
+            raise ParseProblem(MONEY_INVALID)
+        return _quantize_cents(value)
+    text = _text(raw)
+    if text is None:
+        return None
+    return _money_text(text)
+
+
+def _money_text(text: str) -> Decimal:
+    text = re.sub(r"\s", "", text)
+    negative = text.startswith("(") and text.endswith(")")
+    if negative:
+        text = text[1:-1]
+    text = _CURRENCY.sub("", text)
+    text = _CURRENCY.sub("", text)  # "¥1,234元" carries a sign at each end
+    value = _number_text(text)
+    if value is None or (negative and value < 0):
+        raise ParseProblem(MONEY_INVALID)
+    if abs(value) >= 10**15 or value != value.quantize(CENT):
+        raise ParseProblem(MONEY_INVALID)  # a third decimal is a typo, not something to round away
+    return _quantize_cents(-value if negative else value)
+
+
+# --- numbers ----------------------------------------------------------------------
+
+
+def parse_integer(field: FieldSpec, raw: Any) -> int | None:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if _is_number(raw):
+        value = _decimal(raw)
+    else:
+        text = _text(raw)
+        if text is None:
+            return None
+        value = _number_text(text)
+    if value is None or value != value.to_integral_value() or abs(value) >= 10**15:
+        raise ParseProblem(INTEGER_INVALID)
+    return int(value)
+
+
+def parse_number(field: FieldSpec, raw: Any) -> Decimal | None:
+    if _is_number(raw):
+        value = _decimal(raw)
+    else:
+        text = _text(raw)
+        if text is None:
+            return None
+        value = _number_text(text)
+    if value is None:
+        raise ParseProblem(NUMBER_INVALID)
+    return value
+
+
+def parse_percent(field: FieldSpec, raw: Any) -> Decimal | None:
+    if _is_number(raw):
+        value = _decimal(round(raw, 10) if isinstance(raw, float) and math.isfinite(raw) else raw)
+        typed_percent = False
+    else:
+        text = _text(raw)
+        if text is None:
+            return None
+        text = re.sub(r"\s", "", text)
+        typed_percent = text.endswith("%")
+        value = _number_text(text.rstrip("%") if typed_percent else text)
+    if value is None:
+        raise ParseProblem(PERCENT_INVALID)
+    if typed_percent or (value > 1 and _max_is_fraction(field)):
+        value = value / 100
+    return value
+
+
+def _max_is_fraction(field: FieldSpec) -> bool:
+    try:
+        return field.max is not None and Decimal(str(field.max)) <= 1
+    except InvalidOperation:
+        return False
+
+
+# --- dates ------------------------------------------------------------------------
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL_MAX = 2958465  # 9999-12-31 in Excel's calendar
+
+
+def parse_date(field: FieldSpec, raw: Any) -> date | None:
+    if isinstance(raw, datetime):
+        return raw.date()
+    if isinstance(raw, date):
+        return raw
+    if isinstance(raw, (time, timedelta)):
+        raise ParseProblem(DATE_INVALID)
+    if _is_number(raw):
+        return _date_number(raw)
+    text = _text(raw)
+    return None if text is None else _date_text(text)
+
+
+def _date_number(raw: Any) -> date:
+    value = _decimal(raw)
+    if value is not None and value == value.to_integral_value() and 19000101 <= value <= 29991231:
+        return _date_text(str(int(value)))  # 20261123 typed into a number cell
+    if value is None or not 1 <= value <= _SERIAL_MAX:
+        raise ParseProblem(DATE_INVALID)
+    return from_excel(float(value)).date()
+
+
+def _date_text(text: str) -> date:
+    match = _DATE.fullmatch(text) or _COMPACT.fullmatch(text)
+    if not match:
+        raise ParseProblem(DATE_INVALID)
+    try:
+        return date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise ParseProblem(DATE_INVALID) from None
+
+
+_LIST_SEPARATORS = re.compile(r"[、,，;；\n\r]+")
+
+
+def parse_date_list(field: FieldSpec, raw: Any) -> list[date] | None:
+    if raw is None or isinstance(raw, (date, datetime)) or _is_number(raw):
+        single = parse_date(field, raw)
+        return None if single is None else [single]
+    # split before NFKC so that 、 and full-width separators are seen as typed
+    pieces = [p.strip() for p in _LIST_SEPARATORS.split(str(raw))]
+    dates = [parse_date(field, p) for p in pieces if p]
+    return dates or None
+
+
+# --- choices and identifiers ------------------------------------------------------
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s", "", unicodedata.normalize("NFKC", text))
+
+
+def parse_choice(field: FieldSpec, raw: Any) -> str | None:
+    text = _text(raw)
+    if text is None:
+        return None
+    wanted = _squeeze(text)
+    for choice in field.choices:
+        if _squeeze(choice) == wanted:
+            return choice
+    raise ParseProblem(CHOICE_INVALID, choices="、".join(field.choices))
+
+
+_MOBILE = re.compile(r"(?:\+?86|0086)?(1[3-9]\d{9})")
+# Beijing (010) and 02x are the only 3-digit area codes; every other one has 4 digits.
+_LANDLINE = re.compile(r"(010|02\d|0[3-9]\d{2})-?(\d{7,8})(?:(?:-|转|#|ext\.?|x)(\d{1,6}))?", re.IGNORECASE)
+
+
+def parse_phone(field: FieldSpec, raw: Any) -> str | None:
+    text = _text(raw)
+    if text is None:
+        return None
+    compact = re.sub(r"[\s()]", "", text)
+    mobile = _MOBILE.fullmatch(compact.replace("-", ""))
+    if mobile:
+        return mobile.group(1)
+    landline = _LANDLINE.fullmatch(compact)
+    if landline:
+        area, number, ext = landline.groups()
+        return f"{area}-{number}" + (f"-{ext}" if ext else "")
+    raise ParseProblem(PHONE_INVALID)
+
+
+def _identifier(raw: Any) -> str | None:
+    text = _text(raw)
+    return None if text is None else re.sub(r"[\s-]", "", text).upper()
+
+
+def parse_credit_code(field: FieldSpec, raw: Any) -> str | None:
+    code = _identifier(raw)
+    if code is None:
+        return None
+    try:
+        return uscc.validate(code)
+    except InvalidChecksum:
+        raise ParseProblem(CREDIT_CODE_INVALID, reason="校验位不正确") from None
+    except InvalidLength:
+        raise ParseProblem(CREDIT_CODE_INVALID, reason=f"应为 18 位,现为 {len(code)} 位") from None
+    except ValidationError:
+        raise ParseProblem(CREDIT_CODE_INVALID, reason="含有无效字符(只能是数字和除 I、O、Z、S、V 外的大写字母)") from None
+
+
+def parse_id_number(field: FieldSpec, raw: Any) -> str | None:
+    number = _identifier(raw)
+    if number is None:
+        return None
+    try:
+        return ric.validate(number)
+    except InvalidChecksum:
+        raise ParseProblem(ID_NUMBER_INVALID, reason="校验位不正确") from None
+    except InvalidLength:
+        raise ParseProblem(ID_NUMBER_INVALID, reason=f"应为 18 位,现为 {len(number)} 位") from None
+    except InvalidComponent:
+        raise ParseProblem(ID_NUMBER_INVALID, reason="其中的出生日期或地区码不正确") from None
+    except ValidationError:
+        raise ParseProblem(ID_NUMBER_INVALID, reason="格式不正确(应为 17 位数字加 1 位数字或 X)") from None
+
+
+# --- Chinese uppercase amounts ----------------------------------------------------
+
+_UPPER_DIGITS = "零壹贰叁肆伍陆柒捌玖"
+_LOWER_DIGITS = "〇一二三四五六七八九"
+_DIGIT = f"[{_UPPER_DIGITS}{_LOWER_DIGITS}两]"
+_INTEGER_CHARS = re.compile(f"[{_UPPER_DIGITS}{_LOWER_DIGITS}拾佰仟万萬亿億十百千]+")
+_AMOUNT = re.compile(f"(?:(.+?)[元圆])?零?(?:({_DIGIT})角)?零?(?:({_DIGIT})分)?")
+
+
+def parse_amount_upper(field: FieldSpec, raw: Any) -> Decimal | None:
+    text = _text(raw)
+    if text is None:
+        return None
+    text = re.sub(r"^(人民币|RMB|大写)[::]?", "", re.sub(r"\s", "", text), flags=re.IGNORECASE)
+    text = re.sub(r"[整正]$", "", text)
+    match = _AMOUNT.fullmatch(text)
+    if not text or not match or not any(match.groups()) or text.startswith("零角"):
+        raise ParseProblem(AMOUNT_UPPER_INVALID)
+    yuan, jiao, fen = match.groups()
+    cents = _digit(jiao) * 10 + _digit(fen)
+    return (Decimal(_upper_integer(yuan)) + Decimal(cents) / 100).quantize(CENT)
+
+
+def _digit(char: str | None) -> int:
+    if char is None:
+        return 0
+    if char == "两":
+        return 2
+    index = _UPPER_DIGITS.find(char)
+    return index if index >= 0 else _LOWER_DIGITS.index(char)
+
+
+def _upper_integer(text: str | None) -> int:
+    if text is None:
+        return 0
+    text = text.replace("萬", "万").replace("億", "亿")
+    if not _INTEGER_CHARS.fullmatch(text):
+        raise ParseProblem(AMOUNT_UPPER_INVALID)
+    try:
+        value = cn2an.cn2an(text, "strict")
+    except (ValueError, KeyError, IndexError, TypeError):
+        raise ParseProblem(AMOUNT_UPPER_INVALID) from None
+    if not isinstance(value, int) and not float(value).is_integer():
+        raise ParseProblem(AMOUNT_UPPER_INVALID)
+    return int(value)
+
+
+def upper_amount(amount: Decimal) -> str:
+    """120345.67 → 壹拾贰万零叁佰肆拾伍元陆角柒分; whole yuan end in 整."""
+    return cn2an.an2cn(format(Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP), "f"), "rmb")
+
+
+# --- text -------------------------------------------------------------------------
+
+
+def parse_text(field: FieldSpec, raw: Any) -> str | None:
+    if isinstance(raw, (datetime, date)):
+        return raw.isoformat()[:10] if not isinstance(raw, datetime) or raw.time() == time() else raw.isoformat(" ")
+    return _text(raw)
+
+
+PARSERS: dict[str, Callable[[FieldSpec, Any], Any]] = {
+    "text": parse_text,
+    "person": parse_text,
+    "customer": parse_text,
+    "integer": parse_integer,
+    "number": parse_number,
+    "money": parse_money,
+    "amount_upper": parse_amount_upper,
+    "date": parse_date,
+    "date_list": parse_date_list,
+    "choice": parse_choice,
+    "phone": parse_phone,
+    "credit_code": parse_credit_code,
+    "id_number": parse_id_number,
+    "percent": parse_percent,
+}
+
+
+def parse_value(field: FieldSpec, raw: Any) -> Any:
+    """The typed value of ``raw`` for this field; None when blank; ParseProblem when unreadable."""
+    return PARSERS[field.type](field, raw)

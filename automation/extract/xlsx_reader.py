@@ -1,0 +1,132 @@
+"""Raw values of an Excel form: only cells a defined name points at, and the 明细 table.
+
+Nothing else in the workbook is read, so notes scribbled beside the form, an
+approval sheet or a pasted picture never become data.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.workbook.workbook import Workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from automation.extract.parsers import ParseProblem, parse_value
+from automation.forms.spec import FormSpec, TableSpec
+
+Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
+# The one computed column we fill in ourselves when the file was saved by a
+# program that does not calculate (openpyxl): 金额 = 数量 × 单价.
+PRODUCT = ("金额", "数量", "单价")
+
+
+def read_xlsx(path: Path, spec: FormSpec) -> Raw:
+    book = load_workbook(path, data_only=True)
+    formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
+    raw: dict[str, Any] = {}
+    locations: dict[str, str] = {}
+    row_locations: dict[tuple[str, int, str], str] = {}
+    for field in spec.fields:
+        cell = _named_cell(book, field.key)
+        raw[field.key] = None if cell is None else _plain(cell.value)
+        if cell is not None:
+            locations[field.key] = f"{cell.parent.title}!{cell.coordinate}"
+    for table in spec.tables:
+        rows, where, area = _table_rows(book, table, path, formulas)
+        raw[table.key] = rows
+        row_locations.update(where)
+        if area:
+            locations[table.key] = area
+    return raw, locations, row_locations
+
+
+def defined_cell(book: Workbook, name: str) -> tuple[Worksheet, str] | None:
+    """The sheet and top-left coordinate a workbook- or sheet-level name points at."""
+    scoped = [ws.defined_names[name] for ws in book.worksheets if name in ws.defined_names]
+    definition = book.defined_names.get(name) or (scoped[0] if scoped else None)
+    if definition is None:
+        return None
+    for title, ref in definition.destinations:
+        if title in book.sheetnames:
+            min_col, min_row, _, _ = range_boundaries(ref.replace("$", ""))
+            sheet = book[title]
+            return sheet, sheet.cell(row=min_row, column=min_col).coordinate
+    return None
+
+
+def _named_cell(book: Workbook, name: str):
+    found = defined_cell(book, name)
+    return None if found is None else found[0][found[1]]
+
+
+def find_table(book: Workbook, key: str):
+    for ws in book.worksheets:
+        for table in ws.tables.values():
+            if key in (table.displayName, table.name):
+                return ws, table
+    return None
+
+
+def _table_rows(book: Workbook, table: TableSpec, path: Path, formulas: list[Workbook]):
+    found = find_table(book, table.key)
+    if found is None:
+        return [], {}, None
+    ws, xl_table = found
+    min_col, min_row, max_col, max_row = range_boundaries(xl_table.ref)
+    first = min_row + (xl_table.headerRowCount if xl_table.headerRowCount is not None else 1)
+    last = max_row - (xl_table.totalsRowCount or 0)
+    header = {ws.cell(row=min_row, column=c).value: c for c in range(min_col, max_col + 1)}
+    columns = {col.key: header[col.key] for col in table.columns if col.key in header}
+    rows, where = [], {}
+    for r in range(first, last + 1):
+        row = {key: _plain(ws.cell(row=r, column=c).value) for key, c in columns.items()}
+        if _blank_row(row):
+            continue
+        _fill_product(row, ws, r, columns, table, path, formulas)
+        rows.append(row)
+        for key, c in columns.items():
+            where[(table.key, len(rows), key)] = f"{ws.title}!{ws.cell(row=r, column=c).coordinate}"
+    area = f"{ws.title}!{ws.cell(row=first, column=min_col).coordinate}:{ws.cell(row=max(first, last), column=max_col).coordinate}"
+    return rows, where, area
+
+
+def _fill_product(row: dict, ws: Worksheet, r: int, columns: dict, table: TableSpec, path: Path, formulas: list) -> None:
+    total, qty, price = PRODUCT
+    if row.get(total) is not None or not all(k in columns for k in PRODUCT) or _blank(row[qty]) or _blank(row[price]):
+        return
+    if not _is_formula(ws.title, f"{ws.cell(row=r, column=columns[total]).coordinate}", path, formulas):
+        return
+    try:
+        q = parse_value(table.column(qty), row[qty])
+        p = parse_value(table.column(price), row[price])
+    except ParseProblem:
+        return
+    if q is not None and p is not None:
+        row[total] = (Decimal(q) * Decimal(p)).quantize(Decimal("0.01"))
+
+
+def _is_formula(title: str, coordinate: str, path: Path, formulas: list[Workbook]) -> bool:
+    if not formulas:
+        formulas.append(load_workbook(path, data_only=False))
+    return formulas[0][title][coordinate].data_type == "f"
+
+
+def _blank_row(row: dict) -> bool:
+    # Excel shows 0 in the 金额 formula of an untouched line; that line is still blank.
+    return all(_blank(v) or (k == PRODUCT[0] and v == 0) for k, v in row.items())
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _plain(value: Any) -> Any:
+    """Cell values as they are, except the few types a fingerprint cannot hold."""
+    if isinstance(value, (time, timedelta)):
+        return str(value)
+    return value
