@@ -1,0 +1,302 @@
+"""Cases and tasks: the one door through which approval state moves forward.
+
+Every function here runs inside the caller's transaction (``store.begin()``) and
+writes its audit entries in that same transaction, so state and audit never
+disagree. Deciding twice or deciding a task that is not open raises
+``TransitionError``; nothing is ever moved backwards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from automation.errors import TransitionError
+from automation.record import audit, codec
+from automation.record import schema as s
+from automation.route.model import ANY, SEQUENTIAL, Route, Step
+
+SYSTEM = "OfficeFlow"
+APPROVE, REJECT, RETURN = "同意", "驳回", "退回修改"
+DECISIONS = (APPROVE, REJECT, RETURN)
+TASK_STATUS = {APPROVE: "approved", REJECT: "rejected", RETURN: "returned"}
+CASE_STATUS = {REJECT: "rejected", RETURN: "returned"}
+
+
+class WorkCalendar(Protocol):
+    def add_workdays(self, d: date, n: int) -> date: ...
+
+    def workdays_between(self, a: date, b: date) -> int: ...
+
+
+@dataclass(frozen=True)
+class DecisionOutcome:
+    case_id: int
+    case_status: str
+    opened_task_ids: tuple[int, ...]
+    closed_task_ids: tuple[int, ...]
+    finished: bool
+
+    def to_dict(self) -> dict:
+        return {"case_id": self.case_id, "case_status": self.case_status, "finished": self.finished,
+                "opened_task_ids": list(self.opened_task_ids), "closed_task_ids": list(self.closed_task_ids)}
+
+
+# --- reading ----------------------------------------------------------------
+
+
+def load_case(conn: Connection, case_id: int) -> dict:
+    row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().first()
+    if row is None:
+        raise TransitionError(f"找不到编号为 {case_id} 的审批案件。", code="case-not-found")
+    return dict(row)
+
+
+def load_task(conn: Connection, task_id: int) -> dict:
+    row = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
+    if row is None:
+        raise TransitionError(f"找不到编号为 {task_id} 的审批任务。", code="task-not-found")
+    return dict(row)
+
+
+def case_by_number(conn: Connection, number: str) -> dict | None:
+    row = conn.execute(select(s.cases).where(s.cases.c.number == number)).mappings().first()
+    return dict(row) if row else None
+
+
+def case_tasks(conn: Connection, case_id: int, round_: int | None = None) -> list[dict]:
+    query = select(s.tasks).where(s.tasks.c.case_id == case_id)
+    if round_ is not None:
+        query = query.where(s.tasks.c.round == round_)
+    return [dict(r) for r in conn.execute(query.order_by(s.tasks.c.id)).mappings()]
+
+
+def case_history(conn: Connection, case_id: int) -> list[dict]:
+    """Every decided task of the case, all rounds, in the order they were decided."""
+    done = [t for t in case_tasks(conn, case_id) if t["decision"]]
+    return sorted(done, key=lambda t: (t["decided_at"], t["id"]))
+
+
+# --- opening ----------------------------------------------------------------
+
+
+def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, department, amount, customer,
+              route: Route, submission_id, source_file: str, now: datetime, cal: WorkCalendar,
+              existing_case_id: int | None = None) -> int:
+    """A new case, or the next round of a case returned for changes, with a task per assignee."""
+    row = _case_row(spec, values, applicant, department, amount, customer, route, submission_id, source_file, now)
+    if existing_case_id is None:
+        case_id = conn.execute(s.cases.insert().values(number=number, round=1, created_at=now, **row)).inserted_primary_key[0]
+        action, round_ = "case-opened", 1
+    else:
+        case_id, round_ = existing_case_id, _next_round(conn, existing_case_id)
+        conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(round=round_, decided_at=None, **row))
+        action = "case-resubmitted"
+    audit.append(conn, at=now, actor=applicant or SYSTEM, action=action, subject=number,
+                 detail={"round": round_, "form": spec.id, "fingerprint": row["fingerprint"]}, file=source_file,
+                 file_hash=_submission_hash(conn, submission_id))
+    blocked = _block_reason(route)
+    if blocked:
+        _block(conn, case_id, number, blocked, now)
+    else:
+        _create_tasks(conn, case_id, round_, route.steps, now, cal)
+    return case_id
+
+
+def _case_row(spec, values, applicant, department, amount, customer, route, submission_id, source_file, now) -> dict:
+    return dict(
+        form_id=spec.id, form_version=spec.version, form_title=spec.title, file_kind=spec.kind,
+        applicant=applicant, department=department, amount=None if amount is None else Decimal(amount),
+        customer=customer, status="in_approval", data=codec.dumps(values), fingerprint=codec.fingerprint(values),
+        warnings=codec.dumps([p.to_dict() for p in route.warnings]), source_file=source_file,
+        submission_id=submission_id, block_reason=None, updated_at=now,
+    )
+
+
+def _submission_hash(conn: Connection, submission_id) -> str | None:
+    if submission_id is None:
+        return None
+    return conn.execute(select(s.submissions.c.sha256).where(s.submissions.c.id == submission_id)).scalar()
+
+
+def _next_round(conn: Connection, case_id: int) -> int:
+    case = load_case(conn, case_id)
+    if case["status"] != "returned":
+        raise TransitionError(
+            f"申请 {case['number']} 当前状态为「{status_label(case['status'])}」,只有退回修改的申请才能重新提交。",
+            code="resubmit-refused")
+    return case["round"] + 1
+
+
+def _block_reason(route: Route) -> str | None:
+    if route.unresolved:
+        roles = "、".join(f"「{r}」" for r in route.unresolved)
+        return f"审批角色{roles}在《制度.xlsx》人员表中找不到对应人员,请管理员补充后系统将自动继续审批。"
+    if not route.steps:
+        return "没有任何审批规则适用于该申请,请管理员在《制度.xlsx》审批规则表中补充。申请不会被自动批准。"
+    return None
+
+
+def _block(conn: Connection, case_id: int, number: str, reason: str, now: datetime) -> None:
+    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="blocked", block_reason=reason))
+    conn.execute(s.alerts.insert().values(at=now, kind="case-blocked", subject=number, message=reason, resolved=False))
+    audit.append(conn, at=now, actor=SYSTEM, action="case-blocked", subject=number, detail={"reason": reason})
+
+
+def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, cal) -> list[int]:
+    for index, step in enumerate(steps):
+        for assignee in step.assignees:
+            conn.execute(s.tasks.insert().values(
+                case_id=case_id, round=round_, step_index=index, role=step.role, mode=step.mode,
+                assignee=assignee.name, on_behalf_of=assignee.on_behalf_of, status="waiting",
+                limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None))
+    return _open_step(conn, case_id, round_, 0, now, cal)
+
+
+def _open_step(conn: Connection, case_id: int, round_: int, step_index: int, now: datetime, cal) -> list[int]:
+    waiting = [t for t in case_tasks(conn, case_id, round_) if t["step_index"] == step_index and t["status"] == "waiting"]
+    if waiting and waiting[0]["mode"] == SEQUENTIAL:
+        waiting = waiting[:1]  # 依次: one after another, in the order the route lists them
+    for task in waiting:
+        _open_task(conn, task, now, cal)
+    return [t["id"] for t in waiting]
+
+
+def _open_task(conn: Connection, task: dict, now: datetime, cal) -> None:
+    due = cal.add_workdays(now.date(), task["limit_days"] or 0)
+    conn.execute(s.tasks.update().where(s.tasks.c.id == task["id"], s.tasks.c.status == "waiting")
+                 .values(status="open", opened_at=now, due_on=due))
+    audit.append(conn, at=now, actor=SYSTEM, action="task-opened", subject=_number(conn, task["case_id"]),
+                 detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "due_on": due})
+
+
+def _number(conn: Connection, case_id: int) -> str:
+    return conn.execute(select(s.cases.c.number).where(s.cases.c.id == case_id)).scalar_one()
+
+
+# --- deciding ---------------------------------------------------------------
+
+
+def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None, actor: str, file: str | None,
+           file_hash: str | None, now: datetime, cal: WorkCalendar) -> DecisionOutcome:
+    """Record one approver's decision and move the case on as its step's mode says."""
+    task = _open_task_for_decision(conn, task_id, decision)
+    case = load_case(conn, task["case_id"])
+    if case["status"] != "in_approval":
+        raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再审批。",
+                              code="case-closed")
+    _close(conn, task, TASK_STATUS[decision], now, decision=decision, comment=comment)
+    audit.append(conn, at=now, actor=actor, action="task-decided", subject=case["number"], file=file, file_hash=file_hash,
+                 detail={"task": task_id, "decision": decision, "comment": comment, "role": task["role"]})
+    closed = [task_id]
+    if decision != APPROVE:
+        closed += _cancel_rest(conn, case, now)
+        return _finish(conn, case, CASE_STATUS[decision], now, [], closed)
+    return _after_approval(conn, case, task, now, cal, closed)
+
+
+def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> dict:
+    if decision not in DECISIONS:
+        raise TransitionError(f"审批结论「{decision}」无效,只能是 同意、驳回 或 退回修改。", code="decision-invalid")
+    task = load_task(conn, task_id)
+    if task["status"] != "open":
+        raise TransitionError(
+            f"该审批任务(申请 {_number(conn, task['case_id'])},{task['assignee']})当前状态为「{status_label(task['status'])}」,"
+            "不能再次审批。", code="task-not-open")
+    return task
+
+
+def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
+    step = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == task["step_index"]]
+    if task["mode"] == ANY:
+        for other in (t for t in step if t["status"] in ("open", "waiting")):
+            _close(conn, other, "cancelled", now)
+            closed.append(other["id"])
+    elif any(t["status"] == "open" for t in step):
+        return _outcome(case, "in_approval", [], closed)  # 会签: others still to approve
+    elif task["mode"] == SEQUENTIAL and any(t["status"] == "waiting" for t in step):
+        opened = _open_step(conn, case["id"], case["round"], task["step_index"], now, cal)
+        return _outcome(case, "in_approval", opened, closed)
+    opened = _open_step(conn, case["id"], case["round"], task["step_index"] + 1, now, cal)
+    if opened:
+        return _outcome(case, "in_approval", opened, closed)
+    return _finish(conn, case, "approved", now, [], closed)
+
+
+def _close(conn: Connection, task: dict, status: str, now: datetime, **values: Any) -> None:
+    conn.execute(s.tasks.update().where(s.tasks.c.id == task["id"]).values(status=status, decided_at=now, **values))
+
+
+def _cancel_rest(conn: Connection, case: dict, now: datetime) -> list[int]:
+    rest = [t for t in case_tasks(conn, case["id"], case["round"]) if t["status"] in ("open", "waiting")]
+    for task in rest:
+        _close(conn, task, "cancelled", now)
+    return [t["id"] for t in rest]
+
+
+def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
+    conn.execute(s.cases.update().where(s.cases.c.id == case["id"]).values(status=status, decided_at=now, updated_at=now))
+    audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case["number"], detail={"round": case["round"]})
+    return _outcome(case, status, opened, closed)
+
+
+def _outcome(case: dict, status: str, opened: list[int], closed: list[int]) -> DecisionOutcome:
+    return DecisionOutcome(case_id=case["id"], case_status=status, opened_task_ids=tuple(opened),
+                           closed_task_ids=tuple(closed), finished=status != "in_approval")
+
+
+# --- escalation and re-routing ---------------------------------------------------
+
+
+def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCalendar, reason: str) -> int:
+    """Hand an open task to someone else (the approver's superior); the old task is kept as 'escalated'."""
+    task = load_task(conn, task_id)
+    if task["status"] != "open":
+        raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task['status'])}」。",
+                              code="task-not-open")
+    _close(conn, task, "escalated", now, comment=reason)
+    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref")}
+    new_id = conn.execute(s.tasks.insert().values(
+        **keep, assignee=to, status="waiting", escalated_from=task_id)).inserted_primary_key[0]
+    _open_task(conn, load_task(conn, new_id), now, cal)
+    audit.append(conn, at=now, actor=SYSTEM, action="task-escalated", subject=_number(conn, task["case_id"]),
+                 detail={"task": task_id, "from": task["assignee"], "to": to, "new_task": new_id, "reason": reason})
+    return new_id
+
+
+def unblock_case(conn: Connection, case_id: int, route: Route, now: datetime, cal: WorkCalendar) -> list[int]:
+    """Re-route a blocked case with a route from the corrected policy; returns the opened task ids."""
+    case = load_case(conn, case_id)
+    if case["status"] != "blocked":
+        raise TransitionError(f"申请 {case['number']} 未处于待配置状态,无需重新分派。", code="case-not-blocked")
+    if _block_reason(route):
+        return []
+    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="in_approval", block_reason=None, updated_at=now))
+    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
+                 .values(resolved=True))
+    audit.append(conn, at=now, actor=SYSTEM, action="case-unblocked", subject=case["number"], detail={"round": case["round"]})
+    return _create_tasks(conn, case_id, case["round"], route.steps, now, cal)
+
+
+def unblock_cases(conn: Connection, routes: dict[int, Route], *, now: datetime, cal: WorkCalendar) -> dict[int, list[int]]:
+    """Re-route every blocked case the caller has a new route for (after the policy workbook changed)."""
+    return {case_id: unblock_case(conn, case_id, r, now, cal) for case_id, r in routes.items()}
+
+
+def blocked_case_ids(conn: Connection) -> list[int]:
+    return list(conn.execute(select(s.cases.c.id).where(s.cases.c.status == "blocked").order_by(s.cases.c.id)).scalars())
+
+
+_STATUS_LABELS = {
+    "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
+    "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
+}
+
+
+def status_label(status: str) -> str:
+    return _STATUS_LABELS.get(status, status)

@@ -1,0 +1,253 @@
+"""Decisions handed back as files: moved into 同意/ 驳回/ 退回修改/, or with 审批结论 filled in.
+
+A file counts only when it lies in its own approver's folder, its task is open
+and its form data still has the fingerprint the task was issued with. A file that
+does not count is put back in the owner's folder with a reason file, audited as
+'decision-refused', and remembered by (hash, where it now lies) so the same file
+left there is not refused again on every scan; changing or moving it again makes
+it count as a new attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+
+from automation.decide import engine
+from automation.decide.integrity import form_fingerprint
+from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
+from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER
+from automation.errors import OfficeFlowError, TransitionError
+from automation.record import audit, codec
+from automation.record import schema as s
+
+FILE_KINDS = (".xlsx", ".docx")
+REFUSED = "decision-refused"
+
+
+@dataclass(frozen=True)
+class DecisionFile:
+    path: Path
+    owner: str  # the approver whose folder it lies in
+    decision: str
+    comment: str | None
+    by: str  # "folder" | "cell"
+    cell: str | None = None  # what 审批结论 says, for a file moved into a folder
+
+
+@dataclass(frozen=True)
+class AppliedDecision:
+    file: DecisionFile
+    accepted: bool
+    task_id: int | None
+    reason: str | None = None
+    moved_to: Path | None = None
+    outcome: engine.DecisionOutcome | None = None
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.file.path), "owner": self.file.owner, "decision": self.file.decision,
+                "by": self.file.by, "accepted": self.accepted, "task_id": self.task_id, "reason": self.reason,
+                "moved_to": str(self.moved_to) if self.moved_to else None,
+                "outcome": self.outcome.to_dict() if self.outcome else None}
+
+
+def is_candidate(path: Path) -> bool:
+    """An Office file a person saved, not a lock, temp or reason file."""
+    name = path.name
+    if name.startswith(("~$", ".~lock", "~", ".")) or name.endswith(("#", ".tmp")):
+        return False
+    return path.is_file() and path.suffix.lower() in FILE_KINDS
+
+
+def find_decision_files(settings) -> list[DecisionFile]:
+    found: list[DecisionFile] = []
+    if not settings.approvals.is_dir():
+        return found
+    for person in sorted(p for p in settings.approvals.iterdir() if p.is_dir()):
+        for folder in DECISION_FOLDERS:
+            for path in sorted(filter(is_candidate, (person / folder).glob("*"))):
+                cell, comment = _inputs_of(path)
+                found.append(DecisionFile(path, person.name, folder, comment, "folder", cell))
+        found.extend(_cell_decisions(person))
+    return found
+
+
+def _inputs_of(path: Path) -> tuple[str | None, str | None]:
+    try:
+        return read_decision(path)
+    except Exception:  # an unreadable file still counts by its folder; integrity decides later
+        return None, None
+
+
+def _cell_decisions(person: Path) -> list[DecisionFile]:
+    found = []
+    for path in sorted(filter(is_candidate, person.glob("*"))):
+        try:
+            decision, comment = read_decision(path)
+        except Exception:
+            continue  # a damaged or half-written file: it is looked at again on the next scan
+        if decision:
+            found.append(DecisionFile(path, person.name, decision, comment, "cell"))
+    return found
+
+
+# --- applying -----------------------------------------------------------------------------
+
+
+def apply_decisions(store, settings, *, specs: dict, cal, now: datetime,
+                    on_decided: Callable[[engine.DecisionOutcome], None],
+                    within: Callable[[object, engine.DecisionOutcome], None] | None = None) -> list[AppliedDecision]:
+    """Apply every decision file. ``within(conn, outcome)`` runs inside the decision's own
+    transaction, so what a decision causes (effects, a contract number) commits with it or not at all."""
+    results = []
+    for item in find_decision_files(settings):
+        result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, within=within)
+        if result is None:
+            continue
+        results.append(result)
+        if result.outcome is not None:
+            on_decided(result.outcome)
+    return results
+
+
+def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
+              within=None) -> AppliedDecision | None:
+    file_hash = sha256(item.path)
+    rel = _rel(settings, item.path)
+    with store.read() as conn:
+        if _already_refused(conn, rel, file_hash):
+            return None
+        if _already_decided(conn, item, file_hash):
+            # Decided, but we stopped before moving the file: finish the move, decide nothing again.
+            return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
+        task_id = _task_id_for(conn, item)
+        reason = _precheck(conn, item, task_id, specs, file_hash)
+    if reason:
+        return _refuse(store, settings, item, task_id, reason, file_hash, now)
+    try:
+        with store.begin() as conn:
+            outcome = engine.decide(conn, task_id=task_id, decision=item.decision, comment=item.comment,
+                                    actor=item.owner, file=rel, file_hash=file_hash, now=now, cal=cal)
+            if within is not None:
+                within(conn, outcome)
+    except TransitionError as exc:
+        return _refuse(store, settings, item, task_id, exc.message, file_hash, now)
+    return AppliedDecision(item, True, task_id, moved_to=_to_done(item), outcome=outcome)
+
+
+def _to_done(item: DecisionFile) -> Path:
+    person_root = item.path.parent.parent if item.by == "folder" else item.path.parent
+    return move_unique(item.path, person_root / DONE_FOLDER)
+
+
+def _task_id_for(conn, item: DecisionFile) -> int | None:
+    try:
+        props = read_props(item.path)
+    except Exception:
+        props = {}
+    if props.get(TASK_PROP, "").isdigit():
+        return int(props[TASK_PROP])
+    number = props.get(CASE_PROP) or item.path.stem.split(" ")[0]
+    row = conn.execute(
+        select(s.tasks.c.id).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
+        .where(s.cases.c.number == number, s.tasks.c.assignee == item.owner, s.tasks.c.status == "open")
+    ).first()
+    return row.id if row else None
+
+
+def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, file_hash: str) -> str | None:
+    """Why this file cannot count as a decision, in words for the approver; None when it can."""
+    if item.decision not in engine.DECISIONS:
+        return f"审批结论「{item.decision}」无法识别,请从 同意、驳回、退回修改 中选择后保存。"
+    if item.cell and item.cell != item.decision:
+        return (f"文件放在「{item.decision}」文件夹中,但审批结论填写的是「{item.cell}」,两者不一致。"
+                "请修改审批结论或改放到对应的文件夹。")
+    task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first() if task_id else None
+    if task is None:
+        return "无法确定该文件对应的审批任务,请使用系统生成的审批文件办理,不要另存为其他文件。"
+    if task["assignee"] != item.owner:
+        return (f"该审批任务的审批人是「{task['assignee']}」,文件放在「{item.owner}」的文件夹中不能作为审批结论;"
+                "审批只能由任务对应的审批人在自己的文件夹中办理。")
+    if task["status"] != "open":
+        return f"该审批任务当前状态为「{engine.status_label(task['status'])}」,不是待办任务,本次操作未计入。"
+    return _integrity_reason(conn, task, specs, item.path)
+
+
+def _integrity_reason(conn, task, specs: dict, path: Path) -> str | None:
+    form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar_one()
+    spec = specs.get(form_id)
+    try:
+        fingerprint = form_fingerprint(path, spec) if spec else None
+    except (OfficeFlowError, OSError, ValueError, KeyError) as exc:
+        return f"文件无法读取({exc}),请关闭文件后重新保存,或联系管理员。"
+    if fingerprint is None or fingerprint != task["fingerprint"]:
+        return ("表单内容在审批过程中被修改,与发出审批时的内容不一致,本次审批结论不能计入。"
+                "审批人只能填写审批结论和审批意见;如需修改表单内容,请选择「退回修改」由申请人修改后重新提交。")
+    return None
+
+
+def _refuse(store, settings, item: DecisionFile, task_id, reason: str, file_hash: str, now) -> AppliedDecision:
+    person_root = settings.approvals / item.owner
+    target = item.path if item.path.parent == person_root else move_unique(item.path, person_root)
+    note = target.with_name(f"{target.name}.原因.txt")
+    note.write_text(f"文件:{target.name}\n审批人文件夹:{item.owner}\n结论:{item.decision}\n"
+                    f"未计入原因:{reason}\n时间:{now:%Y-%m-%d %H:%M}\n", encoding="utf-8")
+    with store.begin() as conn:
+        audit.append(conn, at=now, actor=item.owner, action=REFUSED, subject=_subject(conn, task_id),
+                     detail={"task": task_id, "decision": item.decision, "by": item.by, "reason": reason},
+                     file=_rel(settings, target), file_hash=file_hash)
+    return AppliedDecision(item, False, task_id, reason=reason, moved_to=target)
+
+
+def _subject(conn, task_id) -> str | None:
+    if task_id is None:
+        return None
+    return conn.execute(select(s.cases.c.number).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
+                        .where(s.tasks.c.id == task_id)).scalar()
+
+
+def _already_decided(conn, item: DecisionFile, file_hash: str) -> bool:
+    details = conn.execute(select(s.audit_log.c.detail).where(
+        s.audit_log.c.action == "task-decided", s.audit_log.c.file_hash == file_hash)).scalars()
+    return any(codec.loads(d).get("decision") == item.decision for d in details)
+
+
+def _already_refused(conn, rel: str, file_hash: str) -> bool:
+    return conn.execute(select(s.audit_log.c.id).where(
+        s.audit_log.c.action == REFUSED, s.audit_log.c.file == rel, s.audit_log.c.file_hash == file_hash).limit(1)
+    ).first() is not None
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def move_unique(path: Path, folder: Path) -> Path:
+    """Move without ever overwriting: 'x.xlsx' → 'x (2).xlsx' when the name is taken."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target, n = folder / path.name, 2
+    while target.exists():
+        target = folder / f"{path.stem} ({n}){path.suffix}"
+        n += 1
+    os.replace(path, target)
+    return target
+
+
+def _rel(settings, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(settings.root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,83 @@
+"""`officeflow status`: what is pending, who holds it, for how long, what is overdue or stuck."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import or_, select
+
+from automation.decide.engine import status_label
+from automation.record import codec
+from automation.record import schema as s
+
+CASE_COLUMNS = ("编号", "表单", "申请人", "当前审批人", "开始时间", "已用工作日", "时限", "是否超时")
+FORM_STATES = ("in_approval", "approved", "rejected", "returned", "blocked")
+
+
+@dataclass
+class StatusReport:
+    today: date
+    open_cases: list[dict] = field(default_factory=list)
+    per_person: list[dict] = field(default_factory=list)
+    per_form: list[dict] = field(default_factory=list)
+    blocked: list[dict] = field(default_factory=list)
+    alerts: list[dict] = field(default_factory=list)
+    registers: list[dict] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for c in self.open_cases if c["是否超时"] == "是")
+
+    def to_dict(self) -> dict:
+        return codec.plain({
+            "today": self.today, "overdue": self.overdue, "open_cases": self.open_cases, "per_person": self.per_person,
+            "per_form": self.per_form, "blocked": self.blocked, "alerts": self.alerts, "registers": self.registers,
+        })
+
+
+def status_report(store, *, cal, today: date) -> StatusReport:
+    report = StatusReport(today=today)
+    with store.read() as conn:
+        cases = [dict(r) for r in conn.execute(select(s.cases).order_by(s.cases.c.number)).mappings()]
+        tasks = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.status == "open")
+                                               .order_by(s.tasks.c.id)).mappings()]
+        report.alerts = [dict(r) for r in conn.execute(select(s.alerts).where(s.alerts.c.resolved.is_(False))
+                                                       .order_by(s.alerts.c.id)).mappings()]
+        report.registers = [dict(r) for r in conn.execute(select(s.register_state).where(
+            or_(s.register_state.c.dirty.is_(True), s.register_state.c.last_error.is_not(None)))).mappings()]
+    by_case = defaultdict(list)
+    for task in tasks:
+        by_case[task["case_id"]].append(task)
+    report.open_cases = [_case_line(c, by_case[c["id"]], cal, today) for c in cases if c["status"] == "in_approval"]
+    report.per_person = _per_person(tasks, today)
+    report.per_form = _per_form(cases)
+    report.blocked = [{"编号": c["number"], "表单": c["form_title"], "申请人": c["applicant"], "原因": c["block_reason"]}
+                      for c in cases if c["status"] == "blocked"]
+    return report
+
+
+def _case_line(case: dict, tasks: list[dict], cal, today: date) -> dict:
+    started = min((t["opened_at"] for t in tasks), default=case["updated_at"])
+    due = min((t["due_on"] for t in tasks if t["due_on"]), default=None)
+    holders = "、".join(f"{t['assignee']}(代 {t['on_behalf_of']})" if t["on_behalf_of"] else t["assignee"] for t in tasks)
+    return {"编号": case["number"], "表单": case["form_title"], "申请人": case["applicant"], "当前审批人": holders,
+            "开始时间": started, "已用工作日": cal.workdays_between(started.date(), today), "时限": due,
+            "是否超时": "是" if due is not None and today > due else "否"}
+
+
+def _per_person(tasks: list[dict], today: date) -> list[dict]:
+    pending, late = Counter(), Counter()
+    for task in tasks:
+        pending[task["assignee"]] += 1
+        late[task["assignee"]] += 1 if task["due_on"] and today > task["due_on"] else 0
+    return [{"审批人": name, "待办数": pending[name], "超时数": late[name]} for name in sorted(pending)]
+
+
+def _per_form(cases: list[dict]) -> list[dict]:
+    counts: dict[str, Counter] = defaultdict(Counter)
+    for case in cases:
+        counts[case["form_title"]][case["status"]] += 1
+    return [{"表单": title, **{status_label(state): counts[title][state] for state in FORM_STATES}}
+            for title in sorted(counts)]

@@ -1,0 +1,165 @@
+"""Decisions handed back as files: moved into a folder or with 审批结论 filled, and the ones that must not count."""
+
+from __future__ import annotations
+
+import shutil
+
+from automation.decide import scan
+from automation.decide.task_files import DONE_FOLDER
+from automation.record.audit import verify_chain
+from support.decide import CAL, MONDAY, desk, route, set_named, step
+
+
+def apply(d):
+    return scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY,
+                                on_decided=d.on_decided)
+
+
+def drop_into(d, task_id, folder):
+    path = d.task_file(task_id)
+    return shutil.move(path, path.parent / folder / path.name)
+
+
+def test_sequential_chain_through_three_approvers_by_moving_files_into_agree(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("财务经理", "赵财务"), step("总经理", "孙总")))
+    for n in range(3):
+        task = d.tasks(case_id)[n]
+        drop_into(d, task["id"], "同意")
+        [result] = apply(d)
+        assert result.accepted, result.reason
+        assert result.moved_to.parent == d.settings.approvals / task["assignee"] / DONE_FOLDER
+    assert d.case(case_id)["status"] == "approved"
+    assert [t["decision"] for t in d.tasks(case_id)] == ["同意"] * 3
+    assert apply(d) == []
+    with d.store.read() as conn:
+        assert verify_chain(conn).ok
+
+
+def test_later_task_file_shows_the_chain_so_far(tmp_path):
+    import openpyxl
+
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("财务经理", "赵财务")))
+    first = d.tasks(case_id)[0]["id"]
+    set_named(d.task_file(first), "审批意见", "同意,注意回款")
+    drop_into(d, first, "同意")
+    apply(d)
+    sheet = openpyxl.load_workbook(d.task_file(d.tasks(case_id)[1]["id"]))["审批"]
+    rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
+    assert any(r[:5] == ("1", "部门经理", "王经理", "同意", "同意,注意回款") for r in rows)
+
+
+def test_decision_by_filling_the_cell_and_saving(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    set_named(path, "审批结论", "驳回")
+    set_named(path, "审批意见", "客户资信不足")
+    [result] = apply(d)
+    assert result.accepted and result.file.by == "cell"
+    task = d.tasks(case_id)[0]
+    assert (task["decision"], task["comment"]) == ("驳回", "客户资信不足")
+    assert d.case(case_id)["status"] == "rejected"
+    assert not path.exists() and (path.parent / DONE_FOLDER / path.name).exists()
+
+
+def test_return_for_changes_by_folder(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    outcomes = []
+    drop_into(d, d.tasks(case_id)[0]["id"], "退回修改")
+    scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY, on_decided=outcomes.append)
+    assert [o.case_status for o in outcomes] == ["returned"]
+
+
+def test_changed_amount_is_refused_with_reason_file_and_audit_and_not_retried(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    task_id = d.tasks(case_id)[0]["id"]
+    set_named(d.task_file(task_id), "合同金额", 1234.5)
+    moved = drop_into(d, task_id, "同意")
+    [result] = apply(d)
+    assert not result.accepted and "表单内容在审批过程中被修改" in result.reason
+    back = d.settings.approvals / "王经理" / moved.name
+    assert result.moved_to == back and back.exists()
+    assert "表单内容在审批过程中被修改" in back.with_name(back.name + ".原因.txt").read_text(encoding="utf-8")
+    assert d.tasks(case_id)[0]["status"] == "open"
+    [refusal] = d.audit("decision-refused")
+    assert refusal["actor"] == "王经理" and refusal["file_hash"] == scan.sha256(back)
+    assert apply(d) == []  # lying in the root with no cell filled: nothing to count, nothing refused again
+
+
+def test_refused_cell_decision_is_not_refused_again_on_every_scan(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    set_named(path, "合同金额", 99999)
+    set_named(path, "审批结论", "同意")
+    assert [r.accepted for r in apply(d)] == [False]
+    assert apply(d) == [] and len(d.audit("decision-refused")) == 1
+    set_named(path, "合同金额", 12345)  # restored: the same file is a new attempt and now counts
+    assert [r.accepted for r in apply(d)] == [True]
+
+
+def test_file_copied_into_someone_elses_folder_does_not_count(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    source = d.task_file(d.tasks(case_id)[0]["id"])
+    foreign = d.settings.approvals / "孙总" / "同意" / source.name
+    foreign.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, foreign)
+    [result] = apply(d)
+    assert not result.accepted and "王经理" in result.reason
+    assert result.moved_to == d.settings.approvals / "孙总" / source.name
+    assert [t["status"] for t in d.tasks(case_id)] == ["open", "waiting"]
+    assert d.audit("decision-refused")[0]["actor"] == "孙总"
+
+
+def test_deciding_an_already_decided_task_by_a_second_copy_is_refused(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    copy = path.with_name("副本 " + path.name)
+    shutil.copy(path, copy)
+    drop_into(d, d.tasks(case_id)[0]["id"], "同意")
+    shutil.move(copy, path.parent / "驳回" / copy.name)
+    results = apply(d)
+    assert [r.accepted for r in results] == [False, True] or [r.accepted for r in results] == [True, False]
+    assert d.tasks(case_id)[0]["decision"] == "同意"
+    assert "不是待办任务" in next(r.reason for r in results if not r.accepted)
+
+
+def test_lock_and_temp_files_are_ignored(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    agree = path.parent / "同意"
+    for name in ("~$" + path.name, ".~lock." + path.name + "#", "x.tmp", "说明.txt"):
+        (agree / name).write_bytes(b"lock")
+    assert scan.find_decision_files(d.settings) == []
+
+
+def test_file_left_behind_after_its_decision_was_recorded_is_just_filed_away(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    spare = path.with_name("备份.xlsx")
+    shutil.copy(path, spare)
+    drop_into(d, d.tasks(case_id)[0]["id"], "同意")
+    apply(d)
+    shutil.move(spare, path.parent / "同意" / path.name)  # as if the move to 已办 had not happened
+    [result] = apply(d)
+    assert result.accepted and result.outcome is None and result.moved_to.parent.name == DONE_FOLDER
+    assert d.audit("decision-refused") == [] and len(d.audit("task-decided")) == 1
+
+
+def test_folder_and_cell_that_disagree_do_not_count(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    task_id = d.tasks(case_id)[0]["id"]
+    set_named(d.task_file(task_id), "审批结论", "驳回")
+    drop_into(d, task_id, "同意")
+    [result] = apply(d)
+    assert not result.accepted and "不一致" in result.reason
+    assert d.tasks(case_id)[0]["status"] == "open"
