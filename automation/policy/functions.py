@@ -1,0 +1,265 @@
+"""The functions a policy condition may call, with Chinese names and documentation.
+
+Every function is registered once with its argument list and a one-line
+explanation; the 说明 sheet and ``policy check`` read the same registry, so a
+function cannot exist without being documented. Functions receive blanks
+(``None``) gracefully: a blank argument gives a blank or "no" answer, never an
+error.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
+from typing import Any, Callable, Mapping
+
+from automation.policy.lookups import Lookups, NoLookups
+from automation.policy.workcal import WorkCalendar
+
+
+@dataclass
+class Context:
+    """What a function may use besides its arguments."""
+
+    today: date
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    lookups: Lookups = field(default_factory=NoLookups)
+    params: Mapping[str, Any] = field(default_factory=dict)
+    roles_of: Callable[[str], tuple[str, ...]] = lambda name: ()
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    args: str
+    doc: str
+    example: str
+    impl: Callable[..., Any]
+
+    @property
+    def arity(self) -> tuple[int, int | None]:
+        """(fewest, most) arguments; most is None for a variadic function."""
+        params = list(inspect.signature(self.impl).parameters.values())[1:]
+        if any(p.kind is p.VAR_POSITIONAL for p in params):
+            return len(params) - 1, None
+        return sum(p.default is p.empty for p in params), len(params)
+
+
+FUNCTIONS: dict[str, Function] = {}
+
+
+def register(name: str, args: str, doc: str, example: str):
+    def wrap(impl: Callable[..., Any]) -> Callable[..., Any]:
+        FUNCTIONS[name] = Function(name, args, doc, example, impl)
+        return impl
+
+    return wrap
+
+
+def bind(ctx: Context) -> dict[str, Callable[..., Any]]:
+    """The functions for one evaluation, each bound to its context."""
+    return {name: partial(fn.impl, ctx) for name, fn in FUNCTIONS.items()}
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip()) or (isinstance(value, (list, tuple)) and not value)
+
+
+# --- general -------------------------------------------------------------------
+
+
+@register("已填", "(值)", "值不为空时为真。", "已填(特殊条款)")
+def filled(ctx: Context, value: Any) -> bool:
+    return not _blank(value)
+
+
+@register("未填", "(值)", "值为空时为真。", "未填(偏离说明)")
+def blank(ctx: Context, value: Any) -> bool:
+    return _blank(value)
+
+
+@register("今天", "()", "今天的日期。", "交货日期 < 今天()")
+def today(ctx: Context) -> date:
+    return ctx.today
+
+
+@register("舍入", "(数值, 位数)", "四舍五入到指定小数位(金额用 2 位,即到分)。", "金额 != 舍入(数量 * 单价, 2)")
+def round_to(ctx: Context, value: Any, places: Any = 2) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(value).quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP)
+
+
+@register("具有角色", "(姓名, 角色, …)", "人员表中此人担任其中任一角色时为真。", '具有角色(调查人, "部门经理")')
+def has_role(ctx: Context, name: Any, *roles: str) -> bool:
+    return name is not None and bool(set(ctx.roles_of(str(name))) & set(roles))
+
+
+# --- working days --------------------------------------------------------------
+
+
+@register("工作日加", "(日期, 天数)", "日期之后第 n 个工作日(按国家法定节假日、调休和节假日表)。",
+          "报销日期 > 工作日加(发生日期, 报销时限工作日)")
+def add_workdays(ctx: Context, day: date | None, n: Any) -> date | None:
+    if day is None or n is None:
+        return None
+    return ctx.calendar.add_workdays(day, int(n))
+
+
+@register("工作日数", "(起, 止)", "起日期之后到止日期(含)之间的工作日数。", "工作日数(签订日期, 交货日期) > 30")
+def count_workdays(ctx: Context, start: date | None, end: date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return ctx.calendar.workdays_between(start, end)
+
+
+# --- line items ------------------------------------------------------------------
+
+
+def _lines(items: Any) -> list[dict]:
+    return [line for line in (items or []) if isinstance(line, dict)]
+
+
+@register("合计", "(明细, 列)", "明细中某列的合计(空白按 0)。", '合同金额 != 合计(明细, "金额")')
+def total(ctx: Context, items: Any, column: str) -> Decimal:
+    return sum((Decimal(line[column]) for line in _lines(items) if line.get(column) is not None), Decimal(0))
+
+
+@register("分类合计", "(明细, 列, 条件列, 值)", "明细中条件列等于值的行,某列的合计。",
+          '分类合计(明细, "金额", "费用类别", "通讯")')
+def total_where(ctx: Context, items: Any, column: str, key: str, value: Any) -> Decimal:
+    return total(ctx, [line for line in _lines(items) if line.get(key) == value], column)
+
+
+@register("任一", "(明细, 列, 值)", "明细中有任一行的该列等于值时为真。", '任一(明细, "费用类别", "招待")')
+def any_line(ctx: Context, items: Any, column: str, value: Any) -> bool:
+    return any(line.get(column) == value for line in _lines(items))
+
+
+@register("行数", "(明细或列表)", "明细的行数,或日期列表中的日期个数(空白为 0)。", "行数(回访日期) < 2")
+def count(ctx: Context, items: Any) -> int:
+    return len(items) if isinstance(items, (list, tuple)) else 0
+
+
+# --- amounts in words ----------------------------------------------------------------
+
+_DIGITS = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
+_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
+
+
+_CENTS = re.compile("^零?(?:([零壹贰叁肆伍陆柒捌玖])角)?零?(?:([零壹贰叁肆伍陆柒捌玖])分)?$")
+
+
+def parse_upper(text: str) -> Decimal | None:
+    """``人民币壹万零伍拾元零伍分`` → Decimal('10050.05'); None when it is not an amount in words."""
+    body = str(text).strip().replace("人民币", "").replace("圆", "元").rstrip("整正")
+    yuan, _, cents = body.rpartition("元")
+    whole = _parse_integer(yuan)
+    match = _CENTS.match(cents)
+    if not body or whole is None or match is None:
+        return None
+    jiao, fen = (_DIGITS[g] if g else 0 for g in match.groups())
+    return Decimal(whole) + Decimal(jiao) / 10 + Decimal(fen) / 100
+
+
+def _parse_integer(text: str) -> int | None:
+    total_, section, digit = 0, 0, 0
+    for ch in text:
+        if ch in _DIGITS:
+            digit = _DIGITS[ch]
+        elif ch in _UNITS:
+            section += (digit or 1) * _UNITS[ch]
+            digit = 0
+        elif ch == "亿":
+            total_ = (total_ + section + digit) * 10**8
+            section, digit = 0, 0
+        elif ch == "万":
+            total_ += (section + digit) * 10**4
+            section, digit = 0, 0
+        else:
+            return None
+    return total_ + section + digit
+
+
+@register("大写一致", "(大写, 金额)", "中文大写金额与数字金额一致时为真。", "not 大写一致(合同金额大写, 合同金额)")
+def upper_matches(ctx: Context, words: Any, amount: Any) -> bool:
+    if words is None or amount is None:
+        return False
+    parsed = parse_upper(str(words))
+    return parsed is not None and parsed == Decimal(amount).quantize(Decimal("0.01"))
+
+
+# --- register look-ups -----------------------------------------------------------------
+
+
+@register("客户已登记", "(客户名称)", "客户已在客户台账中登记时为真。", "not 客户已登记(客户名称)")
+def customer_registered(ctx: Context, name: Any) -> bool:
+    return name is not None and ctx.lookups.customer_registered(str(name))
+
+
+@register("客户状态", "(客户名称)", "客户台账中的状态,如 正常、黑名单;未登记为空。", '客户状态(客户名称) == "黑名单"')
+def customer_status(ctx: Context, name: Any) -> str | None:
+    return None if name is None else ctx.lookups.customer_status(str(name))
+
+
+@register("客户评级", "(客户名称)", "客户台账中的客户等级(A/B/C);未登记为空。", '客户评级(客户名称) == "A"')
+def customer_grade(ctx: Context, name: Any) -> str | None:
+    return None if name is None else ctx.lookups.customer_grade(str(name))
+
+
+@register("客户信用额度", "(客户名称)", "客户的信用额度;没有额度的客户为 0。", "合同金额 > 客户信用额度(客户名称)")
+def customer_credit_limit(ctx: Context, name: Any) -> Decimal:
+    return Decimal(0) if name is None else ctx.lookups.customer_credit_limit(str(name))
+
+
+@register("客户未收款", "(客户名称)", "客户全部未收款(账期合同减去回款、退货和核销)。", "客户未收款(客户名称) + 合同金额 > 客户信用额度(客户名称)")
+def customer_receivables(ctx: Context, name: Any) -> Decimal:
+    return Decimal(0) if name is None else ctx.lookups.customer_open_receivables(str(name))
+
+
+@register("客户冲突", "(客户名称, 信用代码, 销售员)",
+          "同一客户(信用代码相同,或去掉空格、全角和“有限公司”等后缀后名称相同)在客户保护天数内由其他销售员跟进时为真。",
+          "客户冲突(客户名称, 统一社会信用代码, 销售员)")
+def customer_conflict(ctx: Context, name: Any, credit_code: Any, salesperson: Any) -> bool:
+    if name is None and credit_code is None:
+        return False
+    days = int(ctx.params.get("客户保护天数", 180))
+    since = ctx.today - timedelta(days=days)
+    other = ctx.lookups.customer_conflict(
+        None if name is None else str(name), None if credit_code is None else str(credit_code),
+        None if salesperson is None else str(salesperson), since)
+    return other is not None
+
+
+@register("部门本月费用", "(部门, 类别, 日期)", "部门在该日期所在月份某费用类别的报销合计(审批中和已批准,不含已驳回)。",
+          '部门本月费用(部门, "通讯", 报销日期) > 办公电话月限额')
+def department_month_expenses(ctx: Context, department: Any, category: Any, day: Any) -> Decimal:
+    if department is None or category is None or day is None:
+        return Decimal(0)
+    return ctx.lookups.department_month_expenses(str(department), str(category), day)
+
+
+@register("出差单有效", "(出差申请单号, 日期)", "该出差申请已批准且出差日期覆盖该日期时为真。", "not 出差单有效(出差申请单号, 发生日期)")
+def trip_valid(ctx: Context, number: Any, day: Any) -> bool:
+    return number is not None and day is not None and ctx.lookups.trip_valid(str(number), day)
+
+
+@register("合同存在", "(合同编号, 客户名称)", "合同存在且属于该客户时为真。", "not 合同存在(原合同编号, 客户名称)")
+def contract_exists(ctx: Context, number: Any, customer: Any) -> bool:
+    return number is not None and ctx.lookups.contract_exists(str(number), None if customer is None else str(customer))
+
+
+@register("合同可退数量", "(合同编号, 品名)", "合同数量减去已退数量;品名不在合同上时为空。", "退货数量 > 合同可退数量(原合同编号, 品名)")
+def contract_returnable(ctx: Context, number: Any, product: Any) -> Decimal | None:
+    if number is None or product is None:
+        return None
+    return ctx.lookups.contract_returnable(str(number), str(product))
+
+
+@register("合同未收款", "(合同编号)", "该合同的未收款。", "核销金额 > 合同未收款(原合同编号)")
+def contract_receivable(ctx: Context, number: Any) -> Decimal:
+    return Decimal(0) if number is None else ctx.lookups.contract_open_receivable(str(number))

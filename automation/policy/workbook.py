@@ -1,0 +1,407 @@
+"""Read ``制度.xlsx`` into an immutable :class:`Policy`.
+
+The loader refuses a workbook it cannot turn into spec objects (a missing
+sheet or column, a condition that does not parse, a date that is no date)
+with a :class:`PolicyError` naming the cell. Everything that is readable but
+wrong (an unknown role, a gap between amount tiers…) is ``policy check``'s
+job: :mod:`automation.policy.lint` reports the whole list at once.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from automation.errors import ExpressionError, PolicyError
+from automation.forms.spec import FormSpec
+from automation.policy.expressions import Expr, compile_expression
+from automation.policy.functions import Context, bind
+from automation.policy.lookups import Lookups, NoLookups
+from automation.policy.workcal import WorkCalendar
+from automation.route.model import MODES
+
+LEVELS = {"错误": "error", "警告": "warning"}
+SCOPES = ("表单", "明细")
+DAY_TYPES = {"休息日": False, "工作日": True}
+REQUIRED = {
+    "人员": ("姓名", "部门", "角色"),
+    "角色": ("角色", "排序"),
+    "审批规则": ("表单", "条件", "审批角色", "方式"),
+    "校验规则": ("表单", "条件", "级别", "提示"),
+    "参数": ("名称", "值"),
+}
+OPTIONAL = ("抄送", "节假日", "编号规则", "公司信息", "合同模板")
+_ROLE_SPLIT = re.compile(r"[、,,;;/\s]+")
+
+
+# --- raw rows ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    sheet: str
+    row: int
+    values: Mapping[str, Any]
+    columns: Mapping[str, str]  # header → column letter
+
+    def get(self, header: str) -> Any:
+        value = self.values.get(header)
+        if isinstance(value, str):
+            value = value.strip()
+            return value or None
+        return value
+
+    def ref(self, header: str) -> str:
+        return f"{self.sheet}!{self.columns.get(header, 'A')}{self.row}"
+
+
+def read_sheets(path: Path) -> dict[str, list[SheetRow]]:
+    """Every sheet's non-blank rows, keyed by header; the 说明 sheet is skipped."""
+    try:
+        wb = load_workbook(path, data_only=True, read_only=True)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise PolicyError(f"无法打开制度工作簿:{exc}。请确认文件是用 Excel 保存的 .xlsx。", location=str(path)) from exc
+    try:
+        return {ws.title: _rows(ws) for ws in wb.worksheets if ws.title != "说明"}
+    finally:
+        wb.close()
+
+
+def _rows(ws) -> list[SheetRow]:
+    rows = ws.iter_rows(values_only=True)
+    header = next(rows, ()) or ()
+    columns = {str(h).strip(): get_column_letter(i) for i, h in enumerate(header, start=1) if h not in (None, "")}
+    index = {str(h).strip(): i for i, h in enumerate(header) if h not in (None, "")}
+    out = []
+    for number, values in enumerate(rows, start=2):
+        if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        data = {h: (values[i] if i < len(values) else None) for h, i in index.items()}
+        out.append(SheetRow(ws.title, number, MappingProxyType(data), MappingProxyType(columns)))
+    return out
+
+
+# --- spec objects --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    id: str | None
+    department: str | None
+    roles: tuple[str, ...]
+    superior: str | None = None
+    delegate: str | None = None
+    delegate_from: date | None = None
+    delegate_to: date | None = None
+    email: str | None = None
+    active: bool = True
+    ref: str = ""
+
+    def delegating_on(self, day: date) -> bool:
+        return bool(self.delegate and self.delegate_from and self.delegate_to
+                    and self.delegate_from <= day <= self.delegate_to)
+
+
+@dataclass(frozen=True)
+class ApprovalRule:
+    form: str
+    condition: Expr
+    role: str
+    mode: str
+    limit_days: int | None
+    basis: str
+    ref: str  # "审批规则!B7": the condition cell
+
+    @property
+    def source(self) -> str:
+        return f"{self.ref} · {self.basis}" if self.basis else self.ref
+
+
+@dataclass(frozen=True)
+class CheckRule:
+    form: str
+    condition: Expr
+    scope: str  # 表单 | 明细
+    level: str  # error | warning
+    field: str | None
+    message: str
+    basis: str
+    ref: str
+
+    @property
+    def source(self) -> str:
+        return f"{self.ref} · {self.basis}" if self.basis else self.ref
+
+
+@dataclass(frozen=True)
+class CcRule:
+    form: str
+    condition: Expr
+    role: str
+    basis: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class NumberingRule:
+    name: str  # 申请编号 | 合同编号 | 投诉编号
+    form: str | None
+    format: str  # "HT-{年}-{序号:04d}"
+    code: str | None
+    ref: str
+
+    @property
+    def monthly(self) -> bool:
+        return "{月}" in self.format
+
+    def period(self, day: date) -> str:
+        """The counter period: numbers restart every month or every year."""
+        return f"{day:%Y-%m}" if self.monthly else f"{day:%Y}"
+
+    def render(self, day: date, seq: int) -> str:
+        return self.format.format(年=f"{day:%Y}", 月=f"{day:%m}", 日=f"{day:%d}", 表单代码=self.code or "", 序号=seq)
+
+
+@dataclass(frozen=True)
+class TemplateRule:
+    form: str
+    contract_type: str | None
+    template: str
+    ref: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    path: Path | None
+    people: Mapping[str, Person]
+    roles: Mapping[str, int | None]  # role → rank (None: never approves)
+    params: Mapping[str, Any]  # Decimal for numbers, str otherwise
+    approval_rules: tuple[ApprovalRule, ...]
+    check_rules: tuple[CheckRule, ...]
+    cc_rules: tuple[CcRule, ...]
+    holidays: Mapping[date, bool]
+    numbering: tuple[NumberingRule, ...]
+    company: Mapping[str, Any]
+    templates: tuple[TemplateRule, ...]
+    specs: Mapping[str, FormSpec] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> tuple:
+        return (*self.approval_rules, *self.check_rules, *self.cc_rules)
+
+    @property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.holidays)
+
+    def person(self, name: str | None) -> Person | None:
+        return self.people.get(name.strip()) if name else None
+
+    def holders(self, role: str) -> tuple[Person, ...]:
+        return tuple(p for p in self.people.values() if role in p.roles)
+
+    def rank(self, role: str) -> int | None:
+        return self.roles.get(role)
+
+    def param(self, name: str, default: Any = None) -> Any:
+        return self.params.get(name, default)
+
+    def form_by_title(self, title: str) -> FormSpec | None:
+        return next((s for s in self.specs.values() if s.title == title), None)
+
+    def spec_for_title(self, title: str) -> FormSpec:
+        spec = self.form_by_title(title)
+        if spec is None:
+            raise PolicyError(f"制度中引用的表单「{title}」在 forms/ 中没有对应的规格。", code="policy-unknown-form")
+        return spec
+
+    def approval_rules_for(self, title: str) -> list[ApprovalRule]:
+        return [r for r in self.approval_rules if r.form == title]
+
+    def check_rules_for(self, title: str) -> list[CheckRule]:
+        return [r for r in self.check_rules if r.form == title]
+
+    def cc_rules_for(self, title: str) -> list[CcRule]:
+        return [r for r in self.cc_rules if r.form == title]
+
+    def numbering_for(self, name: str, title: str | None = None) -> NumberingRule | None:
+        rules = [r for r in self.numbering if r.name == name]
+        return next((r for r in rules if r.form == title), None) or next((r for r in rules if r.form is None), None)
+
+    def form_code(self, title: str) -> str | None:
+        rule = self.numbering_for("申请编号", title)
+        return rule.code if rule else None
+
+    def template_for(self, title: str, contract_type: str | None = None) -> str | None:
+        rules = [t for t in self.templates if t.form == title]
+        match = next((t for t in rules if t.contract_type == contract_type), None) or next(iter(rules), None)
+        return match.template if match else None
+
+    def bad_debt_shares(self) -> dict[str, Decimal]:
+        prefix = "坏账分担比例_"
+        return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
+
+    def functions(self, today: date, lookups: Lookups | None = None) -> dict[str, Callable]:
+        ctx = Context(today=today, calendar=self.calendar, lookups=lookups or NoLookups(), params=self.params,
+                      roles_of=lambda name: p.roles if (p := self.person(name)) else ())
+        return bind(ctx)
+
+
+# --- loading ---------------------------------------------------------------------
+
+
+def load_policy(path: Path, specs: Mapping[str, FormSpec] | None = None) -> Policy:
+    path = Path(path)
+    sheets = read_sheets(path)
+    for sheet, headers in REQUIRED.items():
+        _require(path, sheets, sheet, headers)
+    return Policy(
+        path=path,
+        people=MappingProxyType({p.name: p for p in map(person_from, sheets["人员"])}),
+        roles=MappingProxyType({r.get("角色"): _int(r, "排序", required=False) for r in sheets["角色"] if r.get("角色")}),
+        params=MappingProxyType({r.get("名称"): param_value(r) for r in sheets["参数"] if r.get("名称")}),
+        approval_rules=tuple(approval_from(r) for r in sheets["审批规则"]),
+        check_rules=tuple(check_from(r) for r in sheets["校验规则"]),
+        cc_rules=tuple(cc_from(r) for r in sheets.get("抄送", [])),
+        holidays=MappingProxyType(dict(holiday_from(r) for r in sheets.get("节假日", []))),
+        numbering=tuple(numbering_from(r) for r in sheets.get("编号规则", [])),
+        company=MappingProxyType({r.get("项目"): r.get("值") for r in sheets.get("公司信息", []) if r.get("项目")}),
+        templates=tuple(template_from(r) for r in sheets.get("合同模板", []) if r.get("表单")),
+        specs=MappingProxyType(dict(specs or {})),
+    )
+
+
+def _require(path: Path, sheets: dict, sheet: str, headers: tuple[str, ...]) -> None:
+    if sheet not in sheets:
+        raise PolicyError(f"制度工作簿缺少工作表「{sheet}」。", code="policy-sheet-missing", location=path.name)
+    present = set(sheets[sheet][0].columns) if sheets[sheet] else set(headers)
+    missing = [h for h in headers if h not in present]
+    if missing:
+        raise PolicyError(f"工作表「{sheet}」缺少列「{'、'.join(missing)}」(第 1 行是列名)。",
+                          code="policy-column-missing", location=f"{sheet}!1")
+
+
+def person_from(r: SheetRow) -> Person:
+    return Person(
+        name=_text(r, "姓名", required=True), id=r.get("工号") and str(r.get("工号")), department=_text(r, "部门"),
+        roles=split_roles(r.get("角色")), superior=_text(r, "直属上级"), delegate=_text(r, "代理人"),
+        delegate_from=to_date(r, "代理开始"), delegate_to=to_date(r, "代理结束"), email=_text(r, "邮箱"),
+        active=_text(r, "在职") != "否", ref=r.ref("姓名"),
+    )
+
+
+def approval_from(r: SheetRow) -> ApprovalRule:
+    return ApprovalRule(
+        form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "审批角色", required=True),
+        mode=_choice(r, "方式", MODES, default=MODES[0]), limit_days=_int(r, "时限工作日", required=False),
+        basis=_text(r, "依据") or "", ref=r.ref("条件"),
+    )
+
+
+def check_from(r: SheetRow) -> CheckRule:
+    return CheckRule(
+        form=_text(r, "表单", required=True), condition=_expr(r), scope=_choice(r, "范围", SCOPES, default="表单"),
+        level=LEVELS[_choice(r, "级别", tuple(LEVELS), default="错误")], field=_text(r, "字段"),
+        message=_text(r, "提示", required=True), basis=_text(r, "依据") or "", ref=r.ref("条件"),
+    )
+
+
+def cc_from(r: SheetRow) -> CcRule:
+    return CcRule(form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "角色", required=True),
+                  basis=_text(r, "依据") or "", ref=r.ref("条件"))
+
+
+def holiday_from(r: SheetRow) -> tuple[date, bool]:
+    day = to_date(r, "日期")
+    if day is None:
+        raise PolicyError("节假日需要填写日期。", code="policy-bad-date", location=r.ref("日期"))
+    return day, DAY_TYPES[_choice(r, "类型", tuple(DAY_TYPES), default="休息日")]
+
+
+def numbering_from(r: SheetRow) -> NumberingRule:
+    return NumberingRule(name=_text(r, "编号", required=True), form=_text(r, "表单"),
+                         format=_text(r, "格式", required=True), code=_text(r, "表单代码"), ref=r.ref("格式"))
+
+
+def template_from(r: SheetRow) -> TemplateRule:
+    return TemplateRule(form=_text(r, "表单", required=True), contract_type=_text(r, "合同类型"),
+                        template=_text(r, "模板文件", required=True), ref=r.ref("模板文件"))
+
+
+# --- cell conversions --------------------------------------------------------------
+
+
+def split_roles(value: Any) -> tuple[str, ...]:
+    return tuple(p for p in _ROLE_SPLIT.split(str(value or "").strip()) if p)
+
+
+def _text(r: SheetRow, header: str, *, required: bool = False) -> str | None:
+    value = r.get(header)
+    if value is None and required:
+        raise PolicyError(f"「{header}」不能为空。", code="policy-blank", location=r.ref(header))
+    return None if value is None else str(value).strip()
+
+
+def _expr(r: SheetRow) -> Expr:
+    return compile_expression(r.get("条件"), r.ref("条件"))
+
+
+def _choice(r: SheetRow, header: str, allowed: tuple[str, ...], *, default: str) -> str:
+    value = _text(r, header) or default
+    if value not in allowed:
+        raise PolicyError(f"「{header}」只能是 {'、'.join(allowed)},现为「{value}」。", code="policy-bad-choice",
+                          location=r.ref(header))
+    return value
+
+
+def _int(r: SheetRow, header: str, *, required: bool) -> int | None:
+    value = r.get(header)
+    if value is None and not required:
+        return None
+    try:
+        number = Decimal(str(value))
+        if number != number.to_integral_value():
+            raise InvalidOperation
+        return int(number)
+    except (InvalidOperation, ValueError):
+        raise PolicyError(f"「{header}」应为整数,现为「{value}」。", code="policy-bad-number", location=r.ref(header)) from None
+
+
+def param_value(r: SheetRow) -> Any:
+    value = r.get("值")
+    if value is None:
+        raise PolicyError(f"参数「{r.get('名称')}」没有值。", code="policy-blank", location=r.ref("值"))
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    try:
+        return Decimal(str(value).replace(",", ""))
+    except InvalidOperation:
+        return str(value)
+
+
+def to_date(r: SheetRow, header: str) -> date | None:
+    value = r.get(header)
+    if value is None or (isinstance(value, date) and not isinstance(value, datetime)):
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value).replace("/", "-"))
+    except ValueError:
+        raise PolicyError(f"「{header}」应为日期(如 2026-10-01),现为「{value}」。", code="policy-bad-date",
+                          location=r.ref(header)) from None
+
+
+__all__ = ["Policy", "Person", "ApprovalRule", "CheckRule", "CcRule", "NumberingRule", "TemplateRule",
+           "load_policy", "read_sheets", "SheetRow", "ExpressionError"]

@@ -1,0 +1,136 @@
+"""Register look-ups for policy conditions, answered from the store.
+
+Customers are matched by their normalised name (see :func:`normalise_name`),
+so 「上海 甲乙 有限公司」 and 「上海甲乙」 are the same customer; whoever writes
+``customers.norm_name`` must use the same function.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, or_, select
+
+from automation.clock import Clock
+from automation.record import codec
+from automation.record import schema as s
+from automation.act.effects.names import normalise_customer_name
+from automation.record.store import Store
+
+COUNTED_EXPENSES = ("审批中", "已批准")  # a rejected claim no longer uses the month's cap
+APPROVED = "已批准"
+REJECTED = "已驳回"
+
+
+def normalise_name(name: str) -> str:
+    """One normaliser for the whole program: the register's norm_name is written with it too."""
+    return normalise_customer_name(name)
+
+
+class StoreLookups:
+    def __init__(self, store: Store, clock: Clock | None = None):
+        self.store = store
+        self.clock = clock or store.clock
+
+    def _one(self, query):
+        with self.store.read() as conn:
+            return conn.execute(query).first()
+
+    def _scalar(self, query):
+        with self.store.read() as conn:
+            return conn.execute(query).scalar()
+
+    def _customer(self, name: str):
+        c = s.customers.c
+        return self._one(select(s.customers).where(or_(c.name == name, c.norm_name == normalise_name(name)))
+                         .order_by((c.name == name).desc(), c.id))
+
+    # --- customers -------------------------------------------------------------
+
+    def customer_registered(self, name: str) -> bool:
+        return self._customer(name) is not None
+
+    def customer_status(self, name: str) -> str | None:
+        row = self._customer(name)
+        return row.status if row else None
+
+    def customer_grade(self, name: str) -> str | None:
+        row = self._customer(name)
+        return row.grade if row else None
+
+    def customer_credit_limit(self, name: str) -> Decimal:
+        row = self._customer(name)
+        return row.credit_limit if row and row.credit_limit is not None else Decimal("0.00")
+
+    def customer_open_receivables(self, name: str) -> Decimal:
+        row = self._customer(name)
+        names = {name, row.name} if row else {name}
+        total = self._scalar(select(func.sum(s.receivables.c.amount)).where(s.receivables.c.customer.in_(names)))
+        return _yuan(total)
+
+    def customer_conflict(self, name: str | None, credit_code: str | None, salesperson: str | None,
+                          since: date) -> str | None:
+        c = s.customers.c
+        same = []
+        if name:
+            same.append(c.norm_name == normalise_name(name))
+        if credit_code:
+            same.append(c.credit_code == credit_code.strip().upper())
+        active_on = func.coalesce(c.last_active_on, c.registered_on)
+        query = select(c.owner).where(or_(*same), c.owner.is_not(None), active_on >= since)
+        if salesperson:
+            query = query.where(c.owner != salesperson)
+        row = self._one(query.order_by(c.id))
+        return row.owner if row else None
+
+    # --- expenses and trips -------------------------------------------------------
+
+    def department_month_expenses(self, department: str, category: str, day: date) -> Decimal:
+        e = s.expense_lines.c
+        total = self._scalar(select(func.sum(e.amount)).where(
+            e.department == department, e.category == category, e.month == f"{day:%Y-%m}",
+            e.status.in_(COUNTED_EXPENSES)))
+        return _yuan(total)
+
+    def trip_valid(self, number: str, day: date) -> bool:
+        t = s.trips.c
+        return self._one(select(t.id).where(t.number == number, t.status == APPROVED, t.start_on <= day,
+                                            t.end_on >= day)) is not None
+
+    # --- contracts --------------------------------------------------------------------
+
+    def _contract(self, number: str):
+        return self._one(select(s.contracts).where(s.contracts.c.number == number))
+
+    def contract_exists(self, number: str, customer: str | None) -> bool:
+        row = self._contract(number)
+        if row is None:
+            return False
+        return customer is None or normalise_name(customer) == normalise_name(row.customer or "")
+
+    def contract_returnable(self, number: str, product: str) -> Decimal | None:
+        row = self._contract(number)
+        items = [i for i in (codec.loads(row.items) or []) if i.get("品名") == product] if row else []
+        if not items:
+            return None
+        contracted = sum((Decimal(i.get("数量") or 0) for i in items), Decimal(0))
+        return contracted - self._returned(number, product)
+
+    def _returned(self, number: str, product: str) -> Decimal:
+        r = s.return_lines.c
+        with self.store.read() as conn:
+            quantities = conn.execute(select(r.quantity).where(
+                r.contract_number == number, r.product == product, r.status != REJECTED)).scalars().all()
+        # return lines are red (negative) rows; either sign counts as a quantity returned
+        return sum((abs(q) for q in quantities if q is not None), Decimal(0))
+
+    def contract_open_receivable(self, number: str) -> Decimal:
+        total = self._scalar(select(func.sum(s.receivables.c.amount)).where(
+            s.receivables.c.contract_number == number))
+        return _yuan(total)
+
+
+def _yuan(total) -> Decimal:
+    # SUM over a Money column keeps the column type, so it arrives in yuan already; None when no rows
+    return Decimal(total or 0).quantize(Decimal("0.01"))

@@ -1,0 +1,141 @@
+"""Compose the approval route for one form from the policy: checks, steps, copies.
+
+Every 审批规则 row of the form whose condition holds contributes its role; the
+chain is those roles, once each, ordered by rank, so independent rules (credit
+over limit, major contract, special terms) compose without anyone writing out
+every combination. 校验规则 rows produce problems; the caller adds the cell
+location from the extracted form.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Any, Mapping
+
+from automation.forms.spec import FormSpec, TableSpec
+from automation.policy.lookups import Lookups
+from automation.policy.workbook import ApprovalRule, CheckRule, Policy
+from automation.problems import Problem, kind
+from automation.route.model import ANY, Route, Step
+from automation.route.resolve import resolve_role
+
+RULE_BROKEN = kind("policy-rule-broken", "不符合制度", "{message}")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+DEFAULT_LIMIT_DAYS = 2
+
+
+def check_rules(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, lookups: Lookups | None,
+                today: date) -> list[Problem]:
+    """Every 校验规则 problem of the form; 明细 rules once per line, with the line's row number."""
+    functions = policy.functions(today, lookups)
+    names = form_names(policy, spec, values)
+    problems: list[Problem] = []
+    for rule in policy.check_rules_for(spec.title):
+        if rule.scope == "明细":
+            problems.extend(_check_lines(rule, spec, names, functions))
+        elif rule.condition.holds(names, functions):
+            problems.append(_problem(rule, names))
+    return problems
+
+
+def _check_lines(rule: CheckRule, spec: FormSpec, names: dict, functions: dict) -> list[Problem]:
+    table = line_table(spec)
+    if table is None:
+        return []
+    found = []
+    for number, line in enumerate(names.get(table.key) or [], start=1):
+        scope = {**names, **{c.key: line.get(c.key) for c in table.columns}}
+        if rule.condition.holds(scope, functions):
+            found.append(_problem(rule, scope, row=number))
+    return found
+
+
+def _problem(rule: CheckRule, names: Mapping[str, Any], row: int | None = None) -> Problem:
+    message = _PLACEHOLDER.sub(lambda m: show(names[m.group(1)]) if m.group(1) in names else m.group(0), rule.message)
+    value = names.get(rule.field) if rule.field else None
+    return RULE_BROKEN(message=message, field=rule.field, value=None if value is None else show(value), row=row,
+                       source=rule.source, level=rule.level)
+
+
+def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, applicant: str,
+                  department: str | None, today: date, lookups: Lookups | None) -> Route:
+    route = Route(problems=check_rules(policy, spec, values, lookups=lookups, today=today))
+    functions = policy.functions(today, lookups)
+    names = form_names(policy, spec, values)
+    department = department or _department_of(policy, applicant)
+    for role, rules in _selected_roles(policy, spec.title, names, functions):
+        step = _step(policy, role, rules, department, today)
+        if step.assignees:
+            route.steps.append(step)
+        else:
+            route.unresolved.append(role)
+    route.cc = _copies(policy, spec.title, names, functions, department, today)
+    return route
+
+
+def _selected_roles(policy: Policy, title: str, names: dict, functions: dict) -> list[tuple[str, list[ApprovalRule]]]:
+    selected: dict[str, list[ApprovalRule]] = {}
+    for rule in policy.approval_rules_for(title):
+        if rule.condition.holds(names, functions):
+            selected.setdefault(rule.role, []).append(rule)
+    order = list(selected)
+    # roles without a rank sort last; ties keep the workbook's row order
+    return sorted(selected.items(), key=lambda kv: (_rank(policy, kv[0]), order.index(kv[0])))
+
+
+def _rank(policy: Policy, role: str) -> float:
+    rank = policy.rank(role)
+    return math.inf if rank is None else rank
+
+
+def _step(policy: Policy, role: str, rules: list[ApprovalRule], department: str | None, today: date) -> Step:
+    limits = [r.limit_days for r in rules if r.limit_days is not None]
+    fallback = policy.param("审批时限工作日", DEFAULT_LIMIT_DAYS)
+    mode = rules[0].mode
+    return Step(role=role, mode=mode, limit_days=min(limits) if limits else int(fallback),
+                assignees=resolve_role(policy, role, department, today, mode=mode),
+                rule_refs=tuple(r.source for r in rules))
+
+
+def _copies(policy: Policy, title: str, names: dict, functions: dict, department: str | None, today: date) -> list[str]:
+    cc: list[str] = []
+    for rule in policy.cc_rules_for(title):
+        if rule.condition.holds(names, functions):
+            for who in resolve_role(policy, rule.role, department, today, mode=ANY):
+                if who.name not in cc:
+                    cc.append(who.name)
+    return cc
+
+
+def _department_of(policy: Policy, applicant: str | None) -> str | None:
+    person = policy.person(applicant)
+    return person.department if person else None
+
+
+# --- names in scope ---------------------------------------------------------------
+
+
+def form_names(policy: Policy, spec: FormSpec, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Parameters, then every key of the form (blank ones as None), the form winning a clash."""
+    names: dict[str, Any] = dict(policy.params)
+    names.update({key: values.get(key) for key in spec.all_keys})
+    return names
+
+
+def line_table(spec: FormSpec) -> TableSpec | None:
+    return spec.table("明细") or (spec.tables[0] if spec.tables else None)
+
+
+def show(value: Any) -> str:
+    """A value as a person reads it in a message."""
+    if isinstance(value, Decimal):
+        return f"{value:,}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+__all__ = ["check_rules", "compose_route", "form_names", "line_table", "show", "RULE_BROKEN"]
