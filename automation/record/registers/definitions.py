@@ -1,0 +1,304 @@
+"""What each register (台账) shows: columns, rows from the store, totals, flags, summaries.
+
+Columns and names follow POLICY-PACK.md. Rows are plain tuples in column order,
+typed (Decimal, date, naive local datetime, int, str, bool) so the writer only
+formats them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from automation.extract.parsers import upper_amount
+from automation.record import schema as s
+
+WorkdaysBetween = Callable[[date, date], int]
+
+CASE_STATUS = {"in_approval": "审批中", "approved": "已批准", "rejected": "已驳回",
+               "returned": "退回修改", "blocked": "待配置"}
+CASE_RESULT = {"approved": "同意", "rejected": "驳回", "returned": "退回修改"}
+
+
+def weekdays_between(start: date, end: date) -> int:
+    """Monday–Friday after ``start`` up to and including ``end``: the fallback calendar."""
+    if end < start:
+        return -weekdays_between(end, start)
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    extra = sum(1 for i in range(1, rest + 1) if (start + timedelta(days=i)).weekday() < 5)
+    return weeks * 5 + extra
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    today: date
+    workdays_between: WorkdaysBetween = weekdays_between
+    tz: ZoneInfo = ZoneInfo("Asia/Shanghai")
+
+    def local(self, moment: datetime | None) -> datetime | None:
+        """Excel has no time zones: show the office's local wall-clock time."""
+        return None if moment is None else moment.astimezone(self.tz).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"  # text | money | date | datetime | int | decimal | bool
+    width: float = 12
+
+
+@dataclass(frozen=True)
+class Grouping:
+    title: str
+    column: str
+    by_month: bool = False  # group a date column by 年-月
+
+
+@dataclass(frozen=True)
+class RegisterDef:
+    name: str
+    table_name: str  # the Excel table (ListObject) name: ASCII, unique in the workbook
+    columns: tuple[Column, ...]
+    rows: Callable[[Connection, RenderContext], list[tuple]]
+    tables: frozenset[str]
+    totals: tuple[str, ...] = ()  # columns summed in the totals row
+    highlight: str | None = None  # Excel condition over {列名} placeholders, true = flagged row
+    groupings: tuple[Grouping, ...] = ()
+    measure: str | None = None  # the column summed in the 汇总 sheet
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    def index(self, header: str) -> int:
+        return self.headers.index(header)
+
+
+def _yes(flag: bool) -> str:
+    return "是" if flag else "否"
+
+
+def _names(text: str | None) -> str:
+    """Approver lists may be stored as a JSON list or as plain text."""
+    if not text:
+        return ""
+    if text.startswith("["):
+        try:
+            return "、".join(str(n) for n in json.loads(text))
+        except ValueError:
+            return text
+    return text
+
+
+@lru_cache(maxsize=65536)
+def _upper(amount: Decimal | None) -> str:
+    return "" if amount is None else upper_amount(amount)
+
+
+# --- 审批台账 -----------------------------------------------------------------------
+
+def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], set[int]]:
+    holders: dict[int, list[str]] = defaultdict(list)
+    overdue: set[int] = set()
+    t = s.tasks.c
+    for row in conn.execute(select(t.case_id, t.assignee, t.due_on).where(t.status == "open").order_by(t.id)):
+        if row.assignee not in holders[row.case_id]:
+            holders[row.case_id].append(row.assignee)
+        if row.due_on is not None and row.due_on < today:
+            overdue.add(row.case_id)
+    return holders, overdue
+
+
+def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    holders, overdue = _open_tasks(conn, ctx.today)
+    c = s.cases.c
+    query = select(c.id, c.number, c.form_title, c.form_id, c.applicant, c.department, c.amount,
+                   c.status, c.created_at, c.decided_at).order_by(c.id)
+    rows = []
+    for r in conn.execute(query):
+        created, decided = ctx.local(r.created_at), ctx.local(r.decided_at)
+        end = decided.date() if decided else ctx.today
+        rows.append((r.number, r.form_title or r.form_id, r.applicant, r.department, r.amount, created,
+                     CASE_STATUS.get(r.status, r.status), "、".join(holders.get(r.id, ())),
+                     ctx.workdays_between(created.date(), end), _yes(r.id in overdue),
+                     CASE_RESULT.get(r.status, ""), decided))
+    return rows
+
+
+# --- 客户台账 -----------------------------------------------------------------------
+
+def _open_receivables(conn: Connection) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    rv = s.receivables.c
+    for r in conn.execute(select(rv.customer, rv.amount)):
+        totals[r.customer] += r.amount
+    return totals
+
+
+def customer_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    open_amounts = _open_receivables(conn)
+    c = s.customers.c
+    query = select(c.name, c.credit_code, c.grade, c.owner, c.department, c.credit_limit, c.terms_days,
+                   c.review_due, c.status, c.registered_on).order_by(c.id)
+    return [(r.name, r.credit_code, r.grade, r.owner, r.department, r.credit_limit, r.terms_days,
+             open_amounts.get(r.name, Decimal("0.00")), r.review_due, r.status, r.registered_on)
+            for r in conn.execute(query)]
+
+
+# --- 合同台账 -----------------------------------------------------------------------
+
+def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    c = s.contracts.c
+    query = select(c.number, c.customer, c.amount, c.signed_on, c.delivery_on, c.ship_due_on, c.payment,
+                   c.approved_on, c.approvers, c.status, c.file_path).order_by(c.id)
+    return [(r.number, r.customer, r.amount, _upper(r.amount), r.signed_on, r.delivery_on, r.ship_due_on,
+             r.payment, r.approved_on, _names(r.approvers), r.status, r.file_path)
+            for r in conn.execute(query)]
+
+
+# --- 报销台账 -----------------------------------------------------------------------
+
+def expense_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    e = s.expense_lines.c
+    query = select(e.claim_number, e.claimant, e.department, e.category, e.occurred_on, e.amount,
+                   e.month, e.status).order_by(e.id)
+    return [tuple(r) for r in conn.execute(query)]
+
+
+# --- 投诉台账 -----------------------------------------------------------------------
+
+def complaint_overdue(r, today: date) -> bool:
+    """A clock is overdue while the step it measures is still unfinished."""
+    if r.closed_on is not None:
+        return False
+    clocks = [r.reply_due, r.revisit_due] + ([r.dept_reply_due] if r.plan_done_on is None else [])
+    return any(d is not None and d < today for d in clocks)
+
+
+def complaint_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    rows = []
+    for r in conn.execute(select(s.complaints).order_by(s.complaints.c.id)):
+        rows.append((r.number, r.customer, r.complaint_type, r.severity, r.complained_on, r.reply_due,
+                     r.department, r.dept_reply_due, r.revisit_due, r.revisits or 0, r.satisfaction,
+                     r.status, _yes(complaint_overdue(r, ctx.today))))
+    return rows
+
+
+# --- 退货台账 / 坏账台账 ---------------------------------------------------------------
+
+def return_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    x = s.return_lines.c
+    query = select(x.number, x.contract_number, x.product, x.quantity, x.reason, x.status).order_by(x.id)
+    return [tuple(r) for r in conn.execute(query)]
+
+
+def _shares(text: str | None) -> str:
+    """[{"人员":…, "角色":…, "比例":…, "金额":…}] → 王五(办事处经理)50% 5,000.00;…"""
+    if not text:
+        return ""
+    try:
+        shares = json.loads(text)
+    except ValueError:
+        return text
+    parts = []
+    for sh in shares:
+        amount = sh.get("金额")
+        money = f"{Decimal(str(amount)):,.2f}" if amount not in (None, "") else ""
+        role = f"({sh['角色']})" if sh.get("角色") else ""
+        parts.append(f"{sh.get('人员', '')}{role}{sh.get('比例', '')} {money}".strip())
+    return ";".join(parts)
+
+
+def bad_debt_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    b = s.bad_debts.c
+    query = select(b.number, b.customer, b.contract_number, b.amount, b.shares, b.status).order_by(b.id)
+    return [(r.number, r.customer, r.contract_number, r.amount, _shares(r.shares), r.status)
+            for r in conn.execute(query)]
+
+
+# --- the registers -----------------------------------------------------------------
+
+def _cols(*specs) -> tuple[Column, ...]:
+    return tuple(Column(*spec) for spec in specs)
+
+
+_BY_DEPT = Grouping("按部门", "部门")
+
+REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
+    RegisterDef(
+        "审批台账", "ApprovalRegister",
+        _cols(("编号", "text", 18), ("表单", "text", 16), ("申请人", "text", 10), ("部门", "text", 12),
+              ("金额", "money", 14), ("提交时间", "datetime", 17), ("状态", "text", 10),
+              ("当前审批人", "text", 16), ("已用工作日", "int", 11), ("是否超时", "bool", 9),
+              ("结果", "text", 10), ("完成时间", "datetime", 17)),
+        approval_rows, frozenset({"cases", "tasks"}), totals=("金额",),
+        highlight='{是否超时}="是"',
+        groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
+                   Grouping("按状态", "状态")),
+        measure="金额"),
+    RegisterDef(
+        "客户台账", "CustomerRegister",
+        _cols(("客户名称", "text", 26), ("统一社会信用代码", "text", 21), ("等级", "text", 6),
+              ("负责销售员", "text", 11), ("部门", "text", 12), ("信用额度", "money", 14),
+              ("账期天数", "int", 9), ("未收款", "money", 14), ("信用复核到期", "date", 13),
+              ("状态", "text", 9), ("登记日期", "date", 12)),
+        customer_rows, frozenset({"customers", "receivables"}), totals=("信用额度", "未收款"),
+        highlight='OR({状态}="黑名单",AND(ISNUMBER({信用复核到期}),{信用复核到期}<TODAY()))',
+        groupings=(Grouping("按月份", "登记日期", True), _BY_DEPT, Grouping("按负责销售员", "负责销售员"),
+                   Grouping("按状态", "状态")),
+        measure="未收款"),
+    RegisterDef(
+        "合同台账", "ContractRegister",
+        _cols(("合同编号", "text", 18), ("客户名称", "text", 26), ("合同金额", "money", 15),
+              ("大写", "text", 30), ("签订日期", "date", 12), ("交货日期", "date", 12),
+              ("应发货日期", "date", 12), ("付款方式", "text", 14), ("审批完成日期", "date", 13),
+              ("审批人", "text", 20), ("状态", "text", 9), ("文件", "text", 36)),
+        contract_rows, frozenset({"contracts"}), totals=("合同金额",),
+        highlight='{状态}="生成失败"',
+        groupings=(Grouping("按月份", "签订日期", True), Grouping("按客户", "客户名称"),
+                   Grouping("按付款方式", "付款方式"), Grouping("按状态", "状态")),
+        measure="合同金额"),
+    RegisterDef(
+        "报销台账", "ExpenseRegister",
+        _cols(("报销单号", "text", 18), ("报销人", "text", 10), ("部门", "text", 12), ("类别", "text", 12),
+              ("发生日期", "date", 12), ("金额", "money", 13), ("月份", "text", 9), ("状态", "text", 9)),
+        expense_rows, frozenset({"expense_lines"}), totals=("金额",),
+        highlight='{状态}="已驳回"',
+        groupings=(Grouping("按月份", "月份"), _BY_DEPT, Grouping("按报销人", "报销人"),
+                   Grouping("按类别", "类别"), Grouping("按状态", "状态")),
+        measure="金额"),
+    RegisterDef(
+        "投诉台账", "ComplaintRegister",
+        _cols(("投诉编号", "text", 18), ("客户", "text", 24), ("类型", "text", 11), ("严重程度", "text", 9),
+              ("投诉日期", "date", 12), ("答复期限", "date", 12), ("责任部门", "text", 12),
+              ("部门答复期限", "date", 13), ("回访期限", "date", 12), ("回访次数", "int", 9),
+              ("满意度", "text", 10), ("状态", "text", 10), ("是否超时", "bool", 9)),
+        complaint_rows, frozenset({"complaints"}), totals=(),
+        highlight='{是否超时}="是"',
+        groupings=(Grouping("按月份", "投诉日期", True), Grouping("按责任部门", "责任部门"),
+                   Grouping("按类型", "类型"), Grouping("按严重程度", "严重程度"), Grouping("按状态", "状态"))),
+    RegisterDef(
+        "退货台账", "ReturnRegister",
+        _cols(("退货单号", "text", 18), ("原合同编号", "text", 18), ("品名", "text", 20),
+              ("数量", "decimal", 10), ("原因", "text", 30), ("状态", "text", 9)),
+        return_rows, frozenset({"return_lines"}), totals=("数量",),
+        groupings=(Grouping("按原合同", "原合同编号"), Grouping("按品名", "品名"), Grouping("按状态", "状态")),
+        measure="数量"),
+    RegisterDef(
+        "坏账台账", "BadDebtRegister",
+        _cols(("编号", "text", 18), ("客户", "text", 24), ("合同", "text", 18), ("金额", "money", 14),
+              ("责任人与分担金额", "text", 48), ("状态", "text", 9)),
+        bad_debt_rows, frozenset({"bad_debts"}), totals=("金额",),
+        groupings=(Grouping("按客户", "客户"), Grouping("按状态", "状态")),
+        measure="金额"),
+)}

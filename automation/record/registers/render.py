@@ -1,0 +1,190 @@
+"""When registers are rendered: dirty marks, coalescing, back-off for locked files.
+
+Cases mark the registers they touch (``mark_dirty``) inside their own
+transaction. ``render_due`` renders each dirty register once its coalescing
+delay has passed, so a burst of cases costs one render per register. A claim
+clears the dirty mark in the same transaction that reads the rows, so a case
+committed during the render marks the register dirty again and is never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from automation.errors import RegisterLockedError
+from automation.record import schema as s
+from automation.record.registers.dashboard import DASHBOARD, dashboard_data, write_dashboard
+from automation.record.registers.definitions import REGISTERS, RenderContext, WorkdaysBetween
+from automation.record.registers.live_excel import LIVE, choose_backend, update_open_workbook
+from automation.record.registers.writer import FIRST_DATA_ROW, write_register
+
+DASHBOARD_TABLES = frozenset({"cases", "tasks", "complaints"})
+ALL_NAMES = (*REGISTERS, DASHBOARD)
+# How long a claimed render may take before another run assumes it died and redoes it.
+CLAIM_LEASE = timedelta(minutes=5)
+rs = s.register_state
+
+
+@dataclass
+class RenderResult:
+    rendered: dict[str, int] = field(default_factory=dict)  # name → rows
+    pending: dict[str, str] = field(default_factory=dict)  # name → why not rendered
+
+    def to_dict(self) -> dict:
+        return {"rendered": dict(self.rendered), "pending": dict(self.pending)}
+
+
+def tables_of(name: str) -> frozenset[str]:
+    return DASHBOARD_TABLES if name == DASHBOARD else REGISTERS[name].tables
+
+
+def registers_for_tables(tables: Iterable[str]) -> set[str]:
+    touched = set(tables)
+    return {name for name in ALL_NAMES if tables_of(name) & touched}
+
+
+def register_path(registers_dir: Path, name: str) -> Path:
+    return Path(registers_dir) / f"{name}.xlsx"
+
+
+# --- dirty marks --------------------------------------------------------------------
+
+def mark_dirty(conn: Connection, names: Iterable[str], at: datetime) -> None:
+    """Mark registers for rendering, inside the caller's transaction.
+
+    The first mark of a burst sets ``dirty_since``; later marks keep it, so the
+    coalescing delay bounds latency instead of being pushed back forever.
+    """
+    for name in sorted(set(names)):
+        row = conn.execute(select(rs.c.dirty_since).where(rs.c.name == name).with_for_update()).first()
+        if row is None and _insert_state(conn, name, at):
+            continue
+        since = row.dirty_since if row is not None and row.dirty_since is not None else at
+        conn.execute(rs.update().where(rs.c.name == name).values(dirty=True, dirty_since=since))
+
+
+def _insert_state(conn: Connection, name: str, at: datetime) -> bool:
+    """Insert a first mark; False when another worker inserted it first."""
+    try:
+        with conn.begin_nested():
+            conn.execute(rs.insert().values(name=name, dirty=True, dirty_since=at, attempts=0))
+        return True
+    except IntegrityError:
+        return False
+
+
+def _is_due(state, now: datetime, coalesce: timedelta, force: bool) -> bool:
+    if not state.dirty:
+        # Claimed but never finished (the process died): redo once the lease is over.
+        return state.dirty_since is not None and state.next_try_at is not None and state.next_try_at <= now
+    if force:
+        return True
+    if state.next_try_at is not None and state.next_try_at > now:
+        return False
+    return state.dirty_since is None or state.dirty_since + coalesce <= now
+
+
+def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, force: bool) -> bool:
+    state = conn.execute(select(rs).where(rs.c.name == name).with_for_update()).first()
+    if state is None or not _is_due(state, now, coalesce, force):
+        return False
+    conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE))
+    return True
+
+
+# --- rendering ----------------------------------------------------------------------
+
+def _backoff(attempts: int, limit: float) -> timedelta:
+    return timedelta(seconds=min(limit, 2.0 ** attempts))
+
+
+def _succeeded(store, name: str, rows: int) -> None:
+    with store.begin() as conn:
+        state = conn.execute(select(rs.c.dirty, rs.c.dirty_since).where(rs.c.name == name)).first()
+        # Marked again while rendering: keep the mark so the next run picks it up.
+        since = state.dirty_since if state.dirty else None
+        conn.execute(rs.update().where(rs.c.name == name).values(
+            rendered_at=store.now(), rows=rows, attempts=0, next_try_at=None, last_error=None, dirty_since=since))
+
+
+def _failed(store, settings, name: str, error: str) -> None:
+    with store.begin() as conn:
+        attempts = conn.execute(select(rs.c.attempts).where(rs.c.name == name)).scalar() or 0
+        retry_at = store.now() + _backoff(attempts + 1, settings.retry_max_seconds)
+        conn.execute(rs.update().where(rs.c.name == name).values(
+            dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error))
+
+
+def _write(settings, name: str, data, ctx: RenderContext, now: datetime) -> int:
+    path = register_path(settings.registers, name)
+    if name == DASHBOARD:
+        write_dashboard(path, data, rendered_at=ctx.local(now))
+        return data.records
+    if choose_backend(settings.register_mode) == LIVE and update_open_workbook(
+            path, name, data, first_row=FIRST_DATA_ROW + 1):
+        return len(data)
+    return write_register(path, REGISTERS[name], data, rendered_at=ctx.local(now))
+
+
+def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
+    now = store.now()
+    coalesce = timedelta(seconds=settings.coalesce_seconds)
+    with store.begin() as conn:
+        if not _claim(conn, name, now, coalesce, force):
+            return
+        data = dashboard_data(conn, ctx) if name == DASHBOARD else REGISTERS[name].rows(conn, ctx)
+    try:
+        rows = _write(settings, name, data, ctx, now)
+    except (RegisterLockedError, OSError) as exc:
+        # Never raise for a locked file: the data is in the store and the next run retries.
+        _failed(store, settings, name, str(exc))
+        result.pending[name] = str(exc)
+        return
+    except BaseException:
+        _failed(store, settings, name, "渲染中断,将自动重试。")
+        raise
+    _succeeded(store, name, rows)
+    result.rendered[name] = rows
+
+
+def _context(store, today: date, workdays_between: WorkdaysBetween) -> RenderContext:
+    return RenderContext(today=today, workdays_between=workdays_between, tz=store.clock.tz)
+
+
+def render_due(store, settings, *, today: date, workdays_between: WorkdaysBetween, force: bool = False) -> RenderResult:
+    """Render every register that is due; a locked one is left pending with a back-off."""
+    ctx = _context(store, today, workdays_between)
+    result = RenderResult()
+    with store.read() as conn:
+        names = [n for n in conn.execute(select(rs.c.name).order_by(rs.c.name)).scalars() if n in ALL_NAMES]
+    for name in names:
+        _render_one(store, settings, name, ctx, force, result)
+    return result
+
+
+def rebuild_all(store, settings, *, today: date, workdays_between: WorkdaysBetween) -> RenderResult:
+    """Re-render every register and the dashboard from the store, now."""
+    with store.begin() as conn:
+        mark_dirty(conn, ALL_NAMES, store.now())
+    return render_due(store, settings, today=today, workdays_between=workdays_between, force=True)
+
+
+def pending(store) -> list[dict]:
+    """Registers not yet current, for ``officeflow status``."""
+    with store.read() as conn:
+        states = conn.execute(select(rs).where((rs.c.dirty.is_(True)) | (rs.c.last_error.is_not(None)))
+                              .order_by(rs.c.name)).all()
+    return [{"name": st.name, "dirty": bool(st.dirty), "since": _iso(st.dirty_since), "attempts": st.attempts,
+             "next_try_at": _iso(st.next_try_at), "last_error": st.last_error,
+             "rendered_at": _iso(st.rendered_at), "rows": st.rows} for st in states]
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()

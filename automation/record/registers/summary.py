@@ -1,0 +1,50 @@
+"""The 汇总 sheet: counts and sums of a register's rows, grouped by month, department, person, status."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from automation.record.registers.definitions import Grouping, RegisterDef
+
+BLANK = "(未填)"
+
+
+@dataclass(frozen=True)
+class SummaryBlock:
+    title: str
+    key_header: str
+    measure: str | None
+    lines: list[tuple]  # (key, count) or (key, count, sum)
+
+
+def _key(value: object, by_month: bool) -> str:
+    if value is None or value == "":
+        return BLANK
+    if by_month and isinstance(value, date):
+        return f"{value.year:04d}-{value.month:02d}"
+    return str(value)
+
+
+def group(register: RegisterDef, rows: list[tuple], grouping: Grouping) -> SummaryBlock:
+    at = register.index(grouping.column)
+    sum_at = register.index(register.measure) if register.measure else None
+    counts: dict[str, int] = defaultdict(int)
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        key = _key(row[at], grouping.by_month)
+        counts[key] += 1
+        if sum_at is not None and row[sum_at] is not None:
+            sums[key] += Decimal(row[sum_at])
+    keys = sorted(counts)
+    if sum_at is None:
+        lines = [(k, counts[k]) for k in keys]
+    else:
+        lines = [(k, counts[k], sums[k]) for k in keys]
+    return SummaryBlock(grouping.title, grouping.column, register.measure, lines)
+
+
+def summarize(register: RegisterDef, rows: list[tuple]) -> list[SummaryBlock]:
+    return [group(register, rows, g) for g in register.groupings]
