@@ -57,7 +57,7 @@ def store(tmp_path):
 
 def test_normalise_name_strips_spaces_full_width_and_suffixes():
     assert normalise_name(" 上海 甲乙 有限责任公司") == "上海甲乙"
-    assert normalise_name("ＡＢＣ股份有限公司") == "ABC"
+    assert normalise_name("ＡＢＣ股份有限公司") == normalise_name("abc 股份有限公司") == "abc"
     assert normalise_name("公司") == "公司"
 
 

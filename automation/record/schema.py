@@ -89,6 +89,7 @@ submissions = Table(
     Column("extra_path", Text),  # the annotated copy or reason file that accompanies it
     Column("reason_code", String(60)),
     Column("reason", Text),
+    Column("problems", Text),  # JSON list of problem dicts, to rebuild an annotated copy after a crash
     Column("duplicate_of", Integer),
     Column("form_id", String(60)),
     Column("form_version", String(20)),
@@ -138,6 +139,7 @@ cases = Table(
     Column("data", Text, nullable=False),  # codec JSON of the typed values
     Column("fingerprint", String(64), nullable=False),
     Column("warnings", Text),  # JSON list of problem dicts
+    Column("cc", Text),  # JSON list of names on 抄送, copied once the case is approved
     Column("source_file", Text),  # archived original, relative to root
     Column("submission_id", Integer, ForeignKey("submissions.id")),
     Column("block_reason", Text),
@@ -320,6 +322,16 @@ register_state = Table(
     Column("attempts", Integer, nullable=False, default=0),
     _now_col("next_try_at", nullable=True),
     Column("last_error", Text),
+)
+
+# Output files written once per event (returned copies, 抄送 copies): the marker keeps a
+# copy the person has already taken away from being written again on the next pass.
+outputs = Table(
+    "outputs", metadata,
+    Column("kind", String(30), primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("path", Text),
+    _now_col("at"),
 )
 
 # Things the administrator must see in `officeflow status`.

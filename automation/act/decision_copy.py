@@ -1,0 +1,43 @@
+"""The copy an applicant gets back after 驳回 or 退回修改: the decision and comment on top,
+and — for 退回修改 — the case number already in 「申请编号」, so that saving the
+corrected form into inbox/ continues the same case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from automation.forms.spec import CASE_FIELD
+from automation.fsutil import safe_name
+from automation.problems import kind
+
+returned_for_changes = kind("approval-returned", "审批退回修改", "{who}退回修改:{comment}请修改后保留「申请编号」重新提交。")
+rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请:{comment}此申请已结束。")
+
+
+def write_decision_copy(rt, case: dict) -> Path | None:
+    from automation.act.returns import annotate_return
+    from automation.act.stamp import stamp_field
+    from automation.decide.engine import case_history
+
+    spec = rt.specs.get(case["form_id"])
+    source = rt.abs(case["source_file"]) if case.get("source_file") else None
+    if spec is None or source is None or not source.exists():
+        return None
+    with rt.store.read() as conn:
+        history = case_history(conn, case["id"])
+    last = history[-1] if history else {}
+    who = last.get("assignee", "审批人")
+    comment = (last.get("comment") or "(未填写意见)").rstrip("。") + "。"
+    problem = (returned_for_changes if case["status"] == "returned" else rejected)(
+        field=CASE_FIELD, location=None, who=who, comment=comment, source=f"{last.get('role', '')}审批")
+    word = "退回修改" if case["status"] == "returned" else "已驳回"
+    folder = rt.settings.returned / (safe_name(case["applicant"]) if case.get("applicant") else "未署名")
+    dest = folder / f"{safe_name(case['number'])} {safe_name(case['form_title'])} 第{case['round']}轮 {word}{source.suffix}"
+    annotate_return(source, dest, spec, [problem], header={
+        "申请编号": case["number"], "结论": word, "审批人": who, "审批意见": last.get("comment") or "",
+        "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
+    })
+    if case["status"] == "returned":
+        stamp_field(dest, spec, CASE_FIELD, case["number"])
+    return dest

@@ -1,0 +1,196 @@
+"""After a decision: business effects, contract numbers, and the files people receive.
+
+Effects and the contract number are recorded inside the transaction that
+records the decision (``record_outcome``). Files — next task files, contracts,
+copies returned to the applicant, 抄送 copies — are renderings of the store and
+are produced by ``reconcile_outputs``, which is safe to run any number of times:
+after a crash it simply writes what is missing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import select
+
+from automation.record import codec
+from automation.record import schema as s
+
+log = logging.getLogger("officeflow")
+FINISHED = ("approved", "rejected", "returned")
+DECISION_WORDS = {"rejected": "已驳回", "returned": "退回修改"}
+
+
+def apply_decisions(rt) -> int:
+    from automation.decide.scan import apply_decisions as scan_and_apply
+
+    results = scan_and_apply(rt.store, rt.settings, specs=rt.specs, cal=rt.calendar, now=rt.clock.now(),
+                             on_decided=lambda outcome: None,
+                             within=lambda conn, outcome: record_outcome(rt, conn, outcome))
+    return sum(1 for r in results if getattr(r, "outcome", None) is not None)
+
+
+def record_outcome(rt, conn, outcome) -> None:
+    """Inside the decision's transaction: effects of a finished case, the contract number."""
+    from automation.act.effects import on_decided
+    from automation.decide.engine import load_case
+    from automation.record.registers.render import mark_dirty, registers_for_tables
+
+    tables = {"cases", "tasks"}
+    case = load_case(conn, outcome.case_id)
+    if case["status"] in FINISHED:
+        values = codec.loads(case["data"])
+        today = rt.clock.today()
+        if case["status"] == "approved" and template_for(rt, case, values) is not None:
+            from automation.act.numbering import allocate_contract_number
+
+            # The number comes first: the contract effect fills the row it creates.
+            allocate_contract_number(conn, case["id"], contract_format(rt, case["form_title"]), today, at=rt.clock.now())
+            tables.add("contracts")
+        tables |= set(on_decided(conn, case=case, values=values, outcome=case["status"], policy=rt.policy,
+                                 today=today, cal=rt.calendar))
+    mark_dirty(conn, registers_for_tables(tables), rt.clock.now())
+
+
+def contract_format(rt, title: str | None = None) -> str:
+    rule = rt.policy.numbering_for("合同编号", title)
+    return rule.format if rule else "HT-{年}-{序号:04d}"
+
+
+def template_for(rt, case: dict, values: dict) -> Path | None:
+    """The contract template the policy workbook names for this form and 合同类型, if any."""
+    name = rt.policy.template_for(case["form_title"], values.get("合同类型"))
+    return (rt.settings.contracts / name) if name else None
+
+
+def check_time_limits(rt) -> int:
+    from automation.decide.timers import check_deadlines
+
+    policy = rt.policy
+
+    def superior_of(name: str):
+        person = policy.people.get(name)
+        return getattr(person, "superior", None) or None
+
+    def write_task(task_id: int):
+        return _issue(rt, task_id)
+
+    escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalate_after_workdays))
+    actions = check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
+                              escalate_after=escalate_after, superior_of=superior_of, write_task=write_task)
+    return len(actions)
+
+
+def _issue(rt, task_id: int):
+    from automation.decide.engine import load_case, load_task
+    from automation.decide.task_files import issue_task_file
+
+    with rt.store.read() as conn:
+        case = load_case(conn, load_task(conn, task_id)["case_id"])
+    return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case["form_id"]))
+
+
+def reconcile_outputs(rt) -> None:
+    """Write every output the store says should exist and does not yet."""
+    for step in (_missing_task_files, _pending_contracts, _decision_returns, _cc_copies):
+        try:
+            step(rt)
+        except Exception:  # one broken output must not stop the others or the watcher
+            log.exception("生成输出文件时出错(%s),下次处理时重试。", step.__name__)
+
+
+def _missing_task_files(rt) -> None:
+    with rt.store.read() as conn:
+        ids = [r.id for r in conn.execute(select(s.tasks.c.id).where(s.tasks.c.status == "open", s.tasks.c.file_path.is_(None)))]
+    for task_id in ids:
+        _issue(rt, task_id)
+
+
+def _pending_contracts(rt) -> None:
+    with rt.store.read() as conn:
+        rows = list(conn.execute(select(s.contracts.c.case_id).where(s.contracts.c.status == "待生成")))
+    for row in rows:
+        render_case_contract(rt, row.case_id)
+
+
+def render_case_contract(rt, case_id: int):
+    from automation.act.contracts import render_for_case
+    from automation.decide.engine import load_case
+
+    with rt.store.read() as conn:
+        case = load_case(conn, case_id)
+    values = codec.loads(case["data"])
+    template = template_for(rt, case, values)
+    if template is None:
+        return None
+    return render_for_case(rt.store, rt.settings, case_id, template_path=template, company=rt.policy.company,
+                           spec=rt.specs.get(case["form_id"]))
+
+
+def rerender_contract(rt, number: str):
+    """``officeflow contracts render <编号>``: the same number and content, from the store."""
+    from automation.errors import OfficeFlowError
+
+    with rt.store.read() as conn:
+        case_id = conn.execute(select(s.contracts.c.case_id).where(s.contracts.c.number == number)).scalar()
+        if case_id is None:
+            case_id = conn.execute(select(s.cases.c.id).where(s.cases.c.number == number)).scalar()
+    if case_id is None:
+        raise OfficeFlowError(f"找不到编号为 {number} 的合同或申请。请用 officeflow status 查看编号。", code="contract-unknown")
+    with rt.store.read() as conn:
+        has_contract = conn.execute(select(s.contracts.c.id).where(s.contracts.c.case_id == case_id)).first()
+    if not has_contract:
+        raise OfficeFlowError(f"申请 {number} 尚未批准或不需要合同,无法生成合同。", code="contract-not-approved")
+    return render_case_contract(rt, case_id)
+
+
+def _claim_output(rt, kind: str, key: str, path: Path) -> bool:
+    """Record that an output was written; False if it already was (never write it twice)."""
+    with rt.store.begin() as conn:
+        if conn.execute(select(s.outputs.c.key).where(s.outputs.c.kind == kind, s.outputs.c.key == key)).first():
+            return False
+        conn.execute(s.outputs.insert().values(kind=kind, key=key, path=rt.rel(path), at=rt.clock.now()))
+    return True
+
+
+def _done_outputs(rt, kind: str) -> set[str]:
+    with rt.store.read() as conn:
+        return {r.key for r in conn.execute(select(s.outputs.c.key).where(s.outputs.c.kind == kind))}
+
+
+def _decision_returns(rt) -> None:
+    from automation.act.decision_copy import write_decision_copy
+
+    done = _done_outputs(rt, "decision-return")
+    with rt.store.read() as conn:
+        cases = [dict(r) for r in conn.execute(select(s.cases).where(s.cases.c.status.in_(("rejected", "returned")))).mappings()]
+    for case in cases:
+        key = f"{case['number']}#{case['round']}"
+        if key in done:
+            continue
+        path = write_decision_copy(rt, case)
+        if path is not None:
+            _claim_output(rt, "decision-return", key, path)
+
+
+def _cc_copies(rt) -> None:
+    from automation.decide.task_files import write_cc_copy
+
+    done = _done_outputs(rt, "cc")
+    with rt.store.read() as conn:
+        cases = [dict(r) for r in conn.execute(select(s.cases).where(s.cases.c.status == "approved", s.cases.c.cc.is_not(None))).mappings()]
+    for case in cases:
+        for name in codec.loads(case["cc"]) or []:
+            key = f"{case['number']}#{name}"
+            if key in done:
+                continue
+            path = write_cc_copy(rt.settings, name, rt.abs(case["source_file"]), case)
+            _claim_output(rt, "cc", key, path)
+
+
+def render_registers(rt) -> list[str]:
+    from automation.record.registers.render import render_due
+
+    result = render_due(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
+    return list(getattr(result, "rendered", []) or [])

@@ -1,0 +1,48 @@
+"""Writing one value into a form file by its field key (defined name or content-control tag)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from automation.fsutil import atomic_save
+
+
+def stamp_field(path: Path, spec, key: str, value: str) -> None:
+    if spec.kind == "xlsx":
+        _stamp_xlsx(path, key, value)
+    else:
+        _stamp_docx(path, key, value)
+
+
+def _stamp_xlsx(path: Path, key: str, value: str) -> None:
+    wb = openpyxl.load_workbook(path)
+    defined = wb.defined_names.get(key)
+    if defined is None:
+        return
+    for sheet, ref in defined.destinations:
+        cell = wb[sheet][ref.replace("$", "").split(":")[0]]
+        cell.value = str(value)
+        cell.data_type = "s"  # a value, never a formula
+    atomic_save(path, wb.save)
+
+
+def _stamp_docx(path: Path, key: str, value: str) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document(str(path))
+    for sdt in document.element.body.iter(qn("w:sdt")):
+        tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
+        if tag is None or tag.get(qn("w:val")) != key:
+            continue
+        placeholder = sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}")
+        if placeholder is not None:
+            placeholder.getparent().remove(placeholder)
+        texts = list(sdt.iter(qn("w:t")))
+        if texts:
+            texts[0].text = str(value)
+            for extra in texts[1:]:
+                extra.text = ""
+    atomic_save(path, lambda tmp: document.save(str(tmp)))

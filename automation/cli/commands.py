@@ -1,0 +1,232 @@
+"""One function per command: call the library, print the result. Nothing else."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+from automation.cli import output as out
+from automation.runtime import find_root, open_runtime
+
+OUTCOME_LABELS = {"archived": "已归档(进入审批或重复)", "returned": "已退回", "quarantined": "已隔离"}
+
+
+def init(args) -> int:
+    from automation.workspace import init_workspace
+
+    result = init_workspace(Path(args.dir))
+    if args.json:
+        out.print_json(result)
+        return 0
+    out.say(f"工作区:{result.root}")
+    out.say(f"新建 {len(result.created)} 个文件,保留已有文件 {len(result.kept)} 个(从不覆盖)。")
+    for name in result.created:
+        out.say(f"  + {name}")
+    out.say("下一步:在该文件夹中运行 [bold]officeflow watch[/]。")
+    return 0
+
+
+def forms_build(args) -> int:
+    from automation.forms.build import build_all
+    from automation.forms.spec import load_specs
+    from automation.settings import load_settings
+
+    settings = load_settings(find_root(args.workspace))
+    paths = build_all(load_specs(settings.forms), settings.forms)
+    if args.json:
+        out.print_json({"built": [str(p) for p in paths]})
+        return 0
+    for path in paths:
+        out.say(f"已生成空白表单:{path.name}")
+    return 0
+
+
+def process(args) -> int:
+    from automation.intake.worklock import worker_lock
+    from automation.pipeline import process_pending
+
+    rt = open_runtime(args.workspace)
+    try:
+        with worker_lock(rt.settings.state):
+            summary = process_pending(rt, on_file=None if args.json else _print_file)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(summary)
+        return 0
+    _print_summary(summary)
+    return 0
+
+
+def _print_file(path, outcome) -> None:
+    out.say(f"  {path.name} → {OUTCOME_LABELS.get(outcome, outcome)}")
+
+
+def _print_summary(summary) -> None:
+    taken = "、".join(f"{OUTCOME_LABELS.get(k, k)} {v} 个" for k, v in summary.taken.items()) or "没有新文件"
+    out.say(f"收件箱:{taken}。审批决定:{summary.decisions} 个。催办/升级:{summary.reminders} 个。")
+    if summary.registers:
+        out.say(f"已更新台账:{'、'.join(summary.registers)}")
+    if summary.waiting:
+        out.say(f"还有 {summary.waiting} 个文件仍在写入中,稍后再处理。")
+
+
+def watch(args) -> int:
+    from automation.intake.watcher import Watcher
+    from automation.intake.worklock import worker_lock
+
+    rt = open_runtime(args.workspace)
+    stop = threading.Event()
+
+    def _stop(signum, frame):  # finish the file in hand, then leave
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
+    try:
+        with worker_lock(rt.settings.state):
+            out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+            watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
+            watcher.run(stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        rt.close()
+    out.say("已停止。")
+    return 0
+
+
+def _print_pass(summary) -> None:
+    if summary.taken or summary.decisions or summary.reminders:
+        _print_summary(summary)
+
+
+def check(args) -> int:
+    from automation.validate.check import check_files
+
+    rt = open_runtime(args.workspace)
+    try:
+        result = check_files(rt, [Path(f) for f in args.files])
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(result)
+    else:
+        for item in result.items:
+            out.say(f"[bold]{item.path}[/]:{item.summary}")
+            if item.problems:
+                out.table("问题清单", ["级别", "字段", "单元格", "填写的值", "说明", "依据"],
+                          ([p.level_label, p.field, p.location, p.value, p.message, p.source] for p in item.rows()))
+    return 1 if result.has_errors else 0
+
+
+def status(args) -> int:
+    from automation.decide.status import status_report
+
+    rt = open_runtime(args.workspace)
+    try:
+        report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today())
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(report)
+        return 0
+    report.render(out)
+    return 0
+
+
+def policy_check(args) -> int:
+    from automation.forms.spec import load_specs
+    from automation.policy.lint import lint_policy
+    from automation.settings import load_settings
+
+    settings = load_settings(find_root(args.workspace))
+    path = Path(args.file) if args.file else settings.policy_workbook
+    report = lint_policy(path, load_specs(settings.forms))
+    if args.json:
+        out.print_json(report)
+    else:
+        out.table(f"制度检查:{path.name}", ["级别", "位置", "代码", "说明"],
+                  ([p.level, p.location, p.code, p.message] for p in report.problems))
+        out.say("检查通过,没有错误。" if report.ok else "发现错误,请按上表修改后再检查。")
+    return 0 if report.ok else 1
+
+
+def registers_rebuild(args) -> int:
+    from automation.record.registers.render import rebuild_all
+
+    rt = open_runtime(args.workspace)
+    try:
+        result = rebuild_all(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(result)
+        return 0
+    result.render(out)
+    return 0
+
+
+def audit_verify(args) -> int:
+    from automation.record.audit import verify_chain
+
+    rt = open_runtime(args.workspace)
+    try:
+        with rt.store.read() as conn:
+            report = verify_chain(conn)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(report)
+    elif report.ok:
+        out.say(f"审计链完整:共 {report.entries} 条记录,全部校验通过。")
+    else:
+        out.fail(f"审计链在第 {report.broken_at} 条记录处断开:{report.reason}。该记录或其后的记录可能被改动过。")
+    return 0 if report.ok else 1
+
+
+def contracts_lint(args) -> int:
+    from automation.act.template_lint import lint_templates
+    from automation.forms.spec import load_specs
+    from automation.settings import load_settings
+
+    settings = load_settings(find_root(args.workspace))
+    report = lint_templates(settings.contracts, load_specs(settings.forms))
+    if args.json:
+        out.print_json(report)
+    else:
+        out.table("合同模板检查", ["级别", "模板", "位置", "代码", "说明"],
+                  ([p.level, p.field, p.location, p.code, p.message] for p in report.problems))
+        out.say("检查通过,没有错误。" if report.ok else "发现错误,请修改模板后再检查。")
+    return 0 if report.ok else 1
+
+
+def contracts_render(args) -> int:
+    from automation.act.followup import rerender_contract
+
+    rt = open_runtime(args.workspace)
+    try:
+        path = rerender_contract(rt, args.number)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json({"file": str(path) if path else None})
+    else:
+        out.say(f"已重新生成合同:{path}" if path else "合同生成失败,原因已写入 outbox/contracts/ 并显示在 officeflow status 中。")
+    return 0 if path else 1
+
+
+def demo(args) -> int:
+    from automation.demo import run_demo
+
+    rt = open_runtime(args.workspace)
+    try:
+        result = run_demo(rt)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(result)
+    else:
+        result.render(out)
+    return 0

@@ -1,0 +1,136 @@
+"""File operations that never leave a half-written or half-moved file behind.
+
+Every output is written to a temporary file in the destination folder and then
+swapped in with ``os.replace`` (atomic on one volume). Temporary files carry a
+recognisable prefix so that a run killed half-way can sweep them up on restart.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+TEMP_PREFIX = ".officeflow-tmp-"
+_RESERVED = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_name(text: str, limit: int = 80, fallback: str = "未命名") -> str:
+    """A file-name part safe on Windows, macOS and Linux: no separators, no reserved names."""
+    cleaned = _RESERVED.sub("_", str(text)).strip().strip(".")
+    cleaned = re.sub(r"\s+", " ", cleaned)
+    if cleaned.upper() in _WINDOWS_RESERVED:
+        cleaned = f"_{cleaned}"
+    return (cleaned[:limit].rstrip(" .") or fallback)
+
+
+def unique_path(folder: Path, name: str) -> Path:
+    """``folder/name``, or ``name (2)``, ``name (3)``… if taken."""
+    candidate = folder / name
+    stem, suffix = _split_name(name)
+    n = 2
+    while candidate.exists():
+        candidate = folder / f"{stem} ({n}){suffix}"
+        n += 1
+    return candidate
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    for double in (".原因.txt",):
+        if name.endswith(double):
+            return name[: -len(double)], double
+    path = Path(name)
+    return path.stem, path.suffix
+
+
+@contextmanager
+def atomic_target(dest: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``dest``; replace ``dest`` with it only on success."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=dest.suffix, dir=dest.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        _fsync_file(tmp_path)
+        os.replace(tmp_path, dest)
+    finally:
+        if tmp_path.exists():
+            tmp_path.unlink()
+
+
+def atomic_write_bytes(dest: Path, data: bytes) -> Path:
+    with atomic_target(dest) as tmp:
+        tmp.write_bytes(data)
+    return dest
+
+
+def atomic_write_text(dest: Path, text: str) -> Path:
+    # UTF-8 with BOM so that Windows Notepad and Excel show Chinese correctly.
+    return atomic_write_bytes(dest, ("\ufeff" + text).encode("utf-8"))
+
+
+def atomic_save(dest: Path, save: Callable[[Path], object]) -> Path:
+    """Run ``save(tmp_path)`` (e.g. ``workbook.save``) and swap the result in."""
+    with atomic_target(dest) as tmp:
+        save(tmp)
+    return dest
+
+
+def move_file(src: Path, dest: Path) -> Path:
+    """Move ``src`` to ``dest`` atomically; across volumes copy, sync, swap in, then unlink."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(src, dest)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        with atomic_target(dest) as tmp:
+            shutil.copy2(src, tmp)
+        src.unlink()
+    return dest
+
+
+def sweep_temp_files(folder: Path) -> int:
+    """Remove temporary files a killed run left behind. Returns how many."""
+    count = 0
+    if not folder.exists():
+        return 0
+    for path in folder.rglob(f"{TEMP_PREFIX}*"):
+        try:
+            path.unlink()
+            count += 1
+        except OSError:
+            pass
+    return count
+
+
+def _fsync_file(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

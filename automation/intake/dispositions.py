@@ -1,0 +1,133 @@
+"""Where a file goes, and what accompanies it. One class per kind of outcome.
+
+A disposition knows three things: the folder for the original, the companion
+file (reason file or annotated copy), and what to record in the store in the
+same transaction that plans the move (a case, for an accepted form).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from automation.fsutil import atomic_write_text, safe_name
+from automation.intake.reasons import reason_file_name, unrecognised_text
+from automation.problems import Problem
+
+
+@dataclass
+class Disposition:
+    outcome: str  # archived | returned | quarantined
+    code: str
+    reason: str
+    form_id: str | None = None
+    form_version: str | None = None
+    duplicate_of: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+    dest_rel: str | None = None  # set when the destination is chosen, before commit
+
+    def dest_folder(self, rt) -> Path:
+        return rt.settings.archive / rt.clock.now().strftime("%Y-%m")
+
+    def extra_path(self, rt, dest: Path) -> Path | None:
+        return dest.with_name(reason_file_name(dest.name))
+
+    def commit(self, rt, conn, submission_id: int, now) -> int | None:
+        return None
+
+    def write_extra(self, rt, row, source: Path, extra: Path) -> None:
+        atomic_write_text(extra, unrecognised_text(file_name=row.name, sha256=row.sha256, when=row.seen_at, message=self.reason))
+
+
+@dataclass
+class Quarantine(Disposition):
+    def dest_folder(self, rt) -> Path:
+        return rt.settings.quarantine
+
+    def write_extra(self, rt, row, source: Path, extra: Path) -> None:
+        from automation.errors import UnsafeFileError
+        from automation.intake.safety import reason_text
+
+        text = reason_text(UnsafeFileError(self.reason, code=self.code), file_name=row.name, sha256=row.sha256, when=row.seen_at)
+        atomic_write_text(extra, text)
+
+
+@dataclass
+class Unrecognised(Disposition):
+    def dest_folder(self, rt) -> Path:
+        return rt.settings.returned / "未识别"
+
+
+@dataclass
+class Duplicate(Disposition):
+    def write_extra(self, rt, row, source: Path, extra: Path) -> None:
+        atomic_write_text(extra, (
+            "OfficeFlow 处理说明\n====================\n"
+            f"文件名:{row.name}\n收到时间:{row.seen_at:%Y-%m-%d %H:%M:%S}\nSHA-256:{row.sha256}\n\n"
+            f"{self.reason}\n本文件已归档备查,没有产生新的申请或审批任务。\n"
+        ))
+
+
+@dataclass
+class Invalid(Disposition):
+    """A form with errors: the original is archived, an annotated copy goes back to the person."""
+
+    spec: object = None
+    person: str | None = None
+
+    def extra_path(self, rt, dest: Path) -> Path | None:
+        from automation.fsutil import unique_path
+
+        folder = rt.settings.returned / (safe_name(self.person) if self.person else "未署名")
+        return unique_path(folder, dest.name)
+
+    def write_extra(self, rt, row, source: Path, extra: Path) -> None:
+        from automation.act.returns import annotate_return
+
+        annotate_return(source, extra, self.spec, self.problems, header={
+            "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
+            "结论": "表单有需要修改的地方,请按下列说明修改后重新放入 inbox/ 提交。",
+            "原文件": row.name,
+        })
+
+
+@dataclass
+class Accepted(Disposition):
+    """A valid form: a case is opened (or a returned case continues) in the planning transaction."""
+
+    open_case: object = None  # callable(rt, conn, submission_id, now) -> case_id
+
+    def extra_path(self, rt, dest: Path) -> Path | None:
+        return None
+
+    def commit(self, rt, conn, submission_id: int, now) -> int | None:
+        return self.open_case(rt, conn, submission_id, now, self.dest_rel)
+
+
+def quarantine(code: str, message: str) -> Disposition:
+    return Quarantine(outcome="quarantined", code=code, reason=message)
+
+
+def unrecognised(code: str, message: str) -> Disposition:
+    return Unrecognised(outcome="returned", code=code, reason=message)
+
+
+def duplicate(twin) -> Disposition:
+    return Duplicate(outcome="archived", code="duplicate", duplicate_of=twin.id,
+                     reason=f"此文件与 {twin.seen_at:%Y-%m-%d %H:%M} 收到的「{twin.name}」(提交#{twin.id})内容完全相同,视为重复提交。")
+
+
+def from_row(rt, row) -> Disposition:
+    """Rebuild the disposition of a planned move (after a crash) from its stored row."""
+    import json
+
+    from automation.problems import Problem as P
+
+    if row.outcome == "quarantined":
+        return quarantine(row.reason_code, row.reason)
+    if row.reason_code == "duplicate":
+        return Duplicate(outcome="archived", code="duplicate", reason=row.reason)
+    if row.problems and row.form_id:
+        return Invalid(outcome="returned", code=row.reason_code, reason=row.reason, form_id=row.form_id,
+                       problems=[P(**p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
+    return unrecognised(row.reason_code, row.reason)

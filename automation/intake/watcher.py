@@ -1,0 +1,112 @@
+"""The long-running watcher. Events are hints; ``process_pending`` is the truth.
+
+File events (native, or polling on network shares) only wake the loop; every
+pass re-scans inbox/ and the approval folders. A sweep runs on a timer anyway,
+so a missed event delays a file by at most ``sweep_seconds``. The observer is
+supervised: watchdog's thread dies on a handler error, and its polling
+emitter gives up for good on an ``OSError`` from a flapping share — both are
+restarted here instead of going silently deaf.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from automation.intake.stability import StabilityTracker
+from automation.pipeline import RunSummary, process_pending
+from automation.runtime import Runtime
+
+log = logging.getLogger("officeflow")
+
+
+class _Wake(FileSystemEventHandler):
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def on_any_event(self, event) -> None:  # never raise here: it would kill the observer thread
+        self.event.set()
+
+
+def make_observer(poll_seconds: float | None):
+    """Native events by default; polling (for SMB/NFS shares) when an interval is given."""
+    return PollingObserver(timeout=poll_seconds) if poll_seconds else Observer()
+
+
+@dataclass
+class WatchStats:
+    passes: int = 0
+    restarts: int = 0
+    total: RunSummary = field(default_factory=RunSummary)
+
+
+class Watcher:
+    def __init__(self, rt: Runtime, *, poll_seconds: float | None = None, on_pass=None):
+        self.rt = rt
+        self.poll_seconds = poll_seconds if poll_seconds is not None else (
+            rt.settings.poll_seconds if rt.settings.watch_mode == "poll" else None)
+        self.wake = threading.Event()
+        self.on_pass = on_pass
+        self.stats = WatchStats()
+        self.tracker = StabilityTracker(rt.settings.quiet_seconds)
+        self._observer = None
+
+    def _start_observer(self):
+        s = self.rt.settings
+        for folder in (s.inbox, s.approvals, s.policies):
+            folder.mkdir(parents=True, exist_ok=True)
+        observer = make_observer(self.poll_seconds)
+        handler = _Wake(self.wake)
+        observer.schedule(handler, str(s.inbox), recursive=True)
+        observer.schedule(handler, str(s.approvals), recursive=True)
+        observer.schedule(handler, str(s.policies), recursive=False)
+        observer.daemon = True
+        observer.start()
+        return observer
+
+    def _supervise(self) -> None:
+        if self._observer is None or not self._observer.is_alive():
+            if self._observer is not None:
+                log.warning("文件监视线程已停止,正在重新启动。")
+                self.stats.restarts += 1
+            try:
+                self._observer = self._start_observer()
+            except OSError as exc:  # the share is gone for now; the sweep keeps working
+                log.warning("无法启动文件监视(%s),将仅靠定期扫描。", exc)
+                self._observer = None
+
+    def run(self, stop: threading.Event) -> WatchStats:
+        self._supervise()
+        try:
+            while not stop.is_set():
+                summary = self._pass(stop)
+                timeout = 0.25 if summary.waiting else min(self.rt.settings.sweep_seconds,
+                                                           max(0.5, self.rt.settings.coalesce_seconds))
+                self.wake.wait(timeout)
+                self.wake.clear()
+                self._supervise()
+        finally:
+            if self._observer is not None:
+                self._observer.stop()
+                self._observer.join(timeout=5)
+        return self.stats
+
+    def _pass(self, stop: threading.Event) -> RunSummary:
+        try:
+            summary = process_pending(self.rt, tracker=self.tracker, stop=stop, wait_stable=False)
+        except Exception as exc:  # a fault outside any one file (disk full, store busy): wait and retry
+            log.exception("处理过程中出现错误,稍后重试:%s", exc)
+            time.sleep(1.0)
+            return RunSummary()
+        self.stats.passes += 1
+        for outcome, n in summary.taken.items():
+            self.stats.total.taken[outcome] = self.stats.total.taken.get(outcome, 0) + n
+        if self.on_pass:
+            self.on_pass(summary)
+        return summary

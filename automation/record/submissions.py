@@ -1,0 +1,102 @@
+"""Submission records: the one door through which a file's state moves forward.
+
+received → moving → archived | returned | quarantined
+
+``moving`` records where the file is about to go *before* it is moved, so a run
+killed between the move and the final update can finish the job on restart
+instead of losing or doubling the file. Keyed by (original path, SHA-256).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Row
+
+from automation.errors import TransitionError
+from automation.record import audit
+from automation.record import schema as s
+
+RECEIVED = "received"
+MOVING = "moving"
+FINAL = ("archived", "returned", "quarantined")
+OUTCOME_LABELS = {"archived": "已归档", "returned": "已退回", "quarantined": "已隔离", RECEIVED: "处理中", MOVING: "处理中"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    outcome: str  # archived | returned | quarantined
+    dest_path: str  # where the original goes, relative to the workspace root
+    extra_path: str | None  # the annotated copy or reason file, relative to the root
+    reason_code: str
+    reason: str
+    form_id: str | None = None
+    form_version: str | None = None
+    case_id: int | None = None
+    duplicate_of: int | None = None
+    problems: str | None = None  # JSON
+
+
+def receive(conn: Connection, *, original_path: str, name: str, size: int, sha256: str,
+            seen_at: datetime, stable_at: datetime) -> Row:
+    """The record for this file: an unfinished one for the same path and content, or a new one."""
+    row = conn.execute(
+        select(s.submissions).where(
+            s.submissions.c.original_path == original_path,
+            s.submissions.c.sha256 == sha256,
+            s.submissions.c.status.in_((RECEIVED, MOVING)),
+        ).order_by(s.submissions.c.id)
+    ).first()
+    if row is not None:
+        return row
+    new_id = conn.execute(s.submissions.insert().values(
+        original_path=original_path, name=name, size=size, sha256=sha256, seen_at=seen_at,
+        stable_at=stable_at, status=RECEIVED, updated_at=stable_at,
+    )).inserted_primary_key[0]
+    audit.append(conn, at=stable_at, actor="系统", action="file-received", subject=f"提交#{new_id}",
+                 detail={"文件": original_path, "大小": size}, file=original_path, file_hash=sha256)
+    return get(conn, new_id)
+
+
+def get(conn: Connection, submission_id: int) -> Row:
+    return conn.execute(select(s.submissions).where(s.submissions.c.id == submission_id)).one()
+
+
+def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None:
+    """An earlier submission with the same content that was taken in (not quarantined)."""
+    return conn.execute(
+        select(s.submissions).where(
+            s.submissions.c.sha256 == sha256,
+            s.submissions.c.id != exclude_id,
+            s.submissions.c.status.in_(("archived", "returned")),
+            s.submissions.c.duplicate_of.is_(None),
+        ).order_by(s.submissions.c.id)
+    ).first()
+
+
+def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
+    row = get(conn, submission_id)
+    if row.status != RECEIVED:
+        raise TransitionError(f"提交#{submission_id} 的状态为 {row.status},不能再次安排去向。")
+    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(
+        status=MOVING, outcome=p.outcome, dest_path=p.dest_path, extra_path=p.extra_path,
+        reason_code=p.reason_code, reason=p.reason, form_id=p.form_id, form_version=p.form_version,
+        case_id=p.case_id, duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at,
+    ))
+
+
+def finish(conn: Connection, submission_id: int, *, at: datetime) -> Row:
+    row = get(conn, submission_id)
+    if row.status != MOVING:
+        raise TransitionError(f"提交#{submission_id} 的状态为 {row.status},无法完成。")
+    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(status=row.outcome, updated_at=at))
+    audit.append(conn, at=at, actor="系统", action=f"file-{row.outcome}", subject=f"提交#{submission_id}",
+                 detail={"去向": row.dest_path, "附带文件": row.extra_path, "原因代码": row.reason_code, "原因": row.reason},
+                 file=row.original_path, file_hash=row.sha256)
+    return get(conn, submission_id)
+
+
+def unfinished(conn: Connection) -> list[Row]:
+    return list(conn.execute(select(s.submissions).where(s.submissions.c.status == MOVING).order_by(s.submissions.c.id)))

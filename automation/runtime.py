@@ -1,0 +1,82 @@
+"""Everything a run needs, opened once: settings, store, clock, form specs, the policy in force."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from automation.clock import Clock
+from automation.errors import OfficeFlowError, WorkspaceError
+from automation.forms.spec import FormSpec, load_specs
+from automation.policy.holder import PolicyHolder
+from automation.record.store import Store, open_store
+from automation.settings import SETTINGS_FILE, Settings, load_settings
+
+log = logging.getLogger("officeflow")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    store: Store
+    clock: Clock
+    specs: dict[str, FormSpec]
+    policies: PolicyHolder
+    notices: list[str] = field(default_factory=list)  # things said once per run (e.g. no LibreOffice)
+
+    @property
+    def policy(self):
+        return self.policies.current
+
+    @property
+    def calendar(self):
+        return self.policies.calendar
+
+    def lookups(self):
+        from automation.record.lookups import StoreLookups
+
+        return StoreLookups(self.store, self.clock)
+
+    def rel(self, path: Path) -> str:
+        """A path as stored: relative to the workspace root, with forward slashes."""
+        try:
+            return Path(path).resolve().relative_to(self.settings.root).as_posix()
+        except ValueError:
+            return Path(path).as_posix()
+
+    def abs(self, rel: str) -> Path:
+        return self.settings.root / rel
+
+    def close(self) -> None:
+        self.store.dispose()
+
+
+def find_root(start: Path | str | None) -> Path:
+    """The workspace: ``start`` itself, or the nearest parent holding officeflow.toml."""
+    here = Path(start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / SETTINGS_FILE).exists():
+            return candidate
+    raise WorkspaceError(
+        f"在 {here} 及其上级文件夹中找不到 {SETTINGS_FILE}。请在工作区文件夹中运行,"
+        "或用 --workspace 指定,或先运行 officeflow init 创建工作区。"
+    )
+
+
+def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None) -> Runtime:
+    settings = load_settings(find_root(workspace))
+    clock = clock or Clock(settings.timezone)
+    for folder in (settings.inbox, settings.outbox, settings.state):
+        folder.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings.store_url, clock)
+    try:
+        specs = load_specs(settings.forms)
+        if not specs:
+            raise WorkspaceError(f"{settings.forms} 中没有表单规格(*.yaml)。请运行 officeflow init 补齐默认文件。")
+        policies = PolicyHolder(settings, specs, store, clock)
+        policies.load_initial()
+    except OfficeFlowError:
+        store.dispose()
+        raise
+    return Runtime(settings=settings, store=store, clock=clock, specs=specs, policies=policies)

@@ -1,0 +1,36 @@
+"""Validation of one form: parse problems, the spec's field checks, the policy's 校验规则.
+
+Never raises for bad data: returns a Report whose problems carry the cell or
+control each one concerns, so the returned copy can mark it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from automation.problems import Report
+
+
+def validate(rt, form, extra=()) -> Report:
+    from automation.route.chain import check_rules
+    from automation.validate.fields import check_fields
+
+    report = Report()
+    report.extend(form.problems)
+    report.extend(check_fields(form))
+    report.extend(extra)
+    # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
+    rules = check_rules(rt.policy, form.spec, form.values, lookups=rt.lookups(), today=rt.clock.today())
+    # One message per cell: a rule that restates a field check (e.g. 大写 vs 小写) is not repeated.
+    flagged = {(p.field, p.row) for p in report.errors}
+    report.extend(p for p in (locate(p, form) for p in rules) if (p.field, p.row) not in flagged)
+    report.stats = {"fields": len(form.spec.fields), "rows": sum(len(v) for v in form.values.values() if isinstance(v, list))}
+    return report
+
+
+def locate(problem, form):
+    """Give a policy problem the cell of its field (or line-item cell) in this form."""
+    if problem.location or not problem.field:
+        return problem
+    table = form.spec.tables[0].key if (problem.row and form.spec.tables) else None
+    return replace(problem, location=form.location_of(problem.field, table, problem.row))

@@ -1,0 +1,66 @@
+"""The command line: every command documented, --json where scripts read, init never overwrites."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from automation.cli.main import build_parser
+from support.workspace import make_workspace
+
+COMMANDS = [["init"], ["forms", "build"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
+            ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"]]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "automation", *args], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_command_has_chinese_help(command):
+    result = run(*command, "--help")
+    assert result.returncode == 0
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)
+
+
+def test_every_command_is_in_the_readme():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for command in COMMANDS:
+        assert f"officeflow {' '.join(command)}" in readme, command
+
+
+def test_init_creates_a_workspace_and_never_overwrites(tmp_path):
+    first = run("init", str(tmp_path / "新工作区"), "--json")
+    assert first.returncode == 0, first.stderr
+    created = json.loads(first.stdout)["created"]
+    assert "policies/制度.xlsx" in created and "officeflow.toml" in created
+    assert any(name.endswith(".docx") and name.startswith("contracts/") for name in created)
+    policy = tmp_path / "新工作区" / "policies" / "制度.xlsx"
+    policy.write_bytes(b"edited by the administrator")
+    again = json.loads(run("init", str(tmp_path / "新工作区"), "--json").stdout)
+    assert again["created"] == [] and policy.read_bytes() == b"edited by the administrator"
+
+
+def test_process_json_reports_what_happened(tmp_path):
+    root = make_workspace(tmp_path)
+    (root / "inbox" / "杂项.xlsx").write_bytes(b"junk")
+    result = run("process", "--workspace", str(root), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["taken"] == {"quarantined": 1}
+
+
+def test_outside_a_workspace_the_message_says_what_to_do(tmp_path):
+    result = run("process", cwd=tmp_path)
+    assert result.returncode == 2 and "officeflow init" in result.stderr
+
+
+def test_parser_lists_all_top_level_commands():
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices
+    assert set(choices) == {c[0] for c in COMMANDS}

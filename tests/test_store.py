@@ -1,0 +1,68 @@
+"""The store: versioned schema with named upgrades, and the tamper-evident audit chain."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from sqlalchemy import select
+
+from automation.clock import Clock
+from automation.record import audit
+from automation.record import schema as s
+from automation.record.store import CURRENT_VERSION, MIGRATIONS, Store, open_store
+from support.workspace import make_workspace
+
+
+def test_older_store_is_upgraded_keeping_its_data(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Store(url)
+    assert old.upgrade(target=1) == [MIGRATIONS[0][1]]
+    with old.begin() as conn:
+        conn.execute(s.submissions.insert().values(original_path="a.xlsx", name="a.xlsx", size=1, sha256="0" * 64,
+                                                   seen_at=old.now(), status="archived", updated_at=old.now()))
+    old.dispose()
+    store = open_store(url)
+    assert store.version() == CURRENT_VERSION
+    with store.read() as conn:
+        assert conn.execute(select(s.submissions.c.name)).scalar() == "a.xlsx"
+        assert conn.execute(select(s.cases)).first() is None  # the new tables exist
+    store.dispose()
+
+
+def test_store_uses_wal_mode(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
+    with store.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    store.dispose()
+
+
+def test_audit_chain_verifies_and_names_the_edited_row(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'a.db'}", Clock())
+    for i in range(5):
+        with store.begin() as conn:
+            audit.append(conn, at=store.now(), actor="测试", action="step", subject=f"#{i}", detail={"i": i})
+    with store.read() as conn:
+        assert audit.verify_chain(conn).ok
+    with store.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_log SET actor = '别人' WHERE id = 3")
+    with store.read() as conn:
+        report = audit.verify_chain(conn)
+    assert not report.ok and report.broken_at == 3
+    store.dispose()
+
+
+def test_audit_verify_command_fails_naming_the_tampered_row(tmp_path):
+    root = make_workspace(tmp_path)
+    (root / "inbox" / "杂项.xlsx").write_bytes(b"not a form")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "automation", *a, "--workspace", str(root)],
+                                    capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert run("process").returncode == 0
+    ok = run("audit", "verify")
+    assert ok.returncode == 0 and "审计链完整" in ok.stdout
+    store = open_store(f"sqlite:///{root / '.officeflow' / 'state.db'}")
+    with store.begin() as conn:
+        conn.exec_driver_sql("UPDATE audit_log SET detail = '{}' WHERE id = 2")
+    store.dispose()
+    bad = run("audit", "verify")
+    assert bad.returncode == 1 and "第 2 条" in bad.stderr
