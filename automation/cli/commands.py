@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from automation.cli import output as out
+from automation.cli import views
 from automation.runtime import find_root, open_runtime
 
 OUTCOME_LABELS = {"archived": "已归档(进入审批或重复)", "returned": "已退回", "quarantined": "已隔离"}
@@ -132,7 +133,7 @@ def status(args) -> int:
     if args.json:
         out.print_json(report)
         return 0
-    report.render(out)
+    views.show_status(report)
     return 0
 
 
@@ -164,8 +165,8 @@ def registers_rebuild(args) -> int:
     if args.json:
         out.print_json(result)
         return 0
-    result.render(out)
-    return 0
+    views.show_render(result)
+    return 0 if not result.pending else 1
 
 
 def audit_verify(args) -> int:
@@ -228,5 +229,5 @@ def demo(args) -> int:
     if args.json:
         out.print_json(result)
     else:
-        result.render(out)
+        views.show_demo(result)
     return 0

@@ -342,6 +342,14 @@ def parse_amount_upper(field: FieldSpec, raw: Any) -> Decimal | None:
     return (Decimal(_upper_integer(yuan)) + Decimal(cents) / 100).quantize(CENT)
 
 
+def upper_to_decimal(text: Any) -> Decimal | None:
+    """An amount in Chinese words as Decimal, or None when it does not read as one."""
+    try:
+        return parse_amount_upper(None, text)
+    except ParseProblem:
+        return None
+
+
 def _digit(char: str | None) -> int:
     if char is None:
         return 0

@@ -10,7 +10,6 @@ error.
 from __future__ import annotations
 
 import inspect
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -147,49 +146,19 @@ def count(ctx: Context, items: Any) -> int:
 
 # --- amounts in words ----------------------------------------------------------------
 
-_DIGITS = {c: i for i, c in enumerate("零壹贰叁肆伍陆柒捌玖")}
-_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
-
-
-_CENTS = re.compile("^零?(?:([零壹贰叁肆伍陆柒捌玖])角)?零?(?:([零壹贰叁肆伍陆柒捌玖])分)?$")
-
-
-def parse_upper(text: str) -> Decimal | None:
+def parse_upper(text: Any) -> Decimal | None:
     """``人民币壹万零伍拾元零伍分`` → Decimal('10050.05'); None when it is not an amount in words."""
-    body = str(text).strip().replace("人民币", "").replace("圆", "元").rstrip("整正")
-    yuan, _, cents = body.rpartition("元")
-    whole = _parse_integer(yuan)
-    match = _CENTS.match(cents)
-    if not body or whole is None or match is None:
-        return None
-    jiao, fen = (_DIGITS[g] if g else 0 for g in match.groups())
-    return Decimal(whole) + Decimal(jiao) / 10 + Decimal(fen) / 100
+    from automation.extract.parsers import upper_to_decimal
 
-
-def _parse_integer(text: str) -> int | None:
-    total_, section, digit = 0, 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        elif ch in _UNITS:
-            section += (digit or 1) * _UNITS[ch]
-            digit = 0
-        elif ch == "亿":
-            total_ = (total_ + section + digit) * 10**8
-            section, digit = 0, 0
-        elif ch == "万":
-            total_ += (section + digit) * 10**4
-            section, digit = 0, 0
-        else:
-            return None
-    return total_ + section + digit
+    return upper_to_decimal(text)
 
 
 @register("大写一致", "(大写, 金额)", "中文大写金额与数字金额一致时为真。", "not 大写一致(合同金额大写, 合同金额)")
 def upper_matches(ctx: Context, words: Any, amount: Any) -> bool:
     if words is None or amount is None:
         return False
-    parsed = parse_upper(str(words))
+    # A form's 大写 field arrives already parsed (Decimal); a literal in a rule arrives as text.
+    parsed = words if isinstance(words, Decimal) else parse_upper(str(words))
     return parsed is not None and parsed == Decimal(amount).quantize(Decimal("0.01"))
 
 

@@ -169,7 +169,10 @@ class NumberingRule:
         return f"{day:%Y-%m}" if self.monthly else f"{day:%Y}"
 
     def render(self, day: date, seq: int) -> str:
-        return self.format.format(年=f"{day:%Y}", 月=f"{day:%m}", 日=f"{day:%d}", 表单代码=self.code or "", 序号=seq)
+        # Parsed field by field, never str.format: an administrator's pattern must not reach attributes.
+        from automation.act.numbering import format_number
+
+        return format_number(self.format, when=day, seq=seq, form_code=self.code)
 
 
 @dataclass(frozen=True)

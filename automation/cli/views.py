@@ -1,0 +1,36 @@
+"""How results look on the terminal. Library objects stay free of presentation."""
+
+from __future__ import annotations
+
+from automation.cli import output as out
+from automation.decide.status import CASE_COLUMNS
+
+
+def show_status(report) -> None:
+    out.say(f"[bold]OfficeFlow 状态[/]({report.today:%Y-%m-%d}):审批中 {len(report.open_cases)} 件,其中超时 {report.overdue} 件。")
+    out.table("审批中的申请", CASE_COLUMNS, ([c[k] for k in CASE_COLUMNS] for c in report.open_cases))
+    out.table("按审批人", ["审批人", "待办数", "超时数"], ([p["审批人"], p["待办数"], p["超时数"]] for p in report.per_person))
+    if report.per_form:
+        columns = list(report.per_form[0].keys())
+        out.table("按表单", columns, ([f[k] for k in columns] for f in report.per_form))
+    if report.blocked:
+        out.table("待配置(审批链无人可办,请管理员修改制度)", ["编号", "表单", "申请人", "原因"],
+                  ([b["编号"], b["表单"], b["申请人"], b["原因"]] for b in report.blocked))
+    if report.alerts:
+        out.table("告警", ["时间", "类别", "对象", "说明"],
+                  ([f"{a['at']:%Y-%m-%d %H:%M}", a["kind"], a["subject"], a["message"]] for a in report.alerts))
+    if report.registers:
+        out.table("待更新的台账", ["台账", "原因"],
+                  ([r["name"], r.get("last_error") or "等待合并更新"] for r in report.registers))
+
+
+def show_render(result) -> None:
+    for name, rows in result.rendered.items():
+        out.say(f"已生成 {name}.xlsx({rows} 行)")
+    for name, why in result.pending.items():
+        out.say(f"[yellow]暂未更新[/] {name}.xlsx:{why}(数据已安全保存在数据库中,稍后自动重试)")
+
+
+def show_demo(result) -> None:
+    out.table("示例演示结果", ["示例", "文件", "结果", "说明"], ([s.name, s.file, s.outcome, s.detail] for s in result.steps))
+    out.say("请到 outbox/ 下查看:approvals/(待办)、returned/(退回的表单)、registers/(台账)。")
