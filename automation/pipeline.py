@@ -41,8 +41,12 @@ class RunSummary:
 
 
 def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, stop: threading.Event | None = None,
-                    wait_stable: bool = True, on_file=None) -> RunSummary:
-    """One pass over everything pending: inbox, decisions, time limits, outputs, registers."""
+                    wait_stable: bool = True, on_file=None, render_now: bool = True) -> RunSummary:
+    """One pass over everything pending: inbox, decisions, time limits, outputs, registers.
+
+    ``render_now`` renders every register touched so far; the watcher passes False so
+    that a burst of cases coalesces into one render per register.
+    """
     summary = RunSummary()
     stop = stop or threading.Event()
     rt.policies.refresh()
@@ -51,12 +55,22 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     if stop.is_set():
         return summary
     from automation.act import followup
+    from automation.route.reroute import reroute_blocked
 
+    reroute_blocked(rt)                                                # route: cases the policy now covers
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
-    summary.registers = followup.render_registers(rt)                  # record: registers
+    summary.registers = render_registers(rt, force=render_now)         # record: registers
     return summary
+
+
+def render_registers(rt: Runtime, *, force: bool) -> list[str]:
+    from automation.record.registers.render import render_due
+
+    result = render_due(rt.store, rt.settings, today=rt.clock.today(),
+                        workdays_between=rt.calendar.workdays_between, force=force)
+    return list(result.rendered)
 
 
 def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: threading.Event,

@@ -64,3 +64,49 @@ def test_parser_lists_all_top_level_commands():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
     assert set(choices) == {c[0] for c in COMMANDS}
+
+
+def test_check_reports_problems_with_cells_without_submitting(tmp_path):
+    from datetime import date
+
+    from automation import samples
+    from support.forms import build_blank, fill_xlsx
+
+    root = make_workspace(tmp_path)
+    good = fill_xlsx(build_blank("customer_registration", tmp_path / "a"), samples.customer_registration(1, date.today()))
+    bad = fill_xlsx(build_blank("customer_registration", tmp_path / "b"),
+                    dict(samples.customer_registration(2, date.today()), 联系电话="12345", 客户等级="D"))
+    ok = run("check", str(good), "--workspace", str(root))
+    assert ok.returncode == 0 and "检查通过" in ok.stdout
+    result = run("check", str(bad), "--workspace", str(root), "--json")
+    assert result.returncode == 1
+    problems = json.loads(result.stdout)["files"][0]["problems"]
+    by_field = {p["field"]: p for p in problems}
+    assert by_field["联系电话"]["code"] == "phone-invalid" and by_field["联系电话"]["location"].startswith("表单!")
+    assert by_field["客户等级"]["code"] == "choice-invalid"
+    from sqlalchemy import func, select
+
+    from automation.record import schema as s
+    from automation.record.store import open_store
+
+    store = open_store(f"sqlite:///{root / '.officeflow' / 'state.db'}")
+    with store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(s.submissions)).scalar() == 0
+    store.dispose()
+    assert bad.exists() and good.exists()
+
+
+def test_policy_check_exit_code_follows_the_workbook(tmp_path):
+    import openpyxl
+
+    root = make_workspace(tmp_path)
+    assert run("policy", "check", "--workspace", str(root)).returncode == 0
+    path = root / "policies" / "制度.xlsx"
+    wb = openpyxl.load_workbook(path)
+    ws = wb["审批规则"]
+    ws.cell(row=2, column=3).value = "财物经理"
+    wb.save(path)
+    result = run("policy", "check", "--workspace", str(root), "--json")
+    assert result.returncode == 1
+    problems = json.loads(result.stdout)["problems"]
+    assert any("财务经理" in p["message"] and p["location"].startswith("审批规则!") for p in problems)

@@ -47,10 +47,16 @@ def process(args) -> int:
     from automation.intake.worklock import worker_lock
     from automation.pipeline import process_pending
 
+    from automation.intake.scanner import list_inbox
+
     rt = open_runtime(args.workspace)
     try:
         with worker_lock(rt.settings.state):
-            summary = process_pending(rt, on_file=None if args.json else _print_file)
+            if args.json:
+                summary = process_pending(rt)
+            else:
+                with views.file_progress(len(list_inbox(rt.settings.inbox))) as on_file:
+                    summary = process_pending(rt, on_file=on_file)
     finally:
         rt.close()
     if args.json:
@@ -58,10 +64,6 @@ def process(args) -> int:
         return 0
     _print_summary(summary)
     return 0
-
-
-def _print_file(path, outcome) -> None:
-    out.say(f"  {path.name} → {OUTCOME_LABELS.get(outcome, outcome)}")
 
 
 def _print_summary(summary) -> None:

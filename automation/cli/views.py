@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
 from automation.cli import output as out
 from automation.decide.status import CASE_COLUMNS
 
@@ -34,3 +38,18 @@ def show_render(result) -> None:
 def show_demo(result) -> None:
     out.table("示例演示结果", ["示例", "文件", "结果", "说明"], ([s.name, s.file, s.outcome, s.detail] for s in result.steps))
     out.say("请到 outbox/ 下查看:approvals/(待办)、returned/(退回的表单)、registers/(台账)。")
+
+
+OUTCOME_LABELS = {"archived": "已归档", "returned": "已退回", "quarantined": "已隔离"}
+
+
+@contextmanager
+def file_progress(total: int, many: int = 20):
+    """Per-file lines for a few files; a progress bar when a batch is large."""
+    if total < many:
+        yield lambda path, outcome: out.say(f"  {path.name} → {OUTCOME_LABELS.get(outcome, outcome)}")
+        return
+    columns = (TextColumn("处理收件箱"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=out.console, transient=True) as progress:
+        task = progress.add_task("inbox", total=total)
+        yield lambda path, outcome: progress.advance(task)

@@ -99,7 +99,7 @@ class Watcher:
 
     def _pass(self, stop: threading.Event) -> RunSummary:
         try:
-            summary = process_pending(self.rt, tracker=self.tracker, stop=stop, wait_stable=False)
+            summary = process_pending(self.rt, tracker=self.tracker, stop=stop, wait_stable=False, render_now=False)
         except Exception as exc:  # a fault outside any one file (disk full, store busy): wait and retry
             log.exception("处理过程中出现错误,稍后重试:%s", exc)
             time.sleep(1.0)

@@ -16,8 +16,8 @@ def validate(rt, form, extra=()) -> Report:
     from automation.validate.fields import check_fields
 
     report = Report()
-    report.extend(form.problems)
-    report.extend(check_fields(form))
+    spec_source = f"表单规格 {form.spec.id}.yaml"
+    report.extend(_cite(p, spec_source) for p in (*form.problems, *check_fields(form)))
     report.extend(extra)
     # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
     rules = check_rules(rt.policy, form.spec, form.values, lookups=rt.lookups(), today=rt.clock.today())
@@ -34,3 +34,11 @@ def locate(problem, form):
         return problem
     table = form.spec.tables[0].key if (problem.row and form.spec.tables) else None
     return replace(problem, location=form.location_of(problem.field, table, problem.row))
+
+
+def _cite(problem, source: str):
+    """Field checks come from the form's specification: say so in the 依据 column."""
+    if problem.source:
+        return problem
+    where = f"{source} ·「{problem.field}」" if problem.field else source
+    return replace(problem, source=where)
