@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 TEMP_PREFIX = ".officeflow-tmp-"
-_RESERVED = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+MAX_NAME_BYTES = 200
+_RESERVED = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 
 
@@ -27,7 +28,10 @@ def safe_name(text: str, limit: int = 80, fallback: str = "未命名") -> str:
     cleaned = re.sub(r"\s+", " ", cleaned)
     if cleaned.upper() in _WINDOWS_RESERVED:
         cleaned = f"_{cleaned}"
-    return (cleaned[:limit].rstrip(" .") or fallback)
+    cleaned = cleaned[:limit]
+    while len(cleaned.encode("utf-8")) > MAX_NAME_BYTES:  # most file systems cap a name at 255 bytes
+        cleaned = cleaned[:-1]
+    return cleaned.rstrip(" .") or fallback
 
 
 def unique_path(folder: Path, name: str) -> Path:
@@ -59,10 +63,18 @@ def atomic_target(dest: Path) -> Iterator[Path]:
     try:
         yield tmp_path
         _fsync_file(tmp_path)
+        # mkstemp makes the file private; outputs are read by the whole office.
+        os.chmod(tmp_path, 0o666 & ~_umask())
         os.replace(tmp_path, dest)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def atomic_write_bytes(dest: Path, data: bytes) -> Path:
@@ -122,6 +134,11 @@ def _fsync_file(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def move_unique(path: Path, folder: Path) -> Path:
+    """Move into ``folder`` without ever overwriting: 'x.xlsx' → 'x (2).xlsx' when taken."""
+    return move_file(path, unique_path(folder, path.name))
 
 
 def sha256_file(path: Path) -> tuple[str, int]:

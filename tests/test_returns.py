@@ -6,7 +6,8 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 
-from automation.act.returns import RED, RESULT_SHEET, annotate_return, unique_path
+from automation.act.returns import RED, RESULT_SHEET, annotate_return
+from automation.fsutil import unique_path
 from automation.extract.read import read_form
 from automation.validate.fields import validate_form
 from support.extract import GOOD, GOOD_ITEMS, field_cell, item_cell, make_docx, make_xlsx, test_spec

@@ -42,7 +42,6 @@ CUSTOMER_COLUMNS = {
     "contact": "联系人", "phone": "联系电话", "bank": "开户行", "account": "账号",
 }
 # Byte cap as well as characters: Linux allows 255 bytes per name, and a Chinese character takes three.
-MAX_NAME_BYTES = 200
 
 
 # --- context ---------------------------------------------------------------
@@ -127,10 +126,7 @@ def _blank_none(value):
 
 def safe_file_name(text: str, limit: int = 80) -> str:
     """No path separators or reserved characters, at most ``limit`` characters and 200 bytes."""
-    name = safe_name(text, limit=limit)
-    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        name = name[:-1].rstrip(" .")
-    return name
+    return safe_name(text, limit=limit)
 
 
 def contract_file_name(number: str, customer_name: str | None, suffix: str = ".docx") -> str:

@@ -8,9 +8,9 @@ value such as ``=HYPERLINK(...)`` can never turn into a live formula here.
 
 from __future__ import annotations
 
+from automation.fsutil import atomic_save
+
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -46,29 +46,8 @@ def annotate_return(src: Path, dest: Path, spec: FormSpec, problems: list[Proble
     return _atomic(dest, lambda tmp: _annotate_xlsx(src, tmp, problems, header or {}))
 
 
-def unique_path(folder: Path, name: str) -> Path:
-    """``folder/name``, or ``name (2).ext``, ``name (3).ext``… when it is taken."""
-    folder = Path(folder)
-    candidate = folder / name
-    stem, suffix = Path(name).stem, Path(name).suffix
-    n = 2
-    while candidate.exists():
-        candidate = folder / f"{stem} ({n}){suffix}"
-        n += 1
-    return candidate
-
-
 def _atomic(dest: Path, write: Callable[[Path], None]) -> Path:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~officeflow-", suffix=dest.suffix, dir=dest.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return dest
+    return atomic_save(dest, write)
 
 
 # --- Excel ------------------------------------------------------------------------

@@ -79,13 +79,19 @@ def watch(args) -> int:
     from automation.intake.watcher import Watcher
     from automation.intake.worklock import worker_lock
 
-    rt = open_runtime(args.workspace)
     stop = threading.Event()
 
     def _stop(signum, frame):  # finish the file in hand, then leave
         stop.set()
 
+    # Installed before anything else, so a stop during start-up is clean too.
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        rt = open_runtime(args.workspace)
+    except BaseException:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        raise
     mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
     try:
         with worker_lock(rt.settings.state):

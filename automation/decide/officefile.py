@@ -5,13 +5,13 @@ defined name or content-control tag.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import openpyxl
 from docx.oxml.ns import qn
 from openpyxl.packaging.custom import StringProperty
 
+from automation import fsutil
 from automation.forms.docx_props import read_custom_properties, set_custom_properties
 
 DECISION_NAME = "审批结论"
@@ -21,15 +21,8 @@ CASE_PROP = "officeflow.case"
 
 
 def atomic_save(save, path: Path) -> None:
-    """Write through a temporary sibling and swap it in, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
-    try:
-        save(str(tmp))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    """``save(str_path)`` through a temporary sibling, swapped in (see automation.fsutil)."""
+    fsutil.atomic_save(path, lambda tmp: save(str(tmp)))
 
 
 # --- custom document properties (the forms stage owns the .docx adapter) ----------------

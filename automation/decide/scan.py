@@ -10,8 +10,8 @@ it count as a new attempt.
 
 from __future__ import annotations
 
-import hashlib
-import os
+from automation.fsutil import move_unique, sha256_file
+
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -228,22 +228,7 @@ def _already_refused(conn, rel: str, file_hash: str) -> bool:
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def move_unique(path: Path, folder: Path) -> Path:
-    """Move without ever overwriting: 'x.xlsx' → 'x (2).xlsx' when the name is taken."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target, n = folder / path.name, 2
-    while target.exists():
-        target = folder / f"{path.stem} ({n}){path.suffix}"
-        n += 1
-    os.replace(path, target)
-    return target
+    return sha256_file(path)[0]
 
 
 def _rel(settings, path: Path) -> str:

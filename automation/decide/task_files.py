@@ -7,6 +7,8 @@ chain so far, the warnings, and the two inputs the approver may fill.
 
 from __future__ import annotations
 
+from automation import fsutil
+
 import re
 import shutil
 from datetime import date, datetime
@@ -41,8 +43,7 @@ _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
 
 def safe_name(text: str) -> str:
     """A file-name component that Windows, macOS and network shares all accept."""
-    cleaned = _UNSAFE.sub("_", str(text)).strip().rstrip(". ")
-    return cleaned or "_"
+    return fsutil.safe_name(text, fallback="_")
 
 
 def money_text(amount) -> str:

@@ -7,8 +7,8 @@ changes between versions is still read by name.
 
 from __future__ import annotations
 
-import os
-import tempfile
+from automation.fsutil import atomic_save
+
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -300,13 +300,4 @@ def _properties(wb: Workbook, spec: FormSpec) -> None:
 def save_atomically(save: Callable[[str], None], dest: Path) -> Path:
     """Write through a temporary file in the same folder, then swap it in, so a
     reader never sees half a form (also used for Word forms)."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~of-", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
-        save(tmp)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+    return atomic_save(dest, lambda tmp: save(str(tmp)))

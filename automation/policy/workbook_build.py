@@ -7,9 +7,9 @@ so a half-written workbook never replaces a good one.
 
 from __future__ import annotations
 
-import os
+from automation.fsutil import atomic_save
+
 import sys
-import tempfile
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -169,16 +169,7 @@ def _write_guide(ws: Worksheet) -> None:
 
 
 def _save_atomically(wb: Workbook, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~build-", suffix=".xlsx", dir=dest.parent)
-    os.close(fd)
-    try:
-        wb.save(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; the policy is shared with the office
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_save(dest, wb.save)
 
 
 if __name__ == "__main__":
