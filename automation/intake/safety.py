@@ -1,0 +1,287 @@
+"""May this file reach a parser at all? Checked before openpyxl or python-docx see a byte.
+
+The checks run cheapest first and each refusal names its own code, so a
+person reading the quarantine reason knows exactly what to change. Everything
+is read in capped, streamed chunks: a hostile file costs us little to refuse.
+"""
+
+from __future__ import annotations
+
+import struct
+import zipfile
+import zlib
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO, Iterator
+from xml.sax import SAXException
+from xml.sax.handler import ContentHandler
+
+import defusedxml
+import defusedxml.sax
+
+from automation.errors import UnsafeFileError
+from automation.intake import sniff as sniffing
+from automation.settings import Limits
+
+CHUNK = 64 * 1024
+# Below this size a high compression ratio is harmless (a repetitive styles part
+# easily shrinks 100-fold); the ratio only matters where the size does.
+RATIO_FLOOR_BYTES = 1024 * 1024
+OFFICE_KINDS = ("xlsx", "docx")
+ENCRYPTION_STREAMS = frozenset({"EncryptionInfo", "EncryptedPackage"})
+
+_LOOKS_LIKE = {"pdf": " PDF 文档", "image": "图片", "text": "纯文本", "zip": "普通压缩包", "unknown": "未知内容"}
+_LEGACY_STREAMS = {"Workbook": "Excel 97-2003 工作簿(.xls)", "Book": "Excel 97-2003 工作簿(.xls)",
+                   "WordDocument": "Word 97-2003 文档(.doc)"}
+_SAVE_AS = "请在 Excel 或 Word 中点击「文件 → 另存为」,保存类型选「Excel 工作簿(*.xlsx)」或「Word 文档(*.docx)」,再把新文件放入 inbox/。"
+_START_OVER = "为安全起见系统没有打开此文件。请从 forms/ 取用最新的空白表单重新填写后提交;如文件来自外部,请先与发送人核实,并告知信息部门。"
+
+# What the sender should do, one line per code; reason files quote it verbatim.
+ADVICE = {
+    "file-empty": "请在 Excel 或 Word 中打开您的原文件,确认内容完整并保存后,再把文件放入 inbox/。",
+    "file-too-large": "请删除表单中不必要的图片、附件或多余的工作表并保存后重新提交;确需提交大文件时,请联系办公室管理员。",
+    "file-encrypted": "请用密码在 Excel 或 Word 中打开文件,点击「文件 → 信息 → 保护工作簿/保护文档 → 用密码进行加密」,清空密码并保存后,再放入 inbox/。",
+    "file-legacy-format": _SAVE_AS,
+    "file-not-office": "请使用 forms/ 中的空白表单,用 Excel 或 Word 填写并保存为 .xlsx 或 .docx 后再放入 inbox/;扫描件、图片或 PDF 请作为附件另行提交。",
+    "file-damaged": "请在 Excel 或 Word 中打开原文件,确认能正常打开后「另存为」一份新文件再放入 inbox/;如原文件也打不开,请重新填写表单。",
+    "zip-too-many-entries": _START_OVER,
+    "zip-too-large": _START_OVER,
+    "zip-bomb": _START_OVER,
+    "file-macro": _SAVE_AS + "另存时选择不含宏的格式即可,表单内容不受影响。",
+    "xml-entity": _START_OVER,
+}
+DEFAULT_ADVICE = "请联系办公室管理员协助处理。"
+
+
+def inspect_file(path: Path, limits: Limits) -> str:
+    """'xlsx' or 'docx' (judged by content) when ``path`` is safe to parse; otherwise UnsafeFileError."""
+    path = Path(path)
+    size = path.stat().st_size
+    _check_size(path, size, limits)
+    kind = sniffing.kind_of_head(sniffing.read_head(path))
+    if kind == "ole":
+        _refuse_ole(path)
+    if kind != "zip":
+        raise _unsafe(path, "file-not-office", f"文件内容看起来是{_LOOKS_LIKE.get(kind, '未知内容')},不是 Excel 或 Word 文件。")
+    try:
+        return _inspect_zip(path, size, limits)
+    except UnsafeFileError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError,
+            ValueError, struct.error, NotImplementedError, RuntimeError, KeyError, SAXException) as exc:
+        raise _unsafe(path, "file-damaged", f"文件已损坏或不完整,无法作为 Excel 或 Word 文件读取({type(exc).__name__})。") from exc
+
+
+def reason_text(error: UnsafeFileError, *, file_name: str, sha256: str, when: datetime) -> str:
+    """The body of ``<name>.原因.txt`` beside a quarantined file."""
+    if when.tzinfo is None:
+        raise ValueError("reason_text needs a timezone-aware time (use Clock.now())")
+    return (
+        "OfficeFlow 隔离说明\n"
+        "====================\n"
+        f"文件名:{file_name}\n"
+        f"收到时间:{_stamp(when)}\n"
+        f"SHA-256:{sha256}\n\n"
+        f"问题:{error.message}\n\n"
+        f"处理建议:{ADVICE.get(error.code, DEFAULT_ADVICE)}\n\n"
+        "原文件已原样保存在本文件旁边,未做任何修改。给您带来不便,敬请谅解;如有疑问,请联系办公室管理员。\n"
+    )
+
+
+def _stamp(when: datetime) -> str:
+    offset = f"{when:%z}"
+    return f"{when:%Y-%m-%d %H:%M:%S}(UTC{offset[:3]}:{offset[3:5]})"
+
+
+def _unsafe(path: Path, code: str, what: str, part: str | None = None) -> UnsafeFileError:
+    location = f"{path.name}/{part}" if part else path.name
+    return UnsafeFileError(f"{what}{ADVICE[code]}", code=code, location=location)
+
+
+def _check_size(path: Path, size: int, limits: Limits) -> None:
+    if size == 0:
+        raise _unsafe(path, "file-empty", "文件是空的(0 字节),可能尚未保存完成或复制时出错。")
+    if size > limits.max_file_bytes:
+        raise _unsafe(path, "file-too-large",
+                      f"文件大小为 {_mb(size)} MB,超过了系统允许的上限 {_mb(limits.max_file_bytes)} MB。")
+
+
+def _mb(size: int | float) -> str:
+    return f"{size / 1024 / 1024:,.2f}".rstrip("0").rstrip(".")
+
+
+# --- OLE compound files: legacy .xls/.doc, or an encrypted .xlsx/.docx ---------------
+
+def _refuse_ole(path: Path) -> None:
+    names = ole_stream_names(path)
+    if names & ENCRYPTION_STREAMS:
+        raise _unsafe(path, "file-encrypted", "文件设置了打开密码(已加密),系统无法读取其内容。")
+    legacy = next((label for stream, label in _LEGACY_STREAMS.items() if stream in names), "Office 97-2003")
+    raise _unsafe(path, "file-legacy-format", f"这是旧版 {legacy} 格式的文件,系统只接受 .xlsx 和 .docx 格式。")
+
+
+def ole_stream_names(path: Path) -> set[str]:
+    """Names in the CFB directory, found by scanning for 128-byte directory entries.
+
+    Walking the FAT would be exact; the scan needs no dependency and a text run
+    would have to sit on a 128-byte boundary with a matching length field to fool it.
+    """
+    names: set[str] = set()
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):  # CHUNK is a multiple of 128, so entries never straddle
+            names.update(_entry_name(chunk[at:at + 128]) for at in range(0, len(chunk) - 127, 128))
+    names.discard("")
+    return names
+
+
+def _entry_name(entry: bytes) -> str:
+    length = int.from_bytes(entry[64:66], "little")
+    # Object types: 1 storage, 2 stream, 5 root; names are NUL-terminated UTF-16LE.
+    if entry[66] not in (1, 2, 5) or not 2 <= length <= 64 or length % 2 or entry[length - 2:length] != b"\0\0":
+        return ""
+    return entry[:length - 2].decode("utf-16-le", errors="replace")
+
+
+# --- ZIP packages --------------------------------------------------------------------
+
+def _inspect_zip(path: Path, size: int, limits: Limits) -> str:
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        _check_declared(path, infos, size, limits)
+        _check_inflated(path, infos)
+        kind = sniffing.zip_kind(archive)
+        if kind in ("xlsm", "docm"):
+            raise _unsafe(path, "file-macro", "文件包含宏(VBA 代码),为安全起见系统不接受启用宏的文件(.xlsm/.docm)。")
+        _check_xml_parts(path, archive)
+    if kind not in OFFICE_KINDS:
+        raise _unsafe(path, "file-not-office", "文件是一个压缩包,但里面既不是 Excel 工作簿也不是 Word 文档。")
+    return kind
+
+
+def _check_declared(path: Path, infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
+    if len(infos) > limits.max_zip_entries:
+        raise _unsafe(path, "zip-too-many-entries",
+                      f"文件内部包含 {len(infos)} 个部件,超过了安全上限 {limits.max_zip_entries} 个。")
+    total = sum(info.file_size for info in infos)
+    if total > limits.max_uncompressed_bytes:
+        raise _unsafe(path, "zip-too-large",
+                      f"文件解压后的内容达 {_mb(total)} MB,超过了安全上限 {_mb(limits.max_uncompressed_bytes)} MB。")
+    for info in infos:
+        _check_ratio(path, info.file_size, info.compress_size, limits, info.filename)
+    _check_ratio(path, total, size, limits, None)
+
+
+def _check_ratio(path: Path, inflated: int, deflated: int, limits: Limits, part: str | None) -> None:
+    ratio = inflated / max(deflated, 1)
+    if inflated > RATIO_FLOOR_BYTES and ratio > limits.max_compression_ratio:
+        where = f"内部部件「{part}」" if part else "整个文件"
+        raise _unsafe(path, "zip-bomb", f"文件{where}的压缩比异常({ratio:,.0f} 倍,上限 {limits.max_compression_ratio:g} 倍),"
+                                        "可能是恶意构造的“压缩炸弹”。", part)
+
+
+def _check_inflated(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """Inflate every entry ourselves, stopping one byte past its declared size.
+
+    The declared sizes were checked against the limits; this proves they are not lies.
+    """
+    with open(path, "rb") as raw:
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise _unsafe(path, "file-encrypted", "文件内部的部件设置了密码(已加密),系统无法读取其内容。", info.filename)
+            if _inflated_size(raw, info, info.file_size + 1) > info.file_size:
+                raise _unsafe(path, "zip-bomb", "文件内部部件解压后的实际大小超过了它声明的大小,可能是恶意构造的“压缩炸弹”。",
+                              info.filename)
+
+
+def _inflated_size(raw: BinaryIO, info: zipfile.ZipInfo, cap: int) -> int:
+    if info.compress_type == zipfile.ZIP_STORED:
+        return sum(len(chunk) for chunk in _raw_chunks(raw, info))
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise NotImplementedError(f"compression method {info.compress_type}")  # Office writes only these two
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    count = 0
+    for chunk in _raw_chunks(raw, info):
+        count += _drain(inflater, chunk, cap - count)
+        if count >= cap:
+            break
+    return count
+
+
+def _drain(inflater, data: bytes, budget: int) -> int:
+    """Inflate ``data`` in bounded steps, giving up once ``budget`` bytes came out."""
+    count = 0
+    while count < budget:
+        out = inflater.decompress(data, CHUNK)
+        count += len(out)
+        data = inflater.unconsumed_tail
+        if not data and len(out) < CHUNK:
+            break
+    return count
+
+
+def _raw_chunks(raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    raw.seek(info.header_offset + 30 + name_length + extra_length)
+    left = info.compress_size
+    while left > 0 and (chunk := raw.read(min(CHUNK, left))):
+        left -= len(chunk)
+        yield chunk
+
+
+# --- XML parts -----------------------------------------------------------------------
+
+_XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00<")
+_DECLARATIONS = tuple(marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
+
+
+def _check_xml_parts(path: Path, archive: zipfile.ZipFile) -> None:
+    """Every part that is XML by content (whatever its name) is scanned and parsed without a DTD."""
+    for info in archive.infolist():
+        with archive.open(info) as stream:
+            if not stream.read(8).lstrip(b" \t\r\n").startswith(_XML_STARTS):
+                continue
+        with archive.open(info) as stream:
+            _parse_xml_part(path, info.filename, _DeclarationScanner(stream, path, info.filename))
+
+
+def _parse_xml_part(path: Path, part: str, source: "_DeclarationScanner") -> None:
+    try:
+        defusedxml.sax.parse(source, ContentHandler(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except defusedxml.DefusedXmlException as exc:
+        raise _entity_error(path, part) from exc
+
+
+def _entity_error(path: Path, part: str) -> UnsafeFileError:
+    return _unsafe(path, "xml-entity", f"文件内部部件「{part}」含有 XML 文档类型声明(DOCTYPE)或实体定义(ENTITY),"
+                                       "正常的 Excel/Word 文件不会包含这些内容。", part)
+
+
+class _DeclarationScanner:
+    """A read-through stream that refuses the part as soon as a DOCTYPE or ENTITY goes by.
+
+    The parser would refuse it too; the byte scan also catches declarations the
+    parser never reaches because the part is malformed further on.
+    """
+
+    _KEEP = max(len(marker) for marker in _DECLARATIONS) - 1
+
+    def __init__(self, stream: BinaryIO, path: Path, part: str):
+        self._stream, self._path, self._part = stream, path, part
+        self._tail = b""
+
+    def read(self, size: int = -1) -> bytes:
+        if size == 0:  # xml.sax probes with read(0) to tell bytes from text
+            return b""
+        data = self._stream.read(size if size > 0 else CHUNK)
+        window = self._tail + data
+        if any(marker in window for marker in _DECLARATIONS):
+            raise _entity_error(self._path, self._part)
+        self._tail = window[-self._KEEP:]
+        return data
+
+    def close(self) -> None:
+        self._stream.close()
