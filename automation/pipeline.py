@@ -83,7 +83,7 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         for path in stable:
             if stop.is_set():
                 return
-            outcome = intake.process_file(rt, path)
+            outcome = intake.process_file(rt, path, first_seen=tracker.first_seen(path))
             tracker.forget(path)
             if outcome:
                 summary.count(outcome)
@@ -95,8 +95,6 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         stop.wait(min(0.2, max(0.05, rt.settings.quiet_seconds / 4)))
 
 
-def process_file(rt: Runtime, path: Path) -> str | None:
-    return intake.process_file(rt, path)
 
 
 def assess(rt: Runtime, path: Path, row):

@@ -238,3 +238,29 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path):
         cases = conn.execute(select(func.count()).select_from(s.cases)).scalar()
     rt.close()
     assert cases == 10
+
+
+def test_polling_mode_for_network_shares_takes_files_in(tmp_path):
+    root = make_workspace(tmp_path)
+    with running_watcher(root, poll_seconds=0.3) as (rt, watcher):
+        assert type(watcher._observer).__name__ == "PollingObserver"
+        (root / "inbox" / "共享盘上的文件.xlsx").write_bytes(b"not a form")
+        wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the polled file")
+
+
+def test_dead_observer_is_restarted_and_files_still_arrive(tmp_path):
+    root = make_workspace(tmp_path)
+    with running_watcher(root) as (rt, watcher):
+        wait_for(lambda: watcher._observer is not None and watcher._observer.is_alive(), message="observer start")
+        watcher._observer.stop()  # as when watchdog's thread dies on an error
+        wait_for(lambda: watcher.stats.restarts >= 1, message="the observer to be restarted")
+        (root / "inbox" / "重启之后.xlsx").write_bytes(b"not a form")
+        wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the file after restart")
+
+
+def test_submission_records_when_the_file_was_first_seen_and_when_stable(tmp_path):
+    root = make_workspace(tmp_path, quiet_seconds=0.5)
+    with running_watcher(root) as (rt, _):
+        (root / "inbox" / "计时.xlsx").write_bytes(b"not a form")
+        sub = wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the file")[0]
+    assert (sub["stable_at"] - sub["seen_at"]).total_seconds() >= 0.4

@@ -9,6 +9,7 @@ with status ``moving``. (3) Only then are files written and the original moved.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import logging
 import traceback
 from pathlib import Path
@@ -23,7 +24,7 @@ from automation.runtime import Runtime
 log = logging.getLogger("officeflow")
 
 
-def process_file(rt: Runtime, path: Path) -> str | None:
+def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
     """Take in one stable file. Returns its outcome, or None if it vanished meanwhile."""
     try:
         sha, size = sha256_file(path)
@@ -33,9 +34,10 @@ def process_file(rt: Runtime, path: Path) -> str | None:
         log.info("暂时无法读取 %s:%s", path.name, exc)
         return None
     now = rt.clock.now()
+    seen = datetime.fromtimestamp(first_seen, now.tzinfo) if first_seen and rt.clock.fixed is None else now
     rel = path.relative_to(rt.settings.inbox).as_posix()
     with rt.store.begin() as conn:
-        row = subs.receive(conn, original_path=rel, name=path.name, size=size, sha256=sha, seen_at=now, stable_at=now)
+        row = subs.receive(conn, original_path=rel, name=path.name, size=size, sha256=sha, seen_at=min(seen, now), stable_at=now)
     if row.status == subs.MOVING:
         return complete(rt, row.id)
     disposition = _assess_safely(rt, row, path)

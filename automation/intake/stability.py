@@ -19,6 +19,7 @@ class _Seen:
     size: int
     mtime_ns: int
     since: float  # monotonic time at which this (size, mtime) was first seen
+    first_seen: float  # wall-clock time the file was first noticed (for the submission record)
 
 
 class StabilityTracker:
@@ -37,9 +38,14 @@ class StabilityTracker:
         now = self.monotonic()
         seen = self._seen.get(path)
         if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
-            self._seen[path] = _Seen(st.st_size, st.st_mtime_ns, now)
+            first = seen.first_seen if seen else time.time()
+            self._seen[path] = _Seen(st.st_size, st.st_mtime_ns, now, first)
             return self.quiet <= 0
         return now - seen.since >= self.quiet
+
+    def first_seen(self, path: Path) -> float | None:
+        seen = self._seen.get(path)
+        return seen.first_seen if seen else None
 
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)
