@@ -65,3 +65,51 @@ def sales_contract(customer: str, today: date, *, amount_each: Decimal = Decimal
     }
     items = [{"品名": "工业控制器", "规格型号": "KX-200", "数量": quantity, "单价": amount_each, "金额": total}]
     return values, items
+
+
+def credit_limit(customer: str, today: date, *, limit: Decimal = Decimal("200000.00"), days: int = 60,
+                 applicant: str = "王芳", investigator: str | None = None) -> dict:
+    # Key customers (limit above 信用额度_财务经理) must be investigated by the manager himself (R-CR-05).
+    return {
+        "客户名称": customer,
+        "申请信用额度": limit,
+        "账期天数": days,
+        "信用等级": "B",
+        "年销售额": Decimal("8000000.00"),
+        "注册资本": Decimal("5000000.00"),
+        "成立年限": 8,
+        "调查人": investigator or ("吴强" if limit > Decimal("500000") else applicant),
+        "调查日期": today,
+        "申请人": applicant,
+        "申请日期": today,
+    }
+
+
+def expense_claim(today: date, *, claimant: str = "王芳", department: str = "销售一部",
+                  amount: Decimal = Decimal("86.00"), reason: str = "拜访客户打车") -> tuple[dict, list[dict]]:
+    from automation.act.filters import upper_rmb
+
+    values = {
+        "报销人": claimant,
+        "部门": department,
+        "报销日期": today,
+        "合计金额": amount,
+        "合计金额大写": upper_rmb(amount),
+        "附件张数": 1,
+    }
+    items = [{"费用类别": "市内交通", "发生日期": today, "地点": "上海", "事由": reason, "金额": amount, "单据张数": 1}]
+    return values, items
+
+
+def complaint(today: date, *, customer: str = "上海示例客户有限公司", content: str = "设备运行噪音偏大",
+              severity: str = "一般", receiver: str = "王芳") -> dict:
+    return {
+        "客户名称": customer,
+        "联系方式": "13912345678",
+        "投诉日期": today,
+        "投诉类型": "产品质量",
+        "严重程度": severity,
+        "投诉内容": content,
+        "受理人": receiver,
+        "责任部门": "技术部",
+    }

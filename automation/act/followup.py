@@ -93,7 +93,7 @@ def _issue(rt, task_id: int):
 
 def reconcile_outputs(rt) -> None:
     """Write every output the store says should exist and does not yet."""
-    for step in (_missing_task_files, _pending_contracts, _decision_returns, _cc_copies):
+    for step in (_missing_task_files, _withdrawn_task_files, _pending_contracts, _decision_returns, _cc_copies):
         try:
             step(rt)
         except Exception:  # one broken output must not stop the others or the watcher
@@ -105,6 +105,41 @@ def _missing_task_files(rt) -> None:
         ids = [r.id for r in conn.execute(select(s.tasks.c.id).where(s.tasks.c.status == "open", s.tasks.c.file_path.is_(None)))]
     for task_id in ids:
         _issue(rt, task_id)
+
+
+WITHDRAWN = ("cancelled", "escalated")
+
+
+def _withdrawn_task_files(rt) -> None:
+    """A task closed without its holder (或签 won by another, case ended, escalated) leaves
+    the holder's to-do folder, so nobody works on a file that can no longer count."""
+    with rt.store.read() as conn:
+        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(
+            s.tasks.c.status.in_(WITHDRAWN), s.tasks.c.file_path.is_not(None))))
+    for row in rows:
+        path = rt.abs(row.file_path)
+        if path.exists() and _is_task_file(path, row.id):
+            try:
+                _file_away(path)
+            except OSError as exc:  # open in Excel on a share: try again on the next pass
+                log.info("暂时无法移走已撤回的审批文件 %s:%s", path.name, exc)
+
+
+def _is_task_file(path: Path, task_id: int) -> bool:
+    """The file at a task's path may by now be a later round's task: only move our own."""
+    from automation.decide.officefile import TASK_PROP, read_props
+
+    try:
+        return read_props(path).get(TASK_PROP) == str(task_id)
+    except Exception:  # unreadable (half-written, damaged): leave it alone
+        return False
+
+
+def _file_away(path: Path) -> Path:
+    from automation.decide.scan import move_unique
+    from automation.decide.task_files import DONE_FOLDER
+
+    return move_unique(path, path.parent / DONE_FOLDER)
 
 
 def _pending_contracts(rt) -> None:
