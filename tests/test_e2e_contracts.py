@@ -15,8 +15,8 @@ import docx
 import automation
 from automation import samples
 from automation.record import schema as s
-from support.e2e import (  # noqa: F401  (fixtures)
-    CUSTOMER, Office, customer_office, customer_workspace, env_has_soffice,
+from support.e2e import (
+    CUSTOMER, Office, env_has_soffice,
 )
 
 ITEMS = [

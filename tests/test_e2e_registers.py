@@ -8,8 +8,8 @@ from decimal import Decimal
 import openpyxl
 
 from automation import samples
-from support.e2e import (  # noqa: F401  (fixtures)
-    CREDIT, CUSTOMER, Office, customer_office, customer_workspace, office, register_rows, set_item_text, set_text,
+from support.e2e import (
+    CREDIT, CUSTOMER, Office, register_rows, set_item_text, set_text,
 )
 
 PAYLOADS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+2")

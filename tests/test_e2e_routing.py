@@ -16,9 +16,8 @@ import openpyxl
 
 from automation import samples
 from automation.record import schema as s
-from support.e2e import (  # noqa: F401  (fixtures)
-    CUSTOMER, Office, add_approval_sheet, customer_office, customer_workspace, edit_policy, headers, named_value,
-    office, set_named,
+from support.e2e import (
+    CUSTOMER, Office, add_approval_sheet, edit_policy, headers, named_value, set_named,
 )
 from support.workspace import running_watcher, wait_for
 

@@ -53,10 +53,50 @@ def _atomic(dest: Path, write: Callable[[Path], None]) -> Path:
 # --- Excel ------------------------------------------------------------------------
 
 
+def clear_xlsx_annotations(book: Workbook) -> None:
+    """Remove what an earlier return added: the 处理结果 sheet, our red marks and comments.
+
+    A corrected form submitted again must not carry stale marks into the next
+    return or into an approver's task file. Input cells are built without a fill,
+    so clearing our red leaves them as the blank form had them.
+    """
+    if RESULT_SHEET in book.sheetnames:
+        del book[RESULT_SHEET]
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.comment is not None and cell.comment.author == AUTHOR:
+                    cell.comment = None
+                if cell.fill is not None and cell.fill.fill_type == "solid" and str(cell.fill.start_color.rgb).endswith(RED):
+                    cell.fill = PatternFill(fill_type=None)
+
+
+def clear_docx_annotations(doc) -> None:
+    """The Word counterpart: our shading and the 处理结果 block at the top."""
+    body = doc.element.body
+    for shd in list(body.iter(qn("w:shd"))):
+        if shd.get(qn("w:fill")) == RED:
+            shd.getparent().remove(shd)
+    children = list(body)
+    start = next((i for i, el in enumerate(children[:5]) if el.tag == qn("w:p") and _para_text(el) == RESULT_SHEET), None)
+    if start is None:
+        return
+    end = next((i for i in range(start, len(children)) if children[i].tag == qn("w:tbl")), None)
+    if end is None:
+        return
+    if end + 1 < len(children) and children[end + 1].tag == qn("w:p") and not _para_text(children[end + 1]):
+        end += 1  # the spacer paragraph we add after the table
+    for element in children[start:end + 1]:
+        body.remove(element)
+
+
+def _para_text(p) -> str:
+    return "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
+
+
 def _annotate_xlsx(src: Path, out: Path, problems: list[Problem], header: dict[str, str]) -> None:
     book = load_workbook(src)
-    if RESULT_SHEET in book.sheetnames:  # a form returned before and submitted again
-        del book[RESULT_SHEET]
+    clear_xlsx_annotations(book)  # a form returned before and submitted again
     for cell, messages in _cells_to_mark(book, problems).items():
         _mark_cell(cell, messages)
     _result_sheet(book, problems, header)
@@ -180,6 +220,7 @@ _AFTER_SHD = {
 
 def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str]) -> None:
     doc = Document(str(src))
+    clear_docx_annotations(doc)
     body = doc.element.body
     controls = find_controls(body)
     for p in problems:

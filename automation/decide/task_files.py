@@ -74,7 +74,10 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
                           case["amount"], kind)
     props = {TASK_PROP: str(task["id"]), CASE_PROP: case["number"]}
     if kind == "docx":
+        from automation.act.returns import clear_docx_annotations
+
         document = docx.Document(str(source_file))
+        clear_docx_annotations(document)
         _docx_approval_table(document, case, task, history, warnings)
         set_docx_props(document, props)
         atomic_save(document.save, path)
@@ -172,6 +175,9 @@ def _forget_submitted_inputs(wb) -> None:
 
 
 def _xlsx_approval_sheet(wb, case: dict, task: dict, history: list[dict], warnings: list[dict]) -> None:
+    from automation.act.returns import clear_xlsx_annotations
+
+    clear_xlsx_annotations(wb)  # a resubmitted form: the approver sees the form, not old errors
     _forget_submitted_inputs(wb)
     if SHEET in wb.sheetnames:
         wb[SHEET].title = f"{SHEET}(原表)"
