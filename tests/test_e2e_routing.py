@@ -292,3 +292,18 @@ def test_time_limit_counts_working_days_across_the_national_day_holiday(office):
         day += timedelta(days=1)
         left -= chinese_calendar.is_workday(day)
     assert task["due_on"] == day and day > date(2026, 10, 7)
+
+
+def test_reminder_note_leaves_the_to_do_folder_once_the_task_is_decided(office):
+    start = office.today
+    case = _customer(office, seq=51)
+    number = case["number"]
+    cal = office.rt.calendar
+    office.at(cal.add_workdays(start, 3))  # past the 2-day limit, not yet escalated
+    office.run()
+    note = office.outbox / "approvals" / "吴强" / f"催办 {number}.txt"
+    assert note.exists()
+    office.approve("吴强", number)
+    office.run()
+    assert not note.exists()
+    assert (office.outbox / "approvals" / "吴强" / "已办" / note.name).exists()

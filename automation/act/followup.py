@@ -93,7 +93,9 @@ def _issue(rt, task_id: int):
 
 def reconcile_outputs(rt) -> None:
     """Write every output the store says should exist and does not yet."""
-    for step in (_missing_task_files, _withdrawn_task_files, _pending_contracts, _decision_returns, _cc_copies):
+    steps = (_missing_task_files, _withdrawn_task_files, _answered_reminders, _pending_contracts, _decision_returns,
+             _cc_copies)
+    for step in steps:
         try:
             step(rt)
         except Exception:  # one broken output must not stop the others or the watcher
@@ -123,6 +125,23 @@ def _withdrawn_task_files(rt) -> None:
                 _file_away(path)
             except OSError as exc:  # open in Excel on a share: try again on the next pass
                 log.info("暂时无法移走已撤回的审批文件 %s:%s", path.name, exc)
+
+
+def _answered_reminders(rt) -> None:
+    """A 催办 note leaves the to-do folder once its task is decided or escalated."""
+    from automation.decide.task_files import safe_name
+
+    with rt.store.read() as conn:
+        open_ = {(safe_name(r.assignee), safe_name(r.number)) for r in conn.execute(
+            select(s.tasks.c.assignee, s.cases.c.number).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
+            .where(s.tasks.c.status == "open"))}
+    for note in rt.settings.approvals.glob("*/催办 *.txt"):
+        number = note.name[len("催办 "):-len(".txt")]
+        if (note.parent.name, number) not in open_:
+            try:
+                _file_away(note)
+            except OSError as exc:
+                log.info("暂时无法移走催办提示 %s:%s", note.name, exc)
 
 
 def _is_task_file(path: Path, task_id: int) -> bool:

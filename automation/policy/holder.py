@@ -9,6 +9,7 @@ alert shows in ``officeflow status``.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from automation.clock import Clock
@@ -30,6 +31,8 @@ class PolicyHolder:
         self.current = None
         self.calendar = None
         self._signature: tuple | None = None
+        self._candidate: tuple | None = None
+        self._candidate_since = 0.0
 
     @property
     def path(self) -> Path:
@@ -46,6 +49,13 @@ class PolicyHolder:
             return None
         return (st.st_size, st.st_mtime_ns)
 
+    def _settled(self, signature: tuple) -> bool:
+        """Excel writes a workbook in several steps: read it only once it has stopped changing."""
+        now = time.monotonic()
+        if signature != self._candidate:
+            self._candidate, self._candidate_since = signature, now
+        return now - self._candidate_since >= self.settings.quiet_seconds
+
     def load_initial(self) -> None:
         if not self.path.exists():
             raise PolicyError(f"找不到制度文件 {self.path}。请运行 officeflow init 生成默认制度。")
@@ -59,7 +69,7 @@ class PolicyHolder:
         from automation.policy.workbook import load_policy
 
         signature = self._stat()
-        if not force and (signature is None or signature == self._signature):
+        if not force and (signature is None or signature == self._signature or not self._settled(signature)):
             return self.current is not None
         self._signature = signature
         try:
