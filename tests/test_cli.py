@@ -110,3 +110,16 @@ def test_policy_check_exit_code_follows_the_workbook(tmp_path):
     assert result.returncode == 1
     problems = json.loads(result.stdout)["problems"]
     assert any("财务经理" in p["message"] and p["location"].startswith("审批规则!") for p in problems)
+
+
+def test_demo_shows_each_kind_of_outcome(tmp_path):
+    root = make_workspace(tmp_path)
+    result = run("demo", "--workspace", str(root), "--json")
+    assert result.returncode == 0, result.stderr
+    steps = {s["file"]: s for s in json.loads(result.stdout)["steps"]}
+    assert steps["示例-客户登记.xlsx"]["outcome"] == "已批准"
+    assert steps["示例-填错的客户登记.xlsx"]["outcome"] == "已退回"
+    assert steps["示例-大额报销.xlsx"]["detail"].endswith("总经理 赵建国 → 出纳 李娜")
+    assert "部门经理 吴强 → 总经理 赵建国" in steps["示例-重大合同.xlsx"]["detail"]
+    assert (root / "outbox" / "returned" / "王芳" / "示例-填错的客户登记.xlsx").exists()
+    assert (root / "outbox" / "registers" / "客户台账.xlsx").exists()
