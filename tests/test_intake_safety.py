@@ -233,3 +233,9 @@ def test_arbitrary_bytes_raise_nothing_but_unsafe_file_error(tmp_path, data):
     except UnsafeFileError as error:
         assert error.code in ADVICE
     assert sniff(path) in ("xlsx", "xlsm", "docx", "docm", "zip", "ole", "pdf", "image", "text", "empty", "unknown")
+
+
+def test_bytes_after_the_end_of_a_deflate_stream_do_not_hang_the_check(tmp_path):
+    # Regression: zlib keeps returning trailing bytes as unconsumed input after the stream ends.
+    path = bad_files.deflate_with_trailing_bytes(tmp_path)
+    assert refusal(path).code == "file-not-office"

@@ -214,7 +214,8 @@ def _drain(inflater, data: bytes, budget: int) -> int:
         out = inflater.decompress(data, CHUNK)
         count += len(out)
         data = inflater.unconsumed_tail
-        if not data and len(out) < CHUNK:
+        # At the end of the stream zlib keeps handing back the trailing bytes, so eof must stop us.
+        if inflater.eof or not out or (not data and len(out) < CHUNK):
             break
     return count
 

@@ -16,7 +16,7 @@ def list_inbox(inbox: Path) -> list[Path]:
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
             path = Path(dirpath) / name
-            if name.startswith(TEMP_PREFIX) or name == ".gitkeep" or is_ignored(path):
+            if name.startswith(TEMP_PREFIX) or name == ".gitkeep" or is_ignored(path, inbox=inbox):
                 continue
             try:
                 st = path.stat()

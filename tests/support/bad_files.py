@@ -235,3 +235,18 @@ def without_content_types(folder: Path, name: str = "缺类型表.xlsx") -> Path
             if info.filename != "[Content_Types].xml":
                 out.writestr(info.filename, src.read(info))
     return dest
+
+
+def deflate_with_trailing_bytes(folder: Path, name: str = "尾部多余.xlsx", trailing: bytes = b"\x00" * 600) -> Path:
+    """One deflated entry whose stored data runs on past the end of its deflate stream."""
+    content = b"<x>" + b"a" * 200_000 + b"</x>"  # over one inflate step, so the stream ends mid-loop
+    packer = zlib.compressobj(6, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = packer.compress(content) + packer.flush() + trailing
+    part, crc = b"data.xml", zlib.crc32(content)
+    sizes = struct.pack("<III", crc, len(body), len(content))
+    local = b"PK\x03\x04" + struct.pack("<HHHHH", 20, 0, 8, 0, 0) + sizes + struct.pack("<HH", len(part), 0) + part
+    central = (b"PK\x01\x02" + struct.pack("<HHHHHH", 20, 20, 0, 8, 0, 0) + sizes
+               + struct.pack("<HHHHHII", len(part), 0, 0, 0, 0, 0, 0) + part)
+    offset = len(local) + len(body)
+    end = b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, 1, 1, len(central), offset, 0)
+    return _write(folder / name, local + body + central + end)
