@@ -243,6 +243,7 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path):
 def test_polling_mode_for_network_shares_takes_files_in(tmp_path):
     root = make_workspace(tmp_path)
     with running_watcher(root, poll_seconds=0.3) as (rt, watcher):
+        wait_for(lambda: watcher._observer is not None, message="the observer to start")
         assert type(watcher._observer).__name__ == "PollingObserver"
         (root / "inbox" / "共享盘上的文件.xlsx").write_bytes(b"not a form")
         wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the polled file")

@@ -158,3 +158,9 @@ def test_complaint_severity_picks_the_approver(policy):
     major = route_for(policy, {"严重程度": "重大", "受理人": "蒋敏"}, spec="complaint", applicant="蒋敏")
     normal = route_for(policy, {"严重程度": "一般", "受理人": "蒋敏"}, spec="complaint", applicant="蒋敏")
     assert [s.role for s in major.steps] == ["总经理"] and [s.role for s in normal.steps] == ["客户服务部经理"]
+
+
+def test_nobody_approves_their_own_request_the_superior_does(policy):
+    # 吴强 is 销售一部's 部门经理 and submits himself: his 直属上级 钱明 approves instead.
+    assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", date(2026, 11, 23), applicant="吴强")] == ["钱明"]
+    assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", date(2026, 11, 23), applicant="王芳")] == ["吴强"]

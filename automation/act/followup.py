@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from automation.record import codec
 from automation.record import schema as s
@@ -103,10 +103,32 @@ def reconcile_outputs(rt) -> None:
 
 
 def _missing_task_files(rt) -> None:
+    """Open tasks whose file was never written (crash) or has gone (deleted by mistake)."""
     with rt.store.read() as conn:
-        ids = [r.id for r in conn.execute(select(s.tasks.c.id).where(s.tasks.c.status == "open", s.tasks.c.file_path.is_(None)))]
-    for task_id in ids:
-        _issue(rt, task_id)
+        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == "open")))
+    for row in rows:
+        if row.file_path is not None and _task_file_somewhere(rt.abs(row.file_path)):
+            continue
+        try:
+            _issue(rt, row.id)
+        except Exception:  # one unwritable task file must not hold up the others
+            log.exception("无法生成审批任务 #%s 的文件,下次处理时重试。", row.id)
+
+
+def _each(step, *args, what: str):
+    """Run one item's output step; a failure is logged and retried next pass, never blocking the rest."""
+    try:
+        return step(*args)
+    except Exception:
+        log.exception("生成 %s 时出错,下次处理时重试。", what)
+        return None
+
+
+def _task_file_somewhere(path: Path) -> bool:
+    """In the to-do folder, or already dropped into a decision folder and not yet processed."""
+    from automation.decide.task_files import DECISION_FOLDERS
+
+    return path.exists() or any((path.parent / folder / path.name).exists() for folder in DECISION_FOLDERS)
 
 
 WITHDRAWN = ("cancelled", "escalated")
@@ -165,7 +187,7 @@ def _pending_contracts(rt) -> None:
     with rt.store.read() as conn:
         rows = list(conn.execute(select(s.contracts.c.case_id).where(s.contracts.c.status == "待生成")))
     for row in rows:
-        render_case_contract(rt, row.case_id)
+        _each(render_case_contract, rt, row.case_id, what=f"申请#{row.case_id} 的合同")
 
 
 def render_case_contract(rt, case_id: int):
@@ -216,31 +238,33 @@ def _done_outputs(rt, kind: str) -> set[str]:
 def _decision_returns(rt) -> None:
     from automation.act.decision_copy import write_decision_copy
 
-    done = _done_outputs(rt, "decision-return")
-    with rt.store.read() as conn:
-        cases = [dict(r) for r in conn.execute(select(s.cases).where(s.cases.c.status.in_(("rejected", "returned")))).mappings()]
-    for case in cases:
-        key = f"{case['number']}#{case['round']}"
-        if key in done:
-            continue
-        path = write_decision_copy(rt, case)
+    key = s.cases.c.number + "#" + cast(s.cases.c.round, String)
+    for case in _without_output(rt, "decision-return", key, s.cases.c.status.in_(("rejected", "returned"))):
+        path = _each(write_decision_copy, rt, case, what=f"{case['number']} 的退回副本")
         if path is not None:
-            _claim_output(rt, "decision-return", key, path)
+            _claim_output(rt, "decision-return", f"{case['number']}#{case['round']}", path)
 
 
 def _cc_copies(rt) -> None:
     from automation.decide.task_files import write_cc_copy
 
-    done = _done_outputs(rt, "cc")
-    with rt.store.read() as conn:
-        cases = [dict(r) for r in conn.execute(select(s.cases).where(s.cases.c.status == "approved", s.cases.c.cc.is_not(None))).mappings()]
-    for case in cases:
+    condition = (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None)
+    for case in _without_output(rt, "cc-case", s.cases.c.number, condition):
+        done = _done_outputs(rt, "cc")
         for name in codec.loads(case["cc"]) or []:
             key = f"{case['number']}#{name}"
-            if key in done:
-                continue
-            path = write_cc_copy(rt.settings, name, rt.abs(case["source_file"]), case)
-            _claim_output(rt, "cc", key, path)
+            if key not in done:
+                path = _each(write_cc_copy, rt.settings, name, rt.abs(case["source_file"]), case, what=f"抄送 {name}")
+                if path is not None:
+                    _claim_output(rt, "cc", key, path)
+        _claim_output(rt, "cc-case", case["number"], rt.settings.cc)
+
+
+def _without_output(rt, kind: str, key, condition) -> list[dict]:
+    """Cases matching ``condition`` whose output of ``kind`` was never written (a query, not a scan)."""
+    written = select(s.outputs.c.key).where(s.outputs.c.kind == kind, s.outputs.c.key == key)
+    with rt.store.read() as conn:
+        return [dict(r) for r in conn.execute(select(s.cases).where(condition, ~written.exists())).mappings()]
 
 
 def render_registers(rt) -> list[str]:

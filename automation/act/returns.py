@@ -8,25 +8,24 @@ value such as ``=HYPERLINK(...)`` can never turn into a live formula here.
 
 from __future__ import annotations
 
-from automation.fsutil import atomic_save
-
 import math
 from pathlib import Path
 from typing import Callable, Iterable
 
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from docx import Document
-from docx.oxml import OxmlElement
-from docx.shared import Cm
-from docx.oxml.ns import qn
-
 from automation.extract.docx_reader import find_controls, find_items
 from automation.forms.spec import FormSpec
+from automation.fsutil import atomic_save
 from automation.problems import LEVEL_LABELS, Problem
 
 RESULT_SHEET = "处理结果"
@@ -132,11 +131,23 @@ def _cells_at(book: Workbook, location: str | None) -> list:
 
 
 def _mark_cell(cell, messages: list[str]) -> None:
+    cell = _anchor(cell)
     cell.fill = PatternFill(fill_type="solid", start_color=RED, end_color=RED)
     if messages:
         comment = Comment("\n".join(messages), AUTHOR)
         comment.width, comment.height = 320, 40 + 40 * len(messages)
         cell.comment = comment
+
+
+def _anchor(cell):
+    """A cell inside a merged range is read-only: mark the range's top-left cell instead."""
+    if not isinstance(cell, MergedCell):
+        return cell
+    ws = cell.parent
+    for merged in ws.merged_cells.ranges:
+        if cell.coordinate in merged:
+            return ws.cell(row=merged.min_row, column=merged.min_col)
+    return cell
 
 
 def _result_sheet(book: Workbook, problems: list[Problem], header: dict[str, str]) -> None:

@@ -10,8 +10,7 @@ it count as a new attempt.
 
 from __future__ import annotations
 
-from automation.fsutil import move_unique, sha256_file
-
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,9 +22,12 @@ from automation.decide import engine
 from automation.decide.integrity import form_fingerprint
 from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
 from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER
-from automation.errors import OfficeFlowError, TransitionError
+from automation.errors import OfficeFlowError
+from automation.fsutil import atomic_write_text, move_unique, safe_name, sha256_file
 from automation.record import audit, codec
 from automation.record import schema as s
+
+log = logging.getLogger("officeflow")
 
 FILE_KINDS = (".xlsx", ".docx")
 REFUSED = "decision-refused"
@@ -107,7 +109,14 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime,
     transaction, so what a decision causes (effects, a contract number) commits with it or not at all."""
     results = []
     for item in find_decision_files(settings):
-        result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, within=within)
+        try:
+            result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, within=within)
+        except OSError as exc:  # open in Excel, or the share blinked: the next pass tries again
+            log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
+            continue
+        except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
+            log.exception("审批文件 %s 无法处理", item.path.name)
+            result = _refuse_safely(store, settings, item, exc, now)
         if result is None:
             continue
         results.append(result)
@@ -136,9 +145,23 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
                                     actor=item.owner, file=rel, file_hash=file_hash, now=now, cal=cal)
             if within is not None:
                 within(conn, outcome)
-    except TransitionError as exc:
+    except OfficeFlowError as exc:  # deciding twice, or what the decision would cause is impossible
         return _refuse(store, settings, item, task_id, exc.message, file_hash, now)
-    return AppliedDecision(item, True, task_id, moved_to=_to_done(item), outcome=outcome)
+    try:
+        moved = _to_done(item)
+    except OSError:  # still open in Excel: recorded already; the next pass finishes the move
+        moved = None
+    return AppliedDecision(item, True, task_id, moved_to=moved, outcome=outcome)
+
+
+def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now) -> AppliedDecision | None:
+    try:
+        file_hash = sha256(item.path)
+    except OSError:
+        return None
+    reason = ("文件无法读取或已损坏,本次审批结论未计入。请从「已办」之外的待办文件重新办理;"
+              "如文件确已损坏,请联系管理员重新生成审批文件。")
+    return _refuse(store, settings, item, None, reason, file_hash, now)
 
 
 def _to_done(item: DecisionFile) -> Path:
@@ -171,7 +194,7 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, file_h
     task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first() if task_id else None
     if task is None:
         return "无法确定该文件对应的审批任务,请使用系统生成的审批文件办理,不要另存为其他文件。"
-    if task["assignee"] != item.owner:
+    if safe_name(task["assignee"]) != item.owner:
         return (f"该审批任务的审批人是「{task['assignee']}」,文件放在「{item.owner}」的文件夹中不能作为审批结论;"
                 "审批只能由任务对应的审批人在自己的文件夹中办理。")
     if task["status"] != "open":
@@ -196,8 +219,8 @@ def _refuse(store, settings, item: DecisionFile, task_id, reason: str, file_hash
     person_root = settings.approvals / item.owner
     target = item.path if item.path.parent == person_root else move_unique(item.path, person_root)
     note = target.with_name(f"{target.name}.原因.txt")
-    note.write_text(f"文件:{target.name}\n审批人文件夹:{item.owner}\n结论:{item.decision}\n"
-                    f"未计入原因:{reason}\n时间:{now:%Y-%m-%d %H:%M}\n", encoding="utf-8")
+    atomic_write_text(note, f"文件:{target.name}\n审批人文件夹:{item.owner}\n结论:{item.decision}\n"
+                            f"未计入原因:{reason}\n时间:{now:%Y-%m-%d %H:%M}\n")
     with store.begin() as conn:
         audit.append(conn, at=now, actor=item.owner, action=REFUSED, subject=_subject(conn, task_id),
                      detail={"task": task_id, "decision": item.decision, "by": item.by, "reason": reason},

@@ -7,8 +7,6 @@ chain so far, the warnings, and the two inputs the approver may fill.
 
 from __future__ import annotations
 
-from automation import fsutil
-
 import re
 import shutil
 from datetime import date, datetime
@@ -23,14 +21,21 @@ from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from automation import fsutil
 from automation.decide import engine
 from automation.decide.engine import DECISIONS, status_label
 from automation.decide.integrity import form_fingerprint
+from automation.decide.officefile import (
+    CASE_PROP,
+    COMMENT_NAME,
+    DECISION_NAME,
+    TASK_PROP,
+    atomic_save,
+    set_docx_props,
+    set_xlsx_props,
+)
 from automation.record import audit, codec
 from automation.record import schema as s
-from automation.decide.officefile import (
-    CASE_PROP, COMMENT_NAME, DECISION_NAME, TASK_PROP, atomic_save, set_docx_props, set_xlsx_props,
-)
 
 SHEET = "审批"
 DECISION_FOLDERS = DECISIONS  # 同意/ 驳回/ 退回修改/

@@ -7,8 +7,6 @@ changes between versions is still read by name.
 
 from __future__ import annotations
 
-from automation.fsutil import atomic_save
-
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -23,6 +21,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.forms.spec import FieldSpec, FormSpec, TableSpec
+from automation.fsutil import atomic_save
 
 SHEET = "表单"
 PROP_FORM = "officeflow.form"

@@ -131,3 +131,23 @@ def from_row(rt, row) -> Disposition:
         return Invalid(outcome="returned", code=row.reason_code, reason=row.reason, form_id=row.form_id,
                        problems=[P(**p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
     return unrecognised(row.reason_code, row.reason)
+
+
+def write_plain_reason(rt, row, source: Path, extra: Path) -> None:
+    """Fallback when the annotated copy cannot be made: the person still gets their file
+    back, unchanged, with the problems listed in a text file beside it."""
+    import json
+    import shutil
+
+    from automation.fsutil import atomic_target
+
+    problems = json.loads(row.problems) if row.problems else []
+    lines = [f"- {p.get('location') or p.get('field') or ''}:{p['message']}" for p in problems] or [f"- {row.reason}"]
+    is_note = extra.name.endswith(".txt")
+    if source.exists() and not is_note:
+        with atomic_target(extra) as tmp:
+            shutil.copyfile(source, tmp)
+    note = extra if is_note else extra.with_name(reason_file_name(extra.name))
+    atomic_write_text(note, unrecognised_text(
+        file_name=row.name, sha256=row.sha256, when=row.seen_at,
+        message="表单需要修改(无法在文件上直接标注,请对照下列说明修改):\n" + "\n".join(lines)))

@@ -90,7 +90,12 @@ def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = 
     dest = rt.abs(row.dest_path)
     extra = rt.abs(row.extra_path) if row.extra_path else None
     if extra is not None and not extra.exists():
-        (disposition or d.from_row(rt, row)).write_extra(rt, row, src if src.exists() else dest, extra)
+        source = src if src.exists() else dest
+        try:
+            (disposition or d.from_row(rt, row)).write_extra(rt, row, source, extra)
+        except Exception as exc:  # e.g. an annotated copy of a damaged workbook: say it in plain text instead
+            log.error("无法生成 %s:%s", extra.name, exc)
+            d.write_plain_reason(rt, row, source, extra)
     if src.exists():
         move_file(src, dest)
     with rt.store.begin() as conn:
@@ -105,7 +110,10 @@ def recover(rt: Runtime) -> int:
     with rt.store.read() as conn:
         rows = subs.unfinished(conn)
     for row in rows:
-        complete(rt, row.id)
+        try:
+            complete(rt, row.id)
+        except OSError as exc:  # the share is unavailable for now; the next pass tries again
+            log.warning("暂时无法完成提交#%s 的文件移动:%s", row.id, exc)
     return len(rows)
 
 

@@ -7,8 +7,6 @@ so a half-written workbook never replaces a good one.
 
 from __future__ import annotations
 
-from automation.fsutil import atomic_save
-
 import sys
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from automation.fsutil import atomic_save
 from automation.policy import pack
 from automation.policy.functions import FUNCTIONS
 

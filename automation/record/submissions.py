@@ -65,12 +65,17 @@ def get(conn: Connection, submission_id: int) -> Row:
 
 
 def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None:
-    """An earlier submission with the same content that was taken in (not quarantined)."""
+    """An earlier submission with the same content that opened a case.
+
+    Only that is a duplicate: a form returned earlier (its customer not yet
+    registered, say) may come back unchanged and be right this time.
+    """
     return conn.execute(
         select(s.submissions).where(
             s.submissions.c.sha256 == sha256,
             s.submissions.c.id != exclude_id,
             s.submissions.c.status.in_(("archived", "returned")),
+            s.submissions.c.case_id.is_not(None),
             s.submissions.c.duplicate_of.is_(None),
         ).order_by(s.submissions.c.id)
     ).first()

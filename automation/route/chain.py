@@ -67,7 +67,7 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
     names = form_names(policy, spec, values)
     department = department or _department_of(policy, applicant)
     for role, rules in _selected_roles(policy, spec.title, names, functions):
-        step = _step(policy, role, rules, department, today)
+        step = _step(policy, role, rules, department, today, applicant)
         if step.assignees:
             route.steps.append(step)
         else:
@@ -91,12 +91,13 @@ def _rank(policy: Policy, role: str) -> float:
     return math.inf if rank is None else rank
 
 
-def _step(policy: Policy, role: str, rules: list[ApprovalRule], department: str | None, today: date) -> Step:
+def _step(policy: Policy, role: str, rules: list[ApprovalRule], department: str | None, today: date,
+          applicant: str | None = None) -> Step:
     limits = [r.limit_days for r in rules if r.limit_days is not None]
     fallback = policy.param("审批时限工作日", DEFAULT_LIMIT_DAYS)
     mode = rules[0].mode
     return Step(role=role, mode=mode, limit_days=min(limits) if limits else int(fallback),
-                assignees=resolve_role(policy, role, department, today, mode=mode),
+                assignees=resolve_role(policy, role, department, today, mode=mode, applicant=applicant),
                 rule_refs=tuple(r.source for r in rules))
 
 

@@ -21,16 +21,29 @@ def candidates(policy: Policy, role: str, department: str | None) -> list[Person
 
 
 def resolve_role(policy: Policy, role: str, department: str | None, today: date, *,
-                 mode: str = SEQUENTIAL) -> tuple[Assignee, ...]:
-    """会签 and 或签 take every candidate; 依次 takes the first (the roster order decides)."""
+                 mode: str = SEQUENTIAL, applicant: str | None = None) -> tuple[Assignee, ...]:
+    """会签 and 或签 take every candidate; 依次 takes the first (the roster order decides).
+
+    Nobody approves their own request: an applicant who holds the role is replaced
+    by their 直属上级. One person never gets two tasks in one step (a delegate who
+    also holds the role, for instance).
+    """
     people = candidates(policy, role, department)
-    chosen = people if mode in (ALL, ANY) else people[:1]
-    return tuple(assignee_for(policy, p, today) for p in chosen)
+    others = [p for p in people if p.name != applicant]
+    if not others and people:
+        superior = policy.person(policy.person(applicant).superior) if policy.person(applicant) else None
+        others = [superior] if superior is not None and superior.active else []
+    chosen = others if mode in (ALL, ANY) else others[:1]
+    unique: dict[str, Assignee] = {}
+    for person in chosen:
+        who = assignee_for(policy, person, today, applicant=applicant)
+        unique.setdefault(who.name, who)
+    return tuple(unique.values())
 
 
-def assignee_for(policy: Policy, holder: Person, today: date) -> Assignee:
+def assignee_for(policy: Policy, holder: Person, today: date, *, applicant: str | None = None) -> Assignee:
     if holder.delegating_on(today):
         delegate = policy.person(holder.delegate)
-        if delegate is not None and delegate.active:
+        if delegate is not None and delegate.active and delegate.name != applicant:
             return Assignee(delegate.name, on_behalf_of=holder.name)
     return Assignee(holder.name)
