@@ -3,6 +3,8 @@ the archived original to the returned copy."""
 
 from __future__ import annotations
 
+import json
+
 import openpyxl
 
 from automation import samples
@@ -76,3 +78,24 @@ def test_task_file_of_a_corrected_form_does_not_show_the_old_problems(office):
     marks = [c.coordinate for ws in book.worksheets for row in ws.iter_rows() for c in row
              if c.comment is not None or (c.fill.fill_type == "solid" and str(c.fill.start_color.rgb).endswith("FFC7CE"))]
     assert marks == []
+
+
+def test_complaint_numbers_tie_follow_ups_and_an_invented_one_is_refused(office):
+    from automation import samples
+    from automation.record import schema as s
+
+    first = samples.complaint(office.today)
+    office.submit("complaint", first)
+    office.run()
+    [record] = office.rows(s.complaints)
+    assert record["number"].startswith("TS-")
+    follow_up = dict(first, 投诉编号=record["number"], 处理方案="更换风扇组件")
+    office.submit("complaint", follow_up)
+    invented = dict(samples.complaint(office.today, content="另一件事"), 投诉编号="TS-2099-0001")
+    office.submit("complaint", invented)
+    office.run()
+    outcomes = [(x["status"], x["reason_code"]) for x in office.submissions()]
+    assert outcomes == [("archived", "accepted"), ("archived", "accepted"), ("returned", "form-invalid")]
+    problems = json.loads(office.submissions()[-1]["problems"])
+    assert [p["code"] for p in problems if p["level"] == "error"] == ["complaint-number-unknown"]
+    assert len(office.rows(s.complaints)) == 1

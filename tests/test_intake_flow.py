@@ -265,3 +265,24 @@ def test_submission_records_when_the_file_was_first_seen_and_when_stable(tmp_pat
         (root / "inbox" / "计时.xlsx").write_bytes(b"not a form")
         sub = wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the file")[0]
     assert (sub["stable_at"] - sub["seen_at"]).total_seconds() >= 0.4
+
+
+def test_a_file_that_keeps_crashing_the_run_is_quarantined_not_retried_forever(tmp_path):
+    from automation.fsutil import sha256_file
+    from automation.intake.receive import MAX_ATTEMPTS
+
+    root = make_workspace(tmp_path)
+    path = root / "inbox" / "毒文件.xlsx"
+    path.write_bytes(b"not a form")
+    sha, size = sha256_file(path)
+    rt = open_runtime(root)
+    now = rt.clock.now()
+    with rt.store.begin() as conn:  # as left by runs that died while reading it
+        conn.execute(s.submissions.insert().values(original_path=path.name, name=path.name, size=size, sha256=sha,
+                                                   seen_at=now, stable_at=now, status="received",
+                                                   attempts=MAX_ATTEMPTS, updated_at=now))
+    rt.close()
+    subs = _process(root)
+    assert [(x["status"], x["reason_code"], x["attempts"]) for x in subs] == [
+        ("quarantined", "file-crashes-processing", MAX_ATTEMPTS + 1)]
+    assert "连续" in (root / subs[0]["extra_path"]).read_text(encoding="utf-8-sig")

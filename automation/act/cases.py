@@ -19,23 +19,43 @@ case_not_returned = kind("case-not-returned", "申请不能重新提交",
                          "申请 {value} 当前状态为「{status}」,只有被「退回修改」的申请才能重新提交。新申请请将「申请编号」留空。")
 
 
+complaint_unknown = kind("complaint-number-unknown", "投诉编号不存在",
+                         "「投诉编号」{value} 在投诉台账中不存在。首次提交投诉时请将此格留空,系统会自动编号;"
+                         "后续跟进请填写系统给出的编号。")
+
+
 def resubmission_target(rt, form) -> tuple[int | None, list]:
     """The returned case this form continues, or problems explaining why it cannot."""
     from automation.decide.engine import case_by_number, status_label
 
+    problems = _unknown_complaint(rt, form)
     number = form.values.get(CASE_FIELD)
     if not number:
-        return None, []
+        return None, problems
     where = dict(field=CASE_FIELD, location=form.location_of(CASE_FIELD), value=number)
     with rt.store.read() as conn:
         case = case_by_number(conn, str(number).strip())
     if case is None:
-        return None, [case_unknown(**where)]
+        return None, [*problems, case_unknown(**where)]
     if case["form_id"] != form.spec.id:
-        return None, [case_other_form(title=case["form_title"], **where)]
+        return None, [*problems, case_other_form(title=case["form_title"], **where)]
     if case["status"] != "returned":
-        return None, [case_not_returned(status=status_label(case["status"]), **where)]
-    return case["id"], []
+        return None, [*problems, case_not_returned(status=status_label(case["status"]), **where)]
+    return case["id"], problems
+
+
+def _unknown_complaint(rt, form) -> list:
+    """A 投诉编号 ties follow-ups to a complaint the register knows; an invented one would overwrite another."""
+    from sqlalchemy import select
+
+    from automation.record import schema as s
+
+    number = form.values.get("投诉编号") if form.spec.id == "complaint" else None
+    if not number:
+        return []
+    with rt.store.read() as conn:
+        known = conn.execute(select(s.complaints.c.id).where(s.complaints.c.number == str(number).strip())).first()
+    return [] if known else [complaint_unknown(field="投诉编号", location=form.location_of("投诉编号"), value=number)]
 
 
 def department_of(rt, form) -> str | None:

@@ -70,8 +70,14 @@ def check_time_limits(rt) -> int:
     policy = rt.policy
 
     def superior_of(name: str):
-        person = policy.people.get(name)
-        return getattr(person, "superior", None) or None
+        """The 直属上级 who is still 在职 — or whoever acts for them today."""
+        from automation.route.resolve import assignee_for
+
+        person = policy.person(name)
+        superior = policy.person(person.superior) if person and person.superior else None
+        if superior is None or not superior.active:
+            return None
+        return assignee_for(policy, superior, rt.clock.today()).name
 
     def write_task(task_id: int):
         return _issue(rt, task_id)

@@ -109,6 +109,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except FileNotFoundError as exc:
+        fail(f"找不到文件或文件夹:{exc.filename}。请检查路径是否正确。")
+        return 2
+    except Exception as exc:  # a fault of ours: say so plainly, keep the details for IT
+        logging.getLogger("officeflow").debug("未预期的错误", exc_info=True)
+        fail(f"程序内部错误({type(exc).__name__}:{exc})。请把这条信息和所运行的命令发给 IT 人员;"
+             "加 --verbose 可看到详细信息。")
+        if args.verbose:
+            raise
+        return 3
 
 
 if __name__ == "__main__":

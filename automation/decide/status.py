@@ -63,7 +63,7 @@ def _case_line(case: dict, tasks: list[dict], cal, today: date) -> dict:
     due = min((t["due_on"] for t in tasks if t["due_on"]), default=None)
     holders = "、".join(f"{t['assignee']}(代 {t['on_behalf_of']})" if t["on_behalf_of"] else t["assignee"] for t in tasks)
     return {"编号": case["number"], "表单": case["form_title"], "申请人": case["applicant"], "当前审批人": holders,
-            "开始时间": started, "已用工作日": cal.workdays_between(started.date(), today), "时限": due,
+            "开始时间": f"{started:%Y-%m-%d %H:%M}", "已用工作日": cal.workdays_between(started.date(), today), "时限": due,
             "是否超时": "是" if due is not None and today > due else "否"}
 
 

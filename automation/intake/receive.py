@@ -22,6 +22,7 @@ from automation.record import submissions as subs
 from automation.runtime import Runtime
 
 log = logging.getLogger("officeflow")
+MAX_ATTEMPTS = 5
 
 
 def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
@@ -40,6 +41,12 @@ def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> st
         row = subs.receive(conn, original_path=rel, name=path.name, size=size, sha256=sha, seen_at=min(seen, now), stable_at=now)
     if row.status == subs.MOVING:
         return complete(rt, row.id)
+    if row.attempts > MAX_ATTEMPTS:
+        from automation.intake import dispositions as d
+
+        return settle(rt, row.id, path, d.quarantine(
+            "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
+            "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。"))
     disposition = _assess_safely(rt, row, path)
     return settle(rt, row.id, path, disposition)
 
@@ -59,7 +66,8 @@ def _assess_safely(rt: Runtime, row, path: Path) -> Disposition:
     except Exception as exc:  # the watcher must never die on a file; keep the evidence
         log.error("处理 %s 时发生内部错误:%s\n%s", path.name, exc, traceback.format_exc())
         return d.quarantine("internal-error",
-                            f"处理此文件时发生程序内部错误({type(exc).__name__}: {exc})。文件已隔离保存,请联系管理员。")
+                            "处理此文件时程序发生了内部错误,文件已原样隔离保存,没有丢失。"
+                            f"请联系管理员查看日志(错误类型:{type(exc).__name__})。")
 
 
 def settle(rt: Runtime, submission_id: int, path: Path, disposition: Disposition) -> str:

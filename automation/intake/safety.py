@@ -48,6 +48,8 @@ ADVICE = {
     "zip-too-large": _START_OVER,
     "zip-bomb": _START_OVER,
     "file-macro": _SAVE_AS + "另存时选择不含宏的格式即可,表单内容不受影响。",
+    "internal-error": "这不是您的问题。管理员处理后会与您联系;如事情紧急,请先与办公室管理员联系。",
+    "file-crashes-processing": "请在 Excel 或 Word 中打开文件,删除多余的行、图片或工作表后「另存为」新文件再提交;如仍不行,请联系办公室管理员。",
     "xml-entity": _START_OVER,
 }
 DEFAULT_ADVICE = "请联系办公室管理员协助处理。"

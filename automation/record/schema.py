@@ -91,6 +91,7 @@ submissions = Table(
     Column("reason", Text),
     Column("problems", Text),  # JSON list of problem dicts, to rebuild an annotated copy after a crash
     Column("duplicate_of", Integer),
+    Column("attempts", Integer, nullable=False, default=1),  # runs that started on it (a crash-loop guard)
     Column("form_id", String(60)),
     Column("form_version", String(20)),
     Column("case_id", Integer),

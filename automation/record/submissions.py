@@ -50,6 +50,9 @@ def receive(conn: Connection, *, original_path: str, name: str, size: int, sha25
         ).order_by(s.submissions.c.id)
     ).first()
     if row is not None:
+        if row.status == RECEIVED:  # a run died while reading it: count, so a poison file cannot loop forever
+            conn.execute(s.submissions.update().where(s.submissions.c.id == row.id).values(attempts=row.attempts + 1))
+            return get(conn, row.id)
         return row
     new_id = conn.execute(s.submissions.insert().values(
         original_path=original_path, name=name, size=size, sha256=sha256, seen_at=seen_at,
