@@ -16,6 +16,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from automation.errors import UnsafeFileError
 from automation.extract.parsers import ParseProblem, parse_value
 from automation.forms.spec import FormSpec, TableSpec
 
@@ -23,6 +24,7 @@ Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
 # The one computed column we fill in ourselves when the file was saved by a
 # program that does not calculate (openpyxl): 金额 = 数量 × 单价.
 PRODUCT = ("金额", "数量", "单价")
+MAX_ITEM_ROWS = 5000
 
 
 def read_xlsx(path: Path, spec: FormSpec) -> Raw:
@@ -79,7 +81,11 @@ def _table_rows(book: Workbook, table: TableSpec, path: Path, formulas: list[Wor
     ws, xl_table = found
     min_col, min_row, max_col, max_row = range_boundaries(xl_table.ref)
     first = min_row + (xl_table.headerRowCount if xl_table.headerRowCount is not None else 1)
-    last = max_row - (xl_table.totalsRowCount or 0)
+    # A table may claim a million rows; only those that hold cells can hold data.
+    last = min(max_row - (xl_table.totalsRowCount or 0), ws.max_row)
+    if last - first + 1 > MAX_ITEM_ROWS:
+        raise UnsafeFileError(f"「{table.key}」有 {last - first + 1} 行,超过了 {MAX_ITEM_ROWS} 行的上限。"
+                              "请拆分为几张表单分别提交。", code="table-too-long")
     header = {ws.cell(row=min_row, column=c).value: c for c in range(min_col, max_col + 1)}
     columns = {col.key: header[col.key] for col in table.columns if col.key in header}
     rows, where = [], {}
