@@ -12,15 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from automation.extract.parsers import upper_amount
 from automation.record import schema as s
+from automation.record.registers.upper import upper
 
 WorkdaysBetween = Callable[[date, date], int]
 
@@ -100,11 +99,6 @@ def _names(text: str | None) -> str:
     return text
 
 
-@lru_cache(maxsize=65536)
-def _upper(amount: Decimal | None) -> str:
-    return "" if amount is None else upper_amount(amount)
-
-
 # --- 审批台账 -----------------------------------------------------------------------
 
 def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], set[int]]:
@@ -161,7 +155,7 @@ def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     c = s.contracts.c
     query = select(c.number, c.customer, c.amount, c.signed_on, c.delivery_on, c.ship_due_on, c.payment,
                    c.approved_on, c.approvers, c.status, c.file_path).order_by(c.id)
-    return [(r.number, r.customer, r.amount, _upper(r.amount), r.signed_on, r.delivery_on, r.ship_due_on,
+    return [(r.number, r.customer, r.amount, upper(r.amount), r.signed_on, r.delivery_on, r.ship_due_on,
              r.payment, r.approved_on, _names(r.approvers), r.status, r.file_path)
             for r in conn.execute(query)]
 

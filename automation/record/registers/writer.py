@@ -1,26 +1,29 @@
 """Writing a register workbook: a real Excel table, atomically swapped into place.
 
-XlsxWriter in constant-memory mode streams rows straight to disk, which keeps a
-100,000-row register within the time and memory budget. Every form value is
-written with ``write_string``/``write_number``, so a form can never plant a
-formula: text that looks like one is stored as a plain string cell.
+XlsxWriter builds the workbook — formats, the table with its totals row, the
+highlight rule, frozen header, the 汇总 sheet — around an empty data range;
+``sheetxml`` then streams the data rows into that range (see there why). Every
+form value is written as a string or number cell, never a formula.
 """
 
 from __future__ import annotations
 
+import glob
+import io
 import os
 import tempfile
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Sequence
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from automation.errors import RegisterLockedError
-from automation.record.registers.cells import excel_serial, safe_text
+from automation.record.registers.cells import safe_text
 from automation.record.registers.definitions import RegisterDef
+from automation.record.registers.sheetxml import cell_makers, encode_rows, splice_rows
 from automation.record.registers.summary import SummaryBlock, summarize
 
 TABLE_STYLE = "Table Style Medium 2"
@@ -29,8 +32,9 @@ HEADER_ROW = 1  # row 0 holds the 说明 line
 FIRST_DATA_ROW = HEADER_ROW + 1
 NUMBER_FORMATS = {"money": "#,##0.00", "date": "yyyy-mm-dd", "datetime": "yyyy-mm-dd hh:mm",
                   "int": "0", "decimal": "General;[Red]-General"}
-WORKBOOK_OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}
+REGISTER_PART = "xl/worksheets/sheet1.xml"  # the register is the workbook's first sheet
 
 
 def note_text(rendered_at: datetime, count: int) -> str:
@@ -45,6 +49,16 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Temporary files of a render that was killed (kill -9, power cut) before its swap.
+
+    ``finally`` never ran for them. No live render of the same register can own
+    one: renders are claimed one at a time (see ``render._claim``).
+    """
+    for old in path.parent.glob(f".{glob.escape(path.stem)}.*.tmp"):
+        old.unlink(missing_ok=True)
+
+
 def atomic_save(path: Path, save: Callable[[Path], None]) -> None:
     """Let ``save`` write a temporary file beside ``path``, then swap it in.
 
@@ -52,6 +66,7 @@ def atomic_save(path: Path, save: Callable[[Path], None]) -> None:
     a target that cannot be replaced (open in Excel) raises RegisterLockedError.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
     os.close(fd)
     tmp = Path(name)
@@ -73,26 +88,7 @@ def _replace(tmp: Path, path: Path) -> None:
             location=str(path)) from exc
 
 
-# --- cells --------------------------------------------------------------------------
-
-def _cell_writers(ws, formats: dict) -> dict[str, Callable]:
-    def text(r, c, v):
-        ws.write_string(r, c, safe_text(v))
-
-    def flag(r, c, v):
-        ws.write_string(r, c, ("是" if v else "否") if isinstance(v, bool) else safe_text(v))
-
-    def number(kind):
-        fmt = formats[kind]
-        return lambda r, c, v: ws.write_number(r, c, v, fmt)
-
-    def serial(kind):
-        fmt = formats[kind]
-        return lambda r, c, v: ws.write_number(r, c, excel_serial(v), fmt)
-
-    return {"text": text, "bool": flag, "money": number("money"), "int": number("int"),
-            "decimal": number("decimal"), "date": serial("date"), "datetime": serial("datetime")}
-
+# --- formats ------------------------------------------------------------------------
 
 def _formats(wb) -> dict:
     formats = {kind: wb.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
@@ -103,27 +99,14 @@ def _formats(wb) -> dict:
     return formats
 
 
-def _write_rows(ws, register: RegisterDef, rows: Sequence[tuple], formats: dict) -> list[tuple]:
-    writers = [_cell_writers(ws, formats)[col.kind] for col in register.columns]
-    written = []
-    r = FIRST_DATA_ROW
-    for row in rows:
-        for c, value in enumerate(row):
-            if value is not None and value != "":
-                writers[c](r, c, value)
-        written.append(row)
-        r += 1
-    return written
-
-
 # --- the register sheet -------------------------------------------------------------
 
-def _total(register: RegisterDef, rows: list[tuple], header: str) -> Decimal:
+def _total(register: RegisterDef, rows: Sequence[tuple], header: str) -> Decimal:
     at = register.index(header)
     return sum((Decimal(row[at]) for row in rows if row[at] is not None), Decimal(0))
 
 
-def _table_columns(register: RegisterDef, rows: list[tuple], formats: dict) -> list[dict]:
+def _table_columns(register: RegisterDef, rows: Sequence[tuple], formats: dict) -> list[dict]:
     columns = []
     for i, col in enumerate(register.columns):
         spec: dict = {"header": col.header}
@@ -136,21 +119,23 @@ def _table_columns(register: RegisterDef, rows: list[tuple], formats: dict) -> l
     return columns
 
 
-def _add_table(ws, register: RegisterDef, rows: list[tuple], formats: dict) -> None:
+class _NoOverlapBook(dict):
+    """XlsxWriter records every cell of a table's range to refuse overlapping tables
+    and merges: 1.2 million entries (about 100 MB) for a 100,000-row register.
+    A register sheet holds one table and no merged cells, so there is nothing to
+    overlap and nothing worth recording."""
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+
+def _add_table(ws, register: RegisterDef, rows: Sequence[tuple], formats: dict) -> None:
     last_row = FIRST_DATA_ROW + max(len(rows), 1)  # Excel needs one data row, even a blank one
-    # The label is our own cell, not the table's total_string: XlsxWriter would
-    # store that as a shared string, which constant-memory rows cannot hold.
     ws.write_string(last_row, 0, "合计")
+    ws.table_cells = _NoOverlapBook()
     options = {"name": register.table_name, "style": TABLE_STYLE, "total_row": True,
                "columns": _table_columns(register, rows, formats)}
-    # XlsxWriter refuses tables in constant-memory mode only because a table
-    # normally writes its header and totals out of row order. Ours are already
-    # written in order, so here the table adds only metadata and the totals row.
-    ws.constant_memory = False
-    try:
-        result = ws.add_table(HEADER_ROW, 0, last_row, len(register.columns) - 1, options)
-    finally:
-        ws.constant_memory = True
+    result = ws.add_table(HEADER_ROW, 0, last_row, len(register.columns) - 1, options)
     if result != 0:
         raise ValueError(f"XlsxWriter refused the table of {register.name}: {result}")
 
@@ -165,17 +150,17 @@ def _highlight(ws, register: RegisterDef, count: int, formats: dict) -> None:
                           {"type": "formula", "criteria": criteria, "format": formats["flag"]})
 
 
-def _register_sheet(wb, register, rows, rendered_at, formats) -> list[tuple]:
+def _register_frame(wb, register, rows, rendered_at, formats) -> None:
+    """The register sheet without its data rows: those are streamed in by ``sheetxml``."""
     ws = wb.add_worksheet(register.name)
     ws.write_string(0, 0, note_text(rendered_at, len(rows)), formats["note"])
     for c, col in enumerate(register.columns):
         ws.write_string(HEADER_ROW, c, col.header)
-        ws.set_column(c, c, col.width)
-    written = _write_rows(ws, register, rows, formats)
-    _add_table(ws, register, written, formats)
-    _highlight(ws, register, len(written), formats)
+        # A column format also registers the style our streamed cells refer to.
+        ws.set_column(c, c, col.width, formats.get(col.kind) if col.kind in NUMBER_FORMATS else None)
+    _add_table(ws, register, rows, formats)
+    _highlight(ws, register, len(rows), formats)
     ws.freeze_panes(FIRST_DATA_ROW, 0)
-    return written
 
 
 # --- the 汇总 sheet -----------------------------------------------------------------
@@ -203,18 +188,20 @@ def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> 
 
 def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, rendered_at: datetime) -> int:
     """Render one register to ``path`` atomically; returns the number of rows written."""
-    count = 0
+    rows = rows if isinstance(rows, list) else list(rows)
 
     def save(tmp: Path) -> None:
-        nonlocal count
-        wb = xlsxwriter.Workbook(str(tmp), WORKBOOK_OPTIONS)
-        try:
-            formats = _formats(wb)
-            written = _register_sheet(wb, register, rows, rendered_at, formats)
-            _summary_sheet(wb, summarize(register, written), note_text(rendered_at, len(written)), formats)
-        finally:
-            wb.close()
-        count = len(written)
+        frame = io.BytesIO()
+        wb = xlsxwriter.Workbook(frame, WORKBOOK_OPTIONS)
+        formats = _formats(wb)
+        _register_frame(wb, register, rows, rendered_at, formats)
+        _summary_sheet(wb, summarize(register, rows), note_text(rendered_at, len(rows)), formats)
+        wb.close()
+        # Style indices are only known once XlsxWriter has laid out the styles.
+        styles = {kind: formats[kind].xf_index for kind in NUMBER_FORMATS}
+        makers = cell_makers([col.kind for col in register.columns], styles)
+        chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1)
+        splice_rows(frame.getvalue(), tmp, REGISTER_PART, after_row=HEADER_ROW + 1, chunks=chunks)
 
     atomic_save(Path(path), save)
-    return count
+    return len(rows)

@@ -1,0 +1,81 @@
+"""The fast paths of the register writer: 大写 from cached groups, rows streamed as XML.
+
+Each is checked against the slow path it replaces: cn2an for the amounts, and
+openpyxl reading back what a user would see.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from automation.extract.parsers import upper_amount
+from automation.record.registers.definitions import REGISTERS
+from automation.record.registers.upper import upper
+from automation.record.registers.writer import write_register
+
+CONTRACTS = REGISTERS["合同台账"]
+RENDERED_AT = datetime(2026, 11, 23, 10, 0)
+
+
+def _row(**changes) -> tuple:
+    values = {"合同编号": "HT-2026-0001", "客户名称": "华东机电有限公司", "合同金额": Decimal("120345.67"),
+              "大写": upper(Decimal("120345.67")), "签订日期": date(2026, 11, 2), "交货日期": date(2026, 11, 16),
+              "应发货日期": date(2026, 11, 3), "付款方式": "账期", "审批完成日期": date(2026, 11, 2),
+              "审批人": "李经理", "状态": "已生成", "文件": "outbox/contracts/HT-2026-0001.docx", **changes}
+    return tuple(values[h] for h in CONTRACTS.headers)
+
+
+def _render(tmp_path, rows):
+    path = tmp_path / "合同台账.xlsx"
+    write_register(path, CONTRACTS, rows, rendered_at=RENDERED_AT)
+    return openpyxl.load_workbook(path)["合同台账"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=0, max_value=10**14 - 1))
+def test_upper_reads_every_amount_as_cn2an_does(cents):
+    amount = Decimal(cents) / 100
+    assert upper(amount) == upper_amount(amount)
+
+
+def test_upper_agrees_on_zero_runs_across_groups():
+    for text in ("0", "0.05", "0.5", "10.05", "100010000", "100000001", "400002000.4", "101000000",
+                 "200000000.01", "999999999999.99", "1000000000000", "-5"):
+        assert upper(Decimal(text)) == upper_amount(Decimal(text)), text
+    assert upper(None) == ""
+
+
+def test_streamed_rows_keep_tricky_text_exactly(tmp_path):
+    tricky = ["<r><t>rich</t></r>", " 前后空格 ", "A&B <公司>", "第一行\n第二行", '=HYPERLINK("http://x")']
+    ws = _render(tmp_path, [_row(客户名称=text) for text in tricky])
+    cells = [ws.cell(r, 2) for r in range(3, 3 + len(tricky))]
+    assert [c.value for c in cells] == tricky
+    assert all(c.data_type == "s" for c in cells)
+
+
+def test_streamed_rows_are_typed_with_the_column_formats(tmp_path):
+    ws = _render(tmp_path, [_row(), _row(合同金额=Decimal("-0.01"), 签订日期=None)])
+    assert (ws["C3"].value, ws["C3"].number_format) == (120345.67, "#,##0.00")
+    assert (ws["E3"].value, ws["E3"].number_format) == (datetime(2026, 11, 2), "yyyy-mm-dd")
+    assert ws["C4"].value == -0.01 and ws["E4"].value is None
+    assert ws["A5"].value == "合计" and ws.max_row == 5
+
+
+def test_a_value_of_the_wrong_type_is_shown_as_text_not_lost(tmp_path):
+    ws = _render(tmp_path, [_row(签订日期="2026年11月2日", 交货日期=12)])
+    assert (ws["E3"].value, ws["E3"].data_type) == ("2026年11月2日", "s")
+    assert (ws["F3"].value, ws["F3"].data_type) == ("12", "s")
+
+
+def test_temp_file_of_a_killed_render_is_removed_by_the_next_render(tmp_path):
+    # What a render killed with SIGKILL between writing and swapping leaves behind.
+    leftover = tmp_path / ".合同台账.k1ll3d.tmp"
+    leftover.write_bytes(b"half a workbook")
+    other = tmp_path / ".客户台账.abc.tmp"
+    other.write_bytes(b"another register's render, maybe still running")
+    _render(tmp_path, [_row()])
+    assert not leftover.exists() and other.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".客户台账.abc.tmp", "合同台账.xlsx"]
