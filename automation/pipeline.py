@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import zipfile
+from xml.etree import ElementTree
+
+from defusedxml import DefusedXmlException
+from lxml import etree
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +26,7 @@ from automation.intake.stability import StabilityTracker
 from automation.runtime import Runtime
 
 log = logging.getLogger("officeflow")
+DAMAGED = (zipfile.BadZipFile, ElementTree.ParseError, etree.XMLSyntaxError, DefusedXmlException, EOFError)
 
 
 @dataclass
@@ -61,7 +67,8 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
-    summary.registers = render_registers(rt, force=render_now)         # record: registers
+    if render_now or not summary.waiting:  # while files are still arriving, take them in first
+        summary.registers = render_registers(rt, force=render_now)     # record: registers
     return summary
 
 
@@ -108,9 +115,11 @@ def assess(rt: Runtime, path: Path, row):
     kind = inspect_file(path, rt.settings.limits)                      # intake: safe to parse?
     try:
         spec, version, how = identify(path, kind, rt.specs)            # identify: which form, version
+        form = read_form(path, spec, version, how)                     # extract: typed values
     except UnrecognisedFormError as exc:
         return d.unrecognised(exc.code, exc.message)
-    form = read_form(path, spec, version, how)                         # extract: typed values
+    except DAMAGED as exc:  # the package opened, but a part inside is broken
+        return d.quarantine("file-damaged", f"文件内部结构已损坏,无法读取({type(exc).__name__})。")
     return validate_and_route(rt, form)                                # validate → route
 
 

@@ -286,3 +286,20 @@ def test_a_file_that_keeps_crashing_the_run_is_quarantined_not_retried_forever(t
     assert [(x["status"], x["reason_code"], x["attempts"]) for x in subs] == [
         ("quarantined", "file-crashes-processing", MAX_ATTEMPTS + 1)]
     assert "连续" in (root / subs[0]["extra_path"]).read_text(encoding="utf-8-sig")
+
+
+def test_form_with_a_broken_part_inside_is_quarantined_as_damaged(tmp_path):
+    import zipfile
+
+    root = make_workspace(tmp_path)
+    form = _customer_form(tmp_path, 7)
+    broken = root / "inbox" / "坏了的表单.xlsx"
+    with zipfile.ZipFile(form) as src, zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data[: len(data) // 2]  # cut off mid-element, as a failed copy would
+            dst.writestr(info, data)
+    subs = _process(root)
+    assert [(x["status"], x["reason_code"]) for x in subs] == [("quarantined", "file-damaged")]
+    assert "损坏" in (root / subs[0]["extra_path"]).read_text(encoding="utf-8-sig")

@@ -186,7 +186,8 @@ def test_reason_text_refuses_a_naive_time():
 
 def test_every_code_has_chinese_advice():
     codes = {"file-empty", "file-too-large", "file-encrypted", "file-legacy-format", "file-not-office", "file-damaged",
-             "zip-too-many-entries", "zip-too-large", "zip-bomb", "file-macro", "xml-entity"}
+             "zip-too-many-entries", "zip-too-large", "zip-bomb", "file-macro", "xml-entity",
+             "internal-error", "file-crashes-processing", "table-too-long"}
     assert codes == set(ADVICE)
     assert all(re.search(r"[\u4e00-\u9fff]", advice) and advice.endswith("。") for advice in ADVICE.values())
 

@@ -81,8 +81,9 @@ def _table_rows(book: Workbook, table: TableSpec, path: Path, formulas: list[Wor
     ws, xl_table = found
     min_col, min_row, max_col, max_row = range_boundaries(xl_table.ref)
     first = min_row + (xl_table.headerRowCount if xl_table.headerRowCount is not None else 1)
+    declared_last = max_row - (xl_table.totalsRowCount or 0)
     # A table may claim a million rows; only those that hold cells can hold data.
-    last = min(max_row - (xl_table.totalsRowCount or 0), ws.max_row)
+    last = min(declared_last, ws.max_row)
     if last - first + 1 > MAX_ITEM_ROWS:
         raise UnsafeFileError(f"「{table.key}」有 {last - first + 1} 行,超过了 {MAX_ITEM_ROWS} 行的上限。"
                               "请拆分为几张表单分别提交。", code="table-too-long")
@@ -97,7 +98,8 @@ def _table_rows(book: Workbook, table: TableSpec, path: Path, formulas: list[Wor
         rows.append(row)
         for key, c in columns.items():
             where[(table.key, len(rows), key)] = f"{ws.title}!{ws.cell(row=r, column=c).coordinate}"
-    area = f"{ws.title}!{ws.cell(row=first, column=min_col).coordinate}:{ws.cell(row=max(first, last), column=max_col).coordinate}"
+    end = ws.cell(row=max(first, min(declared_last, first + MAX_ITEM_ROWS)), column=max_col).coordinate
+    area = f"{ws.title}!{ws.cell(row=first, column=min_col).coordinate}:{end}"
     return rows, where, area
 
 
