@@ -290,33 +290,30 @@ def _identifier(raw: Any) -> str | None:
 
 
 def parse_credit_code(field: FieldSpec, raw: Any) -> str | None:
+    return _stdnum_checked(raw, uscc.validate, CREDIT_CODE_INVALID, {
+        ValidationError: "含有无效字符(只能是数字和除 I、O、Z、S、V 外的大写字母)"})
+
+
+def parse_id_number(field: FieldSpec, raw: Any) -> str | None:
+    return _stdnum_checked(raw, ric.validate, ID_NUMBER_INVALID, {
+        InvalidComponent: "其中的出生日期或地区码不正确",
+        ValidationError: "格式不正确(应为 17 位数字加 1 位数字或 X)"})
+
+
+def _stdnum_checked(raw: Any, validate, problem, reasons: dict) -> str | None:
+    """python-stdnum does the checking; we only turn its verdict into a sentence a person can act on."""
     code = _identifier(raw)
     if code is None:
         return None
     try:
-        return uscc.validate(code)
+        return validate(code)
     except InvalidChecksum:
-        raise ParseProblem(CREDIT_CODE_INVALID, reason="校验位不正确") from None
+        raise ParseProblem(problem, reason="校验位不正确") from None
     except InvalidLength:
-        raise ParseProblem(CREDIT_CODE_INVALID, reason=f"应为 18 位,现为 {len(code)} 位") from None
-    except ValidationError:
-        raise ParseProblem(CREDIT_CODE_INVALID, reason="含有无效字符(只能是数字和除 I、O、Z、S、V 外的大写字母)") from None
-
-
-def parse_id_number(field: FieldSpec, raw: Any) -> str | None:
-    number = _identifier(raw)
-    if number is None:
-        return None
-    try:
-        return ric.validate(number)
-    except InvalidChecksum:
-        raise ParseProblem(ID_NUMBER_INVALID, reason="校验位不正确") from None
-    except InvalidLength:
-        raise ParseProblem(ID_NUMBER_INVALID, reason=f"应为 18 位,现为 {len(number)} 位") from None
-    except InvalidComponent:
-        raise ParseProblem(ID_NUMBER_INVALID, reason="其中的出生日期或地区码不正确") from None
-    except ValidationError:
-        raise ParseProblem(ID_NUMBER_INVALID, reason="格式不正确(应为 17 位数字加 1 位数字或 X)") from None
+        raise ParseProblem(problem, reason=f"应为 18 位,现为 {len(code)} 位") from None
+    except ValidationError as exc:  # most specific reason first (InvalidComponent is a ValidationError)
+        reason = next(text for kind_, text in reasons.items() if isinstance(exc, kind_))
+        raise ParseProblem(problem, reason=reason) from None
 
 
 # --- Chinese uppercase amounts ----------------------------------------------------
