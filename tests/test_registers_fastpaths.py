@@ -79,3 +79,19 @@ def test_temp_file_of_a_killed_render_is_removed_by_the_next_render(tmp_path):
     _render(tmp_path, [_row()])
     assert not leftover.exists() and other.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [".客户台账.abc.tmp", "合同台账.xlsx"]
+
+
+def test_registers_print_landscape_on_one_page_width_with_the_header_repeated(tmp_path):
+    from automation.record.registers.definitions import weekdays_between
+    from automation.record.registers.render import rebuild_all
+    from support.registers import make_settings, make_store, populate
+
+    store, settings = make_store(tmp_path), make_settings(tmp_path)
+    populate(store)
+    rebuild_all(store, settings, today=date(2026, 11, 23), workdays_between=weekdays_between)
+    ws = openpyxl.load_workbook(settings.registers / "合同台账.xlsx")["合同台账"]
+    assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize in (9, "9")
+    # fitToWidth defaults to 1 when omitted; fitToHeight 0 means "as many pages as needed".
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1, "1")
+    assert ws.page_setup.fitToHeight in (0, "0")
+    assert ws.print_title_rows

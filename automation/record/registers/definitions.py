@@ -232,9 +232,9 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
     RegisterDef(
         "审批台账", "ApprovalRegister",
         _cols(("编号", "text", 18), ("表单", "text", 16), ("申请人", "text", 10), ("部门", "text", 12),
-              ("金额", "money", 14), ("提交时间", "datetime", 17), ("状态", "text", 10),
+              ("金额", "money", 14), ("提交时间", "datetime", 19), ("状态", "text", 10),
               ("当前审批人", "text", 16), ("已用工作日", "int", 11), ("是否超时", "bool", 9),
-              ("结果", "text", 10), ("完成时间", "datetime", 17)),
+              ("结果", "text", 10), ("完成时间", "datetime", 19)),
         approval_rows, frozenset({"cases", "tasks"}), totals=("金额",),
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),

@@ -161,6 +161,15 @@ def _register_frame(wb, register, rows, rendered_at, formats) -> None:
     _add_table(ws, register, rows, formats)
     _highlight(ws, register, len(rows), formats)
     ws.freeze_panes(FIRST_DATA_ROW, 0)
+    _print_setup(ws)
+
+
+def _print_setup(ws) -> None:
+    """Registers are wide: A4 landscape, all columns on one page width, header on every page."""
+    ws.set_paper(9)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(HEADER_ROW)
 
 
 # --- the 汇总 sheet -----------------------------------------------------------------
