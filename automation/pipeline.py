@@ -13,12 +13,12 @@ from __future__ import annotations
 import logging
 import threading
 import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from xml.etree import ElementTree
 
 from defusedxml import DefusedXmlException
 from lxml import etree
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from automation.intake import receive as intake
 from automation.intake.scanner import list_inbox

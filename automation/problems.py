@@ -7,7 +7,8 @@ outcome, reported, never raised.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Iterable
 
 ERROR = "error"

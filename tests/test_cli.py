@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from support.workspace import make_workspace
 
 from automation.cli.main import build_parser
-from support.workspace import make_workspace
 
 COMMANDS = [["init"], ["forms", "build"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"]]
@@ -69,8 +69,9 @@ def test_parser_lists_all_top_level_commands():
 def test_check_reports_problems_with_cells_without_submitting(tmp_path):
     from datetime import date
 
-    from automation import samples
     from support.forms import build_blank, fill_xlsx
+
+    from automation import samples
 
     root = make_workspace(tmp_path)
     good = fill_xlsx(build_blank("customer_registration", tmp_path / "a"), samples.customer_registration(1, date.today()))

@@ -1,9 +1,17 @@
 import json
 
+from support.contracts import (
+    REPO,
+    SHIPPED_TEMPLATE,
+    SHIPPED_TEMPLATES,
+    docx_text,
+    f3_spec,
+    write_template,
+)
+
 from automation.act import contract_template
 from automation.act.template_lint import lint_templates, sample_context_for
 from automation.forms.spec import load_specs
-from support.contracts import REPO, SHIPPED_TEMPLATE, SHIPPED_TEMPLATES, docx_text, f3_spec, write_template
 
 ALLOWED_UNUSED = {"合同类型", "合同金额大写", "偏离报价", "偏离说明", "销售员", "申请人", "申请日期"}
 

@@ -3,11 +3,16 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from support.contracts import add_case, make_store
 
-from automation.act.numbering import DEFAULT_FORMAT, allocate_contract_number, check_format, format_number
+from automation.act.numbering import (
+    DEFAULT_FORMAT,
+    allocate_contract_number,
+    check_format,
+    format_number,
+)
 from automation.errors import PolicyError
 from automation.record import schema as s
-from support.contracts import add_case, make_store
 
 DAY = date(2026, 11, 23)
 

@@ -3,12 +3,19 @@ import subprocess
 from datetime import date
 
 import pytest
+from support.contracts import (
+    COMPANY,
+    SHIPPED_TEMPLATE,
+    add_case,
+    add_customer,
+    make_store,
+    workspace,
+)
 
 from automation.act.contracts import render_for_case
 from automation.act.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.act.pdf import to_pdf
 from automation.errors import TemplateError
-from support.contracts import SHIPPED_TEMPLATE, COMPANY, add_case, add_customer, make_store, workspace
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 

@@ -6,16 +6,32 @@ import cn2an
 import pytest
 from docx import Document
 from sqlalchemy import select
+from support.contracts import (
+    COMPANY,
+    CUSTOMER_ROW,
+    SHIPPED_TEMPLATE,
+    add_case,
+    add_customer,
+    docx_text,
+    f3_spec,
+    f3_values,
+    make_store,
+    table_rows,
+    workspace,
+    write_template,
+)
 
 from automation.act import pdf
-from automation.act.contracts import build_context, reason_path, render_contract, render_for_case, safe_file_name
+from automation.act.contracts import (
+    build_context,
+    reason_path,
+    render_contract,
+    render_for_case,
+    safe_file_name,
+)
 from automation.act.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.errors import TemplateError
 from automation.record import schema as s
-from support.contracts import (
-    COMPANY, CUSTOMER_ROW, SHIPPED_TEMPLATE, add_case, add_customer, docx_text, f3_spec, f3_values, make_store,
-    table_rows, workspace, write_template,
-)
 
 TODAY = date(2026, 11, 23)
 

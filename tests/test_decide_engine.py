@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from support.decide import CAL, MONDAY, desk, later, route, step
 
 from automation.decide import engine
 from automation.errors import TransitionError
 from automation.record import schema as s
 from automation.record.audit import verify_chain
 from automation.route.model import Route
-from support.decide import CAL, MONDAY, desk, later, route, step
 
 
 def decide(d, task_id, decision="同意", actor=None, comment=None, now=MONDAY):

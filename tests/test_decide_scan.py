@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import shutil
 
+from support.decide import CAL, MONDAY, desk, route, set_named, step
+
 from automation.decide import scan
 from automation.decide.task_files import DONE_FOLDER
 from automation.record.audit import verify_chain
-from support.decide import CAL, MONDAY, desk, route, set_named, step
 
 
 def apply(d):

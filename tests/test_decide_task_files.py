@@ -7,15 +7,25 @@ from decimal import Decimal
 import docx
 import openpyxl
 import pytest
+from support.decide import (
+    CAL,
+    CONTRACT_ITEMS,
+    CONTRACT_VALUES,
+    MONDAY,
+    TRIP_VALUES,
+    desk,
+    real_form,
+    route,
+    set_named,
+    step,
+    trip_spec,
+)
+from support.forms import fill_docx
 
 from automation.decide import engine, scan
 from automation.decide.integrity import canonical, form_fingerprint
 from automation.decide.officefile import read_decision, read_props
 from automation.decide.task_files import safe_name, task_file_path, write_cc_copy
-from support.forms import fill_docx
-from support.decide import (
-    CAL, CONTRACT_ITEMS, CONTRACT_VALUES, MONDAY, TRIP_VALUES, desk, real_form, route, set_named, step, trip_spec,
-)
 
 
 def test_task_file_path_names_case_form_applicant_and_amount(tmp_path):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import select
+from support.decide import CAL, MONDAY, desk, later, route, step
 
 from automation.decide import engine, timers
 from automation.decide.status import status_report
 from automation.record import schema as s
 from automation.record.audit import verify_chain
 from automation.route.model import Route
-from support.decide import CAL, MONDAY, desk, later, route, step
 
 SUPERIORS = {"王经理": "陈总监"}
 

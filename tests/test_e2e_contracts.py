@@ -11,13 +11,15 @@ from pathlib import Path
 
 import cn2an
 import docx
+from support.e2e import (
+    CUSTOMER,
+    Office,
+    env_has_soffice,
+)
 
 import automation
 from automation import samples
 from automation.record import schema as s
-from support.e2e import (
-    CUSTOMER, Office, env_has_soffice,
-)
 
 ITEMS = [
     {"品名": "工业控制器", "规格型号": "KX-200", "数量": 3, "单价": Decimal("12345.67"), "金额": Decimal("37037.01")},

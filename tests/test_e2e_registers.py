@@ -6,11 +6,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import openpyxl
+from support.e2e import (
+    CREDIT,
+    CUSTOMER,
+    Office,
+    register_rows,
+    set_item_text,
+    set_text,
+)
 
 from automation import samples
-from support.e2e import (
-    CREDIT, CUSTOMER, Office, register_rows, set_item_text, set_text,
-)
 
 PAYLOADS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+2")
 REGISTER_NAMES = ("审批台账", "客户台账", "合同台账", "报销台账", "投诉台账", "退货台账", "坏账台账")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import openpyxl
-
-from automation import samples
 from support.e2e import (
     set_text,
 )
+
+from automation import samples
 
 RED = "FFC7CE"
 

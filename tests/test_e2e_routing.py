@@ -13,13 +13,19 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import openpyxl
+from support.e2e import (
+    CUSTOMER,
+    Office,
+    add_approval_sheet,
+    edit_policy,
+    headers,
+    named_value,
+    set_named,
+)
+from support.workspace import running_watcher, wait_for
 
 from automation import samples
 from automation.record import schema as s
-from support.e2e import (
-    CUSTOMER, Office, add_approval_sheet, edit_policy, headers, named_value, set_named,
-)
-from support.workspace import running_watcher, wait_for
 
 
 def _chain(office: Office, number: str) -> list[tuple[int, str]]:

@@ -1,7 +1,16 @@
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support.effects import (
+    MONDAY,
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_case,
+    new_store,
+    rows,
+)
 
 from automation.act.effects import on_decided
 from automation.act.effects.bad_debt import shares_for
@@ -9,7 +18,6 @@ from automation.act.effects.context import Effect
 from automation.errors import PolicyError
 from automation.record import codec
 from automation.record import schema as s
-from support.effects import MONDAY, PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 PEOPLE = {"办事处经理": "陈办", "区域经理": "林区", "内务主管": "黄内"}
 

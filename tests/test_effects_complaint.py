@@ -1,11 +1,11 @@
 from datetime import date
 
 import pytest
+from support.effects import PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 from automation.act.effects import EffectError, on_decided, on_submitted
 from automation.act.effects.complaint import status_of
 from automation.record import schema as s
-from support.effects import PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 THURSDAY, FRIDAY = date(2026, 11, 26), date(2026, 11, 27)
 FIRST = {"客户名称": "华为科技", "联系方式": "13800138000", "投诉日期": THURSDAY, "投诉类型": "服务质量",

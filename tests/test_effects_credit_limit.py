@@ -2,11 +2,18 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from support.effects import (
+    MONDAY,
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_case,
+    new_store,
+    rows,
+)
 
 from automation.act.effects import EffectError, on_decided
 from automation.act.effects.context import add_months
 from automation.record import schema as s
-from support.effects import MONDAY, PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 CREDIT = {"客户名称": "北京华为科技", "申请信用额度": Decimal("300000.00"), "账期天数": 60, "信用等级": "A",
           "调查人": "张三", "调查日期": MONDAY, "申请人": "张三", "申请日期": MONDAY}

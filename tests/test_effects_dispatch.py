@@ -1,8 +1,15 @@
 import pytest
+from support.effects import (
+    MONDAY,
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_case,
+    new_store,
+    rows,
+)
 
 from automation.act.effects import HANDLERS, EffectError, on_decided, on_submitted
 from automation.record import schema as s
-from support.effects import MONDAY, PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 FORMS = ("customer_registration", "credit_limit", "sales_contract", "expense_claim", "trip_request", "complaint",
          "return_request", "bad_debt")

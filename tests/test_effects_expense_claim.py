@@ -2,10 +2,10 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from support.effects import PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 from automation.act.effects import on_decided, on_submitted
 from automation.record import schema as s
-from support.effects import PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 TODAY = date(2026, 12, 2)
 POLICY = PolicyStandIn.with_roster(张三="销售一部")

@@ -1,11 +1,19 @@
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from support.effects import (
+    MONDAY,
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_case,
+    add_contract_number,
+    new_store,
+    rows,
+)
 
 from automation.act.effects import on_decided
 from automation.record import codec
 from automation.record import schema as s
-from support.effects import MONDAY, PolicyStandIn, WeekdayCalendar, add_case, add_contract_number, new_store, rows
 
 ITEMS = [{"品名": "服务器", "规格型号": "X1", "数量": Decimal("2"), "单价": Decimal("15000.00"), "金额": Decimal("30000.00")},
          {"品名": "网线", "规格型号": None, "数量": Decimal("10.5"), "单价": Decimal("3.33"), "金额": Decimal("34.97")}]

@@ -2,13 +2,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from support.effects import (
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_approved_task,
+    add_case,
+    add_contract_number,
+    new_store,
+    rows,
+)
 
 from automation.act.effects import EffectError, on_decided
 from automation.record import codec
 from automation.record import schema as s
-from support.effects import (
-    PolicyStandIn, WeekdayCalendar, add_approved_task, add_case, add_contract_number, new_store, rows,
-)
 
 FRIDAY = date(2026, 11, 27)
 ITEMS = [{"品名": "服务器", "规格型号": "X1", "数量": Decimal("2"), "单价": Decimal("15000.00"), "金额": Decimal("30000.00")},

@@ -1,8 +1,16 @@
 from datetime import date
 
+from support.effects import (
+    MONDAY,
+    PolicyStandIn,
+    WeekdayCalendar,
+    add_case,
+    new_store,
+    rows,
+)
+
 from automation.act.effects import on_decided, on_submitted
 from automation.record import schema as s
-from support.effects import MONDAY, PolicyStandIn, WeekdayCalendar, add_case, new_store, rows
 
 POLICY = PolicyStandIn.with_roster(张三="销售一部")
 

@@ -4,10 +4,18 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from support.extract import (
+    GOOD,
+    GOOD_ITEMS,
+    field_cell,
+    item_cell,
+    make_docx,
+    make_xlsx,
+    test_spec,
+)
 
 from automation.extract.read import read_form, read_raw
 from automation.record.codec import fingerprint
-from support.extract import GOOD, GOOD_ITEMS, field_cell, item_cell, make_docx, make_xlsx, test_spec
 
 D = Decimal
 

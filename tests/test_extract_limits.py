@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from support.forms import build_blank, fill_xlsx, repo_specs
 
 from automation import samples
 from automation.errors import UnsafeFileError
 from automation.extract.xlsx_reader import MAX_ITEM_ROWS, read_xlsx
-from support.forms import build_blank, fill_xlsx, repo_specs
 
 
 def _stretch_table(path, last_row):

@@ -14,10 +14,14 @@ from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter, range_boundaries
+from support.forms import FORMS, build_blank, fill_docx, fill_xlsx, repo_specs
 
 from automation.forms.build import build_all, build_blank_forms_into
-from automation.forms.docx_props import CONTENT_TYPE, read_custom_properties, set_custom_properties
-from support.forms import FORMS, build_blank, fill_docx, fill_xlsx, repo_specs
+from automation.forms.docx_props import (
+    CONTENT_TYPE,
+    read_custom_properties,
+    set_custom_properties,
+)
 
 XLSX = [k for k, s in repo_specs().items() if s.kind == "xlsx"]
 DOCX = [k for k, s in repo_specs().items() if s.kind == "docx"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-
 import pytest
+from support.forms import FORMS
 
 from automation.errors import SpecError
-from automation.forms.spec import CASE_FIELD, FIELD_TYPES, load_spec, load_specs, name_problem
-from support.forms import FORMS
+from automation.forms.spec import (
+    CASE_FIELD,
+    FIELD_TYPES,
+    load_spec,
+    load_specs,
+    name_problem,
+)
 
 EXPECTED = {
     "customer_registration": ("客户登记表", "xlsx"),

@@ -10,11 +10,17 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 from openpyxl.packaging.custom import StringProperty
 from openpyxl.workbook.defined_name import DefinedName
+from support.forms import (
+    build_blank,
+    fill_docx,
+    fill_xlsx,
+    repo_specs,
+    strip_custom_properties,
+)
 
 from automation.errors import UnrecognisedFormError
 from automation.forms.docx_props import set_custom_properties
 from automation.identify.identify import identify
-from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs, strip_custom_properties
 
 ALL = list(repo_specs())
 

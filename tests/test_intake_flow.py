@@ -9,14 +9,14 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-
-from automation.pipeline import process_pending
-from automation.record import schema as s
-from automation.runtime import open_runtime
-from automation import samples
 from support import bad_files
 from support.forms import build_blank, fill_docx, fill_xlsx
 from support.workspace import files_under, make_workspace, running_watcher, wait_for
+
+from automation import samples
+from automation.pipeline import process_pending
+from automation.record import schema as s
+from automation.runtime import open_runtime
 
 
 def _submissions(rt):

@@ -10,13 +10,20 @@ import olefile
 import openpyxl
 import openpyxl.xml
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import bad_files
 
 from automation.errors import UnsafeFileError
-from automation.intake.safety import ADVICE, DEFAULT_ADVICE, inspect_file, ole_stream_names, reason_text
+from automation.intake.safety import (
+    ADVICE,
+    DEFAULT_ADVICE,
+    inspect_file,
+    ole_stream_names,
+    reason_text,
+)
 from automation.intake.sniff import sniff
 from automation.settings import Limits
-from support import bad_files
 
 DEFAULTS = Limits()
 SHANGHAI = timezone(timedelta(hours=8))

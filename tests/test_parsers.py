@@ -3,7 +3,8 @@ from decimal import Decimal
 
 import cn2an
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from automation.extract.parsers import PARSERS, ParseProblem, parse_value, upper_amount
 from automation.forms.spec import FIELD_TYPES, FieldSpec

@@ -5,7 +5,7 @@ import pytest
 
 from automation.errors import ExpressionError
 from automation.policy.expressions import compile_expression, normalise_text
-from automation.policy.functions import Context, FUNCTIONS, bind, parse_upper
+from automation.policy.functions import FUNCTIONS, Context, bind, parse_upper
 
 FNS = bind(Context(today=date(2026, 11, 2)))
 

@@ -1,7 +1,13 @@
 from openpyxl import load_workbook
+from support.policy import (
+    append_row,
+    find_row,
+    make_specs,
+    policy_copy,
+    shipped_policy_path,
+)
 
 from automation.policy.lint import lint_policy
-from support.policy import append_row, find_row, make_specs, policy_copy, shipped_policy_path
 
 
 def test_shipped_workbook_lints_clean():

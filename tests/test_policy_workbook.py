@@ -3,12 +3,12 @@ from decimal import Decimal
 
 import pytest
 from openpyxl import load_workbook
+from support.policy import find_row, make_specs, policy_copy, shipped_policy_path
 
 from automation.errors import ExpressionError, PolicyError
 from automation.policy import pack
 from automation.policy.workbook import load_policy
 from automation.policy.workbook_build import build_policy_workbook
-from support.policy import find_row, make_specs, policy_copy, shipped_policy_path
 
 SHEETS = ["说明", "人员", "角色", "审批规则", "校验规则", "抄送", "参数", "节假日", "编号规则", "公司信息", "合同模板"]
 

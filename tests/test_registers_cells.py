@@ -1,7 +1,13 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from automation.record.registers.cells import EXCEL_MAX_CHARS, TRUNCATED_MARK, excel_serial, safe_text, safe_value
+from automation.record.registers.cells import (
+    EXCEL_MAX_CHARS,
+    TRUNCATED_MARK,
+    excel_serial,
+    safe_text,
+    safe_value,
+)
 from automation.record.registers.definitions import weekdays_between
 from automation.record.registers.live_excel import choose_backend
 

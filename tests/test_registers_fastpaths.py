@@ -82,9 +82,10 @@ def test_temp_file_of_a_killed_render_is_removed_by_the_next_render(tmp_path):
 
 
 def test_registers_print_landscape_on_one_page_width_with_the_header_repeated(tmp_path):
+    from support.registers import make_settings, make_store, populate
+
     from automation.record.registers.definitions import weekdays_between
     from automation.record.registers.render import rebuild_all
-    from support.registers import make_settings, make_store, populate
 
     store, settings = make_store(tmp_path), make_settings(tmp_path)
     populate(store)

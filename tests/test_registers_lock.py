@@ -9,7 +9,12 @@ from automation.errors import RegisterLockedError
 from automation.record import schema as s
 from automation.record.registers.definitions import REGISTERS, weekdays_between
 from automation.record.registers.render import (
-    mark_dirty, pending, rebuild_all, register_path, registers_for_tables, render_due,
+    mark_dirty,
+    pending,
+    rebuild_all,
+    register_path,
+    registers_for_tables,
+    render_due,
 )
 from automation.record.registers.writer import write_register
 

@@ -4,7 +4,14 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from support.registers import INJECTIONS, TODAY, cell_rows, make_settings, make_store, populate
+from support.registers import (
+    INJECTIONS,
+    TODAY,
+    cell_rows,
+    make_settings,
+    make_store,
+    populate,
+)
 
 from automation.record.registers.definitions import REGISTERS, weekdays_between
 from automation.record.registers.render import pending, rebuild_all, register_path

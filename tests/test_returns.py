@@ -5,13 +5,21 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from openpyxl import load_workbook
+from support.extract import (
+    GOOD,
+    GOOD_ITEMS,
+    field_cell,
+    item_cell,
+    make_docx,
+    make_xlsx,
+    test_spec,
+)
+from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs
 
 from automation.act.returns import RED, RESULT_SHEET, annotate_return
-from automation.fsutil import unique_path
 from automation.extract.read import read_form
+from automation.fsutil import unique_path
 from automation.validate.fields import validate_form
-from support.extract import GOOD, GOOD_ITEMS, field_cell, item_cell, make_docx, make_xlsx, test_spec
-from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs
 
 HEADER = {"处理时间": "2026-11-23 09:30", "申请编号": "=HT-2026-0001", "结论": "请修改后重新提交"}
 

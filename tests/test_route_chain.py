@@ -2,13 +2,13 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from support.policy import find_row, make_specs, policy_copy
 
 from automation.policy.lookups import NoLookups
 from automation.policy.workbook import load_policy
 from automation.route.chain import check_rules, compose_route
 from automation.route.model import Assignee
 from automation.route.resolve import resolve_role
-from support.policy import find_row, make_specs, policy_copy
 
 TODAY = date(2026, 11, 2)
 

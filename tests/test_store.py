@@ -6,12 +6,12 @@ import subprocess
 import sys
 
 from sqlalchemy import select
+from support.workspace import make_workspace
 
 from automation.clock import Clock
 from automation.record import audit
 from automation.record import schema as s
 from automation.record.store import CURRENT_VERSION, MIGRATIONS, Store, open_store
-from support.workspace import make_workspace
 
 
 def test_older_store_is_upgraded_keeping_its_data(tmp_path):

@@ -2,12 +2,20 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from support.extract import (
+    GOOD,
+    GOOD_ITEMS,
+    field_cell,
+    item_cell,
+    make_docx,
+    make_xlsx,
+    test_spec,
+)
+from support.forms import build_blank, fill_xlsx, repo_specs
 
 from automation.extract.read import read_form
 from automation.problems import WARNING, kind
 from automation.validate.fields import check_fields, validate_form
-from support.extract import GOOD, GOOD_ITEMS, field_cell, item_cell, make_docx, make_xlsx, test_spec
-from support.forms import build_blank, fill_xlsx, repo_specs
 
 
 @pytest.fixture

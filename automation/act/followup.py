@@ -271,10 +271,3 @@ def _without_output(rt, kind: str, key, condition) -> list[dict]:
     written = select(s.outputs.c.key).where(s.outputs.c.kind == kind, s.outputs.c.key == key)
     with rt.store.read() as conn:
         return [dict(r) for r in conn.execute(select(s.cases).where(condition, ~written.exists())).mappings()]
-
-
-def render_registers(rt) -> list[str]:
-    from automation.record.registers.render import render_due
-
-    result = render_due(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
-    return list(getattr(result, "rendered", []) or [])

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from automation.cli import output as out
 from automation.cli import views
+from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
-
-OUTCOME_LABELS = {"archived": "已归档(进入审批或重复)", "returned": "已退回", "quarantined": "已隔离"}
 
 
 def init(args) -> int:
@@ -44,10 +43,9 @@ def forms_build(args) -> int:
 
 
 def process(args) -> int:
+    from automation.intake.scanner import list_inbox
     from automation.intake.worklock import worker_lock
     from automation.pipeline import process_pending
-
-    from automation.intake.scanner import list_inbox
 
     rt = open_runtime(args.workspace)
     try:

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from automation.cli import output as out
 from automation.decide.status import CASE_COLUMNS
+from automation.record.submissions import OUTCOME_LABELS
 
 
 def show_status(report) -> None:
@@ -40,7 +47,6 @@ def show_demo(result) -> None:
     out.say("请到 outbox/ 下查看:approvals/(待办)、returned/(退回的表单)、registers/(台账)。")
 
 
-OUTCOME_LABELS = {"archived": "已归档", "returned": "已退回", "quarantined": "已隔离"}
 
 
 @contextmanager

@@ -18,7 +18,12 @@ from typing import Any, Callable
 import cn2an
 from openpyxl.utils.datetime import from_excel
 from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidLength,
+    ValidationError,
+)
 
 from automation.forms.spec import FieldSpec
 from automation.problems import Problem, ProblemKind, kind

@@ -9,13 +9,20 @@ with status ``moving``. (3) Only then are files written and the original moved.
 from __future__ import annotations
 
 import json
-from datetime import datetime
 import logging
 import traceback
+from datetime import datetime
 from pathlib import Path
 
 from automation.errors import OfficeFlowError
-from automation.fsutil import atomic_write_text, move_file, safe_name, sha256_file, sweep_temp_files, unique_path
+from automation.fsutil import (
+    atomic_write_text,
+    move_file,
+    safe_name,
+    sha256_file,
+    sweep_temp_files,
+    unique_path,
+)
 from automation.intake.dispositions import Disposition
 from automation.intake.reasons import reason_file_name
 from automation.record import submissions as subs

@@ -32,7 +32,15 @@ from automation.forms.spec import FormSpec
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import FUNCTIONS
 from automation.policy.workbook import (
-    DAY_TYPES, LEVELS, REQUIRED, SCOPES, SheetRow, param_value, read_sheets, split_roles, to_date,
+    DAY_TYPES,
+    LEVELS,
+    REQUIRED,
+    SCOPES,
+    SheetRow,
+    param_value,
+    read_sheets,
+    split_roles,
+    to_date,
 )
 from automation.problems import ERROR, WARNING, Problem, kind
 from automation.route.model import MODES

@@ -10,7 +10,16 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Boolean, Column, Date, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
 )
 from sqlalchemy.types import TypeDecorator
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from automation.forms.spec import FieldSpec, FormSpec, TableSpec
-from automation.policy.workbook_build import build_policy_workbook
 from automation.policy.workbook import load_policy
+from automation.policy.workbook_build import build_policy_workbook
 
 T = {"数量": "number", "单价": "money", "金额": "money"}
 

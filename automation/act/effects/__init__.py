@@ -16,8 +16,14 @@ from typing import Any, Mapping
 from sqlalchemy.engine import Connection
 
 from automation.act.effects import (
-    bad_debt, complaint, credit_limit, customer_registration, expense_claim, return_request,
-    sales_contract, trip_request,
+    bad_debt,
+    complaint,
+    credit_limit,
+    customer_registration,
+    expense_claim,
+    return_request,
+    sales_contract,
+    trip_request,
 )
 from automation.act.effects.context import OUTCOMES, Effect, EffectError
 from automation.act.effects.names import normalise_customer_name

@@ -6,7 +6,13 @@ register flags it once it has passed.
 
 from __future__ import annotations
 
-from automation.act.effects.context import APPROVED, Effect, EffectError, add_months, touched
+from automation.act.effects.context import (
+    APPROVED,
+    Effect,
+    EffectError,
+    add_months,
+    touched,
+)
 from automation.act.effects.customer_registration import find_customer
 from automation.record import schema as s
 

@@ -19,7 +19,11 @@ from sqlalchemy.engine import Connection
 
 from automation.record import schema as s
 from automation.record.registers.cells import safe_text
-from automation.record.registers.definitions import CASE_STATUS, RenderContext, WorkdaysBetween
+from automation.record.registers.definitions import (
+    CASE_STATUS,
+    RenderContext,
+    WorkdaysBetween,
+)
 from automation.record.registers.writer import atomic_save, note_text
 
 DASHBOARD = "看板"

@@ -20,9 +20,21 @@ from sqlalchemy.exc import IntegrityError
 
 from automation.errors import RegisterLockedError
 from automation.record import schema as s
-from automation.record.registers.dashboard import DASHBOARD, dashboard_data, write_dashboard
-from automation.record.registers.definitions import REGISTERS, RenderContext, WorkdaysBetween
-from automation.record.registers.live_excel import LIVE, choose_backend, update_open_workbook
+from automation.record.registers.dashboard import (
+    DASHBOARD,
+    dashboard_data,
+    write_dashboard,
+)
+from automation.record.registers.definitions import (
+    REGISTERS,
+    RenderContext,
+    WorkdaysBetween,
+)
+from automation.record.registers.live_excel import (
+    LIVE,
+    choose_backend,
+    update_open_workbook,
+)
 from automation.record.registers.writer import FIRST_DATA_ROW, write_register
 
 DASHBOARD_TABLES = frozenset({"cases", "tasks", "complaints"})
