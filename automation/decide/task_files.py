@@ -236,6 +236,10 @@ def _xlsx_layout(wb, ws) -> None:
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[2].height = 32  # Excel does not grow a merged row to fit its text
     ws.protection.sheet = True  # only the two input cells are unlocked
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
