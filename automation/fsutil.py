@@ -141,6 +141,15 @@ def move_unique(path: Path, folder: Path) -> Path:
     return move_file(path, unique_path(folder, path.name))
 
 
+def file_stamp(path: Path) -> str | None:
+    """Size and modification time, to tell whether anyone saved a file since we last looked."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
 def sha256_file(path: Path) -> tuple[str, int]:
     import hashlib
 

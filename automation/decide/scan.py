@@ -23,7 +23,7 @@ from automation.decide.integrity import form_fingerprint
 from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
 from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER
 from automation.errors import OfficeFlowError
-from automation.fsutil import atomic_write_text, move_unique, safe_name, sha256_file
+from automation.fsutil import atomic_write_text, file_stamp, move_unique, safe_name, sha256_file
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -67,7 +67,13 @@ def is_candidate(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in FILE_KINDS
 
 
-def find_decision_files(settings) -> list[DecisionFile]:
+def find_decision_files(settings, unchanged: dict[Path, str] | None = None) -> list[DecisionFile]:
+    """Decision files: anything in 同意/ 驳回/ 退回修改/, and task files saved with 审批结论 filled.
+
+    ``unchanged`` maps task files to the stamp they had when written; those are not
+    opened again (reading every pending task file on every pass does not scale).
+    """
+    unchanged = unchanged or {}
     found: list[DecisionFile] = []
     if not settings.approvals.is_dir():
         return found
@@ -76,7 +82,7 @@ def find_decision_files(settings) -> list[DecisionFile]:
             for path in sorted(filter(is_candidate, (person / folder).glob("*"))):
                 cell, comment = _inputs_of(path)
                 found.append(DecisionFile(path, person.name, folder, comment, "folder", cell))
-        found.extend(_cell_decisions(person))
+        found.extend(_cell_decisions(person, unchanged))
     return found
 
 
@@ -87,9 +93,11 @@ def _inputs_of(path: Path) -> tuple[str | None, str | None]:
         return None, None
 
 
-def _cell_decisions(person: Path) -> list[DecisionFile]:
+def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFile]:
     found = []
     for path in sorted(filter(is_candidate, person.glob("*"))):
+        if path in unchanged and unchanged[path] == file_stamp(path):
+            continue
         try:
             decision, comment = read_decision(path)
         except Exception:
@@ -108,7 +116,7 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime,
     """Apply every decision file. ``within(conn, outcome)`` runs inside the decision's own
     transaction, so what a decision causes (effects, a contract number) commits with it or not at all."""
     results = []
-    for item in find_decision_files(settings):
+    for item in find_decision_files(settings, _written_stamps(store, settings)):
         try:
             result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, within=within)
         except OSError as exc:  # open in Excel, or the share blinked: the next pass tries again
@@ -123,6 +131,13 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime,
         if result.outcome is not None:
             on_decided(result.outcome)
     return results
+
+
+def _written_stamps(store, settings) -> dict[Path, str]:
+    with store.read() as conn:
+        rows = conn.execute(select(s.tasks.c.file_path, s.tasks.c.file_stamp).where(
+            s.tasks.c.status == "open", s.tasks.c.file_stamp.is_not(None)))
+        return {settings.root / r.file_path: r.file_stamp for r in rows}
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,

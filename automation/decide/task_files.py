@@ -22,6 +22,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from automation import fsutil
+from automation.fsutil import file_stamp
 from automation.decide import engine
 from automation.decide.engine import DECISIONS, status_label
 from automation.decide.integrity import form_fingerprint
@@ -105,7 +106,8 @@ def issue_task_file(store, settings, task_id: int, *, spec) -> Path:
     fingerprint = form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
     with store.begin() as conn:
-        conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(file_path=rel, fingerprint=fingerprint))
+        conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(
+            file_path=rel, fingerprint=fingerprint, file_stamp=file_stamp(path)))
         audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case["number"],
                      detail={"task": task_id, "assignee": task["assignee"], "fingerprint": fingerprint}, file=rel)
     return path

@@ -181,6 +181,7 @@ tasks = Table(
     Column("comment", Text),
     Column("file_path", Text),  # relative to root
     Column("fingerprint", String(64)),
+    Column("file_stamp", String(60)),  # size and mtime as written: an unchanged file holds no cell decision
     _now_col("reminded_at", nullable=True),
     Column("escalated_from", Integer),
     Column("rule_ref", Text),
