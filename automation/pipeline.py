@@ -36,14 +36,13 @@ class RunSummary:
     reminders: int = 0
     registers: list[str] = field(default_factory=list)
     waiting: int = 0  # files not yet stable
-    errors: list[str] = field(default_factory=list)
 
     def count(self, outcome: str) -> None:
         self.taken[outcome] = self.taken.get(outcome, 0) + 1
 
     def to_dict(self) -> dict:
         return {"taken": self.taken, "decisions": self.decisions, "reminders": self.reminders,
-                "registers": self.registers, "waiting": self.waiting, "errors": self.errors}
+                "registers": self.registers, "waiting": self.waiting}
 
 
 def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, stop: threading.Event | None = None,
@@ -100,8 +99,6 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         if not wait_stable or summary.waiting == 0:
             return
         stop.wait(min(0.2, max(0.05, rt.settings.quiet_seconds / 4)))
-
-
 
 
 def assess(rt: Runtime, path: Path, row):
