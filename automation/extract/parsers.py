@@ -149,19 +149,16 @@ def _money_text(text: str) -> Decimal:
 def parse_integer(field: FieldSpec, raw: Any) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
         return raw
-    if _is_number(raw):
-        value = _decimal(raw)
-    else:
-        text = _text(raw)
-        if text is None:
-            return None
-        value = _number_text(text)
-    if value is None or value != value.to_integral_value() or abs(value) >= 10**15:
+    value = parse_number(field, raw, problem=INTEGER_INVALID)
+    if value is None:
+        return None
+    if value != value.to_integral_value() or abs(value) >= 10**15:
         raise ParseProblem(INTEGER_INVALID)
     return int(value)
 
 
-def parse_number(field: FieldSpec, raw: Any) -> Decimal | None:
+def parse_number(field: FieldSpec, raw: Any, problem=NUMBER_INVALID) -> Decimal | None:
+    """A cell's number, or typed text such as ``1,234.5`` or full-width ``１２３４``."""
     if _is_number(raw):
         value = _decimal(raw)
     else:
@@ -170,7 +167,7 @@ def parse_number(field: FieldSpec, raw: Any) -> Decimal | None:
             return None
         value = _number_text(text)
     if value is None:
-        raise ParseProblem(NUMBER_INVALID)
+        raise ParseProblem(problem)
     return value
 
 
