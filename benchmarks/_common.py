@@ -83,6 +83,14 @@ def save_result(name: str, result: dict) -> Path:
     return path
 
 
+def finish(name: str, results: dict, met: bool, target: str) -> int:
+    """Print the verdict against the quality bar, save the figures, and exit 1 on a miss."""
+    verdict = "达标 / meets target" if met else "未达标 / MISSES target"
+    print(f"  target: {target}: {verdict}")
+    print(f"  → {save_result(name, results)}")
+    return 0 if met else 1
+
+
 class Stopwatch:
     def __enter__(self):
         self.start = time.perf_counter()

@@ -131,10 +131,8 @@ def main(argv: list[str]) -> int:
     complete = ours["routed"] == args.forms and ours["task_files"] >= args.forms and not ours["registers_pending"]
     results["meets_target"] = complete and ours["seconds"] < TARGET_SECONDS
     print(f"  naive/ours: {results['speedup']:.1f}×")
-    verdict = "达标 / meets target" if results["meets_target"] else "未达标 / MISSES target"
-    print(f"  target: all routed, registers current, < {TARGET_SECONDS:.0f} s: {verdict}")
-    print(f"  → {c.save_result('burst_1000', results)}")
-    return 0 if results["meets_target"] else 1
+    return c.finish("burst_1000", results, results["meets_target"],
+                    f"all routed, registers current, < {TARGET_SECONDS:.0f} s")
 
 
 if __name__ == "__main__":

@@ -122,10 +122,9 @@ def main(argv: list[str]) -> int:
         print(f"  {mode:<7} median {r['median']:.2f} s   p95 {r['p95']:.2f} s   max {r['max']:.2f} s", flush=True)
     results["ratio_median"] = results["poll2"]["median"] / results["native"]["median"]
     results["meets_target"] = results["native"]["p95"] < TARGET_SECONDS
-    verdict = "达标 / meets target" if results["meets_target"] else "未达标 / MISSES target"
-    print(f"  poll2/native median: {results['ratio_median']:.1f}×; target p95 < {TARGET_SECONDS:.0f} s: {verdict}")
-    print(f"  → {c.save_result('latency' + ('' if args.quiet is None else f'_quiet{args.quiet}'), results)}")
-    return 0 if results["meets_target"] else 1
+    print(f"  poll2/native median: {results['ratio_median']:.1f}×")
+    name = "latency" + ("" if args.quiet is None else f"_quiet{args.quiet}")
+    return c.finish(name, results, results["meets_target"], f"p95 < {TARGET_SECONDS:.0f} s")
 
 
 if __name__ == "__main__":

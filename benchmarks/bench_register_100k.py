@@ -146,10 +146,7 @@ def main(argv: list[str]) -> int:
         results["speedup"] = n["seconds"] / o["seconds"]
         results["memory_ratio"] = n["peak_mb"] / o["peak_mb"]
         print(f"  naive/ours: {results['speedup']:.1f}× time, {results['memory_ratio']:.1f}× memory")
-    verdict = "达标 / meets target" if o["meets_target"] else "未达标 / MISSES target"
-    print(f"  target < {TARGET_SECONDS:.0f} s and < {TARGET_MB:.0f} MB: {verdict}")
-    print(f"  → {c.save_result('register_100k', results)}")
-    return 0 if o["meets_target"] else 1
+    return c.finish("register_100k", results, o["meets_target"], f"< {TARGET_SECONDS:.0f} s and < {TARGET_MB:.0f} MB")
 
 
 if __name__ == "__main__":
