@@ -9,6 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from automation.clock import Clock
+from automation.record import codec
 from automation.record import schema as s
 from automation.record.store import Store, open_store
 from automation.settings import Settings, load_settings
@@ -114,8 +115,9 @@ def _returns_and_bad_debts(conn) -> None:
     conn.execute(s.return_lines.insert(), [
         {"case_id": 1, "number": f"TH-{i}", "contract_number": "HT-2026-0001", "product": text,
          "quantity": Decimal(-i - 1), "reason": text, "status": "已批准"} for i, text in enumerate(INJECTIONS)])
-    shares = json.dumps([{"人员": "王办", "角色": "办事处经理", "比例": "50%", "金额": "500.00"},
-                         {"人员": "李区", "角色": "区域经理", "比例": "25%", "金额": "250.00"}], ensure_ascii=False)
+    # Stored exactly as act/effects/bad_debt.py stores them (the store's codec).
+    shares = codec.dumps([{"人员": "王办", "角色": "办事处经理", "比例": Decimal("0.50"), "金额": Decimal("500.00")},
+                          {"人员": "李区", "角色": "区域经理", "比例": Decimal("0.25"), "金额": Decimal("250.00")}])
     conn.execute(s.bad_debts.insert(), [
         {"case_id": 100 + i, "number": f"HX-{i}", "customer": text, "contract_number": "HT-2026-0001",
          "amount": Decimal("1000.00") + i, "shares": shares, "status": "已核销"} for i, text in enumerate(INJECTIONS)])

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from automation.record import codec
 from automation.record import schema as s
 from automation.record.registers.upper import upper
 
@@ -197,20 +198,43 @@ def return_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
 
 
 def _shares(text: str | None) -> str:
-    """[{"人员":…, "角色":…, "比例":…, "金额":…}] → 王五(办事处经理)50% 5,000.00;…"""
+    """The shares as ``act/effects/bad_debt`` stores them (the store's codec: tagged Decimals)
+    → 沈涛(办事处经理)50% 2,500.00;…"""
     if not text:
         return ""
     try:
-        shares = json.loads(text)
-    except ValueError:
+        shares = codec.loads(text)
+    except (ValueError, TypeError, ArithmeticError):
         return text
-    parts = []
-    for sh in shares:
-        amount = sh.get("金额")
-        money = f"{Decimal(str(amount)):,.2f}" if amount not in (None, "") else ""
-        role = f"({sh['角色']})" if sh.get("角色") else ""
-        parts.append(f"{sh.get('人员', '')}{role}{sh.get('比例', '')} {money}".strip())
-    return ";".join(parts)
+    if not isinstance(shares, list):
+        return text
+    return ";".join(_share(sh) for sh in shares if isinstance(sh, dict))
+
+
+def _share(sh: dict) -> str:
+    role = f"({sh['角色']})" if sh.get("角色") else ""
+    return f"{sh.get('人员') or ''}{role}{_percent(sh.get('比例'))} {_money_text(sh.get('金额'))}".strip()
+
+
+def _as_decimal(value) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _percent(value) -> str:
+    ratio = _as_decimal(value)
+    if ratio is None:
+        return ""
+    return f"{(ratio * 100).normalize():f}%"
+
+
+def _money_text(value) -> str:
+    money = _as_decimal(value)
+    return "" if money is None else f"{money:,.2f}"
 
 
 def bad_debt_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
