@@ -107,9 +107,11 @@ def assess(rt: Runtime, path: Path, row):
     from automation.extract.read import read_form
     from automation.identify.identify import identify
     from automation.intake import dispositions as d
+    from automation.intake.private import with_kind
     from automation.intake.safety import inspect_file
 
     kind = inspect_file(path, rt.settings.limits)                      # intake: safe to parse?
+    path = with_kind(path, kind)                                       # (our private copy, named by content)
     try:
         spec, version, how = identify(path, kind, rt.specs)            # identify: which form, version
         form = read_form(path, spec, version, how)                     # extract: typed values

@@ -17,6 +17,7 @@ class Limits:
     max_zip_entries: int = 2000
     max_uncompressed_mb: float = 200
     max_compression_ratio: float = 100
+    unreadable_after_seconds: float = 300  # a file nobody can read is quarantined after this long (and 5 tries)
 
     @property
     def max_file_bytes(self) -> int:

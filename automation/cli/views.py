@@ -14,6 +14,7 @@ from rich.progress import (
 
 from automation.cli import output as out
 from automation.decide.status import CASE_COLUMNS
+from automation.intake.names import readable
 from automation.record.submissions import OUTCOME_LABELS
 
 
@@ -53,7 +54,7 @@ def show_demo(result) -> None:
 def file_progress(total: int, many: int = 20):
     """Per-file lines for a few files; a progress bar when a batch is large."""
     if total < many:
-        yield lambda path, outcome: out.say(f"  {path.name} → {OUTCOME_LABELS.get(outcome, outcome)}")
+        yield lambda path, outcome: out.say(f"  {readable(path.name)} → {OUTCOME_LABELS.get(outcome, outcome)}")
         return
     columns = (TextColumn("处理收件箱"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out.console, transient=True) as progress:

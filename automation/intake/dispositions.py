@@ -53,6 +53,14 @@ class Quarantine(Disposition):
 
 
 @dataclass
+class Refused(Quarantine):
+    """A link, pipe or device: nothing to file, so the reason file itself is the destination."""
+
+    def extra_path(self, rt, dest: Path) -> Path | None:
+        return None
+
+
+@dataclass
 class Unrecognised(Disposition):
     def dest_folder(self, rt) -> Path:
         return rt.settings.returned / "未识别"
@@ -106,6 +114,10 @@ class Accepted(Disposition):
 
 def quarantine(code: str, message: str) -> Disposition:
     return Quarantine(outcome="quarantined", code=code, reason=message)
+
+
+def refused(code: str, message: str) -> Disposition:
+    return Refused(outcome="quarantined", code=code, reason=message)
 
 
 def unrecognised(code: str, message: str) -> Disposition:

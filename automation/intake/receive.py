@@ -1,8 +1,11 @@
 """Taking one file in: record it, decide where it goes, move it, and say so — crash-safely.
 
-The order matters. (1) A submission row is written before anything else. (2) The
-destination and every business effect (case, tasks) are committed together,
-with status ``moving``. (3) Only then are files written and the original moved.
+The order matters. (0) The file is opened once (never through a symlink, never a
+FIFO) and copied privately while hashed; only that copy is parsed and filed.
+(1) A submission row is written before anything else. (2) The destination and
+every business effect (case, tasks) are committed together, with status
+``moving``. (3) Only then are files written, the copy filed and the original
+retired — if it still holds the hashed bytes; otherwise it is a new arrival.
 (4) The row is marked final. A run killed anywhere resumes from the row.
 """
 
@@ -10,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import stat
 import traceback
 from datetime import datetime
 from pathlib import Path
@@ -19,10 +24,10 @@ from automation.fsutil import (
     atomic_write_text,
     move_file,
     safe_name,
-    sha256_file,
     sweep_temp_files,
     unique_path,
 )
+from automation.intake import entries, names, private
 from automation.intake.dispositions import Disposition
 from automation.intake.reasons import reason_file_name
 from automation.record import submissions as subs
@@ -33,29 +38,105 @@ MAX_ATTEMPTS = 5
 
 
 def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
-    """Take in one stable file. Returns its outcome, or None if it vanished meanwhile."""
+    """Take in one stable entry. Returns its outcome, or None if it vanished or changed meanwhile."""
     try:
-        sha, size = sha256_file(path)
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return _refuse(rt, path, st, _seen_at(rt, first_seen))
+    try:
+        taken = private.take_copy(path, rt.settings.state, rt.settings.limits.max_file_bytes)
     except FileNotFoundError:
         return None
-    except OSError as exc:  # locked by the copying program: try again on the next pass
-        log.info("暂时无法读取 %s:%s", path.name, exc)
+    except private.NotRegularFile as exc:  # swapped for a link or FIFO at the last moment
+        return _refuse(rt, path, exc.st or st, _seen_at(rt, first_seen))
+    except private.ChangedWhileReading:  # still being written, or replaced: a new arrival, read again later
+        log.info("%s 在读取时被修改,稍后重新读取。", names.readable(path.name))
         return None
+    except OSError as exc:  # locked by the copying program, or unreadable: bounded retries
+        return _unreadable(rt, path, st, exc, _seen_at(rt, first_seen))
+    entries.forget_failures(path, rt.settings.inbox)
+    return _take(rt, path, taken, _seen_at(rt, first_seen))
+
+
+def _seen_at(rt: Runtime, first_seen: float | None) -> datetime:
     now = rt.clock.now()
     seen = datetime.fromtimestamp(first_seen, now.tzinfo) if first_seen and rt.clock.fixed is None else now
-    rel = path.relative_to(rt.settings.inbox).as_posix()
+    return min(seen, now)
+
+
+def _take(rt: Runtime, path: Path, taken: private.Taken, seen: datetime) -> str | None:
+    from automation.intake import dispositions as d
+
+    now = rt.clock.now()
+    rel = names.stored(path.relative_to(rt.settings.inbox).as_posix())
+    name = names.readable(path.name)
     with rt.store.begin() as conn:
-        row = subs.receive(conn, original_path=rel, name=path.name, size=size, sha256=sha, seen_at=min(seen, now), stable_at=now)
+        row = subs.receive(conn, original_path=rel, name=name, size=taken.size, sha256=taken.sha256,
+                           seen_at=seen, stable_at=now)
+    if row.status == subs.MOVING:  # planned by a run that died: finish that plan, with its copy
+        if taken.temp is not None:
+            taken.temp.unlink(missing_ok=True)
+        return complete(rt, row.id)
+    copy = private.place(taken.temp, rt.settings.state, row.id, names.clean_for_copy(path.name)) if taken.temp else None
+    if copy is None:
+        disposition = d.quarantine("file-too-large", _too_large(taken.size, rt.settings.limits.max_file_bytes))
+    elif row.attempts > MAX_ATTEMPTS:
+        disposition = d.quarantine(
+            "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
+            "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。")
+    else:
+        disposition = _assess_safely(rt, row, copy)
+    # Filed under the copy's name: readable, and with the suffix its content has (see with_kind).
+    filed = private.copy_of(rt.settings.state, row.id)
+    return settle(rt, row.id, filed.name if filed else names.clean_for_copy(path.name), disposition)
+
+
+def _refuse(rt: Runtime, path: Path, st: os.stat_result, seen: datetime) -> str | None:
+    """A symlink, FIFO, socket or device: never opened; a reason file in quarantine/, gone from inbox/."""
+    from automation.intake import dispositions as d
+
+    code = entries.kind_of(st)
+    digest = entries.identity(path, st, code)
+    rel = names.stored(path.relative_to(rt.settings.inbox).as_posix())
+    with rt.store.begin() as conn:
+        if subs.already_final(conn, rel, digest):  # reported before but could not be removed
+            return None
+        row = subs.receive(conn, original_path=rel, name=names.readable(path.name), size=0, sha256=digest,
+                           seen_at=seen, stable_at=rt.clock.now())
     if row.status == subs.MOVING:
         return complete(rt, row.id)
-    if row.attempts > MAX_ATTEMPTS:
-        from automation.intake import dispositions as d
+    disposition = d.refused(code, entries.refusal_message(path, code))
+    return settle(rt, row.id, reason_file_name(names.clean_for_copy(path.name)), disposition)
 
-        return settle(rt, row.id, path, d.quarantine(
-            "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
-            "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。"))
-    disposition = _assess_safely(rt, row, path)
-    return settle(rt, row.id, path, disposition)
+
+def _unreadable(rt: Runtime, path: Path, st: os.stat_result, exc: OSError, seen: datetime) -> str | None:
+    """A file we may not or cannot read: retried for a while, then quarantined unread."""
+    from automation.intake import dispositions as d
+
+    attempts, waited = entries.record_failure(path, rt.settings.inbox)
+    if attempts < entries.UNREADABLE_ATTEMPTS or waited < rt.settings.limits.unreadable_after_seconds:
+        log.info("暂时无法读取 %s:%s", names.readable(path.name), exc)
+        return None
+    entries.forget_failures(path, rt.settings.inbox)
+    rel = names.stored(path.relative_to(rt.settings.inbox).as_posix())
+    with rt.store.begin() as conn:
+        row = subs.receive(conn, original_path=rel, name=names.readable(path.name), size=st.st_size,
+                           sha256=entries.unreadable_identity(st), seen_at=seen, stable_at=rt.clock.now())
+    if row.status == subs.MOVING:
+        return complete(rt, row.id)
+    return settle(rt, row.id, names.clean_for_copy(path.name),
+                  d.quarantine("file-unreadable", entries.unreadable_message(path, exc, attempts)))
+
+
+def _too_large(size: int, limit: int) -> str:
+    from automation.intake.safety import ADVICE
+
+    def mb(n: int) -> str:
+        return f"{n / 1024 / 1024:,.2f}".rstrip("0").rstrip(".")
+
+    return f"文件大小为 {mb(size)} MB,超过了系统允许的上限 {mb(limit)} MB。{ADVICE['file-too-large']}"
 
 
 def _assess_safely(rt: Runtime, row, path: Path) -> Disposition:
@@ -71,17 +152,19 @@ def _assess_safely(rt: Runtime, row, path: Path) -> Disposition:
     except OfficeFlowError as exc:
         return d.quarantine(exc.code, exc.message)
     except Exception as exc:  # the watcher must never die on a file; keep the evidence
-        log.error("处理 %s 时发生内部错误:%s\n%s", path.name, exc, traceback.format_exc())
+        log.error("处理 %s 时发生内部错误:%s\n%s", row.name, exc, traceback.format_exc())
         return d.quarantine("internal-error",
                             "处理此文件时程序发生了内部错误,文件已原样隔离保存,没有丢失。"
                             f"请联系管理员查看日志(错误类型:{type(exc).__name__})。")
 
 
-def settle(rt: Runtime, submission_id: int, path: Path, disposition: Disposition) -> str:
-    """Commit the outcome (and its case) with the planned destination, then carry it out."""
+def settle(rt: Runtime, submission_id: int, name: str, disposition: Disposition) -> str:
+    """Commit the outcome (and its case) with the planned destination, then carry it out.
+
+    ``name`` is the readable name the original is filed under (see ``names``)."""
     now = rt.clock.now()
     dest_folder = disposition.dest_folder(rt)
-    dest = unique_path(dest_folder, path.name)
+    dest = unique_path(dest_folder, name)
     extra = disposition.extra_path(rt, dest)
     disposition.dest_rel = rt.rel(dest)
     with rt.store.begin() as conn:
@@ -96,32 +179,49 @@ def settle(rt: Runtime, submission_id: int, path: Path, disposition: Disposition
 
 
 def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None) -> str:
-    """Write the companion file, move the original, mark the row final. Safe to repeat."""
+    """Write the companion file, file the validated copy, retire the original, mark final. Safe to repeat."""
     from automation.intake import dispositions as d
 
     with rt.store.read() as conn:
         row = subs.get(conn, submission_id)
-    src = rt.settings.inbox / row.original_path
+    src = rt.settings.inbox / names.from_stored(row.original_path)
     dest = rt.abs(row.dest_path)
-    extra = rt.abs(row.extra_path) if row.extra_path else None
-    if extra is not None and not extra.exists():
-        source = src if src.exists() else dest
-        try:
-            (disposition or d.from_row(rt, row)).write_extra(rt, row, source, extra)
-        except Exception as exc:  # e.g. an annotated copy of a damaged workbook: say it in plain text instead
-            log.error("无法生成 %s:%s", extra.name, exc)
-            d.write_plain_reason(rt, row, source, extra)
-    if src.exists():
-        move_file(src, dest)
+    if entries.is_refusal(row.reason_code):
+        entries.complete_refusal(rt, row, src, dest)
+    else:
+        _file_original(rt, row, src, dest, disposition or d.from_row(rt, row))
     with rt.store.begin() as conn:
         subs.finish(conn, submission_id, at=rt.clock.now())
     return row.outcome
+
+
+def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposition) -> None:
+    from automation.intake import dispositions as d
+
+    copy = private.copy_of(rt.settings.state, row.id)
+    extra = rt.abs(row.extra_path) if row.extra_path else None
+    if extra is not None and not extra.exists():
+        source = copy or dest
+        try:
+            disposition.write_extra(rt, row, source, extra)
+        except Exception as exc:  # e.g. an annotated copy of a damaged workbook: say it in plain text instead
+            log.error("无法生成 %s:%s", extra.name, exc)
+            d.write_plain_reason(rt, row, source, extra)
+    if copy is not None:
+        move_file(copy, dest)
+        private.discard(rt.settings.state, row.id)
+    elif not dest.exists() and private.is_regular(src):  # no copy was kept (too large to copy)
+        move_file(src, dest)
+        return
+    if not private.retire_original(src, row.sha256) and private.is_regular(src):
+        log.info("%s 在处理期间被修改,将作为新文件重新受理。", row.name)
 
 
 def recover(rt: Runtime) -> int:
     """Finish what a killed run left half-done, and sweep its temporary files."""
     sweep_temp_files(rt.settings.outbox)
     sweep_temp_files(rt.settings.inbox)
+    sweep_temp_files(private.intake_folder(rt.settings.state))
     with rt.store.read() as conn:
         rows = subs.unfinished(conn)
     for row in rows:

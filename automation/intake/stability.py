@@ -31,7 +31,7 @@ class StabilityTracker:
     def check(self, path: Path) -> bool:
         """True once ``path`` has kept its size and mtime for the quiet period."""
         try:
-            st = os.stat(path)
+            st = os.lstat(path)  # never follow a symlink, never open a FIFO
         except OSError:
             self._seen.pop(path, None)
             return False

@@ -63,6 +63,13 @@ def receive(conn: Connection, *, original_path: str, name: str, size: int, sha25
     return get(conn, new_id)
 
 
+def already_final(conn: Connection, original_path: str, sha256: str) -> bool:
+    """True if this very entry (path and fingerprint) has already reached its end place."""
+    return conn.execute(select(s.submissions.c.id).where(
+        s.submissions.c.original_path == original_path, s.submissions.c.sha256 == sha256,
+        s.submissions.c.status.in_(FINAL)).limit(1)).first() is not None
+
+
 def get(conn: Connection, submission_id: int) -> Row:
     return conn.execute(select(s.submissions).where(s.submissions.c.id == submission_id)).one()
 

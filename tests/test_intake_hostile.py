@@ -1,0 +1,292 @@
+"""No file can stop the office: hostile names, non-regular entries, symlinks and files
+replaced mid-pass, each dropped into a real workspace and run through the real pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from support.forms import build_blank, fill_xlsx
+from support.workspace import files_under, make_workspace, wait_for
+
+from automation import samples
+from automation.intake import names, private
+from automation.intake import receive as intake
+from automation.pipeline import process_pending
+from automation.record import schema as s
+from automation.runtime import open_runtime
+
+FINAL = ("archived", "returned", "quarantined")
+
+
+def _form(folder: Path, seq: int = 1) -> Path:
+    return fill_xlsx(build_blank("customer_registration", folder / f"blank{seq}"),
+                     samples.customer_registration(seq, date.today()))
+
+
+def _subs(rt) -> list[dict]:
+    with rt.store.read() as conn:
+        return [dict(r) for r in conn.execute(select(s.submissions).order_by(s.submissions.c.id)).mappings()]
+
+
+def _cli_process(root: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automation", "process", "--workspace", str(root)],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+def _all_subs(root: Path) -> list[dict]:
+    rt = open_runtime(root)
+    try:
+        return _subs(rt)
+    finally:
+        rt.close()
+
+
+def _tasks(root: Path) -> list[Path]:
+    return [p for p in files_under(root / "outbox" / "approvals") if p.suffix == ".xlsx"]
+
+
+def _no_symlink_in_outbox(root: Path) -> None:
+    links = [p for p in (root / "outbox").rglob("*") if p.is_symlink()]
+    assert not links, links
+
+
+def test_file_name_not_valid_utf8_is_taken_in_and_shown_readably(tmp_path):
+    root = make_workspace(tmp_path)
+    raw = "客户登记.xlsx".encode("gbk")  # as written by an old GBK client
+    os.replace(_form(tmp_path), os.path.join(os.fsencode(root / "inbox"), raw))
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    assert "客户登记.xlsx" in done.stdout
+    [sub] = _all_subs(root)
+    assert sub["status"] == "archived" and sub["form_id"] == "customer_registration"
+    assert sub["name"] == "客户登记.xlsx"
+    assert os.fsencode(names.from_stored(sub["original_path"])) == raw, "the OS name is kept losslessly"
+    assert (root / sub["dest_path"]).name == "客户登记.xlsx"
+    assert len(_tasks(root)) == 1 and not os.listdir(root / "inbox")
+
+
+def test_undecodable_name_neither_gbk_nor_utf8_gets_a_replacement_rendering(tmp_path):
+    root = make_workspace(tmp_path)
+    raw = b"\xff\xfe\x80bad.xlsx"
+    (Path(os.fsdecode(os.path.join(os.fsencode(root / "inbox"), raw)))).write_bytes(b"not a form at all")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert sub["status"] == "quarantined" and sub["reason_code"] == "file-not-office"
+    assert "\ufffd" in sub["name"] and sub["name"].endswith("bad.xlsx")
+    assert os.fsencode(names.from_stored(sub["original_path"])) == raw
+    assert (root / sub["extra_path"]).exists()
+
+
+def test_fifo_in_inbox_does_not_stall(tmp_path):
+    root = make_workspace(tmp_path)
+    os.mkfifo(root / "inbox" / "x.xlsx")
+    os.replace(_form(tmp_path), root / "inbox" / "客户登记.xlsx")
+    done = _cli_process(root, timeout=60)  # before the fix this never returned
+    assert done.returncode == 0, done.stderr
+    subs = {x["name"]: x for x in _all_subs(root)}
+    assert subs["客户登记.xlsx"]["status"] == "archived"
+    assert (subs["x.xlsx"]["status"], subs["x.xlsx"]["reason_code"]) == ("quarantined", "entry-fifo")
+    reason = (root / subs["x.xlsx"]["dest_path"]).read_text(encoding="utf-8-sig")
+    assert "命名管道" in reason and "x.xlsx" in reason
+    assert not os.listdir(root / "inbox")
+
+
+def test_socket_in_inbox_is_refused_without_being_opened(tmp_path):
+    root = make_workspace(tmp_path)
+    sock = socket.socket(socket.AF_UNIX)
+    path = root / "inbox" / "s.xlsx"
+    try:
+        sock.bind(str(path))
+        done = _cli_process(root, timeout=60)
+    finally:
+        sock.close()
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "entry-socket")
+    assert "套接字" in (root / sub["dest_path"]).read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize("name", ["表.xlsx.", "表.xlsx ", "表.xlsx. .", "表"])
+def test_valid_form_with_trailing_dot_or_space_in_its_name_is_routed(tmp_path, name):
+    root = make_workspace(tmp_path)
+    os.replace(_form(tmp_path), root / "inbox" / name)
+    done = _cli_process(root)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("archived", "accepted")
+    assert (root / sub["dest_path"]).name == "表.xlsx"
+    assert len(_tasks(root)) == 1
+
+
+def test_symlink_to_a_form_outside_the_workspace_is_refused_and_its_target_untouched(tmp_path):
+    root = make_workspace(tmp_path)
+    outside = _form(tmp_path)
+    before = outside.read_bytes()
+    os.symlink(outside, root / "inbox" / "链接.xlsx")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "entry-symlink")
+    assert outside.read_bytes() == before, "the target is neither moved nor changed"
+    assert not _tasks(root), "nothing outside the workspace was read and routed"
+    reason = (root / sub["dest_path"]).read_text(encoding="utf-8-sig")
+    assert "快捷方式" in reason and "没有改动它指向的文件" in reason
+    assert not os.listdir(root / "inbox")
+    _no_symlink_in_outbox(root)
+    assert not any(before == p.read_bytes() for p in files_under(root / "outbox")), "no copy of the target either"
+
+
+def test_symlinked_folder_in_inbox_is_not_followed(tmp_path):
+    root = make_workspace(tmp_path)
+    outside = tmp_path / "别处"
+    outside.mkdir()
+    os.replace(_form(tmp_path), outside / "客户登记.xlsx")
+    os.symlink(outside, root / "inbox" / "部门")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "entry-symlink")
+    assert (outside / "客户登记.xlsx").exists() and not _tasks(root)
+    _no_symlink_in_outbox(root)
+
+
+def test_dangling_symlink_is_refused(tmp_path):
+    root = make_workspace(tmp_path)
+    os.symlink(tmp_path / "不存在.xlsx", root / "inbox" / "断链.xlsx")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "entry-symlink")
+    assert not os.path.lexists(root / "inbox" / "断链.xlsx")
+
+
+def test_file_replaced_between_read_and_move_is_archived_as_validated_and_retaken(tmp_path):
+    root = make_workspace(tmp_path)
+    path = root / "inbox" / "客户登记.xlsx"
+    os.replace(_form(tmp_path, 1), path)
+    validated = path.read_bytes()
+    replacement = _form(tmp_path, 2).read_bytes()
+    rt = open_runtime(root)
+    try:
+        taken = private.take_copy(path, rt.settings.state, rt.settings.limits.max_file_bytes)
+        path.write_bytes(replacement)  # someone saves over it while the pass is busy with the copy
+        assert intake._take(rt, path, taken, rt.clock.now()) == "archived"
+        [first] = _subs(rt)
+        archived = (root / first["dest_path"]).read_bytes()
+        assert archived == validated and hashlib.sha256(archived).hexdigest() == first["sha256"]
+        assert path.read_bytes() == replacement, "the replacement stays in the inbox as a new arrival"
+        process_pending(rt)
+        first, second = _subs(rt)
+    finally:
+        rt.close()
+    assert second["status"] == "archived" and second["sha256"] == hashlib.sha256(replacement).hexdigest()
+    assert (root / second["dest_path"]).read_bytes() == replacement
+    assert not path.exists()
+
+
+def test_private_copies_do_not_pile_up(tmp_path):
+    root = make_workspace(tmp_path)
+    os.replace(_form(tmp_path), root / "inbox" / "客户登记.xlsx")
+    (root / "inbox" / "乱码.xlsx").write_bytes(b"junk")
+    _cli_process(root)
+    leftovers = [p for p in (root / ".officeflow" / "intake").rglob("*") if p.is_file()]
+    assert not leftovers
+
+
+def test_unreadable_file_is_quarantined_after_bounded_attempts(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file regardless of permissions")
+    root = make_workspace(tmp_path)
+    toml = root / "officeflow.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[limits]\n", "[limits]\nunreadable_after_seconds = 0\n"),
+                    encoding="utf-8")
+    path = root / "inbox" / "锁住的.xlsx"
+    path.write_bytes(b"secret")
+    path.chmod(0)
+    rt = open_runtime(root)
+    try:
+        for _ in range(4):
+            process_pending(rt)
+            assert _subs(rt) == []
+        process_pending(rt)
+        [sub] = _subs(rt)
+    finally:
+        rt.close()
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "file-unreadable")
+    assert "没有读取权限" in sub["reason"]
+
+
+def _hostile_mix(root: Path, staging: Path) -> dict[str, str]:
+    """Drop one of each hostile entry into the inbox; returns name → expected reason code."""
+    from support import bad_files
+
+    inbox = root / "inbox"
+    expected = {}
+    os.mkfifo(inbox / "管道.xlsx")
+    expected["管道.xlsx"] = "entry-fifo"
+    os.symlink(_form(staging, 7), inbox / "链接.xlsx")
+    expected["链接.xlsx"] = "entry-symlink"
+    (staging / "外面").mkdir()
+    os.symlink(staging / "外面", inbox / "链接目录")
+    expected["链接目录"] = "entry-symlink"
+    os.symlink(staging / "没有这个", inbox / "断链.docx")
+    expected["断链.docx"] = "entry-symlink"
+    raw = os.path.join(os.fsencode(inbox), "乱码名.xlsx".encode("gbk"))
+    with open(raw, "wb") as fh:
+        fh.write(b"GBK name, junk content")
+    expected["乱码名.xlsx"] = "file-not-office"
+    for factory, code in ((bad_files.zero_byte, "file-empty"), (bad_files.random_bytes, "file-not-office"),
+                          (bad_files.zip_bomb, ("zip-bomb", "zip-too-large")), (bad_files.entity_bomb_xlsx, "xml-entity")):
+        made = factory(staging)
+        os.replace(made, inbox / made.name)
+        expected[made.name] = code
+    (inbox / "尾点.xlsx.").write_bytes(b"junk with a trailing dot")
+    expected["尾点.xlsx."] = "file-not-office"
+    return expected
+
+
+def test_hostile_mix_dropped_into_a_running_watch_does_not_stop_a_valid_form(tmp_path):
+    import signal
+    import time
+
+    root = make_workspace(tmp_path, quiet_seconds=0.2)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    valid = _form(staging, 1)
+    proc = subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: (root / ".officeflow" / "state.db").exists(), timeout=60, message="the watcher to start")
+        expected = _hostile_mix(root, staging)
+        os.replace(valid, root / "inbox" / "有效的客户登记.xlsx")
+        dropped = time.monotonic()
+        wait_for(lambda: _tasks(root), timeout=60, message="the valid form to be routed")
+        routed_after = time.monotonic() - dropped
+        wait_for(lambda: not os.listdir(root / "inbox"), timeout=60, message="the inbox to empty")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert routed_after < 30, f"valid form routed after {routed_after:.1f}s"
+    subs = {x["name"]: x for x in _all_subs(root)}
+    assert subs["有效的客户登记.xlsx"]["status"] == "archived"
+    for name, code in expected.items():
+        sub = subs[name]
+        codes = code if isinstance(code, tuple) else (code,)
+        assert sub["status"] == "quarantined" and sub["reason_code"] in codes, (name, sub["reason_code"])
+        reason_file = root / (sub["extra_path"] or sub["dest_path"])
+        text = reason_file.read_text(encoding="utf-8-sig")
+        assert name in text and "问题:" in text, name
+    assert len(subs) == len(expected) + 1
+    _no_symlink_in_outbox(root)
+    assert (staging / "blank7" / "客户登记表.xlsx").exists(), "a link's target is never moved"
