@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -15,9 +18,12 @@ COMMANDS = [["init"], ["forms", "build"], ["process"], ["watch"], ["check"], ["s
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"]]
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env_columns=None):
+    env = None
+    if env_columns:
+        env = dict(os.environ, COLUMNS=str(env_columns))
     return subprocess.run([sys.executable, "-m", "automation", *args], capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, cwd=cwd)
+                          stdin=subprocess.DEVNULL, cwd=cwd, env=env)
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -25,6 +31,76 @@ def test_every_command_has_chinese_help(command):
     result = run(*command, "--help")
     assert result.returncode == 0
     assert any("\u4e00" <= ch <= "\u9fff" for ch in result.stdout)
+
+
+# argparse's own English, and English words in general: staff read every help screen.
+ARGPARSE_ENGLISH = ("usage", "positional arguments", "optional arguments", "options:", "show this help",
+                    "show program", "error:", "invalid choice", "required", "arguments", "help message")
+# Words that are names, not English prose: the program, its commands and options, products, formats.
+ALLOWED_WORDS = {"officeflow", "json", "workspace", "verbose", "version", "help", "poll", "file", "fresh", "here",
+                 "seed", "excel", "word", "wps", "ctrl", "smb", "nfs", "yaml", "forms", "xlsx", "docx", "inbox",
+                 "outbox", "policies", "toml", "srv", "systemd", "windows", "unit", "user", "force", "dry", "run",
+                 "python", "automation", "contracts", "registers", "policy", "audit", "demo", "status", "service",
+                 "install", "init", "build", "process", "watch", "check", "rebuild", "verify", "lint", "render",
+                 "new", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url"}
+
+
+def _all_parsers(parser, prefix=()):
+    yield prefix, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _all_parsers(sub, (*prefix, name))
+
+
+def test_help_of_every_command_has_no_english_argparse_words():
+    """Walks ``officeflow --help`` and every ``officeflow <command> --help`` the parser knows
+    (in-process: the same text ``--help`` prints; one real run checks that)."""
+    helps = {command: parser.format_help() for command, parser in _all_parsers(build_parser())}
+    assert len(helps) > len(COMMANDS)
+    real = run("--help")
+    assert real.returncode == 0 and "命令:" in real.stdout and "用法:" in real.stdout
+    for command, text in helps.items():
+        lowered = text.lower()
+        assert not [w for w in ARGPARSE_ENGLISH if w in lowered], (command, text)
+        words = {w.lower() for w in re.findall(r"(?<![-\w])[A-Za-z]{3,}", text)}
+        assert words <= ALLOWED_WORDS, (command, words - ALLOWED_WORDS)
+        assert "示例:" in text and "用法:" in text, command
+        assert "officeflow" in text.split("示例:")[1], command
+
+
+def test_argparse_errors_are_in_chinese_with_a_suggestion():
+    wrong = run("proces")
+    assert wrong.returncode == 2
+    assert "错误" in wrong.stderr and "您是否想输入「process」" in wrong.stderr and "用法:" in wrong.stderr
+    assert "invalid choice" not in wrong.stderr and "usage" not in wrong.stderr
+    missing = run("check")
+    assert "缺少必需的参数:文件" in missing.stderr and "required" not in missing.stderr
+    bad_number = run("watch", "--poll", "几秒")
+    assert "「几秒」不是有效的数字" in bad_number.stderr
+
+
+def test_problem_levels_are_chinese_and_codes_only_when_verbose(tmp_path):
+    import openpyxl
+
+    root = make_workspace(tmp_path)
+    path = root / "policies" / "制度.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb["审批规则"].cell(row=2, column=3).value = "财物经理"
+    wb.save(path)
+    plain = run("policy", "check", "--workspace", str(root), env_columns=200)
+    assert "错误" in plain.stdout and "error" not in plain.stdout and "policy-unknown-role" not in plain.stdout
+    verbose = run("policy", "check", "--workspace", str(root), "--verbose", env_columns=200)
+    assert "policy-unknown-role" in verbose.stdout and "代码" in verbose.stdout
+
+
+def test_clean_policy_and_shipped_templates_print_a_sentence(tmp_path):
+    root = make_workspace(tmp_path)
+    policy = run("policy", "check", "--workspace", str(root))
+    assert policy.returncode == 0 and policy.stdout.strip() == "制度文件「制度.xlsx」检查完毕,没有发现任何问题。"
+    lint = run("contracts", "lint", "--workspace", str(root))
+    assert lint.returncode == 0, lint.stdout
+    assert lint.stdout.strip() == "合同模板「销售合同.docx」检查完毕,没有发现任何问题。"
 
 
 def test_every_command_is_in_the_readme():

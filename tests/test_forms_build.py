@@ -245,3 +245,15 @@ def test_libreoffice_converts_every_form_to_pdf(built, tmp_path):
     for path in built.values():
         pdf = tmp_path / (path.stem + ".pdf")
         assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF"), path.name
+
+
+@pytest.mark.parametrize("form_id", [*XLSX, *DOCX])
+def test_footer_names_the_form_and_edition_in_chinese_not_its_id(built, form_id):
+    """The footer used to read 「OfficeFlow 表单 sales_contract · 版本 1.0」."""
+    spec, path = repo_specs()[form_id], built[form_id]
+    if spec.kind == "xlsx":
+        texts = [str(c.value) for row in load_workbook(path)["表单"].iter_rows() for c in row if c.value]
+    else:
+        texts = [p.text for p in Document(str(path)).paragraphs]
+    assert f"{spec.title} · 第 1 版" in texts
+    assert not any(form_id in t or "版本" in t for t in texts)

@@ -175,9 +175,24 @@ def test_reason_text_tells_the_sender_what_and_what_to_do(tmp_path):
     assert f"文件名:{path.name}" in text
     assert "收到时间:2024-05-06 14:03:09(UTC+08:00)" in text
     assert f"SHA-256:{digest}" in text
-    assert f"问题:{error.message}" in text
+    problem = text.split("问题:")[1].split("\n")[0]
+    assert problem and error.message.startswith(problem)
     assert f"处理建议:{ADVICE['file-encrypted']}" in text
     assert "敬请谅解" in text
+
+
+@pytest.mark.parametrize("factory", [bad_files.encrypted_xlsx, bad_files.xlsm_with_macro, bad_files.zero_byte,
+                                     bad_files.pdf_file, bad_files.random_bytes, bad_files.legacy_ole],
+                         ids=lambda f: f.__name__)
+def test_quarantine_reason_says_the_problem_once_and_the_advice_once(tmp_path, factory):
+    """The advice used to be repeated under 问题 and under 处理建议."""
+    path = factory(tmp_path)
+    error = refusal(path)
+    text = reason_text(error, file_name=path.name, sha256="0" * 64, when=datetime(2024, 1, 1, tzinfo=SHANGHAI))
+    assert text.count(ADVICE[error.code]) == 1
+    problem = text.split("问题:")[1].split("\n")[0]
+    assert problem.endswith("。") and "请" not in problem
+    assert not re.search(r"[A-Z][a-z]+(Error|Zip)", text) and "附件另行" not in text
 
 
 def test_reason_text_has_advice_even_for_an_unknown_code():

@@ -49,6 +49,10 @@ FIELD_UNUSED = kind(
 )
 # Fields every form carries for OfficeFlow's own bookkeeping; no contract prints them.
 SYSTEM_FIELDS = {CASE_FIELD}
+# Fields about the application and its approval rather than the deal: who applied and when, the
+# salesperson (staff, not a party), and what steers the approval. A template may print them; it
+# is not warned when it does not, so a correct template lints clean.
+APPLICATION_FIELDS = frozenset({"申请人", "申请日期", "销售员", "合同类型", "偏离报价", "偏离说明"})
 CONTRACT_FORM_MARKER = "合同类型"
 
 SAMPLE_COMPANY = {
@@ -206,8 +210,11 @@ def _render_problems(path: Path, context: dict) -> list[Problem]:
 
 def _unused_fields(path: Path, tree, spec: FormSpec) -> Iterator[Problem]:
     used = {node.name for node in tree.find_all(nodes.Name)}
+    # 合同金额大写 is printed as 合同金额|大写: a 大写 field counts as used with its figure.
+    used |= {f.key for f in spec.fields if f.type == "amount_upper" and f.of in used}
+    skipped = SYSTEM_FIELDS | APPLICATION_FIELDS | {spec.applicant_field}
     for key in spec.all_keys:
-        if key not in used and key not in SYSTEM_FIELDS:
+        if key not in used and key not in skipped:
             yield FIELD_UNUSED(template=path.name, form=spec.title, field=key, location=path.name, level=WARNING)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from automation.cli import output as out
 from automation.cli import views
+from automation.problems import LEVEL_LABELS
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
 
@@ -123,8 +124,8 @@ def check(args) -> int:
         for item in result.items:
             out.say(f"[bold]{item.path}[/]:{item.summary}")
             if item.problems:
-                out.table("问题清单", ["级别", "字段", "单元格", "填写的值", "说明", "依据"],
-                          ([p.level_label, p.field, p.location, p.value, p.message, p.source] for p in item.rows()))
+                _problem_table(args, "问题清单", ["字段", "单元格", "填写的值"], item.problems,
+                               lambda p: [p.field, p.location, p.value], extra=["依据"], extra_of=lambda p: [p.source])
     return 1 if result.has_errors else 0
 
 
@@ -154,10 +155,36 @@ def policy_check(args) -> int:
     if args.json:
         out.print_json(report)
     else:
-        out.table(f"制度检查:{path.name}", ["级别", "位置", "代码", "说明"],
-                  ([p.level, p.location, p.code, p.message] for p in report.problems))
-        out.say("检查通过,没有错误。" if report.ok else "发现错误,请按上表修改后再检查。")
+        _problem_table(args, f"制度检查:{path.name}", ["位置"], report.problems, lambda p: [p.location],
+                       empty=f"制度文件「{path.name}」检查完毕,没有发现任何问题。")
+        if report.problems:
+            out.say(_verdict(report.problems, "请按上表修改制度后再检查。"))
     return 0 if report.ok else 1
+
+
+def _problem_table(args, title: str, columns: list[str], problems, cells, *, empty: str | None = None,
+                   extra: list[str] = (), extra_of=lambda p: []) -> None:
+    """级别, the given columns, 说明 (and 代码 only with --verbose: codes are for IT and scripts)."""
+    verbose = getattr(args, "verbose", False)
+    heads = ["级别", *columns, "说明", *extra] + (["代码"] if verbose else [])
+    rows = ([LEVEL_LABELS.get(p.level, p.level), *cells(p), p.message, *extra_of(p)] + ([p.code] if verbose else [])
+            for p in problems)
+    out.table(title, heads, rows, empty=empty)
+
+
+def _verdict(problems, fix: str) -> str:
+    errors = sum(1 for p in problems if p.is_error)
+    warnings = len(problems) - errors
+    if errors:
+        return f"发现 {errors} 个错误、{warnings} 个警告。{fix}"
+    return f"没有错误,有 {warnings} 个警告;警告不影响使用,请确认是否需要修改。"
+
+
+def _template_place(p) -> list[str]:
+    """(模板, 位置): the location reads 「销售合同.docx,附近文字:…」 or just the file name."""
+    template, _, near = (p.location or "").partition(",")
+    place = near or (f"「{p.field}」" if p.field else "")
+    return [template, place]
 
 
 def registers_rebuild(args) -> int:
@@ -203,9 +230,11 @@ def contracts_lint(args) -> int:
     if args.json:
         out.print_json(report)
     else:
-        out.table("合同模板检查", ["级别", "模板", "位置", "代码", "说明"],
-                  ([p.level, p.field, p.location, p.code, p.message] for p in report.problems))
-        out.say("检查通过,没有错误。" if report.ok else "发现错误,请修改模板后再检查。")
+        names = "、".join(f"「{t}」" for t in report.templates) or "(没有模板)"
+        _problem_table(args, "合同模板检查", ["模板", "位置"], report.problems, _template_place,
+                       empty=f"合同模板{names}检查完毕,没有发现任何问题。")
+        if report.problems:
+            out.say(_verdict(report.problems, "请修改模板后再检查。"))
     return 0 if report.ok else 1
 
 

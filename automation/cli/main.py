@@ -12,88 +12,108 @@ import sys
 from automation import __version__
 from automation.cli import commands
 from automation.cli.output import fail
+from automation.cli.parser import ChineseArgumentParser
 from automation.errors import OfficeFlowError
 
 
+WORKSPACE_HELP = "工作区文件夹(默认:当前文件夹或其上级中含 officeflow.toml 的文件夹)"
+
+
 def _workspace_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workspace", "-w", metavar="DIR", help="工作区文件夹(默认:当前文件夹或其上级中含 officeflow.toml 的文件夹)")
+    p.add_argument("--workspace", "-w", metavar="目录", help=WORKSPACE_HELP)
 
 
 def _json_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", action="store_true", help="以 JSON 输出,供脚本读取")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出,供脚本读取(含问题代码)")
+
+
+def _verbose_arg(p: argparse.ArgumentParser) -> None:
+    # SUPPRESS: a sub-command's default must not undo ``officeflow --verbose 命令``.
+    p.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                   help="显示详细日志和问题代码")
+
+
+def _examples(*lines: str) -> str:
+    return "示例:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _command(sub, name: str, help: str, examples: tuple[str, ...], *, workspace: bool = True,
+             json: bool = True, description: str | None = None) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help, description=description or help, epilog=_examples(*examples))
+    if workspace:
+        _workspace_arg(p)
+    if json:
+        _json_arg(p)
+    _verbose_arg(p)
+    return p
+
+
+def _group(sub, name: str, help: str, examples: tuple[str, ...]):
+    p = sub.add_parser(name, help=help, description=help, epilog=_examples(*examples))
+    return p.add_subparsers(dest=f"{name}_command", metavar="子命令", title="子命令", required=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="officeflow", description="OfficeFlow:表单提交、审批、合同与台账的办公自动化工具。")
-    parser.add_argument("--version", action="version", version=f"officeflow {__version__}")
-    parser.add_argument("--verbose", "-v", action="store_true", help="显示详细日志")
-    sub = parser.add_subparsers(dest="command", metavar="命令", required=True)
+    parser = ChineseArgumentParser(
+        prog="officeflow", description="OfficeFlow:表单提交、审批、合同与台账的办公自动化工具。",
+        epilog=_examples("officeflow demo --fresh          在临时工作区里看一遍完整流程",
+                         "officeflow init D:\\共享\\OfficeFlow  创建正式使用的工作区",
+                         "officeflow watch                 持续处理收件箱",
+                         "officeflow 命令 --help            查看某个命令的用法和示例"))
+    parser.add_argument("--version", action="version", version=f"officeflow {__version__}", help="显示版本号并退出")
+    parser.add_argument("--verbose", "-v", action="store_true", help="显示详细日志和问题代码")
+    sub = parser.add_subparsers(dest="command", metavar="命令", title="命令", required=True)
 
-    p = sub.add_parser("init", help="创建工作区(默认制度、表单、合同模板),不覆盖已有文件")
-    p.add_argument("dir", nargs="?", default=".", help="工作区文件夹(默认当前文件夹)")
-    _json_arg(p)
+    p = _command(sub, "init", "创建工作区(默认制度、表单、合同模板),不覆盖已有文件",
+                 ("officeflow init D:\\共享\\OfficeFlow", "officeflow init /srv/officeflow"), workspace=False)
+    p.add_argument("dir", nargs="?", default=".", metavar="目录", help="工作区文件夹(默认当前文件夹)")
     p.set_defaults(func=commands.init)
 
-    forms = sub.add_parser("forms", help="表单相关命令").add_subparsers(dest="forms_command", metavar="子命令", required=True)
-    p = forms.add_parser("build", help="根据 forms/*.yaml 重新生成空白表单")
-    _workspace_arg(p)
-    _json_arg(p)
+    forms = _group(sub, "forms", "表单相关命令", ("officeflow forms build",))
+    p = _command(forms, "build", "根据 forms/*.yaml 重新生成空白表单", ("officeflow forms build",))
     p.set_defaults(func=commands.forms_build)
 
-    p = sub.add_parser("process", help="处理所有待处理的文件和审批决定一次,然后退出")
-    _workspace_arg(p)
-    _json_arg(p)
+    p = _command(sub, "process", "处理所有待处理的文件和审批决定一次,然后退出",
+                 ("officeflow process", "officeflow process --workspace D:\\共享\\OfficeFlow"))
     p.set_defaults(func=commands.process)
 
-    p = sub.add_parser("watch", help="持续监视收件箱和审批文件夹,按 Ctrl-C 停止")
-    _workspace_arg(p)
+    p = _command(sub, "watch", "持续监视收件箱和审批文件夹,按 Ctrl-C 停止",
+                 ("officeflow watch", "officeflow watch --poll 5      网络共享盘上每 5 秒检查一次"), json=False)
     p.add_argument("--poll", type=float, metavar="秒", help="改用轮询(网络共享盘 SMB/NFS 上请使用),参数为轮询间隔秒数")
     p.set_defaults(func=commands.watch)
 
-    p = sub.add_parser("check", help="检查表单文件但不提交;有错误时退出码为 1")
-    p.add_argument("files", nargs="+", metavar="FILE", help="要检查的表单文件")
-    _workspace_arg(p)
-    _json_arg(p)
+    p = _command(sub, "check", "检查表单文件但不提交;有错误时退出码为 1",
+                 ("officeflow check 我的表单.xlsx", "officeflow check 出差申请.docx 报销单.xlsx"))
+    p.add_argument("files", nargs="+", metavar="文件", help="要检查的表单文件(可以有多个)")
     p.set_defaults(func=commands.check)
 
-    p = sub.add_parser("status", help="查看审批中的申请、待办人、用时、超时情况")
-    _workspace_arg(p)
-    _json_arg(p)
+    p = _command(sub, "status", "查看审批中的申请、待办人、用时、超时情况",
+                 ("officeflow status", "officeflow status --json"))
     p.set_defaults(func=commands.status)
 
-    policy = sub.add_parser("policy", help="制度相关命令").add_subparsers(dest="policy_command", metavar="子命令", required=True)
-    p = policy.add_parser("check", help="检查 policies/制度.xlsx;有错误时退出码为 1")
-    _workspace_arg(p)
-    p.add_argument("--file", metavar="XLSX", help="检查指定的制度文件(默认工作区中的 policies/制度.xlsx)")
-    _json_arg(p)
+    policy = _group(sub, "policy", "制度相关命令", ("officeflow policy check",))
+    p = _command(policy, "check", "检查 policies/制度.xlsx;有错误时退出码为 1",
+                 ("officeflow policy check", "officeflow policy check --file 新制度.xlsx"))
+    p.add_argument("--file", metavar="文件", help="检查指定的制度文件(默认工作区中的 policies/制度.xlsx)")
     p.set_defaults(func=commands.policy_check)
 
-    registers = sub.add_parser("registers", help="台账相关命令").add_subparsers(dest="registers_command", metavar="子命令", required=True)
-    p = registers.add_parser("rebuild", help="根据数据库重新生成全部台账和看板")
-    _workspace_arg(p)
-    _json_arg(p)
+    registers = _group(sub, "registers", "台账相关命令", ("officeflow registers rebuild",))
+    p = _command(registers, "rebuild", "根据数据库重新生成全部台账和看板", ("officeflow registers rebuild",))
     p.set_defaults(func=commands.registers_rebuild)
 
-    audit = sub.add_parser("audit", help="审计日志相关命令").add_subparsers(dest="audit_command", metavar="子命令", required=True)
-    p = audit.add_parser("verify", help="校验防篡改审计链;发现问题时退出码为 1")
-    _workspace_arg(p)
-    _json_arg(p)
+    audit = _group(sub, "audit", "审计日志相关命令", ("officeflow audit verify",))
+    p = _command(audit, "verify", "校验防篡改审计链;发现问题时退出码为 1", ("officeflow audit verify",))
     p.set_defaults(func=commands.audit_verify)
 
-    contracts = sub.add_parser("contracts", help="合同相关命令").add_subparsers(dest="contracts_command", metavar="子命令", required=True)
-    p = contracts.add_parser("lint", help="检查合同模板中的变量和语法;有错误时退出码为 1")
-    _workspace_arg(p)
-    _json_arg(p)
+    contracts = _group(sub, "contracts", "合同相关命令", ("officeflow contracts lint", "officeflow contracts render HT-2026-0001"))
+    p = _command(contracts, "lint", "检查合同模板中的变量和语法;有错误时退出码为 1", ("officeflow contracts lint",))
     p.set_defaults(func=commands.contracts_lint)
-    p = contracts.add_parser("render", help="为已批准的申请重新生成合同(编号不变)")
+    p = _command(contracts, "render", "为已批准的申请重新生成合同(编号不变)",
+                 ("officeflow contracts render HT-2026-0001", "officeflow contracts render SC-202611-0003"))
     p.add_argument("number", metavar="编号", help="申请编号或合同编号")
-    _workspace_arg(p)
-    _json_arg(p)
     p.set_defaults(func=commands.contracts_render)
 
-    p = sub.add_parser("demo", help="生成示例提交(有效、无效、超限、重大合同)并处理,展示结果")
-    _workspace_arg(p)
-    _json_arg(p)
+    p = _command(sub, "demo", "生成示例提交(有效、无效、超限、重大合同)并处理,展示结果", ("officeflow demo",))
     p.set_defaults(func=commands.demo)
     return parser
 

@@ -20,10 +20,18 @@ def print_json(obj) -> None:
     sys.stdout.write(json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n")
 
 
-def table(title: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+# Columns that hold prose; they take the room left by the short ones and wrap.
+PROSE_COLUMNS = frozenset({"说明", "原因", "问题说明", "依据", "当前审批人", "文件"})
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty: str | None = None) -> None:
+    """A table; ``empty`` is the sentence printed instead when there are no rows."""
     t = Table(title=title, show_lines=False, title_justify="left")
     for col in columns:
-        t.add_column(col, overflow="fold")
+        if col in PROSE_COLUMNS:
+            t.add_column(col, overflow="fold", ratio=1)
+        else:
+            t.add_column(col, no_wrap=True)
     count = 0
     for row in rows:
         t.add_row(*("" if v is None else str(v) for v in plain(list(row))))
@@ -31,7 +39,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
     if count:
         console.print(t)
     else:
-        console.print(f"{title}:无")
+        console.print(empty or f"{title}:没有记录。")
 
 
 def say(text: str) -> None:

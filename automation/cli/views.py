@@ -18,6 +18,11 @@ from automation.intake.names import readable
 from automation.record.submissions import OUTCOME_LABELS
 
 
+# Alert kinds are codes (for scripts and --json); people read these.
+ALERT_LABELS = {"case-blocked": "审批链无人可办", "no-superior": "无法上报上级", "policy": "制度文件有误",
+                "contract-render-failed": "合同生成失败", "contract-pdf-failed": "合同 PDF 未生成"}
+
+
 def show_status(report) -> None:
     out.say(f"[bold]OfficeFlow 状态[/]({report.today:%Y-%m-%d}):审批中 {len(report.open_cases)} 件,其中超时 {report.overdue} 件。")
     out.table("审批中的申请", CASE_COLUMNS, ([c[k] for k in CASE_COLUMNS] for c in report.open_cases))
@@ -30,7 +35,8 @@ def show_status(report) -> None:
                   ([b["编号"], b["表单"], b["申请人"], b["原因"]] for b in report.blocked))
     if report.alerts:
         out.table("告警", ["时间", "类别", "对象", "说明"],
-                  ([f"{a['at']:%Y-%m-%d %H:%M}", a["kind"], a["subject"], a["message"]] for a in report.alerts))
+                  ([f"{a['at']:%Y-%m-%d %H:%M}", ALERT_LABELS.get(a["kind"], "提醒"), a["subject"], a["message"]]
+                   for a in report.alerts))
     if report.registers:
         out.table("待更新的台账", ["台账", "原因"],
                   ([r["name"], r.get("last_error") or "等待合并更新"] for r in report.registers))

@@ -89,7 +89,7 @@ def _title(doc, spec: FormSpec) -> None:
 def _footer(doc, spec: FormSpec) -> None:
     para = doc.add_paragraph()
     para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    run = para.add_run(f"OfficeFlow 表单 {spec.id} · 版本 {spec.version}")
+    run = para.add_run(spec.edition_label)
     run.font.size, run.font.color.rgb = Pt(8), GREY
 
 

@@ -127,7 +127,7 @@ def _footer(ws: Worksheet, spec: FormSpec, grid: _Grid) -> int:
     grid.new_row()
     row = grid.row + 1
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=grid.columns)
-    cell = ws.cell(row, 1, f"OfficeFlow 表单 {spec.id} · 版本 {spec.version}")
+    cell = ws.cell(row, 1, spec.edition_label)
     cell.font = Font(name="宋体", size=8, color="808080")
     cell.alignment = Alignment(horizontal="right")
     return row

@@ -117,6 +117,13 @@ class FormSpec:
     def file_name(self) -> str:
         return f"{self.title}.{self.kind}"
 
+    @property
+    def edition_label(self) -> str:
+        """What staff read on a printed form: 「销售合同审批表 · 第 1 版」 (never the form id)."""
+        version = str(self.version)
+        shown = version[:-2] if version.endswith(".0") else version
+        return f"{self.title} · 第 {shown} 版"
+
 
 # --- loading ---------------------------------------------------------------
 

@@ -20,7 +20,9 @@ import defusedxml
 import defusedxml.sax
 
 from automation.errors import UnsafeFileError
+from automation.intake import reasons
 from automation.intake import sniff as sniffing
+from automation.intake.reasons import problem_and_advice
 from automation.settings import Limits
 
 CHUNK = 64 * 1024
@@ -39,10 +41,10 @@ _START_OVER = "为安全起见系统没有打开此文件。请从 forms/ 取用
 # What the sender should do, one line per code; reason files quote it verbatim.
 ADVICE = {
     "file-empty": "请在 Excel 或 Word 中打开您的原文件,确认内容完整并保存后,再把文件放入 inbox/。",
-    "file-too-large": "请删除表单中不必要的图片、附件或多余的工作表并保存后重新提交;确需提交大文件时,请联系办公室管理员。",
+    "file-too-large": "请删除表单中不必要的图片、嵌入的文件或多余的工作表并保存后重新提交;确需提交大文件时,请联系办公室管理员。",
     "file-encrypted": "请用密码在 Excel 或 Word 中打开文件,点击「文件 → 信息 → 保护工作簿/保护文档 → 用密码进行加密」,清空密码并保存后,再放入 inbox/。",
     "file-legacy-format": _SAVE_AS,
-    "file-not-office": "请使用 forms/ 中的空白表单,用 Excel 或 Word 填写并保存为 .xlsx 或 .docx 后再放入 inbox/;扫描件、图片或 PDF 请作为附件另行提交。",
+    "file-not-office": "请使用 forms/ 中的空白表单,用 Excel 或 Word 填写并保存为 .xlsx 或 .docx 后再放入 inbox/;扫描件、图片或 PDF 不能作为表单提交,请直接交给经办人。",
     "file-damaged": "请在 Excel 或 Word 中打开原文件,确认能正常打开后「另存为」一份新文件再放入 inbox/;如原文件也打不开,请重新填写表单。",
     "zip-too-many-entries": _START_OVER,
     "zip-too-large": _START_OVER,
@@ -72,28 +74,16 @@ def inspect_file(path: Path, limits: Limits) -> str:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError,
             ValueError, struct.error, NotImplementedError, RuntimeError, KeyError, SAXException) as exc:
-        raise _unsafe(path, "file-damaged", f"文件已损坏或不完整,无法作为 Excel 或 Word 文件读取({type(exc).__name__})。") from exc
+        raise _unsafe(path, "file-damaged", "文件已损坏或不完整,无法作为 Excel 或 Word 文件读取。") from exc
 
 
 def reason_text(error: UnsafeFileError, *, file_name: str, sha256: str, when: datetime) -> str:
-    """The body of ``<name>.原因.txt`` beside a quarantined file."""
+    """The body of ``<name>.原因.txt`` beside a quarantined file: one problem sentence, one advice."""
     if when.tzinfo is None:
         raise ValueError("reason_text needs a timezone-aware time (use Clock.now())")
-    return (
-        "OfficeFlow 隔离说明\n"
-        "====================\n"
-        f"文件名:{file_name}\n"
-        f"收到时间:{_stamp(when)}\n"
-        f"SHA-256:{sha256}\n\n"
-        f"问题:{error.message}\n\n"
-        f"处理建议:{ADVICE.get(error.code, DEFAULT_ADVICE)}\n\n"
-        "原文件已原样保存在本文件旁边,未做任何修改。给您带来不便,敬请谅解;如有疑问,请联系办公室管理员。\n"
-    )
-
-
-def _stamp(when: datetime) -> str:
-    offset = f"{when:%z}"
-    return f"{when:%Y-%m-%d %H:%M:%S}(UTC{offset[:3]}:{offset[3:5]})"
+    problem, advice = problem_and_advice(error.message, ADVICE.get(error.code, DEFAULT_ADVICE))
+    return reasons.reason_text(title="隔离说明", file_name=file_name, sha256=sha256, when=when, problem=problem,
+                               advice=advice, closing="给您带来不便,敬请谅解;如有疑问,请联系办公室管理员。")
 
 
 def _unsafe(path: Path, code: str, what: str, part: str | None = None) -> UnsafeFileError:

@@ -16,7 +16,7 @@ def validate(rt, form, extra=()) -> Report:
     from automation.validate.fields import check_fields
 
     report = Report()
-    spec_source = f"表单规格 {form.spec.id}.yaml"
+    spec_source = f"「{form.spec.title}」填写要求"
     report.extend(_cite(p, spec_source) for p in (*form.problems, *check_fields(form)))
     report.extend(extra)
     # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
