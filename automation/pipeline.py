@@ -62,6 +62,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     from automation.act import followup
     from automation.route.reroute import reroute_blocked
 
+    release_held(rt)                                                   # forms held for a policy fault
     reroute_blocked(rt)                                                # route: cases the policy now covers
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
@@ -69,6 +70,31 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     if render_now or not summary.waiting:  # while files are still arriving, take them in first
         summary.registers = render_registers(rt, force=render_now)     # record: registers
     return summary
+
+
+def release_held(rt: Runtime) -> int:
+    """Forms held (等待制度修正) are assessed again from their archived bytes after the policy changed.
+
+    A form that still cannot be judged stays held; the administrator's report lists
+    every held form either way. Returns how many forms left the hold.
+    """
+    from automation.intake.dispositions import HELD_CODE
+    from automation.record import submissions as subs
+
+    with rt.store.read() as conn:
+        rows = subs.held(conn)
+    if rows and rt.held_generation != rt.policies.generation:
+        rt.held_generation = rt.policies.generation
+        for row in rows:
+            disposition = intake.assess_safely(rt, row, rt.abs(row.dest_path))
+            if disposition.code != HELD_CODE:
+                intake.release(rt, row.id, rt.abs(row.dest_path), disposition)
+        with rt.store.read() as conn:
+            still = subs.held(conn)
+    else:
+        still = rows
+    rt.policies.report_held(still)
+    return len(rows) - len(still)
 
 
 def render_registers(rt: Runtime, *, force: bool) -> list[str]:
@@ -128,15 +154,20 @@ def validate_and_route(rt: Runtime, form):
     from automation.route.chain import compose_route
     from automation.validate.combined import validate
 
+    from automation.errors import PolicyError
+
     today = rt.clock.today()
     existing, problems = cases.resubmission_target(rt, form)
-    report = validate(rt, form, extra=problems)                       # validate: fields + policy rules
-    if not report.valid:
-        return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
-                         form_id=form.spec.id, form_version=form.version, problems=report.problems,
-                         spec=form.spec, person=form.applicant)
-    route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
-                          department=cases.department_of(rt, form), today=today, lookups=rt.lookups())
+    try:
+        report = validate(rt, form, extra=problems)                   # validate: fields + policy rules
+        if not report.valid:
+            return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
+                             form_id=form.spec.id, form_version=form.version, problems=report.problems,
+                             spec=form.spec, person=form.applicant)
+        route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
+                              department=cases.department_of(rt, form), today=today, lookups=rt.lookups())
+    except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
+        return d.held(fault, form_id=form.spec.id, form_version=form.version)
     return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。",
                       form_id=form.spec.id, form_version=form.version, problems=report.warnings,
                       open_case=lambda rt_, conn, sub_id, now, source: cases.open_or_continue(

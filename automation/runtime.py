@@ -24,6 +24,7 @@ class Runtime:
     specs: dict[str, FormSpec]
     policies: PolicyHolder
     notices: list[str] = field(default_factory=list)  # things said once per run (e.g. no LibreOffice)
+    held_generation: int = -1  # the policy generation under which held forms were last assessed
 
     @property
     def policy(self):

@@ -49,6 +49,8 @@ def process(args) -> int:
     from automation.pipeline import process_pending
 
     rt = open_runtime(args.workspace)
+    if rt.policies.fallback and not args.json:
+        out.say(rt.policies.fallback)
     try:
         with worker_lock(rt.settings.state):
             if args.json:
@@ -95,6 +97,8 @@ def watch(args) -> int:
     try:
         with worker_lock(rt.settings.state):
             out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+            if rt.policies.fallback:
+                out.say(rt.policies.fallback)
             watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
             watcher.run(stop)
     finally:
@@ -134,7 +138,7 @@ def status(args) -> int:
 
     rt = open_runtime(args.workspace)
     try:
-        report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today())
+        report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today(), policy_note=rt.policies.fallback)
     finally:
         rt.close()
     if args.json:

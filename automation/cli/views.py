@@ -25,6 +25,8 @@ ALERT_LABELS = {"case-blocked": "审批链无人可办", "no-superior": "无法�
 
 def show_status(report) -> None:
     out.say(f"[bold]OfficeFlow 状态[/]({report.today:%Y-%m-%d}):审批中 {len(report.open_cases)} 件,其中超时 {report.overdue} 件。")
+    if report.policy_note:
+        out.say(f"[bold]制度:[/]{report.policy_note}")
     out.table("审批中的申请", CASE_COLUMNS, ([c[k] for k in CASE_COLUMNS] for c in report.open_cases))
     out.table("按审批人", ["审批人", "待办数", "超时数"], ([p["审批人"], p["待办数"], p["超时数"]] for p in report.per_person))
     if report.per_form:
@@ -33,6 +35,9 @@ def show_status(report) -> None:
     if report.blocked:
         out.table("待配置(审批链无人可办,请管理员修改制度)", ["编号", "表单", "申请人", "原因"],
                   ([b["编号"], b["表单"], b["申请人"], b["原因"]] for b in report.blocked))
+    if report.held:
+        out.table("等待制度修正(制度中的规则无法计算,修正制度后自动继续处理)", ["提交", "文件", "收到时间", "原因"],
+                  ([h["提交"], h["文件"], f"{h['收到时间']:%Y-%m-%d %H:%M}", h["原因"]] for h in report.held))
     if report.alerts:
         out.table("告警", ["时间", "类别", "对象", "说明"],
                   ([f"{a['at']:%Y-%m-%d %H:%M}", ALERT_LABELS.get(a["kind"], "提醒"), a["subject"], a["message"]]

@@ -25,6 +25,8 @@ class StatusReport:
     blocked: list[dict] = field(default_factory=list)
     alerts: list[dict] = field(default_factory=list)
     registers: list[dict] = field(default_factory=list)
+    held: list[dict] = field(default_factory=list)  # forms waiting for the policy to be fixed
+    policy_note: str | None = None  # set while the last good policy from the store is in force
 
     @property
     def overdue(self) -> int:
@@ -34,12 +36,17 @@ class StatusReport:
         return codec.plain({
             "today": self.today, "overdue": self.overdue, "open_cases": self.open_cases, "per_person": self.per_person,
             "per_form": self.per_form, "blocked": self.blocked, "alerts": self.alerts, "registers": self.registers,
+            "held": self.held, "policy_note": self.policy_note,
         })
 
 
-def status_report(store, *, cal, today: date) -> StatusReport:
-    report = StatusReport(today=today)
+def status_report(store, *, cal, today: date, policy_note: str | None = None) -> StatusReport:
+    from automation.record.submissions import held
+
+    report = StatusReport(today=today, policy_note=policy_note)
     with store.read() as conn:
+        report.held = [{"提交": f"提交#{r.id}", "文件": r.name, "收到时间": r.seen_at, "状态": "等待制度修正",
+                        "原因": r.reason} for r in held(conn)]
         cases = [dict(r) for r in conn.execute(select(s.cases).order_by(s.cases.c.number)).mappings()]
         tasks = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.status == "open")
                                                .order_by(s.tasks.c.id)).mappings()]

@@ -13,6 +13,7 @@ from pathlib import Path
 from automation.fsutil import atomic_write_text, safe_name
 from automation.intake.reasons import reason_file_name, unrecognised_text
 from automation.problems import Problem
+from automation.record.submissions import HELD, HELD_ALERT
 
 
 @dataclass
@@ -110,6 +111,42 @@ class Accepted(Disposition):
 
     def commit(self, rt, conn, submission_id: int, now) -> int | None:
         return self.open_case(rt, conn, submission_id, now, self.dest_rel)
+
+
+@dataclass
+class Held(Disposition):
+    """A form that cannot be judged because of a fault in the policy, not in the form.
+
+    The original is archived untouched and the submission stays 等待制度修正 in the
+    store: nothing goes back to the submitter and nothing is quarantined. The
+    administrator is alerted; once 制度.xlsx is fixed the form is assessed again
+    from its archived bytes (see ``pipeline.release_held``).
+    """
+
+    location: str | None = None
+
+    def extra_path(self, rt, dest: Path) -> Path | None:
+        return None
+
+    def commit(self, rt, conn, submission_id: int, now) -> int | None:
+        from automation.record import schema as s
+
+        conn.execute(s.alerts.insert().values(
+            at=now, kind=HELD_ALERT, subject=self.location or "制度", resolved=False,
+            message=f"提交#{submission_id} 因制度问题暂缓处理(等待制度修正):{self.reason}"))
+        return None
+
+
+HELD_CODE = HELD
+HELD_LABEL = "等待制度修正"
+
+
+def held(fault, *, form_id: str | None, form_version: str | None) -> Disposition:
+    where = f"({fault.location})" if getattr(fault, "location", None) else ""
+    return Held(outcome="archived", code=HELD_CODE, form_id=form_id, form_version=form_version,
+                location=getattr(fault, "location", None),
+                reason=f"{HELD_LABEL}:制度中的规则{where}无法计算,问题在制度而不在表单。{fault.message}"
+                       "表单已妥善保存,管理员修正 制度.xlsx 后会自动继续处理,无需重新提交。")
 
 
 def quarantine(code: str, message: str) -> Disposition:

@@ -87,7 +87,7 @@ def _take(rt: Runtime, path: Path, taken: private.Taken, seen: datetime) -> str 
             "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
             "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。")
     else:
-        disposition = _assess_safely(rt, row, copy)
+        disposition = assess_safely(rt, row, copy)
     # Filed under the copy's name: readable, and with the suffix its content has (see with_kind).
     filed = private.copy_of(rt.settings.state, row.id)
     return settle(rt, row.id, filed.name if filed else names.clean_for_copy(path.name), disposition)
@@ -139,7 +139,7 @@ def _too_large(size: int, limit: int) -> str:
     return f"文件大小为 {mb(size)} MB,超过了系统允许的上限 {mb(limit)} MB。{ADVICE['file-too-large']}"
 
 
-def _assess_safely(rt: Runtime, row, path: Path) -> Disposition:
+def assess_safely(rt: Runtime, row, path: Path) -> Disposition:
     from automation.intake import dispositions as d
     from automation.pipeline import assess
 
@@ -163,19 +163,33 @@ def settle(rt: Runtime, submission_id: int, name: str, disposition: Disposition)
 
     ``name`` is the readable name the original is filed under (see ``names``)."""
     now = rt.clock.now()
-    dest_folder = disposition.dest_folder(rt)
-    dest = unique_path(dest_folder, name)
+    dest = unique_path(disposition.dest_folder(rt), name)
     extra = disposition.extra_path(rt, dest)
     disposition.dest_rel = rt.rel(dest)
     with rt.store.begin() as conn:
         case_id = disposition.commit(rt, conn, submission_id, now)
-        subs.plan(conn, submission_id, subs.Plan(
-            outcome=disposition.outcome, dest_path=rt.rel(dest), extra_path=rt.rel(extra) if extra else None,
-            reason_code=disposition.code, reason=disposition.reason, form_id=disposition.form_id,
-            form_version=disposition.form_version, case_id=case_id, duplicate_of=disposition.duplicate_of,
-            problems=json.dumps([p.to_dict() for p in disposition.problems], ensure_ascii=False) if disposition.problems else None,
-        ), at=now)
+        subs.plan(conn, submission_id, _plan(rt, disposition, dest, extra, case_id), at=now)
     return complete(rt, submission_id, disposition)
+
+
+def release(rt: Runtime, submission_id: int, archived: Path, disposition: Disposition) -> str:
+    """Give a held form (already archived at ``archived``) the outcome the corrected policy gives it."""
+    now = rt.clock.now()
+    extra = disposition.extra_path(rt, archived)
+    disposition.dest_rel = rt.rel(archived)
+    with rt.store.begin() as conn:
+        case_id = disposition.commit(rt, conn, submission_id, now)
+        subs.release(conn, submission_id, _plan(rt, disposition, archived, extra, case_id), at=now)
+    return complete(rt, submission_id, disposition)
+
+
+def _plan(rt: Runtime, disposition: Disposition, dest: Path, extra: Path | None, case_id: int | None) -> subs.Plan:
+    return subs.Plan(
+        outcome=disposition.outcome, dest_path=rt.rel(dest), extra_path=rt.rel(extra) if extra else None,
+        reason_code=disposition.code, reason=disposition.reason, form_id=disposition.form_id,
+        form_version=disposition.form_version, case_id=case_id, duplicate_of=disposition.duplicate_of,
+        problems=json.dumps([p.to_dict() for p in disposition.problems], ensure_ascii=False) if disposition.problems else None,
+    )
 
 
 def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None) -> str:
@@ -240,4 +254,4 @@ def write_reason(path: Path, text: str) -> Path:
     return atomic_write_text(path, text)
 
 
-__all__ = ["process_file", "recover", "settle", "complete", "returned_folder", "write_reason", "reason_file_name"]
+__all__ = ["process_file", "assess_safely", "recover", "settle", "release", "complete", "returned_folder", "write_reason", "reason_file_name"]

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -356,3 +357,14 @@ alerts = Table(
     Column("resolved", Boolean, nullable=False, default=False),
 )
 
+
+# Every policy workbook that passed the checks, so the last good one survives a restart
+# even when 制度.xlsx is broken at start-up.
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sha256", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    _now_col("stored_at"),
+)

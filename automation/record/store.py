@@ -32,9 +32,14 @@ def _m2_cases_and_records(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=rest)
 
 
+def _m3_policy_versions(conn: Connection) -> None:
+    s.metadata.create_all(conn, tables=[s.policy_versions])  # checkfirst: a fresh store made it in step 2
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
+    (3, "last good policies kept in the store", _m3_policy_versions),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Row
 
 from automation.errors import TransitionError
@@ -22,6 +22,9 @@ from automation.record import schema as s
 RECEIVED = "received"
 MOVING = "moving"
 FINAL = ("archived", "returned", "quarantined")
+# An archived form that could not be judged because of a fault in the policy (等待制度修正).
+HELD = "policy-held"
+HELD_ALERT = "policy-fault"  # the alert the administrator sees while forms are held
 OUTCOME_LABELS = {"archived": "已归档", "returned": "已退回", "quarantined": "已隔离", RECEIVED: "处理中", MOVING: "处理中"}
 
 
@@ -85,7 +88,7 @@ def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None
             s.submissions.c.sha256 == sha256,
             s.submissions.c.id != exclude_id,
             s.submissions.c.status.in_(("archived", "returned")),
-            s.submissions.c.case_id.is_not(None),
+            or_(s.submissions.c.case_id.is_not(None), s.submissions.c.reason_code == HELD),
             s.submissions.c.duplicate_of.is_(None),
         ).order_by(s.submissions.c.id)
     ).first()
@@ -100,6 +103,29 @@ def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None
         reason_code=p.reason_code, reason=p.reason, form_id=p.form_id, form_version=p.form_version,
         case_id=p.case_id, duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at,
     ))
+
+
+def release(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
+    """A held form, assessed again under the corrected policy, gets its real destination.
+
+    The only way out of 等待制度修正; the row moves on through ``moving`` like any
+    other, so a run killed here finishes the job on restart.
+    """
+    row = get(conn, submission_id)
+    if row.status != "archived" or row.reason_code != HELD:
+        raise TransitionError(f"提交#{submission_id} 不在等待制度修正状态,不能重新安排去向。")
+    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(
+        status=MOVING, outcome=p.outcome, dest_path=p.dest_path, extra_path=p.extra_path,
+        reason_code=p.reason_code, reason=p.reason, form_id=p.form_id, form_version=p.form_version,
+        case_id=p.case_id, duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at,
+    ))
+    audit.append(conn, at=at, actor="系统", action="file-released", subject=f"提交#{submission_id}",
+                 detail={"去向": p.outcome, "原因代码": p.reason_code}, file=row.original_path, file_hash=row.sha256)
+
+
+def held(conn: Connection) -> list[Row]:
+    return list(conn.execute(select(s.submissions).where(
+        s.submissions.c.status == "archived", s.submissions.c.reason_code == HELD).order_by(s.submissions.c.id)))
 
 
 def finish(conn: Connection, submission_id: int, *, at: datetime) -> Row:

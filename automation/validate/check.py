@@ -10,6 +10,8 @@ from automation.problems import LEVEL_LABELS, Problem, kind
 
 unsafe = kind("file-unsafe", "文件无法安全读取", "{message}")
 unknown_form = kind("form-not-recognised", "无法识别的表单", "{message}")
+policy_fault = kind("policy-fault", "制度规则无法计算",
+                    "制度中的规则({where})无法计算,问题在制度而不在表单:{message}提交后表单会等待制度修正,修正后自动处理。")
 
 
 @dataclass
@@ -63,6 +65,7 @@ class CheckResult:
 
 def check_file(rt, path: Path) -> CheckedFile:
     from automation.act.cases import resubmission_target
+    from automation.errors import PolicyError
     from automation.extract.read import read_form
     from automation.identify.identify import identify
     from automation.intake.safety import inspect_file
@@ -77,7 +80,11 @@ def check_file(rt, path: Path) -> CheckedFile:
         return CheckedFile(str(path), None, [unsafe(message=exc.message)])
     form = read_form(path, spec, version, how)
     _, extra = resubmission_target(rt, form)
-    return CheckedFile(str(path), spec.title, validate(rt, form, extra=extra).problems)
+    try:
+        return CheckedFile(str(path), spec.title, validate(rt, form, extra=extra).problems)
+    except PolicyError as fault:  # the administrator's to fix; the form is not judged
+        return CheckedFile(str(path), spec.title, [policy_fault(where=fault.location or "制度", message=fault.message,
+                                                                level="warning")])
 
 
 def check_files(rt, paths: list[Path]) -> CheckResult:
