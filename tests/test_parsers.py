@@ -37,9 +37,27 @@ def test_money_accepts_what_people_type(raw, expected):
     assert value is None or (isinstance(value, Decimal) and value.as_tuple().exponent == -2)
 
 
-@pytest.mark.parametrize("raw", ["abc", "1.2.3", "12元3", "1234.567", float("nan"), float("inf"), True, "(-5)", "1e5", 1e300])
+@pytest.mark.parametrize("raw", ["abc", "1.2.3", "12元3", float("nan"), float("inf"), True, "(-5)", "1e5",
+                                 "1,2,3", "12,34", "1,2345", ",123", "1,234,56"])
 def test_money_refuses_nonsense(raw):
     assert refused("money", raw) == "money-invalid"
+
+
+@pytest.mark.parametrize("raw, expected", [("1,234,567.89", D("1234567.89")), ("12,345", D("12345.00")),
+                                           ("¥1，234，567元", D("1234567.00"))])
+def test_money_thousands_separators_in_groups_of_three(raw, expected):
+    assert parse_value(spec("money"), raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["12.345", 12.345, "1234.567", D("0.001")])
+def test_money_with_more_than_two_decimals_is_an_error_never_rounded(raw):
+    assert refused("money", raw) == "money-too-precise"
+
+
+@pytest.mark.parametrize("type_, raw", [("money", 1e20), ("money", "100000000000000"), ("money", 1e300),
+                                        ("number", 1e20), ("integer", 10**20), ("percent", "1e20")])
+def test_absurdly_large_numbers_are_refused_on_their_cell(type_, raw):
+    assert refused(type_, raw) in ("number-out-of-range", "percent-invalid")
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -47,6 +47,8 @@ TEXT_TOO_LONG = kind("text-too-long", "内容过长", "「{field}」({location})
 PATTERN_MISMATCH = kind("pattern-mismatch", "格式不符", "「{field}」({location}) 填写的「{value}」格式不符合要求{hint}," + _FIX)
 VALUE_BELOW_MIN = kind("value-below-min", "数值过小", "「{field}」({location}) 为 {value},不能小于 {limit}," + _FIX)
 VALUE_ABOVE_MAX = kind("value-above-max", "数值过大", "「{field}」({location}) 为 {value},不能大于 {limit}," + _FIX)
+MONEY_TOO_PRECISE = kind("money-too-precise", "金额最多两位小数", "「{field}」({location}) 填写的「{value}」超过两位小数:金额最多两位小数(精确到分),请核对后重新填写。")
+NUMBER_OUT_OF_RANGE = kind("number-out-of-range", "数值超出范围", "「{field}」({location}) 填写的「{value}」超出可处理的范围(绝对值须小于 1 万亿)," + _FIX)
 TABLE_REQUIRED_EMPTY = kind("table-required-empty", "明细未填写", "「{field}」({location}) 至少需要填写一行,请补充后重新提交。")
 
 
@@ -91,15 +93,23 @@ def _decimal(raw: Any) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# Thousands separators only between groups of three: 1,234,567.89 — never 1,2,3.
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\d{1,3}([,_']\d{3})+(\.\d*)?|\.\d+)")
+LIMIT = Decimal(10) ** 12  # far above any office amount; an absurd value is a typo, returned on its cell
 
 
 def _number_text(text: str) -> Decimal | None:
-    """A plain number typed as text (thousands separators and spaces allowed)."""
-    text = re.sub(r"[\s,_']", "", text).replace("−", "-")
+    """A plain number typed as text (thousands separators in groups of three, spaces allowed)."""
+    text = re.sub(r"\s", "", text).replace("−", "-")
     if not _NUMBER.fullmatch(text) or len(text) > 40:
         return None
-    return Decimal(text)
+    return Decimal(re.sub(r"[,_']", "", text))
+
+
+def _in_range(value: Decimal) -> Decimal:
+    if abs(value) >= LIMIT:
+        raise ParseProblem(NUMBER_OUT_OF_RANGE)
+    return value
 
 
 def _quantize_cents(value: Decimal) -> Decimal:
@@ -117,10 +127,14 @@ _CURRENCY = re.compile(r"^(RMB|CNY|人民币|¥)+|(元整|元|圆)$", re.IGNOREC
 def parse_money(field: FieldSpec, raw: Any) -> Decimal | None:
     if _is_number(raw):
         if isinstance(raw, float) and math.isfinite(raw):
+            if not math.isclose(raw, round(raw, 2), rel_tol=1e-12, abs_tol=1e-9):
+                raise ParseProblem(MONEY_TOO_PRECISE)  # 12.345 is a typo, never silently 12.35
             raw = round(raw, 2)  # Excel floats: 1234.5000000001 is 1234.50
         value = _decimal(raw)
         if value is None:
             raise ParseProblem(MONEY_INVALID)
+        if _in_range(value) != value.quantize(CENT):
+            raise ParseProblem(MONEY_TOO_PRECISE)
         return _quantize_cents(value)
     text = _text(raw)
     if text is None:
@@ -138,8 +152,9 @@ def _money_text(text: str) -> Decimal:
     value = _number_text(text)
     if value is None or (negative and value < 0):
         raise ParseProblem(MONEY_INVALID)
-    if abs(value) >= 10**15 or value != value.quantize(CENT):
-        raise ParseProblem(MONEY_INVALID)  # a third decimal is a typo, not something to round away
+    _in_range(value)
+    if value != value.quantize(CENT):
+        raise ParseProblem(MONEY_TOO_PRECISE)  # a third decimal is a typo, not something to round away
     return _quantize_cents(-value if negative else value)
 
 
@@ -148,13 +163,13 @@ def _money_text(text: str) -> Decimal:
 
 def parse_integer(field: FieldSpec, raw: Any) -> int | None:
     if isinstance(raw, int) and not isinstance(raw, bool):
-        return raw
+        return int(_in_range(Decimal(raw)))
     value = parse_number(field, raw, problem=INTEGER_INVALID)
     if value is None:
         return None
-    if value != value.to_integral_value() or abs(value) >= 10**15:
+    if value != value.to_integral_value():
         raise ParseProblem(INTEGER_INVALID)
-    return int(value)
+    return int(_in_range(value))
 
 
 def parse_number(field: FieldSpec, raw: Any, problem=NUMBER_INVALID) -> Decimal | None:
@@ -168,7 +183,7 @@ def parse_number(field: FieldSpec, raw: Any, problem=NUMBER_INVALID) -> Decimal 
         value = _number_text(text)
     if value is None:
         raise ParseProblem(problem)
-    return value
+    return _in_range(value)
 
 
 def parse_percent(field: FieldSpec, raw: Any) -> Decimal | None:
@@ -184,6 +199,7 @@ def parse_percent(field: FieldSpec, raw: Any) -> Decimal | None:
         value = _number_text(text.rstrip("%") if typed_percent else text)
     if value is None:
         raise ParseProblem(PERCENT_INVALID)
+    _in_range(value)
     if typed_percent or (value > 1 and _max_is_fraction(field)):
         value = value / 100
     return value
