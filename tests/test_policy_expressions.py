@@ -59,7 +59,7 @@ def test_unsafe_or_unsupported_syntax_is_refused_at_compile_time(text):
 
 def test_runaway_numbers_and_string_repetition_are_refused_at_evaluation():
     with pytest.raises(ExpressionError):
-        ev("x * x * x * x > 1", x=Decimal(10) ** 6)
+        ev("x * x * x * x > 1", x=Decimal(10) ** 8)
     with pytest.raises(ExpressionError):
         ev('"a" * 100000000 == "b"')
 
