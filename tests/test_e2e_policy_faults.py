@@ -43,7 +43,8 @@ def test_policy_fault_holds_forms_until_fixed(office):
     _set_condition(office.root, "客户登记表", BROKEN_CONDITION)
     with running_watcher(office.root) as (rt, _):
         office.drop(office.form("customer_registration", samples.customer_registration(61, date.today())), "登记.xlsx")
-        wait_for(lambda: any(x["reason_code"] == "policy-held" for x in office.submissions()), timeout=30,
+        wait_for(lambda: any((x["status"], x["reason_code"]) == ("archived", "policy-held") for x in office.submissions()),
+                 timeout=30,
                  message="the form held for the policy fault")
         [held] = office.submissions()
         assert (held["status"], held["case_id"]) == ("archived", None)
