@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from automation import samples
+from automation.decide.engine import status_label
 from automation.forms.build_docx import build_docx
 from automation.forms.build_xlsx import build_xlsx
 from automation.forms.fill import fill
@@ -119,7 +120,6 @@ def _describe(rt, label: str, name: str) -> DemoStep:
         tasks = conn.execute(select(s.tasks).where(s.tasks.c.case_id == case.id).order_by(s.tasks.c.step_index, s.tasks.c.id)).all()
         contract = conn.execute(select(s.contracts).where(s.contracts.c.case_id == case.id)).first()
     chain = " → ".join(f"{t.role} {t.assignee}{'✓' if t.decision == '同意' else ''}" for t in tasks)
-    from automation.decide.engine import status_label
 
     detail = f"{case.number}:{chain}"
     if contract is not None:

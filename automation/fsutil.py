@@ -8,6 +8,7 @@ recognisable prefix so that a run killed half-way can sweep them up on restart.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -151,8 +152,6 @@ def file_stamp(path: Path) -> str | None:
 
 
 def sha256_file(path: Path) -> tuple[str, int]:
-    import hashlib
-
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as fh:

@@ -2,16 +2,22 @@
 
 intake → identify → extract → validate → route → decide → act → record
 
+This is the only module that calls one stage after another; every stage is a
+library that imports only the stages below it (``lint-imports`` enforces it).
 ``process_pending`` is the single entry point: ``officeflow process`` calls it
 once, ``officeflow watch`` calls it after each burst of file events and on a
 periodic sweep. Events are only hints; this scan is the truth, so a missed or
-doubled event can neither lose nor double a file.
+doubled event can neither lose nor double a file. ``check_file`` gives the same
+verdict as ``process_file`` without submitting anything.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
+import traceback
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +26,29 @@ from xml.etree import ElementTree
 from defusedxml import DefusedXmlException
 from lxml import etree
 
+from automation.decide import cases, followup, reroute
+from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError
+from automation.extract.read import read_form
+from automation.identify.identify import identify
+from automation.intake import dispositions as d
 from automation.intake import receive as intake
+from automation.intake.dispositions import Disposition
+from automation.intake.private import with_kind
+from automation.intake.safety import inspect_file
 from automation.intake.scanner import list_inbox
 from automation.intake.stability import StabilityTracker
+from automation.record import submissions as subs
+from automation.record.registers.render import render_due
+from automation.route.chain import compose_route
 from automation.runtime import Runtime
+from automation.validate.check import (
+    CheckedFile,
+    CheckResult,
+    policy_fault,
+    unknown_form,
+    unsafe,
+)
+from automation.validate.combined import validate
 
 log = logging.getLogger("officeflow")
 DAMAGED = (zipfile.BadZipFile, ElementTree.ParseError, etree.XMLSyntaxError, DefusedXmlException, EOFError)
@@ -45,64 +70,31 @@ class RunSummary:
                 "registers": self.registers, "waiting": self.waiting}
 
 
+# --- the whole pass --------------------------------------------------------------------------
+
+
 def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, stop: threading.Event | None = None,
                     wait_stable: bool = True, on_file=None, render_now: bool = True) -> RunSummary:
-    """One pass over everything pending: inbox, decisions, time limits, outputs, registers.
+    """One pass over everything pending: inbox, decisions, time limits, reroute, outputs, registers.
 
     ``render_now`` renders every register touched so far; the watcher passes False so
     that a burst of cases coalesces into one render per register.
     """
     summary = RunSummary()
     stop = stop or threading.Event()
-    rt.policies.refresh()
-    intake.recover(rt)
+    rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
+    intake.recover(rt)                                                 # intake: finish what a killed run left
     take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
     if stop.is_set():
         return summary
-    from automation.act import followup
-    from automation.route.reroute import reroute_blocked
-
     release_held(rt)                                                   # forms held for a policy fault
-    reroute_blocked(rt)                                                # route: cases the policy now covers
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
+    reroute_blocked(rt)                                                # route → decide: cases the policy now covers
     followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
     if render_now or not summary.waiting:  # while files are still arriving, take them in first
         summary.registers = render_registers(rt, force=render_now)     # record: registers
     return summary
-
-
-def release_held(rt: Runtime) -> int:
-    """Forms held (等待制度修正) are assessed again from their archived bytes after the policy changed.
-
-    A form that still cannot be judged stays held; the administrator's report lists
-    every held form either way. Returns how many forms left the hold.
-    """
-    from automation.intake.dispositions import HELD_CODE
-    from automation.record import submissions as subs
-
-    with rt.store.read() as conn:
-        rows = subs.held(conn)
-    if rows and rt.held_generation != rt.policies.generation:
-        rt.held_generation = rt.policies.generation
-        for row in rows:
-            disposition = intake.assess_safely(rt, row, rt.abs(row.dest_path))
-            if disposition.code != HELD_CODE:
-                intake.release(rt, row.id, rt.abs(row.dest_path), disposition)
-        with rt.store.read() as conn:
-            still = subs.held(conn)
-    else:
-        still = rows
-    rt.policies.report_held(still)
-    return len(rows) - len(still)
-
-
-def render_registers(rt: Runtime, *, force: bool) -> list[str]:
-    from automation.record.registers.render import render_due
-
-    result = render_due(rt.store, rt.settings, today=rt.clock.today(),
-                        workdays_between=rt.calendar.workdays_between, force=force)
-    return list(result.rendered)
 
 
 def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: threading.Event,
@@ -115,7 +107,7 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         for path in stable:
             if stop.is_set():
                 return
-            outcome = intake.process_file(rt, path, first_seen=tracker.first_seen(path))
+            outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
             tracker.forget(path)
             if outcome:
                 summary.count(outcome)
@@ -127,15 +119,39 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         stop.wait(min(0.2, max(0.05, rt.settings.quiet_seconds / 4)))
 
 
-def assess(rt: Runtime, path: Path, row):
-    """Decide what a stable, new file is: unsafe, unknown, invalid, or a case to route."""
-    from automation.errors import UnrecognisedFormError
-    from automation.extract.read import read_form
-    from automation.identify.identify import identify
-    from automation.intake import dispositions as d
-    from automation.intake.private import with_kind
-    from automation.intake.safety import inspect_file
+# --- one submission ----------------------------------------------------------------------------
 
+
+def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
+    """Take in one stable entry, top to bottom. Returns its outcome, or None if it vanished or changed meanwhile."""
+    arrival = intake.receive(rt, path, first_seen)                     # intake: private copy, recorded first
+    if arrival is None:
+        return None                                                    # gone, still changing or locked: next pass
+    return process_arrival(rt, arrival)
+
+
+def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
+    if arrival.row.status == subs.MOVING:                              # a killed run planned it: finish the move
+        return intake.complete(rt, arrival.row.id)
+    disposition = (arrival.verdict or intake.screen(rt, arrival.row)   # refused, unreadable, crash loop, duplicate
+                   or verdict(rt, arrival.copy))                       # … else what the copy is
+    return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
+
+
+def verdict(rt: Runtime, path: Path) -> Disposition:
+    """What a file is — unsafe, unrecognised, damaged, invalid, or a form to route. Never raises for a bad file."""
+    try:
+        return _judge(rt, path)
+    except OfficeFlowError as exc:
+        return d.quarantine(exc.code, exc.message)
+    except Exception as exc:  # the watcher must never die on a file; keep the evidence
+        log.error("处理 %s 时发生内部错误:%s\n%s", path.name, exc, traceback.format_exc())
+        return d.quarantine("internal-error",
+                            "处理此文件时程序发生了内部错误,文件已原样隔离保存,没有丢失。"
+                            f"请联系管理员查看日志(错误类型:{type(exc).__name__})。")
+
+
+def _judge(rt: Runtime, path: Path) -> Disposition:
     kind = inspect_file(path, rt.settings.limits)                      # intake: safe to parse?
     path = with_kind(path, kind)                                       # (our private copy, named by content)
     try:
@@ -145,19 +161,7 @@ def assess(rt: Runtime, path: Path, row):
         return d.unrecognised(exc.code, exc.message)
     except DAMAGED as exc:  # the package opened, but a part inside is broken
         return d.quarantine("file-damaged", f"文件内部结构已损坏,无法读取({type(exc).__name__})。")
-    return validate_and_route(rt, form)                                # validate → route
-
-
-def validate_and_route(rt: Runtime, form):
-    from automation.act import cases
-    from automation.intake import dispositions as d
-    from automation.route.chain import compose_route
-    from automation.validate.combined import validate
-
-    from automation.errors import PolicyError
-
-    today = rt.clock.today()
-    existing, problems = cases.resubmission_target(rt, form)
+    existing, problems = cases.resubmission_target(rt, form)          # validate: a resubmission continues a case
     try:
         report = validate(rt, form, extra=problems)                   # validate: fields + policy rules
         if not report.valid:
@@ -165,16 +169,111 @@ def validate_and_route(rt: Runtime, form):
                              form_id=form.spec.id, form_version=form.version, problems=report.problems,
                              spec=form.spec, person=form.applicant)
         route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
-                              department=cases.department_of(rt, form), today=today, lookups=rt.lookups())
+                              department=cases.department_of(rt, form), today=rt.clock.today(), lookups=rt.lookups())
     except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
         return d.held(fault, form_id=form.spec.id, form_version=form.version)
     return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。",
                       form_id=form.spec.id, form_version=form.version, problems=report.warnings,
-                      open_case=lambda rt_, conn, sub_id, now, source: cases.open_or_continue(
-                          rt_, conn, form=form, route=route, warnings=report.warnings,
-                          submission_id=sub_id, now=now, existing=existing, source_file=source))
+                      form=form, route=route, existing=existing)
+
+
+def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> str:
+    """Commit the verdict — for an accepted form with its case — and the planned move; then carry it out."""
+    now = rt.clock.now()
+    submission_id = arrival.row.id
+    move = intake.plan_move(rt, intake.filed_name(rt, arrival), disposition)
+    with rt.store.begin() as conn:
+        case_id = _open_case(rt, conn, disposition, submission_id, now)
+        intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
+    return intake.complete(rt, submission_id, disposition)
+
+
+def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now) -> int | None:
+    if not isinstance(disposition, d.Accepted):
+        return None
+    return cases.open_or_continue(rt, conn, form=disposition.form, route=disposition.route,
+                                  warnings=disposition.problems, submission_id=submission_id, now=now,
+                                  existing=disposition.existing, source_file=disposition.dest_rel)
+
+
+def release_held(rt: Runtime) -> int:
+    """Forms held (等待制度修正) are assessed again from their archived bytes after the policy changed.
+
+    A form that still cannot be judged stays held; the administrator's report lists
+    every held form either way. Returns how many forms left the hold.
+    """
+    with rt.store.read() as conn:
+        rows = subs.held(conn)
+    if rows and rt.held_generation != rt.policies.generation:
+        rt.held_generation = rt.policies.generation
+        for row in rows:
+            archived = rt.abs(row.dest_path)
+            disposition = intake.twin(rt, row) or verdict(rt, archived)
+            if disposition.code != d.HELD_CODE:
+                _release(rt, row.id, archived, disposition)
+        with rt.store.read() as conn:
+            still = subs.held(conn)
+    else:
+        still = rows
+    rt.policies.report_held(still)
+    return len(rows) - len(still)
+
+
+def _release(rt: Runtime, submission_id: int, archived: Path, disposition: Disposition) -> str:
+    now = rt.clock.now()
+    move = intake.archived_move(rt, archived, disposition)
+    with rt.store.begin() as conn:
+        case_id = _open_case(rt, conn, disposition, submission_id, now)
+        intake.record_release(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
+    return intake.complete(rt, submission_id, disposition)
 
 
 def _summary(report) -> str:
     first = report.errors[0].message if report.errors else ""
     return f"表单有 {len(report.errors)} 处错误需要修改。第一处:{first}"
+
+
+# --- ``officeflow check``: the same verdict, nothing submitted ----------------------------------
+
+
+def check_file(rt: Runtime, path: Path) -> CheckedFile:
+    with tempfile.TemporaryDirectory(prefix="officeflow-check-") as folder:
+        # Judged on a private copy, as intake does: the verdict may rename the copy by its content.
+        copy = Path(shutil.copy2(path, Path(folder) / path.name)) if path.is_file() else path
+        found = verdict(rt, copy)
+    if isinstance(found, d.Unrecognised):
+        return CheckedFile(str(path), None, [unknown_form(message=found.reason)])
+    if isinstance(found, d.Quarantine):
+        return CheckedFile(str(path), None, [unsafe(message=found.reason)])
+    if isinstance(found, d.Held):  # the administrator's to fix; the form is not judged
+        title = rt.specs[found.form_id].title if found.form_id in rt.specs else None
+        return CheckedFile(str(path), title, [policy_fault(where=found.location or "制度", message=found.detail,
+                                                           level="warning")])
+    spec = found.spec if isinstance(found, d.Invalid) else found.form.spec
+    return CheckedFile(str(path), spec.title, list(found.problems))
+
+
+def check_files(rt: Runtime, paths: list[Path]) -> CheckResult:
+    return CheckResult([check_file(rt, p) for p in paths])
+
+
+# --- the approval half -------------------------------------------------------------------------
+
+
+def reroute_blocked(rt: Runtime) -> int:
+    """Cases waiting for a holder: route them again with the policy in force, then open their tasks."""
+    opened = 0
+    for case in reroute.blocked_cases(rt.store):                       # decide: cases 待配置
+        spec = rt.specs.get(case.form_id)
+        if spec is None:
+            continue
+        route = compose_route(rt.policy, spec, case.values, applicant=case.applicant,   # route: the chain again
+                              department=case.department, today=rt.clock.today(), lookups=rt.lookups())
+        opened += len(reroute.unblock(rt.store, case.case_id, route, now=rt.clock.now(), cal=rt.calendar))
+    return opened
+
+
+def render_registers(rt: Runtime, *, force: bool) -> list[str]:
+    result = render_due(rt.store, rt.settings, today=rt.clock.today(),
+                        workdays_between=rt.calendar.workdays_between, force=force)
+    return list(result.rendered)

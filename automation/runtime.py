@@ -10,6 +10,7 @@ from automation.clock import Clock
 from automation.errors import OfficeFlowError, WorkspaceError
 from automation.forms.spec import FormSpec, load_specs
 from automation.policy.holder import PolicyHolder
+from automation.record.lookups import StoreLookups
 from automation.record.store import Store, open_store
 from automation.settings import SETTINGS_FILE, Settings, load_settings
 
@@ -35,8 +36,6 @@ class Runtime:
         return self.policies.calendar
 
     def lookups(self):
-        from automation.record.lookups import StoreLookups
-
         return StoreLookups(self.store, self.clock)
 
     def rel(self, path: Path) -> str:

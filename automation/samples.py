@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from stdnum.cn import uscc
 
+from automation.act.filters import upper_rmb
+
 
 def credit_code(seq: int) -> str:
     """A valid 统一社会信用代码 (check digit computed by python-stdnum)."""
@@ -87,8 +89,6 @@ def credit_limit(customer: str, today: date, *, limit: Decimal = Decimal("200000
 
 def expense_claim(today: date, *, claimant: str = "王芳", department: str = "销售一部",
                   amount: Decimal = Decimal("86.00"), reason: str = "拜访客户打车") -> tuple[dict, list[dict]]:
-    from automation.act.filters import upper_rmb
-
     values = {
         "报销人": claimant,
         "部门": department,

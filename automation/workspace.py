@@ -9,6 +9,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from automation.forms.build_docx import build_docx
+from automation.forms.build_xlsx import build_xlsx
+from automation.forms.spec import load_specs
+from automation.policy.workbook_build import build_policy_workbook
 from automation.settings import SETTINGS_FILE
 
 RESOURCES = Path(__file__).parent / "resources"
@@ -61,16 +65,10 @@ def _generate(dest: Path, result: InitResult, build) -> None:
 
 
 def _build_policy(dest: Path) -> None:
-    from automation.policy.workbook_build import build_policy_workbook
-
     build_policy_workbook(dest)
 
 
 def _build_blank_forms(root: Path, result: InitResult) -> None:
-    from automation.forms.build_docx import build_docx
-    from automation.forms.build_xlsx import build_xlsx
-    from automation.forms.spec import load_specs
-
     builders = {"xlsx": build_xlsx, "docx": build_docx}
     for spec in load_specs(root / "forms").values():
         _generate(root / "forms" / spec.file_name, result, lambda dest, spec=spec: builders[spec.kind](spec, dest))

@@ -65,7 +65,7 @@ def naive(db: Path, out: Path) -> dict:
     from openpyxl.worksheet.table import Table, TableStyleInfo
     from sqlalchemy import select
 
-    from automation.extract.parsers import upper_amount
+    from automation.forms.parsers import upper_amount
     from automation.record import schema as s
     from automation.record.registers.definitions import REGISTERS
 

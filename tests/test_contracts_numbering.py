@@ -5,13 +5,13 @@ import pytest
 from sqlalchemy import select
 from support.contracts import add_case, make_store
 
-from automation.act.numbering import (
+from automation.errors import PolicyError
+from automation.policy.numbering import (
     DEFAULT_FORMAT,
     allocate_contract_number,
     check_format,
     format_number,
 )
-from automation.errors import PolicyError
 from automation.record import schema as s
 
 DAY = date(2026, 11, 23)

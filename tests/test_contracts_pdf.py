@@ -13,9 +13,9 @@ from support.contracts import (
 )
 
 from automation.act.contracts import render_for_case
-from automation.act.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.act.pdf import to_pdf
 from automation.errors import TemplateError
+from automation.policy.numbering import DEFAULT_FORMAT, allocate_contract_number
 
 needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice 未安装")
 

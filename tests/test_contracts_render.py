@@ -29,8 +29,8 @@ from automation.act.contracts import (
     render_for_case,
     safe_file_name,
 )
-from automation.act.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.errors import TemplateError
+from automation.policy.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.record import schema as s
 
 TODAY = date(2026, 11, 23)

@@ -8,9 +8,9 @@ from support.decide import CAL, MONDAY, desk, later, route, step
 
 from automation.decide import engine
 from automation.errors import TransitionError
+from automation.policy.chain import Route
 from automation.record import schema as s
 from automation.record.audit import verify_chain
-from automation.route.model import Route
 
 
 def decide(d, task_id, decision="同意", actor=None, comment=None, now=MONDAY):

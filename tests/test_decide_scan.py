@@ -12,8 +12,11 @@ from automation.record.audit import verify_chain
 
 
 def apply(d):
-    return scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY,
-                                on_decided=d.on_decided)
+    results = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
+    for result in results:
+        if result.outcome is not None:
+            d.on_decided(result.outcome)  # as the pipeline's outputs step would: issue the next task files
+    return results
 
 
 def drop_into(d, task_id, folder):
@@ -68,9 +71,9 @@ def test_decision_by_filling_the_cell_and_saving(tmp_path):
 def test_return_for_changes_by_folder(tmp_path):
     d = desk(tmp_path)
     case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
-    outcomes = []
     drop_into(d, d.tasks(case_id)[0]["id"], "退回修改")
-    scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY, on_decided=outcomes.append)
+    results = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
+    outcomes = [r.outcome for r in results if r.outcome is not None]
     assert [o.case_status for o in outcomes] == ["returned"]
 
 

@@ -62,8 +62,8 @@ def test_xlsx_task_file_keeps_the_form_and_adds_the_approval_sheet_first(tmp_pat
 
 
 def test_warnings_and_delegation_are_shown_to_the_approver(tmp_path):
+    from automation.policy.chain import Assignee, Route, Step
     from automation.problems import kind
-    from automation.route.model import Assignee, Route, Step
 
     warn = kind("decide-test-warning", "测试警告", "折扣率 {value} 超过标准折扣上限", level="warning")
     d = desk(tmp_path)
@@ -138,8 +138,7 @@ def test_docx_task_file_has_tagged_controls_and_counts_a_filled_decision(tmp_pat
     assert read_decision(path) == (None, None)
     assert form_fingerprint(path, d.spec) == form_fingerprint(source, d.spec) == d.tasks(case_id)[0]["fingerprint"]
     fill_docx(path, {"审批结论": "同意", "审批意见": "按标准报销"})  # what Word does when the approver picks and types
-    [result] = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY,
-                                    on_decided=lambda o: None)
+    [result] = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
     assert result.accepted, result.reason
     assert (d.tasks(case_id)[0]["decision"], d.tasks(case_id)[0]["comment"]) == ("同意", "按标准报销")
 

@@ -9,9 +9,9 @@ from support.decide import CAL, MONDAY, desk, later, route, step
 
 from automation.decide import engine, timers
 from automation.decide.status import status_report
+from automation.policy.chain import Route
 from automation.record import schema as s
 from automation.record.audit import verify_chain
-from automation.route.model import Route
 
 SUPERIORS = {"王经理": "陈总监"}
 

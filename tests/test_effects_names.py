@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from automation.act.effects.names import normalise_customer_name
+from automation.record.names import normalise_customer_name
 
 ALPHABET = st.sampled_from(list("华为科技北京深圳ABCabc123ＡＢＣ１２３ 　()（）·-,，.。") + ["有限公司", "集团"])
 

@@ -11,7 +11,7 @@ from support.forms import build_blank, fill_xlsx, repo_specs
 
 from automation import samples
 from automation.errors import UnsafeFileError
-from automation.extract.xlsx_reader import MAX_ITEM_ROWS, read_xlsx
+from automation.forms.xlsx_reader import MAX_ITEM_ROWS, read_xlsx
 
 
 def _stretch_table(path, last_row):

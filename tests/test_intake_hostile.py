@@ -19,7 +19,7 @@ from support.workspace import files_under, make_workspace, wait_for
 from automation import samples
 from automation.intake import names, private
 from automation.intake import receive as intake
-from automation.pipeline import process_pending
+from automation.pipeline import process_arrival, process_pending
 from automation.record import schema as s
 from automation.runtime import open_runtime
 
@@ -179,7 +179,7 @@ def test_file_replaced_between_read_and_move_is_archived_as_validated_and_retake
     try:
         taken = private.take_copy(path, rt.settings.state, rt.settings.limits.max_file_bytes)
         path.write_bytes(replacement)  # someone saves over it while the pass is busy with the copy
-        assert intake._take(rt, path, taken, rt.clock.now()) == "archived"
+        assert process_arrival(rt, intake._take(rt, path, taken, rt.clock.now())) == "archived"
         [first] = _subs(rt)
         archived = (root / first["dest_path"]).read_bytes()
         assert archived == validated and hashlib.sha256(archived).hexdigest() == first["sha256"]

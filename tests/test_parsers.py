@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automation.extract.parsers import PARSERS, ParseProblem, parse_value, upper_amount
+from automation.forms.parsers import PARSERS, ParseProblem, parse_value, upper_amount
 from automation.forms.spec import FIELD_TYPES, FieldSpec
 from automation.problems import KINDS
 

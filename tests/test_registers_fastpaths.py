@@ -11,7 +11,7 @@ import openpyxl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from automation.extract.parsers import upper_amount
+from automation.forms.parsers import upper_amount
 from automation.record.registers.definitions import REGISTERS
 from automation.record.registers.upper import upper
 from automation.record.registers.writer import write_register

@@ -4,10 +4,10 @@ from decimal import Decimal as D
 import pytest
 from support.policy import find_row, make_specs, policy_copy
 
+from automation.policy.chain import Assignee
 from automation.policy.lookups import NoLookups
 from automation.policy.workbook import load_policy
 from automation.route.chain import check_rules, compose_route
-from automation.route.model import Assignee
 from automation.route.resolve import resolve_role
 
 TODAY = date(2026, 11, 2)

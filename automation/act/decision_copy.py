@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from automation.act.returns import annotate_return
+from automation.act.stamp import stamp_field
 from automation.forms.spec import CASE_FIELD
 from automation.fsutil import safe_name
 from automation.problems import kind
@@ -15,17 +17,12 @@ returned_for_changes = kind("approval-returned", "审批退回修改", "{who}退
 rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请:{comment}此申请已结束。")
 
 
-def write_decision_copy(rt, case: dict) -> Path | None:
-    from automation.act.returns import annotate_return
-    from automation.act.stamp import stamp_field
-    from automation.decide.engine import case_history
-
+def write_decision_copy(rt, case: dict, history: list[dict]) -> Path | None:
+    """``history`` is the case's decisions so far, oldest first (the decide stage reads it)."""
     spec = rt.specs.get(case["form_id"])
     source = rt.abs(case["source_file"]) if case.get("source_file") else None
     if spec is None or source is None or not source.exists():
         return None
-    with rt.store.read() as conn:
-        history = case_history(conn, case["id"])
     last = history[-1] if history else {}
     who = last.get("assignee", "审批人")
     comment = (last.get("comment") or "(未填写意见)").rstrip("。") + "。"

@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from automation.extract.docx_reader import find_controls, find_items
+from automation.forms.docx_reader import find_controls, find_items
 from automation.forms.spec import FormSpec
 from automation.fsutil import atomic_save
 from automation.problems import LEVEL_LABELS, Problem

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docx
 import openpyxl
+from docx.oxml.ns import qn
 
 from automation.fsutil import atomic_save
 
@@ -29,9 +31,6 @@ def _stamp_xlsx(path: Path, key: str, value: str) -> None:
 
 
 def _stamp_docx(path: Path, key: str, value: str) -> None:
-    import docx
-    from docx.oxml.ns import qn
-
     document = docx.Document(str(path))
     for sdt in document.element.body.iter(qn("w:sdt")):
         tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")

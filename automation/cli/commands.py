@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from pathlib import Path
 
+from automation.act.template_lint import lint_templates
 from automation.cli import output as out
 from automation.cli import views
+from automation.decide.followup import rerender_contract
+from automation.decide.status import status_report
+from automation.demo import run_demo
+from automation.forms.build import build_all
+from automation.forms.spec import load_specs
+from automation.intake.scanner import list_inbox
+from automation.intake.worklock import worker_lock
+from automation.pipeline import check_files, process_pending
+from automation.policy.lint import lint_policy
 from automation.problems import LEVEL_LABELS
+from automation.record.audit import verify_chain
+from automation.record.registers.render import rebuild_all
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
+from automation.service import Watcher, stop_on_signals
+from automation.settings import load_settings
+from automation.workspace import init_workspace
 
 
 def init(args) -> int:
-    from automation.workspace import init_workspace
-
     result = init_workspace(Path(args.dir))
     if args.json:
         out.print_json(result)
@@ -29,10 +40,6 @@ def init(args) -> int:
 
 
 def forms_build(args) -> int:
-    from automation.forms.build import build_all
-    from automation.forms.spec import load_specs
-    from automation.settings import load_settings
-
     settings = load_settings(find_root(args.workspace))
     paths = build_all(load_specs(settings.forms), settings.forms)
     if args.json:
@@ -44,10 +51,6 @@ def forms_build(args) -> int:
 
 
 def process(args) -> int:
-    from automation.intake.scanner import list_inbox
-    from automation.intake.worklock import worker_lock
-    from automation.pipeline import process_pending
-
     rt = open_runtime(args.workspace)
     if rt.policies.fallback and not args.json:
         out.say(rt.policies.fallback)
@@ -77,34 +80,18 @@ def _print_summary(summary) -> None:
 
 
 def watch(args) -> int:
-    from automation.intake.watcher import Watcher
-    from automation.intake.worklock import worker_lock
-
-    stop = threading.Event()
-
-    def _stop(signum, frame):  # finish the file in hand, then leave
-        stop.set()
-
-    # Installed before anything else, so a stop during start-up is clean too.
-    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signals() as stop:  # installed before anything else, so a stop during start-up is clean too
         rt = open_runtime(args.workspace)
-    except BaseException:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        raise
-    mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
-    try:
-        with worker_lock(rt.settings.state):
-            out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
-            if rt.policies.fallback:
-                out.say(rt.policies.fallback)
-            watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
-            watcher.run(stop)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        rt.close()
+        mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
+        try:
+            with worker_lock(rt.settings.state):
+                out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+                if rt.policies.fallback:
+                    out.say(rt.policies.fallback)
+                watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
+                watcher.run(stop)
+        finally:
+            rt.close()
     out.say("已停止。")
     return 0
 
@@ -115,8 +102,6 @@ def _print_pass(summary) -> None:
 
 
 def check(args) -> int:
-    from automation.validate.check import check_files
-
     rt = open_runtime(args.workspace)
     try:
         result = check_files(rt, [Path(f) for f in args.files])
@@ -134,8 +119,6 @@ def check(args) -> int:
 
 
 def status(args) -> int:
-    from automation.decide.status import status_report
-
     rt = open_runtime(args.workspace)
     try:
         report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today(), policy_note=rt.policies.fallback)
@@ -149,10 +132,6 @@ def status(args) -> int:
 
 
 def policy_check(args) -> int:
-    from automation.forms.spec import load_specs
-    from automation.policy.lint import lint_policy
-    from automation.settings import load_settings
-
     settings = load_settings(find_root(args.workspace))
     path = Path(args.file) if args.file else settings.policy_workbook
     report = lint_policy(path, load_specs(settings.forms))
@@ -192,8 +171,6 @@ def _template_place(p) -> list[str]:
 
 
 def registers_rebuild(args) -> int:
-    from automation.record.registers.render import rebuild_all
-
     rt = open_runtime(args.workspace)
     try:
         result = rebuild_all(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
@@ -207,8 +184,6 @@ def registers_rebuild(args) -> int:
 
 
 def audit_verify(args) -> int:
-    from automation.record.audit import verify_chain
-
     rt = open_runtime(args.workspace)
     try:
         with rt.store.read() as conn:
@@ -225,10 +200,6 @@ def audit_verify(args) -> int:
 
 
 def contracts_lint(args) -> int:
-    from automation.act.template_lint import lint_templates
-    from automation.forms.spec import load_specs
-    from automation.settings import load_settings
-
     settings = load_settings(find_root(args.workspace))
     report = lint_templates(settings.contracts, load_specs(settings.forms))
     if args.json:
@@ -243,8 +214,6 @@ def contracts_lint(args) -> int:
 
 
 def contracts_render(args) -> int:
-    from automation.act.followup import rerender_contract
-
     rt = open_runtime(args.workspace)
     try:
         path = rerender_contract(rt, args.number)
@@ -258,8 +227,6 @@ def contracts_render(args) -> int:
 
 
 def demo(args) -> int:
-    from automation.demo import run_demo
-
     rt = open_runtime(args.workspace)
     try:
         result = run_demo(rt)

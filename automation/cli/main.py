@@ -15,7 +15,6 @@ from automation.cli.output import fail
 from automation.cli.parser import ChineseArgumentParser
 from automation.errors import OfficeFlowError
 
-
 WORKSPACE_HELP = "工作区文件夹(默认:当前文件夹或其上级中含 officeflow.toml 的文件夹)"
 
 

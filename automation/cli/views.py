@@ -17,7 +17,6 @@ from automation.decide.status import CASE_COLUMNS
 from automation.intake.names import readable
 from automation.record.submissions import OUTCOME_LABELS
 
-
 # Alert kinds are codes (for scripts and --json); people read these.
 ALERT_LABELS = {"case-blocked": "审批链无人可办", "no-superior": "无法上报上级", "policy": "制度文件有误",
                 "contract-render-failed": "合同生成失败", "contract-pdf-failed": "合同 PDF 未生成"}

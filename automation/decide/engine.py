@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from automation.errors import TransitionError
+from automation.policy.chain import ANY, SEQUENTIAL, Route, Step
 from automation.record import audit, codec
 from automation.record import schema as s
-from automation.route.model import ANY, SEQUENTIAL, Route, Step
 
 SYSTEM = "OfficeFlow"
 APPROVE, REJECT, RETURN = "同意", "驳回", "退回修改"

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from automation.extract.read import read_raw
+from automation.forms.raw import read_raw
 from automation.record import codec
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docx
 import openpyxl
 from docx.oxml.ns import qn
 from openpyxl.packaging.custom import StringProperty
@@ -70,8 +71,6 @@ def docx_control_text(document, tag: str) -> str | None:
 def read_decision(path: Path) -> tuple[str | None, str | None]:
     """(审批结论, 审批意见) as filled in by the approver, stripped; None when blank."""
     if path.suffix.lower() == ".docx":
-        import docx
-
         document = docx.Document(str(path))
         values = docx_control_text(document, DECISION_NAME), docx_control_text(document, COMMENT_NAME)
     else:

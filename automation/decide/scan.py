@@ -14,16 +14,22 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select
 
 from automation.decide import engine
 from automation.decide.integrity import form_fingerprint
 from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
+from automation.decide.outcome import record_outcome
 from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER
 from automation.errors import OfficeFlowError
-from automation.fsutil import atomic_write_text, file_stamp, move_unique, safe_name, sha256_file
+from automation.fsutil import (
+    atomic_write_text,
+    file_stamp,
+    move_unique,
+    safe_name,
+    sha256_file,
+)
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -110,26 +116,21 @@ def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFi
 # --- applying -----------------------------------------------------------------------------
 
 
-def apply_decisions(store, settings, *, specs: dict, cal, now: datetime,
-                    on_decided: Callable[[engine.DecisionOutcome], None],
-                    within: Callable[[object, engine.DecisionOutcome], None] | None = None) -> list[AppliedDecision]:
-    """Apply every decision file. ``within(conn, outcome)`` runs inside the decision's own
-    transaction, so what a decision causes (effects, a contract number) commits with it or not at all."""
+def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=None) -> list[AppliedDecision]:
+    """Apply every decision file. With a ``policy``, what a decision causes (effects, a contract
+    number) is recorded inside the decision's own transaction, so it commits with it or not at all."""
     results = []
     for item in find_decision_files(settings, _written_stamps(store, settings)):
         try:
-            result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, within=within)
+            result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy)
         except OSError as exc:  # open in Excel, or the share blinked: the next pass tries again
             log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
             continue
         except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
             log.exception("审批文件 %s 无法处理", item.path.name)
             result = _refuse_safely(store, settings, item, exc, now)
-        if result is None:
-            continue
-        results.append(result)
-        if result.outcome is not None:
-            on_decided(result.outcome)
+        if result is not None:
+            results.append(result)
     return results
 
 
@@ -141,7 +142,7 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              within=None) -> AppliedDecision | None:
+              policy=None) -> AppliedDecision | None:
     file_hash = sha256(item.path)
     rel = _rel(settings, item.path)
     with store.read() as conn:
@@ -158,8 +159,8 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
         with store.begin() as conn:
             outcome = engine.decide(conn, task_id=task_id, decision=item.decision, comment=item.comment,
                                     actor=item.owner, file=rel, file_hash=file_hash, now=now, cal=cal)
-            if within is not None:
-                within(conn, outcome)
+            if policy is not None:
+                record_outcome(conn, outcome, policy=policy, contracts=settings.contracts, now=now, cal=cal)
     except OfficeFlowError as exc:  # deciding twice, or what the decision would cause is impossible
         return _refuse(store, settings, item, task_id, exc.message, file_hash, now)
     try:

@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from automation.decide.engine import status_label
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.submissions import held
 
 CASE_COLUMNS = ("编号", "表单", "申请人", "当前审批人", "开始时间", "已用工作日", "时限", "是否超时")
 FORM_STATES = ("in_approval", "approved", "rejected", "returned", "blocked")
@@ -41,8 +42,6 @@ class StatusReport:
 
 
 def status_report(store, *, cal, today: date, policy_note: str | None = None) -> StatusReport:
-    from automation.record.submissions import held
-
     report = StatusReport(today=today, policy_note=policy_note)
     with store.read() as conn:
         report.held = [{"提交": f"提交#{r.id}", "文件": r.name, "收到时间": r.seen_at, "状态": "等待制度修正",

@@ -16,13 +16,13 @@ from pathlib import Path
 import docx
 import openpyxl
 from docx.oxml import parse_xml
-from docx.oxml.ns import nsdecls
+from docx.oxml.ns import nsdecls, qn
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from automation import fsutil
-from automation.fsutil import file_stamp
+from automation.act.returns import clear_docx_annotations, clear_xlsx_annotations
 from automation.decide import engine
 from automation.decide.engine import DECISIONS, status_label
 from automation.decide.integrity import form_fingerprint
@@ -35,6 +35,7 @@ from automation.decide.officefile import (
     set_docx_props,
     set_xlsx_props,
 )
+from automation.fsutil import file_stamp
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -80,8 +81,6 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
                           case["amount"], kind)
     props = {TASK_PROP: str(task["id"]), CASE_PROP: case["number"]}
     if kind == "docx":
-        from automation.act.returns import clear_docx_annotations
-
         document = docx.Document(str(source_file))
         clear_docx_annotations(document)
         _docx_approval_table(document, case, task, history, warnings)
@@ -182,8 +181,6 @@ def _forget_submitted_inputs(wb) -> None:
 
 
 def _xlsx_approval_sheet(wb, case: dict, task: dict, history: list[dict], warnings: list[dict]) -> None:
-    from automation.act.returns import clear_xlsx_annotations
-
     clear_xlsx_annotations(wb)  # a resubmitted form: the approver sees the form, not old errors
     _forget_submitted_inputs(wb)
     if SHEET in wb.sheetnames:
@@ -265,8 +262,6 @@ def _text_control_xml(tag: str) -> str:
 
 
 def _forget_submitted_controls(document) -> None:
-    from docx.oxml.ns import qn
-
     for tag in document.element.body.iter(qn("w:tag")):
         if tag.get(qn("w:val")) in (DECISION_NAME, COMMENT_NAME):
             tag.set(qn("w:val"), f"已忽略-{tag.get(qn('w:val'))}")

@@ -9,24 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from automation.extract.docx_reader import read_docx
-from automation.extract.model import ExtractedForm
-from automation.extract.parsers import ParseProblem, parse_value
-from automation.extract.xlsx_reader import read_xlsx
+from automation.forms.extracted import MISSING, ExtractedForm
+from automation.forms.parsers import ParseProblem, parse_value
+from automation.forms.raw import Raw, read_raw
 from automation.forms.spec import FieldSpec, FormSpec
 from automation.problems import Problem
 
-Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
-MISSING = "表单中未找到该项"  # location of a field the file does not carry at all
-
-
-def read_raw(path: Path, spec: FormSpec) -> Raw:
-    """Raw values (tables as lists of dicts), field locations and line-item cell locations.
-
-    Pure: the same file gives the same result, so it can be fingerprinted.
-    """
-    reader = read_docx if spec.kind == "docx" else read_xlsx
-    return reader(Path(path), spec)
+__all__ = ["MISSING", "Raw", "read_form", "read_raw"]
 
 
 def read_form(path: Path, spec: FormSpec, version: str | None, identified_by: str) -> ExtractedForm:

@@ -19,6 +19,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 
+from automation.forms.build_xlsx import save_atomically
+
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 NS_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 NS_VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
@@ -35,7 +37,6 @@ def set_custom_properties(target: Path | str | DocumentObject, props: dict[str, 
     if isinstance(target, DocumentObject):
         _set_on_document(target, props)
         return
-    from automation.forms.build_xlsx import save_atomically
 
     doc = Document(str(target))
     _set_on_document(doc, props)

@@ -15,7 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
+from docx import Document
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.ns import qn
+from openpyxl import load_workbook
 
 from automation.errors import UnrecognisedFormError
 from automation.forms.build_xlsx import PROP_FORM, PROP_VERSION
@@ -105,8 +108,6 @@ def _normal(text: str) -> str:
 
 
 def _xlsx_clues(path: Path) -> Clues:
-    from openpyxl import load_workbook
-
     # A file object, so the kind comes from intake's content check, not the extension.
     with open(path, "rb") as handle:
         try:
@@ -125,9 +126,6 @@ def _xlsx_clues(path: Path) -> Clues:
 
 
 def _docx_clues(path: Path) -> Clues:
-    from docx import Document
-    from docx.oxml.ns import qn
-
     with open(path, "rb") as handle:
         doc = Document(handle)
     title = next((p.text for p in doc.paragraphs if p.text.strip()), "")

@@ -1,18 +1,27 @@
 """Where a file goes, and what accompanies it. One class per kind of outcome.
 
-A disposition knows three things: the folder for the original, the companion
-file (reason file or annotated copy), and what to record in the store in the
-same transaction that plans the move (a case, for an accepted form).
+A disposition knows the folder for the original, the companion file (reason
+file or annotated copy) and what intake itself records in the transaction that
+plans the move (an alert, for a held form). An accepted form also carries, as
+plain data, what the pipeline commits in that same transaction: the form, its
+route and the returned case it continues.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from automation.fsutil import atomic_write_text, safe_name
+from automation.act.returns import annotate_return
+from automation.errors import UnsafeFileError
+from automation.fsutil import atomic_target, atomic_write_text, safe_name, unique_path
 from automation.intake.reasons import reason_file_name, unrecognised_text
+from automation.intake.safety import reason_text
 from automation.problems import Problem
+from automation.record import schema as s
 from automation.record.submissions import HELD, HELD_ALERT
 
 
@@ -33,8 +42,8 @@ class Disposition:
     def extra_path(self, rt, dest: Path) -> Path | None:
         return dest.with_name(reason_file_name(dest.name))
 
-    def commit(self, rt, conn, submission_id: int, now) -> int | None:
-        return None
+    def commit(self, rt, conn, submission_id: int, now) -> None:
+        """What intake records with the planned move, besides the move itself."""
 
     def write_extra(self, rt, row, source: Path, extra: Path) -> None:
         atomic_write_text(extra, unrecognised_text(file_name=row.name, sha256=row.sha256, when=row.seen_at, message=self.reason))
@@ -46,9 +55,6 @@ class Quarantine(Disposition):
         return rt.settings.quarantine
 
     def write_extra(self, rt, row, source: Path, extra: Path) -> None:
-        from automation.errors import UnsafeFileError
-        from automation.intake.safety import reason_text
-
         text = reason_text(UnsafeFileError(self.reason, code=self.code), file_name=row.name, sha256=row.sha256, when=row.seen_at)
         atomic_write_text(extra, text)
 
@@ -85,14 +91,10 @@ class Invalid(Disposition):
     person: str | None = None
 
     def extra_path(self, rt, dest: Path) -> Path | None:
-        from automation.fsutil import unique_path
-
         folder = rt.settings.returned / (safe_name(self.person) if self.person else "未署名")
         return unique_path(folder, dest.name)
 
     def write_extra(self, rt, row, source: Path, extra: Path) -> None:
-        from automation.act.returns import annotate_return
-
         annotate_return(source, extra, self.spec, self.problems, header={
             "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
             "结论": "表单有需要修改的地方,请按下列说明修改后重新放入 inbox/ 提交。",
@@ -102,15 +104,14 @@ class Invalid(Disposition):
 
 @dataclass
 class Accepted(Disposition):
-    """A valid form: a case is opened (or a returned case continues) in the planning transaction."""
+    """A valid form: the pipeline opens its case (or continues the returned one) in the planning transaction."""
 
-    open_case: object = None  # callable(rt, conn, submission_id, now) -> case_id
+    form: Any = None  # the ExtractedForm
+    route: Any = None  # the Route composed for it
+    existing: int | None = None  # the returned case this submission continues
 
     def extra_path(self, rt, dest: Path) -> Path | None:
         return None
-
-    def commit(self, rt, conn, submission_id: int, now) -> int | None:
-        return self.open_case(rt, conn, submission_id, now, self.dest_rel)
 
 
 @dataclass
@@ -124,17 +125,15 @@ class Held(Disposition):
     """
 
     location: str | None = None
+    detail: str | None = None  # the policy fault in the administrator's words
 
     def extra_path(self, rt, dest: Path) -> Path | None:
         return None
 
-    def commit(self, rt, conn, submission_id: int, now) -> int | None:
-        from automation.record import schema as s
-
+    def commit(self, rt, conn, submission_id: int, now) -> None:
         conn.execute(s.alerts.insert().values(
             at=now, kind=HELD_ALERT, subject=self.location or "制度", resolved=False,
             message=f"提交#{submission_id} 因制度问题暂缓处理(等待制度修正):{self.reason}"))
-        return None
 
 
 HELD_CODE = HELD
@@ -144,7 +143,7 @@ HELD_LABEL = "等待制度修正"
 def held(fault, *, form_id: str | None, form_version: str | None) -> Disposition:
     where = f"({fault.location})" if getattr(fault, "location", None) else ""
     return Held(outcome="archived", code=HELD_CODE, form_id=form_id, form_version=form_version,
-                location=getattr(fault, "location", None),
+                location=getattr(fault, "location", None), detail=fault.message,
                 reason=f"{HELD_LABEL}:制度中的规则{where}无法计算,问题在制度而不在表单。{fault.message}"
                        "表单已妥善保存,管理员修正 制度.xlsx 后会自动继续处理,无需重新提交。")
 
@@ -168,28 +167,19 @@ def duplicate(twin) -> Disposition:
 
 def from_row(rt, row) -> Disposition:
     """Rebuild the disposition of a planned move (after a crash) from its stored row."""
-    import json
-
-    from automation.problems import Problem as P
-
     if row.outcome == "quarantined":
         return quarantine(row.reason_code, row.reason)
     if row.reason_code == "duplicate":
         return Duplicate(outcome="archived", code="duplicate", reason=row.reason)
     if row.problems and row.form_id:
         return Invalid(outcome="returned", code=row.reason_code, reason=row.reason, form_id=row.form_id,
-                       problems=[P(**p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
+                       problems=[Problem(**p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
     return unrecognised(row.reason_code, row.reason)
 
 
 def write_plain_reason(rt, row, source: Path, extra: Path) -> None:
     """Fallback when the annotated copy cannot be made: the person still gets their file
     back, unchanged, with the problems listed in a text file beside it."""
-    import json
-    import shutil
-
-    from automation.fsutil import atomic_target
-
     problems = json.loads(row.problems) if row.problems else []
     lines = [f"- {p.get('location') or p.get('field') or ''}:{p['message']}" for p in problems] or [f"- {row.reason}"]
     is_note = extra.name.endswith(".txt")

@@ -7,6 +7,7 @@ every business effect (case, tasks) are committed together, with status
 ``moving``. (3) Only then are files written, the copy filed and the original
 retired — if it still holds the hashed bytes; otherwise it is a new arrival.
 (4) The row is marked final. A run killed anywhere resumes from the row.
+``pipeline.process_file`` calls these steps in that order; the verdict in between is its own.
 """
 
 from __future__ import annotations
@@ -15,11 +16,10 @@ import json
 import logging
 import os
 import stat
-import traceback
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from automation.errors import OfficeFlowError
 from automation.fsutil import (
     atomic_write_text,
     move_file,
@@ -27,9 +27,11 @@ from automation.fsutil import (
     sweep_temp_files,
     unique_path,
 )
+from automation.intake import dispositions as d
 from automation.intake import entries, names, private
 from automation.intake.dispositions import Disposition
 from automation.intake.reasons import reason_file_name
+from automation.intake.safety import ADVICE
 from automation.record import submissions as subs
 from automation.runtime import Runtime
 
@@ -37,8 +39,18 @@ log = logging.getLogger("officeflow")
 MAX_ATTEMPTS = 5
 
 
-def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
-    """Take in one stable entry. Returns its outcome, or None if it vanished or changed meanwhile."""
+@dataclass
+class Arrival:
+    """A file taken in: its submission row, and — unless intake already knows its verdict — our private copy."""
+
+    row: subs.Row
+    name: str  # the readable name it is filed under, unless the copy is renamed by content (see filed_name)
+    copy: Path | None = None
+    verdict: Disposition | None = None  # refused, unreadable or too large: decided without parsing
+
+
+def receive(rt: Runtime, path: Path, first_seen: float | None = None) -> Arrival | None:
+    """(0)+(1) Copy one stable entry privately and record it. None if it vanished, changed or is still locked."""
     try:
         st = os.lstat(path)
     except OSError:
@@ -66,9 +78,7 @@ def _seen_at(rt: Runtime, first_seen: float | None) -> datetime:
     return min(seen, now)
 
 
-def _take(rt: Runtime, path: Path, taken: private.Taken, seen: datetime) -> str | None:
-    from automation.intake import dispositions as d
-
+def _take(rt: Runtime, path: Path, taken: private.Taken, seen: datetime) -> Arrival:
     now = rt.clock.now()
     rel = names.stored(path.relative_to(rt.settings.inbox).as_posix())
     name = names.readable(path.name)
@@ -78,25 +88,15 @@ def _take(rt: Runtime, path: Path, taken: private.Taken, seen: datetime) -> str 
     if row.status == subs.MOVING:  # planned by a run that died: finish that plan, with its copy
         if taken.temp is not None:
             taken.temp.unlink(missing_ok=True)
-        return complete(rt, row.id)
+        return Arrival(row, names.clean_for_copy(path.name))
     copy = private.place(taken.temp, rt.settings.state, row.id, names.clean_for_copy(path.name)) if taken.temp else None
-    if copy is None:
-        disposition = d.quarantine("file-too-large", _too_large(taken.size, rt.settings.limits.max_file_bytes))
-    elif row.attempts > MAX_ATTEMPTS:
-        disposition = d.quarantine(
-            "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
-            "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。")
-    else:
-        disposition = assess_safely(rt, row, copy)
-    # Filed under the copy's name: readable, and with the suffix its content has (see with_kind).
-    filed = private.copy_of(rt.settings.state, row.id)
-    return settle(rt, row.id, filed.name if filed else names.clean_for_copy(path.name), disposition)
+    too_large = None if copy is not None else d.quarantine(
+        "file-too-large", _too_large(taken.size, rt.settings.limits.max_file_bytes))
+    return Arrival(row, names.clean_for_copy(path.name), copy, too_large)
 
 
-def _refuse(rt: Runtime, path: Path, st: os.stat_result, seen: datetime) -> str | None:
+def _refuse(rt: Runtime, path: Path, st: os.stat_result, seen: datetime) -> Arrival | None:
     """A symlink, FIFO, socket or device: never opened; a reason file in quarantine/, gone from inbox/."""
-    from automation.intake import dispositions as d
-
     code = entries.kind_of(st)
     digest = entries.identity(path, st, code)
     rel = names.stored(path.relative_to(rt.settings.inbox).as_posix())
@@ -105,16 +105,12 @@ def _refuse(rt: Runtime, path: Path, st: os.stat_result, seen: datetime) -> str 
             return None
         row = subs.receive(conn, original_path=rel, name=names.readable(path.name), size=0, sha256=digest,
                            seen_at=seen, stable_at=rt.clock.now())
-    if row.status == subs.MOVING:
-        return complete(rt, row.id)
-    disposition = d.refused(code, entries.refusal_message(path, code))
-    return settle(rt, row.id, reason_file_name(names.clean_for_copy(path.name)), disposition)
+    return Arrival(row, reason_file_name(names.clean_for_copy(path.name)),
+                   verdict=d.refused(code, entries.refusal_message(path, code)))
 
 
-def _unreadable(rt: Runtime, path: Path, st: os.stat_result, exc: OSError, seen: datetime) -> str | None:
+def _unreadable(rt: Runtime, path: Path, st: os.stat_result, exc: OSError, seen: datetime) -> Arrival | None:
     """A file we may not or cannot read: retried for a while, then quarantined unread."""
-    from automation.intake import dispositions as d
-
     attempts, waited = entries.record_failure(path, rt.settings.inbox)
     if attempts < entries.UNREADABLE_ATTEMPTS or waited < rt.settings.limits.unreadable_after_seconds:
         log.info("暂时无法读取 %s:%s", names.readable(path.name), exc)
@@ -124,78 +120,84 @@ def _unreadable(rt: Runtime, path: Path, st: os.stat_result, exc: OSError, seen:
     with rt.store.begin() as conn:
         row = subs.receive(conn, original_path=rel, name=names.readable(path.name), size=st.st_size,
                            sha256=entries.unreadable_identity(st), seen_at=seen, stable_at=rt.clock.now())
-    if row.status == subs.MOVING:
-        return complete(rt, row.id)
-    return settle(rt, row.id, names.clean_for_copy(path.name),
-                  d.quarantine("file-unreadable", entries.unreadable_message(path, exc, attempts)))
+    return Arrival(row, names.clean_for_copy(path.name),
+                   verdict=d.quarantine("file-unreadable", entries.unreadable_message(path, exc, attempts)))
 
 
 def _too_large(size: int, limit: int) -> str:
-    from automation.intake.safety import ADVICE
-
     def mb(n: int) -> str:
         return f"{n / 1024 / 1024:,.2f}".rstrip("0").rstrip(".")
 
     return f"文件大小为 {mb(size)} MB,超过了系统允许的上限 {mb(limit)} MB。{ADVICE['file-too-large']}"
 
 
-def assess_safely(rt: Runtime, row, path: Path) -> Disposition:
-    from automation.intake import dispositions as d
-    from automation.pipeline import assess
+def screen(rt: Runtime, row: subs.Row) -> Disposition | None:
+    """The verdict a copied file gets before anyone parses it: a crash loop, or a copy of one already taken."""
+    if row.attempts > MAX_ATTEMPTS:
+        return d.quarantine(
+            "file-crashes-processing", f"处理此文件时程序已连续 {MAX_ATTEMPTS} 次意外中断,为保护其他文件的处理已将其隔离。"
+            "文件原样保存,没有丢失;请联系管理员检查(可能文件过大或结构异常)。")
+    return twin(rt, row)
 
+
+def twin(rt: Runtime, row: subs.Row) -> Disposition | None:
+    """A duplicate, if the same bytes were already taken in."""
     with rt.store.read() as conn:
-        twin = subs.processed_twin(conn, row.sha256, row.id)
-    if twin is not None:
-        return d.duplicate(twin)
-    try:
-        return assess(rt, path, row)
-    except OfficeFlowError as exc:
-        return d.quarantine(exc.code, exc.message)
-    except Exception as exc:  # the watcher must never die on a file; keep the evidence
-        log.error("处理 %s 时发生内部错误:%s\n%s", row.name, exc, traceback.format_exc())
-        return d.quarantine("internal-error",
-                            "处理此文件时程序发生了内部错误,文件已原样隔离保存,没有丢失。"
-                            f"请联系管理员查看日志(错误类型:{type(exc).__name__})。")
+        found = subs.processed_twin(conn, row.sha256, row.id)
+    return d.duplicate(found) if found is not None else None
 
 
-def settle(rt: Runtime, submission_id: int, name: str, disposition: Disposition) -> str:
-    """Commit the outcome (and its case) with the planned destination, then carry it out.
+def filed_name(rt: Runtime, arrival: Arrival) -> str:
+    """Filed under the copy's name: readable, and with the suffix its content has (see ``private.with_kind``)."""
+    filed = private.copy_of(rt.settings.state, arrival.row.id) if arrival.copy is not None else None
+    return filed.name if filed else arrival.name
 
-    ``name`` is the readable name the original is filed under (see ``names``)."""
-    now = rt.clock.now()
+
+@dataclass(frozen=True)
+class Move:
+    """Where the original goes and where its companion file (reason file, annotated copy) goes."""
+
+    dest: Path
+    extra: Path | None
+
+
+def plan_move(rt: Runtime, name: str, disposition: Disposition) -> Move:
     dest = unique_path(disposition.dest_folder(rt), name)
-    extra = disposition.extra_path(rt, dest)
     disposition.dest_rel = rt.rel(dest)
-    with rt.store.begin() as conn:
-        case_id = disposition.commit(rt, conn, submission_id, now)
-        subs.plan(conn, submission_id, _plan(rt, disposition, dest, extra, case_id), at=now)
-    return complete(rt, submission_id, disposition)
+    return Move(dest, disposition.extra_path(rt, dest))
 
 
-def release(rt: Runtime, submission_id: int, archived: Path, disposition: Disposition) -> str:
-    """Give a held form (already archived at ``archived``) the outcome the corrected policy gives it."""
-    now = rt.clock.now()
-    extra = disposition.extra_path(rt, archived)
-    disposition.dest_rel = rt.rel(archived)
-    with rt.store.begin() as conn:
-        case_id = disposition.commit(rt, conn, submission_id, now)
-        subs.release(conn, submission_id, _plan(rt, disposition, archived, extra, case_id), at=now)
-    return complete(rt, submission_id, disposition)
+def record_plan(rt: Runtime, conn, submission_id: int, disposition: Disposition, move: Move, *,
+                case_id: int | None, now: datetime) -> None:
+    """(2) Inside the transaction that also commits the case: the planned destination, status ``moving``."""
+    disposition.commit(rt, conn, submission_id, now)
+    subs.plan(conn, submission_id, _plan(rt, disposition, move, case_id), at=now)
 
 
-def _plan(rt: Runtime, disposition: Disposition, dest: Path, extra: Path | None, case_id: int | None) -> subs.Plan:
+def record_release(rt: Runtime, conn, submission_id: int, disposition: Disposition, move: Move, *,
+                   case_id: int | None, now: datetime) -> None:
+    """A held form (already archived at ``move.dest``) gets the outcome the corrected policy gives it."""
+    disposition.commit(rt, conn, submission_id, now)
+    subs.release(conn, submission_id, _plan(rt, disposition, move, case_id), at=now)
+
+
+def _plan(rt: Runtime, disposition: Disposition, move: Move, case_id: int | None) -> subs.Plan:
     return subs.Plan(
-        outcome=disposition.outcome, dest_path=rt.rel(dest), extra_path=rt.rel(extra) if extra else None,
+        outcome=disposition.outcome, dest_path=rt.rel(move.dest), extra_path=rt.rel(move.extra) if move.extra else None,
         reason_code=disposition.code, reason=disposition.reason, form_id=disposition.form_id,
         form_version=disposition.form_version, case_id=case_id, duplicate_of=disposition.duplicate_of,
         problems=json.dumps([p.to_dict() for p in disposition.problems], ensure_ascii=False) if disposition.problems else None,
     )
 
 
-def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None) -> str:
-    """Write the companion file, file the validated copy, retire the original, mark final. Safe to repeat."""
-    from automation.intake import dispositions as d
+def archived_move(rt: Runtime, archived: Path, disposition: Disposition) -> Move:
+    """The move of a form that is already where it belongs (a held form, released)."""
+    disposition.dest_rel = rt.rel(archived)
+    return Move(archived, disposition.extra_path(rt, archived))
 
+
+def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None) -> str:
+    """(3) Write the companion file, file the validated copy, retire the original, (4) mark final. Safe to repeat."""
     with rt.store.read() as conn:
         row = subs.get(conn, submission_id)
     src = rt.settings.inbox / names.from_stored(row.original_path)
@@ -210,8 +212,6 @@ def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = 
 
 
 def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposition) -> None:
-    from automation.intake import dispositions as d
-
     copy = private.copy_of(rt.settings.state, row.id)
     extra = rt.abs(row.extra_path) if row.extra_path else None
     if extra is not None and not extra.exists():
@@ -254,4 +254,5 @@ def write_reason(path: Path, text: str) -> Path:
     return atomic_write_text(path, text)
 
 
-__all__ = ["process_file", "assess_safely", "recover", "settle", "release", "complete", "returned_folder", "write_reason", "reason_file_name"]
+__all__ = ["MAX_ATTEMPTS", "Arrival", "Move", "archived_move", "complete", "filed_name", "plan_move", "reason_file_name",
+           "receive", "record_plan", "record_release", "recover", "returned_folder", "screen", "twin", "write_reason"]

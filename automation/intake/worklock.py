@@ -15,7 +15,7 @@ from typing import Iterator
 from automation.errors import WorkspaceError
 
 if os.name == "nt":  # pragma: no cover - exercised on Windows only
-    import msvcrt
+    import msvcrt  # imported by platform: exists on Windows only
 
     def _try_lock(fd: int) -> bool:
         try:
@@ -24,7 +24,7 @@ if os.name == "nt":  # pragma: no cover - exercised on Windows only
         except OSError:
             return False
 else:
-    import fcntl
+    import fcntl  # imported by platform: exists on POSIX only
 
     def _try_lock(fd: int) -> bool:
         try:

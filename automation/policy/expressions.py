@@ -32,7 +32,7 @@ from simpleeval import InvalidExpression, NameNotDefined, SimpleEval
 from automation.errors import ExpressionError
 
 MAX_LENGTH = 1000
-MAX_NUMBER = Decimal("1e27")  # inputs stay below 1e12 (see extract.parsers), so products of two fit; stops runaway multiplication
+MAX_NUMBER = Decimal("1e27")  # inputs stay below 1e12 (see forms.parsers), so products of two fit; stops runaway multiplication
 
 _FULL_WIDTH = str.maketrans({"(": "(", ")": ")", ",": ",", "“": '"', "”": '"', "‘": "'", "’": "'", "!": "!",
                              "<": "<", ">": ">", "=": "="})

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import partial
 from typing import Any, Callable, Mapping
 
+from automation.forms.parsers import upper_to_decimal
 from automation.policy.lookups import Lookups, NoLookups
 from automation.policy.workcal import WorkCalendar
 
@@ -148,8 +149,6 @@ def count(ctx: Context, items: Any) -> int:
 
 def parse_upper(text: Any) -> Decimal | None:
     """``人民币壹万零伍拾元零伍分`` → Decimal('10050.05'); None when it is not an amount in words."""
-    from automation.extract.parsers import upper_to_decimal
-
     return upper_to_decimal(text)
 
 

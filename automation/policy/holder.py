@@ -18,6 +18,8 @@ from sqlalchemy import select
 from automation.clock import Clock
 from automation.errors import OfficeFlowError, PolicyError
 from automation.fsutil import atomic_target, atomic_write_text
+from automation.policy.lint import lint_policy
+from automation.policy.workbook import load_policy
 from automation.record import audit
 from automation.record import schema as s
 from automation.record.submissions import HELD_ALERT, held
@@ -77,9 +79,6 @@ class PolicyHolder:
 
     def refresh(self, force: bool = False) -> bool:
         """Re-read the workbook if it changed. True when the policy in force is good."""
-        from automation.policy.lint import lint_policy
-        from automation.policy.workbook import load_policy
-
         signature = self._stat()
         if not force and (signature is None or signature == self._signature or not self._settled(signature)):
             return self.current is not None
@@ -133,8 +132,6 @@ class PolicyHolder:
 
     def _fall_back(self) -> bool:
         """制度.xlsx is broken (or missing) at start-up: run on the last good policy from the store."""
-        from automation.policy.workbook import load_policy
-
         row = self.last_good()
         if row is None:
             return False

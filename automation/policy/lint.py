@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from automation.errors import ExpressionError, PolicyError
 from automation.forms.spec import FormSpec
+from automation.policy.chain import MODES
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import FUNCTIONS
 from automation.policy.workbook import (
@@ -43,7 +44,6 @@ from automation.policy.workbook import (
     to_date,
 )
 from automation.problems import ERROR, WARNING, Problem, kind
-from automation.route.model import MODES
 
 K = {
     "unreadable": kind("policy-unreadable", "制度无法读取", "{message}"),

@@ -23,11 +23,12 @@ from openpyxl.utils import get_column_letter
 
 from automation.errors import ExpressionError, PolicyError
 from automation.forms.spec import FormSpec
+from automation.policy.chain import MODES
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import Context, bind
 from automation.policy.lookups import Lookups, NoLookups
+from automation.policy.numbering import format_number
 from automation.policy.workcal import WorkCalendar
-from automation.route.model import MODES
 
 LEVELS = {"错误": "error", "警告": "warning"}
 SCOPES = ("表单", "明细")
@@ -170,8 +171,6 @@ class NumberingRule:
 
     def render(self, day: date, seq: int) -> str:
         # Parsed field by field, never str.format: an administrator's pattern must not reach attributes.
-        from automation.act.numbering import format_number
-
         return format_number(self.format, when=day, seq=seq, form_code=self.code)
 
 

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
-from automation.act.effects.names import normalise_customer_name
 from automation.clock import Clock
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.names import normalise_customer_name
 from automation.record.store import Store
 
 COUNTED_EXPENSES = ("审批中", "已批准")  # a rejected claim no longer uses the month's cap

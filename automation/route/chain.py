@@ -16,10 +16,10 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 from automation.forms.spec import FormSpec, TableSpec
+from automation.policy.chain import ANY, Route, Step
 from automation.policy.lookups import Lookups
 from automation.policy.workbook import ApprovalRule, CheckRule, Policy
 from automation.problems import Problem, kind
-from automation.route.model import ANY, Route, Step
 from automation.route.resolve import resolve_role
 
 RULE_BROKEN = kind("policy-rule-broken", "不符合制度", "{message}")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from automation.policy.chain import ALL, ANY, SEQUENTIAL, Assignee, assignee_for
 from automation.policy.workbook import Person, Policy
-from automation.route.model import ALL, ANY, SEQUENTIAL, Assignee
 
 
 def candidates(policy: Policy, role: str, department: str | None) -> list[Person]:
@@ -39,11 +39,3 @@ def resolve_role(policy: Policy, role: str, department: str | None, today: date,
         who = assignee_for(policy, person, today, applicant=applicant)
         unique.setdefault(who.name, who)
     return tuple(unique.values())
-
-
-def assignee_for(policy: Policy, holder: Person, today: date, *, applicant: str | None = None) -> Assignee:
-    if holder.delegating_on(today):
-        delegate = policy.person(holder.delegate)
-        if delegate is not None and delegate.active and delegate.name != applicant:
-            return Assignee(delegate.name, on_behalf_of=holder.name)
-    return Assignee(holder.name)

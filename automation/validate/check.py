@@ -1,11 +1,9 @@
-"""``officeflow check``: the same verdict a submission would get, without submitting anything."""
+"""``officeflow check``: how the verdict a submission would get is shown (``pipeline.check_file`` gives it)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from automation.errors import OfficeFlowError, UnrecognisedFormError
 from automation.problems import LEVEL_LABELS, Problem, kind
 
 unsafe = kind("file-unsafe", "文件无法安全读取", "{message}")
@@ -61,31 +59,3 @@ class CheckResult:
 
     def to_dict(self) -> dict:
         return {"ok": not self.has_errors, "files": [i.to_dict() for i in self.items]}
-
-
-def check_file(rt, path: Path) -> CheckedFile:
-    from automation.act.cases import resubmission_target
-    from automation.errors import PolicyError
-    from automation.extract.read import read_form
-    from automation.identify.identify import identify
-    from automation.intake.safety import inspect_file
-    from automation.validate.combined import validate
-
-    try:
-        kind_ = inspect_file(path, rt.settings.limits)
-        spec, version, how = identify(path, kind_, rt.specs)
-    except UnrecognisedFormError as exc:
-        return CheckedFile(str(path), None, [unknown_form(message=exc.message)])
-    except OfficeFlowError as exc:
-        return CheckedFile(str(path), None, [unsafe(message=exc.message)])
-    form = read_form(path, spec, version, how)
-    _, extra = resubmission_target(rt, form)
-    try:
-        return CheckedFile(str(path), spec.title, validate(rt, form, extra=extra).problems)
-    except PolicyError as fault:  # the administrator's to fix; the form is not judged
-        return CheckedFile(str(path), spec.title, [policy_fault(where=fault.location or "制度", message=fault.message,
-                                                                level="warning")])
-
-
-def check_files(rt, paths: list[Path]) -> CheckResult:
-    return CheckResult([check_file(rt, p) for p in paths])

@@ -9,12 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automation.problems import Report
+from automation.route.chain import check_rules
+from automation.validate.fields import check_fields
 
 
 def validate(rt, form, extra=()) -> Report:
-    from automation.route.chain import check_rules
-    from automation.validate.fields import check_fields
-
     report = Report()
     spec_source = f"「{form.spec.title}」填写要求"
     report.extend(_cite(p, spec_source) for p in (*form.problems, *check_fields(form)))

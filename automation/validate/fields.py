@@ -10,8 +10,8 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable, Iterator
 
-from automation.extract.model import ExtractedForm
-from automation.extract.parsers import (
+from automation.forms.extracted import MISSING, ExtractedForm
+from automation.forms.parsers import (
     AMOUNT_UPPER_MISMATCH,
     PATTERN_MISMATCH,
     REQUIRED_MISSING,
@@ -21,7 +21,6 @@ from automation.extract.parsers import (
     VALUE_BELOW_MIN,
     upper_amount,
 )
-from automation.extract.read import MISSING
 from automation.forms.spec import FieldSpec
 from automation.problems import Problem, Report
 

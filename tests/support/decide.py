@@ -16,10 +16,10 @@ from sqlalchemy import select
 from automation.decide import engine
 from automation.decide.task_files import issue_task_file
 from automation.forms.spec import load_spec
+from automation.policy.chain import Assignee, Route, Step
 from automation.policy.workcal import WorkCalendar
 from automation.record import schema as s
 from automation.record.store import Store, open_store
-from automation.route.model import Assignee, Route, Step
 from automation.settings import Settings, load_settings
 from support import forms
 

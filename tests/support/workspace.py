@@ -55,7 +55,7 @@ def wait_for(condition, timeout: float = 20.0, interval: float = 0.05, message: 
 @contextmanager
 def running_watcher(root: Path, **kwargs):
     """The real watcher in a thread; stopped and joined on exit (no leaked threads)."""
-    from automation.intake.watcher import Watcher
+    from automation.service import Watcher
 
     rt = open_runtime(root)
     stop = threading.Event()

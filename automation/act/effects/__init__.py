@@ -26,7 +26,7 @@ from automation.act.effects import (
     trip_request,
 )
 from automation.act.effects.context import OUTCOMES, Effect, EffectError
-from automation.act.effects.names import normalise_customer_name
+from automation.record.names import normalise_customer_name
 
 __all__ = ["on_submitted", "on_decided", "normalise_customer_name", "EffectError", "HANDLERS"]
 

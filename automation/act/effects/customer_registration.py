@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from automation.act.effects.context import APPROVED, Effect, touched
-from automation.act.effects.names import normalise_customer_name
 from automation.record import schema as s
+from automation.record.names import normalise_customer_name
 
 NORMAL = "正常"
 

@@ -35,7 +35,7 @@ def choose_backend(mode: str) -> str:
 
 def open_book(path: Path):
     """The running Excel workbook showing ``path``, or None if it is not open."""
-    import xlwings
+    import xlwings  # imported late: an optional extra, absent on most machines
 
     target = str(Path(path).resolve()).lower()
     for app in xlwings.apps:

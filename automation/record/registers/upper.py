@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 
-from automation.extract.parsers import upper_amount
+from automation.forms.parsers import upper_amount
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 PLACES = ("仟", "佰", "拾", "")

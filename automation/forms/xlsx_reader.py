@@ -17,7 +17,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.errors import UnsafeFileError
-from automation.extract.parsers import ParseProblem, parse_value
+from automation.forms.parsers import ParseProblem, parse_value
 from automation.forms.spec import FormSpec, TableSpec
 
 Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]

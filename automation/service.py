@@ -1,4 +1,6 @@
-"""The long-running watcher. Events are hints; ``process_pending`` is the truth.
+"""The long-running service above the pipeline: watcher, supervision, signals.
+
+Events are hints; ``process_pending`` is the truth.
 
 File events (native, or polling on network shares) only wake the loop; every
 pass re-scans inbox/ and the approval folders. A sweep runs on a timer anyway,
@@ -11,9 +13,12 @@ restarted here instead of going silently deaf.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Iterator
 
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
@@ -110,3 +115,20 @@ class Watcher:
         if self.on_pass:
             self.on_pass(summary)
         return summary
+
+
+@contextmanager
+def stop_on_signals(signals=(signal.SIGINT, signal.SIGTERM)) -> Iterator[threading.Event]:
+    """An event set by Ctrl-C or SIGTERM: the file in hand is finished, then the service leaves.
+    The previous handlers are restored on the way out."""
+    stop = threading.Event()
+
+    def _stop(signum, frame):
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in signals}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,7 +1,7 @@
 """After a decision: business effects, contract numbers, and the files people receive.
 
 Effects and the contract number are recorded inside the transaction that
-records the decision (``record_outcome``). Files — next task files, contracts,
+records the decision (``decide.outcome.record_outcome``, called by the scan). Files — next task files, contracts,
 copies returned to the applicant, 抄送 copies — are renderings of the store and
 are produced by ``reconcile_outputs``, which is safe to run any number of times:
 after a crash it simply writes what is missing.
@@ -14,65 +14,39 @@ from pathlib import Path
 
 from sqlalchemy import String, cast, select
 
+from automation.act.contracts import render_for_case
+from automation.act.decision_copy import write_decision_copy
+from automation.decide import scan, timers
+from automation.decide.engine import case_history, load_case, load_task
+from automation.decide.officefile import TASK_PROP, read_props
+from automation.decide.outcome import template_for
+from automation.decide.task_files import (
+    DECISION_FOLDERS,
+    DONE_FOLDER,
+    issue_task_file,
+    safe_name,
+    write_cc_copy,
+)
+from automation.errors import OfficeFlowError
+from automation.fsutil import move_unique
+from automation.policy.chain import assignee_for
 from automation.record import codec
 from automation.record import schema as s
 
 log = logging.getLogger("officeflow")
-FINISHED = ("approved", "rejected", "returned")
-DECISION_WORDS = {"rejected": "已驳回", "returned": "退回修改"}
 
 
 def apply_decisions(rt) -> int:
-    from automation.decide.scan import apply_decisions as scan_and_apply
-
-    results = scan_and_apply(rt.store, rt.settings, specs=rt.specs, cal=rt.calendar, now=rt.clock.now(),
-                             on_decided=lambda outcome: None,
-                             within=lambda conn, outcome: record_outcome(rt, conn, outcome))
-    return sum(1 for r in results if getattr(r, "outcome", None) is not None)
-
-
-def record_outcome(rt, conn, outcome) -> None:
-    """Inside the decision's transaction: effects of a finished case, the contract number."""
-    from automation.act.effects import on_decided
-    from automation.decide.engine import load_case
-    from automation.record.registers.render import mark_dirty, registers_for_tables
-
-    tables = {"cases", "tasks"}
-    case = load_case(conn, outcome.case_id)
-    if case["status"] in FINISHED:
-        values = codec.loads(case["data"])
-        today = rt.clock.today()
-        if case["status"] == "approved" and template_for(rt, case, values) is not None:
-            from automation.act.numbering import allocate_contract_number
-
-            # The number comes first: the contract effect fills the row it creates.
-            allocate_contract_number(conn, case["id"], contract_format(rt, case["form_title"]), today, at=rt.clock.now())
-            tables.add("contracts")
-        tables |= set(on_decided(conn, case=case, values=values, outcome=case["status"], policy=rt.policy,
-                                 today=today, cal=rt.calendar))
-    mark_dirty(conn, registers_for_tables(tables), rt.clock.now())
-
-
-def contract_format(rt, title: str | None = None) -> str:
-    rule = rt.policy.numbering_for("合同编号", title)
-    return rule.format if rule else "HT-{年}-{序号:04d}"
-
-
-def template_for(rt, case: dict, values: dict) -> Path | None:
-    """The contract template the policy workbook names for this form and 合同类型, if any."""
-    name = rt.policy.template_for(case["form_title"], values.get("合同类型"))
-    return (rt.settings.contracts / name) if name else None
+    results = scan.apply_decisions(rt.store, rt.settings, specs=rt.specs, cal=rt.calendar, now=rt.clock.now(),
+                                   policy=rt.policy)
+    return sum(1 for r in results if r.outcome is not None)
 
 
 def check_time_limits(rt) -> int:
-    from automation.decide.timers import check_deadlines
-
     policy = rt.policy
 
     def superior_of(name: str):
         """The 直属上级 who is still 在职 — or whoever acts for them today."""
-        from automation.route.resolve import assignee_for
-
         person = policy.person(name)
         superior = policy.person(person.superior) if person and person.superior else None
         if superior is None or not superior.active:
@@ -83,15 +57,12 @@ def check_time_limits(rt) -> int:
         return _issue(rt, task_id)
 
     escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalate_after_workdays))
-    actions = check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
+    actions = timers.check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
                               escalate_after=escalate_after, superior_of=superior_of, write_task=write_task)
     return len(actions)
 
 
 def _issue(rt, task_id: int):
-    from automation.decide.engine import load_case, load_task
-    from automation.decide.task_files import issue_task_file
-
     with rt.store.read() as conn:
         case = load_case(conn, load_task(conn, task_id)["case_id"])
     return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case["form_id"]))
@@ -132,8 +103,6 @@ def _each(step, *args, what: str):
 
 def _task_file_somewhere(path: Path) -> bool:
     """In the to-do folder, or already dropped into a decision folder and not yet processed."""
-    from automation.decide.task_files import DECISION_FOLDERS
-
     return path.exists() or any((path.parent / folder / path.name).exists() for folder in DECISION_FOLDERS)
 
 
@@ -157,8 +126,6 @@ def _withdrawn_task_files(rt) -> None:
 
 def _answered_reminders(rt) -> None:
     """A 催办 note leaves the to-do folder once its task is decided or escalated."""
-    from automation.decide.task_files import safe_name
-
     with rt.store.read() as conn:
         open_ = {(safe_name(r.assignee), safe_name(r.number)) for r in conn.execute(
             select(s.tasks.c.assignee, s.cases.c.number).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
@@ -174,8 +141,6 @@ def _answered_reminders(rt) -> None:
 
 def _is_task_file(path: Path, task_id: int) -> bool:
     """The file at a task's path may by now be a later round's task: only move our own."""
-    from automation.decide.officefile import TASK_PROP, read_props
-
     try:
         return read_props(path).get(TASK_PROP) == str(task_id)
     except Exception:  # unreadable (half-written, damaged): leave it alone
@@ -183,9 +148,6 @@ def _is_task_file(path: Path, task_id: int) -> bool:
 
 
 def _file_away(path: Path) -> Path:
-    from automation.decide.scan import move_unique
-    from automation.decide.task_files import DONE_FOLDER
-
     return move_unique(path, path.parent / DONE_FOLDER)
 
 
@@ -197,13 +159,10 @@ def _pending_contracts(rt) -> None:
 
 
 def render_case_contract(rt, case_id: int):
-    from automation.act.contracts import render_for_case
-    from automation.decide.engine import load_case
-
     with rt.store.read() as conn:
         case = load_case(conn, case_id)
     values = codec.loads(case["data"])
-    template = template_for(rt, case, values)
+    template = template_for(rt.policy, rt.settings.contracts, case, values)
     if template is None:
         return None
     return render_for_case(rt.store, rt.settings, case_id, template_path=template, company=rt.policy.company,
@@ -212,8 +171,6 @@ def render_case_contract(rt, case_id: int):
 
 def rerender_contract(rt, number: str):
     """``officeflow contracts render <编号>``: the same number and content, from the store."""
-    from automation.errors import OfficeFlowError
-
     with rt.store.read() as conn:
         case_id = conn.execute(select(s.contracts.c.case_id).where(s.contracts.c.number == number)).scalar()
         if case_id is None:
@@ -242,18 +199,14 @@ def _done_outputs(rt, kind: str) -> set[str]:
 
 
 def _decision_returns(rt) -> None:
-    from automation.act.decision_copy import write_decision_copy
-
     key = s.cases.c.number + "#" + cast(s.cases.c.round, String)
     for case in _without_output(rt, "decision-return", key, s.cases.c.status.in_(("rejected", "returned"))):
-        path = _each(write_decision_copy, rt, case, what=f"{case['number']} 的退回副本")
+        path = _each(_decision_copy, rt, case, what=f"{case['number']} 的退回副本")
         if path is not None:
             _claim_output(rt, "decision-return", f"{case['number']}#{case['round']}", path)
 
 
 def _cc_copies(rt) -> None:
-    from automation.decide.task_files import write_cc_copy
-
     condition = (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None)
     for case in _without_output(rt, "cc-case", s.cases.c.number, condition):
         done = _done_outputs(rt, "cc")
@@ -271,3 +224,9 @@ def _without_output(rt, kind: str, key, condition) -> list[dict]:
     written = select(s.outputs.c.key).where(s.outputs.c.kind == kind, s.outputs.c.key == key)
     with rt.store.read() as conn:
         return [dict(r) for r in conn.execute(select(s.cases).where(condition, ~written.exists())).mappings()]
+
+
+def _decision_copy(rt, case: dict):
+    with rt.store.read() as conn:
+        history = case_history(conn, case["id"])
+    return write_decision_copy(rt, case, history)

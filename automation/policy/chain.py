@@ -1,8 +1,13 @@
-"""The approval route a policy composes for one form: steps, assignees, copies, warnings."""
+"""The approval route a policy composes for one form: steps, assignees, copies, warnings.
+
+Plain data shared by the policy (which names the modes), the route stage (which
+composes a route) and the decide stage (which opens its tasks), so it sits below all three.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from automation.problems import Problem
 
@@ -45,3 +50,12 @@ class Route:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.is_error]
+
+
+def assignee_for(policy, holder, today: date, *, applicant: str | None = None) -> Assignee:
+    """The holder (a ``policy.workbook.Person``), or the delegate acting for them today (active, not the applicant)."""
+    if holder.delegating_on(today):
+        delegate = policy.person(holder.delegate)
+        if delegate is not None and delegate.active and delegate.name != applicant:
+            return Assignee(delegate.name, on_behalf_of=holder.name)
+    return Assignee(holder.name)

@@ -1,4 +1,7 @@
-"""What reading a form yields: typed values plus where each came from."""
+"""What reading a form yields: typed values plus where each came from.
+
+Produced by the extract stage and read by every stage after it, so it lives with the form definitions.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ from typing import Any
 
 from automation.forms.spec import FormSpec
 from automation.problems import Problem
+
+MISSING = "表单中未找到该项"  # location of a field the file does not carry at all
 
 
 @dataclass

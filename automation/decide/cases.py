@@ -8,8 +8,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sqlalchemy import select
+
+from automation.act.effects import on_submitted
+from automation.decide.engine import case_by_number, load_case, open_case, status_label
 from automation.forms.spec import CASE_FIELD
+from automation.policy.numbering import format_number
 from automation.problems import kind
+from automation.record import codec
+from automation.record import schema as s
+from automation.record.registers.render import mark_dirty, registers_for_tables
+from automation.record.store import next_number
 
 case_unknown = kind("case-number-unknown", "申请编号不存在",
                     "「申请编号」填写的 {value} 不存在。新申请请将此格留空;重新提交退回的申请时请保留系统填写的编号。")
@@ -26,8 +35,6 @@ complaint_unknown = kind("complaint-number-unknown", "投诉编号不存在",
 
 def resubmission_target(rt, form) -> tuple[int | None, list]:
     """The returned case this form continues, or problems explaining why it cannot."""
-    from automation.decide.engine import case_by_number, status_label
-
     problems = _unknown_complaint(rt, form)
     number = form.values.get(CASE_FIELD)
     if not number:
@@ -46,10 +53,6 @@ def resubmission_target(rt, form) -> tuple[int | None, list]:
 
 def _unknown_complaint(rt, form) -> list:
     """A 投诉编号 ties follow-ups to a complaint the register knows; an invented one would overwrite another."""
-    from sqlalchemy import select
-
-    from automation.record import schema as s
-
     number = form.values.get("投诉编号") if form.spec.id == "complaint" else None
     if not number:
         return []
@@ -73,9 +76,6 @@ def case_number(rt, conn, spec, now) -> str:
 
 
 def allocate_number(conn, policy, name: str, title: str | None, day, *, default: str, default_code: str) -> str:
-    from automation.act.numbering import format_number
-    from automation.record.store import next_number
-
     rule = policy.numbering_for(name, title)
     fmt = rule.format if rule else default
     code = (rule.code if rule else None) or default_code
@@ -85,10 +85,6 @@ def allocate_number(conn, policy, name: str, title: str | None, day, *, default:
 
 
 def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None) -> int:
-    from automation.act.effects import on_submitted
-    from automation.decide.engine import load_case, open_case
-    from automation.record.registers.render import mark_dirty, registers_for_tables
-
     spec = form.spec
     values = dict(form.values)
     number = load_case(conn, existing)["number"] if existing else case_number(rt, conn, spec, now)
@@ -103,9 +99,6 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
         customer=values.get(spec.customer_field) if spec.customer_field else None, route=route,
         submission_id=submission_id, source_file=source_file, now=now, cal=rt.calendar, existing_case_id=existing,
     )
-    from automation.record import codec
-    from automation.record import schema as s
-
     conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(list(route.cc)) if route.cc else None))
     tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(), cal=rt.calendar)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)

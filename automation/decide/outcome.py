@@ -1,0 +1,41 @@
+"""What a decision causes, inside the decision's own transaction: effects of a finished
+case and its contract number, so they commit with the decision or not at all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from automation.act.effects import on_decided
+from automation.decide.engine import DecisionOutcome, load_case
+from automation.policy.numbering import allocate_contract_number
+from automation.record import codec
+from automation.record.registers.render import mark_dirty, registers_for_tables
+
+FINISHED = ("approved", "rejected", "returned")
+
+
+def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, now, cal) -> None:
+    """Inside the decision's transaction: effects of a finished case, the contract number."""
+    tables = {"cases", "tasks"}
+    case = load_case(conn, outcome.case_id)
+    if case["status"] in FINISHED:
+        values = codec.loads(case["data"])
+        today = now.date()
+        if case["status"] == "approved" and template_for(policy, contracts, case, values) is not None:
+            # The number comes first: the contract effect fills the row it creates.
+            allocate_contract_number(conn, case["id"], contract_format(policy, case["form_title"]), today, at=now)
+            tables.add("contracts")
+        tables |= set(on_decided(conn, case=case, values=values, outcome=case["status"], policy=policy,
+                                 today=today, cal=cal))
+    mark_dirty(conn, registers_for_tables(tables), now)
+
+
+def contract_format(policy, title: str | None = None) -> str:
+    rule = policy.numbering_for("合同编号", title)
+    return rule.format if rule else "HT-{年}-{序号:04d}"
+
+
+def template_for(policy, contracts: Path, case: dict, values: dict) -> Path | None:
+    """The contract template the policy workbook names for this form and 合同类型, if any."""
+    name = policy.template_for(case["form_title"], values.get("合同类型"))
+    return (contracts / name) if name else None
