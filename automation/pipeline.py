@@ -44,11 +44,12 @@ from automation.runtime import Runtime
 from automation.validate.check import (
     CheckedFile,
     CheckResult,
+    file_missing,
     policy_fault,
     unknown_form,
     unsafe,
 )
-from automation.validate.combined import validate
+from automation.validate.combined import validate_form
 
 log = logging.getLogger("officeflow")
 DAMAGED = (zipfile.BadZipFile, ElementTree.ParseError, etree.XMLSyntaxError, DefusedXmlException, EOFError)
@@ -161,9 +162,8 @@ def _judge(rt: Runtime, path: Path) -> Disposition:
         return d.unrecognised(exc.code, exc.message)
     except DAMAGED as exc:  # the package opened, but a part inside is broken
         return d.quarantine("file-damaged", f"文件内部结构已损坏,无法读取({type(exc).__name__})。")
-    existing, problems = cases.resubmission_target(rt, form)          # validate: a resubmission continues a case
     try:
-        report = validate(rt, form, extra=problems)                   # validate: fields + policy rules
+        report, existing = validate_form(rt, form)                    # validate: fields, numbers, 校验规则
         if not report.valid:
             return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
                              form_id=form.spec.id, form_version=form.version, problems=report.problems,
@@ -237,20 +237,29 @@ def _summary(report) -> str:
 
 
 def check_file(rt: Runtime, path: Path) -> CheckedFile:
+    """The verdict ``process_file`` would give this file (the same ``verdict``), nothing submitted."""
+    if not path.is_file():
+        return CheckedFile(str(path), None, [file_missing(value=str(path))])
     with tempfile.TemporaryDirectory(prefix="officeflow-check-") as folder:
         # Judged on a private copy, as intake does: the verdict may rename the copy by its content.
-        copy = Path(shutil.copy2(path, Path(folder) / path.name)) if path.is_file() else path
-        found = verdict(rt, copy)
+        found = verdict(rt, Path(shutil.copy2(path, Path(folder) / path.name)))
+    return CheckedFile(str(path), _form_title(rt, found), _shown_problems(found), outcome=found.outcome, code=found.code)
+
+
+def _form_title(rt: Runtime, found: Disposition) -> str | None:
+    spec = rt.specs.get(found.form_id) if found.form_id else None
+    return spec.title if spec else None
+
+
+def _shown_problems(found: Disposition) -> list:
+    """The form's problems — or, for a file that is not judged as a form, why not."""
     if isinstance(found, d.Unrecognised):
-        return CheckedFile(str(path), None, [unknown_form(message=found.reason)])
+        return [unknown_form(message=found.reason)]
     if isinstance(found, d.Quarantine):
-        return CheckedFile(str(path), None, [unsafe(message=found.reason)])
+        return [unsafe(message=found.reason)]
     if isinstance(found, d.Held):  # the administrator's to fix; the form is not judged
-        title = rt.specs[found.form_id].title if found.form_id in rt.specs else None
-        return CheckedFile(str(path), title, [policy_fault(where=found.location or "制度", message=found.detail,
-                                                           level="warning")])
-    spec = found.spec if isinstance(found, d.Invalid) else found.form.spec
-    return CheckedFile(str(path), spec.title, list(found.problems))
+        return [policy_fault(where=found.location or "制度", message=found.detail, level="warning")]
+    return list(found.problems)
 
 
 def check_files(rt: Runtime, paths: list[Path]) -> CheckResult:

@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -7,8 +8,9 @@ from support.policy import find_row, make_specs, policy_copy
 from automation.policy.chain import Assignee
 from automation.policy.lookups import NoLookups
 from automation.policy.workbook import load_policy
-from automation.route.chain import check_rules, compose_route
+from automation.route.chain import compose_route
 from automation.route.resolve import resolve_role
+from automation.validate.rules import check_rules
 
 TODAY = date(2026, 11, 2)
 
@@ -49,8 +51,11 @@ def contract(amount="100000.00", **extra):
 
 
 def route_for(policy, values, spec="sales_contract", applicant="王芳", department=None, today=TODAY, lookups=None):
-    return compose_route(policy, SPECS[spec], values, applicant=applicant, department=department, today=today,
-                         lookups=lookups or KnownCustomer(limit="10000000"))
+    """The route, carrying the 校验规则 problems validation found (as the pipeline hands them to the case)."""
+    lookups = lookups or KnownCustomer(limit="10000000")
+    route = compose_route(policy, SPECS[spec], values, applicant=applicant, department=department, today=today,
+                          lookups=lookups)
+    return replace(route, problems=check_rules(policy, SPECS[spec], values, lookups=lookups, today=today))
 
 
 def test_contract_below_every_threshold_needs_the_department_manager_only(policy):

@@ -8,57 +8,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from sqlalchemy import select
-
 from automation.act.effects import on_submitted
-from automation.decide.engine import case_by_number, load_case, open_case, status_label
+from automation.decide.engine import load_case, open_case
 from automation.forms.spec import CASE_FIELD
 from automation.policy.numbering import format_number
-from automation.problems import kind
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.registers.render import mark_dirty, registers_for_tables
 from automation.record.store import next_number
-
-case_unknown = kind("case-number-unknown", "申请编号不存在",
-                    "「申请编号」填写的 {value} 不存在。新申请请将此格留空;重新提交退回的申请时请保留系统填写的编号。")
-case_other_form = kind("case-number-other-form", "申请编号属于其他表单",
-                       "「申请编号」{value} 属于「{title}」,不能用于本表单。新申请请将此格留空。")
-case_not_returned = kind("case-not-returned", "申请不能重新提交",
-                         "申请 {value} 当前状态为「{status}」,只有被「退回修改」的申请才能重新提交。新申请请将「申请编号」留空。")
-
-
-complaint_unknown = kind("complaint-number-unknown", "投诉编号不存在",
-                         "「投诉编号」{value} 在投诉台账中不存在。首次提交投诉时请将此格留空,系统会自动编号;"
-                         "后续跟进请填写系统给出的编号。")
-
-
-def resubmission_target(rt, form) -> tuple[int | None, list]:
-    """The returned case this form continues, or problems explaining why it cannot."""
-    problems = _unknown_complaint(rt, form)
-    number = form.values.get(CASE_FIELD)
-    if not number:
-        return None, problems
-    where = dict(field=CASE_FIELD, location=form.location_of(CASE_FIELD), value=number)
-    with rt.store.read() as conn:
-        case = case_by_number(conn, str(number).strip())
-    if case is None:
-        return None, [*problems, case_unknown(**where)]
-    if case["form_id"] != form.spec.id:
-        return None, [*problems, case_other_form(title=case["form_title"], **where)]
-    if case["status"] != "returned":
-        return None, [*problems, case_not_returned(status=status_label(case["status"]), **where)]
-    return case["id"], problems
-
-
-def _unknown_complaint(rt, form) -> list:
-    """A 投诉编号 ties follow-ups to a complaint the register knows; an invented one would overwrite another."""
-    number = form.values.get("投诉编号") if form.spec.id == "complaint" else None
-    if not number:
-        return []
-    with rt.store.read() as conn:
-        known = conn.execute(select(s.complaints.c.id).where(s.complaints.c.number == str(number).strip())).first()
-    return [] if known else [complaint_unknown(field="投诉编号", location=form.location_of("投诉编号"), value=number)]
 
 
 def department_of(rt, form) -> str | None:

@@ -3,14 +3,13 @@
 Every 审批规则 row of the form whose condition holds contributes its role; the
 chain is those roles, once each, ordered by rank, so independent rules (credit
 over limit, major contract, special terms) compose without anyone writing out
-every combination. 校验规则 rows produce problems; the caller adds the cell
-location from the extracted form.
+every combination. 校验规则 are not evaluated here: validation does that, once
+(``validate/rules.py``), before a form is routed.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
@@ -18,51 +17,15 @@ from typing import Any, Mapping
 from automation.forms.spec import FormSpec, TableSpec
 from automation.policy.chain import ANY, Route, Step
 from automation.policy.lookups import Lookups
-from automation.policy.workbook import ApprovalRule, CheckRule, Policy
-from automation.problems import Problem, kind
+from automation.policy.workbook import ApprovalRule, Policy
 from automation.route.resolve import resolve_role
 
-RULE_BROKEN = kind("policy-rule-broken", "不符合制度", "{message}")
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 DEFAULT_LIMIT_DAYS = 2
-
-
-def check_rules(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, lookups: Lookups | None,
-                today: date) -> list[Problem]:
-    """Every 校验规则 problem of the form; 明细 rules once per line, with the line's row number."""
-    functions = policy.functions(today, lookups)
-    names = form_names(policy, spec, values)
-    problems: list[Problem] = []
-    for rule in policy.check_rules_for(spec.title):
-        if rule.scope == "明细":
-            problems.extend(_check_lines(rule, spec, names, functions))
-        elif rule.condition.holds(names, functions):
-            problems.append(_problem(rule, names))
-    return problems
-
-
-def _check_lines(rule: CheckRule, spec: FormSpec, names: dict, functions: dict) -> list[Problem]:
-    table = line_table(spec)
-    if table is None:
-        return []
-    found = []
-    for number, line in enumerate(names.get(table.key) or [], start=1):
-        scope = {**names, **{c.key: line.get(c.key) for c in table.columns}}
-        if rule.condition.holds(scope, functions):
-            found.append(_problem(rule, scope, row=number))
-    return found
-
-
-def _problem(rule: CheckRule, names: Mapping[str, Any], row: int | None = None) -> Problem:
-    message = _PLACEHOLDER.sub(lambda m: show(names[m.group(1)]) if m.group(1) in names else m.group(0), rule.message)
-    value = names.get(rule.field) if rule.field else None
-    return RULE_BROKEN(message=message, field=rule.field, value=None if value is None else show(value), row=row,
-                       source=rule.source, level=rule.level)
 
 
 def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, applicant: str,
                   department: str | None, today: date, lookups: Lookups | None) -> Route:
-    route = Route(problems=check_rules(policy, spec, values, lookups=lookups, today=today))
+    route = Route()
     functions = policy.functions(today, lookups)
     names = form_names(policy, spec, values)
     department = department or _department_of(policy, applicant)
@@ -139,4 +102,4 @@ def show(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["check_rules", "compose_route", "form_names", "line_table", "show", "RULE_BROKEN"]
+__all__ = ["compose_route", "form_names", "line_table", "show"]

@@ -8,6 +8,7 @@ from automation.problems import LEVEL_LABELS, Problem, kind
 
 unsafe = kind("file-unsafe", "文件无法安全读取", "{message}")
 unknown_form = kind("form-not-recognised", "无法识别的表单", "{message}")
+file_missing = kind("file-missing", "找不到文件", "找不到文件「{value}」,请检查文件名和路径后重试。")
 policy_fault = kind("policy-fault", "制度规则无法计算",
                     "制度中的规则({where})无法计算,问题在制度而不在表单:{message}提交后表单会等待制度修正,修正后自动处理。")
 
@@ -29,6 +30,8 @@ class CheckedFile:
     path: str
     form: str | None
     problems: list[Problem] = field(default_factory=list)
+    outcome: str | None = None  # what submitting it would do: archived | returned | quarantined (None: no file)
+    code: str | None = None  # the reason code the submission would be recorded with
 
     @property
     def errors(self) -> int:
@@ -46,7 +49,8 @@ class CheckedFile:
         return [CheckedProblem(p) for p in self.problems]
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "form": self.form, "errors": self.errors, "problems": [p.to_dict() for p in self.problems]}
+        return {"path": self.path, "form": self.form, "outcome": self.outcome, "code": self.code, "errors": self.errors,
+                "problems": [p.to_dict() for p in self.problems]}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Validation of one form: parse problems, the spec's field checks, the policy's 校验规则.
+"""Validation of one form: parse problems, the spec's field checks, the resubmission numbers, the policy's 校验规则.
 
 Never raises for bad data: returns a Report whose problems carry the cell or
 control each one concerns, so the returned copy can mark it.
@@ -9,8 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automation.problems import Report
-from automation.route.chain import check_rules
 from automation.validate.fields import check_fields
+from automation.validate.resubmission import resubmission_target
+from automation.validate.rules import check_rules
+
+
+def validate_form(rt, form) -> tuple[Report, int | None]:
+    """Everything checked about one form — and the returned case it continues, if it does."""
+    existing, problems = resubmission_target(rt, form)
+    return validate(rt, form, extra=problems), existing
 
 
 def validate(rt, form, extra=()) -> Report:
