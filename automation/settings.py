@@ -60,7 +60,17 @@ class Settings:
 
     @property
     def returned(self) -> Path:
+        """Only 未识别/ lives here now: files nobody could be matched to."""
         return self.outbox / "returned"
+
+    @property
+    def unrecognised(self) -> Path:
+        return self.returned / "未识别"
+
+    @property
+    def requests(self) -> Path:
+        """outbox/requests/<姓名>/: receipts, returned forms, 我的申请, 撤回/ and 催办/."""
+        return self.outbox / "requests"
 
     @property
     def contracts_out(self) -> Path:

@@ -5,6 +5,7 @@ Never overwrites: an administrator's edited file is worth more than our default.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from automation.policy.workbook_build import build_policy_workbook
 from automation.settings import SETTINGS_FILE
 
 RESOURCES = Path(__file__).parent / "resources"
-OUTBOX_FOLDERS = ("approvals", "cc", "returned", "contracts", "registers", "archive", "quarantine")
+OUTBOX_FOLDERS = ("approvals", "cc", "requests", "returned", "contracts", "registers", "archive", "quarantine")
 
 
 @dataclass
@@ -72,3 +73,55 @@ def _build_blank_forms(root: Path, result: InitResult) -> None:
     builders = {"xlsx": build_xlsx, "docx": build_docx}
     for spec in load_specs(root / "forms").values():
         _generate(root / "forms" / spec.file_name, result, lambda dest, spec=spec: builders[spec.kind](spec, dest))
+
+
+# --- moving an older workspace to the current layout -------------------------------------
+
+UNRECOGNISED = "未识别"
+
+
+def migrate_layout(settings, store) -> list[str]:
+    """``outbox/returned/<姓名>/`` became ``outbox/requests/<姓名>/``: move what a workspace from
+    before holds, file by file (never overwriting), and point the store's paths at the new place.
+
+    Safe to repeat and to interrupt: a file already moved is not there any more, and the
+    store's paths are rewritten by prefix on every start until none is left.
+    """
+    from automation.fsutil import unique_path
+
+    moved: list[str] = []
+    old_root = settings.returned
+    if old_root.is_dir():
+        for person in sorted(p for p in old_root.iterdir() if p.is_dir() and p.name != UNRECOGNISED):
+            for path in sorted(p for p in person.rglob("*") if p.is_file()):
+                dest = unique_path(settings.requests / person.name / path.parent.relative_to(person), path.name)
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, dest)
+                moved.append(dest.relative_to(settings.root).as_posix())
+            _remove_empty(person)
+    _repoint_store(settings, store)
+    return moved
+
+
+def _remove_empty(folder: Path) -> None:
+    for sub in sorted((p for p in folder.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        if not any(sub.iterdir()):
+            sub.rmdir()
+    if not any(folder.iterdir()):
+        folder.rmdir()
+
+
+def _repoint_store(settings, store) -> None:
+    from sqlalchemy import select
+
+    from automation.record import schema as s
+
+    old = settings.returned.relative_to(settings.root).as_posix() + "/"
+    new = settings.requests.relative_to(settings.root).as_posix() + "/"
+    keep = old + UNRECOGNISED + "/"
+    with store.begin() as conn:
+        for table, column in ((s.submissions, s.submissions.c.extra_path), (s.submissions, s.submissions.c.dest_path),
+                              (s.outputs, s.outputs.c.path)):
+            rows = conn.execute(select(column).where(column.like(old + "%"), ~column.like(keep + "%")).distinct())
+            for (path,) in list(rows):
+                conn.execute(table.update().where(column == path).values({column.name: new + path[len(old):]}))

@@ -198,5 +198,5 @@ def test_demo_shows_each_kind_of_outcome(tmp_path):
     assert steps["示例-填错的客户登记.xlsx"]["outcome"] == "已退回"
     assert steps["示例-大额报销.xlsx"]["detail"].endswith("总经理 赵建国 → 出纳 李娜")
     assert "部门经理 吴强 → 总经理 赵建国" in steps["示例-重大合同.xlsx"]["detail"]
-    assert (root / "outbox" / "returned" / "王芳" / "示例-填错的客户登记.xlsx").exists()
+    assert (root / "outbox" / "requests" / "王芳" / "示例-填错的客户登记.xlsx").exists()
     assert (root / "outbox" / "registers" / "客户台账.xlsx").exists()

@@ -33,7 +33,7 @@ def test_form_with_several_bad_values_comes_back_annotated_and_is_linked_in_the_
     original = office.root / sub["dest_path"]
     returned = office.root / sub["extra_path"]
     assert original.parent.parent == office.outbox / "archive" and original.exists()
-    assert returned.parent == office.outbox / "returned" / "王芳" and returned.exists()
+    assert returned.parent == office.outbox / "requests" / "王芳" and returned.exists()
     assert not list((office.root / "inbox").iterdir())
     assert office.cases() == []
 
@@ -57,7 +57,7 @@ def _returned_then_fixed(office) -> dict:
     set_text(path, {"联系电话": "12345", "客户等级": "D"})
     office.drop(path, "第一次.xlsx")
     office.run()
-    [returned] = office.files("returned", "王芳")
+    [returned] = office.returned("王芳")
     set_text(returned, {"联系电话": "13812345678", "客户等级": "B"})
     office.drop(returned, "改好了.xlsx")
     office.run()

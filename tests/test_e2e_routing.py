@@ -162,7 +162,7 @@ def test_rejection_ends_the_case_and_returns_the_form_with_the_decision(office):
     office.run()
     assert office.case(case["number"])["status"] == "rejected"
     assert office.open_holders(case["number"]) == []
-    returned = office.files("returned", "王芳")
+    returned = office.returned("王芳")
     assert len(returned) == 1 and case["number"] in returned[0].name and "驳回" in returned[0].name
     wb = openpyxl.load_workbook(returned[0])
     text = "\n".join(str(c.value) for c in wb.worksheets[0]._cells.values() if c.value is not None)
@@ -181,7 +181,7 @@ def test_returned_for_changes_then_resubmitted_continues_the_same_case_from_the_
     office.run()
     assert office.case(number)["status"] == "returned"
 
-    returned = office.files("returned", "王芳")
+    returned = office.returned("王芳")
     assert len(returned) == 1 and "退回修改" in returned[0].name
     assert named_value(returned[0], "申请编号") == number
     # The applicant fixes the delivery date in the returned copy and drops it back in.

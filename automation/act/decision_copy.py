@@ -29,7 +29,7 @@ def write_decision_copy(rt, case: dict, history: list[dict]) -> Path | None:
     problem = (returned_for_changes if case["status"] == "returned" else rejected)(
         field=CASE_FIELD, location=None, who=who, comment=comment, source=f"{last.get('role', '')}审批")
     word = "退回修改" if case["status"] == "returned" else "已驳回"
-    folder = rt.settings.returned / (safe_name(case["applicant"]) if case.get("applicant") else "未署名")
+    folder = rt.settings.requests / (safe_name(case["applicant"]) if case.get("applicant") else "未署名")
     dest = folder / f"{safe_name(case['number'])} {safe_name(case['form_title'])} 第{case['round']}轮 {word}{source.suffix}"
     annotate_return(source, dest, spec, [problem], header={
         "申请编号": case["number"], "结论": word, "审批人": who, "审批意见": last.get("comment") or "",

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from automation.act.template_lint import lint_templates
 from automation.cli import output as out
 from automation.cli import views
 from automation.decide.followup import rerender_contract
-from automation.decide.status import status_report
+from automation.decide.status import person_report, status_report, submission_line
 from automation.demo import run_demo
 from automation.forms.build import build_all
 from automation.forms.spec import load_specs
@@ -59,7 +60,7 @@ def process(args) -> int:
             if args.json:
                 summary = process_pending(rt)
             else:
-                with views.file_progress(len(list_inbox(rt.settings.inbox))) as on_file:
+                with views.file_progress(len(list_inbox(rt.settings.inbox)), describe=_describer(rt)) as on_file:
                     summary = process_pending(rt, on_file=on_file)
     finally:
         rt.close()
@@ -68,6 +69,16 @@ def process(args) -> int:
         return 0
     _print_summary(summary)
     return 0
+
+
+def _describer(rt):
+    def describe(path: Path, outcome: str) -> str | None:
+        try:
+            return submission_line(rt.store, path.relative_to(rt.settings.inbox).as_posix())
+        except ValueError:
+            return None
+
+    return describe
 
 
 def _print_summary(summary) -> None:
@@ -119,6 +130,8 @@ def check(args) -> int:
 
 
 def status(args) -> int:
+    if getattr(args, "person", None):
+        return _person_status(args)
     rt = open_runtime(args.workspace)
     try:
         report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today(), policy_note=rt.policies.fallback)
@@ -128,6 +141,20 @@ def status(args) -> int:
         out.print_json(report)
         return 0
     views.show_status(report)
+    return 0
+
+
+def _person_status(args) -> int:
+    rt = open_runtime(args.workspace)
+    try:
+        report = person_report(rt.store, cal=rt.calendar, today=rt.clock.today(), person=args.person,
+                               tz=ZoneInfo(rt.settings.timezone), known=rt.policy.person(args.person) is not None)
+    finally:
+        rt.close()
+    if args.json:
+        out.print_json(report)
+    else:
+        views.show_person(report)
     return 0
 
 

@@ -87,7 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=commands.check)
 
     p = _command(sub, "status", "查看审批中的申请、待办人、用时、超时情况",
-                 ("officeflow status", "officeflow status --json"))
+                 ("officeflow status", "officeflow status --json", "officeflow status --person 王芳"))
+    p.add_argument("--person", metavar="姓名", help="只看此人的进行中申请和待办审批")
     p.set_defaults(func=commands.status)
 
     policy = _group(sub, "policy", "制度相关命令", ("officeflow policy check",))

@@ -55,16 +55,30 @@ def show_render(result) -> None:
 
 def show_demo(result) -> None:
     out.table("示例演示结果", ["示例", "文件", "结果", "说明"], ([s.name, s.file, s.outcome, s.detail] for s in result.steps))
-    out.say("请到 outbox/ 下查看:approvals/(待办)、returned/(退回的表单)、registers/(台账)。")
+    out.say("请到 outbox/ 下查看:approvals/(待办)、requests/(各申请人的回执和退回的表单)、registers/(台账)。")
 
 
+
+
+def show_person(report) -> None:
+    if not report.known:
+        out.say(f"[yellow]提示[/]:「{report.person}」不在《制度.xlsx》人员表中,以下按姓名查找。")
+    out.say(f"[bold]{report.person}[/]({report.today:%Y-%m-%d}):进行中的申请 {len(report.requests)} 件,"
+            f"待办审批 {len(report.todos)} 件。")
+    from automation.decide.status import PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
+
+    out.table("我的申请(进行中)", PERSON_REQUEST_COLUMNS, ([r[k] for k in PERSON_REQUEST_COLUMNS] for r in report.requests))
+    out.table("我的待办", PERSON_TODO_COLUMNS, ([t[k] for k in PERSON_TODO_COLUMNS] for t in report.todos))
 
 
 @contextmanager
-def file_progress(total: int, many: int = 20):
-    """Per-file lines for a few files; a progress bar when a batch is large."""
+def file_progress(total: int, many: int = 20, describe=None):
+    """Per-file lines for a few files; a progress bar when a batch is large.
+
+    ``describe(path, outcome)`` may say more than the outcome (a routed form: its number and approver)."""
     if total < many:
-        yield lambda path, outcome: out.say(f"  {readable(path.name)} → {OUTCOME_LABELS.get(outcome, outcome)}")
+        yield lambda path, outcome: out.say(
+            f"  {readable(path.name)} → {(describe and describe(path, outcome)) or OUTCOME_LABELS.get(outcome, outcome)}")
         return
     columns = (TextColumn("处理收件箱"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out.console, transient=True) as progress:

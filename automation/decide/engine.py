@@ -250,6 +250,38 @@ def _outcome(case: dict, status: str, opened: list[int], closed: list[int]) -> D
                            closed_task_ids=tuple(closed), finished=status != "in_approval")
 
 
+# --- withdrawing (撤回 by the applicant) ---------------------------------------------
+
+WITHDRAWABLE = ("in_approval", "blocked", "returned")
+
+
+def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until_final: bool = False,
+             file: str | None = None, file_hash: str | None = None) -> DecisionOutcome:
+    """Close a case at its applicant's request: every task not yet decided is cancelled.
+
+    Allowed until the first decision (``until_final``: until the final one); a case that
+    has ended cannot be withdrawn. Refusals raise ``TransitionError`` with the reason.
+    """
+    case = load_case(conn, case_id)
+    if case["status"] not in WITHDRAWABLE:
+        raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再撤回。",
+                              code="withdraw-case-closed")
+    decided = [t for t in case_tasks(conn, case_id) if t["decision"]]
+    if decided and not until_final:
+        first = min(decided, key=lambda t: (t["decided_at"], t["id"]))
+        raise TransitionError(
+            f"申请 {case['number']} 已由 {first['assignee']} 于 {first['decided_at']:%Y-%m-%d %H:%M} 作出审批决定"
+            f"({first['decision']}),按制度只能在第一位审批人决定之前撤回。如确需撤回,请联系当前审批人退回或驳回。",
+            code="withdraw-after-decision")
+    closed = _cancel_rest(conn, case, now)
+    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="withdrawn", decided_at=now, updated_at=now))
+    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
+                 .values(resolved=True))
+    audit.append(conn, at=now, actor=actor, action="case-withdrawn", subject=case["number"], file=file, file_hash=file_hash,
+                 detail={"round": case["round"], "cancelled_tasks": closed, "previous_status": case["status"]})
+    return _outcome(case, "withdrawn", [], closed)
+
+
 # --- escalation and re-routing ---------------------------------------------------
 
 
@@ -294,7 +326,7 @@ def blocked_case_ids(conn: Connection) -> list[int]:
 
 _STATUS_LABELS = {
     "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
-    "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
+    "withdrawn": "已撤回", "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
 }
 
 

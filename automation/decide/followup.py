@@ -71,7 +71,7 @@ def _issue(rt, task_id: int):
 def reconcile_outputs(rt) -> None:
     """Write every output the store says should exist and does not yet."""
     steps = (_missing_task_files, _withdrawn_task_files, _answered_reminders, _pending_contracts, _decision_returns,
-             _cc_copies)
+             _cc_copies, _receipts)
     for step in steps:
         try:
             step(rt)
@@ -217,6 +217,12 @@ def _cc_copies(rt) -> None:
                 if path is not None:
                     _claim_output(rt, "cc", key, path)
         _claim_output(rt, "cc-case", case["number"], rt.settings.cc)
+
+
+def _receipts(rt) -> None:
+    from automation.act.receipts import refresh
+
+    refresh(rt)
 
 
 def _without_output(rt, kind: str, key, condition) -> list[dict]:

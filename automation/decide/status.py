@@ -87,3 +87,60 @@ def _per_form(cases: list[dict]) -> list[dict]:
         counts[case["form_title"]][case["status"]] += 1
     return [{"表单": title, **{status_label(state): counts[title][state] for state in FORM_STATES}}
             for title in sorted(counts)]
+
+
+# --- one person: `officeflow status --person 姓名` ------------------------------------------
+
+PERSON_REQUEST_COLUMNS = ("编号", "表单", "状态", "当前审批人", "已等待工作日", "下一步")
+PERSON_TODO_COLUMNS = ("编号", "表单", "申请人", "角色", "办理时限", "是否超时", "文件")
+OPEN_STATES = ("审批中", "退回修改", "待配置")
+
+
+@dataclass
+class PersonReport:
+    person: str
+    today: date
+    requests: list[dict] = field(default_factory=list)  # their own cases still open
+    todos: list[dict] = field(default_factory=list)  # tasks waiting for them
+    known: bool = True
+
+    def to_dict(self) -> dict:
+        return codec.plain({"person": self.person, "today": self.today, "known": self.known,
+                            "requests": self.requests, "todos": self.todos})
+
+
+def person_report(store, *, cal, today: date, person: str, tz, known: bool = True) -> PersonReport:
+    from automation.act.receipts import MY_COLUMNS, my_request_rows
+
+    report = PersonReport(person=person, today=today, known=known)
+    headers = [c[0] for c in MY_COLUMNS]
+    with store.read() as conn:
+        rows = [dict(zip(headers, r)) for r in my_request_rows(conn, person, today=today,
+                                                              workdays_between=cal.workdays_between, tz=tz)]
+        tasks = conn.execute(select(s.tasks, s.cases.c.number, s.cases.c.form_title, s.cases.c.applicant)
+                             .join(s.cases, s.cases.c.id == s.tasks.c.case_id)
+                             .where(s.tasks.c.status == "open", s.tasks.c.assignee == person)
+                             .order_by(s.tasks.c.id)).mappings().all()
+    report.requests = [{k: r[k] for k in PERSON_REQUEST_COLUMNS} for r in rows if r["状态"] in OPEN_STATES]
+    report.todos = [{"编号": t["number"], "表单": t["form_title"], "申请人": t["applicant"], "角色": t["role"],
+                     "办理时限": t["due_on"], "是否超时": "是" if t["due_on"] and today > t["due_on"] else "否",
+                     "文件": t["file_path"]} for t in tasks]
+    return report
+
+
+def submission_line(store, inbox_path: str) -> str | None:
+    """What became of the file last taken in from ``inbox_path``, when it opened or continued a case:
+    "已提交,编号 …,等待 … 审批" — a routed case is on its way, not finished."""
+    with store.read() as conn:
+        row = conn.execute(select(s.submissions.c.case_id, s.submissions.c.reason_code).where(
+            s.submissions.c.original_path == inbox_path).order_by(s.submissions.c.id.desc()).limit(1)).first()
+        if row is None or row.case_id is None or row.reason_code != "accepted":
+            return None
+        case = conn.execute(select(s.cases.c.number, s.cases.c.status).where(s.cases.c.id == row.case_id)).one()
+        holders = list(dict.fromkeys(conn.execute(select(s.tasks.c.assignee).where(
+            s.tasks.c.case_id == row.case_id, s.tasks.c.status == "open").order_by(s.tasks.c.id)).scalars()))
+    if case.status == "in_approval" and holders:
+        return f"已提交,编号 {case.number},等待 {'、'.join(holders)} 审批"
+    if case.status == "blocked":
+        return f"已提交,编号 {case.number},等待管理员补充制度后审批"
+    return f"已提交,编号 {case.number}({status_label(case.status)})"

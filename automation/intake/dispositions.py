@@ -70,7 +70,7 @@ class Refused(Quarantine):
 @dataclass
 class Unrecognised(Disposition):
     def dest_folder(self, rt) -> Path:
-        return rt.settings.returned / "未识别"
+        return rt.settings.unrecognised
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Invalid(Disposition):
     person: str | None = None
 
     def extra_path(self, rt, dest: Path) -> Path | None:
-        folder = rt.settings.returned / (safe_name(self.person) if self.person else "未署名")
+        folder = rt.settings.requests / (safe_name(self.person) if self.person else "未署名")
         return unique_path(folder, dest.name)
 
     def write_extra(self, rt, row, source: Path, extra: Path) -> None:

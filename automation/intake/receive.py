@@ -247,7 +247,7 @@ def recover(rt: Runtime) -> int:
 
 
 def returned_folder(rt: Runtime, person: str | None) -> Path:
-    return rt.settings.returned / (safe_name(person) if person else "未署名")
+    return rt.settings.requests / (safe_name(person) if person else "未署名")
 
 
 def write_reason(path: Path, text: str) -> Path:

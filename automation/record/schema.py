@@ -368,3 +368,50 @@ policy_versions = Table(
     Column("content", LargeBinary, nullable=False),
     _now_col("stored_at"),
 )
+
+
+# --- the applicant's side ------------------------------------------------------------
+
+# The receipt (回执) each applicant has per case: where it lies now and which state of
+# the case it shows, so a change of state rewrites (and renames) that one file.
+receipts = Table(
+    "receipts", metadata,
+    Column("case_id", Integer, primary_key=True),
+    Column("person", Text),
+    Column("path", Text),  # relative to the workspace root
+    Column("version", Text),  # the case state it renders; differs → rewrite
+    _now_col("at"),
+)
+
+# 撤回 and 催办 asked for by applicants by moving their receipt, one row per gesture file.
+applicant_requests = Table(
+    "applicant_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer),
+    Column("kind", String(20), nullable=False),  # withdraw | remind
+    Column("person", Text),
+    Column("file_hash", String(64)),
+    Column("file", Text),
+    Column("accepted", Boolean, nullable=False),
+    Column("reason", Text),
+    Column("on", Date),  # the working day a reminder counts for
+    _now_col("at"),
+)
+Index("ix_applicant_requests_case", applicant_requests.c.case_id, applicant_requests.c.kind)
+
+# E-mail notices waiting to go out; a failed send stays here and is retried with back-off.
+mail_outbox = Table(
+    "mail_outbox", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key", String(160), nullable=False, unique=True),  # one mail per event, never two
+    Column("recipient", Text, nullable=False),
+    Column("address", Text),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # pending | sent | no-address
+    Column("attempts", Integer, nullable=False, default=0),
+    _now_col("next_try_at", nullable=True),
+    Column("last_error", Text),
+    _now_col("created_at"),
+    _now_col("sent_at", nullable=True),
+)

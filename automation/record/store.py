@@ -36,10 +36,15 @@ def _m3_policy_versions(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=[s.policy_versions])  # checkfirst: a fresh store made it in step 2
 
 
+def _m4_applicant_side(conn: Connection) -> None:
+    s.metadata.create_all(conn, tables=[s.receipts, s.applicant_requests, s.mail_outbox])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
     (3, "last good policies kept in the store", _m3_policy_versions),
+    (4, "applicant side: receipts, withdraw and remind requests, mail outbox", _m4_applicant_side),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

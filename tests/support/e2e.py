@@ -169,6 +169,21 @@ class Office:
         folder = self.outbox.joinpath(*parts)
         return files_under(folder) if folder.exists() else []
 
+    def receipts(self, person: str) -> list[Path]:
+        """The receipts (回执) lying in ``outbox/requests/<person>/``, as the store knows them."""
+        known = {self.root / r["path"] for r in self.rows_of(s.receipts)}
+        return [p for p in self.files("requests", person) if p in known]
+
+    def returned(self, person: str) -> list[Path]:
+        """Forms sent back to ``person``: what lies in their folder that is not a receipt or 我的申请."""
+        folder = self.outbox / "requests" / person
+        others = set(self.receipts(person)) | {folder / "我的申请.xlsx"}
+        return sorted(p for p in folder.glob("*") if p.is_file() and p not in others) if folder.is_dir() else []
+
+    def rows_of(self, table) -> list[dict]:
+        with self.rt.store.read() as conn:
+            return [dict(r) for r in conn.execute(select(table)).mappings()]
+
     def register(self, name: str) -> list[dict]:
         """The data rows of a register's main table, keyed by header."""
         return register_rows(self.outbox / "registers" / f"{name}.xlsx")

@@ -25,8 +25,8 @@ from automation.record.registers.upper import upper
 WorkdaysBetween = Callable[[date, date], int]
 
 CASE_STATUS = {"in_approval": "审批中", "approved": "已批准", "rejected": "已驳回",
-               "returned": "退回修改", "blocked": "待配置"}
-CASE_RESULT = {"approved": "同意", "rejected": "驳回", "returned": "退回修改"}
+               "returned": "退回修改", "blocked": "待配置", "withdrawn": "已撤回"}
+CASE_RESULT = {"approved": "同意", "rejected": "驳回", "returned": "退回修改", "withdrawn": "已撤回"}
 
 
 def weekdays_between(start: date, end: date) -> int:
@@ -114,8 +114,18 @@ def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], se
     return holders, overdue
 
 
+def _reminders(conn: Connection) -> dict[int, int]:
+    """催办 asked for by applicants, per case (refused ones do not count)."""
+    from sqlalchemy import func
+
+    r = s.applicant_requests.c
+    return dict(conn.execute(select(r.case_id, func.count()).where(r.kind == "remind", r.accepted.is_(True))
+                             .group_by(r.case_id)).all())
+
+
 def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     holders, overdue = _open_tasks(conn, ctx.today)
+    reminded = _reminders(conn)
     c = s.cases.c
     query = select(c.id, c.number, c.form_title, c.form_id, c.applicant, c.department, c.amount,
                    c.status, c.created_at, c.decided_at).order_by(c.id)
@@ -126,7 +136,7 @@ def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
         rows.append((r.number, r.form_title or r.form_id, r.applicant, r.department, r.amount, created,
                      CASE_STATUS.get(r.status, r.status), "、".join(holders.get(r.id, ())),
                      ctx.workdays_between(created.date(), end), _yes(r.id in overdue),
-                     CASE_RESULT.get(r.status, ""), decided))
+                     CASE_RESULT.get(r.status, ""), decided, reminded.get(r.id, 0)))
     return rows
 
 
@@ -258,8 +268,8 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         _cols(("编号", "text", 18), ("表单", "text", 16), ("申请人", "text", 10), ("部门", "text", 12),
               ("金额", "money", 14), ("提交时间", "datetime", 19), ("状态", "text", 10),
               ("当前审批人", "text", 16), ("已用工作日", "int", 11), ("是否超时", "bool", 9),
-              ("结果", "text", 10), ("完成时间", "datetime", 19)),
-        approval_rows, frozenset({"cases", "tasks"}), totals=("金额",),
+              ("结果", "text", 10), ("完成时间", "datetime", 19), ("催办次数", "int", 9)),
+        approval_rows, frozenset({"cases", "tasks", "applicant_requests"}), totals=("金额",),
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
                    Grouping("按状态", "状态")),

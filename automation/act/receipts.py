@@ -1,0 +1,315 @@
+"""What the applicant sees in ``outbox/requests/<姓名>/``: one receipt (回执) per case and 我的申请.xlsx.
+
+Both are renderings of the store, like the registers: a receipt records which state
+of its case it shows (``receipts.version``), and when the case moves on it is
+rewritten — under a new name that says the new state — and the old file removed,
+so each case has exactly one receipt. Anything here can be rebuilt at any time.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import xlsxwriter
+from sqlalchemy import func, select
+
+from automation.fsutil import atomic_write_bytes, safe_name
+from automation.record import schema as s
+
+log = logging.getLogger("officeflow")
+
+RECEIPT_TITLE = "申请回执"
+MY_REQUESTS = "我的申请"
+WITHDRAW_FOLDER = "撤回"
+REMIND_FOLDER = "催办"
+GESTURE_FOLDERS = (WITHDRAW_FOLDER, REMIND_FOLDER)
+UNSIGNED = "未署名"
+STATE_WORDS = {"in_approval": "审批中", "approved": "已通过", "rejected": "已驳回", "returned": "退回修改",
+               "blocked": "待配置", "withdrawn": "已撤回"}
+RESULT_WORDS = {"approved": "同意", "rejected": "驳回", "returned": "退回修改", "withdrawn": "已撤回"}
+FINISHED = ("approved", "rejected", "withdrawn")
+HISTORY_HEADER = ("轮次", "角色", "审批人", "结论", "意见", "时间")
+FOOTNOTE = ("本回执由 OfficeFlow 根据数据库自动生成,申请状态变化时自动更新(文件名中的状态随之改变)。"
+            "把本回执移入「撤回」文件夹可撤回申请;移入「催办」文件夹可提醒当前审批人(每个工作日一次)。")
+
+
+def person_folder(settings, person: str | None) -> Path:
+    return settings.requests / (safe_name(person) if person else UNSIGNED)
+
+
+def ensure_folders(settings, person: str | None) -> Path:
+    root = person_folder(settings, person)
+    for sub in GESTURE_FOLDERS:
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    return root
+
+
+# --- what a case looks like to its applicant ------------------------------------------------
+
+
+@dataclass
+class CaseView:
+    case: dict
+    open_tasks: list[dict] = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
+    contract: dict | None = None
+    approval_record: str | None = None  # the 审批单, relative to the root
+    reminders: int = 0
+    task_key: tuple = (0, 0)  # (highest task id, decided tasks): what the state key counts
+
+    @property
+    def number(self) -> str:
+        return self.case["number"]
+
+    @property
+    def status(self) -> str:
+        return self.case["status"]
+
+    @property
+    def holders(self) -> str:
+        return "、".join(dict.fromkeys(_who(t) for t in self.open_tasks))
+
+    @property
+    def due(self) -> date | None:
+        return min((t["due_on"] for t in self.open_tasks if t["due_on"]), default=None)
+
+    @property
+    def last(self) -> dict:
+        return self.history[-1] if self.history else {}
+
+    def state_word(self) -> str:
+        """The state as the file name says it: 等待吴强审批, 已通过, 已撤回 …"""
+        if self.status == "in_approval" and self.open_tasks:
+            return f"等待{safe_name(self.holders, limit=30)}审批"
+        return STATE_WORDS.get(self.status, self.status)
+
+    def headline(self) -> str:
+        n = self.number
+        if self.status == "in_approval":
+            decided = any(t["round"] == self.case["round"] for t in self.history)
+            start = "审批中" if decided else ("已重新提交" if self.case["round"] > 1 else "已提交")
+            due = f" · 办理时限 {self.due:%Y-%m-%d}" if self.due else ""
+            return f"{start} · 编号 {n} · 等待 {self.holders} 审批{due}"
+        if self.status == "blocked":
+            return f"已提交 · 编号 {n} · 等待管理员补充制度后继续审批:{self.case.get('block_reason') or ''}"
+        who, comment = self.last.get("assignee", "审批人"), self.last.get("comment") or "(未填写意见)"
+        if self.status == "returned":
+            return f"退回修改 · 编号 {n} · {who}退回修改,意见:{comment} · 请修改本文件夹中的退回表单后重新提交"
+        if self.status == "rejected":
+            return f"已驳回 · 编号 {n} · {who}驳回,原因:{comment}"
+        if self.status == "withdrawn":
+            return f"已撤回 · 编号 {n} · 申请已由您撤回,没有生成任何编号或文件"
+        if self.status == "approved" and self.contract:
+            where = self.contract.get("file_path") or "合同正在生成,稍后更新"
+            return f"已通过 · 编号 {n} · 合同编号 {self.contract['number']} · 合同文件 {where}"
+        return f"已通过 · 编号 {n}" if self.status == "approved" else f"{self.state_word()} · 编号 {n}"
+
+    def next_step(self) -> str:
+        return {"in_approval": f"等待 {self.holders} 审批", "returned": "请修改退回的表单后保留「申请编号」重新提交",
+                "blocked": "等待管理员补充制度"}.get(self.status, "已结束")
+
+    def version(self) -> str:
+        return version_key(self.case, self.task_key, self.contract, self.approval_record)
+
+
+def _who(task: dict) -> str:
+    return f"{task['assignee']}(代 {task['on_behalf_of']})" if task.get("on_behalf_of") else task["assignee"]
+
+
+def version_key(case: dict, tasks: tuple, contract: dict | None, record: str | None) -> str:
+    c = contract or {}
+    return "|".join(str(x) for x in (case["status"], case["round"], *tasks, c.get("number"), c.get("file_path"), record))
+
+
+def load_view(conn, case: dict) -> CaseView:
+    t = s.tasks.c
+    rows = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case["id"]).order_by(t.id)).mappings()]
+    history = sorted((r for r in rows if r["decision"]), key=lambda r: (r["decided_at"], r["id"]))
+    contract = conn.execute(select(s.contracts).where(s.contracts.c.case_id == case["id"])).mappings().first()
+    record = conn.execute(select(s.outputs.c.path).where(s.outputs.c.kind == "approval-record",
+                                                         s.outputs.c.key == case["number"])).scalar()
+    reminders = conn.execute(select(func.count()).select_from(s.applicant_requests).where(
+        s.applicant_requests.c.case_id == case["id"], s.applicant_requests.c.kind == "remind",
+        s.applicant_requests.c.accepted.is_(True))).scalar()
+    return CaseView(case=case, open_tasks=[r for r in rows if r["status"] == "open"], history=history,
+                    contract=dict(contract) if contract else None, approval_record=record, reminders=reminders or 0,
+                    task_key=(max((r["id"] for r in rows), default=0), len(history)))
+
+
+def _versions(conn) -> dict[int, str]:
+    """Every case's state key in three queries: deciding which receipts changed is not a scan of files."""
+    t = s.tasks.c
+    tasks = {r.case_id: (r.top or 0, r.decided or 0) for r in conn.execute(
+        select(t.case_id, func.max(t.id).label("top"), func.count(t.decision).label("decided")).group_by(t.case_id))}
+    contracts = {r.case_id: {"number": r.number, "file_path": r.file_path} for r in conn.execute(
+        select(s.contracts.c.case_id, s.contracts.c.number, s.contracts.c.file_path))}
+    records = dict(conn.execute(select(s.outputs.c.key, s.outputs.c.path).where(s.outputs.c.kind == "approval-record")).all())
+    c = s.cases.c
+    return {r.id: version_key(dict(r._mapping), tasks.get(r.id, (0, 0)), contracts.get(r.id), records.get(r.number))
+            for r in conn.execute(select(c.id, c.number, c.status, c.round))}
+
+
+# --- refreshing ---------------------------------------------------------------------------------
+
+
+def refresh(rt) -> list[str]:
+    """Rewrite every receipt whose case changed, then 我的申请 of each person concerned."""
+    with rt.store.read() as conn:
+        current = _versions(conn)
+        written = {r.case_id: r for r in conn.execute(select(s.receipts))}
+    changed = [cid for cid, v in current.items() if cid not in written or written[cid].version != v
+               or not rt.abs(written[cid].path).exists() and not _in_gesture_folder(rt, written[cid].path)]
+    people: set[str | None] = set()
+    for case_id in changed:
+        try:
+            people.add(write_receipt(rt, case_id, written.get(case_id)))
+        except OSError as exc:  # open in Excel on a share: the next pass tries again
+            log.info("暂时无法更新申请#%s 的回执:%s", case_id, exc)
+    for person in people:
+        try:
+            write_my_requests(rt, person)
+        except OSError as exc:
+            log.info("暂时无法更新 %s 的我的申请:%s", person, exc)
+    return [str(p) for p in people]
+
+
+def _in_gesture_folder(rt, rel: str) -> bool:
+    """A receipt moved into 撤回/ or 催办/ is waiting to be acted on: not missing."""
+    path = rt.abs(rel)
+    return any((path.parent / folder / path.name).exists() for folder in GESTURE_FOLDERS)
+
+
+def write_receipt(rt, case_id: int, previous=None) -> str | None:
+    with rt.store.read() as conn:
+        case = dict(conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().one())
+        view = load_view(conn, case)
+    folder = ensure_folders(rt.settings, case["applicant"])
+    path = folder / f"{safe_name(view.number)} {safe_name(case['form_title'] or case['form_id'])} {view.state_word()}.xlsx"
+    atomic_write_bytes(path, render_receipt(view, now=rt.clock.now(), tz=ZoneInfo(rt.settings.timezone)))
+    old = rt.abs(previous.path) if previous is not None and previous.path else None
+    if old is not None and old != path and old.exists():
+        old.unlink()  # our own rendering, superseded: one receipt per case
+    values = dict(person=case["applicant"], path=rt.rel(path), version=view.version(), at=rt.clock.now())
+    with rt.store.begin() as conn:
+        if conn.execute(s.receipts.update().where(s.receipts.c.case_id == case_id).values(**values)).rowcount == 0:
+            conn.execute(s.receipts.insert().values(case_id=case_id, **values))
+    return case["applicant"]
+
+
+def receipt_path(rt, case_id: int) -> Path | None:
+    with rt.store.read() as conn:
+        rel = conn.execute(select(s.receipts.c.path).where(s.receipts.c.case_id == case_id)).scalar()
+    return rt.abs(rel) if rel else None
+
+
+# --- rendering ----------------------------------------------------------------------------------
+
+
+def _text(value, tz: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def receipt_fields(view: CaseView, tz: ZoneInfo) -> list[tuple[str, str]]:
+    case, contract = view.case, view.contract or {}
+    return [
+        ("申请编号", view.number), ("表单", case["form_title"] or case["form_id"]), ("申请人", _text(case["applicant"], tz)),
+        ("金额", _text(case["amount"], tz)), ("提交时间", _text(case["updated_at"] if case["round"] > 1 else case["created_at"], tz)),
+        ("当前状态", STATE_WORDS.get(view.status, view.status)), ("当前审批人", view.holders),
+        ("办理时限", _text(view.due, tz)), ("下一步", view.next_step()), ("结果", RESULT_WORDS.get(view.status, "")),
+        ("合同编号", contract.get("number") or ""), ("合同文件", contract.get("file_path") or ""),
+        ("审批单", view.approval_record or ""), ("完成时间", _text(case["decided_at"], tz) if view.status in FINISHED else ""),
+        ("催办次数", str(view.reminders)),
+    ]
+
+
+def history_rows(view: CaseView, tz: ZoneInfo) -> list[tuple[str, ...]]:
+    return [(str(h["round"]), h["role"], _who(h), h.get("decision") or "", h.get("comment") or "", _text(h["decided_at"], tz))
+            for h in view.history]
+
+
+def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    ws = wb.add_worksheet(RECEIPT_TITLE)
+    title, bold, wrap = wb.add_format({"bold": True, "font_size": 14}), wb.add_format({"bold": True}), \
+        wb.add_format({"text_wrap": True, "valign": "top"})
+    ws.write_string(0, 0, f"{RECEIPT_TITLE} · {view.case['form_title'] or view.case['form_id']}", title)
+    ws.merge_range(1, 0, 1, 5, view.headline(), wb.add_format({"bold": True, "text_wrap": True, "valign": "top",
+                                                              "font_color": "#1F4E79"}))
+    ws.set_row(1, 36)
+    row = 3
+    for label, value in receipt_fields(view, tz):
+        ws.write_string(row, 0, label, bold)
+        ws.merge_range(row, 1, row, 5, value, wrap) if value else ws.write_blank(row, 1, None)
+        row += 1
+    row += 1
+    ws.write_string(row, 0, "审批记录", bold)
+    for c, head in enumerate(HISTORY_HEADER):
+        ws.write_string(row + 1, c, head, bold)
+    lines = history_rows(view, tz) or [("—", "尚无审批记录")]
+    for r, values in enumerate(lines, start=row + 2):
+        for c, value in enumerate(values):
+            ws.write_string(r, c, value, wrap)
+    row += 3 + len(lines)
+    ws.merge_range(row, 0, row + 1, 5, FOOTNOTE, wrap)
+    ws.write_string(row + 3, 0, f"更新时间:{now.astimezone(tz):%Y-%m-%d %H:%M}")
+    for c, width in enumerate((12, 14, 16, 10, 34, 17)):
+        ws.set_column(c, c, width)
+    ws.set_paper(9)  # A4
+    ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    wb.close()
+    return buffer.getvalue()
+
+
+# --- 我的申请.xlsx ------------------------------------------------------------------------------
+
+MY_COLUMNS = (("编号", "text", 18), ("表单", "text", 16), ("提交时间", "datetime", 17), ("金额", "money", 14),
+              ("状态", "text", 10), ("当前审批人", "text", 16), ("已等待工作日", "int", 12), ("下一步", "text", 30),
+              ("结果", "text", 9), ("合同编号", "text", 16), ("完成时间", "datetime", 17), ("回执", "text", 40))
+
+
+def my_request_rows(conn, person: str | None, *, today: date, workdays_between, tz: ZoneInfo) -> list[tuple]:
+    c = s.cases.c
+    who = c.applicant.is_(None) if person is None else c.applicant == person
+    rows = []
+    for case in [dict(r) for r in conn.execute(select(s.cases).where(who).order_by(c.id)).mappings()]:
+        view = load_view(conn, case)
+        started = min((t["opened_at"] for t in view.open_tasks if t["opened_at"]), default=None)
+        waited = workdays_between(started.astimezone(tz).date(), today) if started else None
+        receipt = conn.execute(select(s.receipts.c.path).where(s.receipts.c.case_id == case["id"])).scalar()
+        local = (lambda m: m.astimezone(tz).replace(tzinfo=None) if m else None)
+        rows.append((view.number, case["form_title"] or case["form_id"], local(case["created_at"]), case["amount"],
+                     STATE_WORDS.get(view.status, view.status), view.holders, waited, view.next_step(),
+                     RESULT_WORDS.get(view.status, ""), (view.contract or {}).get("number"),
+                     local(case["decided_at"]) if view.status in FINISHED else None,
+                     Path(receipt).name if receipt else None))
+    return rows
+
+
+def write_my_requests(rt, person: str | None) -> Path:
+    from automation.record.registers.definitions import Column, RegisterDef
+    from automation.record.registers.writer import write_register
+
+    register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k, w) for h, k, w in MY_COLUMNS),
+                           rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
+    tz = ZoneInfo(rt.settings.timezone)
+    with rt.store.read() as conn:
+        rows = my_request_rows(conn, person, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between, tz=tz)
+    path = ensure_folders(rt.settings, person) / f"{MY_REQUESTS}.xlsx"
+    write_register(path, register, rows, rendered_at=rt.clock.now().astimezone(tz).replace(tzinfo=None))
+    return path
