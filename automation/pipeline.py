@@ -27,6 +27,7 @@ from defusedxml import DefusedXmlException
 from lxml import etree
 
 from automation.decide import cases, followup, reroute
+from automation.decide.gestures import apply_gestures
 from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError
 from automation.extract.read import read_form
 from automation.identify.identify import identify
@@ -90,6 +91,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
         return summary
     release_held(rt)                                                   # forms held for a policy fault
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
+    apply_gestures(rt)                                                 # decide: 撤回 / 催办 by applicants
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     reroute_blocked(rt)                                                # route → decide: cases the policy now covers
     followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
