@@ -56,7 +56,8 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
         customer=values.get(spec.customer_field) if spec.customer_field else None, route=route,
         submission_id=submission_id, source_file=source_file, now=now, cal=rt.calendar, existing_case_id=existing,
     )
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(list(route.cc)) if route.cc else None))
+    cc = [[name, route.cc_timing.get(name, "通过后")] for name in route.cc]
+    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(cc) if cc else None))
     tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(), cal=rt.calendar)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
     return case_id

@@ -40,6 +40,7 @@ class Step:
 class Route:
     steps: list[Step] = field(default_factory=list)
     cc: list[str] = field(default_factory=list)
+    cc_timing: dict[str, str] = field(default_factory=dict)  # name → 时机 (提交时 | 通过后 | 两者)
     problems: list[Problem] = field(default_factory=list)  # 校验规则 errors and warnings
     unresolved: list[str] = field(default_factory=list)  # roles that resolved to nobody (admin must fix)
 

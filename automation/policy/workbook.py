@@ -151,6 +151,7 @@ class CcRule:
     role: str
     basis: str
     ref: str
+    timing: str = "通过后"  # 时机: 提交时 | 通过后 | 两者
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,8 @@ def check_from(r: SheetRow) -> CheckRule:
 
 def cc_from(r: SheetRow) -> CcRule:
     return CcRule(form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "角色", required=True),
-                  basis=_text(r, "依据") or "", ref=r.ref("条件"))
+                  basis=_text(r, "依据") or "", ref=r.ref("条件"),
+                  timing=_choice(r, "时机", ("提交时", "通过后", "两者"), default="通过后"))
 
 
 def holiday_from(r: SheetRow) -> tuple[date, bool]:

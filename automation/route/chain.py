@@ -35,7 +35,7 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
             route.steps.append(step)
         else:
             route.unresolved.append(role)
-    route.cc = _copies(policy, spec.title, names, functions, department, today)
+    route.cc, route.cc_timing = _copies(policy, spec.title, names, functions, department, today)
     return route
 
 
@@ -64,14 +64,19 @@ def _step(policy: Policy, role: str, rules: list[ApprovalRule], department: str 
                 rule_refs=tuple(r.source for r in rules))
 
 
-def _copies(policy: Policy, title: str, names: dict, functions: dict, department: str | None, today: date) -> list[str]:
+def _copies(policy: Policy, title: str, names: dict, functions: dict, department: str | None,
+            today: date) -> tuple[list[str], dict[str, str]]:
     cc: list[str] = []
+    timing: dict[str, str] = {}
     for rule in policy.cc_rules_for(title):
         if rule.condition.holds(names, functions):
             for who in resolve_role(policy, rule.role, department, today, mode=ANY):
                 if who.name not in cc:
                     cc.append(who.name)
-    return cc
+                # Two rules copying one person at different times: copy at both.
+                seen = timing.get(who.name)
+                timing[who.name] = rule.timing if seen in (None, rule.timing) else "两者"
+    return cc, timing
 
 
 def _department_of(policy: Policy, applicant: str | None) -> str | None:
