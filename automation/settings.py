@@ -29,6 +29,22 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Notify:
+    """[notify]: e-mail notices, off unless ``enabled``. The password is never in a file: it is
+    read from the environment variable named by ``password_env``."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 25
+    tls: str = "none"  # none | starttls | ssl
+    sender: str = "officeflow@localhost"
+    user: str | None = None
+    password_env: str | None = None
+    timeout: float = 10.0
+    retry_max_seconds: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     inbox: Path
@@ -48,6 +64,7 @@ class Settings:
     retry_max_seconds: float = 60.0
     register_mode: str = "file"
     limits: Limits = field(default_factory=Limits)
+    notify: Notify = field(default_factory=Notify)
 
     # Folders under outbox/, named once so every stage agrees.
     @property
@@ -120,6 +137,12 @@ def load_settings(root: Path | str) -> Settings:
     when = _section(data, "time")
     approvals = _section(data, "approvals")
     registers = _section(data, "registers")
+    notify = _section(data, "notify")
+    if notify.get("tls", "none") not in ("none", "starttls", "ssl"):
+        raise SettingsError(f"[notify] tls 只能是 none、starttls 或 ssl,现为「{notify.get('tls')}」。", location=str(path))
+    if "password" in notify:
+        raise SettingsError("[notify] 中不能写密码。请把密码放在环境变量中,并用 password_env 写明变量名。",
+                            location=str(path))
 
     def folder(key: str, default: str) -> Path:
         return (root / folders.get(key, default)).resolve()
@@ -152,6 +175,7 @@ def load_settings(root: Path | str) -> Settings:
             retry_max_seconds=float(registers.get("retry_max_seconds", 60.0)),
             register_mode=str(registers.get("mode", "file")),
             limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
+            notify=Notify(**{k: notify[k] for k in notify if k in Notify.__dataclass_fields__}),
         )
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"设置文件中的数值有误:{exc}", location=str(path)) from exc

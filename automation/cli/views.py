@@ -41,6 +41,9 @@ def show_status(report) -> None:
         out.table("告警", ["时间", "类别", "对象", "说明"],
                   ([f"{a['at']:%Y-%m-%d %H:%M}", ALERT_LABELS.get(a["kind"], "提醒"), a["subject"], a["message"]]
                    for a in report.alerts))
+    if report.mails:
+        out.table("未发出的邮件通知(稍后自动重试)", ["收件人", "主题", "尝试次数", "原因"],
+                  ([m["收件人"], m["主题"], m["尝试次数"], m["原因"]] for m in report.mails))
     if report.registers:
         out.table("待更新的台账", ["台账", "原因"],
                   ([r["name"], r.get("last_error") or "等待合并更新"] for r in report.registers))

@@ -14,8 +14,12 @@ from pathlib import Path
 
 from sqlalchemy import String, cast, select
 
+from automation.act import notify
+from automation.act.approval_record import ENDED, KIND, write_record
+from automation.act.cc_copy import APPROVED, SUBMIT, due_at, entries, write_copy
 from automation.act.contracts import render_for_case
 from automation.act.decision_copy import write_decision_copy
+from automation.act.receipts import refresh as refresh_receipts
 from automation.decide import scan, timers
 from automation.decide.engine import case_history, load_case, load_task
 from automation.decide.officefile import TASK_PROP, read_props
@@ -25,7 +29,6 @@ from automation.decide.task_files import (
     DONE_FOLDER,
     issue_task_file,
     safe_name,
-    write_cc_copy,
 )
 from automation.errors import OfficeFlowError
 from automation.fsutil import move_unique
@@ -71,7 +74,7 @@ def _issue(rt, task_id: int):
 def reconcile_outputs(rt) -> None:
     """Write every output the store says should exist and does not yet."""
     steps = (_missing_task_files, _withdrawn_task_files, _answered_reminders, _pending_contracts, _decision_returns,
-             _cc_copies, _receipts)
+             _approval_records, _cc_copies, _receipts, _notices)
     for step in steps:
         try:
             step(rt)
@@ -207,22 +210,40 @@ def _decision_returns(rt) -> None:
 
 
 def _cc_copies(rt) -> None:
-    condition = (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None)
-    for case in _without_output(rt, "cc-case", s.cases.c.number, condition):
+    """抄送 copies at the 时机 the policy names: at submission, after approval, or both."""
+    _cc_stage(rt, SUBMIT, "cc-submit-case", s.cases.c.cc.is_not(None))
+    _cc_stage(rt, APPROVED, "cc-case", (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None))
+
+
+def _cc_stage(rt, stage: str, marker: str, condition) -> None:
+    for case in _without_output(rt, marker, s.cases.c.number, condition):
         done = _done_outputs(rt, "cc")
-        for name in codec.loads(case["cc"]) or []:
-            key = f"{case['number']}#{name}"
-            if key not in done:
-                path = _each(write_cc_copy, rt.settings, name, rt.abs(case["source_file"]), case, what=f"抄送 {name}")
-                if path is not None:
-                    _claim_output(rt, "cc", key, path)
-        _claim_output(rt, "cc-case", case["number"], rt.settings.cc)
+        for name, timing in entries(codec.loads(case["cc"])):
+            key = f"{case['number']}#{name}" + (f"#{SUBMIT}" if stage == SUBMIT else "")
+            if due_at(timing, stage) and key not in done:
+                path = _each(write_copy, rt, name, case, stage, what=f"抄送 {name}")
+                if path is None:
+                    break  # retried next pass: the case is not marked done
+                _claim_output(rt, "cc", key, path)
+        else:
+            _claim_output(rt, marker, case["number"], rt.settings.cc)
+
+
+def _approval_records(rt) -> None:
+    """The printable 审批单 of every case that ended (通过, 驳回, 撤回), written once."""
+    for case in _without_output(rt, KIND, s.cases.c.number, s.cases.c.status.in_(ENDED)):
+        path = _each(write_record, rt, case["id"], what=f"{case['number']} 的审批单")
+        if path is not None:
+            _claim_output(rt, KIND, case["number"], path)
+
+
+def _notices(rt) -> None:
+    notify.enqueue(rt)
+    notify.send_due(rt)
 
 
 def _receipts(rt) -> None:
-    from automation.act.receipts import refresh
-
-    refresh(rt)
+    refresh_receipts(rt)
 
 
 def _without_output(rt, kind: str, key, condition) -> list[dict]:

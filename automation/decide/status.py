@@ -28,6 +28,7 @@ class StatusReport:
     registers: list[dict] = field(default_factory=list)
     held: list[dict] = field(default_factory=list)  # forms waiting for the policy to be fixed
     policy_note: str | None = None  # set while the last good policy from the store is in force
+    mails: list[dict] = field(default_factory=list)  # e-mail notices not sent (queued with an error, no address)
 
     @property
     def overdue(self) -> int:
@@ -38,6 +39,7 @@ class StatusReport:
             "today": self.today, "overdue": self.overdue, "open_cases": self.open_cases, "per_person": self.per_person,
             "per_form": self.per_form, "blocked": self.blocked, "alerts": self.alerts, "registers": self.registers,
             "held": self.held, "policy_note": self.policy_note,
+            "mails": self.mails,
         })
 
 
@@ -53,6 +55,10 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
                                                        .order_by(s.alerts.c.id)).mappings()]
         report.registers = [dict(r) for r in conn.execute(select(s.register_state).where(
             or_(s.register_state.c.dirty.is_(True), s.register_state.c.last_error.is_not(None)))).mappings()]
+    from automation.act.notify import queue_state
+
+    report.mails = [{"收件人": m["recipient"], "主题": m["subject"], "尝试次数": m["attempts"],
+                     "下次重试": m["next_try_at"], "原因": m["last_error"] or "等待发送"} for m in queue_state(store)]
     by_case = defaultdict(list)
     for task in tasks:
         by_case[task["case_id"]].append(task)

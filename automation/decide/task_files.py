@@ -8,7 +8,6 @@ chain so far, the warnings, and the two inputs the approver may fill.
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -110,13 +109,6 @@ def issue_task_file(store, settings, task_id: int, *, spec) -> Path:
         audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case["number"],
                      detail={"task": task_id, "assignee": task["assignee"], "fingerprint": fingerprint}, file=rel)
     return path
-
-
-def write_cc_copy(settings, name: str, source: Path, case: dict) -> Path:
-    folder = settings.cc / safe_name(name)
-    target = folder / f"{safe_name(case['number'])} {safe_name(case['form_title'])}{Path(source).suffix}"
-    atomic_save(lambda tmp: shutil.copyfile(source, tmp), target)
-    return target
 
 
 # --- what the 审批 part shows ----------------------------------------------------------
