@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from decimal import Decimal
+from urllib.parse import unquote
 
 import openpyxl
 from support.e2e import CUSTOMER, Office, edit_policy
@@ -79,6 +80,10 @@ def test_approved_case_has_an_approval_record_with_every_step_and_comment(custom
     receipt = [p for p in office.receipts("王芳") if p.name.startswith(case["number"] + " ")][0]
     receipt_fields = {r[0]: r[1] for r in openpyxl.load_workbook(receipt).worksheets[0].iter_rows(values_only=True)}
     assert receipt_fields["审批单"] == office.rt.rel(path)
+    link = next(c for row in openpyxl.load_workbook(receipt).worksheets[0].iter_rows() for c in row
+                if c.value == office.rt.rel(path)).hyperlink
+    target = unquote(link.target).replace("\\", "/")  # stored the way Excel stores relative links
+    assert (receipt.parent / target).resolve() == path.resolve()  # the link opens the 审批单
 
 
 def test_rejected_and_withdrawn_cases_get_an_approval_record_too(customer_office):

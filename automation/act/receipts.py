@@ -254,7 +254,12 @@ def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
     row = 3
     for label, value in receipt_fields(view, tz):
         ws.write_string(row, 0, label, bold)
-        ws.merge_range(row, 1, row, 5, value, wrap) if value else ws.write_blank(row, 1, None)
+        if value and label == "审批单":
+            ws.merge_range(row, 1, row, 5, "", wrap)
+            # The receipt lies in outbox/requests/<姓名>/: the link is relative, so it works on any share.
+            ws.write_url(row, 1, "external:../../" + value.split("/", 1)[-1], wrap, string=value)
+        elif value:
+            ws.merge_range(row, 1, row, 5, value, wrap)
         row += 1
     row += 1
     ws.write_string(row, 0, "审批记录", bold)
