@@ -13,6 +13,7 @@ from automation.decide.status import person_report, status_report, submission_li
 from automation.demo import run_demo
 from automation.forms.build import build_all
 from automation.forms.spec import load_specs
+from automation.intake.names import stored
 from automation.intake.scanner import list_inbox
 from automation.intake.worklock import worker_lock
 from automation.pipeline import check_files, process_pending
@@ -74,7 +75,7 @@ def process(args) -> int:
 def _describer(rt):
     def describe(path: Path, outcome: str) -> str | None:
         try:
-            return submission_line(rt.store, path.relative_to(rt.settings.inbox).as_posix())
+            return submission_line(rt.store, stored(path.relative_to(rt.settings.inbox).as_posix()))
         except ValueError:
             return None
 
