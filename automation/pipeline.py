@@ -51,6 +51,7 @@ from automation.validate.check import (
     unsafe,
 )
 from automation.validate.combined import validate_form
+from automation.workspace import migrate_layout
 
 log = logging.getLogger("officeflow")
 DAMAGED = (zipfile.BadZipFile, ElementTree.ParseError, etree.XMLSyntaxError, DefusedXmlException, EOFError)
@@ -85,6 +86,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     summary = RunSummary()
     stop = stop or threading.Event()
     rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
+    migrate_layout(rt.settings, rt.store)                              # workspace: an older layout's folders
     intake.recover(rt)                                                 # intake: finish what a killed run left
     take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
     if stop.is_set():

@@ -13,7 +13,6 @@ from automation.policy.holder import PolicyHolder
 from automation.record.lookups import StoreLookups
 from automation.record.store import Store, open_store
 from automation.settings import SETTINGS_FILE, Settings, load_settings
-from automation.workspace import migrate_layout
 
 log = logging.getLogger("officeflow")
 
@@ -77,7 +76,6 @@ def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = N
             raise WorkspaceError(f"{settings.forms} 中没有表单规格(*.yaml)。请运行 officeflow init 补齐默认文件。")
         policies = PolicyHolder(settings, specs, store, clock)
         policies.load_initial()
-        migrate_layout(settings, store)
     except OfficeFlowError:
         store.dispose()
         raise
