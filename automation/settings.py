@@ -42,6 +42,8 @@ class Notify:
     password_env: str | None = None
     timeout: float = 10.0
     retry_max_seconds: float = 3600.0
+    digest: bool = False  # also one mail a day per approver listing every open task
+    digest_hour: int = 9  # sent on the first pass at or after this hour (office time)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def _server(port: int, inbox: Inbox):
     return controller
 
 
-def _notify_office(tmp_path_root, customer_workspace, port: int) -> Office:
+def _notify_office(tmp_path_root, customer_workspace, port: int, **extra: str) -> Office:
     import shutil
 
     root = tmp_path_root / "ws"
@@ -66,7 +66,8 @@ def _notify_office(tmp_path_root, customer_workspace, port: int) -> Office:
     for key, literal in (("enabled", "true"), ("host", '"127.0.0.1"'), ("port", str(port)), ("tls", '"none"')):
         notify, n = re.subn(rf"^{key} = .*$", f"{key} = {literal}", notify, flags=re.M)
         assert n == 1, key
-    settings.write_text(head + "[notify]" + notify + "timeout = 5\n", encoding="utf-8")
+    more = "".join(f"{key} = {literal}\n" for key, literal in extra.items())
+    settings.write_text(head + "[notify]" + notify + "timeout = 5\n" + more, encoding="utf-8")
 
     def emails(ws):
         cols = next({str(c.value): c.column for c in r if c.value} for r in ws.iter_rows(max_row=6)
@@ -138,3 +139,25 @@ def test_with_the_server_down_processing_finishes_and_mails_go_out_once_it_is_ba
         office.close()
         if controller is not None:
             controller.stop()
+
+
+def test_daily_digest_lists_each_approvers_open_tasks_once_a_day(tmp_path, customer_workspace):
+    inbox, port = Inbox(), _free_port()
+    controller = _server(port, inbox)
+    office = _notify_office(tmp_path, customer_workspace, port, digest="true", digest_hour="9")
+    try:
+        case = _submit(office)
+        mails = inbox.wait_for(2)
+        digests = [(to, m) for to, m in mails if m["Subject"].startswith("【每日待办】")]
+        [(to, digest)] = digests
+        assert to == [ADDRESSES["吴强"]] and case["number"] in digest.get_content()
+        assert digest["Subject"] == f"【每日待办】{office.today:%Y-%m-%d} 共 1 件待审批"
+        office.run()
+        assert len(inbox.messages) == 2  # once a day
+        office.at(office.today + timedelta(days=1))
+        office.run()
+        later = inbox.wait_for(3)
+        assert later[2][1]["Subject"].startswith(f"【每日待办】{office.today:%Y-%m-%d}")
+    finally:
+        office.close()
+        controller.stop()

@@ -47,7 +47,7 @@ def enqueue(rt) -> int:
         return 0
     since = _since(rt)
     made = [_task_mail(rt, row) for row in _new_tasks(rt, since)] + \
-        [_outcome_mail(rt, row) for row in _new_outcomes(rt, since)]
+        [_outcome_mail(rt, row) for row in _new_outcomes(rt, since)] + _digests(rt)
     with rt.store.begin() as conn:
         for mail in made:
             if not conn.execute(select(s.mail_outbox.c.id).where(s.mail_outbox.c.key == mail["key"])).first():
@@ -73,6 +73,36 @@ def _new_tasks(rt, since: datetime) -> list[dict]:
             select(s.tasks, s.cases.c.number, s.cases.c.form_title, s.cases.c.applicant, s.cases.c.amount)
             .join(s.cases, s.cases.c.id == s.tasks.c.case_id)
             .where(s.tasks.c.status == "open", s.tasks.c.opened_at >= since, ~queued.exists())).mappings()]
+
+
+def _digests(rt) -> list[dict]:
+    """With ``digest`` on: once a day, each approver gets the list of everything waiting for them."""
+    cfg, now = rt.settings.notify, rt.clock.now()
+    if not cfg.digest or now.hour < cfg.digest_hour:
+        return []
+    day = now.date()
+    with rt.store.read() as conn:
+        tasks = [dict(r) for r in conn.execute(
+            select(s.tasks.c.assignee, s.tasks.c.due_on, s.tasks.c.role, s.cases.c.number, s.cases.c.form_title,
+                   s.cases.c.applicant).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
+            .where(s.tasks.c.status == "open").order_by(s.tasks.c.due_on, s.tasks.c.id)).mappings()]
+        sent = set(conn.execute(select(s.mail_outbox.c.key).where(
+            s.mail_outbox.c.key.like(f"digest#%#{day.isoformat()}"))).scalars())
+    by_person: dict[str, list[dict]] = {}
+    for task in tasks:
+        by_person.setdefault(task["assignee"], []).append(task)
+    mails = []
+    for person, mine in sorted(by_person.items()):
+        key = f"digest#{person}#{day.isoformat()}"
+        if key in sent:
+            continue
+        lines = [f"- {t['number']} {t['form_title']}({t['applicant'] or ''},{t['role']}),办理时限 "
+                 + (f"{t['due_on']:%Y-%m-%d}" if t["due_on"] else "—")
+                 + ("  【已超时】" if t["due_on"] and t["due_on"] < day else "") for t in mine]
+        body = (f"{person} 您好:\n\n截至 {now:%Y-%m-%d %H:%M},共有 {len(mine)} 件申请等待您审批:\n" + "\n".join(lines)
+                + f"\n\n审批文件在:{rt.settings.approvals / person}")
+        mails.append(_mail(rt, key, person, f"【每日待办】{day:%Y-%m-%d} 共 {len(mine)} 件待审批", body))
+    return mails
 
 
 def _outcome_key(number, round_, status) -> str:
