@@ -21,6 +21,8 @@ from sqlalchemy import func, select
 
 from automation.fsutil import atomic_write_bytes, safe_name
 from automation.record import schema as s
+from automation.record.registers.definitions import Column, RegisterDef
+from automation.record.registers.writer import write_register
 
 log = logging.getLogger("officeflow")
 
@@ -307,9 +309,6 @@ def my_request_rows(conn, person: str | None, *, today: date, workdays_between, 
 
 
 def write_my_requests(rt, person: str | None) -> Path:
-    from automation.record.registers.definitions import Column, RegisterDef
-    from automation.record.registers.writer import write_register
-
     register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k, w) for h, k, w in MY_COLUMNS),
                            rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
     tz = ZoneInfo(rt.settings.timezone)

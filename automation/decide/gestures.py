@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from automation.act.effects import on_decided
 from automation.act.receipts import GESTURE_FOLDERS, REMIND_FOLDER, WITHDRAW_FOLDER
 from automation.decide import engine
 from automation.decide.officefile import TASK_PROP, read_props
@@ -25,8 +26,9 @@ from automation.decide.scan import is_candidate
 from automation.decide.task_files import DONE_FOLDER, person_folder
 from automation.errors import OfficeFlowError
 from automation.fsutil import atomic_write_text, move_unique, safe_name, sha256_file
-from automation.record import audit
+from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.registers.render import mark_dirty, registers_for_tables
 
 log = logging.getLogger("officeflow")
 KINDS = {WITHDRAW_FOLDER: "withdraw", REMIND_FOLDER: "remind"}
@@ -92,8 +94,6 @@ def apply_one(rt, gesture: Gesture) -> GestureResult:
 
 def _record(rt, gesture: Gesture, rel: str, file_hash: str, now: datetime, today: date) -> dict:
     """What the gesture does, the row that says it was handled and the audit entry: one transaction."""
-    from automation.record.registers.render import mark_dirty, registers_for_tables
-
     row = dict(kind=gesture.kind, person=gesture.owner, file=rel, file_hash=file_hash, on=today, at=now)
     try:
         with rt.store.begin() as conn:
@@ -128,9 +128,6 @@ def _case_of(conn, gesture: Gesture) -> dict:
 
 
 def _withdraw(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_hash) -> None:
-    from automation.act.effects import on_decided
-    from automation.record import codec
-
     until_final = str(rt.policy.param(UNTIL_FINAL_PARAM + (case["form_title"] or ""), "") or "").strip() in ("是", "1")
     engine.withdraw(conn, case_id=case["id"], actor=case["applicant"] or gesture.owner, now=now,
                     until_final=until_final, file=rel, file_hash=file_hash)

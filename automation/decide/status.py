@@ -8,6 +8,8 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from automation.act.notify import queue_state
+from automation.act.receipts import MY_COLUMNS, my_request_rows
 from automation.decide.engine import status_label
 from automation.record import codec
 from automation.record import schema as s
@@ -55,8 +57,6 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
                                                        .order_by(s.alerts.c.id)).mappings()]
         report.registers = [dict(r) for r in conn.execute(select(s.register_state).where(
             or_(s.register_state.c.dirty.is_(True), s.register_state.c.last_error.is_not(None)))).mappings()]
-    from automation.act.notify import queue_state
-
     report.mails = [{"收件人": m["recipient"], "主题": m["subject"], "尝试次数": m["attempts"],
                      "下次重试": m["next_try_at"], "原因": m["last_error"] or "等待发送"} for m in queue_state(store)]
     by_case = defaultdict(list)
@@ -116,8 +116,6 @@ class PersonReport:
 
 
 def person_report(store, *, cal, today: date, person: str, tz, known: bool = True) -> PersonReport:
-    from automation.act.receipts import MY_COLUMNS, my_request_rows
-
     report = PersonReport(person=person, today=today, known=known)
     headers = [c[0] for c in MY_COLUMNS]
     with store.read() as conn:
