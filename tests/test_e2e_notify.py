@@ -63,11 +63,11 @@ def _notify_office(tmp_path_root, customer_workspace, port: int, **extra: str) -
     settings = root / "officeflow.toml"
     text = settings.read_text(encoding="utf-8")
     head, notify = text.split("[notify]")
-    for key, literal in (("enabled", "true"), ("host", '"127.0.0.1"'), ("port", str(port)), ("tls", '"none"')):
+    for key, literal in (("enabled", "true"), ("host", '"127.0.0.1"'), ("port", str(port)), ("tls", '"none"'),
+                         *extra.items()):
         notify, n = re.subn(rf"^{key} = .*$", f"{key} = {literal}", notify, flags=re.M)
         assert n == 1, key
-    more = "".join(f"{key} = {literal}\n" for key, literal in extra.items())
-    settings.write_text(head + "[notify]" + notify + "timeout = 5\n" + more, encoding="utf-8")
+    settings.write_text(head + "[notify]" + notify + "timeout = 5\n", encoding="utf-8")
 
     def emails(ws):
         cols = next({str(c.value): c.column for c in r if c.value} for r in ws.iter_rows(max_row=6)
