@@ -84,7 +84,7 @@ def test_held_form_that_is_wrong_goes_back_to_its_applicant_once_the_policy_is_f
     office.run()
     [sub] = office.submissions()
     assert (sub["status"], sub["reason_code"]) == ("returned", "form-invalid")
-    assert [p.name for p in office.files("returned", "王芳")] == [office.root.joinpath(sub["extra_path"]).name]
+    assert [p.name for p in office.returned("王芳")] == [office.root.joinpath(sub["extra_path"]).name]
     assert office.cases() == []
 
 
