@@ -49,7 +49,7 @@ def test_policy_fault_holds_forms_until_fixed(office):
         [held] = office.submissions()
         assert (held["status"], held["case_id"]) == ("archived", None)
         assert "等待制度修正" in held["reason"] and "'>'" not in held["reason"]
-        assert office.files("quarantine") == [] and office.files("returned") == []
+        assert office.files("quarantine") == [] and office.files("returned") == [] and office.returned("王芳") == []
         wait_for(lambda: "等待制度修正" in _report(office), timeout=20, message="the administrator's report")
         assert "登记.xlsx" in _report(office) and "审批规则!B" in _report(office)
         status = office.cli("status", "--json")
@@ -77,7 +77,7 @@ def test_held_form_that_is_wrong_goes_back_to_its_applicant_once_the_policy_is_f
     office.submit("customer_registration", dict(samples.customer_registration(62, office.today), 联系电话="12345"))
     office.run()
     assert office.submissions()[-1]["reason_code"] == "policy-held"
-    assert office.files("returned") == []
+    assert office.files("returned") == [] and office.returned("王芳") == []
 
     _set_condition(office.root, "客户登记表", '客户等级 == "D"', sheet="校验规则")
     office.rt.policies.refresh(force=True)
