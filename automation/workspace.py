@@ -14,6 +14,10 @@ from automation.forms.build_docx import build_docx
 from automation.forms.build_xlsx import build_xlsx
 from automation.forms.spec import load_specs
 from automation.policy.workbook_build import build_policy_workbook
+from sqlalchemy import select
+
+from automation.fsutil import unique_path
+from automation.record import schema as s
 from automation.settings import SETTINGS_FILE
 
 RESOURCES = Path(__file__).parent / "resources"
@@ -87,8 +91,6 @@ def migrate_layout(settings, store) -> list[str]:
     Safe to repeat and to interrupt: a file already moved is not there any more, and the
     store's paths are rewritten by prefix on every start until none is left.
     """
-    from automation.fsutil import unique_path
-
     moved: list[str] = []
     old_root = settings.returned
     if old_root.is_dir():
@@ -112,10 +114,6 @@ def _remove_empty(folder: Path) -> None:
 
 
 def _repoint_store(settings, store) -> None:
-    from sqlalchemy import select
-
-    from automation.record import schema as s
-
     old = settings.returned.relative_to(settings.root).as_posix() + "/"
     new = settings.requests.relative_to(settings.root).as_posix() + "/"
     keep = old + UNRECOGNISED + "/"

@@ -25,7 +25,7 @@ from support.forms import fill_docx
 from automation.decide import engine, scan
 from automation.decide.integrity import canonical, form_fingerprint
 from automation.decide.officefile import read_decision, read_props
-from automation.decide.task_files import safe_name, task_file_path, write_cc_copy
+from automation.decide.task_files import safe_name, task_file_path
 
 
 def test_task_file_path_names_case_form_applicant_and_amount(tmp_path):
@@ -141,14 +141,6 @@ def test_docx_task_file_has_tagged_controls_and_counts_a_filled_decision(tmp_pat
     [result] = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
     assert result.accepted, result.reason
     assert (d.tasks(case_id)[0]["decision"], d.tasks(case_id)[0]["comment"]) == ("同意", "按标准报销")
-
-
-def test_cc_copy_goes_to_the_persons_cc_folder(tmp_path):
-    d = desk(tmp_path)
-    source = real_form(tmp_path / "src.xlsx", "sales_contract", CONTRACT_VALUES, CONTRACT_ITEMS)
-    target = write_cc_copy(d.settings, "刘内勤", source, {"number": "SQ-2026-0001", "form_title": "销售合同审批表"})
-    assert target == d.settings.cc / "刘内勤" / "SQ-2026-0001 销售合同审批表.xlsx"
-    assert target.read_bytes() == source.read_bytes()
 
 
 @pytest.mark.parametrize("name", ["~$SQ.xlsx", ".~lock.SQ.xlsx#", "SQ.xlsx.tmp", "SQ.xlsx.原因.txt"])

@@ -13,7 +13,7 @@ from rich.progress import (
 )
 
 from automation.cli import output as out
-from automation.decide.status import CASE_COLUMNS
+from automation.decide.status import CASE_COLUMNS, PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
 from automation.intake.names import readable
 from automation.record.submissions import OUTCOME_LABELS
 
@@ -68,8 +68,6 @@ def show_person(report) -> None:
         out.say(f"[yellow]提示[/]:「{report.person}」不在《制度.xlsx》人员表中,以下按姓名查找。")
     out.say(f"[bold]{report.person}[/]({report.today:%Y-%m-%d}):进行中的申请 {len(report.requests)} 件,"
             f"待办审批 {len(report.todos)} 件。")
-    from automation.decide.status import PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
-
     out.table("我的申请(进行中)", PERSON_REQUEST_COLUMNS, ([r[k] for k in PERSON_REQUEST_COLUMNS] for r in report.requests))
     out.table("我的待办", PERSON_TODO_COLUMNS, ([t[k] for k in PERSON_TODO_COLUMNS] for t in report.todos))
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from automation.record import codec
@@ -116,8 +116,6 @@ def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], se
 
 def _reminders(conn: Connection) -> dict[int, int]:
     """催办 asked for by applicants, per case (refused ones do not count)."""
-    from sqlalchemy import func
-
     r = s.applicant_requests.c
     return dict(conn.execute(select(r.case_id, func.count()).where(r.kind == "remind", r.accepted.is_(True))
                              .group_by(r.case_id)).all())
