@@ -111,3 +111,35 @@ def test_fifty_approvals_on_two_workers_are_numbered_without_gap_or_repeat(tmp_p
     with store.read() as conn:
         stored = conn.execute(select(s.contracts.c.case_id, s.contracts.c.number)).all()
     assert dict(stored) == results
+
+
+def test_case_complaint_and_contract_numbers_all_come_from_their_numbering_rule(tmp_path):
+    from support.policy import make_specs, policy_copy
+
+    from automation.policy.numbering import CASE, COMPLAINT, CONTRACT, allocate
+    from automation.policy.workbook import load_policy
+
+    policy = load_policy(policy_copy(tmp_path), make_specs())
+    store = make_store(tmp_path)
+    day = date(2026, 3, 5)
+    case_rule = policy.numbering_rule(CASE, "费用报销单", default_code="expense_claim")
+    with store.begin() as conn:
+        case = allocate(conn, case_rule, day)
+        complaint = allocate(conn, policy.numbering_rule(COMPLAINT, "客户投诉处理单"), day)
+        case_id = add_case(conn, "SQ-1")
+        contract = allocate_contract_number(conn, case_id, policy.numbering_rule(CONTRACT, "销售合同审批表").format, day)
+    assert (case, complaint, contract) == (case_rule.render(day, 1), "TS-2026-0001", "HT-2026-0001")
+    assert case == "BX-202603-0001"
+    with pytest.raises(RuntimeError):
+        with store.begin() as conn:
+            allocate(conn, case_rule, day)
+            raise RuntimeError("crash inside the case's transaction")
+    with store.begin() as conn:
+        assert allocate(conn, case_rule, day) == "BX-202603-0002"  # the rolled-back number was not lost
+
+
+def test_a_form_without_its_own_numbering_row_gets_the_default_rule_with_its_form_code():
+    from automation.policy.numbering import CASE, default_rule
+
+    rule = default_rule(CASE, "某新表单", code="new_form")
+    assert rule.render(date(2026, 3, 5), 7) == "new_form-202603-0007" and rule.counter == "申请编号:new_form"

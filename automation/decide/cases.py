@@ -11,11 +11,10 @@ from dataclasses import replace
 from automation.act.effects import on_submitted
 from automation.decide.engine import load_case, open_case
 from automation.forms.spec import CASE_FIELD
-from automation.policy.numbering import format_number
+from automation.policy.numbering import CASE, COMPLAINT, allocate
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.registers.render import mark_dirty, registers_for_tables
-from automation.record.store import next_number
 
 
 def department_of(rt, form) -> str | None:
@@ -28,17 +27,7 @@ def department_of(rt, form) -> str | None:
 
 def case_number(rt, conn, spec, now) -> str:
     """The next 申请编号 from 编号规则, gap-free because it commits with the case."""
-    return allocate_number(conn, rt.policy, "申请编号", spec.title, now.date(),
-                           default="{表单代码}-{年}{月}-{序号:04d}", default_code=spec.id)
-
-
-def allocate_number(conn, policy, name: str, title: str | None, day, *, default: str, default_code: str) -> str:
-    rule = policy.numbering_for(name, title)
-    fmt = rule.format if rule else default
-    code = (rule.code if rule else None) or default_code
-    period = f"{day:%Y-%m}" if "{月}" in fmt else f"{day:%Y}"
-    seq = next_number(conn, f"{name}:{code}", period)
-    return format_number(fmt, when=day, seq=seq, form_code=code)
+    return allocate(conn, rt.policy.numbering_rule(CASE, spec.title, default_code=spec.id), now.date())
 
 
 def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None) -> int:
@@ -47,8 +36,7 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     number = load_case(conn, existing)["number"] if existing else case_number(rt, conn, spec, now)
     values[CASE_FIELD] = number
     if spec.id == "complaint" and not values.get("投诉编号"):
-        values["投诉编号"] = allocate_number(conn, rt.policy, "投诉编号", spec.title, now.date(),
-                                          default="TS-{年}-{序号:04d}", default_code="TS")
+        values["投诉编号"] = allocate(conn, rt.policy.numbering_rule(COMPLAINT, spec.title), now.date())
     route = replace(route, problems=list(warnings))
     case_id = open_case(
         conn, number=number, spec=spec, values=values, applicant=form.applicant,

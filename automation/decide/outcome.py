@@ -7,7 +7,7 @@ from pathlib import Path
 
 from automation.act.effects import on_decided
 from automation.decide.engine import DecisionOutcome, load_case
-from automation.policy.numbering import allocate_contract_number
+from automation.policy.numbering import CONTRACT, allocate_contract_number
 from automation.record import codec
 from automation.record.registers.render import mark_dirty, registers_for_tables
 
@@ -31,8 +31,7 @@ def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, n
 
 
 def contract_format(policy, title: str | None = None) -> str:
-    rule = policy.numbering_for("合同编号", title)
-    return rule.format if rule else "HT-{年}-{序号:04d}"
+    return policy.numbering_rule(CONTRACT, title).format
 
 
 def template_for(policy, contracts: Path, case: dict, values: dict) -> Path | None:

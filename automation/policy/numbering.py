@@ -1,4 +1,7 @@
-"""Contract numbers: the 编号规则 pattern, and gap-free allocation inside the approval's transaction.
+"""Every number OfficeFlow gives out — 申请编号, 合同编号, 投诉编号 — comes from one path: a
+``NumberingRule`` (a 编号规则 row, or the built-in default) renders it, and its counter
+is allocated in the store inside the transaction that records what it numbers, so a
+rolled-back case or approval rolls the counter back too and numbers have no gaps.
 
 The pattern comes from the policy workbook, which the administrator edits, so it
 is parsed field by field instead of being handed to ``str.format`` (which would
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import string
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -19,8 +23,14 @@ from automation.errors import PolicyError
 from automation.record import schema as s
 from automation.record.store import next_number
 
-DEFAULT_FORMAT = "HT-{年}-{序号:04d}"
-COUNTER = "contract"
+CASE, CONTRACT, COMPLAINT = "申请编号", "合同编号", "投诉编号"
+DEFAULT_FORMAT = "HT-{年}-{序号:04d}"  # 合同编号
+DEFAULTS = {  # when 编号规则 has no row: (format, form code)
+    CASE: ("{表单代码}-{年}{月}-{序号:04d}", None),
+    CONTRACT: (DEFAULT_FORMAT, None),
+    COMPLAINT: ("TS-{年}-{序号:04d}", "TS"),
+}
+COUNTER = "contract"  # contract numbers have always counted under this name: renaming it would restart them
 FIELDS = ("年", "月", "日", "序号", "表单代码")
 # Month and day read naturally only zero-padded (HT-2026-03-…), unless the rule says otherwise.
 _DEFAULT_SPEC = {"月": "02d", "日": "02d"}
@@ -58,6 +68,42 @@ def format_number(fmt: str, *, when: date, seq: int, form_code: str | None = Non
     return "".join(out)
 
 
+@dataclass(frozen=True)
+class NumberingRule:
+    name: str  # 申请编号 | 合同编号 | 投诉编号
+    form: str | None
+    format: str  # "HT-{年}-{序号:04d}"
+    code: str | None
+    ref: str
+
+    @property
+    def monthly(self) -> bool:
+        return "{月}" in self.format
+
+    def period(self, day: date) -> str:
+        """The counter period: numbers restart every month or every year."""
+        return f"{day:%Y-%m}" if self.monthly else f"{day:%Y}"
+
+    @property
+    def counter(self) -> str:
+        """The store counter its numbers come from: one per kind of number and form code."""
+        return COUNTER if self.name == CONTRACT else f"{self.name}:{self.code or ''}"
+
+    def render(self, day: date, seq: int) -> str:
+        # Parsed field by field, never str.format: an administrator's pattern must not reach attributes.
+        return format_number(self.format, when=day, seq=seq, form_code=self.code)
+
+
+def default_rule(name: str, form: str | None = None, *, code: str | None = None) -> NumberingRule:
+    fmt, default_code = DEFAULTS[name]
+    return NumberingRule(name=name, form=form, format=fmt, code=code or default_code, ref="默认编号规则")
+
+
+def allocate(conn: Connection, rule: NumberingRule, day: date) -> str:
+    """The next number of ``rule``, counted inside the caller's transaction (gap-free)."""
+    return rule.render(day, next_number(conn, rule.counter, rule.period(day)))
+
+
 def check_format(fmt: str) -> None:
     """Raise PolicyError if the rule cannot produce numbers (for `policy check`)."""
     format_number(fmt, when=date(2000, 1, 1), seq=1, form_code="X")
@@ -79,8 +125,8 @@ def allocate_contract_number(conn: Connection, case_id: int, fmt: str, when: dat
     if number is not None:
         return number
     form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == case_id)).scalar()
-    seq = next_number(conn, COUNTER, str(when.year))
-    number = format_number(fmt or DEFAULT_FORMAT, when=when, seq=seq, form_code=form_id)
+    rule = NumberingRule(name=CONTRACT, form=None, format=fmt or DEFAULT_FORMAT, code=form_id, ref="")
+    number = allocate(conn, rule, when)
     conn.execute(s.contracts.insert().values(
         case_id=case_id, number=number, year=when.year, status="待生成",
         created_at=at or Clock().now(),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -27,7 +27,7 @@ from automation.policy.chain import MODES
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import Context, bind
 from automation.policy.lookups import Lookups, NoLookups
-from automation.policy.numbering import format_number
+from automation.policy.numbering import NumberingRule, default_rule
 from automation.policy.workcal import WorkCalendar
 
 LEVELS = {"错误": "error", "警告": "warning"}
@@ -155,27 +155,6 @@ class CcRule:
 
 
 @dataclass(frozen=True)
-class NumberingRule:
-    name: str  # 申请编号 | 合同编号 | 投诉编号
-    form: str | None
-    format: str  # "HT-{年}-{序号:04d}"
-    code: str | None
-    ref: str
-
-    @property
-    def monthly(self) -> bool:
-        return "{月}" in self.format
-
-    def period(self, day: date) -> str:
-        """The counter period: numbers restart every month or every year."""
-        return f"{day:%Y-%m}" if self.monthly else f"{day:%Y}"
-
-    def render(self, day: date, seq: int) -> str:
-        # Parsed field by field, never str.format: an administrator's pattern must not reach attributes.
-        return format_number(self.format, when=day, seq=seq, form_code=self.code)
-
-
-@dataclass(frozen=True)
 class TemplateRule:
     form: str
     contract_type: str | None
@@ -239,6 +218,13 @@ class Policy:
     def numbering_for(self, name: str, title: str | None = None) -> NumberingRule | None:
         rules = [r for r in self.numbering if r.name == name]
         return next((r for r in rules if r.form == title), None) or next((r for r in rules if r.form is None), None)
+
+    def numbering_rule(self, name: str, title: str | None = None, *, default_code: str | None = None) -> NumberingRule:
+        """The 编号规则 row for this number and form, or the built-in default when the workbook has none."""
+        rule = self.numbering_for(name, title)
+        if rule is None:
+            return default_rule(name, title, code=default_code)
+        return rule if rule.code else replace(rule, code=default_code or default_rule(name).code)
 
     def form_code(self, title: str) -> str | None:
         rule = self.numbering_for("申请编号", title)
