@@ -167,3 +167,38 @@ def test_folder_and_cell_that_disagree_do_not_count(tmp_path):
     [result] = apply(d)
     assert not result.accepted and "不一致" in result.reason
     assert d.tasks(case_id)[0]["status"] == "open"
+
+
+def _refusal_codes(d) -> list[str]:
+    from automation.record import codec
+
+    return [codec.loads(entry["detail"])["code"] for entry in d.audit("decision-refused")]
+
+
+def test_refusals_are_coded_problems_in_the_result_and_the_audit_entry(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    changed = d.tasks(case_id)[0]["id"]
+    set_named(d.task_file(changed), "合同金额", 1234.5)
+    moved = drop_into(d, changed, "同意")
+    [result] = apply(d)
+    assert (result.problem.code, result.problem.message) == ("decision-data-changed", result.reason)
+    assert result.problem.location.endswith(moved.name) and result.to_dict()["code"] == "decision-data-changed"
+    assert _refusal_codes(d) == ["decision-data-changed"]
+    note = result.moved_to.with_name(result.moved_to.name + ".原因.txt").read_text(encoding="utf-8")
+    assert result.problem.message in note and "decision-" not in note  # staff read the words, never the code
+
+
+def test_each_kind_of_refusal_has_its_own_code(tmp_path):
+    d = desk(tmp_path)
+    first = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    source = d.task_file(d.tasks(first)[0]["id"])
+    foreign = d.settings.approvals / "孙总" / "同意" / source.name
+    foreign.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, foreign)  # not the holder's folder
+    second = d.open(route(step("部门经理", "王经理")), number="SQ-2026-0002")
+    task = d.tasks(second)[0]["id"]
+    set_named(d.task_file(task), "审批结论", "驳回")
+    drop_into(d, task, "同意")  # folder and cell disagree
+    apply(d)
+    assert sorted(_refusal_codes(d)) == ["decision-folder-disagrees", "decision-wrong-folder"]

@@ -30,6 +30,8 @@ from automation.fsutil import (
     safe_name,
     sha256_file,
 )
+from automation.problems import Problem
+from automation.problems import decision as refusal
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -57,10 +59,12 @@ class AppliedDecision:
     reason: str | None = None
     moved_to: Path | None = None
     outcome: engine.DecisionOutcome | None = None
+    problem: Problem | None = None  # why it did not count (``reason`` is its message)
 
     def to_dict(self) -> dict:
         return {"file": str(self.file.path), "owner": self.file.owner, "decision": self.file.decision,
                 "by": self.file.by, "accepted": self.accepted, "task_id": self.task_id, "reason": self.reason,
+                "code": self.problem.code if self.problem else None,
                 "moved_to": str(self.moved_to) if self.moved_to else None,
                 "outcome": self.outcome.to_dict() if self.outcome else None}
 
@@ -152,9 +156,9 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
             # Decided, but we stopped before moving the file: finish the move, decide nothing again.
             return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
         task_id = _task_id_for(conn, item)
-        reason = _precheck(conn, item, task_id, specs, file_hash)
-    if reason:
-        return _refuse(store, settings, item, task_id, reason, file_hash, now)
+        problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path))
+    if problem:
+        return _refuse(store, settings, item, task_id, problem, file_hash, now)
     try:
         with store.begin() as conn:
             outcome = engine.decide(conn, task_id=task_id, decision=item.decision, comment=item.comment,
@@ -162,7 +166,8 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
             if policy is not None:
                 record_outcome(conn, outcome, policy=policy, contracts=settings.contracts, now=now, cal=cal)
     except OfficeFlowError as exc:  # deciding twice, or what the decision would cause is impossible
-        return _refuse(store, settings, item, task_id, exc.message, file_hash, now)
+        return _refuse(store, settings, item, task_id, refusal.not_allowed(message=exc.message, location=rel,
+                                                                           field="审批结论"), file_hash, now)
     try:
         moved = _to_done(item)
     except OSError:  # still open in Excel: recorded already; the next pass finishes the move
@@ -175,9 +180,7 @@ def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now) -> 
         file_hash = sha256(item.path)
     except OSError:
         return None
-    reason = ("文件无法读取或已损坏,本次审批结论未计入。请从「已办」之外的待办文件重新办理;"
-              "如文件确已损坏,请联系管理员重新生成审批文件。")
-    return _refuse(store, settings, item, None, reason, file_hash, now)
+    return _refuse(store, settings, item, None, refusal.damaged(location=_rel(settings, item.path)), file_hash, now)
 
 
 def _to_done(item: DecisionFile) -> Path:
@@ -200,38 +203,36 @@ def _task_id_for(conn, item: DecisionFile) -> int | None:
     return row.id if row else None
 
 
-def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, file_hash: str) -> str | None:
-    """Why this file cannot count as a decision, in words for the approver; None when it can."""
+def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where: str) -> Problem | None:
+    """Why this file cannot count as a decision, as a coded problem; None when it can."""
     if item.decision not in engine.DECISIONS:
-        return f"审批结论「{item.decision}」无法识别,请从 同意、驳回、退回修改 中选择后保存。"
+        return refusal.conclusion_unknown(value=item.decision, field="审批结论", location=where)
     if item.cell and item.cell != item.decision:
-        return (f"文件放在「{item.decision}」文件夹中,但审批结论填写的是「{item.cell}」,两者不一致。"
-                "请修改审批结论或改放到对应的文件夹。")
+        return refusal.folder_disagrees(value=item.cell, folder=item.decision, field="审批结论", location=where)
     task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first() if task_id else None
     if task is None:
-        return "无法确定该文件对应的审批任务,请使用系统生成的审批文件办理,不要另存为其他文件。"
+        return refusal.task_unknown(location=where)
     if safe_name(task["assignee"]) != item.owner:
-        return (f"该审批任务的审批人是「{task['assignee']}」,文件放在「{item.owner}」的文件夹中不能作为审批结论;"
-                "审批只能由任务对应的审批人在自己的文件夹中办理。")
+        return refusal.wrong_folder(assignee=task["assignee"], owner=item.owner, location=where)
     if task["status"] != "open":
-        return f"该审批任务当前状态为「{engine.status_label(task['status'])}」,不是待办任务,本次操作未计入。"
-    return _integrity_reason(conn, task, specs, item.path)
+        return refusal.not_on_chain(status=engine.status_label(task["status"]), location=where)
+    return _integrity_problem(conn, task, specs, item.path, where)
 
 
-def _integrity_reason(conn, task, specs: dict, path: Path) -> str | None:
+def _integrity_problem(conn, task, specs: dict, path: Path, where: str) -> Problem | None:
     form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar_one()
     spec = specs.get(form_id)
     try:
         fingerprint = form_fingerprint(path, spec) if spec else None
     except (OfficeFlowError, OSError, ValueError, KeyError) as exc:
-        return f"文件无法读取({exc}),请关闭文件后重新保存,或联系管理员。"
+        return refusal.unreadable(detail=str(exc), location=where)
     if fingerprint is None or fingerprint != task["fingerprint"]:
-        return ("表单内容在审批过程中被修改,与发出审批时的内容不一致,本次审批结论不能计入。"
-                "审批人只能填写审批结论和审批意见;如需修改表单内容,请选择「退回修改」由申请人修改后重新提交。")
+        return refusal.data_changed(location=where)
     return None
 
 
-def _refuse(store, settings, item: DecisionFile, task_id, reason: str, file_hash: str, now) -> AppliedDecision:
+def _refuse(store, settings, item: DecisionFile, task_id, problem: Problem, file_hash: str, now) -> AppliedDecision:
+    reason = problem.message
     person_root = settings.approvals / item.owner
     target = item.path if item.path.parent == person_root else move_unique(item.path, person_root)
     note = target.with_name(f"{target.name}.原因.txt")
@@ -239,9 +240,10 @@ def _refuse(store, settings, item: DecisionFile, task_id, reason: str, file_hash
                             f"未计入原因:{reason}\n时间:{now:%Y-%m-%d %H:%M}\n")
     with store.begin() as conn:
         audit.append(conn, at=now, actor=item.owner, action=REFUSED, subject=_subject(conn, task_id),
-                     detail={"task": task_id, "decision": item.decision, "by": item.by, "reason": reason},
+                     detail={"task": task_id, "decision": item.decision, "by": item.by, "reason": reason,
+                             "code": problem.code, "problem": problem.to_dict()},
                      file=_rel(settings, target), file_hash=file_hash)
-    return AppliedDecision(item, False, task_id, reason=reason, moved_to=target)
+    return AppliedDecision(item, False, task_id, reason=reason, moved_to=target, problem=problem)
 
 
 def _subject(conn, task_id) -> str | None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from automation.problems import LEVEL_LABELS, Problem, kind
+from automation.problems import LEVEL_LABELS, Problem
+from automation.problems.file import file_missing, unknown_form, unsafe
+from automation.problems.policy import policy_fault
 
-unsafe = kind("file-unsafe", "文件无法安全读取", "{message}")
-unknown_form = kind("form-not-recognised", "无法识别的表单", "{message}")
-file_missing = kind("file-missing", "找不到文件", "找不到文件「{value}」,请检查文件名和路径后重试。")
-policy_fault = kind("policy-fault", "制度规则无法计算",
-                    "制度中的规则({where})无法计算,问题在制度而不在表单:{message}提交后表单会等待制度修正,修正后自动处理。")
+__all__ = ["CheckResult", "CheckedFile", "CheckedProblem", "file_missing", "policy_fault", "unknown_form", "unsafe"]
 
 
 @dataclass

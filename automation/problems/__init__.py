@@ -2,7 +2,11 @@
 
 Each kind of problem is declared once with :func:`kind`; checks *yield*
 ``Problem`` instances made by calling the kind. A form with problems is a normal
-outcome, reported, never raised.
+outcome, reported, never raised. The catalogue is grouped by scope in this
+package's modules — ``file`` (a file as a whole), ``form`` (a form's numbers and
+the rules it breaks), ``policy`` (faults in 制度.xlsx), ``decision`` (a decision
+file that cannot count) — and, next to the code that checks them, the field
+kinds (``forms/parsers.py``) and template kinds (``act/template_lint.py``).
 """
 
 from __future__ import annotations
