@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from decimal import Decimal
 
 import openpyxl
@@ -199,3 +200,21 @@ def test_workspace_from_before_is_moved_to_the_new_layout_with_nothing_lost(offi
     assert moved["extra_path"] == f"outbox/requests/王芳/{(office.root / sub['extra_path']).name}"
     assert (office.root / moved["extra_path"]).exists()
 
+
+
+def test_cases_that_ended_before_the_upgrade_get_no_receipt_or_approval_record(customer_office):
+    """An upgraded workspace with years of finished cases must not spend its first pass rendering them."""
+    office = customer_office
+    finished = office.cases()
+    assert finished and all(c["status"] == "approved" for c in finished)
+    with office.rt.store.begin() as conn:  # the store as it was before receipts and 审批单 existed
+        conn.execute(s.receipts.delete())
+        conn.execute(s.outputs.delete().where(s.outputs.c.kind.in_(("since", "approval-record"))))
+    for path in office.files("requests") + [p for p in office.files("archive") if p.name.endswith("审批单.xlsx")]:
+        path.unlink()
+    office.at(office.today + timedelta(days=1))
+    case = _contract(office)
+    assert [p.name.split(" ")[0] for p in office.receipts("王芳")] == [case["number"]]
+    assert not [p for p in office.files("archive") if p.name.endswith("审批单.xlsx")]
+    rows = register_rows(office.outbox / "requests" / "王芳" / "我的申请.xlsx")
+    assert {r["编号"] for r in rows} == {c["number"] for c in office.cases()}  # history is still listed

@@ -144,6 +144,23 @@ def load_view(conn, case: dict) -> CaseView:
                     task_key=(max((r["id"] for r in rows), default=0), len(history)))
 
 
+def started_at(rt, feature: str) -> datetime:
+    """When this workspace first ran ``feature``: cases that had ended before are history, and
+    an upgraded workspace with years of cases does not spend its first pass re-rendering them."""
+    with rt.store.begin() as conn:
+        at = conn.execute(select(s.outputs.c.at).where(s.outputs.c.kind == "since", s.outputs.c.key == feature)).scalar()
+        if at is None:
+            at = rt.clock.now()
+            conn.execute(s.outputs.insert().values(kind="since", key=feature, path=None, at=at))
+    return at
+
+
+def _history(conn, since: datetime) -> set[int]:
+    """Cases that had ended before the applicant's side existed."""
+    c = s.cases.c
+    return set(conn.execute(select(c.id).where(c.status.in_(FINISHED), c.decided_at < since)).scalars())
+
+
 def _versions(conn) -> dict[int, str]:
     """Every case's state key in three queries: deciding which receipts changed is not a scan of files."""
     t = s.tasks.c
@@ -162,11 +179,14 @@ def _versions(conn) -> dict[int, str]:
 
 def refresh(rt) -> list[str]:
     """Rewrite every receipt whose case changed, then 我的申请 of each person concerned."""
+    since = started_at(rt, "receipts")
     with rt.store.read() as conn:
         current = _versions(conn)
         written = {r.case_id: r for r in conn.execute(select(s.receipts))}
-    changed = [cid for cid, v in current.items() if cid not in written or written[cid].version != v
-               or not rt.abs(written[cid].path).exists() and not _in_gesture_folder(rt, written[cid].path)]
+        history = _history(conn, since)
+    changed = [cid for cid, v in current.items() if cid not in written and cid not in history
+               or cid in written and (written[cid].version != v or not rt.abs(written[cid].path).exists()
+                                      and not _in_gesture_folder(rt, written[cid].path))]
     people: set[str | None] = set()
     for case_id in changed:
         try:

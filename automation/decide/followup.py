@@ -20,6 +20,7 @@ from automation.act.cc_copy import APPROVED, SUBMIT, due_at, entries, write_copy
 from automation.act.contracts import render_for_case
 from automation.act.decision_copy import write_decision_copy
 from automation.act.receipts import refresh as refresh_receipts
+from automation.act.receipts import started_at
 from automation.decide import scan, timers
 from automation.decide.engine import case_history, load_case, load_task
 from automation.decide.officefile import TASK_PROP, read_props
@@ -211,7 +212,8 @@ def _decision_returns(rt) -> None:
 
 def _cc_copies(rt) -> None:
     """抄送 copies at the 时机 the policy names: at submission, after approval, or both."""
-    _cc_stage(rt, SUBMIT, "cc-submit-case", s.cases.c.cc.is_not(None))
+    # Only cases still under way: a copy at submission is news, not history.
+    _cc_stage(rt, SUBMIT, "cc-submit-case", s.cases.c.cc.is_not(None) & s.cases.c.status.in_(("in_approval", "blocked")))
     _cc_stage(rt, APPROVED, "cc-case", (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None))
 
 
@@ -231,7 +233,9 @@ def _cc_stage(rt, stage: str, marker: str, condition) -> None:
 
 def _approval_records(rt) -> None:
     """The printable 审批单 of every case that ended (通过, 驳回, 撤回), written once."""
-    for case in _without_output(rt, KIND, s.cases.c.number, s.cases.c.status.in_(ENDED)):
+    since = started_at(rt, KIND)
+    ended = s.cases.c.status.in_(ENDED) & (s.cases.c.decided_at >= since)
+    for case in _without_output(rt, KIND, s.cases.c.number, ended):
         path = _each(write_record, rt, case["id"], what=f"{case['number']} 的审批单")
         if path is not None:
             _claim_output(rt, KIND, case["number"], path)
