@@ -8,7 +8,6 @@ value such as ``=HYPERLINK(...)`` can never turn into a live formula here.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -26,6 +25,7 @@ from openpyxl.workbook.workbook import Workbook
 from automation.forms.docx_reader import find_controls, find_items
 from automation.forms.spec import FormSpec
 from automation.fsutil import atomic_save
+from automation.printing import lines_needed, row_height, setup_openpyxl
 from automation.problems import LEVEL_LABELS, Problem
 
 RESULT_SHEET = "处理结果"
@@ -158,10 +158,13 @@ def _result_sheet(book: Workbook, problems: list[Problem], header: dict[str, str
     ws.sheet_view.tabSelected = True
     _put(ws.cell(1, 1), "处理结果").font = Font(bold=True, size=14)
     row = 2
+    merged_width = sum(width for _, width in COLUMNS[1:])
     for key, value in header.items():
         _put(ws.cell(row, 1), key).font = Font(bold=True)
-        _put(ws.cell(row, 2), value)
+        _put(ws.cell(row, 2), value).alignment = Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=len(COLUMNS))
+        if lines_needed(str(value), merged_width) > 1:  # Excel does not grow a merged row to fit its text
+            ws.row_dimensions[row].height = row_height(lines_needed(str(value), merged_width))
         row += 1
     _problem_table(ws, row + 1, problems)
 
@@ -179,27 +182,17 @@ def _problem_table(ws, top: int, problems: list[Problem]) -> None:
         for col, value in enumerate(values, start=1):
             cell = _put(ws.cell(top + n, col), value)
             cell.alignment, cell.border = Alignment(wrap_text=True, vertical="top"), border
-        ws.row_dimensions[top + n].height = 15 * _lines(values)
+        ws.row_dimensions[top + n].height = row_height(_lines(values))
     ws.freeze_panes = ws.cell(top + 1, 1)
-    _fit_page(ws)
+    # A4 landscape, one page wide, the table's header on every page.
+    setup_openpyxl(ws, landscape=True, title_rows=f"{top}:{top}")
     if not problems:
         _put(ws.cell(top + 1, 1), "未发现问题。")
 
 
 def _lines(values: tuple) -> int:
     """Wrapped lines the tallest cell needs; not every viewer sizes rows to wrapped text."""
-    needed = [_display_width(str(v)) / max(width - 1, 1) for v, (_, width) in zip(values, COLUMNS)]
-    return max(1, math.ceil(max(needed)))
-
-
-def _display_width(text: str) -> int:
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _fit_page(ws) -> None:
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    return max(lines_needed(str(v), width) for v, (_, width) in zip(values, COLUMNS))
 
 
 def _problem_row(n: int, p: Problem) -> tuple:

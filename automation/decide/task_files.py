@@ -35,6 +35,7 @@ from automation.decide.officefile import (
     set_xlsx_props,
 )
 from automation.fsutil import file_stamp
+from automation.printing import lines_needed, row_height, setup_openpyxl
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -210,6 +211,10 @@ def _xlsx_inputs(wb, ws, row: int) -> int:
     return row + 2
 
 
+COLUMN_WIDTHS = (18, 40, 14, 10, 30, 18)
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
 def _xlsx_table(ws, row: int, title: str, header: tuple, rows: list[tuple]) -> int:
     _put(ws.cell(row, 1), title, bold=True)
     for c, text in enumerate(header, start=1):
@@ -217,20 +222,21 @@ def _xlsx_table(ws, row: int, title: str, header: tuple, rows: list[tuple]) -> i
     for r, values in enumerate(rows, start=row + 2):
         for c, value in enumerate(values, start=1):
             _put(ws.cell(r, c), value)
+            ws.cell(r, c).alignment = _WRAP  # a long comment wraps instead of running off the page
+        lines = max(lines_needed(str(v), w) for v, w in zip(values, COLUMN_WIDTHS) if v is not None)
+        if lines > 1:
+            ws.row_dimensions[r].height = row_height(lines)
     return row + 2 + len(rows)
 
 
 def _xlsx_layout(wb, ws) -> None:
-    for letter, width in zip("ABCDEF", (18, 40, 14, 10, 30, 18)):
+    for letter, width in zip("ABCDEF", COLUMN_WIDTHS):
         ws.column_dimensions[letter].width = width
     ws.merge_cells("A2:F2")
     ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
     ws.row_dimensions[2].height = 32  # Excel does not grow a merged row to fit its text
     ws.protection.sheet = True  # only the two input cells are unlocked
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    setup_openpyxl(ws, landscape=True)
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False

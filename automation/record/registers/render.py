@@ -37,7 +37,7 @@ from automation.record.registers.live_excel import (
 )
 from automation.record.registers.writer import FIRST_DATA_ROW, write_register
 
-DASHBOARD_TABLES = frozenset({"cases", "tasks", "complaints"})
+DASHBOARD_TABLES = frozenset({"cases", "tasks", "complaints", "contracts", "receivables"})
 ALL_NAMES = (*REGISTERS, DASHBOARD)
 # How long a claimed render may take before another run assumes it died and redoes it.
 CLAIM_LEASE = timedelta(minutes=5)

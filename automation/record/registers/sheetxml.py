@@ -52,8 +52,23 @@ def text_cell(ref: str, value: object) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape_text(text)}</t></is></c>'
 
 
+def wrapped_text_maker(style: int) -> CellMaker:
+    """Text with a cell style (wrapping, or top alignment): the same inline string, styled."""
+    def cell(ref: str, value: object) -> str:
+        return text_cell(ref, value).replace(' t="inlineStr"', f' s="{style}" t="inlineStr"', 1)
+    return cell
+
+
 def flag_cell(ref: str, value: object) -> str:
     return text_cell(ref, ("是" if value else "否") if isinstance(value, bool) else value)
+
+
+def _styled_flag(style: int) -> CellMaker:
+    styled = wrapped_text_maker(style)
+
+    def cell(ref: str, value: object) -> str:
+        return styled(ref, ("是" if value else "否") if isinstance(value, bool) else value)
+    return cell
 
 
 def _number_text(value: object) -> str | None:
@@ -85,14 +100,21 @@ def serial_maker(style: int) -> CellMaker:
     return cell
 
 
-def cell_makers(kinds: Sequence[str], styles: dict[str, int | None]) -> list[CellMaker]:
-    """One cell maker per column; ``styles`` maps a number kind to its XF index."""
+def cell_makers(kinds: Sequence[str], styles: dict[str, int | None], *, wrapped: Sequence[bool] = (),
+                wrap_style: int | None = None, text_style: int | None = None) -> list[CellMaker]:
+    """One cell maker per column; ``styles`` maps a number kind to its XF index; text columns
+    flagged in ``wrapped`` use ``wrap_style``."""
     makers = []
     missing = [kind for kind in kinds if kind in styles and styles[kind] is None]
     if missing:
         raise ValueError(f"no cell style was registered for {missing}")
-    for kind in kinds:
-        if kind in ("date", "datetime"):
+    wrapped = list(wrapped) or [False] * len(kinds)
+    for kind, wrap in zip(kinds, wrapped):
+        if wrap and wrap_style is not None and kind == "text":
+            makers.append(wrapped_text_maker(wrap_style))
+        elif text_style is not None and kind in ("text", "bool"):
+            makers.append(wrapped_text_maker(text_style) if kind == "text" else _styled_flag(text_style))
+        elif kind in ("date", "datetime"):
             makers.append(serial_maker(styles[kind]))
         elif kind in styles:
             makers.append(number_maker(styles[kind]))
@@ -101,15 +123,20 @@ def cell_makers(kinds: Sequence[str], styles: dict[str, int | None]) -> list[Cel
     return makers
 
 
-def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int) -> Iterator[str]:
-    """Rows as ``<row>`` elements, ``CHUNK_ROWS`` at a time; ``first_row`` is 1-based."""
+def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
+                heights: dict[int, float] | None = None) -> Iterator[str]:
+    """Rows as ``<row>`` elements, ``CHUNK_ROWS`` at a time; ``first_row`` is 1-based;
+    ``heights`` maps a row's index in ``rows`` to its height in points."""
     letters = [xl_col_to_name(i) for i in range(len(makers))]
     columns = list(zip(letters, makers))
+    heights = heights or {}
     chunk: list[str] = []
-    for r, row in enumerate(rows, start=first_row):
-        n = str(r)
+    for i, row in enumerate(rows):
+        n = str(first_row + i)
         cells = "".join(make(letter + n, v) for (letter, make), v in zip(columns, row) if v is not None and v != "")
-        chunk.append(f'<row r="{n}">{cells}</row>')
+        height = heights.get(i)
+        tall = f' ht="{height:g}" customHeight="1"' if height else ""
+        chunk.append(f'<row r="{n}"{tall}>{cells}</row>')
         if len(chunk) >= CHUNK_ROWS:
             yield "".join(chunk)
             chunk = []

@@ -22,7 +22,9 @@ from xlsxwriter.utility import xl_col_to_name
 
 from automation.errors import RegisterLockedError
 from automation.record.registers.cells import safe_text
+from automation.printing import lines_needed, row_height, setup_xlsxwriter
 from automation.record.registers.definitions import RegisterDef
+from automation.record.registers.layout import ColumnLayout, column_layout, row_heights, text_width
 from automation.record.registers.sheetxml import cell_makers, encode_rows, splice_rows
 from automation.record.registers.summary import SummaryBlock, summarize
 
@@ -91,11 +93,15 @@ def _replace(tmp: Path, path: Path) -> None:
 # --- formats ------------------------------------------------------------------------
 
 def _formats(wb) -> dict:
-    formats = {kind: wb.add_format({"num_format": fmt}) for kind, fmt in NUMBER_FORMATS.items()}
+    # Top-aligned throughout: in a row made tall by a wrapped column, every value starts on the first line.
+    formats = {kind: wb.add_format({"num_format": fmt, "valign": "top"}) for kind, fmt in NUMBER_FORMATS.items()}
+    formats["text"] = wb.add_format({"valign": "top"})
     formats["note"] = wb.add_format({"italic": True, "font_color": "#595959"})
     formats["flag"] = wb.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
     formats["title"] = wb.add_format({"bold": True, "font_size": 12})
     formats["head"] = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    formats["wrap"] = wb.add_format({"text_wrap": True, "valign": "top"})
+    formats["note_wrap"] = wb.add_format({"italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top"})
     return formats
 
 
@@ -150,35 +156,50 @@ def _highlight(ws, register: RegisterDef, count: int, formats: dict) -> None:
                           {"type": "formula", "criteria": criteria, "format": formats["flag"]})
 
 
-def _register_frame(wb, register, rows, rendered_at, formats) -> None:
+def _column_format(col, layout: ColumnLayout, formats: dict):
+    if col.kind in NUMBER_FORMATS:
+        return formats[col.kind]
+    return formats["wrap"] if layout.wrap else formats["text"]
+
+
+def _note(ws, row: int, last_col: int, text: str, width: float, formats: dict) -> None:
+    """The 说明 line, wrapped inside the printed width (an overflowing line prints a page of its own)."""
+    ws.merge_range(row, 0, row, last_col, text, formats["note_wrap"])
+    ws.set_row(row, row_height(lines_needed(text, width)))
+
+
+def _register_frame(wb, register, rows, rendered_at, formats, layouts: list[ColumnLayout]) -> None:
     """The register sheet without its data rows: those are streamed in by ``sheetxml``."""
     ws = wb.add_worksheet(register.name)
-    ws.write_string(0, 0, note_text(rendered_at, len(rows)), formats["note"])
-    for c, col in enumerate(register.columns):
+    _note(ws, 0, len(register.columns) - 1, note_text(rendered_at, len(rows)), sum(l.width for l in layouts), formats)
+    for c, (col, layout) in enumerate(zip(register.columns, layouts)):
         ws.write_string(HEADER_ROW, c, col.header)
         # A column format also registers the style our streamed cells refer to.
-        ws.set_column(c, c, col.width, formats.get(col.kind) if col.kind in NUMBER_FORMATS else None)
+        ws.set_column(c, c, layout.width, _column_format(col, layout, formats))
     _add_table(ws, register, rows, formats)
     _highlight(ws, register, len(rows), formats)
     ws.freeze_panes(FIRST_DATA_ROW, 0)
-    _print_setup(ws)
-
-
-def _print_setup(ws) -> None:
-    """Registers are wide: A4 landscape, all columns on one page width, header on every page."""
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.repeat_rows(HEADER_ROW)
+    # Wide: A4 landscape, all columns on one page width, as many pages long as needed, header on each.
+    setup_xlsxwriter(ws, landscape=True, repeat_row=HEADER_ROW)
+    ws.set_header(f"&L{register.name}&R{rendered_at:%Y-%m-%d %H:%M}", {"margin": 0.3})
 
 
 # --- the 汇总 sheet -----------------------------------------------------------------
 
+def _summary_widths(blocks: list[SummaryBlock]) -> tuple[float, float, float]:
+    keys = [text_width(line[0]) for block in blocks for line in block.lines] + [text_width(b.key_header) for b in blocks]
+    sums = [text_width(f"{line[2]:,.2f}") for block in blocks for line in block.lines if len(line) > 2]
+    return min(max([16, *keys]) + 2, 40), 8, max([12, *sums]) + 2
+
+
 def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> None:
     ws = wb.add_worksheet(SUMMARY_SHEET)
-    ws.set_column(0, 0, 24)
-    ws.set_column(1, 2, 14)
-    ws.write_string(0, 0, note, formats["note"])
+    widths = _summary_widths(blocks)
+    for c, width in enumerate(widths):
+        ws.set_column(c, c, width, formats["wrap"] if c == 0 else None)
+    _note(ws, 0, 2, note, sum(widths), formats)
+    # Narrow: A4 portrait, one page wide; a long grouping continues on the next page.
+    setup_xlsxwriter(ws, landscape=False)
     r = 2
     for block in blocks:
         ws.write_string(r, 0, block.title, formats["title"])
@@ -187,7 +208,9 @@ def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> 
             ws.write_string(r + 1, c, head, formats["head"])
         r += 2
         for line in block.lines:
-            ws.write_string(r, 0, safe_text(line[0]))
+            ws.write_string(r, 0, safe_text(line[0]), formats["wrap"])
+            if text_width(line[0]) > widths[0] - 1:
+                ws.set_row(r, row_height(lines_needed(str(line[0]), widths[0])))
             ws.write_number(r, 1, line[1])
             if len(line) > 2:
                 ws.write_number(r, 2, line[2], formats["money"])
@@ -199,17 +222,20 @@ def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, 
     """Render one register to ``path`` atomically; returns the number of rows written."""
     rows = rows if isinstance(rows, list) else list(rows)
 
+    layouts = column_layout(register, rows)
+
     def save(tmp: Path) -> None:
         frame = io.BytesIO()
         wb = xlsxwriter.Workbook(frame, WORKBOOK_OPTIONS)
         formats = _formats(wb)
-        _register_frame(wb, register, rows, rendered_at, formats)
+        _register_frame(wb, register, rows, rendered_at, formats, layouts)
         _summary_sheet(wb, summarize(register, rows), note_text(rendered_at, len(rows)), formats)
         wb.close()
         # Style indices are only known once XlsxWriter has laid out the styles.
         styles = {kind: formats[kind].xf_index for kind in NUMBER_FORMATS}
-        makers = cell_makers([col.kind for col in register.columns], styles)
-        chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1)
+        makers = cell_makers([col.kind for col in register.columns], styles, wrapped=[layout.wrap for layout in layouts],
+                             wrap_style=formats["wrap"].xf_index, text_style=formats["text"].xf_index)
+        chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1, heights=row_heights(rows, layouts))
         splice_rows(frame.getvalue(), tmp, REGISTER_PART, after_row=HEADER_ROW + 1, chunks=chunks)
 
     atomic_save(Path(path), save)
