@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from support.workspace import make_workspace
@@ -15,7 +16,8 @@ from support.workspace import make_workspace
 from automation.cli.main import build_parser
 
 COMMANDS = [["init"], ["forms", "build"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
-            ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"]]
+            ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"],
+            ["service", "install"], ["service", "status"]]
 
 
 def run(*args, cwd=None, env_columns=None):
@@ -42,7 +44,8 @@ ALLOWED_WORDS = {"officeflow", "json", "workspace", "verbose", "version", "help"
                  "outbox", "policies", "toml", "srv", "systemd", "windows", "unit", "user", "force", "dry", "run",
                  "python", "automation", "contracts", "registers", "policy", "audit", "demo", "status", "service",
                  "install", "init", "build", "process", "watch", "check", "rebuild", "verify", "lint", "render",
-                 "new", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url"}
+                 "new", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url", "linux",
+                 "sales", "srv", "office", "platform", "name", "dest", "sudo", "schtasks", "etc", "system"}
 
 
 def _all_parsers(parser, prefix=()):
@@ -109,6 +112,27 @@ def test_every_command_is_in_the_readme():
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for command in COMMANDS:
         assert f"officeflow {' '.join(command)}" in readme, command
+
+
+def test_readme_quick_start_keeps_its_shape_and_says_what_next():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert readme.count("```bash") == 2
+    after = readme.split("## 快速开始", 1)[1].split("\n## ", 1)[0]
+    next_steps = after.split("**接下来**", 1)[1]
+    assert "officeflow demo --fresh" in next_steps and "officeflow init 目录" in next_steps
+
+
+def test_readme_links_stay_inside_the_repository():
+    root = Path(__file__).parent.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)]+)\)", readme)
+    assert targets  # the pictures at least
+    for target in targets:
+        assert not target.startswith(("http:", "https:", "/", "..")), target
+        assert (root / target).is_file(), target
+        if target.endswith(".png"):
+            assert (root / target).stat().st_size < 200_000, target
+    assert "../" not in readme
 
 
 def test_init_creates_a_workspace_and_never_overwrites(tmp_path):
@@ -189,14 +213,47 @@ def test_policy_check_exit_code_follows_the_workbook(tmp_path):
     assert any("财务经理" in p["message"] and p["location"].startswith("审批规则!") for p in problems)
 
 
-def test_demo_shows_each_kind_of_outcome(tmp_path):
+def test_demo_here_shows_each_kind_of_outcome(tmp_path):
     root = make_workspace(tmp_path)
-    result = run("demo", "--workspace", str(root), "--json")
+    result = run("demo", "--here", "--workspace", str(root), "--seed", "1", "--json")
     assert result.returncode == 0, result.stderr
-    steps = {s["file"]: s for s in json.loads(result.stdout)["steps"]}
+    report = json.loads(result.stdout)
+    steps = {s["file"]: s for s in report["steps"]}
     assert steps["示例-客户登记.xlsx"]["outcome"] == "已批准"
     assert steps["示例-填错的客户登记.xlsx"]["outcome"] == "已退回"
     assert steps["示例-大额报销.xlsx"]["detail"].endswith("总经理 赵建国 → 出纳 李娜")
-    assert "部门经理 吴强 → 总经理 赵建国" in steps["示例-重大合同.xlsx"]["detail"]
+    major = steps["示例-重大合同.xlsx"]
+    assert major["outcome"] == "已批准" and "部门经理 吴强✓" in major["detail"] and "总经理 赵建国✓" in major["detail"]
     assert (root / "outbox" / "requests" / "王芳" / "示例-填错的客户登记.xlsx").exists()
     assert (root / "outbox" / "registers" / "客户台账.xlsx").exists()
+    assert {s["file"] for s in report["steps"]} >= {"示例-出差申请.docx", "示例-客户投诉.docx", "示例-退货.xlsx",
+                                                    "示例-坏账核销.xlsx", "示例-信用额度.xlsx"}
+
+
+def _tree(root):
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_demo_fresh_plays_in_a_new_workspace_and_leaves_the_current_one_untouched(tmp_path):
+    """A newcomer who tried the demo inside the real workspace got sample cases in the real registers."""
+    root = make_workspace(tmp_path / "real")
+    before = _tree(root)
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp), COLUMNS="200")
+    result = subprocess.run([sys.executable, "-m", "automation", "demo", "--fresh", "--seed", "7"], capture_output=True,
+                            text=True, stdin=subprocess.DEVNULL, cwd=root, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert _tree(root) == before
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("演示工作区:" + str(temp))
+    assert any(line.startswith("· 合同 HT-") and "已生成" in line for line in lines)
+    assert any("已退回" in line for line in lines)
+    assert "先打开这三个文件看看:" in lines
+    listed = lines[lines.index("先打开这三个文件看看:") + 1:][:3]
+    assert [line.strip()[:2] for line in listed] == ["1.", "2.", "3."]
+    for line in listed:
+        path = Path(line.split(":", 1)[1])
+        assert path.is_file() and temp in path.parents, line
+    assert listed[0].split(":", 1)[1].endswith(".docx")  # the generated contract comes first

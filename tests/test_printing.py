@@ -43,7 +43,7 @@ def printed(tmp_path_factory):
     values, items = samples.expense_claim(office.today, amount=Decimal("2600.00"), reason="年度展会展位费与搭建费" * 4)
     office.submit("expense_claim", values, items, name="报销.xlsx")
     office.run()
-    files["returned"] = office.outbox / "returned" / "王芳" / "填错的客户登记.xlsx"
+    files["returned"] = office.outbox / "requests" / "王芳" / "填错的客户登记.xlsx"
     files["task"] = office.tasks("吴强")[0]
     files["blank-xlsx"] = office.root / "forms" / "销售合同审批表.xlsx"
     files["blank-docx"] = office.root / "forms" / "出差申请表.docx"

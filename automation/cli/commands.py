@@ -10,7 +10,9 @@ from automation.cli import output as out
 from automation.cli import views
 from automation.decide.followup import rerender_contract
 from automation.decide.status import person_report, status_report, submission_line
-from automation.demo import run_demo
+from automation.demo import fresh_workspace, run_demo
+from automation.deploy import install as install_service
+from automation.deploy import status as service_report
 from automation.forms.build import build_all
 from automation.forms.spec import load_specs
 from automation.intake.names import stored
@@ -255,13 +257,62 @@ def contracts_render(args) -> int:
 
 
 def demo(args) -> int:
-    rt = open_runtime(args.workspace)
+    # A fresh workspace unless asked: the demo never puts sample cases into a real one by accident.
+    here = args.here or (args.workspace is not None and not args.fresh)
+    root = args.workspace if here else fresh_workspace()
+    if not here and not args.json:
+        out.say(f"演示工作区:{root}(新建的临时文件夹,您当前的工作区不受影响)")
+    rt = open_runtime(root)
     try:
-        result = run_demo(rt)
+        result = run_demo(rt, seed=args.seed)
     finally:
         rt.close()
     if args.json:
         out.print_json(result)
     else:
         views.show_demo(result)
+    return 0
+
+
+def service_install(args) -> int:
+    root = find_root(args.workspace)
+    result = install_service(root, platform=args.platform, user=args.user, dest=Path(args.dest) if args.dest else None,
+                     name=args.name)
+    if args.json:
+        out.print_json(result)
+        return 0 if result.verified is not False else 1
+    kind = "systemd 服务单元" if result.platform == "linux" else "Windows 任务计划(开机启动)"
+    out.say(f"已生成{kind}:{result.path}")
+    if result.verified is True:
+        out.say("已用 systemd-analyze verify 检查,没有发现问题。")
+    elif result.verified is False:
+        out.fail(f"systemd-analyze verify 发现问题:{result.verify_output}")
+        return 1
+    out.say("请由管理员依次运行:")
+    for step in result.next_steps:
+        out.say(f"  {step}")
+    return 0
+
+
+def service_status(args) -> int:
+    settings = load_settings(find_root(args.workspace))
+    report = service_report(settings.root, settings.state, name=args.name)
+    if args.json:
+        out.print_json(report)
+        return 0
+    running = "有" if report.watching else "没有"
+    out.say(f"工作区 {report.workspace}:{running}进程正在监视(officeflow watch 或服务)。")
+    if report.manager == "systemd":
+        state = {"active": "运行中", "inactive": "未运行", "failed": "已失败(会按设置自动重启)",
+                 "activating": "正在启动", "deactivating": "正在停止"}.get(report.state, report.state or "未安装")
+        loaded = report.detail.get("LoadState")
+        if loaded == "not-found":
+            state = "未安装(运行 officeflow service install)"
+        out.say(f"systemd 服务 {args.name}.service:{state}"
+                + (f",已自动重启 {report.detail['NRestarts']} 次" if report.detail.get("NRestarts", "0") != "0" else "")
+                + "。")
+    elif report.manager == "schtasks":
+        out.say(f"Windows 任务「{args.name}」:{report.state or '未安装'}。")
+    else:
+        out.say("本机没有 systemd 或任务计划程序,无法查询服务状态。")
     return 0

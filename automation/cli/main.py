@@ -113,7 +113,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number", metavar="编号", help="申请编号或合同编号")
     p.set_defaults(func=commands.contracts_render)
 
-    p = _command(sub, "demo", "生成示例提交(有效、无效、超限、重大合同)并处理,展示结果", ("officeflow demo",))
+    service = _group(sub, "service", "作为系统服务运行(Linux systemd 或 Windows 开机任务)",
+                     ("sudo officeflow service install --workspace /srv/officeflow --user officeflow",
+                      "officeflow service status --workspace /srv/officeflow"))
+    p = _command(service, "install", "生成并检查系统服务文件(systemd 单元或 Windows 任务计划),并列出启用它的命令",
+                 ("sudo officeflow service install --workspace /srv/officeflow --user officeflow",
+                  "officeflow service install --dest ./服务文件       只生成文件,稍后由 IT 复制",
+                  "officeflow service install --platform windows --user OFFICE\\officeflow"))
+    p.add_argument("--user", metavar="用户", help="服务以哪个系统用户运行(默认:当前用户)")
+    p.add_argument("--dest", metavar="目录", help="服务文件写到哪里(默认:Linux 为 /etc/systemd/system,Windows 为工作区)")
+    p.add_argument("--platform", choices=("linux", "windows"), help="为哪种系统生成(默认:本机)")
+    p.add_argument("--name", default="officeflow", metavar="名称", help="服务名称(默认 officeflow;一台机器多个工作区时各取一个)")
+    p.set_defaults(func=commands.service_install)
+    p = _command(service, "status", "查看服务是否在运行、是否有进程正在监视此工作区",
+                 ("officeflow service status", "officeflow service status --json"))
+    p.add_argument("--name", default="officeflow", metavar="名称", help="服务名称(默认 officeflow)")
+    p.set_defaults(func=commands.service_status)
+
+    p = _command(sub, "demo", "在一个新的临时工作区里演示全部表单:提交、退回、逐级审批、生成合同,并讲述经过",
+                 ("officeflow demo --fresh            新建临时工作区演示(默认),打印它的位置",
+                  "officeflow demo --seed 7          每次演示的数据相同",
+                  "officeflow demo --here            在当前工作区演示(示例数据会进入台账)"))
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--fresh", action="store_true", help="在新的临时工作区中演示(默认),不改动当前工作区")
+    where.add_argument("--here", action="store_true", help="在当前工作区(或 --workspace 指定的工作区)中演示")
+    p.add_argument("--seed", type=int, metavar="数字", help="随机数种子:同一数字每次演示的数据相同")
     p.set_defaults(func=commands.demo)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from pathlib import Path
 
 from rich.progress import (
     BarColumn,
@@ -57,10 +58,15 @@ def show_render(result) -> None:
 
 
 def show_demo(result) -> None:
-    out.table("示例演示结果", ["示例", "文件", "结果", "说明"], ([s.name, s.file, s.outcome, s.detail] for s in result.steps))
-    out.say("请到 outbox/ 下查看:approvals/(待办)、requests/(各申请人的回执和退回的表单)、registers/(台账)。")
-
-
+    for line in result.events:
+        out.say(f"· {line}")
+    out.say("")
+    out.say("先打开这三个文件看看:")
+    root = Path(result.workspace)
+    for n, (what, path) in enumerate(result.open_first, start=1):
+        out.say(f"  {n}. {what}:{root / path}")
+    out.say(f"待办在 {root / 'outbox' / 'approvals'},可以把文件拖进「同意」等文件夹,再运行 "
+            f"officeflow process --workspace {root} 看下一步。")
 
 
 def show_person(report) -> None:

@@ -48,3 +48,15 @@ def worker_lock(state_dir: Path, wait_seconds: float = 10.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def is_held(state_dir: Path) -> bool:
+    """True while some process (a watcher, a service, a ``process`` run) holds the workspace's lock."""
+    path = Path(state_dir) / "worker.lock"
+    if not path.exists():
+        return False
+    fd = os.open(path, os.O_RDWR)
+    try:
+        return not _try_lock(fd)
+    finally:
+        os.close(fd)  # releases the lock if we just took it
