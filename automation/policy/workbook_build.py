@@ -18,6 +18,7 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.fsutil import atomic_save
+from automation.printing import lines_needed, row_height, setup_openpyxl
 from automation.policy import pack
 from automation.policy.functions import FUNCTIONS
 
@@ -86,6 +87,7 @@ def _write_table(ws: Worksheet, table: str, headers: tuple, rows: list) -> None:
     ws.freeze_panes = "A2"
     _set_widths(ws, headers, rows)
     _add_drop_downs(ws, headers)
+    setup_openpyxl(ws, landscape=True, title_rows="1:1")  # A4, one page wide, the header on every page
 
 
 def _cell_value(value):
@@ -157,6 +159,9 @@ GUIDE = [
 ]
 
 
+GUIDE_WIDTH = 96  # with column A, one landscape A4 width at full size
+
+
 def _write_guide(ws: Worksheet) -> None:
     ws.title = "说明"
     rows = GUIDE + [(f"{fn.name}{fn.args}", f"{fn.doc} 例:{fn.example}") for fn in FUNCTIONS.values()]
@@ -165,9 +170,13 @@ def _write_guide(ws: Worksheet) -> None:
         if not text:
             ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
     ws.column_dimensions["A"].width = 30
-    ws.column_dimensions["B"].width = 110
-    for row in ws.iter_rows(min_col=2, max_col=2):
+    ws.column_dimensions["B"].width = GUIDE_WIDTH
+    for title, row in zip(ws["A"], ws.iter_rows(min_col=2, max_col=2)):
+        title.alignment = Alignment(vertical="top")
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        if row[0].value:  # Excel does not size a row to wrapped text written by a program
+            ws.row_dimensions[row[0].row].height = row_height(lines_needed(str(row[0].value), GUIDE_WIDTH))
+    setup_openpyxl(ws, landscape=True)
 
 
 def _save_atomically(wb: Workbook, dest: Path) -> None:
