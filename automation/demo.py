@@ -133,8 +133,10 @@ class _Player:
         if sub.case_id is None:
             return self._not_accepted(label, name, who, title, sub)
         case, tasks, _ = self.case(sub.case_id)
-        holders = "、".join(f"{t.role} {t.assignee}" for t in tasks if t.status == "open")
-        self.say(f"{who} 提交「{title}」({name}):编号 {case.number},送 {holders or '—'} 审批。")
+        waiting = [t for t in tasks if t.status == "open"]
+        holders = "、".join(f"{t.role} {t.assignee}" for t in waiting)
+        where = f"待办在 outbox/approvals/{waiting[0].assignee}/" if waiting else "没有待办"
+        self.say(f"{who} 提交「{title}」({name}):编号 {case.number},送 {holders or '—'} 审批({where})。")
         if approve:
             self._approve_all(case.id)
         return self._finished(label, name, case.id)

@@ -20,16 +20,17 @@ def print_json(obj) -> None:
     sys.stdout.write(json.dumps(plain(data), ensure_ascii=False, indent=2) + "\n")
 
 
-# Columns that hold prose; they take the room left by the short ones and wrap.
-PROSE_COLUMNS = frozenset({"说明", "原因", "问题说明", "依据", "当前审批人", "文件"})
+# Columns that hold prose take the room left by the short ones and wrap; the message gets most of it.
+PROSE_COLUMNS = {"说明": 2, "问题说明": 2, "原因": 2, "依据": 1, "当前审批人": 1, "文件": 1}
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty: str | None = None) -> None:
     """A table; ``empty`` is the sentence printed instead when there are no rows."""
-    t = Table(title=title, show_lines=False, title_justify="left")
+    # Expanded so that the ratios share the width; short tables without prose stay compact.
+    t = Table(title=title, show_lines=False, title_justify="left", expand=any(c in PROSE_COLUMNS for c in columns))
     for col in columns:
         if col in PROSE_COLUMNS:
-            t.add_column(col, overflow="fold", ratio=1)
+            t.add_column(col, overflow="fold", ratio=PROSE_COLUMNS[col])
         else:
             t.add_column(col, no_wrap=True)
     count = 0

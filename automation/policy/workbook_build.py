@@ -18,9 +18,9 @@ from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.fsutil import atomic_save
-from automation.printing import lines_needed, row_height, setup_openpyxl
 from automation.policy import pack
 from automation.policy.functions import FUNCTIONS
+from automation.printing import lines_needed, row_height, setup_openpyxl
 
 LIST_ROWS = 500  # drop-downs cover this many rows so new rows get them too
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")

@@ -21,8 +21,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from automation.errors import RegisterLockedError
-from automation.record.registers.cells import safe_text
 from automation.printing import lines_needed, row_height, setup_xlsxwriter
+from automation.record.registers.cells import safe_text
 from automation.record.registers.definitions import RegisterDef
 from automation.record.registers.layout import ColumnLayout, column_layout, row_heights, text_width
 from automation.record.registers.sheetxml import cell_makers, encode_rows, splice_rows
