@@ -134,6 +134,10 @@ def _next_round(conn: Connection, case_id: int) -> int:
 
 
 def _block_reason(route: Route) -> str | None:
+    if route.self_only:
+        roles = "、".join(f"「{r}」" for r in route.self_only)
+        return (f"申请人本人担任{roles},任何人都不能审批自己的申请,而人员表中没有其直属上级。"
+                "请管理员在《制度.xlsx》参数表中设置「总经理本人申请审批人」(例如董事长),设置后系统将自动继续审批。")
     if route.unresolved:
         roles = "、".join(f"「{r}」" for r in route.unresolved)
         return f"审批角色{roles}在《制度.xlsx》人员表中找不到对应人员,请管理员补充后系统将自动继续审批。"

@@ -35,7 +35,7 @@ def blocked_cases(store) -> list[BlockedCase]:
 
 def unblock(store, case_id: int, route: Route, *, now: datetime, cal) -> list[int]:
     """Open the tasks of a re-composed route; nothing if it still resolves to nobody or the case moved on."""
-    if route.unresolved or not route.steps:
+    if route.blocked:
         return []
     with store.begin() as conn:
         if load_case(conn, case_id)["status"] != "blocked":  # another pass got there first

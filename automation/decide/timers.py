@@ -23,13 +23,16 @@ def check_deadlines(store, settings, *, cal, now: datetime, escalate_after: int,
     today = now.date()
     with store.read() as conn:
         overdue = [dict(r) for r in conn.execute(
-            select(s.tasks, s.cases.c.number).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
+            select(s.tasks, s.cases.c.number, s.cases.c.applicant).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
             .where(s.tasks.c.status == "open", s.tasks.c.due_on < today).order_by(s.tasks.c.id)).mappings()]
     actions = []
     for task in overdue:
         late = cal.workdays_between(task["due_on"], today)
         superior = superior_of(task["assignee"]) if late > escalate_after else None
-        if superior:
+        if superior and superior == task["applicant"]:  # never up to the applicant: no self-approval
+            actions.extend(_no_superior(store, task, now, self_approval=True))
+            superior = None
+        elif superior:
             actions.append(_escalate(store, task, superior, late, now, cal, write_task))
         elif late > escalate_after:
             actions.extend(_no_superior(store, task, now))
@@ -67,13 +70,15 @@ def _escalate(store, task: dict, superior: str, late: int, now, cal, write_task)
             "to": superior, "new_task": new_id, "late_workdays": late}
 
 
-def _no_superior(store, task: dict, now) -> list[dict]:
+def _no_superior(store, task: dict, now, self_approval: bool = False) -> list[dict]:
     """Nobody to escalate to: tell the administrator once instead."""
     subject = f"{task['number']}#{task['id']}"
     with store.begin() as conn:
         seen = conn.execute(select(s.alerts.c.id).where(s.alerts.c.kind == "no-superior", s.alerts.c.subject == subject)).first()
         if seen:
             return []
-        message = f"{task['assignee']} 的审批(申请 {task['number']})已超时,但人员表中没有其直属上级,无法上报,请管理员处理。"
+        message = (f"{task['assignee']} 的审批(申请 {task['number']})已超时,但其直属上级正是申请人 {task['applicant']},"
+                   "不能由申请人审批自己的申请,因此没有上报,请管理员处理。" if self_approval else
+                   f"{task['assignee']} 的审批(申请 {task['number']})已超时,但人员表中没有其直属上级,无法上报,请管理员处理。")
         conn.execute(s.alerts.insert().values(at=now, kind="no-superior", subject=subject, message=message, resolved=False))
     return [{"action": "no-superior", "task": task["id"], "case": task["number"], "assignee": task["assignee"]}]

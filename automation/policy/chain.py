@@ -43,6 +43,11 @@ class Route:
     cc_timing: dict[str, str] = field(default_factory=dict)  # name → 时机 (提交时 | 通过后 | 两者)
     problems: list[Problem] = field(default_factory=list)  # 校验规则 errors and warnings
     unresolved: list[str] = field(default_factory=list)  # roles that resolved to nobody (admin must fix)
+    self_only: list[str] = field(default_factory=list)  # roles only the applicant holds, with nobody above
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.unresolved or self.self_only or not self.steps)
 
     @property
     def errors(self) -> list[Problem]:

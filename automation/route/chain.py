@@ -18,7 +18,7 @@ from automation.forms.spec import FormSpec, TableSpec
 from automation.policy.chain import ANY, Route, Step
 from automation.policy.lookups import Lookups
 from automation.policy.workbook import ApprovalRule, Policy
-from automation.route.resolve import resolve_role
+from automation.route.resolve import holds_role_alone, resolve_role
 
 DEFAULT_LIMIT_DAYS = 2
 
@@ -33,6 +33,8 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
         step = _step(policy, role, rules, department, today, applicant)
         if step.assignees:
             route.steps.append(step)
+        elif holds_role_alone(policy, role, department, applicant):
+            route.self_only.append(role)  # nobody approves their own request, not even the 总经理
         else:
             route.unresolved.append(role)
     route.cc, route.cc_timing = _copies(policy, spec.title, names, functions, department, today)

@@ -12,6 +12,8 @@ from datetime import date
 from automation.policy.chain import ALL, ANY, SEQUENTIAL, Assignee, assignee_for
 from automation.policy.workbook import Person, Policy
 
+TOP_SELF_APPROVER = "总经理本人申请审批人"  # 参数: who approves the requests of someone with no 直属上级
+
 
 def candidates(policy: Policy, role: str, department: str | None) -> list[Person]:
     """Active holders in the department, else every active holder, in roster order."""
@@ -31,11 +33,33 @@ def resolve_role(policy: Policy, role: str, department: str | None, today: date,
     people = candidates(policy, role, department)
     others = [p for p in people if p.name != applicant]
     if not others and people:
-        superior = policy.person(policy.person(applicant).superior) if policy.person(applicant) else None
-        others = [superior] if superior is not None and superior.active else []
+        instead = approver_instead_of(policy, applicant)
+        others = [instead] if instead is not None else []
     chosen = others if mode in (ALL, ANY) else others[:1]
     unique: dict[str, Assignee] = {}
     for person in chosen:
         who = assignee_for(policy, person, today, applicant=applicant)
         unique.setdefault(who.name, who)
     return tuple(unique.values())
+
+
+def approver_instead_of(policy: Policy, applicant: str | None) -> Person | None:
+    """Who decides for an applicant who holds the role: the 直属上级; at the top of the chain
+    (the 总经理) the person the parameter 总经理本人申请审批人 names — by default nobody, so
+    the case is held with an alert instead of being approved by its own applicant."""
+    me = policy.person(applicant) if applicant else None
+    if me is None:
+        return None
+    above = policy.person(me.superior) if me.superior else None
+    if above is None:
+        named = policy.params.get(TOP_SELF_APPROVER)
+        above = policy.person(str(named).strip()) if named else None
+    if above is None or not above.active or above.name == applicant:
+        return None
+    return above
+
+
+def holds_role_alone(policy: Policy, role: str, department: str | None, applicant: str | None) -> bool:
+    """True when the applicant is the only holder of ``role`` (so nobody else may decide)."""
+    people = candidates(policy, role, department)
+    return bool(applicant) and bool(people) and all(p.name == applicant for p in people)
