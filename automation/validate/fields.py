@@ -22,8 +22,13 @@ from automation.forms.parsers import (
     upper_amount,
 )
 from automation.forms.spec import FieldSpec
-from automation.problems import Problem, Report
+from automation.lookalike import is_mixed_script, look_alikes, script_names
+from automation.problems import WARNING, Problem, Report, kind
 
+NAME_MIXED_SCRIPTS = kind(
+    "name-mixed-scripts", "名称混用多种文字",
+    "「{field}」({location}) 的「{value}」混用了{scripts}:{letters},外形与常见字母相同,可能是仿冒的名称。"
+    "请审批人核对营业执照上的名称后再决定。", level=WARNING)
 NUMERIC = ("integer", "number", "money", "percent")
 TEXTUAL = ("text", "person", "customer")
 
@@ -49,6 +54,8 @@ def _all_checks(form: ExtractedForm) -> Iterator[Problem]:
     for field in form.spec.fields:
         where = form.locations.get(field.key, MISSING)
         yield from check_value(field, form.values.get(field.key), where)
+        if field.type == "customer" or field.key == form.spec.customer_field:
+            yield from _look_alike_name(field, form.values.get(field.key), where)
         if field.type == "amount_upper" and field.of:
             yield from _upper_matches(form, field, where)
     for table in form.spec.tables:
@@ -105,6 +112,14 @@ def _text_rules(field: FieldSpec, value: str, where: str, row: int | None) -> It
     if field.pattern and not re.fullmatch(field.pattern, value):
         hint = f"({field.help})" if field.help else ""
         yield PATTERN_MISMATCH(field=field.key, location=where, value=value, row=row, hint=hint)
+
+
+def _look_alike_name(field: FieldSpec, value: Any, where: str) -> Iterator[Problem]:
+    """A customer name mixing scripts (Latin with Cyrillic, say) may be an impostor: warn the approver."""
+    if not isinstance(value, str) or not is_mixed_script(value):
+        return
+    letters = "、".join(f"「{ch}」像「{proto}」" for ch, proto in look_alikes(value)) or "部分字符"
+    yield NAME_MIXED_SCRIPTS(field=field.key, location=where, value=value, scripts=script_names(value), letters=letters)
 
 
 def _upper_matches(form: ExtractedForm, field: FieldSpec, where: str) -> Iterator[Problem]:
