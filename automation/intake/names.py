@@ -55,11 +55,23 @@ def was_garbled(name: str) -> bool:
     return not is_lossless_text(name)
 
 
+# Room left under the usual 255-byte limit for " (12)" and ".原因.txt" beside a filed copy.
+MAX_COPY_NAME_BYTES = 200
+
+
 def clean_for_copy(name: str) -> str:
     """A readable name for our own copies: no trailing dots or spaces (Windows drops them,
-    and a suffix like ``.xlsx.`` hides the real type)."""
-    text = readable(name).rstrip(" .\t")
-    return text or "未命名"
+    and a suffix like ``.xlsx.`` hides the real type), short enough for its companions."""
+    text = readable(name).rstrip(" .\t") or "未命名"
+    if len(text.encode("utf-8")) <= MAX_COPY_NAME_BYTES:
+        return text
+    stem, dot, suffix = text.rpartition(".")
+    if not dot or len(suffix) > 10:
+        stem, suffix = text, ""
+    suffix = f".{suffix}" if suffix else ""
+    while len((stem + "…" + suffix).encode("utf-8")) > MAX_COPY_NAME_BYTES:
+        stem = stem[:-1]
+    return stem + "…" + suffix
 
 
 def readable_path(path: Path) -> str:
