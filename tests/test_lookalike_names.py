@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from automation.act.effects.names import normalise_customer_name
+from automation.record.names import normalise_customer_name
 from automation.clock import Clock
 from automation.lookalike import is_mixed_script, look_alikes, skeleton
 from automation.record import schema as s
