@@ -28,14 +28,14 @@ from lxml import etree
 
 from automation.decide import cases, followup, reroute
 from automation.decide.gestures import apply_gestures
-from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError
-from automation.extract.read import read_form
-from automation.identify.identify import identify
+from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError, UnsafeFileError
+from automation.extract.read import applicant_readings, controls_lost_problem, read_form
+from automation.identify.identify import FALLBACK_NOTES, identify
 from automation.intake import dispositions as d
 from automation.intake import receive as intake
 from automation.intake.dispositions import Disposition
 from automation.intake.private import with_kind
-from automation.intake.safety import inspect_file
+from automation.intake.safety import SAVE_AS_CODES, inspect_file
 from automation.intake.scanner import list_inbox
 from automation.intake.stability import StabilityTracker
 from automation.record import submissions as subs
@@ -153,32 +153,54 @@ def verdict(rt: Runtime, path: Path) -> Disposition:
         log.error("处理 %s 时发生内部错误:%s\n%s", path.name, exc, traceback.format_exc())
         return d.quarantine("internal-error",
                             "处理此文件时程序发生了内部错误,文件已原样隔离保存,没有丢失。"
-                            f"请联系管理员查看日志(错误类型:{type(exc).__name__})。")
+                            "请联系管理员查看日志(日志中记有此文件名和出错的位置)。")
 
 
 def _judge(rt: Runtime, path: Path) -> Disposition:
-    kind = inspect_file(path, rt.settings.limits)                      # intake: safe to parse?
+    try:
+        kind = inspect_file(path, rt.settings.limits)                  # intake: safe to parse?
+    except UnsafeFileError as exc:
+        if exc.code in SAVE_AS_CODES:  # a fine file in a format we do not read: say how to save it
+            return d.unrecognised(exc.code, exc.message)
+        raise
     path = with_kind(path, kind)                                       # (our private copy, named by content)
     try:
         spec, version, how = identify(path, kind, rt.specs)            # identify: which form, version
         form = read_form(path, spec, version, how)                     # extract: typed values
     except UnrecognisedFormError as exc:
         return d.unrecognised(exc.code, exc.message)
-    except DAMAGED as exc:  # the package opened, but a part inside is broken
-        return d.quarantine("file-damaged", f"文件内部结构已损坏,无法读取({type(exc).__name__})。")
+    except DAMAGED:  # the package opened, but a part inside is broken
+        return d.quarantine("file-damaged", "文件内部结构已损坏,无法读取。")
+    if form.doubt:                                                     # extract: controls lost on a re-save
+        return controls_lost(rt, form)
     try:
         report, existing = validate_form(rt, form)                    # validate: fields, numbers, 校验规则
         if not report.valid:
             return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
                              form_id=form.spec.id, form_version=form.version, problems=report.problems,
-                             spec=form.spec, person=form.applicant)
+                             spec=form.spec, person=applicant_of(rt, form))
         route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
                               department=cases.department_of(rt, form), today=rt.clock.today(), lookups=rt.lookups())
     except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
         return d.held(fault, form_id=form.spec.id, form_version=form.version)
-    return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。",
+    return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。" + FALLBACK_NOTES.get(how, ""),
                       form_id=form.spec.id, form_version=form.version, problems=report.warnings,
                       form=form, route=route, existing=existing)
+
+
+def controls_lost(rt: Runtime, form) -> Disposition:
+    """Values that cannot be read with confidence: one specific message, never "every field missing"."""
+    problem = controls_lost_problem(form)
+    return d.Invalid(outcome="returned", code=problem.code, reason=problem.message, form_id=form.spec.id,
+                     form_version=form.version, problems=[problem], spec=form.spec, person=applicant_of(rt, form))
+
+
+def applicant_of(rt: Runtime, form) -> str | None:
+    """Whoever the form names as applicant, by any reading that matches the roster."""
+    for name in applicant_readings(form):
+        if rt.policy.person(name) is not None:
+            return name
+    return form.applicant
 
 
 def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> str:

@@ -7,6 +7,7 @@ import shutil
 from support.decide import CAL, MONDAY, desk, route, set_named, step
 
 from automation.decide import scan
+from automation.decide.integrity import form_fingerprint
 from automation.decide.task_files import DONE_FOLDER
 from automation.record.audit import verify_chain
 
@@ -85,10 +86,14 @@ def test_changed_amount_is_refused_with_reason_file_and_audit_and_not_retried(tm
     moved = drop_into(d, task_id, "同意")
     [result] = apply(d)
     assert not result.accepted and "表单内容在审批过程中被修改" in result.reason
-    back = d.settings.approvals / "王经理" / moved.name
+    back = d.settings.approvals / "王经理" / moved.name.replace(".xlsx", "(未计入).xlsx")
     assert result.moved_to == back and back.exists()
-    assert "表单内容在审批过程中被修改" in back.with_name(back.name + ".原因.txt").read_text(encoding="utf-8")
+    reason = back.with_name(back.name + ".原因.txt").read_text(encoding="utf-8")
+    assert "表单内容在审批过程中被修改" in reason and f"「{moved.name}」" in reason
     assert d.tasks(case_id)[0]["status"] == "open"
+    fresh = d.settings.approvals / "王经理" / moved.name  # a clean task file, so the approver can still decide
+    assert fresh.exists() and d.tasks(case_id)[0]["file_path"].endswith(moved.name)
+    assert form_fingerprint(fresh, d.spec) == d.tasks(case_id)[0]["fingerprint"]
     [refusal] = d.audit("decision-refused")
     assert refusal["actor"] == "王经理" and refusal["file_hash"] == scan.sha256(back)
     assert apply(d) == []  # lying in the root with no cell filled: nothing to count, nothing refused again
@@ -102,7 +107,9 @@ def test_refused_cell_decision_is_not_refused_again_on_every_scan(tmp_path):
     set_named(path, "审批结论", "同意")
     assert [r.accepted for r in apply(d)] == [False]
     assert apply(d) == [] and len(d.audit("decision-refused")) == 1
-    set_named(path, "合同金额", 12345)  # restored: the same file is a new attempt and now counts
+    refused = path.with_name(path.name.replace(".xlsx", "(未计入).xlsx"))
+    assert path.exists() and refused.exists()  # a fresh clean copy beside the refused one
+    set_named(refused, "合同金额", 12345)  # restored: the same file is a new attempt and now counts
     assert [r.accepted for r in apply(d)] == [True]
 
 
@@ -115,7 +122,7 @@ def test_file_copied_into_someone_elses_folder_does_not_count(tmp_path):
     shutil.copy(source, foreign)
     [result] = apply(d)
     assert not result.accepted and "王经理" in result.reason
-    assert result.moved_to == d.settings.approvals / "孙总" / source.name
+    assert result.moved_to == d.settings.approvals / "孙总" / source.name.replace(".xlsx", "(未计入).xlsx")
     assert [t["status"] for t in d.tasks(case_id)] == ["open", "waiting"]
     assert d.audit("decision-refused")[0]["actor"] == "孙总"
 

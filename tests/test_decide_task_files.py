@@ -43,7 +43,7 @@ def test_xlsx_task_file_keeps_the_form_and_adds_the_approval_sheet_first(tmp_pat
     task = d.tasks(case_id)[0]
     path = d.task_file(task["id"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["审批", "表单"] and wb.active.title == "审批"
+    assert wb.sheetnames == ["审批", "表单", "_officeflow"] and wb.active.title == "审批"
     assert "明细" in wb["表单"].tables and "合同金额" in wb.defined_names
     sheet, ref = next(wb.defined_names["审批结论"].destinations)
     cell = wb[sheet][ref.replace("$", "")]

@@ -210,9 +210,11 @@ def test_approver_who_changes_an_amount_has_the_decision_refused(customer_office
 
     assert office.case(number)["status"] == "in_approval"
     assert office.open_holders(number) == ["吴强"]
-    back = office.task("吴强", number)  # put back in his folder, beside a reason file
+    fresh = office.task("吴强", number)  # a clean copy to decide on, under the task's own name
+    back = fresh.with_name(fresh.name.replace(".xlsx", "(未计入).xlsx"))  # the refused file, beside its reason
     reason = back.with_name(back.name + ".原因.txt")
-    assert reason.exists() and "修改" in reason.read_text(encoding="utf-8")
+    assert back.exists() and reason.exists() and "修改" in reason.read_text(encoding="utf-8")
+    assert named_value(fresh, "合同金额") != Decimal("1.00")
     refused = office.audit("decision-refused")
     assert [(r["actor"], r["subject"]) for r in refused] == [("吴强", number)]
 

@@ -46,7 +46,7 @@ def _cell(wb, key):
 @pytest.mark.parametrize("form_id", XLSX)
 def test_every_field_has_a_defined_name_on_an_unlocked_input_cell(built, form_id):
     spec, wb = repo_specs()[form_id], load_workbook(built[form_id])
-    assert wb.sheetnames == ["表单"]
+    assert wb.sheetnames == ["表单", "_officeflow"]  # the second: the hidden form marker
     for f in spec.fields:
         cell = _cell(wb, f.key)
         assert cell.parent.title == "表单" and cell.protection.locked is False, f.key
@@ -64,6 +64,16 @@ def test_title_row_and_custom_properties(built, form_id):
     assert any(str(r).startswith("A1:") for r in ws.merged_cells.ranges)
     props = {p.name: p.value for p in wb.custom_doc_props.props}
     assert props == {"officeflow.form": form_id, "officeflow.version": "1.0"}
+
+
+@pytest.mark.parametrize("form_id", XLSX)
+def test_form_id_and_version_also_sit_in_a_hidden_protected_marker(built, form_id):
+    wb = load_workbook(built[form_id])
+    marker = wb["_officeflow"]
+    assert marker.sheet_state == "veryHidden" and marker.protection.sheet is True
+    assert [[c.value for c in row] for row in marker.iter_rows()] == [
+        ["officeflow.form", form_id], ["officeflow.version", "1.0"]]
+    assert wb.defined_names["OfficeFlow.form"].attr_text == f'"{form_id}|1.0"'
 
 
 @pytest.mark.parametrize("form_id", XLSX)
@@ -235,7 +245,7 @@ def test_fill_docx_sets_text_and_clears_the_placeholder(tmp_path):
 # --- LibreOffice -------------------------------------------------------------
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="未安装 LibreOffice(soffice),跳过 PDF 转换检查")
+@pytest.mark.usefixtures("soffice")  # skipped when absent, a failure under CI (conftest)
 def test_libreoffice_converts_every_form_to_pdf(built, tmp_path):
     # A private profile: several test runs may use soffice at once.
     profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"

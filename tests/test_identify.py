@@ -16,6 +16,7 @@ from support.forms import (
     fill_xlsx,
     repo_specs,
     strip_custom_properties,
+    strip_markers,
 )
 
 from automation.errors import UnrecognisedFormError
@@ -34,9 +35,17 @@ def test_blank_form_is_identified_by_its_properties(tmp_path, form_id):
 
 
 @pytest.mark.parametrize("form_id", ALL)
-def test_form_without_properties_is_identified_by_names(tmp_path, form_id):
+def test_form_without_properties_is_identified_by_its_hidden_marker(tmp_path, form_id):
     spec = repo_specs()[form_id]
     path = strip_custom_properties(build_blank(form_id, tmp_path))
+    found, version, how = identify(path, spec.kind, repo_specs())
+    assert (found.id, version, how) == (form_id, "1.0", "marker")
+
+
+@pytest.mark.parametrize("form_id", ALL)
+def test_form_without_properties_or_marker_is_identified_by_names(tmp_path, form_id):
+    spec = repo_specs()[form_id]
+    path = strip_markers(strip_custom_properties(build_blank(form_id, tmp_path)))
     found, version, how = identify(path, spec.kind, repo_specs())
     assert (found.id, version, how) == (form_id, None, "names")
 

@@ -23,6 +23,7 @@ from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from automation.forms.docx_reader import find_controls, find_items
+from automation.forms.repair import open_docx, open_xlsx
 from automation.forms.spec import FormSpec
 from automation.fsutil import atomic_save
 from automation.printing import lines_needed, row_height, setup_openpyxl
@@ -94,7 +95,7 @@ def _para_text(p) -> str:
 
 
 def _annotate_xlsx(src: Path, out: Path, problems: list[Problem], header: dict[str, str]) -> None:
-    book = load_workbook(src)
+    book = open_xlsx(src)
     clear_xlsx_annotations(book)  # a form returned before and submitted again
     for cell, messages in _cells_to_mark(book, problems).items():
         _mark_cell(cell, messages)
@@ -223,10 +224,10 @@ _AFTER_SHD = {
 
 
 def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str]) -> None:
-    doc = Document(str(src))
+    doc = open_docx(src)
     clear_docx_annotations(doc)
     body = doc.element.body
-    controls = find_controls(body)
+    controls = find_controls(body, spec)
     for p in problems:
         for element in _docx_targets(body, controls, spec, p):
             _shade_all(element)

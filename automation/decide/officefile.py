@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import docx
 import openpyxl
 from docx.oxml.ns import qn
 from openpyxl.packaging.custom import StringProperty
 
 from automation import fsutil
 from automation.forms.docx_props import read_custom_properties, set_custom_properties
+from automation.forms.docx_reader import DocxIndex, cell_value, control_value, is_approval_table, normal_label
+from automation.forms.repair import open_docx, open_xlsx
 
 DECISION_NAME = "审批结论"
 COMMENT_NAME = "审批意见"
@@ -56,25 +57,35 @@ def xlsx_named_value(wb, name: str):
 
 
 def docx_control_text(document, tag: str) -> str | None:
-    for sdt in document.element.body.iter(qn("w:sdt")):
-        pr = sdt.find(qn("w:sdtPr"))
-        tag_el = pr.find(qn("w:tag")) if pr is not None else None
-        if tag_el is None or tag_el.get(qn("w:val")) != tag:
-            continue
-        if pr.find(qn("w:showingPlcHdr")) is not None:
-            return None  # still showing the "请选择" placeholder
-        content = sdt.find(qn("w:sdtContent"))
-        return "".join(t.text or "" for t in content.iter(qn("w:t"))) if content is not None else None
-    return None
+    """An approval input of a Word task file: by tag, else beside its label in our 审批 table, else by alias.
+
+    LibreOffice drops every tag, and the alias of drop-down controls too, so a task
+    file decided and saved there is read from the cell next to 「审批结论」.
+    """
+    body = document.element.body
+    index = DocxIndex(body)
+    if tag in index.by_tag:
+        return control_value(index.by_tag[tag])
+    for tbl in filter(is_approval_table, body.iter(qn("w:tbl"))):
+        for tr in tbl.findall(qn("w:tr")):
+            cells = tr.findall(qn("w:tc"))
+            if len(cells) >= 2 and normal_label(_text(cells[0])) == tag:
+                return cell_value(cells[1])
+    sdt = index.by_alias.get(tag)
+    return control_value(sdt) if sdt is not None else None
+
+
+def _text(element) -> str:
+    return "".join(t.text or "" for t in element.iter(qn("w:t")))
 
 
 def read_decision(path: Path) -> tuple[str | None, str | None]:
     """(审批结论, 审批意见) as filled in by the approver, stripped; None when blank."""
     if path.suffix.lower() == ".docx":
-        document = docx.Document(str(path))
+        document = open_docx(path)
         values = docx_control_text(document, DECISION_NAME), docx_control_text(document, COMMENT_NAME)
     else:
-        wb = openpyxl.load_workbook(path)
+        wb = open_xlsx(path)
         values = xlsx_named_value(wb, DECISION_NAME), xlsx_named_value(wb, COMMENT_NAME)
         wb.close()
     return tuple(_blank_to_none(v) for v in values)  # type: ignore[return-value]

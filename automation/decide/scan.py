@@ -18,17 +18,19 @@ from pathlib import Path
 from sqlalchemy import select
 
 from automation.decide import engine
-from automation.decide.integrity import form_fingerprint
+from automation.decide.integrity import fingerprints
 from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
 from automation.decide.outcome import record_outcome
-from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER
+from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER, issue_task_file
 from automation.errors import OfficeFlowError
 from automation.fsutil import (
     atomic_write_text,
     file_stamp,
+    move_file,
     move_unique,
     safe_name,
     sha256_file,
+    unique_path,
 )
 from automation.problems import Problem
 from automation.problems import decision as refusal
@@ -132,7 +134,7 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
             continue
         except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
             log.exception("审批文件 %s 无法处理", item.path.name)
-            result = _refuse_safely(store, settings, item, exc, now)
+            result = _refuse_safely(store, settings, item, exc, now, specs)
         if result is not None:
             results.append(result)
     return results
@@ -158,7 +160,7 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
         task_id = _task_id_for(conn, item)
         problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path))
     if problem:
-        return _refuse(store, settings, item, task_id, problem, file_hash, now)
+        return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
         with store.begin() as conn:
             outcome = engine.decide(conn, task_id=task_id, decision=item.decision, comment=item.comment,
@@ -167,7 +169,7 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
                 record_outcome(conn, outcome, policy=policy, contracts=settings.contracts, now=now, cal=cal)
     except OfficeFlowError as exc:  # deciding twice, or what the decision would cause is impossible
         return _refuse(store, settings, item, task_id, refusal.not_allowed(message=exc.message, location=rel,
-                                                                           field="审批结论"), file_hash, now)
+                                                                           field="审批结论"), file_hash, now, specs)
     try:
         moved = _to_done(item)
     except OSError:  # still open in Excel: recorded already; the next pass finishes the move
@@ -175,12 +177,12 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
     return AppliedDecision(item, True, task_id, moved_to=moved, outcome=outcome)
 
 
-def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now) -> AppliedDecision | None:
+def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now, specs=None) -> AppliedDecision | None:
     try:
         file_hash = sha256(item.path)
     except OSError:
         return None
-    return _refuse(store, settings, item, None, refusal.damaged(location=_rel(settings, item.path)), file_hash, now)
+    return _refuse(store, settings, item, None, refusal.damaged(location=_rel(settings, item.path)), file_hash, now, specs)
 
 
 def _to_done(item: DecisionFile) -> Path:
@@ -223,27 +225,62 @@ def _integrity_problem(conn, task, specs: dict, path: Path, where: str) -> Probl
     form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar_one()
     spec = specs.get(form_id)
     try:
-        fingerprint = form_fingerprint(path, spec) if spec else None
+        found = fingerprints(path, spec) if spec else ()
     except (OfficeFlowError, OSError, ValueError, KeyError) as exc:
         return refusal.unreadable(detail=str(exc), location=where)
-    if fingerprint is None or fingerprint != task["fingerprint"]:
+    if task["fingerprint"] not in found:
         return refusal.data_changed(location=where)
     return None
 
 
-def _refuse(store, settings, item: DecisionFile, task_id, problem: Problem, file_hash: str, now) -> AppliedDecision:
+def _refuse(store, settings, item: DecisionFile, task_id, problem: Problem, file_hash: str, now,
+            specs: dict | None = None) -> AppliedDecision:
+    """Put the file back in the owner's folder, marked 未计入, with a reason file beside it and,
+    while the task is open, a fresh clean task file, so the approver can always decide."""
     reason = problem.message
     person_root = settings.approvals / item.owner
-    target = item.path if item.path.parent == person_root else move_unique(item.path, person_root)
+    target = move_file(item.path, unique_path(person_root, _refused_name(item.path.name)))
+    fresh = _fresh_task_file(store, settings, task_id, specs, now)
+    advice = (f"\n已在同一文件夹中重新发出一份干净的审批文件「{fresh.name}」,请打开新文件办理"
+              "(填写审批结论后保存,或拖入 同意/驳回/退回修改 文件夹)。" if fresh else "")
     note = target.with_name(f"{target.name}.原因.txt")
     atomic_write_text(note, f"文件:{target.name}\n审批人文件夹:{item.owner}\n结论:{item.decision}\n"
-                            f"未计入原因:{reason}\n时间:{now:%Y-%m-%d %H:%M}\n")
+                            f"未计入原因:{reason}{advice}\n时间:{now:%Y-%m-%d %H:%M}\n")
     with store.begin() as conn:
         audit.append(conn, at=now, actor=item.owner, action=REFUSED, subject=_subject(conn, task_id),
                      detail={"task": task_id, "decision": item.decision, "by": item.by, "reason": reason,
-                             "code": problem.code, "problem": problem.to_dict()},
+                             "code": problem.code, "problem": problem.to_dict(),
+                             "fresh_copy": fresh.name if fresh else None},
                      file=_rel(settings, target), file_hash=file_hash)
     return AppliedDecision(item, False, task_id, reason=reason, moved_to=target, problem=problem)
+
+
+REFUSED_MARK = "(未计入)"
+
+
+def _refused_name(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    stem = stem.replace(REFUSED_MARK, "")
+    return f"{stem}{REFUSED_MARK}.{ext}" if ext else f"{stem}{REFUSED_MARK}"
+
+
+def _fresh_task_file(store, settings, task_id, specs: dict | None, now) -> Path | None:
+    """A clean copy of an open task's file, written from the archived original."""
+    if task_id is None:
+        return None
+
+    with store.read() as conn:
+        task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
+        form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar() if task else None
+    if task is None or task["status"] != "open":
+        return None
+    try:
+        return issue_task_file(store, settings, task_id, spec=(specs or {}).get(form_id))
+    except Exception:  # the reason file still tells the approver; the next pass reissues a missing file
+        log.exception("无法为审批任务 #%s 重新生成审批文件", task_id)
+        return None
 
 
 def _subject(conn, task_id) -> str | None:

@@ -12,7 +12,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import docx
 import openpyxl
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
@@ -25,6 +24,7 @@ from automation.act.returns import clear_docx_annotations, clear_xlsx_annotation
 from automation.decide import engine
 from automation.decide.engine import DECISIONS, status_label
 from automation.decide.integrity import form_fingerprint
+from automation.forms.repair import open_docx, open_xlsx
 from automation.decide.officefile import (
     CASE_PROP,
     COMMENT_NAME,
@@ -81,13 +81,13 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
                           case["amount"], kind)
     props = {TASK_PROP: str(task["id"]), CASE_PROP: case["number"]}
     if kind == "docx":
-        document = docx.Document(str(source_file))
+        document = open_docx(source_file)
         clear_docx_annotations(document)
         _docx_approval_table(document, case, task, history, warnings)
         set_docx_props(document, props)
         atomic_save(document.save, path)
     else:
-        wb = openpyxl.load_workbook(source_file)
+        wb = open_xlsx(source_file)
         _xlsx_approval_sheet(wb, case, task, history, warnings)
         set_xlsx_props(wb, props)
         atomic_save(wb.save, path)

@@ -18,7 +18,9 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 
-from automation.forms.build_xlsx import PROP_FORM, PROP_VERSION, save_atomically
+from automation.forms import markers
+from automation.forms.build_xlsx import save_atomically
+from automation.forms.markers import PROP_FORM, PROP_VERSION
 from automation.forms.docx_props import set_custom_properties
 from automation.forms.spec import FieldSpec, FormSpec, TableSpec
 
@@ -43,7 +45,33 @@ def build_docx(spec: FormSpec, dest: Path) -> Path:
     doc.core_properties.title = spec.title
     doc.core_properties.author = "OfficeFlow"
     set_custom_properties(doc, {PROP_FORM: spec.id, PROP_VERSION: spec.version})
+    add_marker(doc, spec.id, spec.version)
     return save_atomically(doc.save, Path(dest))
+
+
+def add_marker(doc, form_id: str, version: str) -> None:
+    """A hidden paragraph inside a bookmark, and a document variable (see ``forms.markers``)."""
+    body = doc.element.body
+    text = markers.marker_text(form_id, version)
+    body.sectPr.addprevious(parse_xml(
+        f"<w:p {nsdecls('w')}><w:pPr><w:rPr><w:vanish/></w:rPr></w:pPr>"
+        f"<w:bookmarkStart w:id=\"9001\" w:name=\"{markers.MARKER_BOOKMARK}\"/>"
+        f"<w:r><w:rPr><w:vanish/><w:sz w:val=\"2\"/></w:rPr><w:t>{text}</w:t></w:r>"
+        f"<w:bookmarkEnd w:id=\"9001\"/></w:p>"))
+    settings = doc.settings.element
+    for old in settings.findall(qn("w:docVars")):
+        settings.remove(old)
+    variables = parse_xml(f"<w:docVars {nsdecls('w')}><w:docVar w:name={quoteattr(markers.MARKER_VARIABLE)} "
+                          f"w:val={quoteattr(markers.marker_value(form_id, version))}/></w:docVars>")
+    # CT_Settings orders its children; docVars sits late, before rsids/mathPr and the compat block ends.
+    later = [child for child in settings if child.tag in {qn(t) for t in ("w:rsids", "m:mathPr", "w:attachedSchema",
+             "w:themeFontLang", "w:clrSchemeMapping", "w:doNotIncludeSubdocsInStats", "w:doNotAutoCompressPictures",
+             "w:forceUpgrade", "w:captions", "w:readModeInkLockDown", "w:smartTagType", "sl:schemaLibrary",
+             "w:shapeDefaults", "w:doNotEmbedSmartTags", "w:decimalSymbol", "w:listSeparator")}]
+    if later:
+        later[0].addprevious(variables)
+    else:
+        settings.append(variables)
 
 
 def _groups(spec: FormSpec) -> list:

@@ -20,12 +20,12 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 from openpyxl.worksheet.worksheet import Worksheet
 
+from automation.forms import markers
+from automation.forms.markers import PROP_FORM, PROP_VERSION
 from automation.forms.spec import FieldSpec, FormSpec, TableSpec
 from automation.fsutil import atomic_save
 
 SHEET = "表单"
-PROP_FORM = "officeflow.form"
-PROP_VERSION = "officeflow.version"
 INSTRUCTION = "请在白色格子中填写,带 * 的为必填项;选中格子可看到填写说明。填好后保存,放入 inbox 文件夹即可提交。"
 
 NUMBER_FORMATS = {
@@ -294,6 +294,21 @@ def _properties(wb: Workbook, spec: FormSpec) -> None:
     wb.properties.creator = "OfficeFlow"
     wb.custom_doc_props.append(StringProperty(name=PROP_FORM, value=spec.id))
     wb.custom_doc_props.append(StringProperty(name=PROP_VERSION, value=spec.version))
+    add_marker(wb, spec.id, spec.version)
+
+
+def add_marker(wb: Workbook, form_id: str, version: str) -> None:
+    """The hidden, protected marker sheet and the defined name (see ``forms.markers``)."""
+    if markers.MARKER_SHEET in wb.sheetnames:
+        del wb[markers.MARKER_SHEET]
+    ws = wb.create_sheet(markers.MARKER_SHEET)
+    for row, (key, value) in enumerate(((PROP_FORM, form_id), (PROP_VERSION, version)), start=1):
+        ws.cell(row, 1, key)
+        ws.cell(row, 2, value).data_type = "s"
+    ws.sheet_state = "veryHidden"
+    ws.protection.sheet = True
+    wb.defined_names[markers.MARKER_NAME] = DefinedName(
+        markers.MARKER_NAME, attr_text=f'"{markers.marker_value(form_id, version)}"', hidden=True)
 
 
 def save_atomically(save: Callable[[str], None], dest: Path) -> Path:

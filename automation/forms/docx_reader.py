@@ -1,59 +1,232 @@
-"""Raw values of a Word form: content controls by tag, line items from a table.
+"""Raw values of a Word form: content controls by tag, by alias, or by the label beside them.
 
-A control still showing its placeholder (w:showingPlcHdr) is blank, whatever
-its grey prompt text says.
+Word keeps what we build: one content control per field, tagged with the field
+key. Other programs do not. LibreOffice drops every ``w:tag`` on save and keeps
+only ``w:alias`` (and drops even the alias of date and drop-down controls);
+some converters flatten the controls into plain text. So a field is looked for
+by its tag, then by its alias, then in the table cell next to its label, where
+the first control of the cell (or, flattened, the cell's own text without the
+grey hint) is the value. A control still showing its placeholder
+(``w:showingPlcHdr``, or only the placeholder text once a program dropped that
+flag) is blank.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from docx import Document
 from docx.oxml.ns import qn
 
+from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 
 Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
+BY_TAG, BY_ALIAS, BY_LABEL = "tag", "alias", "label"
+# Prompt texts of our blank forms and task files, and Word's own defaults: shown, never typed.
+PLACEHOLDERS = frozenset({"点击此处输入", "请选择", "请填写审批意见", "单击或点击此处输入文字。", "单击此处输入文字。",
+                          "Click or tap here to enter text.", "Click here to enter text.", "选择一项。", "Choose an item."})
+CONTROLS_LOST = ("此文件可能由 WPS/LibreOffice 另存,表单控件已丢失。请用 Word 填写,或改用 Excel 版表单。")
+APPROVAL_TITLE = "· 审批单"  # first cell of the 审批 table a task file carries (decide.task_files)
+RESULT_HEADER = ("序号", "级别", "字段")  # header of the 处理结果 table of a returned copy (act.returns)
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where a field's value sits: a content control, or the table cell beside its label."""
+
+    element: Any
+    how: str  # BY_TAG | BY_ALIAS | BY_LABEL
+    hints: tuple[str, ...] = ()  # grey help lines of the cell, never part of the value
+
+    def value(self) -> str | None:
+        if self.element.tag == qn("w:sdt"):
+            return control_value(self.element)
+        return cell_value(self.element, self.hints)
+
+
+class DocxIndex:
+    """Every content control and label cell of a document body, indexed once."""
+
+    def __init__(self, body):
+        self.body = body
+        self.by_tag: dict[str, Any] = {}
+        self.by_alias: dict[str, Any] = {}
+        self.by_label: dict[str, Any] = {}
+        for sdt in body.iter(qn("w:sdt")):
+            props = sdt.find(qn("w:sdtPr"))
+            if props is None:
+                continue
+            for child, index in ((props.find(qn("w:tag")), self.by_tag), (props.find(qn("w:alias")), self.by_alias)):
+                if child is not None and child.get(qn("w:val")):
+                    index.setdefault(child.get(qn("w:val")), sdt)
+        for tbl in body.iter(qn("w:tbl")):
+            if is_approval_table(tbl) or is_result_table(tbl):
+                continue
+            for tr in tbl.findall(qn("w:tr")):
+                cells = tr.findall(qn("w:tc"))
+                for label_cell, value_cell in zip(cells, cells[1:]):
+                    label = normal_label(element_text(label_cell))
+                    if label and label_cell.find(f".//{qn('w:sdt')}") is None:
+                        self.by_label.setdefault(label, value_cell)
+
+    @property
+    def has_tags(self) -> bool:
+        return bool(self.by_tag)
+
+    def locate(self, key: str, label: str | None = None, hints: tuple[str, ...] = ()) -> Located | None:
+        if key in self.by_tag:
+            return Located(self.by_tag[key], BY_TAG)
+        for name in dict.fromkeys((key, label or key)):
+            if name in self.by_alias:
+                return Located(self.by_alias[name], BY_ALIAS)
+        for name in dict.fromkeys((key, label or key)):
+            cell = self.by_label.get(normal_label(name))
+            if cell is not None:
+                return Located(cell, BY_LABEL, hints)
+        return None
+
+
+def normal_label(text: str) -> str:
+    """A label as printed ('申请人*', '申请人:') reduced to the field name."""
+    return re.sub(r"[\s*::()()]|必填", "", str(text or ""))
+
+
+def is_approval_table(tbl) -> bool:
+    first = tbl.find(f"{qn('w:tr')}/{qn('w:tc')}")
+    return first is not None and APPROVAL_TITLE in element_text(first)
+
+
+def is_result_table(tbl) -> bool:
+    """The 处理结果 table a returned copy carries (act.returns): its rows name fields, they are no labels."""
+    first = tbl.find(qn("w:tr"))
+    header = [element_text(tc) for tc in first.findall(qn("w:tc"))] if first is not None else []
+    return header[:3] == list(RESULT_HEADER)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How the fields of a Word form were found."""
+
+    located: dict[str, str]  # field key → BY_TAG | BY_ALIAS | BY_LABEL
+    missing: tuple[str, ...]
+    had_tags: bool
+
+    @property
+    def doubtful(self) -> bool:
+        """Controls were lost (no tag at all, or fields found only beside labels) and still some are missing."""
+        fallback = any(how != BY_TAG for how in self.located.values())
+        return bool(self.missing) and (fallback or not self.had_tags)
 
 
 def read_docx(path: Path, spec: FormSpec) -> Raw:
-    body = Document(str(path)).element.body
-    controls = find_controls(body)
+    return read_docx_reading(path, spec)[0]
+
+
+def read_docx_reading(path: Path, spec: FormSpec) -> tuple[Raw, Reading]:
+    body = load_tolerant(path, "docx", lambda source: Document(source if not isinstance(source, Path) else str(source))).element.body
+    index = DocxIndex(body)
     raw: dict[str, Any] = {}
     locations: dict[str, str] = {}
     row_locations: dict[tuple[str, int, str], str] = {}
+    located: dict[str, str] = {}
     for field in spec.fields:
-        sdt = controls.get(field.key)
-        raw[field.key] = None if sdt is None else control_value(sdt)
-        if sdt is not None:
-            locations[field.key] = control_location(field.key)
+        found = index.locate(field.key, field.label, _hints(field))
+        raw[field.key] = None if found is None else found.value()
+        if found is not None:
+            locations[field.key] = control_location(field.key) if found.how != BY_LABEL else label_location(field.label)
+            located[field.key] = found.how
     for table in spec.tables:
         items = find_items(body, table)
-        raw[table.key] = [{key: element_text(cell) or None for key, cell in cells.items()} for _, cells in items]
+        raw[table.key] = [{key: _cell_text(cell) for key, cell in cells.items()} for _, cells in items]
         locations[table.key] = f"表格「{table.key}」"
         for n, (_, cells) in enumerate(items, start=1):
             for key in cells:
                 row_locations[(table.key, n, key)] = row_location(table.key, n)
-    return raw, locations, row_locations
+    missing = tuple(f.key for f in spec.fields if f.key not in located)
+    return (raw, locations, row_locations), Reading(located, missing, index.has_tags)
+
+
+def _hints(field) -> tuple[str, ...]:
+    return (field.help,) if getattr(field, "help", None) else ()
 
 
 def control_location(tag: str) -> str:
     return f"控件:{tag}"
 
 
+def label_location(label: str) -> str:
+    return f"「{label}」一栏"
+
+
 def row_location(table: str, row: int) -> str:
     return f"表格「{table}」第 {row} 行"
 
 
-def find_controls(body) -> dict[str, Any]:
-    """First content control for each tag, in document order (body and table cells)."""
-    controls: dict[str, Any] = {}
-    for sdt in body.iter(qn("w:sdt")):
-        tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
-        if tag is not None and tag.get(qn("w:val")):
-            controls.setdefault(tag.get(qn("w:val")), sdt)
+def find_controls(body, spec: FormSpec | None = None) -> dict[str, Any]:
+    """The element holding each field: by tag (every tag, in document order) and, with a spec,
+    by alias or label for fields whose tag is gone."""
+    index = DocxIndex(body)
+    controls = dict(index.by_tag)
+    for field in spec.fields if spec is not None else ():
+        found = index.locate(field.key, field.label, _hints(field))
+        if found is not None:
+            controls.setdefault(field.key, found.element)
     return controls
+
+
+def cell_value(cell, hints: tuple[str, ...] = ()) -> str | None:
+    """The value in a table cell beside a label: its first control, else its first input field
+    (what LibreOffice turns a control into on the way through ODF), else its text without the hints."""
+    sdt = next(cell.iter(qn("w:sdt")), None)
+    if sdt is not None:
+        return control_value(sdt)
+    field = first_field_result(cell)
+    if field is not None:
+        return _unprompted(field)
+    lines = [line for line in (element_text(p) for p in cell.iter(qn("w:p"))) if line.strip() not in hints]
+    return _unprompted("\n".join(lines).strip())
+
+
+def first_field_result(element) -> str | None:
+    """The shown result of the first field (FILLIN and the like) inside ``element``, or None.
+
+    LibreOffice writes a text control that went through ODF as FILLIN fields, each
+    holding the whole value, with stray copies of the text between them; the first
+    field's result is what the person typed.
+    """
+    simple = next(element.iter(qn("w:fldSimple")), None)
+    depth, showing, text, seen = 0, False, [], False
+    for node in element.iter(qn("w:fldChar"), qn("w:t"), qn("w:br"), qn("w:fldSimple")):
+        if node.tag == qn("w:fldSimple") and not seen:
+            return element_text(node) if node is simple else None
+        if node.tag == qn("w:fldChar"):
+            kind = node.get(qn("w:fldCharType"))
+            if kind == "begin":
+                depth, seen = depth + 1, True
+                showing = False
+            elif kind == "separate" and depth == 1:
+                showing = True
+            elif kind == "end":
+                depth -= 1
+                if depth == 0:
+                    return "".join(text)
+        elif showing and depth == 1:
+            text.append(node.text or "" if node.tag == qn("w:t") else "\n")
+    return None
+
+
+def _cell_text(cell) -> str | None:
+    return _unprompted(element_text(cell))
+
+
+def _unprompted(text: str | None) -> str | None:
+    if text is None or not text.strip() or text.strip() in PLACEHOLDERS:
+        return None
+    return text
 
 
 def control_value(sdt) -> str | None:
@@ -62,6 +235,8 @@ def control_value(sdt) -> str | None:
         return None
     content = sdt.find(qn("w:sdtContent"))
     text = "" if content is None else element_text(content)
+    if text.strip() in PLACEHOLDERS:
+        text = ""  # the prompt, kept as plain text by a program that dropped w:showingPlcHdr
     if not text.strip() and props is not None:
         picked = props.find(qn("w:date"))
         text = (picked.get(qn("w:fullDate")) or "")[:10] if picked is not None else ""

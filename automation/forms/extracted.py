@@ -26,6 +26,7 @@ class ExtractedForm:
     locations: dict[str, str] = field(default_factory=dict)  # field key → "表单!B7" or "控件:客户名称"
     row_locations: dict[tuple[str, int, str], str] = field(default_factory=dict)  # (table, row 1-based, column) → "表单!C15"
     problems: list[Problem] = field(default_factory=list)  # parse problems
+    doubt: str | None = None  # why the values cannot be read with confidence (controls lost on a re-save)
 
     @property
     def applicant(self) -> str | None:

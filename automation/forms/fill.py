@@ -106,7 +106,10 @@ def _copy_cell(source, target) -> None:
 
 def _shift_names(wb, sheet: str, last: int, extra: int) -> None:
     for name, dn in list(wb.defined_names.items()):
-        title, coord = next(iter(dn.destinations))
+        places = list(dn.destinations)
+        if not places:
+            continue  # a constant, such as the form's hidden marker
+        title, coord = places[0]
         col, row = re.match(r"\$?([A-Z]+)\$?(\d+)$", coord).groups()
         if title == sheet and int(row) > last:
             wb.defined_names[name] = DefinedName(name, attr_text=f"'{title}'!${col}${int(row) + extra}")

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.errors import UnsafeFileError
 from automation.forms.parsers import ParseProblem, parse_value
+from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 
 Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
@@ -28,7 +29,7 @@ MAX_ITEM_ROWS = 5000
 
 
 def read_xlsx(path: Path, spec: FormSpec) -> Raw:
-    book = load_workbook(path, data_only=True)
+    book = load_tolerant(path, "xlsx", lambda source: load_workbook(source, data_only=True))
     formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
     raw: dict[str, Any] = {}
     locations: dict[str, str] = {}
@@ -120,7 +121,7 @@ def _fill_product(row: dict, ws: Worksheet, r: int, columns: dict, table: TableS
 
 def _is_formula(title: str, coordinate: str, path: Path, formulas: list[Workbook]) -> bool:
     if not formulas:
-        formulas.append(load_workbook(path, data_only=False))
+        formulas.append(load_tolerant(path, "xlsx", lambda source: load_workbook(source, data_only=False)))
     return formulas[0][title][coordinate].data_type == "f"
 
 

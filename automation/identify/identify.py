@@ -1,10 +1,16 @@
 """Which form is this file, and which version?
 
-Our blank forms carry their id and version as custom document properties, so
-most files are identified without guessing. Some programs drop those
-properties on save (older WPS, online editors); such a file is still
-recognised by its title and by the defined names or content-control tags it
-keeps — but only when the match is clear, never by a coin toss.
+Our blank forms carry their id and version in three places: custom document
+properties, a hidden marker (a hidden sheet and a defined name in a workbook, a
+hidden bookmarked paragraph and a document variable in a Word file), and the
+visible title and labels. Programs that re-save a file lose some of them
+(LibreOffice keeps the properties but drops Word's document variables and
+content-control tags; older WPS and online editors drop custom properties), so
+each is tried in turn, and a file identified by a fallback says so.
+
+Everything here reads the package parts directly (see ``identify.package``):
+identification never loads a whole workbook, so it cannot fail on a valid file
+that openpyxl happens not to read.
 """
 
 from __future__ import annotations
@@ -13,34 +19,45 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree.ElementTree import ParseError
-
-from docx import Document
-from docx.opc.exceptions import PackageNotFoundError
-from docx.oxml.ns import qn
-from openpyxl import load_workbook
 
 from automation.errors import UnrecognisedFormError
-from automation.forms.build_xlsx import PROP_FORM, PROP_VERSION
-from automation.forms.docx_props import read_custom_properties
+from automation.forms import markers
 from automation.forms.spec import FormSpec
+from automation.identify.package import Package, PackageError, read_document, read_workbook
 
 BY_PROPERTIES = "properties"
+BY_MARKER = "marker"
 BY_NAMES = "names"
 MIN_COVERAGE = 0.6  # share of a spec's keys a file must hold to be taken for that form
+# What the audit entry of a file identified by a fallback says.
+FALLBACK_NOTES = {
+    BY_MARKER: "(文件的自定义属性已丢失,按表单内的隐藏标记识别)",
+    BY_NAMES: "(文件的自定义属性和隐藏标记均已丢失,按标题和栏目名称识别)",
+}
+STRICT_MESSAGE = ("「{name}」是以「Strict Open XML」格式保存的,系统暂不能读取这种格式。请在 Excel 中打开文件,"
+                  "点击「文件 → 另存为」,保存类型选「Excel 工作簿 (*.xlsx)」(Word 文件选「Word 文档 (*.docx)」),"
+                  "再把新文件放入 inbox/。")
+
+NO_SHEETS_MESSAGE = ("「{name}」是一个没有任何工作表的 Excel 文件,系统无法从中读取表单。请在 Excel 或 WPS 中打开您填写的表单,"
+                     "点击「文件 → 另存为」,保存类型选「Excel 工作簿 (*.xlsx)」,再把新文件放入 inbox/。")
 
 
 def identify(path: Path, kind: str, specs: dict[str, FormSpec]) -> tuple[FormSpec, str | None, str]:
-    """(spec, version or None, 'properties' | 'names'); raises UnrecognisedFormError."""
+    """(spec, version or None, 'properties' | 'marker' | 'names'); raises UnrecognisedFormError."""
     path = Path(path)
     candidates = {key: spec for key, spec in specs.items() if spec.kind == kind}
-    props = _read(path, read_custom_properties)
-    spec = candidates.get(props.get(PROP_FORM, ""))
-    if spec is not None:
-        version = props.get(PROP_VERSION) or None
-        _check_version(spec, version, path)
-        return spec, version, BY_PROPERTIES
-    clues = _read(path, _xlsx_clues if kind == "xlsx" else _docx_clues)
+    clues = read_clues(path, kind)
+    if kind == "xlsx" and not clues.sheets:
+        raise UnrecognisedFormError(NO_SHEETS_MESSAGE.format(name=path.name), code="form-no-sheets", location=path.name)
+    if clues.strict:
+        raise UnrecognisedFormError(STRICT_MESSAGE.format(name=path.name), code="form-strict-ooxml",
+                                    location=path.name)
+    for how, (form_id, version) in clues.ids:
+        spec = candidates.get(form_id)
+        if spec is not None:
+            version = version or None
+            _check_version(spec, version, path)
+            return spec, version, how
     spec = best_match(clues, candidates.values())
     if spec is None:
         raise unknown_form(path, specs)
@@ -49,11 +66,28 @@ def identify(path: Path, kind: str, specs: dict[str, FormSpec]) -> tuple[FormSpe
 
 @dataclass
 class Clues:
-    """What a file shows about itself when its properties are gone."""
+    """What a file shows about itself."""
 
     title: str = ""
-    names: set[str] = field(default_factory=set)  # defined names, table names, content-control tags
+    names: set[str] = field(default_factory=set)  # defined names, table names, content-control tags/aliases, labels
     headers: list[set[str]] = field(default_factory=list)  # header rows of Word tables
+    ids: list[tuple[str, tuple[str, str]]] = field(default_factory=list)  # (how, (form id, version)), best first
+    strict: bool = False
+    producer: str = ""
+    sheets: int = 1
+
+
+def read_clues(path: Path, kind: str) -> Clues:
+    # A file that passed intake can still be no Office package at all (a renamed
+    # .txt): that is an unrecognised form with a plain reason, not a crash.
+    try:
+        with Package(path) as pkg:
+            return _xlsx_clues(pkg) if kind == "xlsx" else _docx_clues(pkg)
+    except (zipfile.BadZipFile, PackageError, OSError, KeyError, ValueError, EOFError) as exc:
+        raise UnrecognisedFormError(
+            f"「{path.name}」无法作为 Excel 或 Word 表单读取。请在 Excel 或 Word 中打开它,"
+            "点击「文件 → 另存为」保存为 .xlsx 或 .docx 后重新提交。",
+            code="form-unreadable", location=path.name) from exc
 
 
 def best_match(clues: Clues, specs) -> FormSpec | None:
@@ -68,7 +102,7 @@ def best_match(clues: Clues, specs) -> FormSpec | None:
 
 def coverage(spec: FormSpec, clues: Clues) -> float:
     """Share of the spec's field and table keys that the file provides."""
-    found = sum(f.key in clues.names for f in spec.fields)
+    found = sum(f.key in clues.names or f.label in clues.names for f in spec.fields)
     for t in spec.tables:
         columns = {c.key for c in t.columns}
         found += t.key in clues.names or any(columns <= header for header in clues.headers)
@@ -93,42 +127,40 @@ def _check_version(spec: FormSpec, version: str | None, path: Path) -> None:
         code="form-version-unsupported", location=path.name)
 
 
-def _read(path: Path, reader):
-    # A file that passed intake can still be no Office package at all
-    # (a renamed .txt): that is an unrecognised form, not a crash.
-    try:
-        return reader(path)
-    except (zipfile.BadZipFile, KeyError, ParseError, ValueError, PackageNotFoundError) as exc:
-        raise UnrecognisedFormError(f"「{path.name}」无法作为 Excel 或 Word 表单读取:{exc}",
-                                    code="form-unreadable", location=path.name) from exc
-
-
 def _normal(text: str) -> str:
     return re.sub(r"\s+", "", str(text))
 
 
-def _xlsx_clues(path: Path) -> Clues:
-    # A file object, so the kind comes from intake's content check, not the extension.
-    with open(path, "rb") as handle:
-        try:
-            wb = load_workbook(handle, read_only=False, data_only=True)
-        except OSError as exc:  # openpyxl's word for "a zip, but no workbook in it"
-            raise ValueError(str(exc)) from exc
-    try:
-        first = wb.worksheets[0]
-        title = " ".join(str(first[f"A{row}"].value or "") for row in (1, 2, 3))
-        names = set(wb.defined_names.keys())
-        for ws in wb.worksheets:
-            names |= set(ws.defined_names.keys()) | set(ws.tables.keys())
-        return Clues(title=title, names=names)
-    finally:
-        wb.close()
+def _from_properties(pkg: Package) -> list[tuple[str, tuple[str, str]]]:
+    props = pkg.custom_properties()
+    form_id = props.get(markers.PROP_FORM, "").strip()
+    return [(BY_PROPERTIES, (form_id, props.get(markers.PROP_VERSION, "").strip()))] if form_id else []
 
 
-def _docx_clues(path: Path) -> Clues:
-    with open(path, "rb") as handle:
-        doc = Document(handle)
-    title = next((p.text for p in doc.paragraphs if p.text.strip()), "")
-    tags = {tag.get(qn("w:val")) for tag in doc.element.body.iter(qn("w:tag"))}
-    headers = [{cell.text.strip() for cell in t.rows[0].cells} for t in doc.tables if t.rows]
-    return Clues(title=title, names=tags - {None}, headers=headers)
+def _xlsx_clues(pkg: Package) -> Clues:
+    book = read_workbook(pkg, markers.MARKER_SHEET)
+    ids = _from_properties(pkg)
+    if book.marker.get(markers.PROP_FORM):
+        ids.append((BY_MARKER, (book.marker[markers.PROP_FORM], book.marker.get(markers.PROP_VERSION, ""))))
+    found = markers.parse_value(book.defined_names.get(markers.MARKER_NAME))
+    if found:
+        ids.append((BY_MARKER, found))
+    names = set(book.defined_names) | book.tables
+    return Clues(title=book.title, names=names, ids=ids, strict=book.strict, producer=pkg.app_name(),
+                 sheets=sum(1 for s in book.sheets if s.part and pkg.has(s.part)))
+
+
+def _docx_clues(pkg: Package) -> Clues:
+    doc = read_document(pkg)
+    ids = _from_properties(pkg)
+    for text in reversed(doc.texts):  # the marker paragraph sits at the end
+        found = markers.parse_text(text)
+        if found:
+            ids.append((BY_MARKER, found))
+            break
+    found = markers.parse_value(doc.variables.get(markers.MARKER_VARIABLE))
+    if found:
+        ids.append((BY_MARKER, found))
+    labels = {re.sub(r"[\s*::]", "", label) for label in doc.labels}
+    return Clues(title=doc.title, names=doc.tags | doc.aliases | labels, headers=doc.headers, ids=ids,
+                 strict=doc.strict, producer=pkg.app_name())

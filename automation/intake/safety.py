@@ -26,15 +26,29 @@ from automation.intake.reasons import problem_and_advice
 from automation.settings import Limits
 
 CHUNK = 64 * 1024
-# Below this size a high compression ratio is harmless (a repetitive styles part
-# easily shrinks 100-fold); the ratio only matters where the size does.
+# The ratio and the absolute size are judged together. Below 1 MB any ratio is
+# harmless (a repetitive styles part easily shrinks 100-fold). A genuine sheet may
+# shrink more than the ratio limit (a Mac Excel sheet of repeated cells: 121×), so up
+# to 16 MB a part is a bomb only beyond twice the limit (zeros deflate 229× even at the
+# fastest level); above 16 MB the limit itself holds.
 RATIO_FLOOR_BYTES = 1024 * 1024
+RATIO_STRICT_BYTES = 16 * 1024 * 1024
+RATIO_TOLERANCE = 2
 OFFICE_KINDS = ("xlsx", "docx")
 ENCRYPTION_STREAMS = frozenset({"EncryptionInfo", "EncryptedPackage"})
 
 _LOOKS_LIKE = {"pdf": " PDF 文档", "image": "图片", "text": "纯文本", "zip": "普通压缩包", "unknown": "未知内容"}
 _LEGACY_STREAMS = {"Workbook": "Excel 97-2003 工作簿(.xls)", "Book": "Excel 97-2003 工作簿(.xls)",
                    "WordDocument": "Word 97-2003 文档(.doc)"}
+# WPS's own formats are compound files too; the extension says which program wrote them.
+_WPS_SUFFIXES = {".et": "WPS 表格(.et)", ".ett": "WPS 表格模板(.ett)", ".wps": "WPS 文字(.wps)",
+                 ".wpt": "WPS 文字模板(.wpt)"}
+_ODF_TYPES = {"application/vnd.oasis.opendocument.spreadsheet": "OpenDocument 电子表格(.ods)",
+              "application/vnd.oasis.opendocument.text": "OpenDocument 文本(.odt)",
+              "application/vnd.oasis.opendocument.spreadsheet-template": "OpenDocument 电子表格模板(.ots)",
+              "application/vnd.oasis.opendocument.text-template": "OpenDocument 文本模板(.ott)"}
+# Codes whose file is fine but in a format we do not read: answered with how to save it, not quarantined.
+SAVE_AS_CODES = frozenset({"file-legacy-format"})
 _SAVE_AS = "请在 Excel 或 Word 中点击「文件 → 另存为」,保存类型选「Excel 工作簿(*.xlsx)」或「Word 文档(*.docx)」,再把新文件放入 inbox/。"
 _START_OVER = "为安全起见系统没有打开此文件。请从 forms/ 取用最新的空白表单重新填写后提交;如文件来自外部,请先与发送人核实,并告知信息部门。"
 
@@ -43,7 +57,7 @@ ADVICE = {
     "file-empty": "请在 Excel 或 Word 中打开您的原文件,确认内容完整并保存后,再把文件放入 inbox/。",
     "file-too-large": "请删除表单中不必要的图片、嵌入的文件或多余的工作表并保存后重新提交;确需提交大文件时,请联系办公室管理员。",
     "file-encrypted": "请用密码在 Excel 或 Word 中打开文件,点击「文件 → 信息 → 保护工作簿/保护文档 → 用密码进行加密」,清空密码并保存后,再放入 inbox/。",
-    "file-legacy-format": _SAVE_AS,
+    "file-legacy-format": "请另存为 .xlsx/.docx:" + _SAVE_AS,
     "file-not-office": "请使用 forms/ 中的空白表单,用 Excel 或 Word 填写并保存为 .xlsx 或 .docx 后再放入 inbox/;扫描件、图片或 PDF 不能作为表单提交,请直接交给经办人。",
     "file-damaged": "请在 Excel 或 Word 中打开原文件,确认能正常打开后「另存为」一份新文件再放入 inbox/;如原文件也打不开,请重新填写表单。",
     "zip-too-many-entries": _START_OVER,
@@ -109,8 +123,9 @@ def _refuse_ole(path: Path) -> None:
     names = ole_stream_names(path)
     if names & ENCRYPTION_STREAMS:
         raise _unsafe(path, "file-encrypted", "文件设置了打开密码(已加密),系统无法读取其内容。")
-    legacy = next((label for stream, label in _LEGACY_STREAMS.items() if stream in names), "Office 97-2003")
-    raise _unsafe(path, "file-legacy-format", f"这是旧版 {legacy} 格式的文件,系统只接受 .xlsx 和 .docx 格式。")
+    legacy = _WPS_SUFFIXES.get(path.suffix.lower()) or next(
+        (f"旧版 {label}" for stream, label in _LEGACY_STREAMS.items() if stream in names), "旧版 Office 97-2003")
+    raise _unsafe(path, "file-legacy-format", f"这是{legacy}格式的文件,系统只接受 .xlsx 和 .docx 格式。")
 
 
 def ole_stream_names(path: Path) -> set[str]:
@@ -146,9 +161,21 @@ def _inspect_zip(path: Path, size: int, limits: Limits) -> str:
         if kind in ("xlsm", "docm"):
             raise _unsafe(path, "file-macro", "文件包含宏(VBA 代码),为安全起见系统不接受启用宏的文件(.xlsm/.docm)。")
         _check_xml_parts(path, archive)
+        odf = _odf_type(archive) if kind not in OFFICE_KINDS else None
+    if odf:
+        raise _unsafe(path, "file-legacy-format", f"这是{odf}格式的文件(LibreOffice/WPS 的开放文档格式),系统只接受 .xlsx 和 .docx 格式。")
     if kind not in OFFICE_KINDS:
         raise _unsafe(path, "file-not-office", "文件是一个压缩包,但里面既不是 Excel 工作簿也不是 Word 文档。")
     return kind
+
+
+def _odf_type(archive: zipfile.ZipFile) -> str | None:
+    try:
+        with archive.open("mimetype") as stream:
+            declared = stream.read(200).decode("ascii", "replace").strip()
+    except KeyError:
+        return None
+    return _ODF_TYPES.get(declared)
 
 
 def _check_declared(path: Path, infos: list[zipfile.ZipInfo], size: int, limits: Limits) -> None:
@@ -166,9 +193,10 @@ def _check_declared(path: Path, infos: list[zipfile.ZipInfo], size: int, limits:
 
 def _check_ratio(path: Path, inflated: int, deflated: int, limits: Limits, part: str | None) -> None:
     ratio = inflated / max(deflated, 1)
-    if inflated > RATIO_FLOOR_BYTES and ratio > limits.max_compression_ratio:
+    limit = limits.max_compression_ratio * (1 if inflated > RATIO_STRICT_BYTES else RATIO_TOLERANCE)
+    if inflated > RATIO_FLOOR_BYTES and ratio > limit:
         where = f"内部部件「{part}」" if part else "整个文件"
-        raise _unsafe(path, "zip-bomb", f"文件{where}的压缩比异常({ratio:,.0f} 倍,上限 {limits.max_compression_ratio:g} 倍),"
+        raise _unsafe(path, "zip-bomb", f"文件{where}的压缩比异常({ratio:,.0f} 倍,上限 {limit:g} 倍),"
                                         "可能是恶意构造的“压缩炸弹”。", part)
 
 

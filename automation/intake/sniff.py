@@ -39,6 +39,7 @@ _MAIN_TYPES = {
 }
 _MAIN_PARTS = {"xl/workbook.xml": "xlsx", "word/document.xml": "docx"}
 _WITH_MACROS = {"xlsx": "xlsm", "docx": "docm"}
+_WITHOUT_MACROS = {"xlsm": "xlsx", "docm": "docx"}
 VBA_CONTENT_TYPE = "application/vnd.ms-office.vbaProject"
 
 
@@ -78,30 +79,43 @@ def kind_of_head(head: bytes) -> str:
 
 def zip_kind(archive: zipfile.ZipFile) -> str:
     """'xlsx', 'xlsm', 'docx', 'docm' or 'zip', from the content types or, failing that, the main part."""
-    names = {info.filename.lower() for info in archive.infolist()}
-    types = _content_types(archive)
+    names = {info.filename.replace("\\", "/").lower() for info in archive.infolist()}
+    overrides = _content_types(archive)
+    types = set(overrides.values())
     kind = _kind_from_types(types) or _kind_from_parts(names)
-    if kind in _WITH_MACROS and has_vba(names, types):
-        return _WITH_MACROS[kind]
-    return kind or "zip"
+    plain = _WITHOUT_MACROS.get(kind, kind)  # "macro-enabled" by content type, but maybe no macro at all
+    if plain in _WITH_MACROS and has_vba(names, overrides):
+        return _WITH_MACROS[plain]
+    return plain or "zip"
 
 
-def has_vba(names: set[str], types: set[str]) -> bool:
-    """A VBA project, wherever it sits and whatever the main content type claims."""
-    return VBA_CONTENT_TYPE in types or any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in names)
+def has_vba(names: set[str], overrides: dict[str, str]) -> bool:
+    """A VBA project part present in the package, wherever it sits: by name, or a part declared
+    with the VBA content type that really exists. A content type or extension alone is no macro."""
+    declared = {part.lstrip("/").lower() for part, kind in overrides.items() if kind == VBA_CONTENT_TYPE}
+    extensions = tuple(part[1:].lower() for part in declared if part.startswith("*."))
+    return any(name.rsplit("/", 1)[-1] == "vbaproject.bin" or name in declared
+               or (extensions and name.endswith(extensions)) for name in names)
 
 
-def _content_types(archive: zipfile.ZipFile) -> set[str]:
-    """Every content type declared, or nothing when the part is missing, huge or not plain XML."""
+def _content_types(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Part name (or ``*.ext`` for a default) → content type declared; {} when the part is missing,
+    huge or not plain XML."""
     try:
         with archive.open(CONTENT_TYPES) as stream:
             data = stream.read(CONTENT_TYPES_CAP + 1)
         if len(data) > CONTENT_TYPES_CAP:
-            return set()
+            return {}
         root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except Exception:  # noqa: BLE001 - any failure here only means "decide by part names"
-        return set()
-    return {el.get("ContentType", "") for el in root.iter() if el.tag.endswith(("}Override", "}Default"))}
+        return {}
+    found = {}
+    for el in root.iter():
+        if el.tag.endswith("}Override"):
+            found[el.get("PartName", "")] = el.get("ContentType", "")
+        elif el.tag.endswith("}Default"):
+            found["*." + el.get("Extension", "")] = el.get("ContentType", "")
+    return found
 
 
 def _kind_from_types(types: set[str]) -> str | None:

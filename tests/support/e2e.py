@@ -112,8 +112,8 @@ class Office:
 
     def tasks(self, person: str) -> list[Path]:
         folder = self.outbox / "approvals" / person
-        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix in (".xlsx", ".docx")) \
-            if folder.is_dir() else []
+        return sorted(p for p in folder.glob("*") if p.is_file() and p.suffix in (".xlsx", ".docx")
+                      and "(未计入)" not in p.name) if folder.is_dir() else []
 
     def task(self, person: str, number: str | None = None) -> Path:
         found = [p for p in self.tasks(person) if number is None or p.name.startswith(number + " ")]

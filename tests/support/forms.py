@@ -34,7 +34,35 @@ def build_blank(spec_id: str, folder: Path) -> Path:
     return build_form(repo_specs()[spec_id], Path(folder))
 
 
-__all__ = ["FORMS", "repo_specs", "build_blank", "fill_xlsx", "fill_docx", "strip_custom_properties"]
+__all__ = ["FORMS", "repo_specs", "build_blank", "fill_xlsx", "fill_docx", "strip_custom_properties", "strip_markers"]
+
+
+def strip_markers(path: Path) -> Path:
+    """Remove the hidden form markers (sheet and defined name; bookmarked paragraph and
+    document variable), as a program that re-creates the file from what it shows would."""
+    from automation.forms import markers
+
+    path = Path(path)
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        wb = load_workbook(path)
+        if markers.MARKER_SHEET in wb.sheetnames:
+            del wb[markers.MARKER_SHEET]
+        wb.defined_names.pop(markers.MARKER_NAME, None)
+        wb.save(path)
+        return path
+    from docx import Document
+    from docx.oxml.ns import qn
+
+    doc = Document(str(path))
+    for p in list(doc.element.body.iter(qn("w:p"))):
+        if any(b.get(qn("w:name")) == markers.MARKER_BOOKMARK for b in p.iter(qn("w:bookmarkStart"))):
+            p.getparent().remove(p)
+    for variables in doc.settings.element.findall(qn("w:docVars")):
+        doc.settings.element.remove(variables)
+    doc.save(str(path))
+    return path
 
 
 def strip_custom_properties(path: Path) -> Path:
