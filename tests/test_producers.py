@@ -72,7 +72,7 @@ def test_word_form_that_cannot_be_read_with_confidence_gets_the_specific_message
     assert "表单中未找到该项" not in sub["reason"]
     # to the applicant's own folder: the file name names someone on the roster
     returned = office.root / sub["extra_path"]
-    assert returned.parent == office.outbox / "returned" / "王芳"
+    assert returned.parent == office.outbox / "requests" / "王芳"
     text = "".join(t.text or "" for t in Document(str(returned)).element.body.iter(qn("w:t")))
     assert "杭州" in text and "拜访客户" in text  # what the user typed is still there
     assert "表单控件已丢失" in text
@@ -81,7 +81,7 @@ def test_word_form_that_cannot_be_read_with_confidence_gets_the_specific_message
 def test_unreadable_word_form_without_a_name_on_the_roster_goes_to_unsigned(office):
     _, sub = _trip(office, "出差申请表.docx", untabled_form)
     assert sub["reason_code"] == "form-controls-lost"
-    assert (office.root / sub["extra_path"]).parent == office.outbox / "returned" / "未署名"
+    assert (office.root / sub["extra_path"]).parent == office.outbox / "requests" / "未署名"
 
 
 def test_returned_copy_of_an_alias_only_form_keeps_every_typed_value(office):
@@ -93,7 +93,7 @@ def test_returned_copy_of_an_alias_only_form_keeps_every_typed_value(office):
     sub = office.submissions()[-1]
     assert (sub["outcome"], sub["reason_code"]) == ("returned", "form-invalid")
     returned = office.root / sub["extra_path"]
-    assert returned.parent == office.outbox / "returned" / "王芳"
+    assert returned.parent == office.outbox / "requests" / "王芳"
     again = read_form(returned, TRIP, "1.0", "properties")
     assert again.raw["出差地点"] == "杭州" and again.raw["事由"] == values["事由"] and again.raw["申请人"] == "王芳"
     # the 处理结果 table on top names the fields too; its rows are never taken for the form's labels
