@@ -22,10 +22,19 @@ from automation.record import audit, codec
 from automation.record import schema as s
 
 SYSTEM = "OfficeFlow"
-APPROVE, REJECT, RETURN = "同意", "驳回", "退回修改"
-DECISIONS = (APPROVE, REJECT, RETURN)
+APPROVE, REJECT, RETURN, TRANSFER, ADD_SIGN = "同意", "驳回", "退回修改", "转交", "加签"
+DECISIONS = (APPROVE, REJECT, RETURN, TRANSFER, ADD_SIGN)
+FOLDER_DECISIONS = (APPROVE, REJECT, RETURN)  # the ones a drag into a folder can express
+SIGN_BEFORE, SIGN_AFTER = "前加签", "后加签"
+SIGN_MODES = (SIGN_BEFORE, SIGN_AFTER)
+TO_APPLICANT = "申请人"
 TASK_STATUS = {APPROVE: "approved", REJECT: "rejected", RETURN: "returned"}
 CASE_STATUS = {REJECT: "rejected", RETURN: "returned"}
+# Where a task came from, when not from the route (tasks.origin), as people read it.
+ORIGIN_LABELS = {"transfer": "转交", "sign-before": "前加签", "sign-back": "加签后返回", "sign-after": "后加签",
+                 "empty-pass": "无人担任 · 自动通过", "empty-admin": "无人担任 · 转交管理员"}
+ROUTE_ORIGINS = (None, "empty-pass", "empty-admin")  # tasks the route made (re-run by 退回到)
+DEDUP_CONSECUTIVE, DEDUP_ANY = "连续重复时自动同意", "已审批过则自动同意"
 
 
 class WorkCalendar(Protocol):
@@ -108,13 +117,20 @@ def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, d
     return case_id
 
 
+def _empty_step_detail(step: Step) -> dict | None:
+    if step.on_empty is None:
+        return None
+    return {"role": step.role, "choice": step.on_empty,
+            "assignee": step.assignees[0].name if step.assignees else None}
+
+
 def _case_row(spec, values, applicant, department, amount, customer, route, submission_id, source_file, now) -> dict:
     return dict(
         form_id=spec.id, form_version=spec.version, form_title=spec.title, file_kind=spec.kind,
         applicant=applicant, department=department, amount=None if amount is None else Decimal(amount),
         customer=customer, status="in_approval", data=codec.dumps(values), fingerprint=codec.fingerprint(values),
         warnings=codec.dumps([p.to_dict() for p in route.warnings]), source_file=source_file,
-        submission_id=submission_id, block_reason=None, updated_at=now,
+        submission_id=submission_id, block_reason=None, updated_at=now, dedup=route.dedup,
     )
 
 
@@ -153,22 +169,85 @@ def _block(conn: Connection, case_id: int, number: str, reason: str, now: dateti
 
 
 def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, cal) -> list[int]:
+    number = _number(conn, case_id)
     for index, step in enumerate(steps):
-        for assignee in step.assignees:
+        origin = {"自动通过": "empty-pass", "转交管理员": "empty-admin"}.get(step.on_empty or "")
+        people = step.assignees if origin != "empty-pass" else (None,)
+        for assignee in people:
             conn.execute(s.tasks.insert().values(
                 case_id=case_id, round=round_, step_index=index, role=step.role, mode=step.mode,
-                assignee=assignee.name, on_behalf_of=assignee.on_behalf_of, status="waiting",
-                limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None))
-    return _open_step(conn, case_id, round_, 0, now, cal)
+                assignee=assignee.name if assignee else SYSTEM, on_behalf_of=assignee.on_behalf_of if assignee else None,
+                status="waiting", limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None,
+                why=codec.dumps(list(step.reasons)) if step.reasons else None, origin=origin))
+        if origin:
+            audit.append(conn, at=now, actor=SYSTEM, action="step-nobody-holds", subject=number,
+                         detail={"round": round_, "step": index + 1, **_empty_step_detail(step)})
+    before = _open_ids(conn, case_id)
+    _open_step(conn, load_case(conn, case_id), 0, now, cal)
+    return sorted(_open_ids(conn, case_id) - before)
 
 
-def _open_step(conn: Connection, case_id: int, round_: int, step_index: int, now: datetime, cal) -> list[int]:
-    waiting = [t for t in case_tasks(conn, case_id, round_) if t["step_index"] == step_index and t["status"] == "waiting"]
+def _open_step(conn: Connection, case: dict, step_index: int, now: datetime, cal) -> list[int]:
+    """Open a step's first tasks; any that the policy approves automatically move the case on at once."""
+    waiting = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == step_index
+               and t["status"] == "waiting" and t["wait_for"] is None]
     if waiting and waiting[0]["mode"] == SEQUENTIAL:
         waiting = waiting[:1]  # 依次: one after another, in the order the route lists them
     for task in waiting:
         _open_task(conn, task, now, cal)
+    for task in waiting:
+        reason = _automatic_approval(conn, case, task)
+        if reason and load_task(conn, task["id"])["status"] == "open":
+            _approve_automatically(conn, case, task, reason, now, cal)
     return [t["id"] for t in waiting]
+
+
+def _open_ids(conn: Connection, case_id: int) -> set[int]:
+    return {t["id"] for t in case_tasks(conn, case_id) if t["status"] == "open"}
+
+
+# --- automatic approvals: 审批人为空时 自动通过, 审批人去重 ------------------------------
+
+
+def _automatic_approval(conn: Connection, case: dict, task: dict) -> str | None:
+    """Why the policy approves this task without its holder, or None."""
+    if task["origin"] == "empty-pass":
+        return f"系统自动通过:审批角色「{task['role']}」在人员表中无人担任(审批人为空时:自动通过)"
+    if task["origin"] not in ROUTE_ORIGINS or case.get("dedup") not in (DEDUP_CONSECUTIVE, DEDUP_ANY):
+        return None
+    earlier = _standing_approvals(conn, case, task)
+    if case["dedup"] == DEDUP_CONSECUTIVE:
+        earlier = _consecutive(earlier, task["step_index"])
+    mine = [t for t in earlier if t["assignee"] == task["assignee"] and t["decided_by"] is None]
+    if not mine:
+        return None
+    return f"系统自动同意:与第 {min(t['step_index'] for t in mine) + 1} 步审批人相同"
+
+
+def _standing_approvals(conn: Connection, case: dict, task: dict) -> list[dict]:
+    """Approvals of earlier steps in this round not undone by a 退回到 that went back past them."""
+    tasks = case_tasks(conn, case["id"], case["round"])
+    returns = [t for t in tasks if t["return_to"] is not None]
+    return [t for t in tasks if t["status"] == "approved" and t["step_index"] < task["step_index"]
+            and not any(r["id"] > t["id"] and r["return_to"] <= t["step_index"] for r in returns)]
+
+
+def _consecutive(approvals: list[dict], step_index: int) -> list[dict]:
+    """The approvals of the unbroken run of steps by one person just before ``step_index``."""
+    run, index = [], step_index - 1
+    while True:
+        here = [t for t in approvals if t["step_index"] == index]
+        if not here or (run and {t["assignee"] for t in here}.isdisjoint({t["assignee"] for t in run})):
+            return run
+        run += here
+        index -= 1
+
+
+def _approve_automatically(conn: Connection, case: dict, task: dict, reason: str, now: datetime, cal) -> None:
+    _close(conn, task, "approved", now, decision=APPROVE, comment=reason, decided_by=SYSTEM)
+    audit.append(conn, at=now, actor=SYSTEM, action="task-auto-approved", subject=case["number"],
+                 detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "reason": reason})
+    _after_approval(conn, load_case(conn, case["id"]), load_task(conn, task["id"]), now, cal, [task["id"]])
 
 
 def _open_task(conn: Connection, task: dict, now: datetime, cal) -> None:
@@ -187,26 +266,145 @@ def _number(conn: Connection, case_id: int) -> str:
 
 
 def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None, actor: str, file: str | None,
-           file_hash: str | None, now: datetime, cal: WorkCalendar) -> DecisionOutcome:
-    """Record one approver's decision and move the case on as its step's mode says."""
+           file_hash: str | None, now: datetime, cal: WorkCalendar, to: str | None = None, how: str | None = None,
+           back_to: int | None = None) -> DecisionOutcome:
+    """Record one approver's decision and move the case on as its step's mode says.
+
+    ``to`` names the person for 转交 and 加签, ``how`` is 前加签 or 后加签, ``back_to`` the
+    earlier step (index) a 退回修改 goes back to; None sends it to the applicant.
+    """
     task = _open_task_for_decision(conn, task_id, decision)
     case = load_case(conn, task["case_id"])
     if case["status"] != "in_approval":
         raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再审批。",
                               code="case-closed")
-    _close(conn, task, TASK_STATUS[decision], now, decision=decision, comment=comment)
+    before = _open_ids(conn, case["id"])
+    detail = {"task": task_id, "decision": decision, "comment": comment, "role": task["role"]}
+    if decision in (TRANSFER, ADD_SIGN):
+        detail |= _hand_to(conn, case, task, decision, to, how, comment, now, cal)
+    elif decision == RETURN and back_to is not None:
+        detail |= _return_to_step(conn, case, task, back_to, comment, now, cal)
+    else:
+        _close(conn, task, TASK_STATUS[decision], now, decision=decision, comment=comment)
     audit.append(conn, at=now, actor=actor, action="task-decided", subject=case["number"], file=file, file_hash=file_hash,
-                 detail={"task": task_id, "decision": decision, "comment": comment, "role": task["role"]})
-    closed = [task_id]
-    if decision != APPROVE:
-        closed += _cancel_rest(conn, case, now)
-        return _finish(conn, case, CASE_STATUS[decision], now, [], closed)
-    return _after_approval(conn, case, task, now, cal, closed)
+                 detail=detail)
+    if decision in (REJECT, RETURN) and back_to is None:
+        _cancel_rest(conn, case, now)
+        _finish(conn, case, CASE_STATUS[decision], now, [], [])
+    elif decision == APPROVE:
+        _after_approval(conn, case, task, now, cal, [task_id])
+    return _result(conn, case["id"], before)
+
+
+def _result(conn: Connection, case_id: int, before: set[int]) -> DecisionOutcome:
+    case, after = load_case(conn, case_id), _open_ids(conn, case_id)
+    return _outcome(case, case["status"], sorted(after - before), sorted(before - after))
+
+
+# --- 转交 and 加签 --------------------------------------------------------------------
+
+
+def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: str | None, comment, now, cal) -> dict:
+    """转交: the task moves to ``to``. 前加签: ``to`` decides first, then the task comes back;
+    后加签: this approval stands and ``to`` decides next, before the following step."""
+    to = (to or "").strip()
+    _check_newcomer(conn, case, task, to, decision)
+    if decision == TRANSFER:
+        _close(conn, task, "transferred", now, decision=TRANSFER, comment=comment, target=to)
+        new_id = _successor(conn, task, assignee=to, origin="transfer")
+        _open_task(conn, load_task(conn, new_id), now, cal)
+        _repoint(conn, task["id"], new_id)
+        return {"to": to, "new_task": new_id}
+    if how not in SIGN_MODES:
+        raise TransitionError("请在「加签方式」中选择 前加签 或 后加签 后再保存。", code="sign-mode-missing")
+    if how == SIGN_BEFORE:
+        _close(conn, task, "addsigned", now, decision=SIGN_BEFORE, comment=comment, target=to)
+        new_id = _successor(conn, task, assignee=to, origin="sign-before")
+        _successor(conn, task, assignee=task["assignee"], on_behalf_of=task["on_behalf_of"], origin="sign-back",
+                   wait_for=new_id)
+    else:
+        _close(conn, task, "approved", now, decision=SIGN_AFTER, comment=comment, target=to)
+        new_id = _successor(conn, task, assignee=to, origin="sign-after")
+        if task["mode"] == ANY:  # 或签: my approval settles the step; only the added person still decides
+            for other in _step_tasks(conn, task):
+                if other["id"] != new_id and other["status"] in ("open", "waiting"):
+                    _close(conn, other, "cancelled", now)
+    _open_task(conn, load_task(conn, new_id), now, cal)
+    return {"to": to, "how": how, "new_task": new_id}
+
+
+def _check_newcomer(conn, case: dict, task: dict, to: str, decision: str) -> None:
+    verb = "转交" if decision == TRANSFER else "加签"
+    if not to:
+        raise TransitionError(f"请在「{'转交给' if decision == TRANSFER else '加签人'}」中选择人员后再保存。",
+                              code="handover-name-missing")
+    if to == task["assignee"]:
+        raise TransitionError(f"不能{verb}给自己,请选择其他人员。", code="handover-to-self")
+    if to == case["applicant"]:
+        raise TransitionError(f"不能{verb}给申请人「{to}」本人:申请人不能审批自己的申请。", code="handover-to-applicant")
+    if any(t["assignee"] == to and t["status"] in ("open", "waiting") for t in _step_tasks(conn, task)):
+        raise TransitionError(f"「{to}」已是本步骤的审批人,不能重复{verb}。", code="handover-to-holder")
+
+
+def _step_tasks(conn: Connection, task: dict) -> list[dict]:
+    return [t for t in case_tasks(conn, task["case_id"], task["round"]) if t["step_index"] == task["step_index"]]
+
+
+def _successor(conn: Connection, task: dict, *, assignee: str, origin: str, on_behalf_of: str | None = None,
+               wait_for: int | None = None) -> int:
+    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why")}
+    return conn.execute(s.tasks.insert().values(
+        **keep, assignee=assignee, on_behalf_of=on_behalf_of, status="waiting", origin=origin, origin_task=task["id"],
+        wait_for=wait_for)).inserted_primary_key[0]
+
+
+def _repoint(conn: Connection, old_id: int, new_id: int) -> None:
+    """A task handed on (转交, escalation): whoever waited for its approval now waits for the successor's."""
+    conn.execute(s.tasks.update().where(s.tasks.c.wait_for == old_id, s.tasks.c.status == "waiting")
+                 .values(wait_for=new_id))
+
+
+# --- 退回到 an earlier step ------------------------------------------------------------
+
+
+def step_label(index: int, role: str) -> str:
+    return f"第 {index + 1} 步 · {role}"
+
+
+def _return_to_step(conn, case: dict, task: dict, back_to: int, comment, now, cal) -> dict:
+    """The case goes back to an earlier step's approver; that step and every later one run again."""
+    tasks = case_tasks(conn, case["id"], case["round"])
+    roles = {t["step_index"]: t["role"] for t in tasks}
+    if back_to < 0 or back_to >= task["step_index"] or back_to not in roles:
+        raise TransitionError(f"「退回到」只能选择申请人或本步骤之前的步骤(第 1 至第 {task['step_index']} 步)。",
+                              code="return-step-invalid")
+    label = step_label(back_to, roles[back_to])
+    _close(conn, task, "returned", now, decision=RETURN, comment=comment, target=label, return_to=back_to)
+    _cancel_rest(conn, case, now)
+    for base in _route_tasks(tasks, back_to):
+        conn.execute(s.tasks.insert().values(
+            **{k: base[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
+                                    "assignee", "on_behalf_of", "origin")},
+            status="waiting", origin_task=base["id"]))
+    _open_step(conn, case, back_to, now, cal)
+    return {"back_to": back_to + 1, "to": label}
+
+
+def _route_tasks(tasks: list[dict], from_step: int) -> list[dict]:
+    """One task per route assignee of each step from ``from_step`` on (加签 and 转交 are not repeated)."""
+    seen, out = set(), []
+    for t in tasks:
+        key = (t["step_index"], t["assignee"], t["on_behalf_of"])
+        if t["step_index"] >= from_step and t["origin"] in ROUTE_ORIGINS and t["escalated_from"] is None \
+                and key not in seen:
+            seen.add(key)
+            out.append(t)
+    return sorted(out, key=lambda t: (t["step_index"], t["id"]))
 
 
 def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> dict:
     if decision not in DECISIONS:
-        raise TransitionError(f"审批结论「{decision}」无效,只能是 同意、驳回 或 退回修改。", code="decision-invalid")
+        raise TransitionError(f"审批结论「{decision}」无效,只能是 {'、'.join(DECISIONS)}。", code="decision-invalid")
     task = load_task(conn, task_id)
     if task["status"] != "open":
         raise TransitionError(
@@ -216,17 +414,24 @@ def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> di
 
 
 def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
-    step = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == task["step_index"]]
+    step = _step_tasks(conn, task)
+    followers = [t for t in step if t["wait_for"] == task["id"] and t["status"] == "waiting"]
+    if followers:  # 前加签 done: the task comes back to the one who asked
+        for follower in followers:
+            _open_task(conn, follower, now, cal)
+        return _outcome(case, "in_approval", [f["id"] for f in followers], closed)
     if task["mode"] == ANY:
         for other in (t for t in step if t["status"] in ("open", "waiting")):
             _close(conn, other, "cancelled", now)
             closed.append(other["id"])
     elif any(t["status"] == "open" for t in step):
         return _outcome(case, "in_approval", [], closed)  # 会签: others still to approve
-    elif task["mode"] == SEQUENTIAL and any(t["status"] == "waiting" for t in step):
-        opened = _open_step(conn, case["id"], case["round"], task["step_index"], now, cal)
+    elif task["mode"] == SEQUENTIAL and any(t["status"] == "waiting" and t["wait_for"] is None for t in step):
+        opened = _open_step(conn, case, task["step_index"], now, cal)
         return _outcome(case, "in_approval", opened, closed)
-    opened = _open_step(conn, case["id"], case["round"], task["step_index"] + 1, now, cal)
+    if load_case(conn, case["id"])["status"] != "in_approval":
+        return _outcome(case, case["status"], [], closed)
+    opened = _open_step(conn, case, task["step_index"] + 1, now, cal)
     if opened:
         return _outcome(case, "in_approval", opened, closed)
     return _finish(conn, case, "approved", now, [], closed)
@@ -244,6 +449,8 @@ def _cancel_rest(conn: Connection, case: dict, now: datetime) -> list[int]:
 
 
 def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
+    if load_case(conn, case["id"])["status"] != "in_approval":
+        return _outcome(case, status, opened, closed)  # already finished by an automatic approval
     conn.execute(s.cases.update().where(s.cases.c.id == case["id"]).values(status=status, decided_at=now, updated_at=now))
     audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case["number"], detail={"round": case["round"]})
     return _outcome(case, status, opened, closed)
@@ -296,10 +503,12 @@ def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCa
         raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task['status'])}」。",
                               code="task-not-open")
     _close(conn, task, "escalated", now, comment=reason)
-    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref")}
+    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
+                                 "origin", "origin_task")}
     new_id = conn.execute(s.tasks.insert().values(
         **keep, assignee=to, status="waiting", escalated_from=task_id)).inserted_primary_key[0]
     _open_task(conn, load_task(conn, new_id), now, cal)
+    _repoint(conn, task_id, new_id)
     audit.append(conn, at=now, actor=SYSTEM, action="task-escalated", subject=_number(conn, task["case_id"]),
                  detail={"task": task_id, "from": task["assignee"], "to": to, "new_task": new_id, "reason": reason})
     return new_id
@@ -312,7 +521,8 @@ def unblock_case(conn: Connection, case_id: int, route: Route, now: datetime, ca
         raise TransitionError(f"申请 {case['number']} 未处于待配置状态,无需重新分派。", code="case-not-blocked")
     if _block_reason(route):
         return []
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="in_approval", block_reason=None, updated_at=now))
+    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="in_approval", block_reason=None,
+                                                                         updated_at=now, dedup=route.dedup))
     conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
                  .values(resolved=True))
     audit.append(conn, at=now, actor=SYSTEM, action="case-unblocked", subject=case["number"], detail={"round": case["round"]})
@@ -331,6 +541,7 @@ def blocked_case_ids(conn: Connection) -> list[int]:
 _STATUS_LABELS = {
     "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
     "withdrawn": "已撤回", "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
+    "transferred": "已转交", "addsigned": "已加签",
 }
 
 

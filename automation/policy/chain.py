@@ -34,6 +34,10 @@ class Step:
     limit_days: int
     assignees: tuple[Assignee, ...]
     rule_refs: tuple[str, ...] = ()  # "审批规则!A5 · 000 · R-SD-07"
+    # Why the step is on the chain: one entry per 审批规则 row that put it there, with the values
+    # that made its condition true ({"规则", "条件", "取值", "依据"}), shown in the task file.
+    reasons: tuple[dict, ...] = ()
+    on_empty: str | None = None  # nobody holds the role: 自动通过 / 转交管理员 (审批人为空时)
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Route:
     cc_timing: dict[str, str] = field(default_factory=dict)  # name → 时机 (提交时 | 通过后 | 两者)
     problems: list[Problem] = field(default_factory=list)  # 校验规则 errors and warnings
     unresolved: list[str] = field(default_factory=list)  # roles that resolved to nobody (admin must fix)
+    dedup: str | None = None  # 审批人去重 for this form
     self_only: list[str] = field(default_factory=list)  # roles only the applicant holds, with nobody above
 
     @property

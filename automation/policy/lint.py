@@ -29,6 +29,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from automation.errors import ExpressionError, PolicyError
 from automation.forms.spec import FormSpec
+from automation.policy import approver_options as ao
 from automation.policy.chain import MODES
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import FUNCTIONS
@@ -143,6 +144,7 @@ class _Linter:
         yield from self._tiers()
         yield from self._holidays()
         yield from self._numbering()
+        yield from self._approver_options()
 
     def _structure(self) -> Iterator[Problem]:
         for sheet, headers in REQUIRED.items():
@@ -162,6 +164,17 @@ class _Linter:
                 param_value(row)
             except PolicyError as exc:
                 yield K["bad_value"](message=exc.message, location=exc.location)
+
+    def _approver_options(self) -> Iterator[Problem]:
+        """审批人去重 / 审批人为空时 / 允许转交 …: one of their choices; 转交管理员 names someone in 人员."""
+        values = {name: row.get("值") for name, row in self.params.items()}
+        for name, value, choices in ao.bad_values(values):
+            yield K["bad_value"](message=f"参数「{name}」的值「{value}」无效,只能是 {'、'.join(choices)}。",
+                                 location=self.params[name].ref("值"))
+        for name, row in self.params.items():
+            if (name == ao.ADMIN or name.startswith(ao.ADMIN + "_")) and row.get("值") not in self.names:
+                yield K["bad_value"](message=f"参数「{name}」的「{row.get('值')}」不在「人员」表中。"
+                                             f"{_hint(row.get('值'), self.names)}", location=row.ref("值"))
 
     def _people(self) -> Iterator[Problem]:
         seen: dict[str, str] = {}

@@ -154,6 +154,7 @@ cases = Table(
     Column("source_file", Text),  # archived original, relative to root
     Column("submission_id", Integer, ForeignKey("submissions.id")),
     Column("block_reason", Text),
+    Column("dedup", String(20)),  # 审批人去重 in force when the case was routed (schema step 5)
     _now_col("created_at"),
     _now_col("updated_at"),
     _now_col("decided_at", nullable=True),
@@ -186,6 +187,15 @@ tasks = Table(
     _now_col("reminded_at", nullable=True),
     Column("escalated_from", Integer),
     Column("rule_ref", Text),
+    # Approver actions (schema step 5). origin: None (from the route) | transfer | sign-before | sign-back |
+    # sign-after | rerun (退回到 an earlier step) | empty-pass | empty-admin; origin_task: the task it came from.
+    Column("origin", String(20)),
+    Column("origin_task", Integer),
+    Column("wait_for", Integer),  # a waiting task opened only once this task is approved (前加签)
+    Column("decided_by", Text),  # None: the assignee; OfficeFlow for an automatic approval
+    Column("target", Text),  # 转交给 / 加签人, or the step 退回到 goes back to, as shown to people
+    Column("return_to", Integer),  # 退回到: the step index the case went back to
+    Column("why", Text),  # JSON: the 审批规则 rows that put this step on the chain, with the values
 )
 Index("ix_tasks_case", tasks.c.case_id)
 Index("ix_tasks_status", tasks.c.status)

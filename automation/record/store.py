@@ -40,11 +40,27 @@ def _m4_applicant_side(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=[s.receipts, s.applicant_requests, s.mail_outbox])
 
 
+def _add_missing_columns(conn: Connection, table, names: tuple[str, ...]) -> None:
+    """ALTER TABLE … ADD COLUMN for each column a store made by an earlier step lacks."""
+    present = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    for name in names:
+        if name not in present:
+            column = table.c[name]
+            kind = column.type.compile(dialect=conn.dialect)
+            conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{name}" {kind}'))
+
+
+def _m5_approver_actions(conn: Connection) -> None:
+    _add_missing_columns(conn, s.tasks, ("origin", "origin_task", "wait_for", "decided_by", "target", "return_to", "why"))
+    _add_missing_columns(conn, s.cases, ("dedup",))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
     (3, "last good policies kept in the store", _m3_policy_versions),
     (4, "applicant side: receipts, withdraw and remind requests, mail outbox", _m4_applicant_side),
+    (5, "approver actions: 转交, 加签, 退回到, automatic approvals, why each step", _m5_approver_actions),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -10,12 +10,14 @@ every combination. 校验规则 are not evaluated here: validation does that, on
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Mapping
 
 from automation.forms.spec import FormSpec, TableSpec
-from automation.policy.chain import ANY, Route, Step
+from automation.policy.approver_options import EMPTY_ADMIN, EMPTY_PASS, options_for
+from automation.policy.chain import ANY, Route, Step, assignee_for
 from automation.policy.lookups import Lookups
 from automation.policy.workbook import ApprovalRule, Policy
 from automation.route.resolve import holds_role_alone, resolve_role
@@ -29,16 +31,37 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
     functions = policy.functions(today, lookups)
     names = form_names(policy, spec, values)
     department = department or _department_of(policy, applicant)
+    options = options_for(policy, spec.title)
+    route.dedup = options.dedup
     for role, rules in _selected_roles(policy, spec.title, names, functions):
-        step = _step(policy, role, rules, department, today, applicant)
-        if step.assignees:
-            route.steps.append(step)
-        elif holds_role_alone(policy, role, department, applicant):
+        step = replace(_step(policy, role, rules, department, today, applicant), reasons=_reasons(rules, names))
+        if not step.assignees and holds_role_alone(policy, role, department, applicant):
             route.self_only.append(role)  # nobody approves their own request, not even the 总经理
-        else:
+            continue
+        step = step if step.assignees else _nobody_holds(policy, step, options, today)
+        if step is None:
             route.unresolved.append(role)
+        else:
+            route.steps.append(step)
     route.cc, route.cc_timing = _copies(policy, spec.title, names, functions, department, today)
     return route
+
+
+def _nobody_holds(policy: Policy, step: Step, options, today: date) -> Step | None:
+    """审批人为空时: 暂停并告警 (None: the case waits for the administrator), 自动通过, or 转交管理员."""
+    if options.on_empty == EMPTY_PASS:
+        return replace(step, on_empty=EMPTY_PASS)
+    admin = policy.person(options.admin) if options.on_empty == EMPTY_ADMIN else None
+    if admin is None or not admin.active:
+        return None
+    return replace(step, assignees=(assignee_for(policy, admin, today),), on_empty=EMPTY_ADMIN)
+
+
+def _reasons(rules: list[ApprovalRule], names: Mapping[str, Any]) -> tuple[dict, ...]:
+    """Each row that put the step on the chain: its condition, the values that made it true, its 依据."""
+    return tuple({"规则": rule.ref, "条件": rule.condition.text, "依据": rule.basis,
+                  "取值": {n: show(names[n]) for n in sorted(rule.condition.names) if names.get(n) is not None}}
+                 for rule in rules)
 
 
 def _selected_roles(policy: Policy, title: str, names: dict, functions: dict) -> list[tuple[str, list[ApprovalRule]]]:
