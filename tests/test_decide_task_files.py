@@ -28,6 +28,11 @@ from automation.decide.officefile import read_decision, read_props
 from automation.decide.task_files import safe_name, task_file_path
 
 
+def named_cell(wb, name):
+    sheet, ref = next(wb.defined_names[name].destinations)
+    return wb[sheet][ref.replace("$", "")]
+
+
 def test_task_file_path_names_case_form_applicant_and_amount(tmp_path):
     d = desk(tmp_path)
     path = task_file_path(d.settings, "王经理", "SQ-2026-0007", "销售合同审批表", "李销售", Decimal("1234567.5"))
@@ -43,17 +48,21 @@ def test_xlsx_task_file_keeps_the_form_and_adds_the_approval_sheet_first(tmp_pat
     task = d.tasks(case_id)[0]
     path = d.task_file(task["id"])
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == ["审批", "表单", "_officeflow"] and wb.active.title == "审批"
+    assert wb.sheetnames == ["审批", "表单", "_officeflow", "审批选项"] and wb.active.title == "审批"
+    assert wb["审批选项"].sheet_state == "hidden"
     assert "明细" in wb["表单"].tables and "合同金额" in wb.defined_names
     sheet, ref = next(wb.defined_names["审批结论"].destinations)
     cell = wb[sheet][ref.replace("$", "")]
     assert sheet == "审批" and cell.protection.locked is False and wb["审批"].protection.sheet
-    [validation] = wb["审批"].data_validations.dataValidation
-    assert validation.formula1 == '"同意,驳回,退回修改"' and cell.coordinate in validation.sqref
+    lists = {str(v.sqref): v.formula1 for v in wb["审批"].data_validations.dataValidation if v.type == "list"}
+    assert lists[cell.coordinate] == '"同意,驳回,退回修改,转交,加签"'
+    assert named_cell(wb, "加签方式").coordinate in lists and lists[named_cell(wb, "加签方式").coordinate] == '"前加签,后加签"'
+    assert lists[named_cell(wb, "转交给").coordinate].startswith("'审批选项'!$A$1")
     sheet_c, ref_c = next(wb.defined_names["审批意见"].destinations)
     assert wb[sheet_c][ref_c.replace("$", "")].protection.locked is False
-    labels = {row[0].value: row[1].value for row in wb["审批"].iter_rows(min_row=4, max_row=12)}
-    assert labels["申请编号"] == "SQ-2026-0001" and labels["金额"] == "12,345.00"
+    labels = {row[0].value: row[1].value for row in wb["审批"].iter_rows(min_row=4, max_row=24)}
+    assert labels["申请编号"] == "SQ-2026-0001" and labels["合同金额"] == "12,345.00"
+    assert named_cell(wb, "申请编号").value == "SQ-2026-0001"  # filled in the form sheet too
     assert labels["当前步骤/角色"] == "第 1 步 · 部门经理(依次)"
     assert "拖入 同意/驳回/退回修改 文件夹" in wb["审批"]["A2"].value
     props = read_props(path)
@@ -115,7 +124,7 @@ def test_form_value_that_looks_like_a_formula_stays_text_and_submitted_approval_
     path = d.issue(d.tasks(case_id)[0]["id"])
     assert read_decision(path) == (None, None)
     assert scan.find_decision_files(d.settings) == []
-    shown = {row[0].value: row[1] for row in openpyxl.load_workbook(path)["审批"].iter_rows(min_row=4, max_row=12)}
+    shown = {row[0].value: row[1] for row in openpyxl.load_workbook(path)["审批"].iter_rows(min_row=4, max_row=24)}
     assert (shown["申请人"].value, shown["申请人"].data_type) == ('=HYPERLINK("x")', "s")
 
 
@@ -132,11 +141,15 @@ def test_docx_task_file_has_tagged_controls_and_counts_a_filled_decision(tmp_pat
     path = d.issue(task["id"])
     assert path.name == "CC-2026-0001 出差申请表 李销售.docx"
     document = docx.Document(str(path))
-    first = document.element.body[0]
-    assert first.tag.endswith("}tbl") and "审批结论" in first.xml and "dropDownList" in first.xml
+    assert document.paragraphs[0].text == "出差申请表 · 审批单"
+    tables = [t._tbl for t in document.tables]
+    decision_table = next(t for t in tables if "审批结论" in t.xml)
+    assert "dropDownList" in decision_table.xml and "转交给" in decision_table.xml
+    assert tables.index(decision_table) == 3  # after the summary, the chain and the history
     assert read_props(path)["officeflow.task"] == str(task["id"]) and read_props(path)["officeflow.form"] == "trip_request"
     assert read_decision(path) == (None, None)
-    assert form_fingerprint(path, d.spec) == form_fingerprint(source, d.spec) == d.tasks(case_id)[0]["fingerprint"]
+    assert form_fingerprint(path, d.spec) == d.tasks(case_id)[0]["fingerprint"]
+    assert "CC-2026-0001" in document.element.body.xml.split("申请编号", 1)[1]  # 申请编号 filled in the form
     fill_docx(path, {"审批结论": "同意", "审批意见": "按标准报销"})  # what Word does when the approver picks and types
     [result] = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
     assert result.accepted, result.reason

@@ -33,6 +33,7 @@ from automation.decide.task_files import (
 )
 from automation.errors import OfficeFlowError
 from automation.fsutil import move_unique
+from automation.policy.approver_options import options_for
 from automation.policy.chain import assignee_for
 from automation.record import codec
 from automation.record import schema as s
@@ -69,7 +70,9 @@ def check_time_limits(rt) -> int:
 def _issue(rt, task_id: int):
     with rt.store.read() as conn:
         case = load_case(conn, load_task(conn, task_id)["case_id"])
-    return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case["form_id"]))
+    people = tuple(p.name for p in rt.policy.people.values() if p.active)
+    return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case["form_id"]), people=people,
+                           transfer_allowed=options_for(rt.policy, case["form_title"]).transfer_allowed)
 
 
 def reconcile_outputs(rt) -> None:

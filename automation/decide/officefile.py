@@ -18,6 +18,11 @@ from automation.forms.repair import open_docx, open_xlsx
 
 DECISION_NAME = "审批结论"
 COMMENT_NAME = "审批意见"
+TRANSFER_NAME = "转交给"
+SIGNER_NAME = "加签人"
+SIGN_MODE_NAME = "加签方式"
+BACK_TO_NAME = "退回到"
+INPUT_NAMES = (DECISION_NAME, COMMENT_NAME, TRANSFER_NAME, SIGNER_NAME, SIGN_MODE_NAME, BACK_TO_NAME)
 TASK_PROP = "officeflow.task"
 CASE_PROP = "officeflow.case"
 
@@ -81,14 +86,20 @@ def _text(element) -> str:
 
 def read_decision(path: Path) -> tuple[str | None, str | None]:
     """(审批结论, 审批意见) as filled in by the approver, stripped; None when blank."""
+    inputs = read_inputs(path)
+    return inputs[DECISION_NAME], inputs[COMMENT_NAME]
+
+
+def read_inputs(path: Path) -> dict[str, str | None]:
+    """Every approval input (审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回到), stripped; None when blank."""
     if path.suffix.lower() == ".docx":
         document = open_docx(path)
-        values = docx_control_text(document, DECISION_NAME), docx_control_text(document, COMMENT_NAME)
+        values = {name: docx_control_text(document, name) for name in INPUT_NAMES}
     else:
         wb = open_xlsx(path)
-        values = xlsx_named_value(wb, DECISION_NAME), xlsx_named_value(wb, COMMENT_NAME)
+        values = {name: xlsx_named_value(wb, name) for name in INPUT_NAMES}
         wb.close()
-    return tuple(_blank_to_none(v) for v in values)  # type: ignore[return-value]
+    return {name: _blank_to_none(value) for name, value in values.items()}
 
 
 def _blank_to_none(value) -> str | None:

@@ -1,48 +1,61 @@
 """Task files: the submitted form, copied into the approver's folder with an 审批 part on top.
 
 The form's own sheets, names and tables are kept as submitted (its data is what
-the fingerprint covers); the 审批 sheet or table is ours and shows the case, the
-chain so far, the warnings, and the two inputs the approver may fill.
+the fingerprint covers; only 申请编号 is filled in); the 审批 sheet or table is ours
+and shows what ``approval_view`` gathers — key fields, line items, warnings, the
+whole chain with why each step is on it, the history — and the inputs the approver
+may fill: 审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回到.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
 
+import docx
 import openpyxl
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from docx.shared import Pt
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from automation import fsutil
 from automation.act.returns import clear_docx_annotations, clear_xlsx_annotations
 from automation.decide import engine
-from automation.decide.engine import DECISIONS, status_label
+from automation.decide.approval_view import CHAIN_HEADER, HISTORY_HEADER, ApprovalView, build_view
+from automation.decide.engine import FOLDER_DECISIONS, SIGN_MODES
 from automation.decide.integrity import form_fingerprint
-from automation.forms.repair import open_docx, open_xlsx
 from automation.decide.officefile import (
+    BACK_TO_NAME,
     CASE_PROP,
     COMMENT_NAME,
     DECISION_NAME,
+    INPUT_NAMES,
+    SIGN_MODE_NAME,
+    SIGNER_NAME,
     TASK_PROP,
+    TRANSFER_NAME,
     atomic_save,
     set_docx_props,
     set_xlsx_props,
 )
+from automation.forms.spec import CASE_FIELD
+from automation.forms.repair import open_docx, open_xlsx
 from automation.fsutil import file_stamp
-from automation.printing import lines_needed, row_height, setup_openpyxl
+from automation.printing import setup_openpyxl
 from automation.record import audit, codec
 from automation.record import schema as s
 
 SHEET = "审批"
-DECISION_FOLDERS = DECISIONS  # 同意/ 驳回/ 退回修改/
+DECISION_FOLDERS = FOLDER_DECISIONS  # 同意/ 驳回/ 退回修改/
 DONE_FOLDER = "已办"
-INSTRUCTION = "请在下方填写审批结论(同意/驳回/退回修改)和审批意见后保存;或将本文件拖入 同意/驳回/退回修改 文件夹。"
+INSTRUCTION = ("请阅读下方申请信息和审批流程,在本页最下方「您的审批」中填写审批结论和审批意见后保存;"
+               "或将本文件拖入 同意/驳回/退回修改 文件夹(驳回和退回修改须先写明审批意见)。")
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 _BOLD = Font(bold=True)
 _INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -75,33 +88,42 @@ def ensure_person_folders(settings, name: str) -> Path:
 
 
 def write_task_file(settings, *, case: dict, task: dict, history: list[dict], warnings: list[dict],
-                    source_file: Path, kind: str) -> Path:
+                    source_file: Path, kind: str, spec=None, tasks: list[dict] | None = None,
+                    people: tuple[str, ...] = (), transfer_allowed: bool = True) -> Path:
     ensure_person_folders(settings, task["assignee"])
     path = task_file_path(settings, task["assignee"], case["number"], case["form_title"], case["applicant"],
                           case["amount"], kind)
     props = {TASK_PROP: str(task["id"]), CASE_PROP: case["number"]}
+    view = build_view(case=case, task=task, tasks=tasks if tasks is not None else [task], history=history,
+                      warnings=warnings, spec=spec, people=people, transfer_allowed=transfer_allowed)
     if kind == "docx":
         document = open_docx(source_file)
         clear_docx_annotations(document)
-        _docx_approval_table(document, case, task, history, warnings)
+        _docx_case_number(document, case["number"])
+        _docx_approval_block(document, view)
         set_docx_props(document, props)
         atomic_save(document.save, path)
     else:
         wb = open_xlsx(source_file)
-        _xlsx_approval_sheet(wb, case, task, history, warnings)
+        _xlsx_approval_sheet(wb, view, case["number"])
         set_xlsx_props(wb, props)
         atomic_save(wb.save, path)
     return path
 
 
-def issue_task_file(store, settings, task_id: int, *, spec) -> Path:
-    """Write the task file of an open task and record its path and form fingerprint on the task."""
+def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, ...] = (),
+                    transfer_allowed: bool = True) -> Path:
+    """Write the task file of an open task and record its path and form fingerprint on the task.
+
+    ``people`` are the active names offered for 转交给 and 加签人."""
     with store.read() as conn:
         task = engine.load_task(conn, task_id)
         case = engine.load_case(conn, task["case_id"])
         history = engine.case_history(conn, case["id"])
+        tasks = engine.case_tasks(conn, case["id"])
     path = write_task_file(settings, case=case, task=task, history=history, warnings=codec.loads(case["warnings"]) or [],
-                           source_file=settings.root / case["source_file"], kind=case["file_kind"] or spec.kind)
+                           source_file=settings.root / case["source_file"], kind=case["file_kind"] or spec.kind,
+                           spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
     fingerprint = form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
     with store.begin() as conn:
@@ -112,49 +134,20 @@ def issue_task_file(store, settings, task_id: int, *, spec) -> Path:
     return path
 
 
-# --- what the 审批 part shows ----------------------------------------------------------
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return money_text(value)
-    return str(value)
-
-
-def _summary(case: dict, task: dict) -> list[tuple[str, str]]:
-    step = f"第 {task['step_index'] + 1} 步 · {task['role']}({task['mode']})"
-    if case.get("round", 1) > 1:
-        step += f" · 第 {case['round']} 轮(退回修改后重新提交)"
-    approver = f"{task['assignee']}(代 {task['on_behalf_of']})" if task.get("on_behalf_of") else task["assignee"]
-    return [("申请编号", case["number"]), ("表单", case["form_title"]), ("申请人", _text(case["applicant"])),
-            ("部门", _text(case["department"])), ("金额", _text(case["amount"])),
-            ("提交时间", _text(case.get("updated_at") or case.get("created_at"))),
-            ("当前步骤/角色", step), ("审批人", approver), ("办理时限", _text(task.get("due_on")))]
-
-
-HISTORY_HEADER = ("轮次", "角色", "审批人", "结论", "意见", "时间")
-
-
-def _history_rows(history: list[dict]) -> list[tuple[str, ...]]:
-    rows = []
-    for h in history:
-        who = f"{h['assignee']}(代 {h['on_behalf_of']})" if h.get("on_behalf_of") else h["assignee"]
-        outcome = h.get("decision") or status_label(h["status"])
-        rows.append((str(h["round"]), h["role"], who, outcome, _text(h.get("comment")), _text(h.get("decided_at"))))
-    return rows
-
-
-def _warning_lines(warnings: list[dict]) -> list[str]:
-    return [f"警告:{w.get('message', '')}" + (f"(依据:{w['source']})" if w.get("source") else "") for w in warnings]
-
-
 # --- xlsx --------------------------------------------------------------------------------
+
+INPUTS = ((DECISION_NAME, "审批结论(请选择)", "请选择 同意、驳回、退回修改、转交 或 加签"),
+          (COMMENT_NAME, "审批意见", "驳回和退回修改须写明原因"),
+          (TRANSFER_NAME, "转交给", "审批结论选「转交」时,从名单中选择接手的人"),
+          (SIGNER_NAME, "加签人", "审批结论选「加签」时,从名单中选择加签的人"),
+          (SIGN_MODE_NAME, "加签方式", "前加签:加签人先审批,再回到您;后加签:您同意后,加签人在下一步之前审批"),
+          (BACK_TO_NAME, "退回到", "退回修改时退回给谁:默认申请人,也可选本步骤之前的某一步"))
+OPTIONS_SHEET = "审批选项"
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_SECTION_FILL = PatternFill("solid", fgColor="D9E1F2")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+_WIDTHS = (18, 18, 26, 30, 22, 16)
 
 
 def _put(cell, value, bold: bool = False) -> None:
@@ -167,76 +160,157 @@ def _put(cell, value, bold: bool = False) -> None:
 
 def _forget_submitted_inputs(wb) -> None:
     # Approval cells in a submitted form are ignored: only the ones we add below count.
-    for name in (DECISION_NAME, COMMENT_NAME):
+    for name in INPUT_NAMES:
         wb.defined_names.pop(name, None)
         for ws in wb.worksheets:
             ws.defined_names.pop(name, None)
 
 
-def _xlsx_approval_sheet(wb, case: dict, task: dict, history: list[dict], warnings: list[dict]) -> None:
+def _fill_case_number(wb, number: str) -> None:
+    defined = wb.defined_names.get(CASE_FIELD)
+    for sheet, ref in (defined.destinations if defined is not None else ()):
+        if sheet in wb.sheetnames:
+            cell = wb[sheet][ref.replace("$", "").split(":")[0]]
+            cell.value, cell.data_type = number, "s"
+
+
+def _xlsx_approval_sheet(wb, view: ApprovalView, number: str) -> None:
     clear_xlsx_annotations(wb)  # a resubmitted form: the approver sees the form, not old errors
     _forget_submitted_inputs(wb)
-    if SHEET in wb.sheetnames:
-        wb[SHEET].title = f"{SHEET}(原表)"
+    _fill_case_number(wb, number)
+    for name in (SHEET, OPTIONS_SHEET):
+        if name in wb.sheetnames:
+            wb[name].title = f"{name}(原表)"
     ws = wb.create_sheet(SHEET, 0)
-    _put(ws["A1"], f"{case['form_title']} · 审批单", bold=True)
+    _put(ws["A1"], view.title, bold=True)
+    ws["A1"].font = Font(bold=True, size=14)
     _put(ws["A2"], INSTRUCTION)
-    row = 4
-    for label, value in _summary(case, task):
-        _put(ws.cell(row, 1), label, bold=True)
-        _put(ws.cell(row, 2), value)
-        row += 1
-    row = _xlsx_inputs(wb, ws, row + 1)
-    row = _xlsx_table(ws, row + 1, "审批记录", HISTORY_HEADER, _history_rows(history) or [("—", "尚无审批记录")])
-    for line in _warning_lines(warnings):
-        _put(ws.cell(row + 1, 1), line)
-        row += 1
-    _xlsx_layout(wb, ws)
+    row = _xlsx_pairs(ws, 3, "申请信息", view.header + view.summary)
+    if view.items:
+        row = _xlsx_table(ws, row + 1, view.items_title, view.items_header, view.items)
+    if view.warnings:
+        row = _xlsx_lines(ws, row + 1, "提示与警告", view.warnings)
+    row = _xlsx_table(ws, row + 1, "审批流程", CHAIN_HEADER, view.chain, wide=4)
+    row = _xlsx_table(ws, row + 1, "审批记录", HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")], wide=5)
+    row = _xlsx_inputs(wb, ws, row + 1, view)
+    _xlsx_layout(wb, ws, row - 1)
 
 
-def _xlsx_inputs(wb, ws, row: int) -> int:
-    choice = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
-                            showErrorMessage=True, errorTitle="审批结论", error="请从 同意、驳回、退回修改 中选择。",
-                            promptTitle="审批结论", prompt="请选择 同意、驳回 或 退回修改")
-    ws.add_data_validation(choice)
-    for offset, (name, label) in enumerate(((DECISION_NAME, "审批结论(请选择)"), (COMMENT_NAME, "审批意见"))):
+def _section(ws, row: int, title: str, last_col: int = 6) -> None:
+    _put(ws.cell(row, 1), title, bold=True)
+    ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+    for c in range(1, last_col + 1):
+        ws.cell(row, c).fill = _SECTION_FILL
+        ws.cell(row, c).border = _BORDER
+
+
+def _boxed(ws, row: int, first: int, last: int) -> None:
+    for c in range(first, last + 1):
+        ws.cell(row, c).border = _BORDER
+        ws.cell(row, c).alignment = _WRAP
+    _fit_height(ws, row, last)
+
+
+def _fit_height(ws, row: int, last: int) -> None:
+    """Excel does not grow a row with merged cells to fit wrapped text: set the height from the text."""
+    lines = 1
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row == row:
+            width = sum(_WIDTHS[c - 1] if c <= len(_WIDTHS) else 12 for c in range(merged.min_col, merged.max_col + 1))
+            lines = max(lines, _lines(ws.cell(row, merged.min_col).value, width))
+    for c in range(1, last + 1):
+        if not any(m.min_row == row and m.min_col <= c <= m.max_col for m in ws.merged_cells.ranges):
+            lines = max(lines, _lines(ws.cell(row, c).value, _WIDTHS[c - 1] if c <= len(_WIDTHS) else 12))
+    if lines > 1:
+        ws.row_dimensions[row].height = 15 * lines
+
+
+def _lines(value, width: int) -> int:
+    if value in (None, ""):
+        return 1
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+    return max(1, -(-units // max(1, width - 2)), str(value).count("\n") + 1)
+
+
+def _xlsx_pairs(ws, row: int, title: str, pairs: list[tuple[str, str]]) -> int:
+    _section(ws, row, title)
+    for r, (label, value) in enumerate(pairs, start=row + 1):
+        _put(ws.cell(r, 1), label, bold=True)
+        _put(ws.cell(r, 2), value)
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        _boxed(ws, r, 1, 6)
+    return row + 1 + len(pairs)
+
+
+def _xlsx_lines(ws, row: int, title: str, lines: list[str]) -> int:
+    _section(ws, row, title)
+    for r, line in enumerate(lines, start=row + 1):
+        _put(ws.cell(r, 1), line)
+        ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=6)
+        _boxed(ws, r, 1, 6)
+    return row + 1 + len(lines)
+
+
+def _xlsx_table(ws, row: int, title: str, header: tuple, rows: list[tuple], wide: int | None = None) -> int:
+    """A bordered table; its last column ``wide`` (1-based) spans to F so long texts have room."""
+    last = max(6, len(header))
+    _section(ws, row, title, last)
+    for r, values in enumerate([header, *rows], start=row + 1):
+        for c, value in enumerate(values, start=1):
+            _put(ws.cell(r, c), value, bold=r == row + 1)
+        if wide and wide < 6:
+            ws.merge_cells(start_row=r, start_column=wide, end_row=r, end_column=6)
+        _boxed(ws, r, 1, last)
+    return row + 2 + len(rows)
+
+
+def _xlsx_inputs(wb, ws, row: int, view: ApprovalView) -> int:
+    _section(ws, row, "您的审批(填写后保存即可)")
+    lists = _options_sheet(wb, view)
+    for offset, (name, label, prompt) in enumerate(INPUTS, start=1):
         r = row + offset
         _put(ws.cell(r, 1), label, bold=True)
         cell = ws.cell(r, 2)
         cell.protection = Protection(locked=False)
         cell.fill = _INPUT_FILL
+        ws.merge_cells(start_row=r, start_column=2, end_row=r, end_column=6)
+        _boxed(ws, r, 1, 6)
         wb.defined_names[name] = DefinedName(name, attr_text=f"'{SHEET}'!${cell.column_letter}${r}")
-        if name == DECISION_NAME:
-            choice.add(cell.coordinate)
-    return row + 2
+        source = lists.get(name)
+        validation = DataValidation(type="list", formula1=source, allow_blank=True, showErrorMessage=name != COMMENT_NAME,
+                                    errorTitle=label, error=f"请从下拉列表中选择「{label}」。", promptTitle=label,
+                                    prompt=prompt, showInputMessage=True) if source else \
+            DataValidation(type="textLength", operator="lessThanOrEqual", formula1="2000", allow_blank=True,
+                           promptTitle=label, prompt=prompt, showInputMessage=True)
+        ws.add_data_validation(validation)
+        validation.add(cell.coordinate)
+    return row + 1 + len(INPUTS)
 
 
-COLUMN_WIDTHS = (18, 40, 14, 10, 30, 18)
-_WRAP = Alignment(wrap_text=True, vertical="top")
+def _options_sheet(wb, view: ApprovalView) -> dict[str, str]:
+    """Drop-down sources: short lists inline, the roster and the earlier steps on a hidden sheet."""
+    sheet = wb.create_sheet(OPTIONS_SHEET)
+    sheet.sheet_state = "hidden"
+    sheet.protection.sheet = True
+    for column, values in enumerate((view.people or ("—",), view.back_to), start=1):
+        for r, value in enumerate(values, start=1):
+            _put(sheet.cell(r, column), value)
+    people = f"'{OPTIONS_SHEET}'!$A$1:$A${max(1, len(view.people))}"
+    return {DECISION_NAME: '"' + ",".join(view.decisions) + '"', TRANSFER_NAME: people, SIGNER_NAME: people,
+            SIGN_MODE_NAME: '"' + ",".join(SIGN_MODES) + '"',
+            BACK_TO_NAME: f"'{OPTIONS_SHEET}'!$B$1:$B${len(view.back_to)}"}
 
 
-def _xlsx_table(ws, row: int, title: str, header: tuple, rows: list[tuple]) -> int:
-    _put(ws.cell(row, 1), title, bold=True)
-    for c, text in enumerate(header, start=1):
-        _put(ws.cell(row + 1, c), text, bold=True)
-    for r, values in enumerate(rows, start=row + 2):
-        for c, value in enumerate(values, start=1):
-            _put(ws.cell(r, c), value)
-            ws.cell(r, c).alignment = _WRAP  # a long comment wraps instead of running off the page
-        lines = max(lines_needed(str(v), w) for v, w in zip(values, COLUMN_WIDTHS) if v is not None)
-        if lines > 1:
-            ws.row_dimensions[r].height = row_height(lines)
-    return row + 2 + len(rows)
-
-
-def _xlsx_layout(wb, ws) -> None:
-    for letter, width in zip("ABCDEF", COLUMN_WIDTHS):
-        ws.column_dimensions[letter].width = width
+def _xlsx_layout(wb, ws, last_row: int) -> None:
+    for c, width in enumerate(_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.merge_cells("A1:F1")
     ws.merge_cells("A2:F2")
-    ws["A2"].alignment = Alignment(wrap_text=True, vertical="top")
+    ws["A2"].alignment = _WRAP
     ws.row_dimensions[2].height = 32  # Excel does not grow a merged row to fit its text
-    ws.protection.sheet = True  # only the two input cells are unlocked
+    ws.protection.sheet = True  # only the input cells are unlocked
     setup_openpyxl(ws, landscape=True)
+    ws.print_area = f"A1:F{last_row}"
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
@@ -247,38 +321,101 @@ def _xlsx_layout(wb, ws) -> None:
 _W = nsdecls("w")
 
 
-def _dropdown_xml(tag: str) -> str:
-    items = "".join(f'<w:listItem w:displayText="{d}" w:value="{d}"/>' for d in DECISIONS)
+def _dropdown_xml(tag: str, choices: tuple[str, ...], placeholder: str = "请选择") -> str:
+    items = "".join(f"<w:listItem w:displayText={quoteattr(d)} w:value={quoteattr(d)}/>" for d in choices)
     return (f'<w:sdt {_W}><w:sdtPr><w:alias w:val="{tag}"/><w:tag w:val="{tag}"/><w:showingPlcHdr/>'
             f'<w:dropDownList>{items}</w:dropDownList></w:sdtPr>'
-            f'<w:sdtContent><w:r><w:t>请选择</w:t></w:r></w:sdtContent></w:sdt>')
+            f'<w:sdtContent><w:r><w:t>{escape(placeholder)}</w:t></w:r></w:sdtContent></w:sdt>')
 
 
-def _text_control_xml(tag: str) -> str:
+def _text_control_xml(tag: str, placeholder: str) -> str:
     return (f'<w:sdt {_W}><w:sdtPr><w:alias w:val="{tag}"/><w:tag w:val="{tag}"/><w:showingPlcHdr/><w:text/>'
-            f'</w:sdtPr><w:sdtContent><w:r><w:t>请填写审批意见</w:t></w:r></w:sdtContent></w:sdt>')
+            f'</w:sdtPr><w:sdtContent><w:r><w:t>{escape(placeholder)}</w:t></w:r></w:sdtContent></w:sdt>')
 
 
 def _forget_submitted_controls(document) -> None:
     for tag in document.element.body.iter(qn("w:tag")):
-        if tag.get(qn("w:val")) in (DECISION_NAME, COMMENT_NAME):
+        if tag.get(qn("w:val")) in INPUT_NAMES:
             tag.set(qn("w:val"), f"已忽略-{tag.get(qn('w:val'))}")
 
 
-def _docx_approval_table(document, case: dict, task: dict, history: list[dict], warnings: list[dict]) -> None:
+def _docx_case_number(document, number: str) -> None:
+    for sdt in document.element.body.iter(qn("w:sdt")):
+        tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
+        if tag is None or tag.get(qn("w:val")) != CASE_FIELD:
+            continue
+        placeholder = sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}")
+        if placeholder is not None:
+            placeholder.getparent().remove(placeholder)
+        texts = list(sdt.iter(qn("w:t")))
+        if texts:
+            texts[0].text = number
+            for extra in texts[1:]:
+                extra.text = ""
+
+
+def _docx_approval_block(document, view: ApprovalView) -> None:
+    """Title, then the summary table, the chain, the history, and last the decision table with the controls."""
     _forget_submitted_controls(document)
-    rows = [(label, value) for label, value in _summary(case, task)]
-    rows += [("审批记录", ";".join(" ".join(r) for r in _history_rows(history)) or "尚无审批记录")]
-    rows += [("警告", line) for line in _warning_lines(warnings)]
-    table = document.add_table(rows=len(rows) + 3, cols=2)
-    table.style = document.styles["Table Grid"] if "Table Grid" in [s.name for s in document.styles] else None
-    table.cell(0, 0).merge(table.cell(0, 1)).text = f"{case['form_title']} · 审批单\n{INSTRUCTION}"
-    for i, (label, value) in enumerate(rows, start=1):
-        table.cell(i, 0).text, table.cell(i, 1).text = label, value
-    for offset, (label, xml) in enumerate((("审批结论", _dropdown_xml(DECISION_NAME)), ("审批意见", _text_control_xml(COMMENT_NAME)))):
-        r = len(rows) + 1 + offset
-        table.cell(r, 0).text = label
-        table.cell(r, 1).paragraphs[0]._p.append(parse_xml(xml))
+    parts = [_docx_heading(document, view.title, size=14), _docx_para(document, INSTRUCTION)]
+    summary = view.header + view.summary
+    if view.items:
+        summary += [(view.items_title, "\n".join(" · ".join(v for v in line if v) for line in view.items))]
+    summary += [("提示与警告", line) for line in view.warnings]
+    parts += [_docx_heading(document, "申请信息"), _docx_table(document, ("项目", "内容"), summary)]
+    parts += [_docx_heading(document, "审批流程"), _docx_table(document, CHAIN_HEADER, view.chain)]
+    parts += [_docx_heading(document, "审批记录"),
+              _docx_table(document, HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")])]
+    parts += [_docx_heading(document, "您的审批(填写后保存即可)"), _docx_decision_table(document, view)]
+    parts.append(parse_xml(f"<w:p {_W}/>"))  # keep the form's own first table apart from ours
     body = document.element.body
-    body.insert(0, table._tbl)
-    body.insert(1, parse_xml(f"<w:p {_W}/>"))  # keep the form's own first table apart from ours
+    for index, element in enumerate(parts):
+        body.insert(index, element)
+
+
+def _docx_heading(document, text: str, size: int | None = None):
+    paragraph = document.add_paragraph()
+    run = paragraph.add_run(text)
+    run.bold = True
+    if size:
+        run.font.size = Pt(size)
+    return paragraph._p
+
+
+def _docx_para(document, text: str):
+    return document.add_paragraph(text)._p
+
+
+def _docx_table(document, header: tuple, rows: list[tuple]):
+    table = document.add_table(rows=len(rows) + 1, cols=len(header))
+    if "Table Grid" in [s.name for s in document.styles]:
+        table.style = document.styles["Table Grid"]
+    for c, label in enumerate(header):
+        table.cell(0, c).text = label
+        for run in table.cell(0, c).paragraphs[0].runs:
+            run.bold = True
+    for r, values in enumerate(rows, start=1):
+        for c, value in enumerate(values):
+            table.cell(r, c).text = value or ""
+    return table._tbl
+
+
+def _docx_decision_table(document, view: ApprovalView):
+    controls = {
+        DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions),
+        COMMENT_NAME: _text_control_xml(COMMENT_NAME, "请填写审批意见(驳回、退回修改须写明原因)"),
+        TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, "转交时请选择"),
+        SIGNER_NAME: _dropdown_xml(SIGNER_NAME, view.people, "加签时请选择"),
+        SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, "前加签 或 后加签"),
+        BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, "默认退回申请人"),
+    }
+    table = document.add_table(rows=len(INPUTS) + 1, cols=3)
+    if "Table Grid" in [s.name for s in document.styles]:
+        table.style = document.styles["Table Grid"]
+    for c, label in enumerate(("项目", "请填写", "说明")):
+        table.cell(0, c).text = label
+    for r, (name, label, prompt) in enumerate(INPUTS, start=1):
+        table.cell(r, 0).text = label
+        table.cell(r, 1).paragraphs[0]._p.append(parse_xml(controls[name]))
+        table.cell(r, 2).text = prompt
+    return table._tbl

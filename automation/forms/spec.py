@@ -89,6 +89,16 @@ class FormSpec:
     customer_field: str | None = None
     description: str = ""
     path: Path | None = None
+    summary: tuple[str, ...] = ()  # 摘要字段: what an approver sees first in the task file
+
+    @property
+    def summary_keys(self) -> tuple[str, ...]:
+        """The declared 摘要字段, else applicant, department, customer, amounts and dates."""
+        if self.summary:
+            return self.summary
+        picked = [self.applicant_field, self.department_field, self.customer_field, self.amount_field]
+        picked += [f.key for f in self.fields if f.type in ("money", "date") and f.key != CASE_FIELD]
+        return tuple(dict.fromkeys(k for k in picked if k and self.field(k)))
 
     def field(self, key: str) -> FieldSpec | None:
         return next((f for f in self.fields if f.key == key), None)
@@ -287,7 +297,11 @@ def load_spec(path: Path | str) -> FormSpec:
         customer_field=raw.get("customer_field"),
         description=str(raw.get("description", "")),
         path=path,
+        summary=tuple(str(k) for k in raw.get("summary", []) or []),
     )
+    for key in spec.summary:
+        if key not in keys:
+            raise SpecError(f"summary(摘要字段)中的「{key}」不是本表单的字段。", location=_where(path, raw["__line__"]))
     for attr in ("applicant_field", "amount_field", "department_field", "customer_field"):
         name = getattr(spec, attr)
         if name and name not in keys:
