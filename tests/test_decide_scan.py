@@ -52,7 +52,7 @@ def test_later_task_file_shows_the_chain_so_far(tmp_path):
     apply(d)
     sheet = openpyxl.load_workbook(d.task_file(d.tasks(case_id)[1]["id"]))["审批"]
     rows = [tuple(c.value for c in row) for row in sheet.iter_rows()]
-    assert any(r[:5] == ("1", "部门经理", "王经理", "同意", "同意,注意回款") for r in rows)
+    assert any(r[1:5] == ("第 1 轮", "第 1 步 · 部门经理", "王经理 同意", "同意,注意回款") for r in rows)
 
 
 def test_decision_by_filling_the_cell_and_saving(tmp_path):
@@ -72,6 +72,7 @@ def test_decision_by_filling_the_cell_and_saving(tmp_path):
 def test_return_for_changes_by_folder(tmp_path):
     d = desk(tmp_path)
     case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    set_named(d.task_file(d.tasks(case_id)[0]["id"]), "审批意见", "请补充交货计划")
     drop_into(d, d.tasks(case_id)[0]["id"], "退回修改")
     results = scan.apply_decisions(d.store, d.settings, specs={d.spec.id: d.spec}, cal=CAL, now=MONDAY)
     outcomes = [r.outcome for r in results if r.outcome is not None]

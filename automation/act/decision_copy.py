@@ -1,6 +1,6 @@
-"""The copy an applicant gets back after 驳回 or 退回修改: the decision and comment on top,
-and — for 退回修改 — the case number already in 「申请编号」, so that saving the
-corrected form into inbox/ continues the same case.
+"""The copy an applicant gets back after 驳回 or 退回修改: the decision and the approver's reason on
+top, and — for 退回修改 — the case number already in 「申请编号」, so that saving the corrected form
+into inbox/ continues the same case. The reason is shown as the reason, never as an error of a cell.
 """
 
 from __future__ import annotations
@@ -11,10 +11,20 @@ from automation.act.returns import annotate_return
 from automation.act.stamp import stamp_field
 from automation.forms.spec import CASE_FIELD
 from automation.fsutil import safe_name
-from automation.problems import kind
+from automation.problems import NOTICE, kind
 
-returned_for_changes = kind("approval-returned", "审批退回修改", "{who}退回修改:{comment}请修改后保留「申请编号」重新提交。")
-rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请:{comment}此申请已结束。")
+returned_for_changes = kind("approval-returned", "审批退回修改",
+                            "{who}退回修改,原因:{comment}请按审批意见修改后保留「申请编号」重新提交。", level=NOTICE)
+rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请,原因:{comment}此申请已结束。", level=NOTICE)
+NO_COMMENT = "审批人未填写意见,如有疑问请联系 {who}。"
+ENDING_DECISIONS = ("驳回", "退回修改")
+
+
+def reason_text(who: str, comment: str | None) -> str:
+    """The approver's reason as the applicant reads it; a blank one (where allowed) says whom to ask."""
+    if not comment:
+        return NO_COMMENT.format(who=who)
+    return comment.rstrip("。.") + "。"
 
 
 def write_decision_copy(rt, case: dict, history: list[dict]) -> Path | None:
@@ -23,16 +33,16 @@ def write_decision_copy(rt, case: dict, history: list[dict]) -> Path | None:
     source = rt.abs(case["source_file"]) if case.get("source_file") else None
     if spec is None or source is None or not source.exists():
         return None
-    last = history[-1] if history else {}
+    last = next((h for h in reversed(history) if h.get("decision") in ENDING_DECISIONS), {})
     who = last.get("assignee", "审批人")
-    comment = (last.get("comment") or "(未填写意见)").rstrip("。") + "。"
+    reason = reason_text(who, last.get("comment"))
     problem = (returned_for_changes if case["status"] == "returned" else rejected)(
-        field=CASE_FIELD, location=None, who=who, comment=comment, source=f"{last.get('role', '')}审批")
+        location=None, who=who, comment=reason, source=f"{last.get('role', '')}审批")
     word = "退回修改" if case["status"] == "returned" else "已驳回"
     folder = rt.settings.requests / (safe_name(case["applicant"]) if case.get("applicant") else "未署名")
     dest = folder / f"{safe_name(case['number'])} {safe_name(case['form_title'])} 第{case['round']}轮 {word}{source.suffix}"
     annotate_return(source, dest, spec, [problem], header={
-        "申请编号": case["number"], "结论": word, "审批人": who, "审批意见": last.get("comment") or "",
+        "申请编号": case["number"], "结论": word, "审批人": who, "原因": reason,
         "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
     })
     if case["status"] == "returned":

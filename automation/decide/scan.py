@@ -10,16 +10,30 @@ it count as a new attempt.
 
 from __future__ import annotations
 
+import difflib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from automation.decide import engine
+from automation.decide.approval_view import step_choice
 from automation.decide.integrity import fingerprints
-from automation.decide.officefile import CASE_PROP, TASK_PROP, read_decision, read_props
+from automation.decide.officefile import (
+    BACK_TO_NAME,
+    CASE_PROP,
+    COMMENT_NAME,
+    DECISION_NAME,
+    INPUT_NAMES,
+    SIGN_MODE_NAME,
+    SIGNER_NAME,
+    TASK_PROP,
+    TRANSFER_NAME,
+    read_inputs,
+    read_props,
+)
 from automation.decide.outcome import record_outcome
 from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER, issue_task_file
 from automation.errors import OfficeFlowError
@@ -32,6 +46,7 @@ from automation.fsutil import (
     sha256_file,
     unique_path,
 )
+from automation.policy.approver_options import ApproverOptions, options_for
 from automation.problems import Problem
 from automation.problems import decision as refusal
 from automation.record import audit, codec
@@ -51,6 +66,10 @@ class DecisionFile:
     comment: str | None
     by: str  # "folder" | "cell"
     cell: str | None = None  # what 审批结论 says, for a file moved into a folder
+    inputs: dict = field(default_factory=dict)  # every approval input: 转交给, 加签人, 加签方式, 退回到 …
+
+    def input(self, name: str) -> str | None:
+        return self.inputs.get(name)
 
 
 @dataclass(frozen=True)
@@ -92,17 +111,18 @@ def find_decision_files(settings, unchanged: dict[Path, str] | None = None) -> l
     for person in sorted(p for p in settings.approvals.iterdir() if p.is_dir()):
         for folder in DECISION_FOLDERS:
             for path in sorted(filter(is_candidate, (person / folder).glob("*"))):
-                cell, comment = _inputs_of(path)
-                found.append(DecisionFile(path, person.name, folder, comment, "folder", cell))
+                inputs = _inputs_of(path)
+                found.append(DecisionFile(path, person.name, folder, inputs[COMMENT_NAME], "folder",
+                                          inputs[DECISION_NAME], inputs))
         found.extend(_cell_decisions(person, unchanged))
     return found
 
 
-def _inputs_of(path: Path) -> tuple[str | None, str | None]:
+def _inputs_of(path: Path) -> dict:
     try:
-        return read_decision(path)
+        return read_inputs(path)
     except Exception:  # an unreadable file still counts by its folder; integrity decides later
-        return None, None
+        return dict.fromkeys(INPUT_NAMES)
 
 
 def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFile]:
@@ -111,11 +131,12 @@ def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFi
         if path in unchanged and unchanged[path] == file_stamp(path):
             continue
         try:
-            decision, comment = read_decision(path)
+            inputs = read_inputs(path)
         except Exception:
             continue  # a damaged or half-written file: it is looked at again on the next scan
-        if decision:
-            found.append(DecisionFile(path, person.name, decision, comment, "cell"))
+        if inputs[DECISION_NAME]:
+            found.append(DecisionFile(path, person.name, inputs[DECISION_NAME], inputs[COMMENT_NAME], "cell",
+                                      inputs=inputs))
     return found
 
 
@@ -124,7 +145,8 @@ def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFi
 
 def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=None) -> list[AppliedDecision]:
     """Apply every decision file. With a ``policy``, what a decision causes (effects, a contract
-    number) is recorded inside the decision's own transaction, so it commits with it or not at all."""
+    number) is recorded inside the decision's own transaction, so it commits with it or not at all;
+    the policy also says what an approver's action needs (a reason, a name from 人员, 允许转交)."""
     results = []
     for item in find_decision_files(settings, _written_stamps(store, settings)):
         try:
@@ -158,13 +180,15 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
             # Decided, but we stopped before moving the file: finish the move, decide nothing again.
             return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
         task_id = _task_id_for(conn, item)
-        problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path))
+        problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path)) \
+            or _action_problem(conn, item, task_id, policy, _rel(settings, item.path))
     if problem:
         return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
         with store.begin() as conn:
             outcome = engine.decide(conn, task_id=task_id, decision=item.decision, comment=item.comment,
-                                    actor=item.owner, file=rel, file_hash=file_hash, now=now, cal=cal)
+                                    actor=item.owner, file=rel, file_hash=file_hash, now=now, cal=cal,
+                                    **_action_arguments(item))
             if policy is not None:
                 record_outcome(conn, outcome, policy=policy, contracts=settings.contracts, now=now, cal=cal)
     except OfficeFlowError as exc:  # deciding twice, or what the decision would cause is impossible
@@ -172,9 +196,17 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
                                                                            field="审批结论"), file_hash, now, specs)
     try:
         moved = _to_done(item)
+        _file_away_note(settings, item)
     except OSError:  # still open in Excel: recorded already; the next pass finishes the move
         moved = None
     return AppliedDecision(item, True, task_id, moved_to=moved, outcome=outcome)
+
+
+def _file_away_note(settings, item: DecisionFile) -> None:
+    """The note of an earlier refusal of this file goes to 已办 once the decision counts."""
+    note = settings.approvals / item.owner / f"{item.path.name}.原因.txt"
+    if note.exists():
+        move_unique(note, note.parent / DONE_FOLDER)
 
 
 def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now, specs=None) -> AppliedDecision | None:
@@ -219,6 +251,62 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where:
     if task["status"] != "open":
         return refusal.not_on_chain(status=engine.status_label(task["status"]), location=where)
     return _integrity_problem(conn, task, specs, item.path, where)
+
+
+# --- what an action needs: a reason, a name from the roster, a step -----------------------------
+
+
+def _action_problem(conn, item: DecisionFile, task_id: int, policy, where: str) -> Problem | None:
+    """Why the approver's action cannot be carried out as filled in; None when it can."""
+    title = conn.execute(select(s.cases.c.form_title).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
+                         .where(s.tasks.c.id == task_id)).scalar()
+    options = options_for(policy, title) if policy is not None else ApproverOptions()
+    decision = item.decision
+    if decision in (engine.REJECT, engine.RETURN) and options.reason_required and not item.comment:
+        return refusal.reason_missing(decision=decision, field=COMMENT_NAME, location=where)
+    if decision == engine.TRANSFER and not options.transfer_allowed:
+        return refusal.transfer_forbidden(form=title, field=DECISION_NAME, location=where)
+    if decision in (engine.TRANSFER, engine.ADD_SIGN):
+        return _name_problem(item, policy, where) or _sign_mode_problem(item, where)
+    back_to = item.input(BACK_TO_NAME)
+    if decision == engine.RETURN and back_to not in (None, engine.TO_APPLICANT) and step_choice(back_to) is None:
+        return refusal.back_to_unknown(value=back_to, field=BACK_TO_NAME, location=where)
+    return None
+
+
+def _handover_name(item: DecisionFile) -> tuple[str, str | None]:
+    cell = TRANSFER_NAME if item.decision == engine.TRANSFER else SIGNER_NAME
+    other = SIGNER_NAME if cell == TRANSFER_NAME else TRANSFER_NAME
+    return cell, item.input(cell) or item.input(other)
+
+
+def _name_problem(item: DecisionFile, policy, where: str) -> Problem | None:
+    cell, name = _handover_name(item)
+    if not name:
+        return refusal.name_missing(decision=item.decision, cell=cell, field=cell, location=where)
+    if policy is None:
+        return None
+    person = policy.person(name)
+    if person is not None and person.active:
+        return None
+    active = [p.name for p in policy.people.values() if p.active]
+    close = difflib.get_close_matches(name, active, n=1, cutoff=0.4)
+    hint = f"您是否想写「{close[0]}」?" if close else "请从下拉列表中选择。"
+    return refusal.name_unknown(cell=cell, value=name, hint=hint, field=cell, location=where)
+
+
+def _sign_mode_problem(item: DecisionFile, where: str) -> Problem | None:
+    if item.decision == engine.ADD_SIGN and item.input(SIGN_MODE_NAME) not in engine.SIGN_MODES:
+        return refusal.sign_mode_missing(field=SIGN_MODE_NAME, location=where)
+    return None
+
+
+def _action_arguments(item: DecisionFile) -> dict:
+    if item.decision in (engine.TRANSFER, engine.ADD_SIGN):
+        return {"to": _handover_name(item)[1], "how": item.input(SIGN_MODE_NAME)}
+    if item.decision == engine.RETURN:
+        return {"back_to": step_choice(item.input(BACK_TO_NAME))}
+    return {}
 
 
 def _integrity_problem(conn, task, specs: dict, path: Path, where: str) -> Problem | None:

@@ -17,7 +17,8 @@ from typing import Any, Iterable
 
 ERROR = "error"
 WARNING = "warning"
-LEVEL_LABELS = {ERROR: "错误", WARNING: "警告"}
+NOTICE = "notice"  # not a fault of the form: an approver's reason, shown as such
+LEVEL_LABELS = {ERROR: "错误", WARNING: "警告", NOTICE: "说明"}
 
 
 @dataclass(frozen=True, kw_only=True)

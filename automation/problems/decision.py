@@ -6,7 +6,7 @@ from __future__ import annotations
 from automation.problems import kind
 
 conclusion_unknown = kind("decision-conclusion-unknown", "审批结论无法识别",
-                          "审批结论「{value}」无法识别,请从 同意、驳回、退回修改 中选择后保存。")
+                          "审批结论「{value}」无法识别,请从 同意、驳回、退回修改、转交、加签 中选择后保存。")
 folder_disagrees = kind("decision-folder-disagrees", "文件夹与审批结论不一致",
                         "文件放在「{folder}」文件夹中,但审批结论填写的是「{value}」,两者不一致。"
                         "请修改审批结论或改放到对应的文件夹。")
@@ -26,3 +26,18 @@ damaged = kind("decision-file-damaged", "审批文件已损坏",
                "文件无法读取或已损坏,本次审批结论未计入。请从「已办」之外的待办文件重新办理;"
                "如文件确已损坏,请联系管理员重新生成审批文件。")
 not_allowed = kind("decision-not-allowed", "审批结论不能计入", "{message}")
+
+# What an approver's action needs (转交, 加签, 退回到, a reason): the file comes back to the approver.
+reason_missing = kind("decision-reason-missing", "须写明原因",
+                      "「{decision}」须写明原因,本次未执行。请打开此文件,在「审批」页的「审批意见」中写明原因后保存"
+                      "(拖入文件夹办理的,保存后再拖入「{decision}」文件夹)。")
+transfer_forbidden = kind("decision-transfer-forbidden", "本表单不允许转交",
+                          "按制度,「{form}」不允许转交,请您本人办理(同意、驳回或退回修改)。")
+name_missing = kind("decision-name-missing", "未选择人员",
+                    "审批结论为「{decision}」,请在「{cell}」中从下拉列表选择人员后保存。")
+name_unknown = kind("decision-name-unknown", "人员不在名单中",
+                    "「{cell}」填写的「{value}」不在人员名单中或已离职,本次未执行。{hint}改正后保存即可。")
+sign_mode_missing = kind("decision-sign-mode-missing", "未选择加签方式",
+                         "审批结论为「加签」,请在「加签方式」中选择 前加签 或 后加签 后保存。")
+back_to_unknown = kind("decision-back-to-unknown", "退回到无法识别",
+                       "「退回到」填写的「{value}」无法识别,请从下拉列表中选择申请人或之前的某一步。")
