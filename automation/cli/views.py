@@ -14,7 +14,7 @@ from rich.progress import (
 )
 
 from automation.cli import output as out
-from automation.decide.status import CASE_COLUMNS, PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
+from automation.decide.status import AUTOMATIC_COLUMNS, CASE_COLUMNS, PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
 from automation.intake.names import readable
 from automation.record.submissions import OUTCOME_LABELS
 
@@ -38,6 +38,9 @@ def show_status(report) -> None:
     if report.held:
         out.table("等待制度修正(制度中的规则无法计算,修正制度后自动继续处理)", ["提交", "文件", "收到时间", "原因"],
                   ([h["提交"], h["文件"], f"{h['收到时间']:%Y-%m-%d %H:%M}", h["原因"]] for h in report.held))
+    if report.automatic:
+        out.table("系统自动处理(审批人去重、审批人为空时)", AUTOMATIC_COLUMNS,
+                  ([a[k] for k in AUTOMATIC_COLUMNS] for a in report.automatic))
     if report.alerts:
         out.table("告警", ["时间", "类别", "对象", "说明"],
                   ([f"{a['at']:%Y-%m-%d %H:%M}", ALERT_LABELS.get(a["kind"], "提醒"), a["subject"], a["message"]]

@@ -10,12 +10,13 @@ from sqlalchemy import or_, select
 
 from automation.act.notify import queue_state
 from automation.act.receipts import MY_COLUMNS, my_request_rows
-from automation.decide.engine import status_label
+from automation.decide.engine import ORIGIN_LABELS, SYSTEM, status_label, step_label
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.submissions import held
 
 CASE_COLUMNS = ("编号", "表单", "申请人", "当前审批人", "开始时间", "已用工作日", "时限", "是否超时")
+AUTOMATIC_COLUMNS = ("编号", "步骤", "审批人", "处理", "时间")
 FORM_STATES = ("in_approval", "approved", "rejected", "returned", "blocked")
 
 
@@ -31,6 +32,7 @@ class StatusReport:
     held: list[dict] = field(default_factory=list)  # forms waiting for the policy to be fixed
     policy_note: str | None = None  # set while the last good policy from the store is in force
     mails: list[dict] = field(default_factory=list)  # e-mail notices not sent (queued with an error, no address)
+    automatic: list[dict] = field(default_factory=list)  # what 审批人去重 / 审批人为空时 did on open cases
 
     @property
     def overdue(self) -> int:
@@ -42,6 +44,7 @@ class StatusReport:
             "per_form": self.per_form, "blocked": self.blocked, "alerts": self.alerts, "registers": self.registers,
             "held": self.held, "policy_note": self.policy_note,
             "mails": self.mails,
+            "automatic": self.automatic,
         })
 
 
@@ -57,12 +60,18 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
                                                        .order_by(s.alerts.c.id)).mappings()]
         report.registers = [dict(r) for r in conn.execute(select(s.register_state).where(
             or_(s.register_state.c.dirty.is_(True), s.register_state.c.last_error.is_not(None)))).mappings()]
+        open_ids = [c["id"] for c in cases if c["status"] == "in_approval"]
+        related = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.case_id.in_(open_ids))
+                                                 .order_by(s.tasks.c.id)).mappings()] if open_ids else []
     report.mails = [{"收件人": m["recipient"], "主题": m["subject"], "尝试次数": m["attempts"],
                      "下次重试": m["next_try_at"], "原因": m["last_error"] or "等待发送"} for m in queue_state(store)]
+    names = {t["id"]: t["assignee"] for t in related}
     by_case = defaultdict(list)
     for task in tasks:
         by_case[task["case_id"]].append(task)
-    report.open_cases = [_case_line(c, by_case[c["id"]], cal, today) for c in cases if c["status"] == "in_approval"]
+    report.open_cases = [_case_line(c, by_case[c["id"]], cal, today, names) for c in cases if c["status"] == "in_approval"]
+    numbers = {c["id"]: c for c in cases}
+    report.automatic = [_automatic_line(numbers[t["case_id"]], t) for t in related if _is_automatic(t)]
     report.per_person = _per_person(tasks, today)
     report.per_form = _per_form(cases)
     report.blocked = [{"编号": c["number"], "表单": c["form_title"], "申请人": c["applicant"], "原因": c["block_reason"]}
@@ -70,10 +79,39 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
     return report
 
 
-def _case_line(case: dict, tasks: list[dict], cal, today: date) -> dict:
+def holder_label(task: dict, names: dict[int, str]) -> str:
+    """``冯磊(吴强 转交)``, ``周文(吴强 前加签)``, ``钱明(代 吴强)``: who holds it and how it got there."""
+    if task["on_behalf_of"]:
+        return f"{task['assignee']}(代 {task['on_behalf_of']})"
+    origin = ORIGIN_LABELS.get(task.get("origin") or "")
+    source = names.get(task.get("origin_task"))
+    if task.get("origin") in ("transfer", "sign-before", "sign-after") and source:
+        return f"{task['assignee']}({source} {origin})"
+    if task.get("origin") == "empty-admin":
+        return f"{task['assignee']}({origin})"
+    return task["assignee"]
+
+
+def _is_automatic(task: dict) -> bool:
+    return task.get("origin") in ("empty-pass", "empty-admin") or task.get("decided_by") == SYSTEM
+
+
+def _automatic_line(case: dict, task: dict) -> dict:
+    if task.get("origin") == "empty-admin":
+        what = f"审批人为空时:转交管理员 {task['assignee']}"
+    elif task.get("origin") == "empty-pass":
+        what = "审批人为空时:自动通过"
+    else:
+        what = f"审批人去重:{case.get('dedup')} · {task.get('comment')}"
+    when = task.get("decided_at") or task.get("opened_at")
+    return {"编号": case["number"], "步骤": step_label(task["step_index"], task["role"]), "审批人": task["assignee"],
+            "处理": what, "时间": f"{when:%Y-%m-%d %H:%M}" if when else ""}
+
+
+def _case_line(case: dict, tasks: list[dict], cal, today: date, names: dict[int, str] | None = None) -> dict:
     started = min((t["opened_at"] for t in tasks), default=case["updated_at"])
     due = min((t["due_on"] for t in tasks if t["due_on"]), default=None)
-    holders = "、".join(f"{t['assignee']}(代 {t['on_behalf_of']})" if t["on_behalf_of"] else t["assignee"] for t in tasks)
+    holders = "、".join(holder_label(t, names or {}) for t in tasks)
     return {"编号": case["number"], "表单": case["form_title"], "申请人": case["applicant"], "当前审批人": holders,
             "开始时间": f"{started:%Y-%m-%d %H:%M}", "已用工作日": cal.workdays_between(started.date(), today), "时限": due,
             "是否超时": "是" if due is not None and today > due else "否"}

@@ -59,7 +59,8 @@ K = {
     "arity": kind("policy-function-arguments", "函数参数个数不对", "函数「{value}」需要 {expected} 个参数,这里写了 {got} 个。"),
     "role": kind("policy-unknown-role", "未知角色", "角色「{value}」不在「角色」表中。{hint}"),
     "form": kind("policy-unknown-form", "未知表单", "表单「{value}」在 forms/ 中没有对应的规格。{hint}"),
-    "unheld": kind("policy-role-unheld", "角色无人担任", "角色「{value}」在「人员」表中没有在职人员担任,相关审批将无人处理。"),
+    "unheld": kind("policy-role-unheld", "角色无人担任",
+                   "角色「{value}」在「人员」表中没有在职人员担任;按参数「审批人为空时」({choice}),{what}。", level=WARNING),
     "superior": kind("policy-superior-unknown", "直属上级不存在", "「{person}」的直属上级「{value}」不在「人员」表中。{hint}"),
     "delegate": kind("policy-delegate-unknown", "代理人不存在", "「{person}」的代理人「{value}」不在「人员」表中。{hint}"),
     "dates": kind("policy-delegation-dates", "代理日期颠倒", "「{person}」的代理开始日期 {value} 晚于代理结束日期 {end}。"),
@@ -288,7 +289,14 @@ class _Linter:
             role = r.get(header)
             if role in self.roles and role not in held and role not in reported:
                 reported.add(role)
-                yield K["unheld"](value=role, location=r.ref(header))
+                yield K["unheld"](value=role, location=r.ref(header), **self._when_nobody_holds(r.get("表单")))
+
+    def _when_nobody_holds(self, form: str | None) -> dict:
+        values = {name: row.get("值") for name, row in self.params.items()}
+        choice = ao.choice(values, ao.ON_EMPTY, form)
+        what = {ao.EMPTY_PASS: "该审批步骤将自动通过",
+                ao.EMPTY_ADMIN: f"该审批步骤将交由管理员「{ao.option_value(values, ao.ADMIN, form)}」审批"}
+        return {"choice": choice, "what": what.get(choice, "相关申请将暂停审批并告警,直到管理员补充人员")}
 
     def _tiers(self) -> Iterator[Problem]:
         by_form: dict[str, list[tuple[SheetRow, _Interval]]] = {}
