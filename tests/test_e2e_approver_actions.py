@@ -140,6 +140,10 @@ def test_transfer_gives_the_new_holder_a_task_and_both_show_in_the_history(offic
     office.run()
     assert office.open_holders(number) == ["冯磊"]
     assert not office.tasks("吴强")
+    [row] = [r for r in office.register("审批台账") if r["编号"] == number]
+    assert row["当前审批人"] == "冯磊"  # the register shows who holds it now
+    shown = json.loads(office.cli("status", "--json").stdout)
+    assert [c["当前审批人"] for c in shown["open_cases"] if c["编号"] == number] == ["冯磊(吴强 转交)"]
     text = _sheet_text(office.task("冯磊", number))
     assert "吴强 转交 冯磊" in text and "本周出差,请冯经理代批" in text and "由 吴强 转交" in text
     fill_task(office, "冯磊", number, 审批结论="同意", 审批意见="同意")

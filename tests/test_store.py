@@ -30,6 +30,28 @@ def test_older_store_is_upgraded_keeping_its_data(tmp_path):
     store.dispose()
 
 
+def test_store_from_before_approver_actions_gains_their_columns_keeping_its_tasks(tmp_path):
+    url = f"sqlite:///{tmp_path / 'v2.db'}"
+    old = Store(url)
+    old.upgrade(target=2)
+    with old.begin() as conn:  # a store made by the release before: no approver-action columns yet
+        for name in ("origin", "origin_task", "wait_for", "decided_by", "target", "return_to", "why"):
+            conn.exec_driver_sql(f'ALTER TABLE tasks DROP COLUMN "{name}"')
+        conn.exec_driver_sql('ALTER TABLE cases DROP COLUMN "dedup"')
+        conn.exec_driver_sql("INSERT INTO cases (number, form_id, status, round, data, fingerprint, created_at, updated_at)"
+                             " VALUES ('HS-1', 'sales_contract', 'in_approval', 1, '{}', 'x', '2026-11-23', '2026-11-23')")
+        conn.exec_driver_sql("INSERT INTO tasks (case_id, round, step_index, role, mode, assignee, status)"
+                             " VALUES (1, 1, 0, '部门经理', '依次', '吴强', 'open')")
+    old.dispose()
+    store = open_store(url)
+    assert store.version() == CURRENT_VERSION
+    with store.read() as conn:
+        task = conn.execute(select(s.tasks)).mappings().one()
+        assert (task["assignee"], task["origin"], task["decided_by"]) == ("吴强", None, None)
+        assert conn.execute(select(s.cases.c.dedup)).scalar() is None
+    store.dispose()
+
+
 def test_store_uses_wal_mode(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
     with store.read() as conn:
