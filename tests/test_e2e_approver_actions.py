@@ -12,6 +12,7 @@ import pytest
 from support.e2e import CUSTOMER, Office, edit_policy, headers, set_named
 
 from automation import samples
+from automation.act.effects.complaint import CLOSED
 from automation.forms.fill import fill_docx
 from automation.record import schema as s
 
@@ -308,3 +309,19 @@ def test_step_nobody_holds_in_each_mode_and_status_shows_it(customer_office, mod
         assert office.case(number)["status"] == "approved"
         auto = office.rows(s.tasks, s.tasks.c.case_id == case["id"], s.tasks.c.role == "法务")[0]
         assert auto["decided_by"] == "OfficeFlow" and "无人担任" in auto["comment"]
+
+
+def test_form_whose_every_step_nobody_holds_is_approved_at_once_with_its_effects(office):
+    def people(ws):
+        cols = headers(ws)
+        for row in range(cols["__row__"] + 1, ws.max_row + 1):
+            if ws.cell(row, cols["姓名"]).value == "蒋敏":
+                ws.cell(row, cols["角色"]).value = "部门经理"
+    edit_policy(office.root, "人员", people)
+    set_param(office, "审批人为空时", "自动通过")
+    office.submit("complaint", {**samples.complaint(office.today), "客户满意度": "满意"})
+    office.run()
+    case = office.case(form_id="complaint")
+    assert case["status"] == "approved"
+    [row] = office.rows(s.complaints)
+    assert row["status"] == CLOSED  # the approval's effect was recorded, although nobody decided by hand

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automation.act.effects import on_submitted
-from automation.decide.engine import load_case, open_case
+from automation.decide.engine import DecisionOutcome, load_case, open_case
+from automation.decide.outcome import record_outcome
 from automation.forms.spec import CASE_FIELD
 from automation.policy.numbering import CASE, COMPLAINT, allocate
 from automation.record import codec
@@ -48,4 +49,7 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(cc) if cc else None))
     tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(), cal=rt.calendar)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
+    if load_case(conn, case_id)["status"] == "approved":  # every step passed automatically (审批人为空时:自动通过)
+        record_outcome(conn, DecisionOutcome(case_id, "approved", (), (), True), policy=rt.policy,
+                       contracts=rt.settings.contracts, now=now, cal=rt.calendar)
     return case_id
