@@ -47,8 +47,11 @@ def build_view(*, case: dict, task: dict, tasks: list[dict], history: list[dict]
     values = codec.loads(case["data"]) or {}
     by_id = {t["id"]: t for t in tasks}
     items_title, items_header, items = _items(spec, values)
+    header = _header(case, task)
+    shown = {label for label, _ in header}
     return ApprovalView(
-        title=f"{case['form_title']} · 审批单", header=_header(case, task), summary=_summary(spec, values),
+        title=f"{case['form_title']} · 审批单", header=header,
+        summary=[(k, v) for k, v in _summary(spec, values) if k not in shown],
         items_title=items_title, items_header=items_header, items=items, warnings=warning_lines(warnings),
         chain=[_chain_row(t, task, by_id) for t in _shown(tasks, case["round"])],
         history=[_history_row(h) for h in history],
