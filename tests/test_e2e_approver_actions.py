@@ -99,7 +99,7 @@ def test_drag_without_a_reason_is_not_applied_then_applied_once_the_reason_is_gi
     office.run()
     assert office.case(number)["status"] == ("rejected" if decision == "驳回" else "returned")
     assert not list((office.outbox / "approvals" / "吴强").glob("*.原因.txt"))  # the note went with the file
-    [copy] = office.files("returned", "王芳")
+    [copy] = office.returned("王芳")
     sheet = openpyxl.load_workbook(copy)["处理结果"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     header = {r[0]: r[1] for r in rows if r[0] and r[1]}
@@ -115,7 +115,7 @@ def test_return_without_a_reason_where_the_policy_allows_it_says_whom_to_ask(off
     office.move_to("吴强", "退回修改", number)
     office.run()
     assert office.case(number)["status"] == "returned"
-    [copy] = office.files("returned", "王芳")
+    [copy] = office.returned("王芳")
     text = "\n".join(str(c.value) for row in openpyxl.load_workbook(copy)["处理结果"].iter_rows() for c in row if c.value)
     assert "审批人未填写意见,如有疑问请联系 吴强" in text
 
@@ -238,7 +238,7 @@ def test_return_to_an_earlier_step_by_drag_reissues_that_step_and_later_steps_ru
     office.approve("孙丽", number)
     office.run()
     assert office.open_holders(number) == ["周文"]  # the later step runs again
-    assert office.files("returned", "王芳") == []  # the applicant was not involved
+    assert office.returned("王芳") == []  # the applicant was not involved
 
 
 # --- 审批人去重 ---------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_rejection_with_a_reason_killed_after_commit_returns_one_copy(office):
     set_named(office.task("吴强", number), {"审批意见": "营业执照已过期"})
     office.move_to("吴强", "驳回", number)
     _kill_after_commit(office)
-    assert office.case(number)["status"] == "rejected" and office.files("returned", "王芳") == []
+    assert office.case(number)["status"] == "rejected" and office.returned("王芳") == []
     office.run()
     office.run()
-    assert len(office.files("returned", "王芳")) == 1 and len(_decided(office, number)) == 1
+    assert len(office.returned("王芳")) == 1 and len(_decided(office, number)) == 1
