@@ -12,7 +12,7 @@ from automation.act.effects import HANDLERS, EffectError, on_decided, on_submitt
 from automation.record import schema as s
 
 FORMS = ("customer_registration", "credit_limit", "sales_contract", "expense_claim", "trip_request", "complaint",
-         "return_request", "bad_debt")
+         "return_request", "bad_debt", "loan_request", "payment_receipt", "customer_status")
 
 
 def call(store, form_id, hook, **extra):

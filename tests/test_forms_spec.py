@@ -23,6 +23,11 @@ EXPECTED = {
     "complaint": ("客户投诉处理单", "docx"),
     "return_request": ("退货申请单", "xlsx"),
     "bad_debt": ("坏账核销审批表", "xlsx"),
+    "leave_request": ("请假单", "xlsx"),
+    "loan_request": ("借款单", "xlsx"),
+    "payment_receipt": ("回款登记单", "xlsx"),
+    "seal_request": ("用印申请单", "xlsx"),
+    "customer_status": ("客户状态变更单", "xlsx"),
 }
 
 
@@ -31,7 +36,7 @@ def specs():
     return load_specs(FORMS)
 
 
-def test_all_eight_shipped_specs_load(specs):
+def test_all_shipped_specs_load(specs):
     assert {k: (s.title, s.kind) for k, s in specs.items()} == EXPECTED
     assert all(s.version == "1.0" for s in specs.values())
 
@@ -53,11 +58,13 @@ def test_every_field_has_a_known_type_and_chinese_help(specs, form_id):
 def test_pack_roles_of_fields(specs):
     amounts = {k: s.amount_field for k, s in specs.items() if s.amount_field}
     assert amounts == {"credit_limit": "申请信用额度", "sales_contract": "合同金额", "expense_claim": "合计金额",
-                       "trip_request": "预计费用", "bad_debt": "核销金额"}
+                       "trip_request": "预计费用", "bad_debt": "核销金额", "loan_request": "借款金额",
+                       "payment_receipt": "回款金额"}
     assert specs["expense_claim"].applicant_field == "报销人"
     assert specs["complaint"].applicant_field == "受理人"
     assert {k for k, s in specs.items() if s.customer_field == "客户名称"} == {
-        "customer_registration", "credit_limit", "sales_contract", "complaint", "return_request", "bad_debt"}
+        "customer_registration", "credit_limit", "sales_contract", "complaint", "return_request", "bad_debt",
+        "payment_receipt", "customer_status"}
 
 
 def test_sales_contract_types_follow_the_pack(specs):

@@ -23,7 +23,8 @@ RENDERED_AT = datetime(2026, 11, 23, 10, 0)
 def _row(**changes) -> tuple:
     values = {"合同编号": "HT-2026-0001", "客户名称": "华东机电有限公司", "合同金额": Decimal("120345.67"),
               "大写": upper(Decimal("120345.67")), "签订日期": date(2026, 11, 2), "交货日期": date(2026, 11, 16),
-              "应发货日期": date(2026, 11, 3), "付款方式": "账期", "审批完成日期": date(2026, 11, 2),
+              "应发货日期": date(2026, 11, 3), "付款方式": "账期", "已回款": Decimal("0.00"),
+              "未收款": Decimal("120345.67"), "审批完成日期": date(2026, 11, 2),
               "审批人": "李经理", "状态": "已生成", "文件": "outbox/contracts/HT-2026-0001.docx", **changes}
     return tuple(values[h] for h in CONTRACTS.headers)
 

@@ -156,7 +156,8 @@ def test_formula_injection_strings_are_written_as_text(rendered, name):
 
 
 @pytest.mark.parametrize("name,flagged", [("审批台账", ["BX-2026-0001"]), ("客户台账", ["华东机电有限公司", "黑名单公司"]),
-                                          ("合同台账", ["HT-2026-0002"]), ("投诉台账", ["TS-1"])])
+                                          ("合同台账", ["HT-2026-0002"]), ("投诉台账", ["TS-1"]),
+                                          ("借款台账", ["JK-202611-0001"])])
 def test_flagged_rows_are_highlighted_by_conditional_formatting(rendered, name, flagged):
     ws = rendered[2][name][name]
     rules = [(str(cf.sqref), r.formula[0]) for cf in ws.conditional_formatting for r in cf.rules]

@@ -28,7 +28,7 @@ def department_of(rt, form) -> str | None:
 
 def case_number(rt, conn, spec, now) -> str:
     """The next 申请编号 from 编号规则, gap-free because it commits with the case."""
-    return allocate(conn, rt.policy.numbering_rule(CASE, spec.title, default_code=spec.id), now.date())
+    return allocate(conn, rt.policy.numbering_rule(CASE, spec.title, default_code=spec.code or spec.id), now.date())
 
 
 def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None) -> int:
@@ -47,7 +47,8 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     )
     cc = [[name, route.cc_timing.get(name, "通过后")] for name in route.cc]
     conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(cc) if cc else None))
-    tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(), cal=rt.calendar)
+    tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(),
+                          cal=rt.calendar, spec=spec)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
     if load_case(conn, case_id)["status"] == "approved":  # every step passed automatically (审批人为空时:自动通过)
         record_outcome(conn, DecisionOutcome(case_id, "approved", (), (), True), policy=rt.policy,

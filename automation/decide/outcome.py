@@ -26,7 +26,7 @@ def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, n
             allocate_contract_number(conn, case["id"], contract_format(policy, case["form_title"]), today, at=now)
             tables.add("contracts")
         tables |= set(on_decided(conn, case=case, values=values, outcome=case["status"], policy=policy,
-                                 today=today, cal=cal))
+                                 today=today, cal=cal, spec=policy.specs.get(case["form_id"])))
     mark_dirty(conn, registers_for_tables(tables), now)
 
 

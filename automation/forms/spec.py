@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from automation.errors import SpecError
+from automation.forms.register_spec import RegisterSpec, parse_register
 
 FIELD_TYPES = {
     "text": "文本",
@@ -53,6 +54,7 @@ class FieldSpec:
     of: str | None = None  # amount_upper: the money field it must read the same as
     width: int = 1  # Excel layout: how many input columns the cell spans
     multiline: bool = False
+    compute: str | None = None  # a policy expression giving the value when the field is left blank
     line: int = 0  # where it was declared, for messages
 
     @property
@@ -88,6 +90,9 @@ class FormSpec:
     department_field: str | None = None
     customer_field: str | None = None
     description: str = ""
+    code: str | None = None  # numbering code used when 编号规则 has no row for this form
+    summary_fields: tuple[str, ...] = ()  # 摘要字段: what approvers see first on the 审批 sheet
+    register: RegisterSpec | None = None  # the form's own register (台账), recorded by the generic effect
     path: Path | None = None
     summary: tuple[str, ...] = ()  # 摘要字段: what an approver sees first in the task file
 
@@ -209,7 +214,8 @@ def _field(path: Path, raw: Any, scope: str) -> FieldSpec:
             re.compile(pattern)
         except re.error as exc:
             raise SpecError(f"字段「{raw['key']}」的 pattern 不是有效的正则表达式:{exc}", location=_where(path, line)) from exc
-    known = {"key", "label", "type", "required", "help", "choices", "min", "max", "pattern", "max_length", "of", "width", "multiline", "__line__"}
+    known = {"key", "label", "type", "required", "help", "choices", "min", "max", "pattern", "max_length", "of", "width",
+             "multiline", "compute", "__line__"}
     unknown = set(raw) - known
     if unknown:
         raise SpecError(f"字段「{raw['key']}」含未知属性:{'、'.join(sorted(unknown))}。", location=_where(path, line))
@@ -227,6 +233,7 @@ def _field(path: Path, raw: Any, scope: str) -> FieldSpec:
         of=raw.get("of"),
         width=int(raw.get("width", 1)),
         multiline=bool(raw.get("multiline", False)),
+        compute=str(raw["compute"]) if raw.get("compute") not in (None, "") else None,
         line=line,
     )
 
@@ -253,6 +260,14 @@ def _table(path: Path, t: Any) -> TableSpec:
     return TableSpec(key=str(t["key"]), label=str(t.get("label", t["key"])), columns=tuple(cols),
                      required=bool(t.get("required", False)), rows=int(t.get("rows", 10)),
                      after=t.get("after"), line=t["__line__"])
+
+
+def _summary_fields(path: Path, raw: dict, keys: set[str]) -> tuple[str, ...]:
+    names = tuple(str(k) for k in raw.get("summary_fields") or [])
+    for name in names:
+        if name not in keys:
+            raise SpecError(f"摘要字段(summary_fields)中的「{name}」不在 fields 中。", location=_where(path, raw["__line__"]))
+    return names
 
 
 def load_spec(path: Path | str) -> FormSpec:
@@ -296,6 +311,9 @@ def load_spec(path: Path | str) -> FormSpec:
         department_field=raw.get("department_field"),
         customer_field=raw.get("customer_field"),
         description=str(raw.get("description", "")),
+        code=str(raw["code"]) if raw.get("code") not in (None, "") else None,
+        summary_fields=_summary_fields(path, raw, keys),
+        register=parse_register(path, raw["register"], {f.key: f for f in fields}) if raw.get("register") else None,
         path=path,
         summary=tuple(str(k) for k in raw.get("summary", []) or []),
     )

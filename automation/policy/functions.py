@@ -9,6 +9,7 @@ error.
 
 from __future__ import annotations
 
+import calendar as _calendar
 import inspect
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -30,6 +31,7 @@ class Context:
     lookups: Lookups = field(default_factory=NoLookups)
     params: Mapping[str, Any] = field(default_factory=dict)
     roles_of: Callable[[str], tuple[str, ...]] = lambda name: ()
+    hired_on: Callable[[str], date | None] = lambda name: None  # 人员 sheet: 入职日期
 
 
 @dataclass(frozen=True)
@@ -231,3 +233,59 @@ def contract_returnable(ctx: Context, number: Any, product: Any) -> Decimal | No
 @register("合同未收款", "(合同编号)", "该合同的未收款。", "核销金额 > 合同未收款(原合同编号)")
 def contract_receivable(ctx: Context, number: Any) -> Decimal:
     return Decimal(0) if number is None else ctx.lookups.contract_open_receivable(str(number))
+
+
+# --- dates, service years, loans (请假、借款、用印 and similar forms) ---------------------
+
+
+@register("工作日天数", "(起, 止)", "起止日期之间(含首尾两天)的工作日天数,如请假天数。", "天数 != 工作日天数(开始日期, 结束日期)")
+def workdays_inclusive(ctx: Context, start: date | None, end: date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return ctx.calendar.workdays_between(start - timedelta(days=1), end)
+
+
+@register("日历天数", "(起, 止)", "起止日期之间(含首尾两天)的自然日天数。", '假别 == "婚假" and 日历天数(开始日期, 结束日期) > 婚假天数')
+def calendar_days(ctx: Context, start: date | None, end: date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return (end - start).days + 1
+
+
+@register("月份加", "(日期, 月数)", "日期之后若干个月的同一天(月末顺延到该月最后一天);月数可为负。",
+          "预计还款日期 > 月份加(借款日期, 1)")
+def add_months(ctx: Context, day: date | None, months: Any) -> date | None:
+    if day is None or months is None:
+        return None
+    index = day.year * 12 + day.month - 1 + int(months)
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, _calendar.monthrange(year, month + 1)[1]))
+
+
+@register("月份", "(日期)", "日期所在的月份,写成 2026-11。", "月份(开始日期)")
+def month_of(ctx: Context, day: date | None) -> str | None:
+    return None if day is None else f"{day:%Y-%m}"
+
+
+@register("工龄", "(姓名, 日期)", "此人到该日期为止的整年工龄(按人员表的入职日期);没有入职日期时为空。",
+          '假别 == "年假" and 工龄(申请人, 开始日期) < 3')
+def service_years(ctx: Context, name: Any, day: date | None) -> int | None:
+    hired = ctx.hired_on(str(name)) if name is not None else None
+    if hired is None or day is None:
+        return None
+    return day.year - hired.year - ((day.month, day.day) < (hired.month, hired.day))
+
+
+@register("出差单已批准", "(出差申请单号)", "该出差申请已批准时为真(不论日期)。", '借款类型 == "差旅预借" and not 出差单已批准(出差申请单号)')
+def trip_approved(ctx: Context, number: Any) -> bool:
+    return number is not None and ctx.lookups.trip_approved(str(number))
+
+
+@register("借款未还", "(借款单号)", "已批准借款尚未冲销的金额;没有这笔借款时为空。", "已填(借款单号) and 未填(借款未还(借款单号))")
+def loan_outstanding(ctx: Context, number: Any) -> Decimal | None:
+    return None if number is None else ctx.lookups.loan_outstanding(str(number))
+
+
+@register("合同已批准", "(合同编号)", "该合同已批准(在合同台账中)时为真,不论客户。", '印章类型 == "合同专用章" and not 合同已批准(关联合同编号)')
+def contract_approved(ctx: Context, number: Any) -> bool:
+    return number is not None and ctx.lookups.contract_exists(str(number), None)

@@ -36,6 +36,11 @@ class Lookups(Protocol):
 
     def contract_open_receivable(self, number: str) -> Decimal: ...
 
+    def trip_approved(self, number: str) -> bool: ...
+
+    def loan_outstanding(self, number: str) -> Decimal | None:
+        """What is still owed on an approved loan; None when there is no such loan."""
+
 
 class NoLookups:
     """An empty register: nothing registered, nothing owed."""
@@ -72,3 +77,9 @@ class NoLookups:
 
     def contract_open_receivable(self, number):
         return Decimal(0)
+
+    def trip_approved(self, number):
+        return False
+
+    def loan_outstanding(self, number):
+        return None

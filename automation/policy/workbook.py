@@ -107,6 +107,7 @@ class Person:
     email: str | None = None
     active: bool = True
     ref: str = ""
+    hired_on: date | None = None  # 入职日期: years of service (年假)
 
     def delegating_on(self, day: date) -> bool:
         return bool(self.delegate and self.delegate_from and self.delegate_to
@@ -241,7 +242,8 @@ class Policy:
 
     def functions(self, today: date, lookups: Lookups | None = None) -> dict[str, Callable]:
         ctx = Context(today=today, calendar=self.calendar, lookups=lookups or NoLookups(), params=self.params,
-                      roles_of=lambda name: p.roles if (p := self.person(name)) else ())
+                      roles_of=lambda name: p.roles if (p := self.person(name)) else (),
+                      hired_on=lambda name: p.hired_on if (p := self.person(name)) else None)
         return bind(ctx)
 
 
@@ -284,7 +286,7 @@ def person_from(r: SheetRow) -> Person:
         name=_text(r, "姓名", required=True), id=r.get("工号") and str(r.get("工号")), department=_text(r, "部门"),
         roles=split_roles(r.get("角色")), superior=_text(r, "直属上级"), delegate=_text(r, "代理人"),
         delegate_from=to_date(r, "代理开始"), delegate_to=to_date(r, "代理结束"), email=_text(r, "邮箱"),
-        active=_text(r, "在职") != "否", ref=r.ref("姓名"),
+        active=_text(r, "在职") != "否", ref=r.ref("姓名"), hired_on=to_date(r, "入职日期"),
     )
 
 

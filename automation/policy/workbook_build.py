@@ -57,7 +57,7 @@ DROP_DOWNS = {
     ("编号规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
     ("合同模板", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
 }
-DATE_HEADERS = {"代理开始", "代理结束", "日期"}
+DATE_HEADERS = {"代理开始", "代理结束", "日期", "入职日期"}
 
 
 def build_policy_workbook(dest: Path) -> Path:

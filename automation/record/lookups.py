@@ -131,6 +131,21 @@ class StoreLookups:
         return _yuan(total)
 
 
+    # --- trips and loans (F10 借款单) ------------------------------------------------------
+
+    def trip_approved(self, number: str) -> bool:
+        t = s.trips.c
+        return self._one(select(t.id).where(t.number == number, t.status == APPROVED)) is not None
+
+    def loan_outstanding(self, number: str) -> Decimal | None:
+        loan = self._one(select(s.loans.c.amount).where(s.loans.c.number == number))
+        if loan is None:
+            return None
+        paid = self._scalar(select(func.sum(s.loan_settlements.c.amount))
+                            .where(s.loan_settlements.c.loan_number == number))
+        return _yuan(loan.amount - Decimal(paid or 0))
+
+
 def _yuan(total) -> Decimal:
     # SUM over a Money column keeps the column type, so it arrives in yuan already; None when no rows
     return Decimal(total or 0).quantize(Decimal("0.01"))

@@ -425,3 +425,67 @@ mail_outbox = Table(
     _now_col("created_at"),
     _now_col("sent_at", nullable=True),
 )
+
+# --- forms declared in their spec, loans, customer state (issue 14) ---------------------
+
+# A form's own register, as its spec declares it (plain JSON), so the store alone can render it.
+form_registers = Table(
+    "form_registers", metadata,
+    Column("name", String(60), primary_key=True),
+    Column("form_id", String(60), nullable=False),
+    Column("definition", Text, nullable=False),
+    _now_col("updated_at"),
+)
+
+# One row per case of a form with a declared register: column header → value (codec JSON).
+form_records = Table(
+    "form_records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False, unique=True),
+    Column("form_id", String(60), nullable=False),
+    Column("register", String(60), nullable=False),
+    Column("number", String(40)),
+    Column("data", Text, nullable=False),
+    Column("status", String(20), nullable=False),  # 审批中 | 已批准 | 已驳回 | 退回修改
+)
+Index("ix_form_records_register", form_records.c.register)
+
+# F10 借款单: an approved loan, settled (冲借款) by expense claims that name it.
+loans = Table(
+    "loans", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, nullable=False, unique=True),
+    Column("number", String(40), nullable=False, unique=True),
+    Column("borrower", Text),
+    Column("department", Text),
+    Column("loan_type", Text),
+    Column("amount", Money(), nullable=False),
+    Column("lent_on", Date),
+    Column("due_on", Date),
+    Column("status", String(20), nullable=False),  # 未还清 | 已还清
+)
+
+loan_settlements = Table(
+    "loan_settlements", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("loan_number", String(40), nullable=False),
+    Column("case_id", Integer, nullable=False, unique=True),  # the expense claim that settled it
+    Column("claim_number", String(40)),
+    Column("amount", Money(), nullable=False),
+    Column("on", Date),
+)
+Index("ix_loan_settlements_loan", loan_settlements.c.loan_number)
+
+# F13 客户状态变更单: every change of a customer's state, with its case and reason.
+customer_status_history = Table(
+    "customer_status_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer", Text, nullable=False),
+    Column("old_status", String(20)),
+    Column("new_status", String(20), nullable=False),
+    Column("case_id", Integer),
+    Column("number", String(40)),
+    Column("reason", Text),
+    Column("on", Date),
+)
+Index("ix_customer_status_history_customer", customer_status_history.c.customer)

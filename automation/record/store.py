@@ -21,6 +21,7 @@ from automation.record import schema as s
 
 # Named, ordered upgrade steps. A store records the highest step applied.
 _V1_TABLES = ("schema_version", "submissions", "audit_log")
+_V6_TABLES = ("form_registers", "form_records", "loans", "loan_settlements", "customer_status_history")
 
 
 def _m1_intake(conn: Connection) -> None:
@@ -55,12 +56,17 @@ def _m5_approver_actions(conn: Connection) -> None:
     _add_missing_columns(conn, s.cases, ("dedup",))
 
 
+def _m6_form_registers_loans_customer_state(conn: Connection) -> None:
+    s.metadata.create_all(conn, tables=[s.metadata.tables[n] for n in _V6_TABLES])  # checkfirst, as step 3
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
     (3, "last good policies kept in the store", _m3_policy_versions),
     (4, "applicant side: receipts, withdraw and remind requests, mail outbox", _m4_applicant_side),
     (5, "approver actions: 转交, 加签, 退回到, automatic approvals, why each step", _m5_approver_actions),
+    (6, "form registers declared in specs, loans, customer status history", _m6_form_registers_loans_customer_state),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -45,7 +45,7 @@ def make_specs() -> dict[str, FormSpec]:
             (TableSpec(key="明细", label="明细", columns=_cols("品名", "规格型号", "数量", "单价", "金额")),),
             amount_field="合同金额"),
         _form("expense_claim", "费用报销单", [_f(k) for k in (
-            "报销人", "部门", "报销日期", "合计金额", "合计金额大写", "出差申请单号", "附件张数")],
+            "报销人", "部门", "报销日期", "合计金额", "合计金额大写", "出差申请单号", "附件张数", "借款单号")],
             (TableSpec(key="明细", label="明细", columns=_cols(
                 "费用类别", "发生日期", "地点", "事由", "金额", "单据张数", "出差天数", "招待人数")),),
             applicant_field="报销人", amount_field="合计金额", department_field="部门"),
@@ -60,8 +60,29 @@ def make_specs() -> dict[str, FormSpec]:
         _form("bad_debt", "坏账核销审批表", [_f(k) for k in (
             "客户名称", "原合同编号", "核销金额", "账龄天数", "原因", "办事处经理", "区域经理", "内务主管", "申请人",
             "申请日期")], amount_field="核销金额"),
+        *_new_forms(),
     ]
     return {s.id: s for s in specs}
+
+
+def _new_forms() -> list[FormSpec]:
+    """F9–F13 (POLICY-PACK.md)."""
+    return [
+        _form("leave_request", "请假单", [_f(k) for k in (
+            "申请人", "部门", "假别", "开始日期", "结束日期", "天数", "事由", "是否紧急", "工作交接人", "申请日期")],
+            department_field="部门"),
+        _form("loan_request", "借款单", [_f(k) for k in (
+            "借款人", "部门", "借款类型", "借款金额", "借款金额大写", "借款事由", "出差申请单号", "借款日期", "预计还款日期",
+            "申请日期")], applicant_field="借款人", amount_field="借款金额", department_field="部门"),
+        _form("payment_receipt", "回款登记单", [_f(k) for k in (
+            "客户名称", "原合同编号", "回款金额", "回款日期", "回款方式", "凭证类型", "凭证号", "销售员", "申请人",
+            "申请日期")], amount_field="回款金额", customer_field="客户名称"),
+        _form("seal_request", "用印申请单", [_f(k) for k in (
+            "申请人", "部门", "印章类型", "文件名称", "用印事由", "份数", "是否带离", "预计归还日期", "关联合同编号",
+            "申请日期")], department_field="部门"),
+        _form("customer_status", "客户状态变更单", [_f(k) for k in (
+            "客户名称", "变更后状态", "原因", "申请人", "申请日期")], customer_field="客户名称"),
+    ]
 
 
 def policy_copy(tmp_path: Path, edits: dict[str, dict[str, object]] | None = None) -> Path:

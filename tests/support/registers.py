@@ -51,6 +51,7 @@ def populate(store: Store) -> None:
         _expenses(conn)
         _complaints(conn)
         _returns_and_bad_debts(conn)
+        _loans(conn)
 
 
 def _cases(conn) -> None:
@@ -131,3 +132,15 @@ def cell_rows(ws, first_row: int = 3) -> list[list]:
             break
         rows.append(row)
     return rows
+
+
+def _loans(conn) -> None:
+    """借款台账: an overdue open loan, one settled by a claim, the injection strings as borrowers."""
+    borrowers = ["张三", "李四", *INJECTIONS]
+    for i, who in enumerate(borrowers):
+        conn.execute(s.loans.insert().values(
+            case_id=900 + i, number=f"JK-202611-{i + 1:04d}", borrower=who, department="销售一部", loan_type="备用金",
+            amount=Decimal("1500.00"), lent_on=date(2026, 10, 1), due_on=date(2026, 11, 1) if i == 0 else date(2026, 12, 30),
+            status="已还清" if i == 1 else "未还清"))
+    conn.execute(s.loan_settlements.insert().values(loan_number="JK-202611-0002", case_id=990, claim_number="BX-1",
+                                                    amount=Decimal("1500.00"), on=date(2026, 11, 20)))

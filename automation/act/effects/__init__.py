@@ -3,8 +3,12 @@
 The lead calls :func:`on_submitted` and :func:`on_decided` inside the
 transaction that records the event, so an effect commits or rolls back with
 it. Each returns the names of the tables it changed; the registers reading
-those tables are marked dirty. One module per form; a form with no effects
-(or a hook it does not need) simply touches nothing.
+those tables are marked dirty.
+
+``HANDLERS`` is the one registry of form-specific effects, keyed by form id.
+A form without an entry gets the generic effect only: when its spec declares
+a ``register:``, every case is recorded there (``declared_register``). A form
+with an entry gets both, the generic one first.
 """
 
 from __future__ import annotations
@@ -20,7 +24,11 @@ from automation.act.effects import (
     complaint,
     credit_limit,
     customer_registration,
+    customer_status,
+    declared_register,
     expense_claim,
+    loan_request,
+    payment_receipt,
     return_request,
     sales_contract,
     trip_request,
@@ -39,19 +47,29 @@ HANDLERS: dict[str, ModuleType] = {
     "complaint": complaint,
     "return_request": return_request,
     "bad_debt": bad_debt,
+    "loan_request": loan_request,
+    "payment_receipt": payment_receipt,
+    "customer_status": customer_status,
 }
 
 
-def on_submitted(conn: Connection, *, case: Mapping, values: dict, policy: Any, today: date, cal: Any) -> set[str]:
-    """Effects of a (re)submission: pending expense lines and trips, the complaint record."""
-    hook = getattr(HANDLERS.get(case["form_id"]), "submitted", None)
-    return hook(Effect(conn, case, values, policy, today, cal)) if hook else set()
+def _hooks(spec: Any, form_id: str, name: str) -> list:
+    hooks = [getattr(declared_register, name)] if getattr(spec, "register", None) is not None else []
+    specific = getattr(HANDLERS.get(form_id), name, None)
+    return hooks + ([specific] if specific else [])
+
+
+def on_submitted(conn: Connection, *, case: Mapping, values: dict, policy: Any, today: date, cal: Any,
+                 spec: Any = None) -> set[str]:
+    """Effects of a (re)submission: pending expense lines and trips, the complaint record, the form's register."""
+    fx = Effect(conn, case, values, policy, today, cal, spec)
+    return set().union(*(hook(fx) for hook in _hooks(spec, case["form_id"], "submitted")))
 
 
 def on_decided(conn: Connection, *, case: Mapping, values: dict, outcome: str, policy: Any, today: date,
-               cal: Any) -> set[str]:
+               cal: Any, spec: Any = None) -> set[str]:
     """Effects of the final decision on a case ('approved', 'rejected' or 'returned')."""
     if outcome not in OUTCOMES:
         raise EffectError(f"未知的审批结果「{outcome}」,应为 {'、'.join(OUTCOMES)} 之一。", code="effect-outcome-unknown")
-    hook = getattr(HANDLERS.get(case["form_id"]), "decided", None)
-    return hook(Effect(conn, case, values, policy, today, cal), outcome) if hook else set()
+    fx = Effect(conn, case, values, policy, today, cal, spec)
+    return set().union(*(hook(fx, outcome) for hook in _hooks(spec, case["form_id"], "decided")))

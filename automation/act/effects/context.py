@@ -30,6 +30,7 @@ class Effect:
     policy: Any  # needs only .params (name → Decimal|str) and .people (name → obj with .department)
     today: date
     cal: Any  # add_workdays(d, n), workdays_between(a, b)
+    spec: Any = None  # the FormSpec; its ``register`` is what the generic effect records
 
     @property
     def case_id(self) -> int:

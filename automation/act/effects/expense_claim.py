@@ -4,10 +4,12 @@ Lines enter as 审批中 so the month-to-date caps (办公电话月限额, 办�
 `001 · S1-R100, S1-R103`) count pending claims too; the decision turns them
 into 已批准 or 已驳回. A claim returned for changes is 已驳回 and its
 resubmission brings fresh lines. The month is the month the cost arose in.
+An approved claim that names a 借款单号 settles that loan (冲借款, F10).
 """
 
 from __future__ import annotations
 
+from automation.act.effects import loan_request
 from automation.act.effects.context import APPROVED, Effect, touched
 from automation.record import schema as s
 
@@ -30,7 +32,8 @@ def decided(fx: Effect, outcome: str) -> set[str]:
     status = APPROVED_STATUS if outcome == APPROVED else REJECTED_STATUS
     result = fx.conn.execute(lines.update().where(
         lines.c.case_id == fx.case_id, lines.c.status == PENDING).values(status=status))
-    return touched(lines, result.rowcount)
+    settled = loan_request.settle(fx, fx.values.get("合计金额")) if outcome == APPROVED else set()
+    return touched(lines, result.rowcount) | settled
 
 
 def _line(fx: Effect, row: dict) -> dict:

@@ -62,6 +62,7 @@ class Grouping:
     title: str
     column: str
     by_month: bool = False  # group a date column by 年-月
+    then: str | None = None  # a second column: one line per combination (申请人 · 月份)
 
 
 @dataclass(frozen=True)
@@ -150,22 +151,59 @@ def _open_receivables(conn: Connection) -> dict[str, Decimal]:
 
 def customer_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     open_amounts = _open_receivables(conn)
+    received = _received(conn, s.receivables.c.customer)
+    history = _status_history(conn)
     c = s.customers.c
     query = select(c.name, c.credit_code, c.grade, c.owner, c.department, c.credit_limit, c.terms_days,
                    c.review_due, c.status, c.registered_on).order_by(c.id)
     return [(r.name, r.credit_code, r.grade, r.owner, r.department, r.credit_limit, r.terms_days,
-             open_amounts.get(r.name, Decimal("0.00")), r.review_due, r.status, r.registered_on)
+             received.get(r.name, Decimal("0.00")), open_amounts.get(r.name, Decimal("0.00")), r.review_due,
+             r.status, history.get(r.name, ""), r.registered_on)
             for r in conn.execute(query)]
+
+
+RECEIPT_KIND = "receipt"  # F11 回款登记单: a negative receivable
+
+
+def _received(conn: Connection, key) -> dict[str, Decimal]:
+    """What was received (回款), per customer or per contract: a positive amount."""
+    rv = s.receivables.c
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for r in conn.execute(select(key.label("key"), rv.amount).where(rv.kind == RECEIPT_KIND)):
+        totals[r.key] -= r.amount
+    return totals
+
+
+def _status_history(conn: Connection) -> dict[str, str]:
+    """客户状态变更 history per customer: 「2026-11-23 正常→黑名单(KB-202611-0001:原因)」; …"""
+    h = s.customer_status_history.c
+    lines: dict[str, list[str]] = defaultdict(list)
+    query = select(h.customer, h.old_status, h.new_status, h.number, h.reason, h.on).order_by(h.id)
+    for r in conn.execute(query):
+        day = r.on.isoformat() if r.on else ""
+        lines[r.customer].append(f"{day} {r.old_status or ''}→{r.new_status}({r.number}:{r.reason or ''})")
+    return {name: ";".join(items) for name, items in lines.items()}
 
 
 # --- 合同台账 -----------------------------------------------------------------------
 
+def _open_by_contract(conn: Connection) -> dict[str, Decimal]:
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    rv = s.receivables.c
+    for r in conn.execute(select(rv.contract_number, rv.amount).where(rv.contract_number.is_not(None))):
+        totals[r.contract_number] += r.amount
+    return totals
+
+
 def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    received = _received(conn, s.receivables.c.contract_number)
+    still_open = _open_by_contract(conn)
     c = s.contracts.c
     query = select(c.number, c.customer, c.amount, c.signed_on, c.delivery_on, c.ship_due_on, c.payment,
                    c.approved_on, c.approvers, c.status, c.file_path).order_by(c.id)
     return [(r.number, r.customer, r.amount, upper(r.amount), r.signed_on, r.delivery_on, r.ship_due_on,
-             r.payment, r.approved_on, _names(r.approvers), r.status, r.file_path)
+             r.payment, received.get(r.number, Decimal("0.00")), still_open.get(r.number, Decimal("0.00")),
+             r.approved_on, _names(r.approvers), r.status, r.file_path)
             for r in conn.execute(query)]
 
 
@@ -252,6 +290,23 @@ def bad_debt_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
             for r in conn.execute(query)]
 
 
+# --- 借款台账 -----------------------------------------------------------------------
+
+def loan_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    settled: dict[str, Decimal] = defaultdict(Decimal)
+    ls = s.loan_settlements.c
+    for r in conn.execute(select(ls.loan_number, ls.amount)):
+        settled[r.loan_number] += r.amount
+    rows = []
+    for r in conn.execute(select(s.loans).order_by(s.loans.c.id)):
+        paid = settled.get(r.number, Decimal("0.00"))
+        owed = r.amount - paid
+        late = owed > 0 and r.due_on is not None and r.due_on < ctx.today
+        rows.append((r.number, r.borrower, r.department, r.loan_type, r.amount, r.lent_on, r.due_on, paid, owed,
+                     _yes(late), r.status))
+    return rows
+
+
 # --- the registers -----------------------------------------------------------------
 
 def _cols(*specs) -> tuple[Column, ...]:
@@ -276,9 +331,10 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         "客户台账", "CustomerRegister",
         _cols(("客户名称", "text", 26), ("统一社会信用代码", "text", 21), ("等级", "text", 6),
               ("负责销售员", "text", 11), ("部门", "text", 12), ("信用额度", "money", 14),
-              ("账期天数", "int", 9), ("未收款", "money", 14), ("信用复核到期", "date", 13),
-              ("状态", "text", 9), ("登记日期", "date", 12)),
-        customer_rows, frozenset({"customers", "receivables"}), totals=("信用额度", "未收款"),
+              ("账期天数", "int", 9), ("已回款", "money", 14), ("未收款", "money", 14), ("信用复核到期", "date", 13),
+              ("状态", "text", 9), ("状态变更记录", "text", 40), ("登记日期", "date", 12)),
+        customer_rows, frozenset({"customers", "receivables", "customer_status_history"}),
+        totals=("信用额度", "已回款", "未收款"),
         highlight='OR({状态}="黑名单",AND(ISNUMBER({信用复核到期}),{信用复核到期}<TODAY()))',
         groupings=(Grouping("按月份", "登记日期", True), _BY_DEPT, Grouping("按负责销售员", "负责销售员"),
                    Grouping("按状态", "状态")),
@@ -287,9 +343,9 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         "合同台账", "ContractRegister",
         _cols(("合同编号", "text", 18), ("客户名称", "text", 26), ("合同金额", "money", 15),
               ("大写", "text", 30), ("签订日期", "date", 12), ("交货日期", "date", 12),
-              ("应发货日期", "date", 12), ("付款方式", "text", 14), ("审批完成日期", "date", 13),
-              ("审批人", "text", 20), ("状态", "text", 9), ("文件", "text", 36)),
-        contract_rows, frozenset({"contracts"}), totals=("合同金额",),
+              ("应发货日期", "date", 12), ("付款方式", "text", 14), ("已回款", "money", 14), ("未收款", "money", 14),
+              ("审批完成日期", "date", 13), ("审批人", "text", 20), ("状态", "text", 9), ("文件", "text", 36)),
+        contract_rows, frozenset({"contracts", "receivables"}), totals=("合同金额", "已回款", "未收款"),
         highlight='{状态}="生成失败"',
         groupings=(Grouping("按月份", "签订日期", True), Grouping("按客户", "客户名称"),
                    Grouping("按付款方式", "付款方式"), Grouping("按状态", "状态")),
@@ -327,4 +383,13 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         bad_debt_rows, frozenset({"bad_debts"}), totals=("金额",),
         groupings=(Grouping("按客户", "客户"), Grouping("按状态", "状态")),
         measure="金额"),
+    RegisterDef(
+        "借款台账", "LoanRegister",
+        _cols(("借款单号", "text", 18), ("借款人", "text", 10), ("部门", "text", 12), ("类型", "text", 11),
+              ("金额", "money", 13), ("借款日期", "date", 12), ("应还日期", "date", 12), ("已冲销", "money", 13),
+              ("未还", "money", 13), ("是否超期", "bool", 9), ("状态", "text", 9)),
+        loan_rows, frozenset({"loans", "loan_settlements"}), totals=("金额", "已冲销", "未还"),
+        highlight='{是否超期}="是"',
+        groupings=(Grouping("按借款人", "借款人"), _BY_DEPT, Grouping("按状态", "状态")),
+        measure="未还"),
 )}

@@ -25,8 +25,10 @@ from automation.record.registers.dashboard import (
     dashboard_data,
     write_dashboard,
 )
+from automation.record.registers import generic
 from automation.record.registers.definitions import (
     REGISTERS,
+    RegisterDef,
     RenderContext,
     WorkdaysBetween,
 )
@@ -58,8 +60,17 @@ def tables_of(name: str) -> frozenset[str]:
 
 
 def registers_for_tables(tables: Iterable[str]) -> set[str]:
+    """Registers reading any of ``tables``; a form's declared register is named by its mark."""
     touched = set(tables)
-    return {name for name in ALL_NAMES if tables_of(name) & touched}
+    return {name for name in ALL_NAMES if tables_of(name) & touched} | generic.marked_names(touched)
+
+
+def definition(conn: Connection, name: str) -> RegisterDef | None:
+    """A coded register, or one a form spec declared (kept in the store)."""
+    if name in REGISTERS:
+        return REGISTERS[name]
+    declared = generic.definitions(conn).get(name)
+    return generic.register_def(declared) if declared else None
 
 
 def register_path(registers_dir: Path, name: str) -> Path:
@@ -134,7 +145,7 @@ def _failed(store, settings, name: str, error: str) -> None:
             dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error))
 
 
-def _write(settings, name: str, data, ctx: RenderContext, now: datetime) -> int:
+def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderContext, now: datetime) -> int:
     path = register_path(settings.registers, name)
     if name == DASHBOARD:
         write_dashboard(path, data, rendered_at=ctx.local(now))
@@ -142,7 +153,7 @@ def _write(settings, name: str, data, ctx: RenderContext, now: datetime) -> int:
     if choose_backend(settings.register_mode) == LIVE and update_open_workbook(
             path, name, data, first_row=FIRST_DATA_ROW + 1):
         return len(data)
-    return write_register(path, REGISTERS[name], data, rendered_at=ctx.local(now))
+    return write_register(path, register, data, rendered_at=ctx.local(now))
 
 
 def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
@@ -151,9 +162,10 @@ def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, res
     with store.begin() as conn:
         if not _claim(conn, name, now, coalesce, force):
             return
-        data = dashboard_data(conn, ctx) if name == DASHBOARD else REGISTERS[name].rows(conn, ctx)
+        register = None if name == DASHBOARD else definition(conn, name)
+        data = dashboard_data(conn, ctx) if name == DASHBOARD else register.rows(conn, ctx)
     try:
-        rows = _write(settings, name, data, ctx, now)
+        rows = _write(settings, name, register, data, ctx, now)
     except (RegisterLockedError, OSError) as exc:
         # Never raise for a locked file: the data is in the store and the next run retries.
         _failed(store, settings, name, str(exc))
@@ -175,7 +187,8 @@ def render_due(store, settings, *, today: date, workdays_between: WorkdaysBetwee
     ctx = _context(store, today, workdays_between)
     result = RenderResult()
     with store.read() as conn:
-        names = [n for n in conn.execute(select(rs.c.name).order_by(rs.c.name)).scalars() if n in ALL_NAMES]
+        known = {*ALL_NAMES, *generic.definitions(conn)}
+        names = [n for n in conn.execute(select(rs.c.name).order_by(rs.c.name)).scalars() if n in known]
     for name in names:
         _render_one(store, settings, name, ctx, force, result)
     return result
@@ -184,7 +197,7 @@ def render_due(store, settings, *, today: date, workdays_between: WorkdaysBetwee
 def rebuild_all(store, settings, *, today: date, workdays_between: WorkdaysBetween) -> RenderResult:
     """Re-render every register and the dashboard from the store, now."""
     with store.begin() as conn:
-        mark_dirty(conn, ALL_NAMES, store.now())
+        mark_dirty(conn, {*ALL_NAMES, *generic.definitions(conn)}, store.now())
     return render_due(store, settings, today=today, workdays_between=workdays_between, force=True)
 
 

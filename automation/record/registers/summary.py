@@ -30,11 +30,14 @@ def _key(value: object, by_month: bool) -> str:
 
 def group(register: RegisterDef, rows: list[tuple], grouping: Grouping) -> SummaryBlock:
     at = register.index(grouping.column)
+    then = register.index(grouping.then) if grouping.then else None
     sum_at = register.index(register.measure) if register.measure else None
     counts: dict[str, int] = defaultdict(int)
     sums: dict[str, Decimal] = defaultdict(Decimal)
     for row in rows:
         key = _key(row[at], grouping.by_month)
+        if then is not None:
+            key = f"{key} · {_key(row[then], False)}"
         counts[key] += 1
         if sum_at is not None and row[sum_at] is not None:
             sums[key] += Decimal(row[sum_at])
@@ -43,7 +46,8 @@ def group(register: RegisterDef, rows: list[tuple], grouping: Grouping) -> Summa
         lines = [(k, counts[k]) for k in keys]
     else:
         lines = [(k, counts[k], sums[k]) for k in keys]
-    return SummaryBlock(grouping.title, grouping.column, register.measure, lines)
+    header = f"{grouping.column} · {grouping.then}" if grouping.then else grouping.column
+    return SummaryBlock(grouping.title, header, register.measure, lines)
 
 
 def summarize(register: RegisterDef, rows: list[tuple]) -> list[SummaryBlock]:
