@@ -1,4 +1,4 @@
-"""Fields a spec computes when they are left blank (``compute:``), e.g. 请假单「天数」.
+"""Fields a spec computes when they are left blank (``compute:``), e.g. a number of working days.
 
 Filled after the field checks and before the policy's 校验规则 and the route,
 so rules and approvers see the same number the register will show. A filled
