@@ -15,7 +15,7 @@ from support.workspace import make_workspace
 
 from automation.cli.main import build_parser
 
-COMMANDS = [["init"], ["forms", "build"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
+COMMANDS = [["init"], ["forms", "build"], ["forms", "new"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"],
             ["service", "install"], ["service", "status"]]
 

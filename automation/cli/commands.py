@@ -54,6 +54,21 @@ def forms_build(args) -> int:
     return 0
 
 
+def forms_new(args) -> int:
+    from automation.forms.scaffold import new_form_spec
+    from automation.settings import load_settings
+
+    settings = load_settings(find_root(args.workspace))
+    made = new_form_spec(settings.forms, args.title, form_id=args.form_id, code=args.code)
+    if args.json:
+        out.print_json(made.to_dict())
+        return 0
+    out.say(f"已生成表单规格:forms/{made.path.name}")
+    out.say("下一步:1. 按需修改字段;2. 运行 officeflow forms build 生成空白表单;"
+            f"3. 在 policies/制度.xlsx 中为「{made.title}」添加审批规则等各行;4. 运行 officeflow policy check。")
+    return 0
+
+
 def process(args) -> int:
     rt = open_runtime(args.workspace)
     if rt.policies.fallback and not args.json:

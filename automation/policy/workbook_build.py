@@ -40,22 +40,23 @@ SHEETS = {
 }
 
 ROLE_LIST = "'角色'!$A$2:$A$200"
-# (sheet, header) → (formula or literal list, strict?)
+# (sheet, header) → (formula or literal list, strict?). 表单 only suggests the shipped forms:
+# an administrator adding a form of their own types its name there.
 DROP_DOWNS = {
     ("人员", "角色"): (ROLE_LIST, False),  # several roles are joined with 、, so only a suggestion
     ("人员", "在职"): ('"是,否"', True),
-    ("审批规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
+    ("审批规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', False),
     ("审批规则", "审批角色"): (ROLE_LIST, True),
     ("审批规则", "方式"): ('"依次,会签,或签"', True),
-    ("校验规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
+    ("校验规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', False),
     ("校验规则", "范围"): ('"表单,明细"', True),
     ("校验规则", "级别"): ('"错误,警告"', True),
-    ("抄送", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
+    ("抄送", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', False),
     ("抄送", "角色"): (ROLE_LIST, True),
     ("抄送", "时机"): ('"提交时,通过后,两者"', True),
     ("节假日", "类型"): ('"休息日,工作日"', True),
-    ("编号规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
-    ("合同模板", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', True),
+    ("编号规则", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', False),
+    ("合同模板", "表单"): (f'"{",".join(pack.FORM_TITLES)}"', False),
 }
 DATE_HEADERS = {"代理开始", "代理结束", "日期", "入职日期"}
 
