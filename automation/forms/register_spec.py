@@ -34,6 +34,9 @@ CASE_VALUES = {"编号": "申请编号", "状态": "审批状态", "申请人": 
 COLUMN_KINDS = ("text", "money", "date", "int", "decimal")
 KIND_OF_FIELD = {"money": "money", "amount_upper": "money", "date": "date", "integer": "int", "number": "decimal",
                  "percent": "decimal"}
+# Registers the program itself keeps (record/registers/definitions.py) and the dashboard: a form
+# cannot declare one of these names (a test keeps the list complete).
+RESERVED_NAMES = ("审批台账", "客户台账", "合同台账", "报销台账", "投诉台账", "退货台账", "坏账台账", "借款台账", "看板")
 _FORBIDDEN_IN_NAME = re.compile(r'[\\/:*?"<>|\[\]]')
 
 
@@ -127,6 +130,8 @@ def parse_register(path: Path, raw: Any, fields: dict[str, Any]) -> RegisterSpec
     name = str(raw["name"]).strip()
     if _FORBIDDEN_IN_NAME.search(name) or name.startswith("."):
         raise _fail(path, raw, f"台账名称「{name}」会成为文件名,不能含 \\ / : * ? \" < > | [ ] 等字符。")
+    if name in RESERVED_NAMES:
+        raise _fail(path, raw, f"「{name}」是系统自带的台账,请换一个名称(例如「{name[:-2]}登记台账」)。")
     line = raw["__line__"]
     columns = [_column(path, c, fields, line) for c in raw.get("columns") or []]
     if not columns:

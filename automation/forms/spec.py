@@ -93,6 +93,7 @@ class FormSpec:
     code: str | None = None  # numbering code used when 编号规则 has no row for this form
     summary_fields: tuple[str, ...] = ()  # 摘要字段: what approvers see first on the 审批 sheet
     register: RegisterSpec | None = None  # the form's own register (台账), recorded by the generic effect
+    example: tuple[tuple[str, Any], ...] = ()  # sample values `officeflow demo` fills in ("=…" is a formula)
     path: Path | None = None
     summary: tuple[str, ...] = ()  # 摘要字段: what an approver sees first in the task file
 
@@ -270,6 +271,17 @@ def _summary_fields(path: Path, raw: dict, keys: set[str]) -> tuple[str, ...]:
     return names
 
 
+def _example(path: Path, raw: dict, keys: set[str]) -> tuple[tuple[str, Any], ...]:
+    example = raw.get("example") or {}
+    if not isinstance(example, dict):
+        raise SpecError("example 应写成 字段名: 值 的形式。", location=_where(path, raw["__line__"]))
+    pairs = tuple((str(k), v) for k, v in example.items() if k != "__line__")
+    for key, _ in pairs:
+        if key not in keys:
+            raise SpecError(f"示例(example)中的「{key}」不在 fields 中。", location=_where(path, example["__line__"]))
+    return pairs
+
+
 def load_spec(path: Path | str) -> FormSpec:
     path = Path(path)
     try:
@@ -313,6 +325,7 @@ def load_spec(path: Path | str) -> FormSpec:
         description=str(raw.get("description", "")),
         code=str(raw["code"]) if raw.get("code") not in (None, "") else None,
         summary_fields=_summary_fields(path, raw, keys),
+        example=_example(path, raw, keys),
         register=parse_register(path, raw["register"], {f.key: f for f in fields}) if raw.get("register") else None,
         path=path,
         summary=tuple(str(k) for k in raw.get("summary", []) or []),
@@ -332,7 +345,13 @@ def load_spec(path: Path | str) -> FormSpec:
 def load_specs(folder: Path | str) -> dict[str, FormSpec]:
     """Every ``*.yaml`` in the folder, keyed by form id."""
     specs: dict[str, FormSpec] = {}
+    registers: dict[str, str] = {}
     for path in sorted(Path(folder).glob("*.yaml")):
         spec = load_spec(path)
+        if spec.register and spec.register.name in registers:
+            raise SpecError(f"台账「{spec.register.name}」已由 {registers[spec.register.name]} 使用,每种表单的台账名称须不同。",
+                            location=path.name)
+        if spec.register:
+            registers[spec.register.name] = path.name
         specs[spec.id] = spec
     return specs

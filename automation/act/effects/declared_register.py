@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from automation.act.effects.context import APPROVED, REJECTED, RETURNED, Effect
+from automation.errors import ExpressionError
 from automation.policy.expressions import compile_expression
 from automation.record.registers import generic
 
@@ -44,9 +45,13 @@ def _value(fx: Effect, column) -> Any:
         return _typed(fx.values.get(column.field), column.kind)
     if column.value:
         return _typed(_case_value(fx, column.value), column.kind)
-    expr = compile_expression(column.compute, f"{fx.spec.id}.yaml · 台账「{column.header}」")
     names = {**dict(getattr(fx.policy, "params", {}) or {}), **fx.values}
-    return _typed(expr.evaluate(names, fx.policy.functions(fx.today)), column.kind)
+    try:
+        expr = compile_expression(column.compute, f"{fx.spec.id}.yaml · 台账「{column.header}」")
+        return _typed(expr.evaluate(names, fx.policy.functions(fx.today)), column.kind)
+    except ExpressionError:
+        # `policy check` names the mistake; a register cell left blank must not stop the case.
+        return None
 
 
 def _case_value(fx: Effect, name: str) -> Any:
