@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from automation.errors import ExpressionError
 from automation.policy.expressions import compile_expression
-from automation.route.chain import form_names
 
 
 def fill_computed(policy, form, *, today, lookups=None) -> list[str]:
@@ -24,7 +23,7 @@ def fill_computed(policy, form, *, today, lookups=None) -> list[str]:
         functions = functions or policy.functions(today, lookups)
         expr = compile_expression(field.compute, f"{form.spec.id}.yaml ·「{field.key}」")
         try:
-            value = expr.evaluate(form_names(policy, form.spec, form.values), functions)
+            value = expr.evaluate(_names(policy, form), functions)
         except ExpressionError:
             continue  # a blank input (no dates yet): the field stays blank, the other checks say why
         if value is None:
@@ -34,3 +33,8 @@ def fill_computed(policy, form, *, today, lookups=None) -> list[str]:
         form.values[field.key] = value
         filled.append(field.key)
     return filled
+
+
+def _names(policy, form) -> dict:
+    """Parameters, then the form's own keys (blank ones as None), as the policy's conditions see them."""
+    return {**dict(policy.params), **{key: form.values.get(key) for key in form.spec.all_keys}}
