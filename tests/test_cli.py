@@ -44,7 +44,7 @@ ALLOWED_WORDS = {"officeflow", "json", "workspace", "verbose", "version", "help"
                  "outbox", "policies", "toml", "srv", "systemd", "windows", "unit", "user", "force", "dry", "run",
                  "python", "automation", "contracts", "registers", "policy", "audit", "demo", "status", "service",
                  "install", "init", "build", "process", "watch", "check", "rebuild", "verify", "lint", "render",
-                 "new", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url", "linux",
+                 "new", "meeting", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url", "linux",
                  "sales", "srv", "office", "platform", "name", "dest", "sudo", "schtasks", "etc", "system"}
 
 

@@ -152,7 +152,7 @@ def test_loan_amount_in_words_must_read_the_same_amount(office):
     [p] = errors(problems)
     assert (p.field, p.location) == ("借款金额大写", cell(path, "借款金额大写"))
     assert "1,500.00" in p.message and "壹仟伍佰元整" in p.message
-    assert p.source == "表单规格 loan_request.yaml ·「借款金额大写」"
+    assert p.source == "「借款单」填写要求 ·「借款金额大写」"
 
 
 def test_travel_advance_with_an_approved_trip_is_accepted(office):
@@ -189,7 +189,7 @@ def test_receipt_without_its_voucher_number_is_refused_by_the_spec(customer_offi
     path, problems = verdict(customer_office, "payment_receipt", receipt("HT-2026-0001", Decimal("1"), D, 凭证号=None))
     found = [p for p in errors(problems) if p.field == "凭证号"]
     assert [(p.code, p.location, p.source) for p in found] == [
-        ("required-missing", cell(path, "凭证号"), "表单规格 payment_receipt.yaml ·「凭证号」")]
+        ("required-missing", cell(path, "凭证号"), "「回款登记单」填写要求 ·「凭证号」")]
 
 
 # --- F13 客户状态变更单 -------------------------------------------------------------------------

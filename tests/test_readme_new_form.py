@@ -78,7 +78,7 @@ def test_readme_example_form_works_from_the_readme_alone(office):
     scaffold.write_text(spec_text, encoding="utf-8")                         # 第 2 步
     _append_rows(office.root / "policies" / "制度.xlsx", tables)             # 第 3 步
     outputs = [_run(office, args) for args in _commands(step4)]              # 第 4 步
-    assert "会议室预订单.xlsx" in outputs[0] and "检查通过" in outputs[1]
+    assert "会议室预订单.xlsx" in outputs[0] and "没有发现任何问题" in outputs[1]
     assert (office.root / "forms" / "会议室预订单.xlsx").exists()
 
     spec = load_spec(scaffold)

@@ -71,12 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     forms = _group(sub, "forms", "表单相关命令", ("officeflow forms build",))
     p = _command(forms, "build", "根据 forms/*.yaml 重新生成空白表单", ("officeflow forms build",))
     p.set_defaults(func=commands.forms_build)
-    p = forms.add_parser("new", help="为一种新表单生成规格文件 forms/<编号>.yaml(带中文说明,不需要写程序)")
+    p = _command(forms, "new", "为一种新表单生成规格文件 forms/<编号>.yaml(带中文说明,不需要写程序)",
+                 ("officeflow forms new 会议室预订单 --id meeting_room --code HY", "officeflow forms new 用车申请单"))
     p.add_argument("title", metavar="名称", help="表单名称,例如 会议室预订单")
     p.add_argument("--id", dest="form_id", metavar="编号", help="表单编号(英文字母、数字、下划线),默认与名称相同")
     p.add_argument("--code", metavar="代码", help="申请编号的代码,例如 HY(默认 XB)")
-    _workspace_arg(p)
-    _json_arg(p)
     p.set_defaults(func=commands.forms_new)
 
     p = _command(sub, "process", "处理所有待处理的文件和审批决定一次,然后退出",
