@@ -15,12 +15,14 @@ from support.e2e import CUSTOMER, MONDAY, customer_office, customer_workspace, o
 from support.new_forms import (
     approve_case,
     approved_contract,
+    cell,
     leave,
     loan,
     receipt,
     seal,
     status_change,
     submit_and_route,
+    verdict,
 )
 
 from automation import samples
@@ -251,3 +253,9 @@ def test_a_loan_settled_in_full_is_closed(office):
     approve_case(office, "expense_claim", {**values, "借款单号": case["number"]}, items)
     with office.rt.store.read() as conn:
         assert conn.execute(select(s.loans.c.status)).scalar() == "已还清"
+    # a second claim cannot settle the same loan again
+    path, problems = verdict(office, "expense_claim", {**values, "借款单号": case["number"]}, items)
+    [problem] = [p for p in problems if p.is_error]
+    assert (problem.field, problem.location) == ("借款单号", cell(path, "借款单号"))
+    assert problem.message == f"借款单「{case['number']}」已经还清,无需再冲借款。"
+    assert problem.source.startswith("校验规则!") and problem.source.endswith(" · 001 · S1-R81 报销冲借款")
