@@ -106,7 +106,7 @@ def _column(path: Path, raw: Any, fields: dict[str, Any], line: int) -> Register
     return RegisterColumn(header=header, field=field, compute=str(raw["compute"]) if raw.get("compute") else None,
                           value=value, overdue_of=str(raw["overdue_of"]) if raw.get("overdue_of") else None,
                           when=str(raw["when"]) if raw.get("when") else None, kind=kind,
-                          width=float(raw.get("width") or _width(header, kind)))
+                          width=float(raw.get("width") or _width(header, kind, value)))
 
 
 def _kind_of(field: str | None, value: str | None, raw: dict, fields: dict[str, Any]) -> str:
@@ -119,7 +119,9 @@ def _kind_of(field: str | None, value: str | None, raw: dict, fields: dict[str, 
     return "text"
 
 
-def _width(header: str, kind: str) -> float:
+def _width(header: str, kind: str, value: str | None) -> float:
+    if value == "编号":
+        return 18  # QJ-202611-0001
     return {"money": 14, "date": 12, "int": 9, "decimal": 10}.get(kind, max(10, min(30, 2 * len(header) + 4)))
 
 
