@@ -14,6 +14,7 @@ from automation.demo import fresh_workspace, run_demo
 from automation.deploy import install as install_service
 from automation.deploy import status as service_report
 from automation.forms.build import build_all
+from automation.forms.scaffold import new_form_spec
 from automation.forms.spec import load_specs
 from automation.intake.names import stored
 from automation.intake.scanner import list_inbox
@@ -55,9 +56,6 @@ def forms_build(args) -> int:
 
 
 def forms_new(args) -> int:
-    from automation.forms.scaffold import new_form_spec
-    from automation.settings import load_settings
-
     settings = load_settings(find_root(args.workspace))
     made = new_form_spec(settings.forms, args.title, form_id=args.form_id, code=args.code)
     if args.json:

@@ -14,7 +14,7 @@ import openpyxl
 
 from automation import samples
 from automation.act.filters import upper_rmb
-from automation.validate.check import check_file
+from automation.pipeline import check_file
 from support.e2e import CUSTOMER, Office
 
 
