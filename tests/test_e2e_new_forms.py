@@ -77,7 +77,7 @@ def test_leave_of_four_days_goes_to_the_manager_then_the_general_manager_and_lan
     _decide_each(office, number, ["吴强", "赵建国"])
 
     assert office.case(number)["status"] == "approved"
-    assert [p.name for p in office.files("cc", "孙丽")] == [f"{number} 请假单.xlsx"]
+    assert [p.name for p in office.files("cc", "孙丽")] == [f"{number} 请假单 已通过.xlsx"]
     [record] = office.rows(s.form_records)
     assert (record["register"], record["status"], codec.loads(record["data"])["天数"]) == ("请假台账", "已批准", 4)
     register = office.outbox / "registers" / "请假台账.xlsx"
