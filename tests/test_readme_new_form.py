@@ -66,7 +66,7 @@ def _run(office: Office, args: list[str]) -> str:
 
 def test_readme_example_form_works_from_the_readme_alone(office):
     section = _section()
-    step1, step4 = _blocks(section, "bash")
+    step1, step4 = _blocks(section, "shell")
     [spec_text] = _blocks(section, "yaml")
     tables = _sheet_tables(section)
     assert set(tables) == {"审批规则", "校验规则", "抄送", "编号规则"}
@@ -103,11 +103,11 @@ def test_readme_example_form_works_from_the_readme_alone(office):
 
 def test_readme_example_rules_return_a_booking_that_ends_before_it_starts(office):
     section = _section()
-    for args in _commands(_blocks(section, "bash")[0]):
+    for args in _commands(_blocks(section, "shell")[0]):
         _run(office, args)
     (office.root / "forms" / "meeting_room.yaml").write_text(_blocks(section, "yaml")[0], encoding="utf-8")
     _append_rows(office.root / "policies" / "制度.xlsx", _sheet_tables(section))
-    for args in _commands(_blocks(section, "bash")[1]):
+    for args in _commands(_blocks(section, "shell")[1]):
         _run(office, args)
     spec = load_spec(office.root / "forms" / "meeting_room.yaml")
     blank = build_form(spec, office.root.parent / "staging")
