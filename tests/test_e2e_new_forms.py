@@ -71,8 +71,6 @@ def test_leave_of_four_days_goes_to_the_manager_then_the_general_manager_and_lan
     number = case["number"]
     assert number.startswith("QJ-202611-")
     assert office.case_values(case)["天数"] == 4
-    sheet = _approval_sheet(office.task("吴强", number))
-    assert (sheet["假别"], sheet["天数"], sheet["工作交接人"]) == ("事假", "4", "陈静")
 
     _decide_each(office, number, ["吴强", "赵建国"])
 
@@ -108,7 +106,6 @@ def test_seal_taken_out_goes_keeper_then_sales_manager_and_is_highlighted_once_o
     case = submit_and_route(office, "seal_request", values)
     number = case["number"]
     assert number.startswith("YY-202611-")
-    assert _approval_sheet(office.task("褚红", number))["是否带离"] == "是"
     _decide_each(office, number, ["褚红", "吴强"])
     assert office.case(number)["status"] == "approved"
 
