@@ -195,8 +195,9 @@ CORPUS: list[Case] = [
     Case("text", _factory(bad_files.text_file), QUARANTINED, ("file-not-office",)),
     Case("plain-zip", _factory(bad_files.plain_zip), QUARANTINED, ("file-not-office",)),
     Case("encrypted", _factory(bad_files.encrypted_xlsx), QUARANTINED, ("file-encrypted",)),
-    Case("legacy-xls", _factory(bad_files.legacy_ole), QUARANTINED, ("file-legacy-format",)),
-    Case("legacy-doc", _named(bad_files.legacy_ole, "旧版文档.doc", stream="WordDocument"), QUARANTINED, ("file-legacy-format",)),
+    # a fine file in a format we do not read is answered 请另存为 .xlsx/.docx, not quarantined (issue 10)
+    Case("legacy-xls", _factory(bad_files.legacy_ole), RETURNED, ("file-legacy-format",)),
+    Case("legacy-doc", _named(bad_files.legacy_ole, "旧版文档.doc", stream="WordDocument"), RETURNED, ("file-legacy-format",)),
     Case("xlsm-macro", _factory(bad_files.xlsm_with_macro), QUARANTINED, ("file-macro",)),
     Case("docm-macro", _factory(bad_files.docm_with_macro), QUARANTINED, ("file-macro",)),
     Case("vba-in-xlsx", _factory(bad_files.vba_only_xlsx), QUARANTINED, ("file-macro",)),
