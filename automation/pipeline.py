@@ -38,6 +38,7 @@ from automation.intake.private import with_kind
 from automation.intake.safety import SAVE_AS_CODES, inspect_file
 from automation.intake.scanner import list_inbox
 from automation.intake.stability import StabilityTracker
+from automation.record import audit
 from automation.record import submissions as subs
 from automation.record.registers.render import render_due
 from automation.route.chain import compose_route
@@ -99,6 +100,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
     if render_now or not summary.waiting:  # while files are still arriving, take them in first
         summary.registers = render_registers(rt, force=render_now)     # record: registers
+    anchor_audit(rt)                                                   # record: the audit head, outside the store
     return summary
 
 
@@ -306,6 +308,19 @@ def reroute_blocked(rt: Runtime) -> int:
                               department=case.department, today=rt.clock.today(), lookups=rt.lookups())
         opened += len(reroute.unblock(rt.store, case.case_id, route, now=rt.clock.now(), cal=rt.calendar))
     return opened
+
+
+def anchor_audit(rt: Runtime) -> None:
+    """The audit chain's head, written outside the store after every pass (see record/audit.py)."""
+    try:
+        key = audit.load_key(rt.settings.audit_key_file)
+        with rt.store.read() as conn:
+            problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now())
+    except OSError as exc:  # a full disk or a read-only share: the next pass tries again
+        log.warning("暂时无法更新审计链检查点:%s", exc)
+        return
+    if problem:
+        log.error("审计链与检查点不一致,检查点保持不变以便核查:%s。请运行 officeflow audit verify。", problem)
 
 
 def render_registers(rt: Runtime, *, force: bool) -> list[str]:

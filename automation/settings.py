@@ -67,6 +67,12 @@ class Settings:
     register_mode: str = "file"
     limits: Limits = field(default_factory=Limits)
     notify: Notify = field(default_factory=Notify)
+    audit_key_file: str | None = None  # HMAC key for audit checkpoints; keep it outside the workspace
+
+    @property
+    def audit_checkpoint(self) -> Path:
+        """The audit chain's head, anchored beside the store (see record/audit.py)."""
+        return self.state / "audit-checkpoint.json"
 
     # Folders under outbox/, named once so every stage agrees.
     @property
@@ -145,6 +151,7 @@ def load_settings(root: Path | str) -> Settings:
     if "password" in notify:
         raise SettingsError("[notify] 中不能写密码。请把密码放在环境变量中,并用 password_env 写明变量名。",
                             location=str(path))
+    audit = _section(data, "audit")
 
     def folder(key: str, default: str) -> Path:
         return (root / folders.get(key, default)).resolve()
@@ -176,6 +183,7 @@ def load_settings(root: Path | str) -> Settings:
             coalesce_seconds=float(registers.get("coalesce_seconds", 3.0)),
             retry_max_seconds=float(registers.get("retry_max_seconds", 60.0)),
             register_mode=str(registers.get("mode", "file")),
+            audit_key_file=str(audit["key_file"]) if audit.get("key_file") else None,
             limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
             notify=Notify(**{k: notify[k] for k in notify if k in Notify.__dataclass_fields__}),
         )

@@ -22,8 +22,8 @@ from automation.intake.worklock import worker_lock
 from automation.pipeline import check_files, process_pending
 from automation.policy.lint import lint_policy
 from automation.problems import LEVEL_LABELS
-from automation.record.audit import verify_chain
-from automation.record.registers.render import rebuild_all
+from automation.record.audit import load_key, verify_trail
+from automation.record.registers.render import rebuild_all, register_path
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
 from automation.service import Watcher, stop_on_signals
@@ -230,15 +230,22 @@ def audit_verify(args) -> int:
     rt = open_runtime(args.workspace)
     try:
         with rt.store.read() as conn:
-            report = verify_chain(conn)
+            report = verify_trail(conn, checkpoint=rt.settings.audit_checkpoint,
+                                  register=register_path(rt.settings.registers, "审批台账"),
+                                  key=load_key(rt.settings.audit_key_file))
     finally:
         rt.close()
     if args.json:
         out.print_json(report)
     elif report.ok:
-        out.say(f"审计链完整:共 {report.entries} 条记录,全部校验通过。")
+        anchors = "、".join(report.anchors) or "无外部锚点"
+        out.say(f"审计链完整:共 {report.chain.entries} 条记录,全部校验通过;已与{anchors}及各业务表核对一致。")
     else:
-        out.fail(f"审计链在第 {report.broken_at} 条记录处断开:{report.reason}。该记录或其后的记录可能被改动过。")
+        if not report.chain.ok:
+            out.fail(f"审计链在第 {report.chain.broken_at} 条记录处断开:{report.chain.reason}。该记录或其后的记录可能被改动过。")
+        for problem in report.problems:
+            out.fail(f"{problem}。")
+        out.say("请保留现有数据库和 .officeflow/ 文件夹不要改动,并联系信息部门从备份核对。")
     return 0 if report.ok else 1
 
 

@@ -1,18 +1,26 @@
 """The append-only audit log, chained: each entry carries the SHA-256 of the previous one.
 
 Editing or deleting any row breaks the chain from that row on, and
-``verify_chain`` names the first row whose hash no longer matches.
+``verify_chain`` names the first row whose hash no longer matches. Cutting
+the tail is caught by the anchors outside the store (see below).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import hmac
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from automation.fsutil import atomic_write_bytes
 from automation.record import codec
 from automation.record import schema as s
 
@@ -74,3 +82,206 @@ def verify_chain(conn: Connection) -> ChainReport:
         prev_hash = row[9]
         expected_id += 1
     return ChainReport(True, count)
+
+
+# --- the head, anchored outside the store -------------------------------------------
+#
+# A chain proves that no entry was changed or removed *in the middle*; cutting off its
+# tail (or rewriting a suffix consistently, since the hash is public) leaves a shorter,
+# valid chain. So the head (count and hash) is written out after every pass: to a
+# checkpoint file beside the store, optionally HMAC-signed with a key kept outside the
+# store, and into the 说明 line of 审批台账. ``verify_trail`` compares the chain with
+# those anchors and with the business tables, which must each have their entries.
+
+CHECKPOINT_FILE = "audit-checkpoint.json"
+KEY_ENV = "OFFICEFLOW_AUDIT_KEY"
+_ANCHOR = re.compile(r"审计链:共\s*(\d+)\s*条,末条哈希\s*([0-9a-f]{64})")
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    entries: int
+    hash: str
+
+    def anchor_text(self) -> str:
+        return f"审计链:共 {self.entries} 条,末条哈希 {self.hash}。"
+
+
+def head(conn: Connection) -> ChainHead:
+    last = conn.execute(select(s.audit_log.c.id, s.audit_log.c.hash).order_by(s.audit_log.c.id.desc()).limit(1)).first()
+    return ChainHead(last.id, last.hash) if last else ChainHead(0, GENESIS)
+
+
+def hash_at(conn: Connection, entry_id: int) -> str | None:
+    if entry_id == 0:
+        return GENESIS
+    return conn.execute(select(s.audit_log.c.hash).where(s.audit_log.c.id == entry_id)).scalar()
+
+
+def load_key(key_file: str | None = None) -> bytes | None:
+    """The HMAC key: ``OFFICEFLOW_AUDIT_KEY``, else the file named in settings; None when neither."""
+    value = os.environ.get(KEY_ENV)
+    if value:
+        return value.encode("utf-8")
+    if key_file:
+        return Path(key_file).expanduser().read_bytes().strip() or None
+    return None
+
+
+def _signature(key: bytes, entries: int, digest: str) -> str:
+    return hmac.new(key, f"{entries}:{digest}".encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def read_checkpoint(path: Path) -> dict | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"unreadable": True}
+    return data if isinstance(data, dict) else {"unreadable": True}
+
+
+def refresh_checkpoint(conn: Connection, path: Path, *, key: bytes | None, at) -> str | None:
+    """Move the checkpoint forward to the chain's head. Never backwards, never onto another
+    history: then the old checkpoint is kept as evidence and the reason is returned."""
+    current = head(conn)
+    old = read_checkpoint(path)
+    if old and not old.get("unreadable"):
+        problem = _against(conn, current, old, key)
+        if problem:
+            return problem
+        if old.get("entries") == current.entries and old.get("hash") == current.hash and (not key or old.get("hmac")):
+            return None
+    data = {"entries": current.entries, "hash": current.hash, "at": at.isoformat(timespec="seconds")}
+    if key:
+        data["hmac"] = _signature(key, current.entries, current.hash)
+    atomic_write_bytes(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+    return None
+
+
+def _against(conn: Connection, current: ChainHead, anchor: dict, key: bytes | None, what: str = "检查点") -> str | None:
+    """Why the chain does not extend ``anchor`` (None if it does)."""
+    try:
+        entries, digest = int(anchor["entries"]), str(anchor["hash"])
+    except (KeyError, TypeError, ValueError):
+        return f"{what}文件内容不完整,无法核对"
+    if key and anchor.get("hmac") is not None and not hmac.compare_digest(str(anchor["hmac"]), _signature(key, entries, digest)):
+        return f"{what}的签名与密钥不符,{what}可能被改动过"
+    if current.entries < entries:
+        return (f"审计链现有 {current.entries} 条记录,但{what}记录过 {entries} 条:"
+                f"第 {current.entries + 1}–{entries} 条已被删除")
+    found = hash_at(conn, entries)
+    if found != digest:
+        return f"审计链第 {entries} 条记录的哈希与{what}不符:该记录或其之前的记录被改写过"
+    return None
+
+
+@dataclass
+class TrailReport:
+    chain: ChainReport
+    problems: list[str] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # which anchors were checked
+
+    @property
+    def ok(self) -> bool:
+        return self.chain.ok and not self.problems
+
+    def to_dict(self) -> dict:
+        return {"ok": self.ok, **{k: v for k, v in self.chain.to_dict().items() if k != "ok"},
+                "problems": self.problems, "anchors": self.anchors}
+
+
+def verify_trail(conn: Connection, *, checkpoint: Path | None = None, register: Path | None = None,
+                 key: bytes | None = None) -> TrailReport:
+    """The chain itself, its anchors outside the store, and the business tables against it."""
+    report = TrailReport(verify_chain(conn))
+    current = head(conn)
+    if checkpoint is not None:
+        data = read_checkpoint(checkpoint)
+        if data is None:
+            if key:
+                report.problems.append("找不到审计链检查点文件,无法确认审计链没有被截短")
+        elif data.get("unreadable"):
+            report.problems.append("审计链检查点文件已损坏,无法读取")
+        else:
+            report.anchors.append("检查点")
+            if key and data.get("hmac") is None:
+                report.problems.append("检查点没有签名,但已配置签名密钥:检查点可能被替换过")
+            problem = _against(conn, current, data, key)
+            if problem:
+                report.problems.append(problem)
+    if register is not None:
+        anchor = register_anchor(register)
+        if anchor is not None:
+            report.anchors.append("审批台账")
+            problem = _against(conn, current, {"entries": anchor[0], "hash": anchor[1]}, None, what="审批台账的说明行")
+            if problem:
+                report.problems.append(problem)
+    report.problems.extend(cross_check(conn))
+    return report
+
+
+def register_anchor(path: Path) -> tuple[int, str] | None:
+    """(count, hash) from the 说明 line (A1) of a rendered register, if it carries one."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        return None
+    try:
+        first = next(book.worksheets[0].iter_rows(min_row=1, max_row=1, max_col=1, values_only=True), (None,))
+    finally:
+        book.close()
+    found = _ANCHOR.search(str(first[0] or ""))
+    return (int(found.group(1)), found.group(2)) if found else None
+
+
+# --- the business tables against the chain ------------------------------------------
+
+_SHOW = 5
+
+
+def cross_check(conn: Connection) -> list[str]:
+    """Every submission, case, task, decision and contract must have its entries in the chain."""
+    seen: dict[str, set] = {}
+    for action, subject, detail in conn.execute(select(s.audit_log.c.action, s.audit_log.c.subject, s.audit_log.c.detail)):
+        seen.setdefault(action, set()).add(subject)
+        if action in ("task-opened", "task-decided") and detail:
+            task = _task_of(detail)
+            if task is not None:
+                seen.setdefault(f"{action}#", set()).add(task)
+    problems = []
+    subs = conn.execute(select(s.submissions.c.id, s.submissions.c.status)).all()
+    _missing(problems, "收到的文件", [f"提交#{r.id}" for r in subs if f"提交#{r.id}" not in seen.get("file-received", ())],
+             "没有收件记录")
+    _missing(problems, "处理完的文件", [f"提交#{r.id}" for r in subs if r.status in ("archived", "returned", "quarantined")
+                                       and f"提交#{r.id}" not in seen.get(f"file-{r.status}", ())], "没有去向记录")
+    cases = conn.execute(select(s.cases.c.number, s.cases.c.status)).all()
+    _missing(problems, "申请", [r.number for r in cases if r.number not in seen.get("case-opened", ())], "没有立案记录")
+    _missing(problems, "已结束的申请", [r.number for r in cases if r.status in ("approved", "rejected")
+                                       and r.number not in seen.get(f"case-{r.status}", ())], "没有结案记录")
+    tasks = conn.execute(select(s.tasks.c.id, s.tasks.c.opened_at, s.tasks.c.decision, s.tasks.c.case_id)).all()
+    _missing(problems, "审批任务", [f"任务#{t.id}" for t in tasks if t.opened_at is not None
+                                   and t.id not in seen.get("task-opened#", ())], "没有派发记录")
+    _missing(problems, "审批决定", [f"任务#{t.id}" for t in tasks if t.decision is not None
+                                   and t.id not in seen.get("task-decided#", ())], "没有决定记录")
+    contracts = conn.execute(select(s.contracts.c.number, s.contracts.c.status)).all()
+    _missing(problems, "合同", [c.number for c in contracts if c.status == "已生成"
+                               and c.number not in seen.get("contract-rendered", ())], "没有生成记录")
+    return problems
+
+
+def _task_of(detail: str) -> int | None:
+    try:
+        value = json.loads(detail).get("task")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _missing(problems: list[str], what: str, items: list[str], gap: str) -> None:
+    if items:
+        shown = "、".join(items[:_SHOW]) + (f" 等 {len(items)} 项" if len(items) > _SHOW else "")
+        problems.append(f"{what} {shown} 在审计链中{gap}")

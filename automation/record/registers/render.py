@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from automation.errors import RegisterLockedError
+from automation.record import audit
 from automation.record import schema as s
 from automation.record.registers.dashboard import (
     DASHBOARD,
@@ -43,6 +44,7 @@ DASHBOARD_TABLES = frozenset({"cases", "tasks", "complaints", "contracts", "rece
 ALL_NAMES = (*REGISTERS, DASHBOARD)
 # How long a claimed render may take before another run assumes it died and redoes it.
 CLAIM_LEASE = timedelta(minutes=5)
+AUDIT_ANCHORED = "审批台账"  # its 说明 line carries the audit chain's head
 rs = s.register_state
 
 
@@ -145,7 +147,8 @@ def _failed(store, settings, name: str, error: str) -> None:
             dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error))
 
 
-def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderContext, now: datetime) -> int:
+def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderContext, now: datetime,
+           anchor: str = "") -> int:
     path = register_path(settings.registers, name)
     if name == DASHBOARD:
         write_dashboard(path, data, rendered_at=ctx.local(now))
@@ -153,7 +156,7 @@ def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderC
     if choose_backend(settings.register_mode) == LIVE and update_open_workbook(
             path, name, data, first_row=FIRST_DATA_ROW + 1):
         return len(data)
-    return write_register(path, register, data, rendered_at=ctx.local(now))
+    return write_register(path, register, data, rendered_at=ctx.local(now), anchor=anchor)
 
 
 def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
@@ -164,8 +167,10 @@ def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, res
             return
         register = None if name == DASHBOARD else definition(conn, name)
         data = dashboard_data(conn, ctx) if name == DASHBOARD else register.rows(conn, ctx)
+        # The approval register carries the audit chain's head: a printed copy anchors the trail.
+        anchor = audit.head(conn).anchor_text() if name == AUDIT_ANCHORED else ""
     try:
-        rows = _write(settings, name, register, data, ctx, now)
+        rows = _write(settings, name, register, data, ctx, now, anchor)
     except (RegisterLockedError, OSError) as exc:
         # Never raise for a locked file: the data is in the store and the next run retries.
         _failed(store, settings, name, str(exc))

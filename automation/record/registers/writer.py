@@ -39,9 +39,9 @@ WORKBOOK_OPTIONS = {"in_memory": True, "strings_to_formulas": False, "strings_to
 REGISTER_PART = "xl/worksheets/sheet1.xml"  # the register is the workbook's first sheet
 
 
-def note_text(rendered_at: datetime, count: int) -> str:
+def note_text(rendered_at: datetime, count: int, anchor: str = "") -> str:
     return (f"说明:本表由 OfficeFlow 于 {rendered_at:%Y-%m-%d %H:%M} 根据 {count} 条记录自动生成,"
-            "数据以系统为准;请勿在此修改,如需更正请提交相应表单。")
+            f"数据以系统为准;请勿在此修改,如需更正请提交相应表单。{anchor}")
 
 
 # --- atomic replacement -------------------------------------------------------------
@@ -168,10 +168,11 @@ def _note(ws, row: int, last_col: int, text: str, width: float, formats: dict) -
     ws.set_row(row, row_height(lines_needed(text, width)))
 
 
-def _register_frame(wb, register, rows, rendered_at, formats, layouts: list[ColumnLayout]) -> None:
+def _register_frame(wb, register, rows, rendered_at, formats, layouts: list[ColumnLayout],
+                    anchor: str = "") -> None:
     """The register sheet without its data rows: those are streamed in by ``sheetxml``."""
     ws = wb.add_worksheet(register.name)
-    _note(ws, 0, len(register.columns) - 1, note_text(rendered_at, len(rows)), sum(l.width for l in layouts), formats)
+    _note(ws, 0, len(register.columns) - 1, note_text(rendered_at, len(rows), anchor), sum(l.width for l in layouts), formats)
     for c, (col, layout) in enumerate(zip(register.columns, layouts)):
         ws.write_string(HEADER_ROW, c, col.header)
         # A column format also registers the style our streamed cells refer to.
@@ -218,8 +219,11 @@ def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> 
         r += 1
 
 
-def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, rendered_at: datetime) -> int:
-    """Render one register to ``path`` atomically; returns the number of rows written."""
+def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, rendered_at: datetime,
+                   anchor: str = "") -> int:
+    """Render one register to ``path`` atomically; returns the number of rows written.
+
+    ``anchor`` (the audit chain's head, for 审批台账) is appended to the 说明 line."""
     rows = rows if isinstance(rows, list) else list(rows)
 
     layouts = column_layout(register, rows)
@@ -228,7 +232,7 @@ def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, 
         frame = io.BytesIO()
         wb = xlsxwriter.Workbook(frame, WORKBOOK_OPTIONS)
         formats = _formats(wb)
-        _register_frame(wb, register, rows, rendered_at, formats, layouts)
+        _register_frame(wb, register, rows, rendered_at, formats, layouts, anchor)
         _summary_sheet(wb, summarize(register, rows), note_text(rendered_at, len(rows)), formats)
         wb.close()
         # Style indices are only known once XlsxWriter has laid out the styles.

@@ -1,0 +1,192 @@
+"""A trail that cannot be shortened: the audit chain's head is anchored outside the store
+(checkpoint file, 审批台账), and ``officeflow audit verify`` cross-checks the business tables.
+Rows are deleted with plain SQL on the real SQLite store, as an intruder would."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+from support.e2e import CUSTOMER, MONDAY, Office, _morning
+
+from automation import samples
+from automation.clock import Clock
+from automation.record import audit
+
+_BUILT: dict[str, Path] = {}
+
+
+@pytest.fixture
+def contract_office(tmp_path, customer_workspace, tmp_path_factory):
+    """A workspace with an approved, numbered and rendered sales contract (built once)."""
+    if "contract" not in _BUILT:
+        base = tmp_path_factory.mktemp("audit-contract") / "ws"
+        shutil.copytree(customer_workspace, base)
+        made = Office(root=base, clock=Clock(fixed=_morning(MONDAY)))
+        try:
+            values, items = samples.sales_contract(CUSTOMER, made.today)
+            made.submit("sales_contract", values, items)
+            made.run()
+            case = made.case(form_id="sales_contract")
+            assert made.approve_all(case["number"])["status"] == "approved"
+            made.run()
+        finally:
+            made.close()
+        _BUILT["contract"] = base
+    root = tmp_path / "ws"
+    shutil.copytree(_BUILT["contract"], root)
+    office = Office(root=root, clock=Clock(fixed=_morning(MONDAY)))
+    yield office
+    office.close()
+
+
+def _db(office: Office) -> sqlite3.Connection:
+    office.close()
+    return sqlite3.connect(office.root / ".officeflow" / "state.db")
+
+
+def _count(office: Office) -> int:
+    with _db(office) as db:
+        return db.execute("SELECT count(*) FROM audit_log").fetchone()[0]
+
+
+def _delete(office: Office, where: str, params=()) -> int:
+    db = _db(office)
+    with db:
+        n = db.execute(f"DELETE FROM audit_log WHERE {where}", params).rowcount
+    db.close()
+    return n
+
+
+def _rechain(office: Office) -> None:
+    """Renumber and rehash what is left, so the chain itself verifies (the hash is public)."""
+    db = _db(office)
+    rows = db.execute("SELECT id, at, actor, action, subject, detail, file, file_hash FROM audit_log ORDER BY id").fetchall()
+    prev = audit.GENESIS
+    with db:
+        db.execute("DELETE FROM audit_log")
+        for new_id, (_, at, actor, action, subject, detail, file, file_hash) in enumerate(rows, start=1):
+            digest = audit._digest(prev, new_id, at, actor, action, subject, detail, file, file_hash)
+            db.execute("INSERT INTO audit_log (id, at, actor, action, subject, detail, file, file_hash, prev_hash, hash)"
+                       " VALUES (?,?,?,?,?,?,?,?,?,?)", (new_id, at, actor, action, subject, detail, file, file_hash, prev, digest))
+            prev = digest
+    db.close()
+
+
+def _forge_checkpoint(office: Office) -> None:
+    """Rewrite the checkpoint file to the shortened chain's head, as an intruder with share access could."""
+    db = _db(office)
+    entries, digest = db.execute("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1").fetchone()
+    db.close()
+    path = office.root / ".officeflow" / audit.CHECKPOINT_FILE
+    path.write_text(json.dumps({"entries": entries, "hash": digest}), encoding="utf-8")
+
+
+def _verify(office: Office, env: dict | None = None):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "automation", "audit", "verify", "--workspace", str(office.root)],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})},
+                          stdin=subprocess.DEVNULL)
+
+
+def _contract_number(office: Office) -> tuple[str, str]:
+    with _db(office) as db:
+        return db.execute("SELECT c.number, k.number FROM contracts c JOIN cases k ON k.id = c.case_id").fetchone()
+
+
+def test_intact_trail_verifies_against_checkpoint_register_and_tables(contract_office):
+    done = _verify(contract_office)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "检查点" in done.stdout and "审批台账" in done.stdout
+
+
+def test_approval_register_note_carries_the_chain_head(contract_office):
+    ws = openpyxl.load_workbook(contract_office.outbox / "registers" / "审批台账.xlsx").worksheets[0]
+    assert "审计链:共" in ws["A1"].value and "末条哈希" in ws["A1"].value
+    checkpoint = json.loads((contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE).read_text(encoding="utf-8"))
+    assert checkpoint["entries"] == _count(contract_office)
+
+
+def test_deleting_the_last_audit_row_is_reported(contract_office):
+    total = _count(contract_office)
+    _delete(contract_office, "id = ?", (total,))
+    done = _verify(contract_office)
+    assert done.returncode == 1
+    assert f"第 {total}–{total} 条已被删除" in done.stderr
+
+
+def test_deleting_the_last_three_audit_rows_is_reported_with_what_is_missing(contract_office):
+    total = _count(contract_office)
+    _delete(contract_office, "id > ?", (total - 3,))
+    done = _verify(contract_office)
+    assert done.returncode == 1
+    assert f"第 {total - 2}–{total} 条已被删除" in done.stderr
+    assert "在审计链中" in done.stderr, "the business tables name what lost its entries"
+
+
+def test_deleting_every_audit_row_is_reported(contract_office):
+    total = _count(contract_office)
+    _delete(contract_office, "1 = 1")
+    done = _verify(contract_office)
+    assert done.returncode == 1
+    assert f"第 1–{total} 条已被删除" in done.stderr
+    assert "没有立案记录" in done.stderr and "没有收件记录" in done.stderr
+
+
+def test_deleting_one_contracts_rows_and_rechaining_is_reported_even_with_a_forged_checkpoint(contract_office):
+    contract, case = _contract_number(contract_office)
+    assert _delete(contract_office, "subject IN (?, ?)", (contract, case)) > 3
+    _rechain(contract_office)
+    _forge_checkpoint(contract_office)
+    done = _verify(contract_office)
+    assert done.returncode == 1
+    assert contract in done.stderr and case in done.stderr
+    assert "没有生成记录" in done.stderr and "没有立案记录" in done.stderr
+
+
+def test_truncated_chain_with_forged_checkpoint_fails_the_hmac(contract_office, monkeypatch):
+    key = {"OFFICEFLOW_AUDIT_KEY": "只有信息部门知道的密钥"}
+    monkeypatch.setenv("OFFICEFLOW_AUDIT_KEY", key["OFFICEFLOW_AUDIT_KEY"])
+    contract_office.run()  # signs the checkpoint
+    signed = json.loads((contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE).read_text(encoding="utf-8"))
+    assert signed.get("hmac")
+    total = _count(contract_office)
+    _delete(contract_office, "id > ?", (total - 2,))
+    _forge_checkpoint(contract_office)
+    done = _verify(contract_office, env=key)
+    assert done.returncode == 1
+    assert "检查点没有签名" in done.stderr
+
+
+def test_checkpoint_never_moves_back_onto_a_shortened_chain(contract_office):
+    total = _count(contract_office)
+    path = contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE
+    _delete(contract_office, "id > ?", (total - 1,))
+    contract_office.run()  # a pass after the deletion
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    assert kept["entries"] >= total, "the checkpoint still remembers the longer chain"
+    assert _verify(contract_office).returncode == 1
+
+
+def test_demo_of_every_form_leaves_a_trail_that_verifies(tmp_path):
+    """No false alarm: every kind of outcome the demo plays has its audit entries."""
+    import subprocess
+    import sys
+
+    from support.workspace import make_workspace
+
+    root = make_workspace(tmp_path)
+    run = [sys.executable, "-m", "automation"]
+    demo = subprocess.run([*run, "demo", "--workspace", str(root)], capture_output=True, text=True, timeout=300,
+                          stdin=subprocess.DEVNULL)
+    assert demo.returncode == 0, demo.stderr
+    done = subprocess.run([*run, "audit", "verify", "--workspace", str(root)], capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stdout + done.stderr
