@@ -36,6 +36,7 @@ from automation.intake import receive as intake
 from automation.intake.dispositions import Disposition
 from automation.intake.private import with_kind
 from automation.intake.safety import SAVE_AS_CODES, inspect_file
+from automation.intake.personal import ensure_folders, submitter_problems
 from automation.intake.scanner import list_inbox
 from automation.intake.stability import StabilityTracker
 from automation.record import audit
@@ -89,6 +90,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
     migrate_layout(rt.settings, rt.store)                              # workspace: an older layout's folders
     intake.recover(rt)                                                 # intake: finish what a killed run left
+    ensure_folders(rt)                                                 # intake: personal inboxes, if on
     take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
     if stop.is_set():
         return summary
@@ -141,14 +143,14 @@ def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
     if arrival.row.status == subs.MOVING:                              # a killed run planned it: finish the move
         return intake.complete(rt, arrival.row.id)
     disposition = (arrival.verdict or intake.screen(rt, arrival.row)   # refused, unreadable, crash loop, duplicate
-                   or verdict(rt, arrival.copy))                       # … else what the copy is
+                   or verdict(rt, arrival.copy, arrival.row))          # … else what the copy is
     return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
 
 
-def verdict(rt: Runtime, path: Path) -> Disposition:
+def verdict(rt: Runtime, path: Path, row=None) -> Disposition:
     """What a file is — unsafe, unrecognised, damaged, invalid, or a form to route. Never raises for a bad file."""
     try:
-        return _judge(rt, path)
+        return _judge(rt, path, row)
     except OfficeFlowError as exc:
         return d.quarantine(exc.code, exc.message)
     except Exception as exc:  # the watcher must never die on a file; keep the evidence
@@ -158,7 +160,7 @@ def verdict(rt: Runtime, path: Path) -> Disposition:
                             "请联系管理员查看日志(日志中记有此文件名和出错的位置)。")
 
 
-def _judge(rt: Runtime, path: Path) -> Disposition:
+def _judge(rt: Runtime, path: Path, row=None) -> Disposition:
     try:
         kind = inspect_file(path, rt.settings.limits)                  # intake: safe to parse?
     except UnsafeFileError as exc:
@@ -175,8 +177,9 @@ def _judge(rt: Runtime, path: Path) -> Disposition:
         return d.quarantine("file-damaged", "文件内部结构已损坏,无法读取。")
     if form.doubt:                                                     # extract: controls lost on a re-save
         return controls_lost(rt, form)
+    extra = submitter_problems(rt, row, form) if row is not None else []  # personal inboxes: own name only
     try:
-        report, existing = validate_form(rt, form)                    # validate: fields, numbers, 校验规则
+        report, existing = validate_form(rt, form, extra)             # validate: fields, numbers, 校验规则
         if not report.valid:
             return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
                              form_id=form.spec.id, form_version=form.version, problems=report.problems,
@@ -236,7 +239,7 @@ def release_held(rt: Runtime) -> int:
         rt.held_generation = rt.policies.generation
         for row in rows:
             archived = rt.abs(row.dest_path)
-            disposition = intake.twin(rt, row) or verdict(rt, archived)
+            disposition = intake.twin(rt, row) or verdict(rt, archived, row)
             if disposition.code != d.HELD_CODE:
                 _release(rt, row.id, archived, disposition)
         with rt.store.read() as conn:

@@ -67,6 +67,7 @@ class Settings:
     register_mode: str = "file"
     limits: Limits = field(default_factory=Limits)
     notify: Notify = field(default_factory=Notify)
+    personal_inbox: bool = False  # [intake] personal_inbox: inbox/<姓名>/ per person, own name only
     audit_key_file: str | None = None  # HMAC key for audit checkpoints; keep it outside the workspace
 
     @property
@@ -152,6 +153,7 @@ def load_settings(root: Path | str) -> Settings:
         raise SettingsError("[notify] 中不能写密码。请把密码放在环境变量中,并用 password_env 写明变量名。",
                             location=str(path))
     audit = _section(data, "audit")
+    intake = _section(data, "intake")
 
     def folder(key: str, default: str) -> Path:
         return (root / folders.get(key, default)).resolve()
@@ -183,6 +185,7 @@ def load_settings(root: Path | str) -> Settings:
             coalesce_seconds=float(registers.get("coalesce_seconds", 3.0)),
             retry_max_seconds=float(registers.get("retry_max_seconds", 60.0)),
             register_mode=str(registers.get("mode", "file")),
+            personal_inbox=bool(intake.get("personal_inbox", False)),
             audit_key_file=str(audit["key_file"]) if audit.get("key_file") else None,
             limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
             notify=Notify(**{k: notify[k] for k in notify if k in Notify.__dataclass_fields__}),

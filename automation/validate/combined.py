@@ -15,10 +15,12 @@ from automation.validate.resubmission import resubmission_target
 from automation.validate.rules import check_rules
 
 
-def validate_form(rt, form) -> tuple[Report, int | None]:
-    """Everything checked about one form — and the returned case it continues, if it does."""
+def validate_form(rt, form, extra=()) -> tuple[Report, int | None]:
+    """Everything checked about one form — and the returned case it continues, if it does.
+
+    ``extra``: problems found before validation (e.g. a personal inbox's owner check)."""
     existing, problems = resubmission_target(rt, form)
-    return validate(rt, form, extra=problems), existing
+    return validate(rt, form, extra=[*problems, *extra]), existing
 
 
 def validate(rt, form, extra=()) -> Report:
