@@ -30,12 +30,14 @@ from automation.decide import cases, followup, reroute
 from automation.decide.gestures import apply_gestures
 from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError, UnsafeFileError
 from automation.extract.read import applicant_readings, controls_lost_problem, read_form
+from automation.faults import is_system_fault
 from automation.identify.identify import FALLBACK_NOTES, identify
 from automation.intake import dispositions as d
 from automation.intake import receive as intake
 from automation.intake.dispositions import Disposition
 from automation.intake.private import with_kind
 from automation.intake.safety import SAVE_AS_CODES, inspect_file
+from automation.intake.names import readable
 from automation.intake.personal import ensure_folders, submitter_problems
 from automation.intake.scanner import list_inbox
 from automation.intake.stability import StabilityTracker
@@ -116,7 +118,15 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         for path in stable:
             if stop.is_set():
                 return
-            outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
+            try:
+                outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
+            except OSError as exc:
+                if is_system_fault(exc):  # a full disk or a read-only share: every file alike; wait
+                    raise
+                # This file's own trouble (say, a name the archive's file system refuses): its
+                # record resumes on the next pass; the files after it must not wait.
+                log.warning("暂时无法处理 %s:%s", readable(path.name), exc)
+                outcome = None
             tracker.forget(path)
             if outcome:
                 summary.count(outcome)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -24,6 +23,7 @@ from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
+from automation.faults import describe as describe_fault
 from automation.intake.stability import StabilityTracker
 from automation.pipeline import RunSummary, process_pending
 from automation.runtime import Runtime
@@ -61,6 +61,7 @@ class Watcher:
         self.stats = WatchStats()
         self.tracker = StabilityTracker(rt.settings.quiet_seconds)
         self._observer = None
+        self._last_fault: str | None = None
 
     def _start_observer(self):
         s = self.rt.settings
@@ -106,9 +107,17 @@ class Watcher:
         try:
             summary = process_pending(self.rt, tracker=self.tracker, stop=stop, wait_stable=False, render_now=False)
         except Exception as exc:  # a fault outside any one file (disk full, store busy): wait and retry
-            log.exception("处理过程中出现错误,稍后重试:%s", exc)
-            time.sleep(1.0)
+            fault = describe_fault(exc)
+            if fault is None:
+                log.exception("处理过程中出现错误,稍后重试:%s", exc)
+            elif fault != self._last_fault:  # said once, not every second while it lasts
+                log.error("%s系统将自动重试。", fault)
+            self._last_fault = fault
+            stop.wait(1.0)
             return RunSummary()
+        if self._last_fault:
+            log.warning("故障已排除,恢复正常处理。")
+            self._last_fault = None
         self.stats.passes += 1
         for outcome, n in summary.taken.items():
             self.stats.total.taken[outcome] = self.stats.total.taken.get(outcome, 0) + n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ from automation.decide.status import person_report, status_report, submission_li
 from automation.demo import fresh_workspace, run_demo
 from automation.deploy import install as install_service
 from automation.deploy import status as service_report
+from automation.faults import describe as describe_fault
 from automation.forms.build import build_all
 from automation.forms.scaffold import new_form_spec
 from automation.forms.spec import load_specs
@@ -108,7 +110,10 @@ def _print_summary(summary) -> None:
 
 def watch(args) -> int:
     with stop_on_signals() as stop:  # installed before anything else, so a stop during start-up is clean too
-        rt = open_runtime(args.workspace)
+        rt = _open_when_possible(args.workspace, stop)
+        if rt is None:  # stopped while waiting for the store
+            out.say("已停止。")
+            return 0
         mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
         try:
             with worker_lock(rt.settings.state):
@@ -121,6 +126,23 @@ def watch(args) -> int:
             rt.close()
     out.say("已停止。")
     return 0
+
+
+def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0):
+    """The runtime; while the store cannot be opened (read-only, locked, share gone), say why and retry."""
+    said = None
+    while not stop.is_set():
+        try:
+            return open_runtime(workspace)
+        except Exception as exc:
+            fault = describe_fault(exc)
+            if fault is None:
+                raise
+            if fault != said:
+                out.fail(f"{fault}将每 {retry_seconds:.0f} 秒重试一次,按 Ctrl-C 停止。")
+                said = fault
+            stop.wait(retry_seconds)
+    return None
 
 
 def _print_pass(summary) -> None:

@@ -14,6 +14,7 @@ from automation.cli import commands
 from automation.cli.output import fail
 from automation.cli.parser import ChineseArgumentParser
 from automation.errors import OfficeFlowError
+from automation.faults import describe as describe_fault
 
 WORKSPACE_HELP = "工作区文件夹(默认:当前文件夹或其上级中含 officeflow.toml 的文件夹)"
 
@@ -164,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except Exception as exc:  # a fault of ours: say so plainly, keep the details for IT
         logging.getLogger("officeflow").debug("未预期的错误", exc_info=True)
+        fault = describe_fault(exc)
+        if fault:  # the machine's fault, not ours: a full disk, a read-only or locked store
+            fail(fault)
+            return 3
         fail(f"程序内部错误({type(exc).__name__}:{exc})。请把这条信息和所运行的命令发给 IT 人员;"
              "加 --verbose 可看到详细信息。")
         if args.verbose:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from automation.faults import is_system_fault
 from automation.fsutil import (
     atomic_write_text,
     move_file,
@@ -242,6 +243,8 @@ def recover(rt: Runtime) -> int:
         try:
             complete(rt, row.id)
         except OSError as exc:  # the share is unavailable for now; the next pass tries again
+            if is_system_fault(exc):  # a full disk or read-only share: the pass waits, said once
+                raise
             log.warning("暂时无法完成提交#%s 的文件移动:%s", row.id, exc)
     return len(rows)
 
