@@ -17,7 +17,7 @@ from automation.cli.main import build_parser
 
 COMMANDS = [["init"], ["forms", "build"], ["forms", "new"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"],
-            ["service", "install"], ["service", "status"]]
+            ["service", "install"], ["service", "status"], ["doctor"]]
 
 
 def run(*args, cwd=None, env_columns=None):

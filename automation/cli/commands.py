@@ -14,6 +14,7 @@ from automation.decide.status import person_report, status_report, submission_li
 from automation.demo import fresh_workspace, run_demo
 from automation.deploy import install as install_service
 from automation.deploy import status as service_report
+from automation.doctor import diagnose
 from automation.faults import describe as describe_fault
 from automation.forms.build import build_all
 from automation.forms.scaffold import new_form_spec
@@ -268,6 +269,16 @@ def audit_verify(args) -> int:
         for problem in report.problems:
             out.fail(f"{problem}。")
         out.say("请保留现有数据库和 .officeflow/ 文件夹不要改动,并联系信息部门从备份核对。")
+    return 0 if report.ok else 1
+
+
+def doctor(args) -> int:
+    report = diagnose(load_settings(find_root(args.workspace)))
+    if args.json:
+        out.print_json(report)
+    else:
+        out.table("OfficeFlow 安装检查", ["项目", "结果", "说明"], ((f.check, f.level, f.message) for f in report.findings))
+        out.say("检查完成,没有错误。" if report.ok else "发现错误,请按上表说明处理后再运行 officeflow doctor。")
     return 0 if report.ok else 1
 
 

@@ -137,6 +137,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="officeflow", metavar="名称", help="服务名称(默认 officeflow)")
     p.set_defaults(func=commands.service_status)
 
+    p = _command(sub, "doctor", "检查安装:文件夹权限、数据库位置、共享盘时钟、磁盘空间、文件事件、制度、LibreOffice;有错误时退出码为 1",
+                 ("officeflow doctor", "officeflow doctor --json", "officeflow doctor --workspace D:\\共享\\OfficeFlow"))
+    p.set_defaults(func=commands.doctor)
+
     p = _command(sub, "demo", "在一个新的临时工作区里演示全部表单:提交、退回、逐级审批、生成合同,并讲述经过",
                  ("officeflow demo --fresh            新建临时工作区演示(默认),打印它的位置",
                   "officeflow demo --seed 7          每次演示的数据相同",
