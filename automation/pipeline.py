@@ -160,7 +160,12 @@ def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
 def verdict(rt: Runtime, path: Path, row=None) -> Disposition:
     """What a file is — unsafe, unrecognised, damaged, invalid, or a form to route. Never raises for a bad file."""
     try:
-        return _judge(rt, path, row)
+        with intake.time_budget(rt.settings.limits.max_seconds_per_file):
+            return _judge(rt, path, row)
+    except intake.TimeBudgetExceeded:
+        limit = rt.settings.limits.max_seconds_per_file
+        return d.quarantine("file-too-slow", f"读取和检查此文件超过了 {limit:g} 秒的时间上限,为不影响其他文件的处理,已将其原样隔离。"
+                            "请删除表单中多余的行、图片或工作表后「另存为」新文件再提交;如仍不行,请联系办公室管理员。")
     except OfficeFlowError as exc:
         return d.quarantine(exc.code, exc.message)
     except Exception as exc:  # the watcher must never die on a file; keep the evidence

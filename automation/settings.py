@@ -17,6 +17,7 @@ class Limits:
     max_zip_entries: int = 2000
     max_uncompressed_mb: float = 200
     max_compression_ratio: float = 100
+    max_seconds_per_file: float = 120  # reading and judging one file; then it is quarantined
     unreadable_after_seconds: float = 300  # a file nobody can read is quarantined after this long (and 5 tries)
 
     @property

@@ -290,3 +290,21 @@ def test_hostile_mix_dropped_into_a_running_watch_does_not_stop_a_valid_form(tmp
     assert len(subs) == len(expected) + 1
     _no_symlink_in_outbox(root)
     assert (staging / "blank7" / "客户登记表.xlsx").exists(), "a link's target is never moved"
+
+
+def test_file_over_its_time_budget_is_quarantined_and_the_next_is_taken(tmp_path):
+    root = make_workspace(tmp_path)
+    toml = root / "officeflow.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[limits]\n", "[limits]\nmax_seconds_per_file = 0.001\n"),
+                    encoding="utf-8")
+    os.replace(_form(tmp_path, 1), root / "inbox" / "慢.xlsx")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "file-too-slow")
+    assert "时间上限" in sub["reason"]
+    toml.write_text(toml.read_text(encoding="utf-8").replace("max_seconds_per_file = 0.001", "max_seconds_per_file = 120"),
+                    encoding="utf-8")
+    os.replace(_form(tmp_path, 2), root / "inbox" / "正常.xlsx")
+    assert _cli_process(root).returncode == 0
+    assert [x["status"] for x in _all_subs(root)] == ["quarantined", "archived"]

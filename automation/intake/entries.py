@@ -77,15 +77,19 @@ def refusal_message(path: Path, code: str) -> str:
 
 
 def refusal_text(row, path: Path, when: datetime) -> str:
+    from automation.intake.reasons import problem_and_advice
+
     target = link_target(path)
     pointed = f"\n指向:{names.readable(target)}" if target is not None else ""
+    problem, advice = problem_and_advice(row.reason, _ADVICE)
     return (
         "OfficeFlow 隔离说明\n"
         "====================\n"
         f"文件名:{row.name}\n"
         f"收到时间:{when:%Y-%m-%d %H:%M:%S}\n"
         f"类型:{_LABELS.get(row.reason_code, _LABELS['entry-special'])}{pointed}\n\n"
-        f"问题:{row.reason}\n\n"
+        f"问题:{problem}\n\n"
+        f"处理建议:{advice}\n\n"
         "该条目已从 inbox/ 中移除;它指向或代表的内容没有被读取、复制、移动或修改。\n"
     )
 

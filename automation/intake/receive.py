@@ -15,7 +15,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import stat
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -123,6 +126,33 @@ def _unreadable(rt: Runtime, path: Path, st: os.stat_result, exc: OSError, seen:
                            sha256=entries.unreadable_identity(st), seen_at=seen, stable_at=rt.clock.now())
     return Arrival(row, names.clean_for_copy(path.name),
                    verdict=d.quarantine("file-unreadable", entries.unreadable_message(path, exc, attempts)))
+
+
+class TimeBudgetExceeded(BaseException):
+    """One file took longer than ``max_seconds_per_file`` (a BaseException, so no parser's
+    ``except Exception`` can swallow it)."""
+
+
+@contextmanager
+def time_budget(seconds: float):
+    """Interrupt the block after ``seconds`` (SIGALRM; main thread on POSIX only, as in
+    ``officeflow process`` and ``watch``; elsewhere the crash-loop guard still bounds a file)."""
+    usable = (seconds and seconds > 0 and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
+        return
+
+    def _expired(signum, frame):
+        raise TimeBudgetExceeded()
+
+    previous = signal.signal(signal.SIGALRM, _expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _too_large(size: int, limit: int) -> str:
