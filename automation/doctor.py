@@ -209,17 +209,39 @@ def native_events_arrive(folder: Path, timeout: float = 3.0) -> bool:
         observer.join(timeout=5)
 
 
+def on_a_share(path: Path) -> str | None:
+    """The file system type when ``path`` is on a network share or FUSE mount, else None."""
+    kind = filesystem_type(path)
+    return kind if kind and (kind in NETWORK_FS or kind == "fuse" or kind.startswith("fuse.")) else None
+
+
+def polling_advice(settings) -> str | None:
+    """Why native events cannot be trusted for inbox/ (None when they can).
+
+    A probe written here raises an event even on a share; files written by
+    other machines on SMB/NFS (or behind FUSE) do not. So a share is judged by
+    its file system type, and a local folder by the probe."""
+    share = on_a_share(settings.inbox)
+    if share:
+        return f"inbox/ 位于网络共享盘或 FUSE 挂载上(文件系统 {share}),其他电脑写入的文件不会产生系统文件事件"
+    if not native_events_arrive(settings.inbox):
+        return "inbox/ 收不到系统文件事件"
+    return None
+
+
 def check_native_events(settings, report: DoctorReport) -> None:
     if not settings.inbox.is_dir():
         return
-    if native_events_arrive(settings.inbox):
+    advice = polling_advice(settings)
+    if advice and settings.watch_mode != "poll":
+        report.add("文件事件", WARN, f"{advice}:新文件要等定期扫描才会处理。"
+                                  "请在 officeflow.toml 的 [watch] 中设置 mode = \"poll\",或运行 officeflow watch --poll 2。")
+        return
+    if not advice:
         mode = "轮询" if settings.watch_mode == "poll" else "系统文件事件"
         report.add("文件事件", OK, f"inbox/ 能收到系统文件事件(当前设置:{mode})。")
-    elif settings.watch_mode != "poll":
-        report.add("文件事件", WARN, "inbox/ 收不到系统文件事件(网络共享盘上常见):新文件要等定期扫描才会处理。"
-                                  "请在 officeflow.toml 的 [watch] 中设置 mode = \"poll\",或运行 officeflow watch --poll 2。")
     else:
-        report.add("文件事件", OK, "inbox/ 收不到系统文件事件,已设置为轮询模式,没有问题。")
+        report.add("文件事件", OK, f"{advice},已设置为轮询模式,没有问题。")
 
 
 def check_policy(settings, specs, report: DoctorReport) -> None:

@@ -14,7 +14,7 @@ from automation.decide.status import person_report, status_report, submission_li
 from automation.demo import fresh_workspace, run_demo
 from automation.deploy import install as install_service
 from automation.deploy import status as service_report
-from automation.doctor import diagnose
+from automation.doctor import diagnose, polling_advice
 from automation.faults import describe as describe_fault
 from automation.forms.build import build_all
 from automation.forms.scaffold import new_form_spec
@@ -121,12 +121,25 @@ def watch(args) -> int:
                 out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
                 if rt.policies.fallback:
                     out.say(rt.policies.fallback)
+                if not args.poll and rt.settings.watch_mode != "poll":
+                    _advise_polling(rt.settings)
                 watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
                 watcher.run(stop)
         finally:
             rt.close()
     out.say("已停止。")
     return 0
+
+
+def _advise_polling(settings) -> None:
+    """Start-up self-test: on a share, or where a probe file raises no event, say to poll."""
+    try:
+        advice = polling_advice(settings)
+    except OSError:
+        return
+    if advice:
+        out.say(f"[bold yellow]提示:[/]{advice},新文件要等定期扫描才会处理。"
+                "建议改用轮询:officeflow watch --poll 2,或在 officeflow.toml 的 [watch] 中设置 mode = \"poll\"。")
 
 
 def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0):
