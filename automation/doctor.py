@@ -10,9 +10,17 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from watchdog.events import FileSystemEventHandler
+from watchdog.observers import Observer
+
+from automation.forms.spec import load_specs
+from automation.fsutil import TEMP_PREFIX
+from automation.policy.lint import lint_policy
 
 OK, NOTE, WARN, ERROR = "正常", "提示", "警告", "错误"
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
@@ -151,7 +159,6 @@ def check_disk(settings, report: DoctorReport) -> None:
 
 def check_clock_skew(settings, report: DoctorReport) -> None:
     """Write a probe file into inbox/ and compare the share's time stamp with this machine's clock."""
-    from automation.fsutil import TEMP_PREFIX
 
     if not settings.inbox.is_dir():
         return
@@ -179,12 +186,8 @@ def native_events_arrive(folder: Path, timeout: float = 3.0) -> bool:
 
     On SMB/NFS (and FUSE) shares a file written by another machine raises no
     event here; then only polling (``watch --poll``) sees new files promptly."""
-    import threading
 
-    from watchdog.events import FileSystemEventHandler
-    from watchdog.observers import Observer
 
-    from automation.fsutil import TEMP_PREFIX
 
     seen = threading.Event()
     probe = folder / f"{TEMP_PREFIX}event-probe-{os.getpid()}"
@@ -245,8 +248,6 @@ def check_native_events(settings, report: DoctorReport) -> None:
 
 
 def check_policy(settings, specs, report: DoctorReport) -> None:
-    from automation.forms.spec import load_specs
-    from automation.policy.lint import lint_policy
 
     try:
         result = lint_policy(settings.policy_workbook, specs if specs is not None else load_specs(settings.forms))

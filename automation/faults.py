@@ -9,6 +9,9 @@ message ends by saying the work resumes once the fault is gone.
 from __future__ import annotations
 
 import errno
+import sqlite3
+
+from sqlalchemy.exc import DBAPIError
 
 RESUMES = "故障排除后系统会自动继续处理,文件不会丢失。"
 
@@ -64,12 +67,6 @@ def _describe_one(exc: BaseException) -> str | None:
 
 
 def _is_store_error(exc: BaseException) -> bool:
-    try:
-        from sqlalchemy.exc import DBAPIError
-    except ImportError:  # pragma: no cover - SQLAlchemy is a dependency
-        return False
-    import sqlite3
-
     return isinstance(exc, (DBAPIError, sqlite3.Error))
 
 

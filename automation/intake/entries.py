@@ -20,6 +20,7 @@ from pathlib import Path
 
 from automation.fsutil import atomic_write_text
 from automation.intake import names
+from automation.intake.reasons import problem_and_advice
 
 log = logging.getLogger("officeflow")
 
@@ -77,7 +78,6 @@ def refusal_message(path: Path, code: str) -> str:
 
 
 def refusal_text(row, path: Path, when: datetime) -> str:
-    from automation.intake.reasons import problem_and_advice
 
     target = link_target(path)
     pointed = f"\n指向:{names.readable(target)}" if target is not None else ""

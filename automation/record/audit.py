@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
@@ -224,7 +225,6 @@ def verify_trail(conn: Connection, *, checkpoint: Path | None = None, register: 
 
 def register_anchor(path: Path) -> tuple[int, str] | None:
     """(count, hash) from the 说明 line (A1) of a rendered register, if it carries one."""
-    import openpyxl
 
     try:
         book = openpyxl.load_workbook(path, read_only=True)
