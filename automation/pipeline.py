@@ -271,7 +271,8 @@ def _release(rt: Runtime, submission_id: int, archived: Path, disposition: Dispo
     with rt.store.begin() as conn:
         case_id = _open_case(rt, conn, disposition, submission_id, now)
         intake.record_release(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
-    return intake.complete(rt, submission_id, disposition)
+    # Its original left the inbox long ago: a file there now under the same name is a new arrival.
+    return intake.complete(rt, submission_id, disposition, retire=False)
 
 
 def _summary(report) -> str:

@@ -140,8 +140,8 @@ def discard(state: Path, submission_id: int) -> None:
 def with_kind(path: Path, kind: str) -> Path:
     """The copy renamed so its suffix says what its content is (readers check suffixes)."""
     suffix = f".{kind}"
-    if path.suffix.lower() == suffix:
-        return path
+    if path.suffix.lower() == suffix or path.parent.parent.name != "intake":
+        return path  # only our private copy is ever renamed, never an archived original
     target = path.with_suffix(suffix) if path.suffix.lower() in OFFICE_SUFFIXES else path.with_name(path.name + suffix)
     os.replace(path, target)
     return target

@@ -227,7 +227,7 @@ def archived_move(rt: Runtime, archived: Path, disposition: Disposition) -> Move
     return Move(archived, disposition.extra_path(rt, archived))
 
 
-def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None) -> str:
+def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None, *, retire: bool = True) -> str:
     """(3) Write the companion file, file the validated copy, retire the original, (4) mark final. Safe to repeat."""
     with rt.store.read() as conn:
         row = subs.get(conn, submission_id)
@@ -236,13 +236,13 @@ def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = 
     if entries.is_refusal(row.reason_code):
         entries.complete_refusal(rt, row, src, dest)
     else:
-        _file_original(rt, row, src, dest, disposition or d.from_row(rt, row))
+        _file_original(rt, row, src, dest, disposition or d.from_row(rt, row), retire=retire)
     with rt.store.begin() as conn:
         subs.finish(conn, submission_id, at=rt.clock.now())
     return row.outcome
 
 
-def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposition) -> None:
+def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposition, *, retire: bool = True) -> None:
     copy = private.copy_of(rt.settings.state, row.id)
     extra = rt.abs(row.extra_path) if row.extra_path else None
     if extra is not None and not extra.exists():
@@ -258,7 +258,7 @@ def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposi
     elif not dest.exists() and private.is_regular(src):  # no copy was kept (too large to copy)
         move_file(src, dest)
         return
-    if not private.retire_original(src, row.sha256) and private.is_regular(src):
+    if retire and not private.retire_original(src, row.sha256) and private.is_regular(src):
         log.info("%s 在处理期间被修改,将作为新文件重新受理。", row.name)
 
 
