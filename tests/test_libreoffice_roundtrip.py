@@ -283,6 +283,7 @@ def test_a_value_changed_before_the_libreoffice_save_is_refused_with_a_fresh_cop
     assert office.run().decisions == len(ROUTED)
 
 
+@pytest.mark.xfail(strict=True, reason="known defect: a Word task file taken docx→odt→docx loses its decision (the decision table's drop-down becomes a field the reader does not see); see the issue 10 note")
 def test_odf_round_trip_of_task_files_keeps_the_decision(customer_office, tmp_path, soffice):
     office = customer_office
     files = _submit_all(office)

@@ -5,6 +5,7 @@ defined name or content-control tag.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import openpyxl
@@ -17,6 +18,7 @@ from automation.forms.docx_reader import DocxIndex, cell_value, control_value, i
 from automation.forms.repair import open_docx, open_xlsx
 
 DECISION_NAME = "审批结论"
+DECISION_TABLE_HEADER = ("项目", "请填写", "说明")  # header row of the Word task file's decision table
 COMMENT_NAME = "审批意见"
 TRANSFER_NAME = "转交给"
 SIGNER_NAME = "加签人"
@@ -71,13 +73,25 @@ def docx_control_text(document, tag: str) -> str | None:
     index = DocxIndex(body)
     if tag in index.by_tag:
         return control_value(index.by_tag[tag])
-    for tbl in filter(is_approval_table, body.iter(qn("w:tbl"))):
+    for tbl in filter(_holds_inputs, body.iter(qn("w:tbl"))):
         for tr in tbl.findall(qn("w:tr")):
             cells = tr.findall(qn("w:tc"))
-            if len(cells) >= 2 and normal_label(_text(cells[0])) == tag:
+            if len(cells) >= 2 and _input_label(_text(cells[0])) == tag:
                 return cell_value(cells[1])
     sdt = index.by_alias.get(tag)
     return control_value(sdt) if sdt is not None else None
+
+
+def _holds_inputs(tbl) -> bool:
+    """Our 审批 table, or the decision table under 「您的审批」 (its header row is DECISION_TABLE_HEADER)."""
+    first = tbl.find(qn("w:tr"))
+    header = tuple(_text(tc).strip() for tc in first.findall(qn("w:tc"))) if first is not None else ()
+    return is_approval_table(tbl) or header[:3] == DECISION_TABLE_HEADER
+
+
+def _input_label(text: str) -> str:
+    """「审批结论(请选择)」 → 「审批结论」: the hint in brackets is not part of the name."""
+    return normal_label(re.sub(r"[((][^))]*[))]", "", text))
 
 
 def _text(element) -> str:

@@ -35,6 +35,7 @@ from automation.decide.officefile import (
     CASE_PROP,
     COMMENT_NAME,
     DECISION_NAME,
+    DECISION_TABLE_HEADER,
     INPUT_NAMES,
     SIGN_MODE_NAME,
     SIGNER_NAME,
@@ -412,7 +413,7 @@ def _docx_decision_table(document, view: ApprovalView):
     table = document.add_table(rows=len(INPUTS) + 1, cols=3)
     if "Table Grid" in [s.name for s in document.styles]:
         table.style = document.styles["Table Grid"]
-    for c, label in enumerate(("项目", "请填写", "说明")):
+    for c, label in enumerate(DECISION_TABLE_HEADER):
         table.cell(0, c).text = label
     for r, (name, label, prompt) in enumerate(INPUTS, start=1):
         table.cell(r, 0).text = label
