@@ -37,6 +37,7 @@ from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs
 from support.libreoffice import resave
 
 from automation import samples
+from support.new_forms import leave, loan, receipt, seal, status_change
 from automation.extract.read import read_form
 from automation.identify.identify import identify
 from automation.record import schema as s
@@ -67,6 +68,11 @@ def sample(form_id: str, today) -> tuple[dict, list[dict] | None]:
         return ({"客户名称": CUSTOMER, "原合同编号": "HT-2026-0001", "核销金额": Decimal("1200.00"), "账龄天数": 400,
                  "原因": "客户破产", "办事处经理": "吴强", "区域经理": "吴强", "内务主管": "王芳", "申请人": "王芳",
                  "申请日期": today}, None)
+    new_forms = {"leave_request": lambda: leave(today), "seal_request": lambda: seal(today),
+                 "loan_request": lambda: loan(today), "customer_status": lambda: status_change(today),
+                 "payment_receipt": lambda: receipt("HT-2026-0001", Decimal("1000.00"), today)}
+    if form_id in new_forms:
+        return new_forms[form_id](), None
     raise AssertionError(f"no sample for {form_id}")
 
 
