@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -37,6 +38,11 @@ class _Wake(FileSystemEventHandler):
 
     def on_any_event(self, event) -> None:  # never raise here: it would kill the observer thread
         self.event.set()
+
+
+# watchdog warns (in English, several KB each) whenever a deep folder's watch is re-added;
+# harmless for us, and on a console or a pipe nobody drains it is noise that can block the service.
+warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWarning, module="watchdog")
 
 
 def make_observer(poll_seconds: float | None):

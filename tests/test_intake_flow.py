@@ -178,7 +178,7 @@ def test_watch_stops_cleanly_and_picks_up_files_dropped_while_down(tmp_path, sig
     root = make_workspace(tmp_path)
     inbox = root / "inbox"
     cmd = [sys.executable, "-m", "automation", "watch", "--workspace", str(root)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
         wait_for(lambda: (root / ".officeflow" / "state.db").exists(), message="the watcher to start")
         for i in range(5):

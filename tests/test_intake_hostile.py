@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pwd
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
+import traceback
 from datetime import date
 from pathlib import Path
 
@@ -203,26 +207,74 @@ def test_private_copies_do_not_pile_up(tmp_path):
 
 
 def test_unreadable_file_is_quarantined_after_bounded_attempts(tmp_path):
+    """Permissions only bind an unprivileged worker, so as root (CI) the worker is a forked child
+    that drops to ``nobody`` after opening nothing of the workspace: the denial is the kernel's."""
     if os.geteuid() == 0:
-        pytest.skip("root reads every file regardless of permissions")
-    root = make_workspace(tmp_path)
+        base = Path(tempfile.mkdtemp(prefix="officeflow-unprivileged-", dir="/tmp"))
+        base.chmod(0o755)
+        try:
+            _assert_unreadable_is_quarantined(make_workspace(base), drop_to=pwd.getpwnam("nobody"))
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+    else:
+        _assert_unreadable_is_quarantined(make_workspace(tmp_path), drop_to=None)
+
+
+def _assert_unreadable_is_quarantined(root: Path, drop_to) -> None:
     toml = root / "officeflow.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace("[limits]\n", "[limits]\nunreadable_after_seconds = 0\n"),
                     encoding="utf-8")
+    rt = open_runtime(root)
+    process_pending(rt)  # creates the store and loads every module while still allowed to
+    rt.close()
     path = root / "inbox" / "锁住的.xlsx"
     path.write_bytes(b"secret")
     path.chmod(0)
+    if drop_to is None:
+        _unreadable_passes(root)
+    else:
+        _run_as(drop_to, root, _unreadable_passes)
     rt = open_runtime(root)
     try:
-        for _ in range(4):
-            process_pending(rt)
-            assert _subs(rt) == []
-        process_pending(rt)
         [sub] = _subs(rt)
     finally:
         rt.close()
     assert (sub["status"], sub["reason_code"]) == ("quarantined", "file-unreadable")
     assert "没有读取权限" in sub["reason"]
+
+
+def _unreadable_passes(root: Path) -> None:
+    rt = open_runtime(root)
+    try:
+        for _ in range(4):
+            process_pending(rt)
+            assert _subs(rt) == [], "bounded attempts: not given up on at the first denial"
+        process_pending(rt)
+    finally:
+        rt.close()
+
+
+def _run_as(user, root: Path, work) -> None:
+    """Run ``work(root)`` in a forked child as ``user``; its failure is re-raised here with its traceback."""
+    for p in [root, *root.rglob("*")]:
+        if p.name != "锁住的.xlsx":
+            os.chown(p, user.pw_uid, user.pw_gid, follow_symlinks=False)
+    failure = root / "child-failure.txt"
+    pid = os.fork()
+    if pid == 0:  # the child: never return into pytest
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+            work(root)
+            code = 0
+        except BaseException:
+            failure.write_text(traceback.format_exc(), encoding="utf-8")
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, failure.read_text(encoding="utf-8") if failure.exists() else status
 
 
 def _hostile_mix(root: Path, staging: Path) -> dict[str, str]:
@@ -263,7 +315,7 @@ def test_hostile_mix_dropped_into_a_running_watch_does_not_stop_a_valid_form(tmp
     staging.mkdir()
     valid = _form(staging, 1)
     proc = subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     try:
         wait_for(lambda: (root / ".officeflow" / "state.db").exists(), timeout=60, message="the watcher to start")
         expected = _hostile_mix(root, staging)
