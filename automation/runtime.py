@@ -51,6 +51,12 @@ class Runtime:
     def close(self) -> None:
         self.store.dispose()
 
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
 
 def find_root(start: Path | str | None) -> Path:
     """The workspace: ``start`` itself, or the nearest parent holding officeflow.toml."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from sqlalchemy import select
 from support.workspace import make_workspace
 
@@ -12,6 +13,7 @@ from automation.clock import Clock
 from automation.record import audit
 from automation.record import schema as s
 from automation.record.store import CURRENT_VERSION, MIGRATIONS, Store, open_store
+from automation.runtime import open_runtime
 
 
 def test_older_store_is_upgraded_keeping_its_data(tmp_path):
@@ -88,3 +90,14 @@ def test_audit_verify_command_fails_naming_the_tampered_row(tmp_path):
     store.dispose()
     bad = run("audit", "verify")
     assert bad.returncode == 1 and "第 2 条" in bad.stderr
+
+
+def test_runtime_closes_its_store_when_the_with_block_ends_even_on_an_error(tmp_path):
+    root = make_workspace(tmp_path)
+    with pytest.raises(RuntimeError):
+        with open_runtime(root) as rt:
+            with rt.store.read() as conn:
+                conn.execute(select(s.submissions.c.id)).all()
+            assert rt.store.engine.pool.checkedin() == 1  # the connection waits in the pool
+            raise RuntimeError("a run that fails half-way")
+    assert rt.store.engine.pool.checkedin() == 0  # disposed: nothing left open on the share
