@@ -71,18 +71,15 @@ def forms_new(args) -> int:
 
 
 def process(args) -> int:
-    rt = open_runtime(args.workspace)
-    if rt.policies.fallback and not args.json:
-        out.say(rt.policies.fallback)
-    try:
+    with open_runtime(args.workspace) as rt:
+        if rt.policies.fallback and not args.json:
+            out.say(rt.policies.fallback)
         with worker_lock(rt.settings.state):
             if args.json:
                 summary = process_pending(rt)
             else:
                 with views.file_progress(len(list_inbox(rt.settings.inbox)), describe=_describer(rt)) as on_file:
                     summary = process_pending(rt, on_file=on_file)
-    finally:
-        rt.close()
     if args.json:
         out.print_json(summary)
         return 0
@@ -116,17 +113,14 @@ def watch(args) -> int:
             out.say("已停止。")
             return 0
         mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
-        try:
-            with worker_lock(rt.settings.state):
-                out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
-                if rt.policies.fallback:
-                    out.say(rt.policies.fallback)
-                if not args.poll and rt.settings.watch_mode != "poll":
-                    _advise_polling(rt.settings)
-                watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
-                watcher.run(stop)
-        finally:
-            rt.close()
+        with rt, worker_lock(rt.settings.state):
+            out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+            if rt.policies.fallback:
+                out.say(rt.policies.fallback)
+            if not args.poll and rt.settings.watch_mode != "poll":
+                _advise_polling(rt.settings)
+            watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
+            watcher.run(stop)
     out.say("已停止。")
     return 0
 
@@ -165,11 +159,8 @@ def _print_pass(summary) -> None:
 
 
 def check(args) -> int:
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         result = check_files(rt, [Path(f) for f in args.files])
-    finally:
-        rt.close()
     if args.json:
         out.print_json(result)
     else:
@@ -184,11 +175,8 @@ def check(args) -> int:
 def status(args) -> int:
     if getattr(args, "person", None):
         return _person_status(args)
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         report = status_report(rt.store, cal=rt.calendar, today=rt.clock.today(), policy_note=rt.policies.fallback)
-    finally:
-        rt.close()
     if args.json:
         out.print_json(report)
         return 0
@@ -197,12 +185,9 @@ def status(args) -> int:
 
 
 def _person_status(args) -> int:
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         report = person_report(rt.store, cal=rt.calendar, today=rt.clock.today(), person=args.person,
                                tz=ZoneInfo(rt.settings.timezone), known=rt.policy.person(args.person) is not None)
-    finally:
-        rt.close()
     if args.json:
         out.print_json(report)
     else:
@@ -250,11 +235,8 @@ def _template_place(p) -> list[str]:
 
 
 def registers_rebuild(args) -> int:
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         result = rebuild_all(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
-    finally:
-        rt.close()
     if args.json:
         out.print_json(result)
         return 0
@@ -263,14 +245,11 @@ def registers_rebuild(args) -> int:
 
 
 def audit_verify(args) -> int:
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         with rt.store.read() as conn:
             report = verify_trail(conn, checkpoint=rt.settings.audit_checkpoint,
                                   register=register_path(rt.settings.registers, "审批台账"),
                                   key=load_key(rt.settings.audit_key_file))
-    finally:
-        rt.close()
     if args.json:
         out.print_json(report)
     elif report.ok:
@@ -310,11 +289,8 @@ def contracts_lint(args) -> int:
 
 
 def contracts_render(args) -> int:
-    rt = open_runtime(args.workspace)
-    try:
+    with open_runtime(args.workspace) as rt:
         path = rerender_contract(rt, args.number)
-    finally:
-        rt.close()
     if args.json:
         out.print_json({"file": str(path) if path else None})
     else:
@@ -328,11 +304,8 @@ def demo(args) -> int:
     root = args.workspace if here else fresh_workspace()
     if not here and not args.json:
         out.say(f"演示工作区:{root}(新建的临时文件夹,您当前的工作区不受影响)")
-    rt = open_runtime(root)
-    try:
+    with open_runtime(root) as rt:
         result = run_demo(rt, seed=args.seed)
-    finally:
-        rt.close()
     if args.json:
         out.print_json(result)
     else:
