@@ -132,15 +132,19 @@ def version_key(case: dict, tasks: tuple, contract: dict | None, record: str | N
 def load_view(conn, case: dict) -> CaseView:
     t = s.tasks.c
     rows = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case["id"]).order_by(t.id)).mappings()]
-    history = sorted((r for r in rows if r["decision"]), key=lambda r: (r["decided_at"], r["id"]))
     contract = conn.execute(select(s.contracts).where(s.contracts.c.case_id == case["id"])).mappings().first()
     record = conn.execute(select(s.outputs.c.path).where(s.outputs.c.kind == "approval-record",
                                                          s.outputs.c.key == case["number"])).scalar()
     reminders = conn.execute(select(func.count()).select_from(s.applicant_requests).where(
         s.applicant_requests.c.case_id == case["id"], s.applicant_requests.c.kind == "remind",
         s.applicant_requests.c.accepted.is_(True))).scalar()
+    return _view(case, rows, dict(contract) if contract else None, record, reminders or 0)
+
+
+def _view(case: dict, rows: list[dict], contract: dict | None, record: str | None, reminders: int) -> CaseView:
+    history = sorted((r for r in rows if r["decision"]), key=lambda r: (r["decided_at"], r["id"]))
     return CaseView(case=case, open_tasks=[r for r in rows if r["status"] == "open"], history=history,
-                    contract=dict(contract) if contract else None, approval_record=record, reminders=reminders or 0,
+                    contract=contract, approval_record=record, reminders=reminders,
                     task_key=(max((r["id"] for r in rows), default=0), len(history)))
 
 
@@ -313,12 +317,22 @@ MY_COLUMNS = (("编号", "text", 18), ("表单", "text", 16), ("提交时间", "
 def my_request_rows(conn, person: str | None, *, today: date, workdays_between, tz: ZoneInfo) -> list[tuple]:
     c = s.cases.c
     who = c.applicant.is_(None) if person is None else c.applicant == person
+    cases = [dict(r) for r in conn.execute(select(s.cases).where(who).order_by(c.id)).mappings()]
+    views = _views_of(conn, who, cases)  # a few queries for all of them, not four per case
+    receipts = dict(conn.execute(select(s.receipts.c.case_id, s.receipts.c.path)
+                                 .join(s.cases, s.cases.c.id == s.receipts.c.case_id).where(who)).all())
+    waited_since: dict[date, int] = {}
     rows = []
-    for case in [dict(r) for r in conn.execute(select(s.cases).where(who).order_by(c.id)).mappings()]:
-        view = load_view(conn, case)
+    for case in cases:
+        view = views[case["id"]]
         started = min((t["opened_at"] for t in view.open_tasks if t["opened_at"]), default=None)
-        waited = workdays_between(started.astimezone(tz).date(), today) if started else None
-        receipt = conn.execute(select(s.receipts.c.path).where(s.receipts.c.case_id == case["id"])).scalar()
+        waited = None
+        if started:
+            day = started.astimezone(tz).date()
+            if day not in waited_since:
+                waited_since[day] = workdays_between(day, today)
+            waited = waited_since[day]
+        receipt = receipts.get(case["id"])
         local = (lambda m: m.astimezone(tz).replace(tzinfo=None) if m else None)
         rows.append((view.number, case["form_title"] or case["form_id"], local(case["created_at"]), case["amount"],
                      STATE_WORDS.get(view.status, view.status), view.holders, waited, view.next_step(),
@@ -326,6 +340,24 @@ def my_request_rows(conn, person: str | None, *, today: date, workdays_between, 
                      local(case["decided_at"]) if view.status in FINISHED else None,
                      Path(receipt).name if receipt else None))
     return rows
+
+
+def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
+    """``load_view`` of every case matching ``who``, in one query per table."""
+    t, k, r = s.tasks.c, s.contracts.c, s.applicant_requests.c
+    tasks: dict[int, list[dict]] = {}
+    for row in conn.execute(select(s.tasks).join(s.cases, s.cases.c.id == t.case_id).where(who).order_by(t.id)).mappings():
+        tasks.setdefault(row["case_id"], []).append(dict(row))
+    contracts: dict[int, dict] = {}
+    for row in conn.execute(select(s.contracts).join(s.cases, s.cases.c.id == k.case_id).where(who)).mappings():
+        contracts.setdefault(row["case_id"], dict(row))
+    records: dict[str, str] = {}
+    for key, path in conn.execute(select(s.outputs.c.key, s.outputs.c.path).where(s.outputs.c.kind == "approval-record")):
+        records.setdefault(key, path)
+    reminders = dict(conn.execute(select(r.case_id, func.count()).join(s.cases, s.cases.c.id == r.case_id)
+                                  .where(who, r.kind == "remind", r.accepted.is_(True)).group_by(r.case_id)).all())
+    return {case["id"]: _view(case, tasks.get(case["id"], []), contracts.get(case["id"]), records.get(case["number"]),
+                              reminders.get(case["id"], 0)) for case in cases}
 
 
 def write_my_requests(rt, person: str | None) -> Path:
