@@ -49,8 +49,10 @@ def test_parameters_are_numbers_and_defaults_are_marked(tmp_path):
     ws = load_workbook(build_policy_workbook(tmp_path / "制度.xlsx"))["参数"]
     rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
     assert isinstance(rows["重大合同金额"][1].value, (int, float))
-    assert "默认值" in rows["重大合同金额"][3].value
-    assert "默认值" not in rows["报销时限工作日"][3].value
+    assert "默认值" in rows["重大合同金额"][4].value
+    assert "默认值" not in rows["报销时限工作日"][4].value
+    assert [rows[n][2].value for n in ("重大合同金额", "标准折扣上限", "报销时限工作日", "客户保护天数")] == [
+        "金额", "比例", "工作日", "天数"]
 
 
 def test_load_policy_reads_people_rules_and_references(tmp_path):

@@ -44,6 +44,8 @@ def option_value(params, name: str, form_title: str | None):
     """The form's own row first (``允许转交_费用报销单``), then the global one."""
     for key in ((f"{name}_{form_title}",) if form_title else ()) + (name,):
         value = params.get(key)
+        if isinstance(value, bool):  # a 是/否-typed 参数 row is read as a bool
+            return YES if value else NO
         if value is not None and str(value).strip():
             return str(value).strip()
     return None
@@ -68,6 +70,7 @@ def bad_values(params) -> list[tuple[str, str, tuple[str, ...]]]:
     bad = []
     for key, value in params.items():
         base = next((n for n in CHOICES if key == n or str(key).startswith(n + "_")), None)
+        value = (YES if value else NO) if isinstance(value, bool) else value
         if base and str(value).strip() not in CHOICES[base]:
             bad.append((key, str(value), CHOICES[base]))
     return bad

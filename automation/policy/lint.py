@@ -71,9 +71,23 @@ K = {
     "param": kind("policy-unknown-parameter", "未知参数", "参数「{value}」不存在。{hint}"),
     "gap": kind("policy-amount-gap", "金额区间有缺口", "表单「{form}」按「{field}」分级的审批规则之间有缺口:{value} 不属于任何一级。"),
     "overlap": kind("policy-amount-overlap", "金额区间重叠", "表单「{form}」按「{field}」分级的审批规则重叠:{value} 同时属于本行和 {other}。"),
+    "untyped": kind("policy-param-untyped", "参数没有类型",
+                    "「参数」表没有「类型」列,数值无法逐一核对。请加上「类型」列(金额、数量、比例、工作日、天数、文本、是/否)。",
+                    WARNING),
+    "order_partial": kind("policy-order-partial", "顺序只填了一部分",
+                          "表单「{form}」的审批规则只有部分行填写了「顺序」:未填写的行将排在已填写的行之后(按角色排序)。"
+                          "请为该表单的每一行都填写顺序,或全部留空。", WARNING),
     "numbering": kind("policy-bad-numbering", "编号格式无效", "编号格式「{value}」无效:{message}"),
 }
 NUMBER_FIELDS = {"年", "月", "日", "表单代码", "序号"}
+
+
+def _whole(value: Any) -> bool:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return False
+    return number.is_finite() and number == number.to_integral_value() and number >= 0
 
 
 def _hint(word: Any, options: Iterable[str]) -> str:
@@ -160,6 +174,9 @@ class _Linter:
     # --- 参数 and 人员 -----------------------------------------------------------
 
     def _parameters(self) -> Iterator[Problem]:
+        rows = self.sheets.get("参数", [])
+        if rows and "类型" not in rows[0].columns:
+            yield K["untyped"](location="参数!1")
         for row in self.params.values():
             try:
                 param_value(row)
@@ -218,12 +235,26 @@ class _Linter:
             yield K["role"](value=role, hint=_hint(role, self.roles), location=r.ref(header))
 
     def _approvals(self) -> Iterator[Problem]:
+        yield from self._orders()
         for r in self.sheets["审批规则"]:
             yield from self._form(r)
             yield from self._role(r, "审批角色")
             if r.get("方式") not in (None, *MODES):
                 yield K["mode"](value=r.get("方式"), location=r.ref("方式"))
             yield from self._condition(r, scope="表单")
+
+    def _orders(self) -> Iterator[Problem]:
+        by_form: dict[str, list[SheetRow]] = {}
+        for r in self.sheets["审批规则"]:
+            by_form.setdefault(r.get("表单"), []).append(r)
+            for header in ("顺序", "时限工作日"):
+                value = r.get(header)
+                if value is not None and not _whole(value):
+                    yield K["bad_value"](message=f"「{header}」应为整数,现为「{value}」。", location=r.ref(header))
+        for form, rows in by_form.items():
+            given = [r for r in rows if r.get("顺序") is not None]
+            if given and len(given) < len(rows):
+                yield K["order_partial"](form=form, location=next(r for r in rows if r.get("顺序") is None).ref("顺序"))
 
     def _checks(self) -> Iterator[Problem]:
         for r in self.sheets["校验规则"]:
@@ -240,6 +271,9 @@ class _Linter:
         for r in self.sheets.get("抄送", []):
             yield from self._form(r)
             yield from self._role(r, "角色")
+            spec, name = self.forms.get(r.get("表单")), r.get("部门取自")
+            if spec and name and name not in spec.all_keys:
+                yield K["field"](value=name, form=spec.title, hint=_hint(name, spec.all_keys), location=r.ref("部门取自"))
             yield from self._condition(r, scope="表单")
 
     def _scope_names(self, spec: FormSpec, scope: str) -> set[str]:

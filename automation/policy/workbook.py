@@ -10,6 +10,7 @@ job: :mod:`automation.policy.lint` reports the whole list at once.
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -123,6 +124,7 @@ class ApprovalRule:
     limit_days: int | None
     basis: str
     ref: str  # "审批规则!B7": the condition cell
+    order: int | None = None  # 顺序: orders the form's steps where role rank is not the right order
 
     @property
     def source(self) -> str:
@@ -153,6 +155,7 @@ class CcRule:
     basis: str
     ref: str
     timing: str = "通过后"  # 时机: 提交时 | 通过后 | 两者
+    department_field: str | None = None  # 部门取自: the copy goes to the role's holder in that field's department
 
 
 @dataclass(frozen=True)
@@ -294,7 +297,7 @@ def approval_from(r: SheetRow) -> ApprovalRule:
     return ApprovalRule(
         form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "审批角色", required=True),
         mode=_choice(r, "方式", MODES, default=MODES[0]), limit_days=_int(r, "时限工作日", required=False),
-        basis=_text(r, "依据") or "", ref=r.ref("条件"),
+        basis=_text(r, "依据") or "", ref=r.ref("条件"), order=_int(r, "顺序", required=False),
     )
 
 
@@ -309,7 +312,8 @@ def check_from(r: SheetRow) -> CheckRule:
 def cc_from(r: SheetRow) -> CcRule:
     return CcRule(form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "角色", required=True),
                   basis=_text(r, "依据") or "", ref=r.ref("条件"),
-                  timing=_choice(r, "时机", ("提交时", "通过后", "两者"), default="通过后"))
+                  timing=_choice(r, "时机", ("提交时", "通过后", "两者"), default="通过后"),
+                  department_field=_text(r, "部门取自"))
 
 
 def holiday_from(r: SheetRow) -> tuple[date, bool]:
@@ -368,10 +372,31 @@ def _int(r: SheetRow, header: str, *, required: bool) -> int | None:
         raise PolicyError(f"「{header}」应为整数,现为「{value}」。", code="policy-bad-number", location=r.ref(header)) from None
 
 
+PARAM_TYPES = ("金额", "数量", "比例", "工作日", "天数", "文本", "是/否")
+_WAN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(万|亿)?\s*(元|圆|天|个?工作日|%)?$")
+_GROUPED = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+
+
 def param_value(r: SheetRow) -> Any:
+    """A parameter's value, read as its 类型 says; a value that does not parse names the cell."""
     value = r.get("值")
     if value is None:
         raise PolicyError(f"参数「{r.get('名称')}」没有值。", code="policy-blank", location=r.ref("值"))
+    type_ = _text(r, "类型")
+    if type_ is None:
+        return _untyped_value(value)
+    if type_ not in PARAM_TYPES:
+        raise PolicyError(f"参数「{r.get('名称')}」的类型「{type_}」无效,只能是 {'、'.join(PARAM_TYPES)}。",
+                          code="policy-param-type", location=r.ref("类型"))
+    if type_ == "文本":
+        return str(value).strip()
+    if type_ == "是/否":
+        return _yes_no(r, value)
+    return _typed_number(r, type_, value)
+
+
+def _untyped_value(value: Any) -> Any:
+    # Workbooks from before the 类型 column: numbers where they look like numbers, text otherwise.
     if isinstance(value, bool):
         return value
     if isinstance(value, (int, float, Decimal)):
@@ -380,6 +405,59 @@ def param_value(r: SheetRow) -> Any:
         return Decimal(str(value).replace(",", ""))
     except InvalidOperation:
         return str(value)
+
+
+def _yes_no(r: SheetRow, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if text not in ("是", "否"):
+        raise PolicyError(f"{r.ref('值')}「{text}」不是“是”或“否”,请填写 是 或 否。", code="policy-param-invalid",
+                          location=r.ref("值"))
+    return text == "是"
+
+
+def _typed_number(r: SheetRow, type_: str, value: Any) -> Decimal:
+    number = _cell_number(value, percent=type_ == "比例")
+    where = r.ref("值")
+    if number is None:
+        raise PolicyError(f"{where}「{value}」不是数字,{_suggest(value, type_)}", code="policy-param-invalid",
+                          location=where)
+    if type_ == "比例" and not 0 <= number <= 1:
+        raise PolicyError(f"{where}「{value}」不是 0 到 1 之间的比例,请填写如 0.25 或 25%。", code="policy-param-invalid",
+                          location=where)
+    if type_ in ("工作日", "天数") and (number < 0 or number != number.to_integral_value()):
+        raise PolicyError(f"{where}「{value}」应为不小于 0 的整数({type_})。", code="policy-param-invalid", location=where)
+    if type_ == "金额" and (number < 0 or number != number.quantize(Decimal("0.01"))):
+        raise PolicyError(f"{where}「{value}」不是有效金额:金额不能为负,最多两位小数。", code="policy-param-invalid",
+                          location=where)
+    return number
+
+
+def _cell_number(value: Any, *, percent: bool) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, Decimal)):
+        return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(" ", "")
+    share = percent and text.endswith("%")
+    text = text[:-1] if share else text
+    if not _GROUPED.match(text):
+        return None
+    number = Decimal(text.replace(",", ""))
+    return number / 100 if share else number
+
+
+def _suggest(value: Any, type_: str) -> str:
+    """「50万元」→ 请填写 500000: the number the administrator most likely meant."""
+    text = unicodedata.normalize("NFKC", str(value)).strip().replace(",", "")
+    match = _WAN.match(text)
+    if match:
+        number = Decimal(match.group(1)) * {"万": 10_000, "亿": 100_000_000}.get(match.group(2) or "", 1)
+        if match.group(3) == "%":
+            number = number / 100
+        return f"请填写 {number.normalize():f}。"
+    return f"请填写数字(类型:{type_})。"
 
 
 def to_date(r: SheetRow, header: str) -> date | None:

@@ -1,7 +1,8 @@
 """Compose the approval route for one form from the policy: checks, steps, copies.
 
 Every 审批规则 row of the form whose condition holds contributes its role; the
-chain is those roles, once each, ordered by rank, so independent rules (credit
+chain is those roles, once each, ordered by rank (or by the rows' 顺序 where the
+form sets it, as F7 does), so independent rules (credit
 over limit, major contract, special terms) compose without anyone writing out
 every combination. 校验规则 are not evaluated here: validation does that, once
 (``validate/rules.py``), before a form is routed.
@@ -69,9 +70,15 @@ def _selected_roles(policy: Policy, title: str, names: dict, functions: dict) ->
     for rule in policy.approval_rules_for(title):
         if rule.condition.holds(names, functions):
             selected.setdefault(rule.role, []).append(rule)
-    order = list(selected)
-    # roles without a rank sort last; ties keep the workbook's row order
-    return sorted(selected.items(), key=lambda kv: (_rank(policy, kv[0]), order.index(kv[0])))
+    rows = list(selected)
+    # 顺序 first where the form sets it, then role rank; roles without either sort last,
+    # ties keep the workbook's row order
+    return sorted(selected.items(), key=lambda kv: (_order(kv[1]), _rank(policy, kv[0]), rows.index(kv[0])))
+
+
+def _order(rules: list[ApprovalRule]) -> float:
+    orders = [r.order for r in rules if r.order is not None]
+    return min(orders) if orders else math.inf
 
 
 def _rank(policy: Policy, role: str) -> float:
@@ -95,7 +102,8 @@ def _copies(policy: Policy, title: str, names: dict, functions: dict, department
     timing: dict[str, str] = {}
     for rule in policy.cc_rules_for(title):
         if rule.condition.holds(names, functions):
-            for who in resolve_role(policy, rule.role, department, today, mode=ANY):
+            where = str(names[rule.department_field]) if rule.department_field and names.get(rule.department_field) else department
+            for who in resolve_role(policy, rule.role, where, today, mode=ANY):
                 if who.name not in cc:
                     cc.append(who.name)
                 # Two rules copying one person at different times: copy at both.
