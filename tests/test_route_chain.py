@@ -3,7 +3,7 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
-from support.policy import find_row, make_specs, policy_copy
+from support.policy import default_policy, find_row, make_specs, policy_copy
 
 from automation.policy.chain import Assignee
 from automation.policy.lookups import NoLookups
@@ -109,8 +109,19 @@ def test_mode_会签_assigns_every_holder(tmp_path):
     row = find_row(path, "审批规则", 表单="坏账核销审批表", 审批角色="财务经理")
     policy = load_policy(policy_copy(tmp_path, {"审批规则": {f"C{row}": "部门经理", f"D{row}": "会签"}}), make_specs())
     assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="会签")] == ["吴强"]
-    assert [a.name for a in resolve_role(policy, "部门经理", "总经办", TODAY, mode="会签")] == ["孙丽", "周文", "吴强", "冯磊", "卫东", "蒋敏"]
-    assert [a.name for a in resolve_role(policy, "部门经理", "总经办", TODAY, mode="依次")] == ["孙丽"]
+    person = find_row(path, "人员", 姓名="郑浩")
+    policy = load_policy(policy_copy(tmp_path, {"审批规则": {f"C{row}": "部门经理", f"D{row}": "会签"},
+                                                "人员": {f"D{person}": "销售分部经理、部门经理"}}), make_specs())
+    assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="会签")] == ["吴强", "郑浩"]
+    assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="依次")] == ["吴强"]
+
+
+def test_department_role_never_falls_back_to_another_departments_holder(tmp_path):
+    """部门经理 is held in many departments: 总经办 has none, so the applicant's superior decides."""
+    policy = default_policy(tmp_path)
+    assert [a.name for a in resolve_role(policy, "部门经理", "总经办", TODAY, applicant="钱明")] == ["赵建国"]
+    assert resolve_role(policy, "部门经理", "总经办", TODAY, applicant=None) == ()
+    assert [a.name for a in resolve_role(policy, "财务经理", "销售一部", TODAY, applicant="王芳")] == ["孙丽"]
 
 
 def test_credit_terms_over_the_limit_is_an_error_with_its_rule(policy):

@@ -19,11 +19,12 @@ from automation.record.registers.render import mark_dirty, registers_for_tables
 
 
 def department_of(rt, form) -> str | None:
+    """The applicant's department in 人员 (a 部门 field must agree with it; see validate.people)."""
+    person = rt.policy.person(form.applicant)
+    if person is not None and person.department:
+        return person.department
     spec = form.spec
-    if spec.department_field and form.values.get(spec.department_field):
-        return str(form.values[spec.department_field])
-    person = rt.policy.people.get(form.applicant or "")
-    return getattr(person, "department", None)
+    return str(form.values[spec.department_field]) if spec.department_field and form.values.get(spec.department_field) else None
 
 
 def case_number(rt, conn, spec, now) -> str:

@@ -403,9 +403,15 @@ def parse_text(field: FieldSpec, raw: Any) -> str | None:
     return _text(raw)
 
 
+def parse_person(field: FieldSpec, raw: Any) -> str | None:
+    """A name as the roster spells it: full-width folded, no spaces (「王 芳」 is 王芳)."""
+    text = _text(raw)
+    return re.sub(r"\s+", "", text) if text else None
+
+
 PARSERS: dict[str, Callable[[FieldSpec, Any], Any]] = {
     "text": parse_text,
-    "person": parse_text,
+    "person": parse_person,
     "customer": parse_text,
     "integer": parse_integer,
     "number": parse_number,

@@ -1,5 +1,10 @@
 """Who holds a role for one applicant: the department's holder first, else the company's.
 
+A role held in several departments (部门经理) is a department's own: when the
+applicant's department has none, the applicant's 直属上级 takes the step — never
+another department's manager. A role held in one department only (财务经理,
+总经理) is the company's and serves everyone.
+
 Only active people (在职 = 是) are candidates. A holder whose delegation dates
 cover today is replaced by the delegate, who acts "代 <holder>"; a delegate who
 has left (or is not in 人员) is ignored and the holder keeps the task.
@@ -15,11 +20,20 @@ from automation.policy.workbook import Person, Policy
 TOP_SELF_APPROVER = "总经理本人申请审批人"  # 参数: who approves the requests of someone with no 直属上级
 
 
-def candidates(policy: Policy, role: str, department: str | None) -> list[Person]:
-    """Active holders in the department, else every active holder, in roster order."""
+def candidates(policy: Policy, role: str, department: str | None, applicant: str | None = None) -> list[Person]:
+    """Active holders in the department, else the company's holders, in roster order."""
     active = [p for p in policy.holders(role) if p.active]
     local = [p for p in active if department and p.department == department]
-    return local or active
+    if local or len({p.department for p in active}) <= 1:
+        return local or active
+    superior = _superior(policy, applicant)
+    return [superior] if superior is not None else []
+
+
+def _superior(policy: Policy, applicant: str | None) -> Person | None:
+    person = policy.person(applicant)
+    superior = policy.person(person.superior) if person is not None and person.superior else None
+    return superior if superior is not None and superior.active else None
 
 
 def resolve_role(policy: Policy, role: str, department: str | None, today: date, *,
@@ -30,7 +44,7 @@ def resolve_role(policy: Policy, role: str, department: str | None, today: date,
     by their 直属上级. One person never gets two tasks in one step (a delegate who
     also holds the role, for instance).
     """
-    people = candidates(policy, role, department)
+    people = candidates(policy, role, department, applicant)
     others = [p for p in people if p.name != applicant]
     if not others and people:
         instead = approver_instead_of(policy, applicant)

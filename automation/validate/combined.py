@@ -11,6 +11,7 @@ from dataclasses import replace
 from automation.problems import Report
 from automation.validate.computed import fill_computed
 from automation.validate.fields import check_fields
+from automation.validate.people import check_people
 from automation.validate.resubmission import resubmission_target
 from automation.validate.rules import check_rules
 
@@ -29,6 +30,8 @@ def validate(rt, form, extra=()) -> Report:
     report.extend(_cite(p, spec_source) for p in (*form.problems, *check_fields(form)))
     report.extend(extra)
     fill_computed(rt.policy, form, today=rt.clock.today(), lookups=rt.lookups())
+    flagged = {(p.field, p.row) for p in report.errors}
+    report.extend(p for p in check_people(rt.policy, form) if (p.field, p.row) not in flagged)
     # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
     rules = check_rules(rt.policy, form.spec, form.values, lookups=rt.lookups(), today=rt.clock.today())
     # One message per cell: a rule that restates a field check (e.g. 大写 vs 小写) is not repeated.
