@@ -307,6 +307,8 @@ complaints = Table(
     Column("satisfaction", Text),
     Column("status", String(20), nullable=False),
     Column("closed_on", Date),
+    Column("reopens", Integer, default=0),  # times an unsatisfied customer sent it back to 重新调查
+    Column("reopened_on", Date),  # the day the clocks last restarted
 )
 
 return_lines = Table(

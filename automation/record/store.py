@@ -60,6 +60,13 @@ def _m6_form_registers_loans_customer_state(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=[s.metadata.tables[n] for n in _V6_TABLES])  # checkfirst, as step 3
 
 
+def _m7_complaint_reopens(conn: Connection) -> None:
+    present = {c["name"] for c in inspect(conn).get_columns("complaints")}
+    for name, type_ in (("reopens", "INTEGER DEFAULT 0"), ("reopened_on", "DATE")):
+        if name not in present:  # a store made at step 2 by this version already has them
+            conn.exec_driver_sql(f"ALTER TABLE complaints ADD COLUMN {name} {type_}")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
@@ -67,6 +74,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "applicant side: receipts, withdraw and remind requests, mail outbox", _m4_applicant_side),
     (5, "approver actions: 转交, 加签, 退回到, automatic approvals, why each step", _m5_approver_actions),
     (6, "form registers declared in specs, loans, customer status history", _m6_form_registers_loans_customer_state),
+    (7, "complaints: reopen count and the day the clocks restarted", _m7_complaint_reopens),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

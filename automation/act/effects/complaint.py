@@ -4,7 +4,10 @@ Clocks in working days (`000 · R-CP-01, R-CP-03, R-CP-06`):
 答复期限 = 投诉日期 + 投诉答复工作日; 部门答复期限 = the day the case was first
 passed to a 责任部门 + 责任部门答复工作日; 回访期限 = 方案完成日期 + 首次回访工作日.
 Status follows R-CP-07: it closes only when a satisfied customer's form is
-approved; 不满意 sends the case back to investigation.
+approved; 不满意 sends the case back to investigation (重新调查): the clocks start
+again from that day, the plan and revisits of the failed round are cleared, and the
+reopen is counted (重新调查次数 in 投诉台账). The 责任部门 is told by the 抄送 row of
+the pack that copies an unsatisfied customer's form to that department's manager.
 """
 
 from __future__ import annotations
@@ -61,17 +64,19 @@ def _record(fx: Effect, closing: bool) -> set[str]:
 
 
 def _columns(fx: Effect, existing, closing: bool) -> dict:
+    status = status_of(fx.values, closing)
+    if status == REOPENED:
+        return _reopened(fx, existing)
     department = fx.text("责任部门")
     passed_on = _passed_on(fx, existing, department)
     plan_done = fx.values.get("方案完成日期")
-    status = status_of(fx.values, closing)
     return {
         "case_id": fx.case_id,
         "customer": fx.text("客户名称"),
         "complaint_type": fx.text("投诉类型"),
         "severity": fx.text("严重程度"),
         "complained_on": fx.values.get("投诉日期"),
-        "reply_due": fx.add_workdays(fx.values.get("投诉日期"), fx.param_int("投诉答复工作日", 5)),
+        "reply_due": fx.add_workdays(_reply_clock_start(fx, existing), fx.param_int("投诉答复工作日", 5)),
         "department": department or (existing.department if existing else None),
         "dept_passed_on": passed_on,
         "dept_reply_due": fx.add_workdays(passed_on, fx.param_int("责任部门答复工作日", 3)),
@@ -82,6 +87,42 @@ def _columns(fx: Effect, existing, closing: bool) -> dict:
         "status": status,
         "closed_on": _closed_on(fx, existing, status),
     }
+
+
+def _reopened(fx: Effect, existing) -> dict:
+    """不满意: investigation again, every clock restarted from today (`000 · R-CP-07`).
+
+    Counted once per reopening: later submissions while the case is still 重新调查
+    (the same round, or its approval) do not count again.
+    """
+    department = fx.text("责任部门") or (existing.department if existing else None)
+    again = existing is None or existing.status != REOPENED
+    restarted = fx.today if again or existing.reopened_on is None else existing.reopened_on
+    return {
+        "case_id": fx.case_id,
+        "customer": fx.text("客户名称"),
+        "complaint_type": fx.text("投诉类型"),
+        "severity": fx.text("严重程度"),
+        "complained_on": fx.values.get("投诉日期"),
+        "reply_due": fx.add_workdays(restarted, fx.param_int("投诉答复工作日", 5)),
+        "department": department,
+        "dept_passed_on": restarted if department else None,
+        "dept_reply_due": fx.add_workdays(restarted, fx.param_int("责任部门答复工作日", 3)) if department else None,
+        "plan_done_on": None,
+        "revisit_due": None,
+        "revisits": 0,
+        "satisfaction": UNSATISFIED,
+        "status": REOPENED,
+        "closed_on": None,
+        "reopens": ((existing.reopens or 0) if existing else 0) + (1 if again else 0),
+        "reopened_on": restarted,
+    }
+
+
+def _reply_clock_start(fx: Effect, existing):
+    """The complaint's date, or the day an unsatisfied customer reopened it."""
+    reopened = existing.reopened_on if existing is not None else None
+    return reopened or fx.values.get("投诉日期")
 
 
 def _passed_on(fx: Effect, existing, department: str | None):

@@ -230,7 +230,7 @@ def complaint_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     rows = []
     for r in conn.execute(select(s.complaints).order_by(s.complaints.c.id)):
         rows.append((r.number, r.customer, r.complaint_type, r.severity, r.complained_on, r.reply_due,
-                     r.department, r.dept_reply_due, r.revisit_due, r.revisits or 0, r.satisfaction,
+                     r.department, r.dept_reply_due, r.revisit_due, r.revisits or 0, r.reopens or 0, r.satisfaction,
                      r.status, _yes(complaint_overdue(r, ctx.today))))
     return rows
 
@@ -364,7 +364,7 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         _cols(("投诉编号", "text", 18), ("客户", "text", 24), ("类型", "text", 11), ("严重程度", "text", 9),
               ("投诉日期", "date", 12), ("答复期限", "date", 12), ("责任部门", "text", 12),
               ("部门答复期限", "date", 13), ("回访期限", "date", 12), ("回访次数", "int", 9),
-              ("满意度", "text", 10), ("状态", "text", 10), ("是否超时", "bool", 9)),
+              ("重新调查次数", "int", 12), ("满意度", "text", 10), ("状态", "text", 10), ("是否超时", "bool", 9)),
         complaint_rows, frozenset({"complaints"}), totals=(),
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "投诉日期", True), Grouping("按责任部门", "责任部门"),
