@@ -171,9 +171,14 @@ def customer_registered(ctx: Context, name: Any) -> bool:
     return name is not None and ctx.lookups.customer_registered(str(name))
 
 
-@register("客户状态", "(客户名称)", "客户台账中的状态,如 正常、黑名单;未登记为空。", '客户状态(客户名称) == "黑名单"')
-def customer_status(ctx: Context, name: Any) -> str | None:
-    return None if name is None else ctx.lookups.customer_status(str(name))
+@register("客户状态", "(客户名称[, 信用代码])",
+          "客户台账中的状态,如 正常、黑名单、停用;按名称或统一社会信用代码找到客户,未登记为空。",
+          '客户状态(客户名称, 统一社会信用代码) == "黑名单"')
+def customer_status(ctx: Context, name: Any, credit_code: Any = None) -> str | None:
+    found = None if name is None else ctx.lookups.customer_status(str(name))
+    if found is None and credit_code not in (None, ""):
+        found = ctx.lookups.customer_status_by_code(str(credit_code))
+    return found
 
 
 @register("客户评级", "(客户名称)", "客户台账中的客户等级(A/B/C);未登记为空。", '客户评级(客户名称) == "A"')
@@ -195,14 +200,37 @@ def customer_receivables(ctx: Context, name: Any) -> Decimal:
           "同一客户(信用代码相同,或去掉空格、全角和“有限公司”等后缀后名称相同)在客户保护天数内由其他销售员跟进时为真。",
           "客户冲突(客户名称, 统一社会信用代码, 销售员)")
 def customer_conflict(ctx: Context, name: Any, credit_code: Any, salesperson: Any) -> bool:
+    return _holder(ctx, name, credit_code, salesperson) is not None
+
+
+@register("客户持有部门", "(客户名称, 信用代码, 销售员)",
+          "客户交叉时,现在跟进该客户的销售员所在部门;没有冲突为空。用于「部门取自」,让对方部门经理也参与界定。",
+          "客户持有部门(客户名称, 统一社会信用代码, 销售员)")
+def customer_holder_department(ctx: Context, name: Any, credit_code: Any, salesperson: Any) -> str | None:
+    holder = _holder(ctx, name, credit_code, salesperson)
+    return holder["department"] if holder else None
+
+
+@register("客户持有情况", "(客户名称, 信用代码, 销售员)",
+          "客户交叉时的说明:现由谁(哪个部门)跟进、何时登记、最近活动日期;没有冲突为空。可写在提示中:{客户持有情况(…)}。",
+          "客户持有情况(客户名称, 统一社会信用代码, 销售员)")
+def customer_holder_text(ctx: Context, name: Any, credit_code: Any, salesperson: Any) -> str | None:
+    holder = _holder(ctx, name, credit_code, salesperson)
+    if holder is None:
+        return None
+    department = f"({holder['department']})" if holder["department"] else ""
+    since = f",{holder['registered_on']:%Y-%m-%d} 起跟进" if holder["registered_on"] else ""
+    active = f",最近活动 {holder['last_active_on']:%Y-%m-%d}" if holder["last_active_on"] else ""
+    return f"{holder['owner']}{department}{since}{active}"
+
+
+def _holder(ctx: Context, name: Any, credit_code: Any, salesperson: Any) -> dict | None:
     if name is None and credit_code is None:
-        return False
-    days = int(ctx.params.get("客户保护天数", 180))
-    since = ctx.today - timedelta(days=days)
-    other = ctx.lookups.customer_conflict(
+        return None
+    since = ctx.today - timedelta(days=int(ctx.params.get("客户保护天数", 180)))
+    return ctx.lookups.customer_holder(
         None if name is None else str(name), None if credit_code is None else str(credit_code),
         None if salesperson is None else str(salesperson), since)
-    return other is not None
 
 
 @register("部门本月费用", "(部门, 类别, 日期)", "部门在该日期所在月份某费用类别的报销合计(审批中和已批准,不含已驳回)。",

@@ -63,6 +63,12 @@ class NoLookups:
     def customer_conflict(self, name, credit_code, salesperson, since):
         return None
 
+    def customer_holder(self, name, credit_code, salesperson, since):
+        return None
+
+    def customer_status_by_code(self, credit_code):
+        return None
+
     def department_month_expenses(self, department, category, day):
         return Decimal(0)
 

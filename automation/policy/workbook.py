@@ -125,6 +125,7 @@ class ApprovalRule:
     basis: str
     ref: str  # "审批规则!B7": the condition cell
     order: int | None = None  # 顺序: orders the form's steps where role rank is not the right order
+    department: Expr | None = None  # 部门取自: the department the role is resolved in (default: the applicant's)
 
     @property
     def source(self) -> str:
@@ -155,7 +156,7 @@ class CcRule:
     basis: str
     ref: str
     timing: str = "通过后"  # 时机: 提交时 | 通过后 | 两者
-    department_field: str | None = None  # 部门取自: the copy goes to the role's holder in that field's department
+    department: Expr | None = None  # 部门取自: the copy goes to the role's holder in that department
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,7 @@ def approval_from(r: SheetRow) -> ApprovalRule:
         form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "审批角色", required=True),
         mode=_choice(r, "方式", MODES, default=MODES[0]), limit_days=_int(r, "时限工作日", required=False),
         basis=_text(r, "依据") or "", ref=r.ref("条件"), order=_int(r, "顺序", required=False),
+        department=_department_expr(r),
     )
 
 
@@ -313,7 +315,7 @@ def cc_from(r: SheetRow) -> CcRule:
     return CcRule(form=_text(r, "表单", required=True), condition=_expr(r), role=_text(r, "角色", required=True),
                   basis=_text(r, "依据") or "", ref=r.ref("条件"),
                   timing=_choice(r, "时机", ("提交时", "通过后", "两者"), default="通过后"),
-                  department_field=_text(r, "部门取自"))
+                  department=_department_expr(r))
 
 
 def holiday_from(r: SheetRow) -> tuple[date, bool]:
@@ -349,6 +351,12 @@ def _text(r: SheetRow, header: str, *, required: bool = False) -> str | None:
 
 def _expr(r: SheetRow) -> Expr:
     return compile_expression(r.get("条件"), r.ref("条件"))
+
+
+def _department_expr(r: SheetRow) -> Expr | None:
+    """部门取自: a field such as 责任部门, or a look-up such as 客户持有部门(…)."""
+    text = r.get("部门取自")
+    return compile_expression(text, r.ref("部门取自")) if text else None
 
 
 def _choice(r: SheetRow, header: str, allowed: tuple[str, ...], *, default: str) -> str:

@@ -71,18 +71,32 @@ class StoreLookups:
 
     def customer_conflict(self, name: str | None, credit_code: str | None, salesperson: str | None,
                           since: date) -> str | None:
+        holder = self.customer_holder(name, credit_code, salesperson, since)
+        return holder["owner"] if holder else None
+
+    def customer_holder(self, name: str | None, credit_code: str | None, salesperson: str | None,
+                        since: date) -> dict | None:
+        """Who else holds this customer within the protection period: owner, department, dates."""
         c = s.customers.c
         same = []
         if name:
             same.append(c.norm_name == normalise_name(name))
         if credit_code:
             same.append(c.credit_code == credit_code.strip().upper())
+        if not same:
+            return None
         active_on = func.coalesce(c.last_active_on, c.registered_on)
-        query = select(c.owner).where(or_(*same), c.owner.is_not(None), active_on >= since)
+        query = select(c.owner, c.department, c.registered_on, active_on.label("active_on")).where(
+            or_(*same), c.owner.is_not(None), active_on >= since)
         if salesperson:
             query = query.where(c.owner != salesperson)
         row = self._one(query.order_by(c.id))
-        return row.owner if row else None
+        return None if row is None else {"owner": row.owner, "department": row.department,
+                                         "registered_on": row.registered_on, "last_active_on": row.active_on}
+
+    def customer_status_by_code(self, credit_code: str) -> str | None:
+        row = self._one(select(s.customers.c.status).where(s.customers.c.credit_code == credit_code.strip().upper()))
+        return row.status if row else None
 
     # --- expenses and trips -------------------------------------------------------
 

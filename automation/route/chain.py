@@ -34,8 +34,10 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
     department = department or _department_of(policy, applicant)
     options = options_for(policy, spec.title)
     route.dedup = options.dedup
-    for role, rules in _selected_roles(policy, spec.title, names, functions):
-        step = replace(_step(policy, role, rules, department, today, applicant), reasons=_reasons(rules, names))
+    for (role, where), rules in _selected_roles(policy, spec.title, names, functions):
+        step = replace(_step(policy, role, rules, where or department, today, applicant), reasons=_reasons(rules, names))
+        if step.assignees and _repeats(route.steps, step):
+            continue  # the same people as an earlier step: nothing to add
         if not step.assignees and holds_role_alone(policy, role, department, applicant):
             route.self_only.append(role)  # nobody approves their own request, not even the 总经理
             continue
@@ -65,15 +67,23 @@ def _reasons(rules: list[ApprovalRule], names: Mapping[str, Any]) -> tuple[dict,
                  for rule in rules)
 
 
-def _selected_roles(policy: Policy, title: str, names: dict, functions: dict) -> list[tuple[str, list[ApprovalRule]]]:
-    selected: dict[str, list[ApprovalRule]] = {}
+def _selected_roles(policy: Policy, title: str, names: dict, functions: dict
+                    ) -> list[tuple[tuple[str, str | None], list[ApprovalRule]]]:
+    """(role, department from 部门取自 or None) → its rules; one step per role and department."""
+    selected: dict[tuple[str, str | None], list[ApprovalRule]] = {}
     for rule in policy.approval_rules_for(title):
         if rule.condition.holds(names, functions):
-            selected.setdefault(rule.role, []).append(rule)
+            where = rule.department.evaluate(names, functions) if rule.department else None
+            selected.setdefault((rule.role, str(where) if where else None), []).append(rule)
     rows = list(selected)
     # 顺序 first where the form sets it, then role rank; roles without either sort last,
     # ties keep the workbook's row order
-    return sorted(selected.items(), key=lambda kv: (_order(kv[1]), _rank(policy, kv[0]), rows.index(kv[0])))
+    return sorted(selected.items(), key=lambda kv: (_order(kv[1]), _rank(policy, kv[0][0]), rows.index(kv[0])))
+
+
+def _repeats(steps: list[Step], step: Step) -> bool:
+    """A 部门取自 row that lands on the same people as an earlier step adds nothing."""
+    return any(s.role == step.role and s.assignees == step.assignees for s in steps)
 
 
 def _order(rules: list[ApprovalRule]) -> float:
@@ -102,7 +112,8 @@ def _copies(policy: Policy, title: str, names: dict, functions: dict, department
     timing: dict[str, str] = {}
     for rule in policy.cc_rules_for(title):
         if rule.condition.holds(names, functions):
-            where = str(names[rule.department_field]) if rule.department_field and names.get(rule.department_field) else department
+            found = rule.department.evaluate(names, functions) if rule.department else None
+            where = str(found) if found else department
             for who in resolve_role(policy, rule.role, where, today, mode=ANY):
                 if who.name not in cc:
                     cc.append(who.name)

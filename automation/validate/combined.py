@@ -34,9 +34,16 @@ def validate(rt, form, extra=()) -> Report:
     report.extend(p for p in check_people(rt.policy, form) if (p.field, p.row) not in flagged)
     # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
     rules = check_rules(rt.policy, form.spec, form.values, lookups=rt.lookups(), today=rt.clock.today())
-    # One message per cell: a rule that restates a field check (e.g. 大写 vs 小写) is not repeated.
-    flagged = {(p.field, p.row) for p in report.errors}
-    report.extend(p for p in (locate(p, form) for p in rules) if (p.field, p.row) not in flagged)
+    # One message per cell: a rule that restates a field check (e.g. 大写 vs 小写) is not repeated,
+    # but the cell's problem then cites the rule book (依据) as well as the form's requirements.
+    flagged = {(p.field, p.row): i for i, p in enumerate(report.problems) if p.is_error}
+    for problem in (locate(p, form) for p in rules):
+        at = flagged.get((problem.field, problem.row))
+        if at is None:
+            report.problems.append(problem)
+        elif problem.is_error and problem.source:
+            report.problems[at] = _also_cite(report.problems[at], problem.source)
+    _cite_rule_books(rt.policy, form, report)
     report.stats = {"fields": len(form.spec.fields), "rows": sum(len(v) for v in form.values.values() if isinstance(v, list))}
     return report
 
@@ -55,3 +62,26 @@ def _cite(problem, source: str):
         return problem
     where = f"{source} ·「{problem.field}」" if problem.field else source
     return replace(problem, source=where)
+
+
+# Field checks that say what a rule book rule says (the grade's meaning, 大写 = 小写).
+RESTATED = ("choice-invalid", "amount-upper-invalid", "amount-upper-mismatch")
+
+
+def _cite_rule_books(policy, form, report) -> None:
+    """A cell refused by the form's own check (客户等级 D, a wrong 大写) never reached the rule
+    that the rule book states for that field: cite that rule's 依据 on the cell too."""
+    by_field: dict[str, list[str]] = {}
+    for rule in policy.check_rules_for(form.spec.title):
+        if rule.field and rule.level == "error" and rule.basis:
+            by_field.setdefault(rule.field, []).append(rule.source)
+    for i, problem in enumerate(report.problems):
+        if problem.code in RESTATED and problem.field in by_field:
+            for source in by_field[problem.field]:
+                report.problems[i] = _also_cite(report.problems[i], source)
+
+
+def _also_cite(problem, source: str):
+    if source in (problem.source or ""):
+        return problem
+    return replace(problem, source=f"{source};{problem.source}" if problem.source else source)

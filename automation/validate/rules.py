@@ -11,7 +11,9 @@ import re
 from datetime import date
 from typing import Any, Mapping
 
+from automation.errors import PolicyError
 from automation.forms.spec import FormSpec
+from automation.policy.expressions import compile_expression
 from automation.policy.lookups import Lookups
 from automation.policy.workbook import CheckRule, Policy
 from automation.problems import Problem, kind
@@ -31,7 +33,7 @@ def check_rules(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, lo
         if rule.scope == "明细":
             problems.extend(_check_lines(rule, spec, names, functions))
         elif rule.condition.holds(names, functions):
-            problems.append(_problem(rule, names))
+            problems.append(_problem(rule, names, functions))
     return problems
 
 
@@ -43,12 +45,25 @@ def _check_lines(rule: CheckRule, spec: FormSpec, names: dict, functions: dict) 
     for number, line in enumerate(names.get(table.key) or [], start=1):
         scope = {**names, **{c.key: line.get(c.key) for c in table.columns}}
         if rule.condition.holds(scope, functions):
-            found.append(_problem(rule, scope, row=number))
+            found.append(_problem(rule, scope, functions, row=number))
     return found
 
 
-def _problem(rule: CheckRule, names: Mapping[str, Any], row: int | None = None) -> Problem:
-    message = _PLACEHOLDER.sub(lambda m: show(names[m.group(1)]) if m.group(1) in names else m.group(0), rule.message)
+def _problem(rule: CheckRule, names: Mapping[str, Any], functions: Mapping, row: int | None = None) -> Problem:
+    message = _PLACEHOLDER.sub(lambda m: _fill(m.group(1), names, functions, rule.ref) or m.group(0), rule.message)
     value = names.get(rule.field) if rule.field else None
     return RULE_BROKEN(message=message, field=rule.field, value=None if value is None else show(value), row=row,
                        source=rule.source, level=rule.level)
+
+
+def _fill(text: str, names: Mapping[str, Any], functions: Mapping, where: str) -> str | None:
+    """{字段} shows a value; {函数(…)} shows what a look-up says (e.g. who holds a customer)."""
+    if text in names:
+        return show(names[text])
+    if "(" not in text:
+        return None
+    try:
+        value = compile_expression(text, where).evaluate(names, functions)
+    except PolicyError:
+        return None
+    return None if value is None else show(value)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from automation.act.effects.context import APPROVED, Effect, EffectError
 from automation.act.effects.customer_registration import find_customer
+from automation.act.effects.customer_state import change_status
 from automation.record import schema as s
 
 
@@ -21,12 +22,8 @@ def decided(fx: Effect, outcome: str) -> set[str]:
     if customer is None:
         raise EffectError(f"客户状态变更 {fx.number} 已批准,但客户「{fx.text('客户名称')}」不在客户台账中。",
                           location=fx.number)
-    new_status = fx.text("变更后状态")
-    fx.conn.execute(s.customers.update().where(s.customers.c.id == customer.id).values(status=new_status))
-    fx.conn.execute(s.customer_status_history.insert().values(
-        customer=customer.name, old_status=customer.status, new_status=new_status, case_id=fx.case_id,
-        number=fx.number, reason=fx.text("原因"), on=fx.today,
-    ))
+    change_status(fx.conn, customer.name, fx.text("变更后状态"), on=fx.today, reason=fx.text("原因"),
+                  case_number=fx.number, case_id=fx.case_id, source="客户状态变更单")  # the one door
     return {s.customers.name, s.customer_status_history.name}
 
 

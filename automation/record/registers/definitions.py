@@ -154,7 +154,7 @@ def customer_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     received = _received(conn, s.receivables.c.customer)
     history = _status_history(conn)
     c = s.customers.c
-    query = select(c.name, c.credit_code, c.grade, c.owner, c.department, c.credit_limit, c.terms_days,
+    query = select(c.id, c.name, c.credit_code, c.grade, c.owner, c.department, c.credit_limit, c.terms_days,
                    c.review_due, c.status, c.registered_on).order_by(c.id)
     return [(r.name, r.credit_code, r.grade, r.owner, r.department, r.credit_limit, r.terms_days,
              received.get(r.name, Decimal("0.00")), open_amounts.get(r.name, Decimal("0.00")), r.review_due,
@@ -181,7 +181,8 @@ def _status_history(conn: Connection) -> dict[str, str]:
     query = select(h.customer, h.old_status, h.new_status, h.number, h.reason, h.on).order_by(h.id)
     for r in conn.execute(query):
         day = r.on.isoformat() if r.on else ""
-        lines[r.customer].append(f"{day} {r.old_status or ''}→{r.new_status}({r.number}:{r.reason or ''})")
+        why = ":".join(x for x in (r.number, r.reason) if x)
+        lines[r.customer].append(f"{day} {r.old_status or ''}→{r.new_status}" + (f"({why})" if why else ""))
     return {name: ";".join(items) for name, items in lines.items()}
 
 
