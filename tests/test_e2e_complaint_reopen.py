@@ -38,7 +38,7 @@ def test_unsatisfied_customer_reopens_the_complaint_with_clocks_restarted(custom
 
     sub = office.submissions()[-1]
     assert (sub["status"], sub["reason_code"]) == ("archived", "accepted"), sub["problems"]
-    assert office.files("returned") == []
+    assert office.returned("王芳") == []
     [row] = office.rows(s.complaints)
     assert (row["status"], row["reopens"], row["satisfaction"], row["closed_on"]) == ("重新调查", 1, "不满意", None)
     assert row["reply_due"] == office.rt.calendar.add_workdays(REOPEN_DAY, 5)

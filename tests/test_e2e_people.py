@@ -27,7 +27,7 @@ def test_unknown_applicant_is_returned_with_suggestion(customer_office):
     assert ("销售员", "person-unknown", "「销售员」王小芳不在人员名单中,您是否想写「王芳」?") in errors
     assert not [c for c in office.cases() if c["form_id"] == "sales_contract"]
     assert office.open_holders(office.cases()[-1]["number"]) == []  # routed to nobody
-    [returned] = office.files("returned", "王小芳")
+    [returned] = office.returned("王小芳")
     assert returned.suffix == ".xlsx"
 
 

@@ -59,7 +59,7 @@ def test_contract_is_routed_by_the_last_good_policy_while_a_parameter_is_mistype
     office.run()
     sub = office.submissions()[-1]
     assert (sub["status"], sub["reason_code"]) == ("archived", "accepted")
-    assert office.files("quarantine") == [] and office.files("returned") == []
+    assert office.files("quarantine") == [] and office.returned("王芳") == []
     case = office.case(form_id="sales_contract")
     tasks = office.rows(s.tasks, s.tasks.c.case_id == case["id"])
     assert "总经理" in [t["role"] for t in tasks]  # 600,000 ≥ the last good 500,000
