@@ -116,14 +116,6 @@ def test_mode_会签_assigns_every_holder(tmp_path):
     assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="依次")] == ["吴强"]
 
 
-def test_department_role_never_falls_back_to_another_departments_holder(tmp_path):
-    """部门经理 is held in many departments: 总经办 has none, so the applicant's superior decides."""
-    policy = default_policy(tmp_path)
-    assert [a.name for a in resolve_role(policy, "部门经理", "总经办", TODAY, applicant="钱明")] == ["赵建国"]
-    assert resolve_role(policy, "部门经理", "总经办", TODAY, applicant=None) == ()
-    assert [a.name for a in resolve_role(policy, "财务经理", "销售一部", TODAY, applicant="王芳")] == ["孙丽"]
-
-
 def test_credit_terms_over_the_limit_is_an_error_with_its_rule(policy):
     values = contract("60000.00", 付款方式="账期")
     problems = route_for(policy, values, lookups=KnownCustomer(limit="100000", owed="50000")).problems

@@ -48,7 +48,7 @@ def test_general_managers_own_claim_goes_to_the_person_the_policy_names(office):
     assert case["status"] == "blocked"
 
     def name_approver(ws):
-        ws.append(["总经理本人申请审批人", "钱明", "人", "董事会指定的审批人"])
+        ws.append(["总经理本人申请审批人", "钱明", "文本", "人", "董事会指定的审批人"])  # 参数 has a 类型 column
 
     edit_policy(office.root, "参数", name_approver)
     # The workbook is read once it has stayed unchanged for the quiet period.

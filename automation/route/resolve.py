@@ -24,10 +24,7 @@ def candidates(policy: Policy, role: str, department: str | None, applicant: str
     """Active holders in the department, else the company's holders, in roster order."""
     active = [p for p in policy.holders(role) if p.active]
     local = [p for p in active if department and p.department == department]
-    if local or len({p.department for p in active}) <= 1:
-        return local or active
-    superior = _superior(policy, applicant)
-    return [superior] if superior is not None else []
+    return local or active
 
 
 def _superior(policy: Policy, applicant: str | None) -> Person | None:
