@@ -39,7 +39,10 @@ def set_param(office: Office, name: str, value: str) -> None:
             if ws.cell(row, cols["名称"]).value == name:
                 ws.cell(row, cols["值"]).value = value
                 return
-        ws.append([name, value, "选项", "测试"])
+        # 参数 rows carry a 类型: a 是/否 switch is read as one, a choice or a name as 文本
+        row = {"名称": name, "值": value, "类型": "是/否" if value in ("是", "否") else "文本", "单位": "选项",
+               "说明": "测试"}
+        ws.append([row.get(h) for h in sorted(cols, key=cols.get)])
     edit_policy(office.root, "参数", edit)
 
 
