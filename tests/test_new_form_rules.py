@@ -152,7 +152,7 @@ def test_loan_amount_in_words_must_read_the_same_amount(office):
     [p] = errors(problems)
     assert (p.field, p.location) == ("借款金额大写", cell(path, "借款金额大写"))
     assert "1,500.00" in p.message and "壹仟伍佰元整" in p.message
-    assert p.source == "「借款单」填写要求 ·「借款金额大写」"
+    assert p.source == "校验规则!B50 · 001 · S1-R152;「借款单」填写要求 ·「借款金额大写」"  # the rule book too
 
 
 def test_travel_advance_with_an_approved_trip_is_accepted(office):
