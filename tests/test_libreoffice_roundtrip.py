@@ -20,6 +20,11 @@ files, as found here:
 - Through ODF (docx → odt → docx) a text control becomes an input field and
   comes back as several ``FILLIN`` fields, each showing the whole value, with
   stray pieces of the text between them; the label cell's first field is read.
+  The decision drop-down comes back a control without tag or alias, read beside
+  「审批结论」. A task file's 申请信息 summary repeats form labels (投诉编号 …)
+  with the case's values; once the tags are gone those rows must not be taken
+  for the form's own cells, or the fingerprint changes and the decision is
+  refused (the complaint's blank 投诉编号 read as the case's number).
   Workbooks (xlsx → ods → xlsx) keep what a direct re-save keeps.
 """
 
@@ -289,7 +294,6 @@ def test_a_value_changed_before_the_libreoffice_save_is_refused_with_a_fresh_cop
     assert office.run().decisions == len(ROUTED)
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: a Word task file taken docx→odt→docx loses its decision (the decision table's drop-down becomes a field the reader does not see); see the issue 10 note")
 def test_odf_round_trip_of_task_files_keeps_the_decision(customer_office, tmp_path, soffice):
     office = customer_office
     files = _submit_all(office)

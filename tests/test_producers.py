@@ -284,3 +284,27 @@ def test_form_identified_by_its_hidden_marker_says_so_in_the_audit_entry(office,
     assert (sub["outcome"], sub["reason_code"]) == ("archived", "accepted")
     [entry] = [a for a in office.audit("file-archived")]
     assert "按表单内的隐藏标记识别" in codec.loads(entry["detail"])["原因"]
+
+
+@pytest.mark.parametrize("quirk", [flattened_controls], ids=["flattened"])
+def test_word_task_file_without_controls_keeps_its_fingerprint_despite_the_summary_table(customer_office, quirk):
+    """A complaint's 投诉编号 is blank in the form but shown (the case's number) in the task file's
+    申请信息 summary above it; once the controls are gone (ODF round trip, flattening converters)
+    the summary's rows must not be taken for the form's label cells, or a kept value reads as changed."""
+    from support.e2e import CUSTOMER
+
+    from automation.decide.integrity import fingerprints
+    from automation.decide.officefile import read_inputs
+    from automation.record import schema as s
+
+    office = customer_office
+    office.submit("complaint", samples.complaint(office.today, customer=CUSTOMER))
+    office.run()
+    case = office.case(form_id="complaint")
+    [task] = office.rows(s.tasks, s.tasks.c.case_id == case["id"], s.tasks.c.status == "open")
+    path = office.root / task["file_path"]
+    spec = repo_specs()["complaint"]
+    assert task["fingerprint"] in fingerprints(path, spec)
+    quirk(path)
+    assert task["fingerprint"] in fingerprints(path, spec)
+    assert set(read_inputs(path).values()) == {None}  # the inputs' prompts, left as plain text, are blank

@@ -14,17 +14,30 @@ from openpyxl.packaging.custom import StringProperty
 
 from automation import fsutil
 from automation.forms.docx_props import read_custom_properties, set_custom_properties
-from automation.forms.docx_reader import DocxIndex, cell_value, control_value, is_approval_table, normal_label
+from automation.forms.docx_reader import (
+    DECISION_HEADER,
+    DocxIndex,
+    cell_value,
+    control_value,
+    is_approval_table,
+    normal_label,
+    table_header,
+)
 from automation.forms.repair import open_docx, open_xlsx
 
 DECISION_NAME = "审批结论"
-DECISION_TABLE_HEADER = ("项目", "请填写", "说明")  # header row of the Word task file's decision table
+DECISION_TABLE_HEADER = DECISION_HEADER  # header row of the Word task file's decision table
 COMMENT_NAME = "审批意见"
 TRANSFER_NAME = "转交给"
 SIGNER_NAME = "加签人"
 SIGN_MODE_NAME = "加签方式"
 BACK_TO_NAME = "退回到"
 INPUT_NAMES = (DECISION_NAME, COMMENT_NAME, TRANSFER_NAME, SIGNER_NAME, SIGN_MODE_NAME, BACK_TO_NAME)
+# The prompt each input of a Word task file shows until filled in (decide.task_files). A program that
+# drops the controls' placeholder flag, or flattens the controls, leaves it as plain text: it is blank.
+PROMPTS = {DECISION_NAME: "请选择", COMMENT_NAME: "请填写审批意见(驳回、退回修改须写明原因)",
+           TRANSFER_NAME: "转交时请选择", SIGNER_NAME: "加签时请选择", SIGN_MODE_NAME: "前加签 或 后加签",
+           BACK_TO_NAME: "默认退回申请人"}
 TASK_PROP = "officeflow.task"
 CASE_PROP = "officeflow.case"
 
@@ -84,9 +97,7 @@ def docx_control_text(document, tag: str) -> str | None:
 
 def _holds_inputs(tbl) -> bool:
     """Our 审批 table, or the decision table under 「您的审批」 (its header row is DECISION_TABLE_HEADER)."""
-    first = tbl.find(qn("w:tr"))
-    header = tuple(_text(tc).strip() for tc in first.findall(qn("w:tc"))) if first is not None else ()
-    return is_approval_table(tbl) or header[:3] == DECISION_TABLE_HEADER
+    return is_approval_table(tbl) or table_header(tbl)[:3] == DECISION_TABLE_HEADER
 
 
 def _input_label(text: str) -> str:
@@ -113,9 +124,9 @@ def read_inputs(path: Path) -> dict[str, str | None]:
         wb = open_xlsx(path)
         values = {name: xlsx_named_value(wb, name) for name in INPUT_NAMES}
         wb.close()
-    return {name: _blank_to_none(value) for name, value in values.items()}
+    return {name: _blank_to_none(value, PROMPTS.get(name)) for name, value in values.items()}
 
 
-def _blank_to_none(value) -> str | None:
+def _blank_to_none(value, prompt: str | None = None) -> str | None:
     text = "" if value is None else str(value).strip()
-    return text or None
+    return text if text and text != prompt else None

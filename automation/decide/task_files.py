@@ -37,6 +37,7 @@ from automation.decide.officefile import (
     DECISION_NAME,
     DECISION_TABLE_HEADER,
     INPUT_NAMES,
+    PROMPTS,
     SIGN_MODE_NAME,
     SIGNER_NAME,
     TASK_PROP,
@@ -45,6 +46,7 @@ from automation.decide.officefile import (
     set_docx_props,
     set_xlsx_props,
 )
+from automation.forms.docx_reader import SUMMARY_HEADER
 from automation.forms.spec import CASE_FIELD
 from automation.forms.repair import open_docx, open_xlsx
 from automation.fsutil import file_stamp
@@ -363,7 +365,7 @@ def _docx_approval_block(document, view: ApprovalView) -> None:
     if view.items:
         summary += [(view.items_title, "\n".join(" · ".join(v for v in line if v) for line in view.items))]
     summary += [("提示与警告", line) for line in view.warnings]
-    parts += [_docx_heading(document, "申请信息"), _docx_table(document, ("项目", "内容"), summary)]
+    parts += [_docx_heading(document, "申请信息"), _docx_table(document, SUMMARY_HEADER, summary)]
     parts += [_docx_heading(document, "审批流程"), _docx_table(document, CHAIN_HEADER, view.chain)]
     parts += [_docx_heading(document, "审批记录"),
               _docx_table(document, HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")])]
@@ -403,12 +405,12 @@ def _docx_table(document, header: tuple, rows: list[tuple]):
 
 def _docx_decision_table(document, view: ApprovalView):
     controls = {
-        DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions),
-        COMMENT_NAME: _text_control_xml(COMMENT_NAME, "请填写审批意见(驳回、退回修改须写明原因)"),
-        TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, "转交时请选择"),
-        SIGNER_NAME: _dropdown_xml(SIGNER_NAME, view.people, "加签时请选择"),
-        SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, "前加签 或 后加签"),
-        BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, "默认退回申请人"),
+        DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions, PROMPTS[DECISION_NAME]),
+        COMMENT_NAME: _text_control_xml(COMMENT_NAME, PROMPTS[COMMENT_NAME]),
+        TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, PROMPTS[TRANSFER_NAME]),
+        SIGNER_NAME: _dropdown_xml(SIGNER_NAME, view.people, PROMPTS[SIGNER_NAME]),
+        SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, PROMPTS[SIGN_MODE_NAME]),
+        BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, PROMPTS[BACK_TO_NAME]),
     }
     table = document.add_table(rows=len(INPUTS) + 1, cols=3)
     if "Table Grid" in [s.name for s in document.styles]:

@@ -32,6 +32,11 @@ PLACEHOLDERS = frozenset({"点击此处输入", "请选择", "请填写审批意
 CONTROLS_LOST = ("此文件可能由 WPS/LibreOffice 另存,表单控件已丢失。请用 Word 填写,或改用 Excel 版表单。")
 APPROVAL_TITLE = "· 审批单"  # first cell of the 审批 table a task file carries (decide.task_files)
 RESULT_HEADER = ("序号", "级别", "字段")  # header of the 处理结果 table of a returned copy (act.returns)
+# Header rows of the tables a Word task file puts above the form (decide.task_files): the 申请信息
+# summary repeats field labels (申请编号, 客户名称, 投诉编号 …) with the case's values, so its rows are
+# never read as the form's own label cells; the decision table is read by decide.officefile.
+SUMMARY_HEADER = ("项目", "内容")
+DECISION_HEADER = ("项目", "请填写", "说明")
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ class DocxIndex:
                 if child is not None and child.get(qn("w:val")):
                     index.setdefault(child.get(qn("w:val")), sdt)
         for tbl in body.iter(qn("w:tbl")):
-            if is_approval_table(tbl) or is_result_table(tbl):
+            if is_approval_table(tbl) or is_result_table(tbl) or is_task_block_table(tbl):
                 continue
             for tr in tbl.findall(qn("w:tr")):
                 cells = tr.findall(qn("w:tc"))
@@ -102,9 +107,19 @@ def is_approval_table(tbl) -> bool:
 
 def is_result_table(tbl) -> bool:
     """The 处理结果 table a returned copy carries (act.returns): its rows name fields, they are no labels."""
+    return table_header(tbl)[:3] == RESULT_HEADER
+
+
+def is_task_block_table(tbl) -> bool:
+    """The 申请信息 summary or the decision table of a Word task file: their labels are not the form's."""
+    header = table_header(tbl)
+    return header == SUMMARY_HEADER or header[:3] == DECISION_HEADER
+
+
+def table_header(tbl) -> tuple[str, ...]:
+    """The texts of a table's first row, stripped."""
     first = tbl.find(qn("w:tr"))
-    header = [element_text(tc) for tc in first.findall(qn("w:tc"))] if first is not None else []
-    return header[:3] == list(RESULT_HEADER)
+    return tuple(element_text(tc).strip() for tc in first.findall(qn("w:tc"))) if first is not None else ()
 
 
 @dataclass(frozen=True)
