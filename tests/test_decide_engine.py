@@ -11,6 +11,8 @@ from automation.errors import TransitionError
 from automation.policy.chain import Route
 from automation.record import schema as s
 from automation.record.audit import verify_chain
+from automation.record.status import (CASE_MOVES, SUBMISSION_MOVES, TASK_MOVES, CaseStatus, SubmissionStatus,
+                                      TaskStatus, move_case, move_task)
 
 
 def decide(d, task_id, decision="同意", actor=None, comment=None, now=MONDAY):
@@ -168,3 +170,25 @@ def test_audit_records_every_move_and_the_chain_verifies(tmp_path):
     assert d.audit("task-decided")[0]["actor"] == "王经理"
     with d.store.read() as conn:
         assert verify_chain(conn).ok
+
+
+def test_illegal_transition_is_refused_by_the_one_door_and_changes_nothing(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    first, later_task = (t["id"] for t in d.tasks(case_id))
+    decide(d, first, "驳回", comment="客户资信不足")
+    with pytest.raises(TransitionError) as refused, d.store.begin() as conn:
+        move_case(conn, case_id, CaseStatus.IN_APPROVAL)  # a rejected case is never reopened
+    assert refused.value.code == "case-transition-refused" and "已驳回" in refused.value.message
+    with pytest.raises(TransitionError) as refused, d.store.begin() as conn:
+        move_task(conn, later_task, TaskStatus.APPROVED)  # a cancelled task is never approved
+    assert refused.value.code == "task-transition-refused" and "已取消" in refused.value.message
+    assert d.case(case_id)["status"] == CaseStatus.REJECTED
+    assert [t["status"] for t in d.tasks(case_id)] == [TaskStatus.REJECTED, TaskStatus.CANCELLED]
+
+
+def test_the_transition_tables_name_every_state_and_keep_the_stored_strings():
+    for enum, moves in ((CaseStatus, CASE_MOVES), (TaskStatus, TASK_MOVES), (SubmissionStatus, SUBMISSION_MOVES)):
+        assert set(moves) == set(enum) and all(targets <= set(enum) for targets in moves.values())
+    assert CaseStatus("in_approval") == "in_approval" and TaskStatus.OPEN == "open"
+    assert not any(TASK_MOVES[done] for done in (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED))

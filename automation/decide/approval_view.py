@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from automation.decide import engine
 from automation.record import codec
+from automation.record.status import TaskStatus
 
 ITEM_ROWS = 5  # line items shown; the rest are counted and totalled
 CHAIN_HEADER = ("步骤", "审批人", "状态", "为何需要此步")
@@ -134,8 +135,8 @@ def _who(task: dict) -> str:
 def _shown(tasks: list[dict], round_: int) -> list[dict]:
     """This round's tasks in step order; a cancelled one only when nothing replaced it."""
     mine = [t for t in tasks if t["round"] == round_]
-    kept = [t for t in mine if t["status"] != "cancelled" or not any(
-        o["id"] != t["id"] and o["status"] != "cancelled" and o["step_index"] == t["step_index"]
+    kept = [t for t in mine if t["status"] != TaskStatus.CANCELLED or not any(
+        o["id"] != t["id"] and o["status"] != TaskStatus.CANCELLED and o["step_index"] == t["step_index"]
         and o["assignee"] == t["assignee"] for o in mine)]
     return sorted(kept, key=lambda t: (t["step_index"], t["id"]))
 
@@ -204,7 +205,7 @@ def pretty_condition(condition: str) -> str:
 
 def _earlier_steps(tasks: list[dict], task: dict) -> list[str]:
     steps = {t["step_index"]: t for t in tasks if t["round"] == task["round"] and t["step_index"] < task["step_index"]
-             and t["status"] == "approved"}
+             and t["status"] == TaskStatus.APPROVED}
     return [engine.step_label(i, t["role"]) + f" · {t['assignee']}" for i, t in sorted(steps.items())]
 
 
@@ -228,7 +229,7 @@ def history_record(h: dict) -> str:
         return f"{who} {decision} {h.get('target')}" + (" · 同意" if decision == engine.SIGN_AFTER else "")
     if decision == engine.RETURN:
         return f"{who} 退回到 {h['target']}" if h.get("target") else f"{who} 退回修改(退回申请人)"
-    if h.get("status") == "escalated":
+    if h.get("status") == TaskStatus.ESCALATED:
         return f"{who} 超时未办理,已上报"
     return f"{who} {decision or engine.status_label(h['status'])}"
 

@@ -16,6 +16,7 @@ from automation.policy.numbering import CASE, COMPLAINT, allocate
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.registers.render import mark_dirty, registers_for_tables
+from automation.record.status import CaseStatus
 
 
 def department_of(rt, form) -> str | None:
@@ -52,6 +53,6 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
                           cal=rt.calendar, spec=spec)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
     if load_case(conn, case_id)["status"] == "approved":  # every step passed automatically (审批人为空时:自动通过)
-        record_outcome(conn, DecisionOutcome(case_id, "approved", (), (), True), policy=rt.policy,
+        record_outcome(conn, DecisionOutcome(case_id, CaseStatus.APPROVED, (), (), True), policy=rt.policy,
                        contracts=rt.settings.contracts, now=now, cal=rt.calendar)
     return case_id

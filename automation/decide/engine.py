@@ -20,6 +20,7 @@ from automation.errors import TransitionError
 from automation.policy.chain import ANY, SEQUENTIAL, Route, Step
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.status import CASE_MOVES, CaseStatus, TaskStatus, move_case, move_task, status_label
 
 SYSTEM = "OfficeFlow"
 APPROVE, REJECT, RETURN, TRANSFER, ADD_SIGN = "同意", "驳回", "退回修改", "转交", "加签"
@@ -28,8 +29,8 @@ FOLDER_DECISIONS = (APPROVE, REJECT, RETURN)  # the ones a drag into a folder ca
 SIGN_BEFORE, SIGN_AFTER = "前加签", "后加签"
 SIGN_MODES = (SIGN_BEFORE, SIGN_AFTER)
 TO_APPLICANT = "申请人"
-TASK_STATUS = {APPROVE: "approved", REJECT: "rejected", RETURN: "returned"}
-CASE_STATUS = {REJECT: "rejected", RETURN: "returned"}
+TASK_STATUS = {APPROVE: TaskStatus.APPROVED, REJECT: TaskStatus.REJECTED, RETURN: TaskStatus.RETURNED}
+CASE_STATUS = {REJECT: CaseStatus.REJECTED, RETURN: CaseStatus.RETURNED}
 # Where a task came from, when not from the route (tasks.origin), as people read it.
 ORIGIN_LABELS = {"transfer": "转交", "sign-before": "前加签", "sign-back": "加签后返回", "sign-after": "后加签",
                  "empty-pass": "无人担任 · 自动通过", "empty-admin": "无人担任 · 转交管理员"}
@@ -46,7 +47,7 @@ class WorkCalendar(Protocol):
 @dataclass(frozen=True)
 class DecisionOutcome:
     case_id: int
-    case_status: str
+    case_status: CaseStatus
     opened_task_ids: tuple[int, ...]
     closed_task_ids: tuple[int, ...]
     finished: bool
@@ -104,7 +105,8 @@ def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, d
         action, round_ = "case-opened", 1
     else:
         case_id, round_ = existing_case_id, _next_round(conn, existing_case_id)
-        conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(round=round_, decided_at=None, **row))
+        move_case(conn, case_id, CaseStatus.IN_APPROVAL, round=round_, decided_at=None,
+                  **{k: v for k, v in row.items() if k != "status"})
         action = "case-resubmitted"
     audit.append(conn, at=now, actor=applicant or SYSTEM, action=action, subject=number,
                  detail={"round": round_, "form": spec.id, "fingerprint": row["fingerprint"]}, file=source_file,
@@ -128,7 +130,7 @@ def _case_row(spec, values, applicant, department, amount, customer, route, subm
     return dict(
         form_id=spec.id, form_version=spec.version, form_title=spec.title, file_kind=spec.kind,
         applicant=applicant, department=department, amount=None if amount is None else Decimal(amount),
-        customer=customer, status="in_approval", data=codec.dumps(values), fingerprint=codec.fingerprint(values),
+        customer=customer, status=CaseStatus.IN_APPROVAL, data=codec.dumps(values), fingerprint=codec.fingerprint(values),
         warnings=codec.dumps([p.to_dict() for p in route.warnings]), source_file=source_file,
         submission_id=submission_id, block_reason=None, updated_at=now, dedup=route.dedup,
     )
@@ -142,7 +144,7 @@ def _submission_hash(conn: Connection, submission_id) -> str | None:
 
 def _next_round(conn: Connection, case_id: int) -> int:
     case = load_case(conn, case_id)
-    if case["status"] != "returned":
+    if case["status"] != CaseStatus.RETURNED:
         raise TransitionError(
             f"申请 {case['number']} 当前状态为「{status_label(case['status'])}」,只有退回修改的申请才能重新提交。",
             code="resubmit-refused")
@@ -163,7 +165,7 @@ def _block_reason(route: Route) -> str | None:
 
 
 def _block(conn: Connection, case_id: int, number: str, reason: str, now: datetime) -> None:
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="blocked", block_reason=reason))
+    move_case(conn, case_id, CaseStatus.BLOCKED, block_reason=reason)
     conn.execute(s.alerts.insert().values(at=now, kind="case-blocked", subject=number, message=reason, resolved=False))
     audit.append(conn, at=now, actor=SYSTEM, action="case-blocked", subject=number, detail={"reason": reason})
 
@@ -177,7 +179,7 @@ def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step]
             conn.execute(s.tasks.insert().values(
                 case_id=case_id, round=round_, step_index=index, role=step.role, mode=step.mode,
                 assignee=assignee.name if assignee else SYSTEM, on_behalf_of=assignee.on_behalf_of if assignee else None,
-                status="waiting", limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None,
+                status=TaskStatus.WAITING, limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None,
                 why=codec.dumps(list(step.reasons)) if step.reasons else None, origin=origin))
         if origin:
             audit.append(conn, at=now, actor=SYSTEM, action="step-nobody-holds", subject=number,
@@ -190,20 +192,20 @@ def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step]
 def _open_step(conn: Connection, case: dict, step_index: int, now: datetime, cal) -> list[int]:
     """Open a step's first tasks; any that the policy approves automatically move the case on at once."""
     waiting = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == step_index
-               and t["status"] == "waiting" and t["wait_for"] is None]
+               and t["status"] == TaskStatus.WAITING and t["wait_for"] is None]
     if waiting and waiting[0]["mode"] == SEQUENTIAL:
         waiting = waiting[:1]  # 依次: one after another, in the order the route lists them
     for task in waiting:
         _open_task(conn, task, now, cal)
     for task in waiting:
         reason = _automatic_approval(conn, case, task)
-        if reason and load_task(conn, task["id"])["status"] == "open":
+        if reason and load_task(conn, task["id"])["status"] == TaskStatus.OPEN:
             _approve_automatically(conn, case, task, reason, now, cal)
     return [t["id"] for t in waiting]
 
 
 def _open_ids(conn: Connection, case_id: int) -> set[int]:
-    return {t["id"] for t in case_tasks(conn, case_id) if t["status"] == "open"}
+    return {t["id"] for t in case_tasks(conn, case_id) if t["status"] == TaskStatus.OPEN}
 
 
 # --- automatic approvals: 审批人为空时 自动通过, 审批人去重 ------------------------------
@@ -228,7 +230,7 @@ def _standing_approvals(conn: Connection, case: dict, task: dict) -> list[dict]:
     """Approvals of earlier steps in this round not undone by a 退回到 that went back past them."""
     tasks = case_tasks(conn, case["id"], case["round"])
     returns = [t for t in tasks if t["return_to"] is not None]
-    return [t for t in tasks if t["status"] == "approved" and t["step_index"] < task["step_index"]
+    return [t for t in tasks if t["status"] == TaskStatus.APPROVED and t["step_index"] < task["step_index"]
             and not any(r["id"] > t["id"] and r["return_to"] <= t["step_index"] for r in returns)]
 
 
@@ -244,7 +246,7 @@ def _consecutive(approvals: list[dict], step_index: int) -> list[dict]:
 
 
 def _approve_automatically(conn: Connection, case: dict, task: dict, reason: str, now: datetime, cal) -> None:
-    _close(conn, task, "approved", now, decision=APPROVE, comment=reason, decided_by=SYSTEM)
+    _close(conn, task, TaskStatus.APPROVED, now, decision=APPROVE, comment=reason, decided_by=SYSTEM)
     audit.append(conn, at=now, actor=SYSTEM, action="task-auto-approved", subject=case["number"],
                  detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "reason": reason})
     _after_approval(conn, load_case(conn, case["id"]), load_task(conn, task["id"]), now, cal, [task["id"]])
@@ -252,8 +254,7 @@ def _approve_automatically(conn: Connection, case: dict, task: dict, reason: str
 
 def _open_task(conn: Connection, task: dict, now: datetime, cal) -> None:
     due = cal.add_workdays(now.date(), task["limit_days"] or 0)
-    conn.execute(s.tasks.update().where(s.tasks.c.id == task["id"], s.tasks.c.status == "waiting")
-                 .values(status="open", opened_at=now, due_on=due))
+    move_task(conn, task["id"], TaskStatus.OPEN, opened_at=now, due_on=due)
     audit.append(conn, at=now, actor=SYSTEM, action="task-opened", subject=_number(conn, task["case_id"]),
                  detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "due_on": due})
 
@@ -275,7 +276,7 @@ def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None
     """
     task = _open_task_for_decision(conn, task_id, decision)
     case = load_case(conn, task["case_id"])
-    if case["status"] != "in_approval":
+    if case["status"] != CaseStatus.IN_APPROVAL:
         raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再审批。",
                               code="case-closed")
     before = _open_ids(conn, case["id"])
@@ -310,7 +311,7 @@ def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: s
     to = (to or "").strip()
     _check_newcomer(conn, case, task, to, decision)
     if decision == TRANSFER:
-        _close(conn, task, "transferred", now, decision=TRANSFER, comment=comment, target=to)
+        _close(conn, task, TaskStatus.TRANSFERRED, now, decision=TRANSFER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="transfer")
         _open_task(conn, load_task(conn, new_id), now, cal)
         _repoint(conn, task["id"], new_id)
@@ -318,17 +319,17 @@ def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: s
     if how not in SIGN_MODES:
         raise TransitionError("请在「加签方式」中选择 前加签 或 后加签 后再保存。", code="sign-mode-missing")
     if how == SIGN_BEFORE:
-        _close(conn, task, "addsigned", now, decision=SIGN_BEFORE, comment=comment, target=to)
+        _close(conn, task, TaskStatus.ADDSIGNED, now, decision=SIGN_BEFORE, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="sign-before")
         _successor(conn, task, assignee=task["assignee"], on_behalf_of=task["on_behalf_of"], origin="sign-back",
                    wait_for=new_id)
     else:
-        _close(conn, task, "approved", now, decision=SIGN_AFTER, comment=comment, target=to)
+        _close(conn, task, TaskStatus.APPROVED, now, decision=SIGN_AFTER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="sign-after")
         if task["mode"] == ANY:  # 或签: my approval settles the step; only the added person still decides
             for other in _step_tasks(conn, task):
-                if other["id"] != new_id and other["status"] in ("open", "waiting"):
-                    _close(conn, other, "cancelled", now)
+                if other["id"] != new_id and other["status"] in (TaskStatus.OPEN, TaskStatus.WAITING):
+                    _close(conn, other, TaskStatus.CANCELLED, now)
     _open_task(conn, load_task(conn, new_id), now, cal)
     return {"to": to, "how": how, "new_task": new_id}
 
@@ -342,7 +343,7 @@ def _check_newcomer(conn, case: dict, task: dict, to: str, decision: str) -> Non
         raise TransitionError(f"不能{verb}给自己,请选择其他人员。", code="handover-to-self")
     if to == case["applicant"]:
         raise TransitionError(f"不能{verb}给申请人「{to}」本人:申请人不能审批自己的申请。", code="handover-to-applicant")
-    if any(t["assignee"] == to and t["status"] in ("open", "waiting") for t in _step_tasks(conn, task)):
+    if any(t["assignee"] == to and t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING) for t in _step_tasks(conn, task)):
         raise TransitionError(f"「{to}」已是本步骤的审批人,不能重复{verb}。", code="handover-to-holder")
 
 
@@ -354,13 +355,13 @@ def _successor(conn: Connection, task: dict, *, assignee: str, origin: str, on_b
                wait_for: int | None = None) -> int:
     keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why")}
     return conn.execute(s.tasks.insert().values(
-        **keep, assignee=assignee, on_behalf_of=on_behalf_of, status="waiting", origin=origin, origin_task=task["id"],
+        **keep, assignee=assignee, on_behalf_of=on_behalf_of, status=TaskStatus.WAITING, origin=origin, origin_task=task["id"],
         wait_for=wait_for)).inserted_primary_key[0]
 
 
 def _repoint(conn: Connection, old_id: int, new_id: int) -> None:
     """A task handed on (转交, escalation): whoever waited for its approval now waits for the successor's."""
-    conn.execute(s.tasks.update().where(s.tasks.c.wait_for == old_id, s.tasks.c.status == "waiting")
+    conn.execute(s.tasks.update().where(s.tasks.c.wait_for == old_id, s.tasks.c.status == TaskStatus.WAITING)
                  .values(wait_for=new_id))
 
 
@@ -379,13 +380,13 @@ def _return_to_step(conn, case: dict, task: dict, back_to: int, comment, now, ca
         raise TransitionError(f"「退回到」只能选择申请人或本步骤之前的步骤(第 1 至第 {task['step_index']} 步)。",
                               code="return-step-invalid")
     label = step_label(back_to, roles[back_to])
-    _close(conn, task, "returned", now, decision=RETURN, comment=comment, target=label, return_to=back_to)
+    _close(conn, task, TaskStatus.RETURNED, now, decision=RETURN, comment=comment, target=label, return_to=back_to)
     _cancel_rest(conn, case, now)
     for base in _route_tasks(tasks, back_to):
         conn.execute(s.tasks.insert().values(
             **{k: base[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
                                     "assignee", "on_behalf_of", "origin")},
-            status="waiting", origin_task=base["id"]))
+            status=TaskStatus.WAITING, origin_task=base["id"]))
     _open_step(conn, case, back_to, now, cal)
     return {"back_to": back_to + 1, "to": label}
 
@@ -406,7 +407,7 @@ def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> di
     if decision not in DECISIONS:
         raise TransitionError(f"审批结论「{decision}」无效,只能是 {'、'.join(DECISIONS)}。", code="decision-invalid")
     task = load_task(conn, task_id)
-    if task["status"] != "open":
+    if task["status"] != TaskStatus.OPEN:
         raise TransitionError(
             f"该审批任务(申请 {_number(conn, task['case_id'])},{task['assignee']})当前状态为「{status_label(task['status'])}」,"
             "不能再次审批。", code="task-not-open")
@@ -415,55 +416,55 @@ def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> di
 
 def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
     step = _step_tasks(conn, task)
-    followers = [t for t in step if t["wait_for"] == task["id"] and t["status"] == "waiting"]
+    followers = [t for t in step if t["wait_for"] == task["id"] and t["status"] == TaskStatus.WAITING]
     if followers:  # 前加签 done: the task comes back to the one who asked
         for follower in followers:
             _open_task(conn, follower, now, cal)
-        return _outcome(case, "in_approval", [f["id"] for f in followers], closed)
+        return _outcome(case, CaseStatus.IN_APPROVAL, [f["id"] for f in followers], closed)
     if task["mode"] == ANY:
-        for other in (t for t in step if t["status"] in ("open", "waiting")):
-            _close(conn, other, "cancelled", now)
+        for other in (t for t in step if t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING)):
+            _close(conn, other, TaskStatus.CANCELLED, now)
             closed.append(other["id"])
-    elif any(t["status"] == "open" for t in step):
-        return _outcome(case, "in_approval", [], closed)  # 会签: others still to approve
-    elif task["mode"] == SEQUENTIAL and any(t["status"] == "waiting" and t["wait_for"] is None for t in step):
+    elif any(t["status"] == TaskStatus.OPEN for t in step):
+        return _outcome(case, CaseStatus.IN_APPROVAL, [], closed)  # 会签: others still to approve
+    elif task["mode"] == SEQUENTIAL and any(t["status"] == TaskStatus.WAITING and t["wait_for"] is None for t in step):
         opened = _open_step(conn, case, task["step_index"], now, cal)
-        return _outcome(case, "in_approval", opened, closed)
-    if load_case(conn, case["id"])["status"] != "in_approval":
+        return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
+    if load_case(conn, case["id"])["status"] != CaseStatus.IN_APPROVAL:
         return _outcome(case, case["status"], [], closed)
     opened = _open_step(conn, case, task["step_index"] + 1, now, cal)
     if opened:
-        return _outcome(case, "in_approval", opened, closed)
-    return _finish(conn, case, "approved", now, [], closed)
+        return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
+    return _finish(conn, case, CaseStatus.APPROVED, now, [], closed)
 
 
-def _close(conn: Connection, task: dict, status: str, now: datetime, **values: Any) -> None:
-    conn.execute(s.tasks.update().where(s.tasks.c.id == task["id"]).values(status=status, decided_at=now, **values))
+def _close(conn: Connection, task: dict, status: TaskStatus, now: datetime, **values: Any) -> None:
+    move_task(conn, task["id"], status, decided_at=now, **values)
 
 
 def _cancel_rest(conn: Connection, case: dict, now: datetime) -> list[int]:
-    rest = [t for t in case_tasks(conn, case["id"], case["round"]) if t["status"] in ("open", "waiting")]
+    rest = [t for t in case_tasks(conn, case["id"], case["round"]) if t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING)]
     for task in rest:
-        _close(conn, task, "cancelled", now)
+        _close(conn, task, TaskStatus.CANCELLED, now)
     return [t["id"] for t in rest]
 
 
 def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
-    if load_case(conn, case["id"])["status"] != "in_approval":
+    if load_case(conn, case["id"])["status"] != CaseStatus.IN_APPROVAL:
         return _outcome(case, status, opened, closed)  # already finished by an automatic approval
-    conn.execute(s.cases.update().where(s.cases.c.id == case["id"]).values(status=status, decided_at=now, updated_at=now))
+    move_case(conn, case["id"], status, decided_at=now, updated_at=now)
     audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case["number"], detail={"round": case["round"]})
     return _outcome(case, status, opened, closed)
 
 
-def _outcome(case: dict, status: str, opened: list[int], closed: list[int]) -> DecisionOutcome:
-    return DecisionOutcome(case_id=case["id"], case_status=status, opened_task_ids=tuple(opened),
-                           closed_task_ids=tuple(closed), finished=status != "in_approval")
+def _outcome(case: dict, status: CaseStatus, opened: list[int], closed: list[int]) -> DecisionOutcome:
+    return DecisionOutcome(case_id=case["id"], case_status=CaseStatus(status), opened_task_ids=tuple(opened),
+                           closed_task_ids=tuple(closed), finished=status != CaseStatus.IN_APPROVAL)
 
 
 # --- withdrawing (撤回 by the applicant) ---------------------------------------------
 
-WITHDRAWABLE = ("in_approval", "blocked", "returned")
+WITHDRAWABLE = tuple(state for state in CaseStatus if CaseStatus.WITHDRAWN in CASE_MOVES[state])
 
 
 def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until_final: bool = False,
@@ -485,12 +486,12 @@ def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until
             f"({first['decision']}),按制度只能在第一位审批人决定之前撤回。如确需撤回,请联系当前审批人退回或驳回。",
             code="withdraw-after-decision")
     closed = _cancel_rest(conn, case, now)
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="withdrawn", decided_at=now, updated_at=now))
+    move_case(conn, case_id, CaseStatus.WITHDRAWN, decided_at=now, updated_at=now)
     conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
                  .values(resolved=True))
     audit.append(conn, at=now, actor=actor, action="case-withdrawn", subject=case["number"], file=file, file_hash=file_hash,
                  detail={"round": case["round"], "cancelled_tasks": closed, "previous_status": case["status"]})
-    return _outcome(case, "withdrawn", [], closed)
+    return _outcome(case, CaseStatus.WITHDRAWN, [], closed)
 
 
 # --- escalation and re-routing ---------------------------------------------------
@@ -499,14 +500,14 @@ def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until
 def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCalendar, reason: str) -> int:
     """Hand an open task to someone else (the approver's superior); the old task is kept as 'escalated'."""
     task = load_task(conn, task_id)
-    if task["status"] != "open":
+    if task["status"] != TaskStatus.OPEN:
         raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task['status'])}」。",
                               code="task-not-open")
-    _close(conn, task, "escalated", now, comment=reason)
+    _close(conn, task, TaskStatus.ESCALATED, now, comment=reason)
     keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
                                  "origin", "origin_task")}
     new_id = conn.execute(s.tasks.insert().values(
-        **keep, assignee=to, status="waiting", escalated_from=task_id)).inserted_primary_key[0]
+        **keep, assignee=to, status=TaskStatus.WAITING, escalated_from=task_id)).inserted_primary_key[0]
     _open_task(conn, load_task(conn, new_id), now, cal)
     _repoint(conn, task_id, new_id)
     audit.append(conn, at=now, actor=SYSTEM, action="task-escalated", subject=_number(conn, task["case_id"]),
@@ -517,12 +518,11 @@ def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCa
 def unblock_case(conn: Connection, case_id: int, route: Route, now: datetime, cal: WorkCalendar) -> list[int]:
     """Re-route a blocked case with a route from the corrected policy; returns the opened task ids."""
     case = load_case(conn, case_id)
-    if case["status"] != "blocked":
+    if case["status"] != CaseStatus.BLOCKED:
         raise TransitionError(f"申请 {case['number']} 未处于待配置状态,无需重新分派。", code="case-not-blocked")
     if _block_reason(route):
         return []
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(status="in_approval", block_reason=None,
-                                                                         updated_at=now, dedup=route.dedup))
+    move_case(conn, case_id, CaseStatus.IN_APPROVAL, block_reason=None, updated_at=now, dedup=route.dedup)
     conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
                  .values(resolved=True))
     audit.append(conn, at=now, actor=SYSTEM, action="case-unblocked", subject=case["number"], detail={"round": case["round"]})
@@ -535,15 +535,4 @@ def unblock_cases(conn: Connection, routes: dict[int, Route], *, now: datetime, 
 
 
 def blocked_case_ids(conn: Connection) -> list[int]:
-    return list(conn.execute(select(s.cases.c.id).where(s.cases.c.status == "blocked").order_by(s.cases.c.id)).scalars())
-
-
-_STATUS_LABELS = {
-    "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
-    "withdrawn": "已撤回", "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
-    "transferred": "已转交", "addsigned": "已加签",
-}
-
-
-def status_label(status: str) -> str:
-    return _STATUS_LABELS.get(status, status)
+    return list(conn.execute(select(s.cases.c.id).where(s.cases.c.status == CaseStatus.BLOCKED).order_by(s.cases.c.id)).scalars())

@@ -37,6 +37,7 @@ from automation.policy.approver_options import options_for
 from automation.policy.chain import assignee_for
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.status import CaseStatus, TaskStatus
 
 log = logging.getLogger("officeflow")
 
@@ -89,7 +90,7 @@ def reconcile_outputs(rt) -> None:
 def _missing_task_files(rt) -> None:
     """Open tasks whose file was never written (crash) or has gone (deleted by mistake)."""
     with rt.store.read() as conn:
-        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == "open")))
+        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == TaskStatus.OPEN)))
     for row in rows:
         if row.file_path is not None and _task_file_somewhere(rt.abs(row.file_path)):
             continue
@@ -113,7 +114,7 @@ def _task_file_somewhere(path: Path) -> bool:
     return path.exists() or any((path.parent / folder / path.name).exists() for folder in DECISION_FOLDERS)
 
 
-WITHDRAWN = ("cancelled", "escalated")
+WITHDRAWN = (TaskStatus.CANCELLED, TaskStatus.ESCALATED)
 
 
 def _withdrawn_task_files(rt) -> None:
@@ -136,7 +137,7 @@ def _answered_reminders(rt) -> None:
     with rt.store.read() as conn:
         open_ = {(safe_name(r.assignee), safe_name(r.number)) for r in conn.execute(
             select(s.tasks.c.assignee, s.cases.c.number).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
-            .where(s.tasks.c.status == "open"))}
+            .where(s.tasks.c.status == TaskStatus.OPEN))}
     for note in rt.settings.approvals.glob("*/催办 *.txt"):
         number = note.name[len("催办 "):-len(".txt")]
         if (note.parent.name, number) not in open_:
@@ -207,7 +208,7 @@ def _done_outputs(rt, kind: str) -> set[str]:
 
 def _decision_returns(rt) -> None:
     key = s.cases.c.number + "#" + cast(s.cases.c.round, String)
-    for case in _without_output(rt, "decision-return", key, s.cases.c.status.in_(("rejected", "returned"))):
+    for case in _without_output(rt, "decision-return", key, s.cases.c.status.in_((CaseStatus.REJECTED, CaseStatus.RETURNED))):
         path = _each(_decision_copy, rt, case, what=f"{case['number']} 的退回副本")
         if path is not None:
             _claim_output(rt, "decision-return", f"{case['number']}#{case['round']}", path)
@@ -216,8 +217,8 @@ def _decision_returns(rt) -> None:
 def _cc_copies(rt) -> None:
     """抄送 copies at the 时机 the policy names: at submission, after approval, or both."""
     # Only cases still under way: a copy at submission is news, not history.
-    _cc_stage(rt, SUBMIT, "cc-submit-case", s.cases.c.cc.is_not(None) & s.cases.c.status.in_(("in_approval", "blocked")))
-    _cc_stage(rt, APPROVED, "cc-case", (s.cases.c.status == "approved") & s.cases.c.cc.is_not(None))
+    _cc_stage(rt, SUBMIT, "cc-submit-case", s.cases.c.cc.is_not(None) & s.cases.c.status.in_((CaseStatus.IN_APPROVAL, CaseStatus.BLOCKED)))
+    _cc_stage(rt, APPROVED, "cc-case", (s.cases.c.status == CaseStatus.APPROVED) & s.cases.c.cc.is_not(None))
 
 
 def _cc_stage(rt, stage: str, marker: str, condition) -> None:

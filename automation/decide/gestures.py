@@ -29,6 +29,7 @@ from automation.fsutil import atomic_write_text, move_unique, safe_name, sha256_
 from automation.record import audit, codec
 from automation.record import schema as s
 from automation.record.registers.render import mark_dirty, registers_for_tables
+from automation.record.status import CaseStatus, TaskStatus
 
 log = logging.getLogger("officeflow")
 KINDS = {WITHDRAW_FOLDER: "withdraw", REMIND_FOLDER: "remind"}
@@ -137,10 +138,10 @@ def _withdraw(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_h
 
 
 def _remind(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_hash) -> None:
-    if case["status"] != "in_approval":
+    if case["status"] != CaseStatus.IN_APPROVAL:
         raise OfficeFlowError(f"申请 {case['number']} 当前状态为「{engine.status_label(case['status'])}」,"
                               "没有等待审批的人,无需催办。", code="remind-not-in-approval")
-    holders = [t["assignee"] for t in engine.case_tasks(conn, case["id"]) if t["status"] == "open"]
+    holders = [t["assignee"] for t in engine.case_tasks(conn, case["id"]) if t["status"] == TaskStatus.OPEN]
     earlier = conn.execute(select(func.min(s.applicant_requests.c.at)).where(
         s.applicant_requests.c.case_id == case["id"], s.applicant_requests.c.kind == "remind",
         s.applicant_requests.c.accepted.is_(True), s.applicant_requests.c.on == today)).scalar()
@@ -161,10 +162,10 @@ def _finish(rt, gesture: Gesture, done: dict) -> None:
     if not done["accepted"]:
         _answer(rt, gesture, done)
     elif gesture.kind == "remind":
-        for task in (t for t in tasks if t["status"] == "open"):
+        for task in (t for t in tasks if t["status"] == TaskStatus.OPEN):
             _remind_note(rt, case, task, done)
     else:
-        for task in (t for t in tasks if t["status"] == "cancelled" and t["file_path"]):
+        for task in (t for t in tasks if t["status"] == TaskStatus.CANCELLED and t["file_path"]):
             _file_away_withdrawn(rt, case, task)
     if gesture.path.exists():
         gesture.path.unlink()  # our own receipt; it is rendered again from the store

@@ -10,8 +10,9 @@ from automation.decide.engine import DecisionOutcome, load_case
 from automation.policy.numbering import CONTRACT, allocate_contract_number
 from automation.record import codec
 from automation.record.registers.render import mark_dirty, registers_for_tables
+from automation.record.status import CaseStatus
 
-FINISHED = ("approved", "rejected", "returned")
+FINISHED = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.RETURNED)
 
 
 def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, now, cal) -> None:
@@ -21,7 +22,7 @@ def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, n
     if case["status"] in FINISHED:
         values = codec.loads(case["data"])
         today = now.date()
-        if case["status"] == "approved" and template_for(policy, contracts, case, values) is not None:
+        if case["status"] == CaseStatus.APPROVED and template_for(policy, contracts, case, values) is not None:
             # The number comes first: the contract effect fills the row it creates.
             allocate_contract_number(conn, case["id"], contract_format(policy, case["form_title"]), today, at=now)
             tables.add("contracts")

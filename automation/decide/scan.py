@@ -51,6 +51,7 @@ from automation.problems import Problem
 from automation.problems import decision as refusal
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.status import TaskStatus
 
 log = logging.getLogger("officeflow")
 
@@ -165,7 +166,7 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
 def _written_stamps(store, settings) -> dict[Path, str]:
     with store.read() as conn:
         rows = conn.execute(select(s.tasks.c.file_path, s.tasks.c.file_stamp).where(
-            s.tasks.c.status == "open", s.tasks.c.file_stamp.is_not(None)))
+            s.tasks.c.status == TaskStatus.OPEN, s.tasks.c.file_stamp.is_not(None)))
         return {settings.root / r.file_path: r.file_stamp for r in rows}
 
 
@@ -232,7 +233,7 @@ def _task_id_for(conn, item: DecisionFile) -> int | None:
     number = props.get(CASE_PROP) or item.path.stem.split(" ")[0]
     row = conn.execute(
         select(s.tasks.c.id).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
-        .where(s.cases.c.number == number, s.tasks.c.assignee == item.owner, s.tasks.c.status == "open")
+        .where(s.cases.c.number == number, s.tasks.c.assignee == item.owner, s.tasks.c.status == TaskStatus.OPEN)
     ).first()
     return row.id if row else None
 
@@ -248,7 +249,7 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where:
         return refusal.task_unknown(location=where)
     if safe_name(task["assignee"]) != item.owner:
         return refusal.wrong_folder(assignee=task["assignee"], owner=item.owner, location=where)
-    if task["status"] != "open":
+    if task["status"] != TaskStatus.OPEN:
         return refusal.not_on_chain(status=engine.status_label(task["status"]), location=where)
     return _integrity_problem(conn, task, specs, item.path, where)
 
@@ -362,7 +363,7 @@ def _fresh_task_file(store, settings, task_id, specs: dict | None, now) -> Path 
     with store.read() as conn:
         task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
         form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar() if task else None
-    if task is None or task["status"] != "open":
+    if task is None or task["status"] != TaskStatus.OPEN:
         return None
     try:
         return issue_task_file(store, settings, task_id, spec=(specs or {}).get(form_id))

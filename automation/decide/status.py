@@ -13,11 +13,13 @@ from automation.act.receipts import MY_COLUMNS, my_request_rows
 from automation.decide.engine import ORIGIN_LABELS, SYSTEM, status_label, step_label
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.status import CaseStatus, TaskStatus
 from automation.record.submissions import held
 
 CASE_COLUMNS = ("编号", "表单", "申请人", "当前审批人", "开始时间", "已用工作日", "时限", "是否超时")
 AUTOMATIC_COLUMNS = ("编号", "步骤", "审批人", "处理", "时间")
-FORM_STATES = ("in_approval", "approved", "rejected", "returned", "blocked")
+FORM_STATES = (CaseStatus.IN_APPROVAL, CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.RETURNED,
+               CaseStatus.BLOCKED)
 
 
 @dataclass
@@ -54,13 +56,13 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
         report.held = [{"提交": f"提交#{r.id}", "文件": r.name, "收到时间": r.seen_at, "状态": "等待制度修正",
                         "原因": r.reason} for r in held(conn)]
         cases = [dict(r) for r in conn.execute(select(s.cases).order_by(s.cases.c.number)).mappings()]
-        tasks = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.status == "open")
+        tasks = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.status == TaskStatus.OPEN)
                                                .order_by(s.tasks.c.id)).mappings()]
         report.alerts = [dict(r) for r in conn.execute(select(s.alerts).where(s.alerts.c.resolved.is_(False))
                                                        .order_by(s.alerts.c.id)).mappings()]
         report.registers = [dict(r) for r in conn.execute(select(s.register_state).where(
             or_(s.register_state.c.dirty.is_(True), s.register_state.c.last_error.is_not(None)))).mappings()]
-        open_ids = [c["id"] for c in cases if c["status"] == "in_approval"]
+        open_ids = [c["id"] for c in cases if c["status"] == CaseStatus.IN_APPROVAL]
         related = [dict(r) for r in conn.execute(select(s.tasks).where(s.tasks.c.case_id.in_(open_ids))
                                                  .order_by(s.tasks.c.id)).mappings()] if open_ids else []
     report.mails = [{"收件人": m["recipient"], "主题": m["subject"], "尝试次数": m["attempts"],
@@ -69,13 +71,13 @@ def status_report(store, *, cal, today: date, policy_note: str | None = None) ->
     by_case = defaultdict(list)
     for task in tasks:
         by_case[task["case_id"]].append(task)
-    report.open_cases = [_case_line(c, by_case[c["id"]], cal, today, names) for c in cases if c["status"] == "in_approval"]
+    report.open_cases = [_case_line(c, by_case[c["id"]], cal, today, names) for c in cases if c["status"] == CaseStatus.IN_APPROVAL]
     numbers = {c["id"]: c for c in cases}
     report.automatic = [_automatic_line(numbers[t["case_id"]], t) for t in related if _is_automatic(t)]
     report.per_person = _per_person(tasks, today)
     report.per_form = _per_form(cases)
     report.blocked = [{"编号": c["number"], "表单": c["form_title"], "申请人": c["applicant"], "原因": c["block_reason"]}
-                      for c in cases if c["status"] == "blocked"]
+                      for c in cases if c["status"] == CaseStatus.BLOCKED]
     return report
 
 
@@ -161,7 +163,7 @@ def person_report(store, *, cal, today: date, person: str, tz, known: bool = Tru
                                                               workdays_between=cal.workdays_between, tz=tz)]
         tasks = conn.execute(select(s.tasks, s.cases.c.number, s.cases.c.form_title, s.cases.c.applicant)
                              .join(s.cases, s.cases.c.id == s.tasks.c.case_id)
-                             .where(s.tasks.c.status == "open", s.tasks.c.assignee == person)
+                             .where(s.tasks.c.status == TaskStatus.OPEN, s.tasks.c.assignee == person)
                              .order_by(s.tasks.c.id)).mappings().all()
     report.requests = [{k: r[k] for k in PERSON_REQUEST_COLUMNS} for r in rows if r["状态"] in OPEN_STATES]
     report.todos = [{"编号": t["number"], "表单": t["form_title"], "申请人": t["applicant"], "角色": t["role"],
@@ -180,9 +182,9 @@ def submission_line(store, inbox_path: str) -> str | None:
             return None
         case = conn.execute(select(s.cases.c.number, s.cases.c.status).where(s.cases.c.id == row.case_id)).one()
         holders = list(dict.fromkeys(conn.execute(select(s.tasks.c.assignee).where(
-            s.tasks.c.case_id == row.case_id, s.tasks.c.status == "open").order_by(s.tasks.c.id)).scalars()))
-    if case.status == "in_approval" and holders:
+            s.tasks.c.case_id == row.case_id, s.tasks.c.status == TaskStatus.OPEN).order_by(s.tasks.c.id)).scalars()))
+    if case.status == CaseStatus.IN_APPROVAL and holders:
         return f"已提交,编号 {case.number},等待 {'、'.join(holders)} 审批"
-    if case.status == "blocked":
+    if case.status == CaseStatus.BLOCKED:
         return f"已提交,编号 {case.number},等待管理员补充制度后审批"
     return f"已提交,编号 {case.number}({status_label(case.status)})"

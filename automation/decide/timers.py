@@ -16,6 +16,7 @@ from automation.decide.officefile import atomic_save
 from automation.decide.task_files import person_folder, safe_name
 from automation.record import audit
 from automation.record import schema as s
+from automation.record.status import TaskStatus
 
 
 def check_deadlines(store, settings, *, cal, now: datetime, escalate_after: int,
@@ -24,7 +25,7 @@ def check_deadlines(store, settings, *, cal, now: datetime, escalate_after: int,
     with store.read() as conn:
         overdue = [dict(r) for r in conn.execute(
             select(s.tasks, s.cases.c.number, s.cases.c.applicant).join(s.cases, s.cases.c.id == s.tasks.c.case_id)
-            .where(s.tasks.c.status == "open", s.tasks.c.due_on < today).order_by(s.tasks.c.id)).mappings()]
+            .where(s.tasks.c.status == TaskStatus.OPEN, s.tasks.c.due_on < today).order_by(s.tasks.c.id)).mappings()]
     actions = []
     for task in overdue:
         late = cal.workdays_between(task["due_on"], today)

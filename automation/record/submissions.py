@@ -18,10 +18,11 @@ from sqlalchemy.engine import Connection, Row
 from automation.errors import TransitionError
 from automation.record import audit
 from automation.record import schema as s
+from automation.record.status import SUBMISSION_MOVES, SubmissionStatus
 
-RECEIVED = "received"
-MOVING = "moving"
-FINAL = ("archived", "returned", "quarantined")
+RECEIVED = SubmissionStatus.RECEIVED
+MOVING = SubmissionStatus.MOVING
+FINAL = tuple(state for state in SubmissionStatus if state in SUBMISSION_MOVES[MOVING])
 # An archived form that could not be judged because of a fault in the policy (等待制度修正).
 HELD = "policy-held"
 HELD_ALERT = "policy-fault"  # the alert the administrator sees while forms are held

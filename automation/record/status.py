@@ -1,0 +1,125 @@
+"""The states a submission, a case and a task can be in, and the moves between them, as data.
+
+The values are the strings stored in the ``status`` columns, so rows written before
+these enums existed read back as members (``CaseStatus(row["status"])``) and a member
+compares equal to its string. ``move_case`` and ``move_task`` are the one door a status
+changes through: the update only matches a row in a state the table allows to move to
+the new one, so an illegal transition (deciding a closed task, reopening a finished case)
+is refused with a ``TransitionError`` instead of silently overwriting the row.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from automation.errors import TransitionError
+from automation.record import schema as s
+
+
+class SubmissionStatus(StrEnum):
+    RECEIVED = "received"
+    MOVING = "moving"
+    ARCHIVED = "archived"
+    RETURNED = "returned"
+    QUARANTINED = "quarantined"
+
+
+class CaseStatus(StrEnum):
+    IN_APPROVAL = "in_approval"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    BLOCKED = "blocked"  # 待配置: the policy names nobody for a step; re-routed once it is fixed
+    WITHDRAWN = "withdrawn"
+
+
+class TaskStatus(StrEnum):
+    WAITING = "waiting"  # a later step, or 依次 / 前加签 not yet its turn
+    OPEN = "open"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"  # 或签 settled by another, or the case ended
+    ESCALATED = "escalated"  # handed to the superior after the time limit
+    TRANSFERRED = "transferred"
+    ADDSIGNED = "addsigned"  # 前加签: the added person decides first, then the task comes back
+
+
+# --- the allowed moves: from a state to the states it may become ------------------
+
+SUBMISSION_MOVES: dict[SubmissionStatus, frozenset[SubmissionStatus]] = {
+    SubmissionStatus.RECEIVED: frozenset({SubmissionStatus.MOVING}),
+    SubmissionStatus.MOVING: frozenset({SubmissionStatus.ARCHIVED, SubmissionStatus.RETURNED,
+                                        SubmissionStatus.QUARANTINED}),
+    # a form held while the policy was broken is assessed again and moved to its real place
+    SubmissionStatus.ARCHIVED: frozenset({SubmissionStatus.MOVING}),
+    SubmissionStatus.RETURNED: frozenset(),
+    SubmissionStatus.QUARANTINED: frozenset(),
+}
+
+CASE_MOVES: dict[CaseStatus, frozenset[CaseStatus]] = {
+    CaseStatus.IN_APPROVAL: frozenset({CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.RETURNED,
+                                       CaseStatus.BLOCKED, CaseStatus.WITHDRAWN}),
+    CaseStatus.BLOCKED: frozenset({CaseStatus.IN_APPROVAL, CaseStatus.WITHDRAWN}),
+    CaseStatus.RETURNED: frozenset({CaseStatus.IN_APPROVAL, CaseStatus.WITHDRAWN}),  # resubmitted, or given up
+    CaseStatus.APPROVED: frozenset(),
+    CaseStatus.REJECTED: frozenset(),
+    CaseStatus.WITHDRAWN: frozenset(),
+}
+
+TASK_MOVES: dict[TaskStatus, frozenset[TaskStatus]] = {
+    TaskStatus.WAITING: frozenset({TaskStatus.OPEN, TaskStatus.CANCELLED}),
+    TaskStatus.OPEN: frozenset({TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.RETURNED, TaskStatus.CANCELLED,
+                                TaskStatus.ESCALATED, TaskStatus.TRANSFERRED, TaskStatus.ADDSIGNED}),
+    **{done: frozenset() for done in (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.RETURNED,
+                                      TaskStatus.CANCELLED, TaskStatus.ESCALATED, TaskStatus.TRANSFERRED,
+                                      TaskStatus.ADDSIGNED)},
+}
+
+FINISHED_CASE = frozenset(state for state, moves in CASE_MOVES.items() if not moves)
+
+STATUS_LABELS = {
+    "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
+    "withdrawn": "已撤回", "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
+    "transferred": "已转交", "addsigned": "已加签",
+}
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
+def sources(moves: dict, new) -> tuple[str, ...]:
+    """Every state allowed to move to ``new``, as the stored strings."""
+    return tuple(state.value for state, targets in moves.items() if new in targets)
+
+
+def may_move(moves: dict, old: str, new) -> bool:
+    return new in moves.get(old, frozenset())
+
+
+def move_case(conn: Connection, case_id: int, new: CaseStatus, **values) -> None:
+    """Set the case's status to ``new`` (and ``values``) if its present state may move there."""
+    table = s.cases
+    done = conn.execute(table.update().where(table.c.id == case_id, table.c.status.in_(sources(CASE_MOVES, new)))
+                        .values(status=new.value, **values))
+    if done.rowcount != 1:
+        row = conn.execute(select(table.c.number, table.c.status).where(table.c.id == case_id)).first()
+        what = f"申请 {row.number}" if row else f"申请#{case_id}"
+        raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
+                              f"不能改为「{status_label(new)}」。", code="case-transition-refused")
+
+
+def move_task(conn: Connection, task_id: int, new: TaskStatus, **values) -> None:
+    """Set the task's status to ``new`` (and ``values``) if its present state may move there."""
+    table = s.tasks
+    done = conn.execute(table.update().where(table.c.id == task_id, table.c.status.in_(sources(TASK_MOVES, new)))
+                        .values(status=new.value, **values))
+    if done.rowcount != 1:
+        row = conn.execute(select(table.c.assignee, table.c.status).where(table.c.id == task_id)).first()
+        what = f"{row.assignee}的审批任务" if row else f"审批任务#{task_id}"
+        raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
+                              f"不能改为「{status_label(new)}」。", code="task-transition-refused")
