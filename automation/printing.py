@@ -16,6 +16,9 @@ A4_XLSXWRITER = 9  # XlsxWriter's paper index for A4
 MARGINS = {"left": 0.5, "right": 0.5, "top": 0.7, "bottom": 0.7}
 HEADER_MARGIN = FOOTER_MARGIN = 0.3
 LINE_POINTS = 15.0  # one line of 11 pt text, as Excel spaces it
+# One line of wrapped Chinese text: the CJK fonts (Noto Sans CJK, 等线, 宋体) are taller than Calibri,
+# and LibreOffice draws a row of two such lines in 30 pt with the bottom of the second one cut off.
+CJK_LINE_POINTS = 17.0
 PAGE_FOOTER = "&C第 &P 页,共 &N 页"
 
 
@@ -30,8 +33,8 @@ def lines_needed(text: str, width: float) -> int:
     return sum(max(1, math.ceil(display_width(part) / room)) for part in str(text).split("\n"))
 
 
-def row_height(lines: int) -> float:
-    return LINE_POINTS * max(1, lines)
+def row_height(lines: int, line: float = LINE_POINTS) -> float:
+    return line * max(1, lines)
 
 
 def setup_openpyxl(ws, *, landscape: bool, fit_height: bool = False, title_rows: str | None = None,

@@ -70,6 +70,7 @@ class Settings:
     notify: Notify = field(default_factory=Notify)
     personal_inbox: bool = False  # [intake] personal_inbox: inbox/<姓名>/ per person, own name only
     audit_key_file: str | None = None  # HMAC key for audit checkpoints; keep it outside the workspace
+    approval_record_pdf: bool = True  # [outputs]: a PDF beside each 审批单 where LibreOffice is installed
 
     @property
     def audit_checkpoint(self) -> Path:
@@ -155,6 +156,7 @@ def load_settings(root: Path | str) -> Settings:
                             location=str(path))
     audit = _section(data, "audit")
     intake = _section(data, "intake")
+    outputs = _section(data, "outputs")
 
     def folder(key: str, default: str) -> Path:
         return (root / folders.get(key, default)).resolve()
@@ -188,8 +190,16 @@ def load_settings(root: Path | str) -> Settings:
             register_mode=str(registers.get("mode", "file")),
             personal_inbox=bool(intake.get("personal_inbox", False)),
             audit_key_file=str(audit["key_file"]) if audit.get("key_file") else None,
+            approval_record_pdf=_switch(outputs, "approval_record_pdf", True, path),
             limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
             notify=Notify(**{k: notify[k] for k in notify if k in Notify.__dataclass_fields__}),
         )
     except (TypeError, ValueError) as exc:
         raise SettingsError(f"设置文件中的数值有误:{exc}", location=str(path)) from exc
+
+
+def _switch(section: dict, key: str, default: bool, path: Path) -> bool:
+    value = section.get(key, default)
+    if not isinstance(value, bool):
+        raise SettingsError(f"设置项 {key} 只能写 true 或 false,现为「{value}」。", location=str(path))
+    return value

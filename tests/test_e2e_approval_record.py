@@ -147,3 +147,52 @@ def test_cc_timing_at_submission_and_both(customer_office):
     office.run()
     names = sorted(p.name for p in office.files("cc", "褚红"))
     assert names == [f"{case['number']} 销售合同审批表 审批中.xlsx", f"{case['number']} 销售合同审批表 已通过.xlsx"]
+
+
+def test_approval_record_marks_transfer_and_both_sign_modes_with_who_and_when_and_has_a_pdf(tmp_path):
+    """吴强 前加签 周文, gets the task back and 转交 冯磊; 冯磊 同意 and 后加签 卫东; 卫东 同意. The 审批单 says
+    who handed the task to whom and who was added before or after, with the time — and, with LibreOffice,
+    a PDF of it lies beside it, linked from the receipt."""
+    from support.e2e import set_named
+    from support.printing import pdf_facts, soffice, squeeze
+
+    office = Office.create(tmp_path, approval_record_pdf=soffice() is not None)
+    try:
+        office.submit("customer_registration", samples.customer_registration(7, office.today))
+        office.run()
+        number = office.case(form_id="customer_registration")["number"]
+        steps = [("吴强", dict(审批结论="加签", 加签人="周文", 加签方式="前加签", 审批意见="请法务先看")),
+                 ("周文", dict(审批结论="同意", 审批意见="资质无误")),
+                 ("吴强", dict(审批结论="转交", 转交给="冯磊", 审批意见="本周出差")),
+                 ("冯磊", dict(审批结论="加签", 加签人="卫东", 加签方式="后加签", 审批意见="请技术部看看")),
+                 ("卫东", dict(审批结论="同意", 审批意见="可以"))]
+        for person, inputs in steps:
+            set_named(office.task(person, number), inputs)
+            office.run()
+        case = office.case(number)
+        assert case["status"] == "approved"
+        path = _record(office, case)
+        trail = _table(_cells(path), "轮次")
+        when = [r[7] for r in trail]
+        assert [(r[4], r[5], r[6]) for r in trail] == [
+            ("吴强", "加签", "请法务先看"), ("周文", "同意", "资质无误"), ("吴强", "转交", "本周出差"),
+            ("冯磊", "同意", "请技术部看看"), ("卫东", "同意", "可以")]
+        assert [r[8] for r in trail] == [
+            "前加签 周文,待其审批后返回",
+            f"吴强({when[0]}) 前加签加入",
+            "前加签人审批后返回本人;转交给 冯磊",
+            f"由 吴强({when[2]}) 转交;同意并后加签 卫东",
+            f"冯磊({when[3]}) 后加签加入"]
+        if soffice() is None:
+            return
+        pdf = path.with_suffix(".pdf")
+        assert pdf.exists()
+        facts = pdf_facts(pdf)
+        assert facts.all_a4 and facts.pages == 1
+        text = squeeze(facts.text)
+        assert squeeze("由 吴强") in text and squeeze(number) in text and squeeze("同意并后加签 卫东") in text
+        [receipt] = [p for p in office.receipts("王芳") if p.name.startswith(number + " ")]
+        shown = {r[0]: r[1] for r in openpyxl.load_workbook(receipt).worksheets[0].iter_rows(values_only=True)}
+        assert shown["审批单 PDF"] == office.rt.rel(pdf)
+    finally:
+        office.close()

@@ -9,6 +9,7 @@ case ends (an ``outputs`` row remembers it), on A4 portrait, one page wide.
 from __future__ import annotations
 
 import io
+import logging
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +18,14 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy import select
 
+from automation.act import pdf
+from automation.errors import OfficeFlowError
 from automation.fsutil import atomic_write_bytes, safe_name
+from automation.printing import CJK_LINE_POINTS, lines_needed, row_height, setup_xlsxwriter
 from automation.record import codec
 from automation.record import schema as s
+
+log = logging.getLogger("officeflow")
 
 KIND = "approval-record"
 SHEET = "审批单"
@@ -27,6 +33,8 @@ ENDED = ("approved", "rejected", "withdrawn")
 OUTCOME = {"approved": "通过", "rejected": "驳回", "withdrawn": "已撤回"}
 TRAIL_HEADER = ("轮次", "步骤", "角色", "方式", "审批人", "结论", "意见", "时间", "标记")
 _CLOSED = {"approved": None, "rejected": None, "returned": None, "escalated": "已上报", "cancelled": "已取消"}
+SIGN_BEFORE, SIGN_AFTER = "前加签", "后加签"  # tasks.decision of a 加签, as the decide stage records it
+_DECISION_SHOWN = {SIGN_BEFORE: "加签", SIGN_AFTER: "同意"}
 
 
 def file_name(case: dict) -> str:
@@ -60,24 +68,53 @@ def _text(value, tz: ZoneInfo) -> str:
 
 
 def trail(conn, case_id: int, tz: ZoneInfo) -> list[tuple[str, ...]]:
-    """Every step that was closed, in time order: decided, escalated or cancelled."""
+    """Every step that was closed, in time order: decided, handed on, escalated or cancelled."""
     t = s.tasks.c
-    rows = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case_id, t.decided_at.is_not(None))
-                                          .order_by(t.decided_at, t.id)).mappings()]
-    by_id = {r["id"]: r for r in rows}
+    every = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case_id).order_by(t.id)).mappings()]
+    by_id = {r["id"]: r for r in every}
+    rows = sorted((r for r in every if r["decided_at"] is not None), key=lambda r: (r["decided_at"], r["id"]))
     out = []
     for r in rows:
-        marks = []
-        if r["on_behalf_of"]:
-            marks.append(f"代 {r['on_behalf_of']} 审批")
-        if r["escalated_from"]:
-            earlier = by_id.get(r["escalated_from"])
-            marks.append(f"由 {earlier['assignee']} 上报转来" if earlier else "上报转来")
-        if _CLOSED.get(r["status"]):
-            marks.append(_CLOSED[r["status"]])
-        out.append((str(r["round"]), str(r["step_index"] + 1), r["role"], r["mode"], r["assignee"],
-                    r["decision"] or _CLOSED.get(r["status"]) or "", r["comment"] or "", _text(r["decided_at"], tz),
-                    ";".join(marks)))
+        decision = _DECISION_SHOWN.get(r["decision"], r["decision"]) or _CLOSED.get(r["status"]) or ""
+        out.append((str(r["round"]), str(r["step_index"] + 1), r["role"], r["mode"], r["assignee"], decision,
+                    r["comment"] or "", _text(r["decided_at"], tz), ";".join(marks(r, by_id, tz))))
+    return out
+
+
+def marks(task: dict, by_id: dict[int, dict], tz: ZoneInfo) -> list[str]:
+    """How a step came to its holder and how it left: 代批, 上报, 转交, 加签, 退回到, automatic approvals."""
+    out = []
+    if task["on_behalf_of"]:
+        out.append(f"代 {task['on_behalf_of']} 审批")
+    if task["escalated_from"]:
+        earlier = by_id.get(task["escalated_from"])
+        out.append(f"由 {earlier['assignee']} 上报转来" if earlier else "上报转来")
+    source = by_id.get(task.get("origin_task"))
+    handed = f"{source['assignee']}({_text(source['decided_at'], tz)})" if source else ""
+    origin = task.get("origin")
+    if origin == "transfer" and source:
+        out.append(f"由 {handed} 转交")
+    elif origin in ("sign-before", "sign-after") and source:
+        out.append(f"{handed} {'前加签' if origin == 'sign-before' else '后加签'}加入")
+    elif origin == "sign-back":
+        out.append("前加签人审批后返回本人")
+    elif origin == "empty-pass":
+        out.append("审批角色无人担任,系统自动通过")
+    elif origin == "empty-admin":
+        out.append("审批角色无人担任,转交管理员")
+    target = task.get("target")
+    if task["status"] == "transferred":
+        out.append(f"转交给 {target}")
+    elif task["decision"] == SIGN_BEFORE:
+        out.append(f"前加签 {target},待其审批后返回")
+    elif task["decision"] == SIGN_AFTER:
+        out.append(f"同意并后加签 {target}")
+    elif task["status"] == "returned" and target:
+        out.append(f"退回到 {target}")
+    if task.get("decided_by") and origin != "empty-pass":
+        out.append("系统自动同意")
+    if _CLOSED.get(task["status"]):
+        out.append(_CLOSED[task["status"]])
     return out
 
 
@@ -119,6 +156,47 @@ def write_record(rt, case_id: int) -> Path:
     return path
 
 
+# --- the PDF beside it --------------------------------------------------------------------------
+
+PDF_KIND = "approval-record-pdf"
+PDF_ALERT_KIND = "approval-record-pdf-failed"
+
+
+def convert_pending(rt) -> list[Path]:
+    """A PDF beside every 审批单 that has none yet, where LibreOffice is installed and the workspace
+    wants it ([outputs] approval_record_pdf). Each is tried once: a failure leaves an alert for
+    ``officeflow status`` and the Excel 审批单 stands, rather than one LibreOffice start per pass."""
+    if not rt.settings.approval_record_pdf or not pdf.available():
+        return []
+    o = s.outputs.c
+    done = select(o.key).where(o.kind == PDF_KIND)
+    with rt.store.read() as conn:
+        pending = list(conn.execute(select(o.key, o.path).where(o.kind == KIND, o.path.is_not(None), o.key.not_in(done))))
+    made = []
+    for number, rel in pending:
+        source = rt.abs(rel)
+        if not source.exists():
+            continue  # moved or not yet written back: the next pass looks again
+        try:
+            produced = pdf.to_pdf(source)
+        except OfficeFlowError as exc:
+            log.warning("审批单 %s 转换 PDF 失败:%s", number, exc)
+            _pdf_done(rt, number, None, message=f"审批单 {number} 已生成 Excel 文件,但转换 PDF 失败:{exc}")
+            continue
+        _pdf_done(rt, number, produced)
+        made.append(produced)
+    return made
+
+
+def _pdf_done(rt, number: str, path: Path | None, *, message: str | None = None) -> None:
+    now = rt.clock.now()
+    with rt.store.begin() as conn:
+        conn.execute(s.outputs.insert().values(kind=PDF_KIND, key=number, path=rt.rel(path) if path else None, at=now))
+        if message:
+            conn.execute(s.alerts.insert().values(at=now, kind=PDF_ALERT_KIND, subject=number, message=message,
+                                                  resolved=False))
+
+
 def header_fields(case: dict, contract: str | None, tz: ZoneInfo) -> list[tuple[str, str]]:
     return [("申请编号", case["number"]), ("表单", case["form_title"] or case["form_id"]),
             ("申请人", _text(case["applicant"], tz)), ("部门", _text(case["department"], tz)),
@@ -127,56 +205,86 @@ def header_fields(case: dict, contract: str | None, tz: ZoneInfo) -> list[tuple[
             ("完成时间", _text(case["decided_at"], tz)), ("合同编号", contract or "")]
 
 
+WIDTHS = (5, 5, 12, 5, 8, 6, 22, 17, 24)  # one per TRAIL_HEADER column; A4 portrait, fitted to its width
+LABEL_COLUMNS = 3  # a field's label spans the first three columns, its value the rest
+
+
 def render(case: dict, steps: list[tuple], *, contract, last_audit, now: datetime, tz: ZoneInfo, spec=None) -> bytes:
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet(SHEET)
     f = {"title": wb.add_format({"bold": True, "font_size": 16, "align": "center"}),
-         "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True}),
+         "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"}),
          "cell": wb.add_format({"border": 1, "text_wrap": True, "valign": "top"}),
-         "label": wb.add_format({"bold": True, "border": 1, "bg_color": "#F2F2F2"}),
+         "label": wb.add_format({"bold": True, "border": 1, "bg_color": "#F2F2F2", "valign": "top"}),
          "section": wb.add_format({"bold": True, "font_size": 12}),
-         "small": wb.add_format({"font_size": 8, "font_color": "#595959", "text_wrap": True})}
+         "small": wb.add_format({"font_size": 8, "font_color": "#595959", "text_wrap": True, "valign": "top"})}
     width = len(TRAIL_HEADER)
     ws.merge_range(0, 0, 0, width - 1, f"{case['form_title'] or case['form_id']} · 审批单", f["title"])
-    row = _pairs(ws, 2, header_fields(case, contract, tz), f, width)
+    ws.set_row(0, 24)
+    row = _pairs(ws, 2, header_fields(case, contract, tz), f)
     scalars, columns, items = _fields(codec.loads(case["data"]) or {}, tz, spec)
     ws.write_string(row + 1, 0, "表单内容", f["section"])
-    row = _pairs(ws, row + 2, scalars, f, width)
+    row = _pairs(ws, row + 2, scalars, f)
     if items:
         ws.write_string(row + 1, 0, "明细", f["section"])
         row = _table(ws, row + 2, columns, items, f)
     ws.write_string(row + 1, 0, "审批记录", f["section"])
-    row = _table(ws, row + 2, list(TRAIL_HEADER), [list(r) for r in steps] or [["—", "", "", "", "", "尚无审批记录"]], f)
+    trail_at = row + 2
+    row = _table(ws, trail_at, list(TRAIL_HEADER), [list(r) for r in steps] or [["—", "", "", "", "", "尚无审批记录"]], f)
     ws.write_string(row + 1, 0, "审计指纹", f["section"])
     proof = [("表单数据指纹(SHA-256)", case["fingerprint"]),
              ("审计链记录", f"#{last_audit.id} · {last_audit.hash}" if last_audit else ""),
              ("生成时间", _text(now, tz))]
-    row = _pairs(ws, row + 2, proof, f, width)
-    ws.merge_range(row + 1, 0, row + 2, width - 1, "本审批单由 OfficeFlow 根据数据库生成;可用 officeflow audit verify "
-                   "校验审计链,指纹与数据库记录一致即证明本单内容未被改动。", f["small"])
-    for c, w in enumerate((6, 6, 12, 7, 10, 8, 26, 16, 14)):
+    row = _pairs(ws, row + 2, proof, f)
+    ws.merge_range(row + 1, 0, row + 2, width - 1, FOOTNOTE, f["small"])
+    for c, w in enumerate(WIDTHS):
         ws.set_column(c, c, w)
-    ws.set_paper(9)  # A4
-    ws.set_portrait()
-    ws.fit_to_pages(1, 0)
-    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    # A long trail continues on the next page under its own header row.
+    setup_xlsxwriter(ws, landscape=False, repeat_row=trail_at)
     wb.close()
     return buffer.getvalue()
 
 
-def _pairs(ws, row: int, pairs: list[tuple[str, str]], f: dict, width: int) -> int:
+FOOTNOTE = ("本审批单由 OfficeFlow 根据数据库生成;可用 officeflow audit verify 校验审计链,"
+            "指纹与数据库记录一致即证明本单内容未被改动。")
+
+
+def _pairs(ws, row: int, pairs: list[tuple[str, str]], f: dict) -> int:
+    label_width, value_width = sum(WIDTHS[:LABEL_COLUMNS]), sum(WIDTHS[LABEL_COLUMNS:])
     for label, value in pairs:
-        ws.merge_range(row, 0, row, 2, label, f["label"])
-        ws.merge_range(row, 3, row, width - 1, value, f["cell"])
+        ws.merge_range(row, 0, row, LABEL_COLUMNS - 1, label, f["label"])
+        ws.merge_range(row, LABEL_COLUMNS, row, len(WIDTHS) - 1, value, f["cell"])
+        lines = max(lines_needed(label, label_width), lines_needed(value, value_width))
+        ws.set_row(row, row_height(lines, CJK_LINE_POINTS))
         row += 1
     return row
 
 
+def spans(count: int) -> list[tuple[int, int]]:
+    """(first, last) grid column of each of ``count`` table columns: the 明细 table shares the trail's
+    columns, each of its columns spanning as many of them as fit (the first ones the widest)."""
+    grid = len(WIDTHS)
+    if count > grid:
+        return [(c, c) for c in range(count)]
+    base, extra = divmod(grid, count)
+    out, at = [], 0
+    for i in range(count):
+        size = base + (1 if i < extra else 0)
+        out.append((at, at + size - 1))
+        at += size
+    return out
+
+
 def _table(ws, row: int, header: list[str], rows: list[list[str]], f: dict) -> int:
-    for c, text in enumerate(header):
-        ws.write_string(row, c, str(text), f["head"])
-    for r, values in enumerate(rows, start=row + 1):
-        for c, value in enumerate(values):
-            ws.write_string(r, c, value, f["cell"])
+    where = spans(len(header))
+    widths = [sum(WIDTHS[a:b + 1]) or 8.43 for a, b in where]
+    for r, values in enumerate([header, *rows], start=row):
+        style = f["head"] if r == row else f["cell"]
+        for (first, last), value in zip(where, values):
+            if first == last:
+                ws.write_string(r, first, str(value), style)
+            else:
+                ws.merge_range(r, first, r, last, str(value), style)
+        ws.set_row(r, row_height(max((lines_needed(v, w) for v, w in zip(values, widths)), default=1), CJK_LINE_POINTS))
     return row + 1 + len(rows)

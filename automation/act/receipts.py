@@ -19,7 +19,10 @@ from zoneinfo import ZoneInfo
 import xlsxwriter
 from sqlalchemy import func, select
 
+from automation.act.approval_record import KIND as RECORD_KIND
+from automation.act.approval_record import PDF_KIND as RECORD_PDF_KIND
 from automation.fsutil import atomic_write_bytes, safe_name
+from automation.printing import CJK_LINE_POINTS, lines_needed, row_height, setup_xlsxwriter
 from automation.record import schema as s
 from automation.record.registers.definitions import Column, RegisterDef
 from automation.record.registers.writer import write_register
@@ -62,6 +65,7 @@ class CaseView:
     history: list[dict] = field(default_factory=list)
     contract: dict | None = None
     approval_record: str | None = None  # the 审批单, relative to the root
+    approval_pdf: str | None = None  # its PDF, where LibreOffice made one
     reminders: int = 0
     task_key: tuple = (0, 0)  # (highest task id, decided tasks): what the state key counts
 
@@ -117,11 +121,15 @@ class CaseView:
                 "blocked": "等待管理员补充制度"}.get(self.status, "已结束")
 
     def version(self) -> str:
-        return version_key(self.case, self.task_key, self.contract, self.approval_record)
+        return version_key(self.case, self.task_key, self.contract, _record_key(self.approval_record, self.approval_pdf))
 
 
 def _who(task: dict) -> str:
     return f"{task['assignee']}(代 {task['on_behalf_of']})" if task.get("on_behalf_of") else task["assignee"]
+
+
+def _record_key(record: str | None, pdf: str | None) -> str | None:
+    return f"{record}|{pdf}" if pdf else record
 
 
 def version_key(case: dict, tasks: tuple, contract: dict | None, record: str | None) -> str:
@@ -133,18 +141,20 @@ def load_view(conn, case: dict) -> CaseView:
     t = s.tasks.c
     rows = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case["id"]).order_by(t.id)).mappings()]
     contract = conn.execute(select(s.contracts).where(s.contracts.c.case_id == case["id"])).mappings().first()
-    record = conn.execute(select(s.outputs.c.path).where(s.outputs.c.kind == "approval-record",
-                                                         s.outputs.c.key == case["number"])).scalar()
+    records = dict(conn.execute(select(s.outputs.c.kind, s.outputs.c.path).where(
+        s.outputs.c.kind.in_((RECORD_KIND, RECORD_PDF_KIND)), s.outputs.c.key == case["number"])).all())
     reminders = conn.execute(select(func.count()).select_from(s.applicant_requests).where(
         s.applicant_requests.c.case_id == case["id"], s.applicant_requests.c.kind == "remind",
         s.applicant_requests.c.accepted.is_(True))).scalar()
-    return _view(case, rows, dict(contract) if contract else None, record, reminders or 0)
+    return _view(case, rows, dict(contract) if contract else None, records.get(RECORD_KIND), reminders or 0,
+                 pdf=records.get(RECORD_PDF_KIND))
 
 
-def _view(case: dict, rows: list[dict], contract: dict | None, record: str | None, reminders: int) -> CaseView:
+def _view(case: dict, rows: list[dict], contract: dict | None, record: str | None, reminders: int,
+          pdf: str | None = None) -> CaseView:
     history = sorted((r for r in rows if r["decision"]), key=lambda r: (r["decided_at"], r["id"]))
     return CaseView(case=case, open_tasks=[r for r in rows if r["status"] == "open"], history=history,
-                    contract=contract, approval_record=record, reminders=reminders,
+                    contract=contract, approval_record=record, approval_pdf=pdf, reminders=reminders,
                     task_key=(max((r["id"] for r in rows), default=0), len(history)))
 
 
@@ -172,9 +182,12 @@ def _versions(conn) -> dict[int, str]:
         select(t.case_id, func.max(t.id).label("top"), func.count(t.decision).label("decided")).group_by(t.case_id))}
     contracts = {r.case_id: {"number": r.number, "file_path": r.file_path} for r in conn.execute(
         select(s.contracts.c.case_id, s.contracts.c.number, s.contracts.c.file_path))}
-    records = dict(conn.execute(select(s.outputs.c.key, s.outputs.c.path).where(s.outputs.c.kind == "approval-record")).all())
+    o = s.outputs.c
+    records = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_KIND)).all())
+    pdfs = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_PDF_KIND, o.path.is_not(None))).all())
     c = s.cases.c
-    return {r.id: version_key(dict(r._mapping), tasks.get(r.id, (0, 0)), contracts.get(r.id), records.get(r.number))
+    return {r.id: version_key(dict(r._mapping), tasks.get(r.id, (0, 0)), contracts.get(r.id),
+                                 _record_key(records.get(r.number), pdfs.get(r.number)))
             for r in conn.execute(select(c.id, c.number, c.status, c.round))}
 
 
@@ -257,7 +270,8 @@ def receipt_fields(view: CaseView, tz: ZoneInfo) -> list[tuple[str, str]]:
         ("当前状态", STATE_WORDS.get(view.status, view.status)), ("当前审批人", view.holders),
         ("办理时限", _text(view.due, tz)), ("下一步", view.next_step()), ("结果", RESULT_WORDS.get(view.status, "")),
         ("合同编号", contract.get("number") or ""), ("合同文件", contract.get("file_path") or ""),
-        ("审批单", view.approval_record or ""), ("完成时间", _text(case["decided_at"], tz) if view.status in FINISHED else ""),
+        ("审批单", view.approval_record or ""), ("审批单 PDF", view.approval_pdf or ""),
+        ("完成时间", _text(case["decided_at"], tz) if view.status in FINISHED else ""),
         ("催办次数", str(view.reminders)),
     ]
 
@@ -267,42 +281,52 @@ def history_rows(view: CaseView, tz: ZoneInfo) -> list[tuple[str, ...]]:
             for h in view.history]
 
 
+RECEIPT_WIDTHS = (12, 14, 16, 10, 34, 17)  # one per HISTORY_HEADER column; A4 portrait, fitted to its width
+LINKS = ("审批单", "审批单 PDF")
+
+
 def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
     buffer = io.BytesIO()
     wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet(RECEIPT_TITLE)
-    title, bold, wrap = wb.add_format({"bold": True, "font_size": 14}), wb.add_format({"bold": True}), \
+    title, bold, wrap = wb.add_format({"bold": True, "font_size": 14}), wb.add_format({"bold": True, "valign": "top"}), \
         wb.add_format({"text_wrap": True, "valign": "top"})
+    last, value_width = len(RECEIPT_WIDTHS) - 1, sum(RECEIPT_WIDTHS[1:])
     ws.write_string(0, 0, f"{RECEIPT_TITLE} · {view.case['form_title'] or view.case['form_id']}", title)
-    ws.merge_range(1, 0, 1, 5, view.headline(), wb.add_format({"bold": True, "text_wrap": True, "valign": "top",
-                                                              "font_color": "#1F4E79"}))
-    ws.set_row(1, 36)
+    ws.set_row(0, 21)
+    headline = view.headline()
+    ws.merge_range(1, 0, 1, last, headline, wb.add_format({"bold": True, "text_wrap": True, "valign": "top",
+                                                            "font_color": "#1F4E79"}))
+    ws.set_row(1, row_height(lines_needed(headline, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
     row = 3
     for label, value in receipt_fields(view, tz):
+        if label == "审批单 PDF" and not value:
+            continue  # LibreOffice not installed, or the PDF not made yet
         ws.write_string(row, 0, label, bold)
-        if value and label == "审批单":
-            ws.merge_range(row, 1, row, 5, "", wrap)
+        if value and label in LINKS:
+            ws.merge_range(row, 1, row, last, "", wrap)
             # The receipt lies in outbox/requests/<姓名>/: the link is relative, so it works on any share.
             ws.write_url(row, 1, "external:../../" + value.split("/", 1)[-1], wrap, string=value)
         elif value:
-            ws.merge_range(row, 1, row, 5, value, wrap)
+            ws.merge_range(row, 1, row, last, value, wrap)
+        ws.set_row(row, row_height(lines_needed(value, value_width), CJK_LINE_POINTS))
         row += 1
     row += 1
     ws.write_string(row, 0, "审批记录", bold)
-    for c, head in enumerate(HISTORY_HEADER):
-        ws.write_string(row + 1, c, head, bold)
-    lines = history_rows(view, tz) or [("—", "尚无审批记录")]
-    for r, values in enumerate(lines, start=row + 2):
+    header_row = row + 1
+    lines = [HISTORY_HEADER, *(history_rows(view, tz) or [("—", "尚无审批记录")])]
+    for r, values in enumerate(lines, start=header_row):
         for c, value in enumerate(values):
-            ws.write_string(r, c, value, wrap)
-    row += 3 + len(lines)
-    ws.merge_range(row, 0, row + 1, 5, FOOTNOTE, wrap)
-    ws.write_string(row + 3, 0, f"更新时间:{now.astimezone(tz):%Y-%m-%d %H:%M}")
-    for c, width in enumerate((12, 14, 16, 10, 34, 17)):
+            ws.write_string(r, c, value, bold if r == header_row else wrap)
+        needed = max(lines_needed(v, w) for v, w in zip(values, RECEIPT_WIDTHS))
+        ws.set_row(r, row_height(needed, CJK_LINE_POINTS))
+    row = header_row + len(lines) + 1
+    ws.merge_range(row, 0, row, last, FOOTNOTE, wrap)
+    ws.set_row(row, row_height(lines_needed(FOOTNOTE, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
+    ws.write_string(row + 2, 0, f"更新时间:{now.astimezone(tz):%Y-%m-%d %H:%M}")
+    for c, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(c, c, width)
-    ws.set_paper(9)  # A4
-    ws.set_portrait()
-    ws.fit_to_pages(1, 0)
+    setup_xlsxwriter(ws, landscape=False, repeat_row=header_row)  # a long history repeats its header
     wb.close()
     return buffer.getvalue()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import String, cast, select
 
 from automation.act import notify
-from automation.act.approval_record import ENDED, KIND, write_record
+from automation.act.approval_record import ENDED, KIND, convert_pending, write_record
 from automation.act.cc_copy import APPROVED, SUBMIT, due_at, entries, write_copy
 from automation.act.contracts import render_for_case
 from automation.act.decision_copy import write_decision_copy
@@ -243,6 +243,7 @@ def _approval_records(rt) -> None:
         path = _each(write_record, rt, case["id"], what=f"{case['number']} 的审批单")
         if path is not None:
             _claim_output(rt, KIND, case["number"], path)
+    convert_pending(rt)
 
 
 def _notices(rt) -> None:

@@ -12,7 +12,9 @@ from pathlib import Path
 from automation.runtime import open_runtime
 from automation.workspace import init_workspace
 
-FAST = {"quiet_seconds": 0.3, "sweep_seconds": 1.0, "coalesce_seconds": 0.2, "poll_seconds": 0.3}
+# Fast to react; no LibreOffice start per finished case (the 审批单 PDF tests switch it back on).
+FAST = {"quiet_seconds": 0.3, "sweep_seconds": 1.0, "coalesce_seconds": 0.2, "poll_seconds": 0.3,
+        "approval_record_pdf": False}
 
 
 def tune(root: Path, **values) -> None:
@@ -20,7 +22,7 @@ def tune(root: Path, **values) -> None:
     path = root / "officeflow.toml"
     text = path.read_text(encoding="utf-8")
     for key, value in values.items():
-        literal = f'"{value}"' if isinstance(value, str) else str(value)
+        literal = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
         text, n = re.subn(rf"^{key} = .*$", f"{key} = {literal}", text, flags=re.M)
         assert n == 1, key
     path.write_text(text, encoding="utf-8")
