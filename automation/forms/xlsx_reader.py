@@ -11,7 +11,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
@@ -20,6 +19,7 @@ from automation.errors import UnsafeFileError
 from automation.forms.parsers import ParseProblem, parse_value
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
+from automation.forms.xlsx_values import load_values
 
 Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
 # The one computed column we fill in ourselves when the file was saved by a
@@ -29,7 +29,7 @@ MAX_ITEM_ROWS = 5000
 
 
 def read_xlsx(path: Path, spec: FormSpec) -> Raw:
-    book = load_tolerant(path, "xlsx", lambda source: load_workbook(source, data_only=True))
+    book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
     formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
     raw: dict[str, Any] = {}
     locations: dict[str, str] = {}
@@ -121,7 +121,7 @@ def _fill_product(row: dict, ws: Worksheet, r: int, columns: dict, table: TableS
 
 def _is_formula(title: str, coordinate: str, path: Path, formulas: list[Workbook]) -> bool:
     if not formulas:
-        formulas.append(load_tolerant(path, "xlsx", lambda source: load_workbook(source, data_only=False)))
+        formulas.append(load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=False)))
     return formulas[0][title][coordinate].data_type == "f"
 
 
