@@ -101,8 +101,9 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     apply_gestures(rt)                                                 # decide: 撤回 / 催办 by applicants
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     reroute_blocked(rt)                                                # route → decide: cases the policy now covers
-    followup.reconcile_outputs(rt)                                     # act: task files, contracts, copies
-    if render_now or not summary.waiting:  # while files are still arriving, take them in first
+    settled = render_now or not summary.waiting  # while files are still arriving, take them in first
+    followup.reconcile_outputs(rt, receipts=settled)                   # act: task files, contracts, copies
+    if settled:
         summary.registers = render_registers(rt, force=render_now)     # record: registers
     anchor_audit(rt)                                                   # record: the audit head, outside the store
     return summary

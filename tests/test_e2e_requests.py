@@ -218,3 +218,31 @@ def test_cases_that_ended_before_the_upgrade_get_no_receipt_or_approval_record(c
     assert not [p for p in office.files("archive") if p.name.endswith("审批单.xlsx")]
     rows = register_rows(office.outbox / "requests" / "王芳" / "我的申请.xlsx")
     assert {r["编号"] for r in rows} == {c["number"] for c in office.cases()}  # history is still listed
+
+
+def test_receipts_wait_while_a_burst_is_still_arriving_then_each_case_gets_one(office):
+    """The watcher's pass takes in what is stable and leaves receipts for the pass after the burst
+    (as it leaves the registers): a case is not rendered once per pass while files keep coming."""
+    from automation.intake.stability import StabilityTracker
+    from automation.pipeline import process_pending
+
+    ticks = [0.0]
+    tracker = StabilityTracker(1.0, monotonic=lambda: ticks[0])
+    office.submit("customer_registration", samples.customer_registration(31, office.today))
+    for path in (office.root / "inbox").iterdir():
+        tracker.check(path)
+    ticks[0] = 5.0  # the first form has settled; the second is only just arriving
+    office.submit("customer_registration", samples.customer_registration(32, office.today))
+    summary = process_pending(office.rt, tracker=tracker, wait_stable=False, render_now=False)
+    assert summary.waiting == 1 and len(office.cases()) == 1
+    assert office.rows_of(s.receipts) == [] and office.files("requests", "王芳") == []
+    ticks[0] = 10.0
+    summary = process_pending(office.rt, tracker=tracker, wait_stable=False, render_now=False)
+    assert summary.waiting == 0 and len(office.cases()) == 2
+    written = office.rows_of(s.receipts)
+    assert len(written) == 2 and all((office.root / r["path"]).exists() for r in written)
+    assert (office.outbox / "requests" / "王芳" / "我的申请.xlsx").exists()
+    files = [office.root / r["path"] for r in written]
+    before = [p.stat().st_ino for p in files]  # an atomic rewrite is a new file
+    process_pending(office.rt, tracker=tracker, wait_stable=False, render_now=False)
+    assert [p.stat().st_ino for p in files] == before  # nothing changed: nothing rewritten

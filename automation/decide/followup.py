@@ -76,10 +76,13 @@ def _issue(rt, task_id: int):
                            transfer_allowed=options_for(rt.policy, case["form_title"]).transfer_allowed)
 
 
-def reconcile_outputs(rt) -> None:
-    """Write every output the store says should exist and does not yet."""
+def reconcile_outputs(rt, *, receipts: bool = True) -> None:
+    """Write every output the store says should exist and does not yet.
+
+    ``receipts=False`` (a burst still arriving) leaves the applicants' receipts and 我的申请 for the
+    pass after the burst: each case then gets one receipt of its latest state, not one per pass."""
     steps = (_missing_task_files, _withdrawn_task_files, _answered_reminders, _pending_contracts, _decision_returns,
-             _approval_records, _cc_copies, _receipts, _notices)
+             _approval_records, _cc_copies, *((_receipts,) if receipts else ()), _notices)
     for step in steps:
         try:
             step(rt)
