@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import re
 import string
 
 import automation
 from automation import errors
-from automation.problems import KINDS
+from automation.problems import DECLARED_IN, KINDS, Location, Problem
 
 CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -44,3 +45,24 @@ def _subclasses(cls):
     for sub in cls.__subclasses__():
         yield sub
         yield from _subclasses(sub)
+
+
+def test_every_problem_kind_is_declared_in_the_one_catalogue():
+    _import_everything()
+    outside = {code: module for code, module in DECLARED_IN.items() if not module.startswith("automation.problems")}
+    assert not outside, outside
+    assert set(DECLARED_IN) == set(KINDS)
+
+
+def test_a_problem_location_is_also_given_as_fields_and_a_stored_problem_reads_back():
+    from automation.problems.field import REQUIRED_MISSING
+
+    cell = REQUIRED_MISSING(field="客户名称", location="表单!B7", source="校验规则!B5 · 001 · S1-R152")
+    assert cell.at == Location(text="表单!B7", sheet="表单", cell="B7", field="客户名称", rule="校验规则!B5")
+    line = REQUIRED_MISSING(field="数量", location="表格「明细」第 2 行")
+    assert (line.at.table, line.at.row, line.at.text) == ("明细", 2, "表格「明细」第 2 行")
+    assert REQUIRED_MISSING(field="客户名称", location="控件:客户名称").at.tag == "客户名称"
+    stored = json.loads(json.dumps(cell.to_dict(), ensure_ascii=False))
+    assert stored["at"]["cell"] == "B7" and Problem.from_dict(stored) == cell
+    older = {k: v for k, v in stored.items() if k != "at"}  # written before locations had fields
+    assert Problem.from_dict(older) == cell

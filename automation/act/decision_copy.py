@@ -11,11 +11,8 @@ from automation.act.returns import annotate_return
 from automation.act.stamp import stamp_field
 from automation.forms.spec import CASE_FIELD
 from automation.fsutil import safe_name
-from automation.problems import NOTICE, kind
+from automation.problems.decision import rejected, returned_for_changes
 
-returned_for_changes = kind("approval-returned", "审批退回修改",
-                            "{who}退回修改,原因:{comment}请按审批意见修改后保留「申请编号」重新提交。", level=NOTICE)
-rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请,原因:{comment}此申请已结束。", level=NOTICE)
 NO_COMMENT = "审批人未填写意见,如有疑问请联系 {who}。"
 ENDING_DECISIONS = ("驳回", "退回修改")
 

@@ -12,14 +12,13 @@ from typing import Any
 
 from automation.forms.extracted import MISSING, ExtractedForm
 from automation.forms.parsers import ParseProblem, parse_value
-from automation.forms.docx_reader import CONTROLS_LOST, read_docx_reading
+from automation.forms.docx_reader import read_docx_reading
 from automation.forms.raw import Raw, read_raw
 from automation.forms.spec import FieldSpec, FormSpec
-from automation.problems import Problem, kind
+from automation.problems import Problem
+from automation.problems.file import CONTROLS_LOST, CONTROLS_LOST_KIND
 
 __all__ = ["MISSING", "Raw", "read_form", "read_raw"]
-CONTROLS_LOST_KIND = kind("form-controls-lost", "表单控件已丢失",
-                          CONTROLS_LOST + "未能可靠读取的项目:{fields}。您填写的内容仍保留在本文件中。")
 
 
 def read_form(path: Path, spec: FormSpec, version: str | None, identified_by: str) -> ExtractedForm:

@@ -29,7 +29,6 @@ BY_TAG, BY_ALIAS, BY_LABEL = "tag", "alias", "label"
 # Prompt texts of our blank forms and task files, and Word's own defaults: shown, never typed.
 PLACEHOLDERS = frozenset({"点击此处输入", "请选择", "请填写审批意见", "单击或点击此处输入文字。", "单击此处输入文字。",
                           "Click or tap here to enter text.", "Click here to enter text.", "选择一项。", "Choose an item."})
-CONTROLS_LOST = ("此文件可能由 WPS/LibreOffice 另存,表单控件已丢失。请用 Word 填写,或改用 Excel 版表单。")
 APPROVAL_TITLE = "· 审批单"  # first cell of the 审批 table a task file carries (decide.task_files)
 RESULT_HEADER = ("序号", "级别", "字段")  # header of the 处理结果 table of a returned copy (act.returns)
 # Header rows of the tables a Word task file puts above the form (decide.task_files): the 申请信息

@@ -173,7 +173,7 @@ def from_row(rt, row) -> Disposition:
         return Duplicate(outcome="archived", code="duplicate", reason=row.reason)
     if row.problems and row.form_id:
         return Invalid(outcome="returned", code=row.reason_code, reason=row.reason, form_id=row.form_id,
-                       problems=[Problem(**p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
+                       problems=[Problem.from_dict(p) for p in json.loads(row.problems)], spec=rt.specs.get(row.form_id))
     return unrecognised(row.reason_code, row.reason)
 
 

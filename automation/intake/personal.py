@@ -13,18 +13,9 @@ import logging
 
 from automation.fsutil import safe_name
 from automation.intake import names
-from automation.problems import kind
+from automation.problems.form import NOT_IN_PERSONAL, NOT_OWNER
 
 log = logging.getLogger("officeflow")
-
-NOT_OWNER = kind(
-    "submitter-not-owner", "只能以本人名义提交",
-    "您只能以本人名义提交:此文件放在「{owner}」的个人收件箱中,而「{field}」({location}) 填写的是「{value}」。"
-    "请由「{value}」本人从自己的收件箱 inbox/{value}/ 提交。")
-NOT_IN_PERSONAL = kind(
-    "submitter-no-personal-inbox", "请从个人收件箱提交",
-    "本系统已启用个人收件箱,您只能以本人名义提交:请把表单放入您本人的文件夹 inbox/<您的姓名>/ 中,"
-    "而不是 inbox/ 的其他位置。")
 
 
 def ensure_folders(rt) -> None:

@@ -3,7 +3,7 @@ beside the file (the message) and to the audit entry (code and message)."""
 
 from __future__ import annotations
 
-from automation.problems import kind
+from automation.problems import NOTICE, kind
 
 conclusion_unknown = kind("decision-conclusion-unknown", "审批结论无法识别",
                           "审批结论「{value}」无法识别,请从 同意、驳回、退回修改、转交、加签 中选择后保存。")
@@ -41,3 +41,8 @@ sign_mode_missing = kind("decision-sign-mode-missing", "未选择加签方式",
                          "审批结论为「加签」,请在「加签方式」中选择 前加签 或 后加签 后保存。")
 back_to_unknown = kind("decision-back-to-unknown", "退回到无法识别",
                        "「退回到」填写的「{value}」无法识别,请从下拉列表中选择申请人或之前的某一步。")
+
+# The reason on the copy an applicant gets back after 驳回 or 退回修改: a notice, not a fault of the form.
+returned_for_changes = kind("approval-returned", "审批退回修改",
+                            "{who}退回修改,原因:{comment}请按审批意见修改后保留「申请编号」重新提交。", level=NOTICE)
+rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请,原因:{comment}此申请已结束。", level=NOTICE)

@@ -23,12 +23,9 @@ from automation.forms.parsers import (
 )
 from automation.forms.spec import FieldSpec
 from automation.lookalike import is_mixed_script, look_alikes, script_names
-from automation.problems import WARNING, Problem, Report, kind
+from automation.problems import Problem, Report
+from automation.problems.field import NAME_MIXED_SCRIPTS
 
-NAME_MIXED_SCRIPTS = kind(
-    "name-mixed-scripts", "名称混用多种文字",
-    "「{field}」({location}) 的「{value}」混用了{scripts}:{letters},外形与常见字母相同,可能是仿冒的名称。"
-    "请审批人核对营业执照上的名称后再决定。", level=WARNING)
 NUMERIC = ("integer", "number", "money", "percent")
 TEXTUAL = ("text", "person", "customer")
 

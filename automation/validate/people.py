@@ -14,16 +14,11 @@ import re
 import unicodedata
 from typing import Iterator
 
-from automation.problems import Problem, kind
+from automation.problems import Problem
+from automation.problems.field import department_mismatch, person_inactive, person_unknown
 
 PERSON_KEYS = ("申请人", "销售员", "报销人", "调查人", "借款人", "工作交接人")
 ROSTER = "制度.xlsx · 人员"
-
-person_unknown = kind("person-unknown", "人员不在名单中", "「{field}」{value}不在人员名单中{hint}")
-person_inactive = kind("person-inactive", "人员已不在职",
-                       "「{field}」{value}在人员名单中已标为不在职,请填写在职人员的姓名。")
-department_mismatch = kind("department-mismatch", "部门与人员名单不一致",
-                           "「{field}」填写的「{value}」与人员名单中{person}的部门「{expected}」不一致,请改为「{expected}」。")
 
 
 def person_keys(spec) -> list[str]:

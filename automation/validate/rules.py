@@ -16,10 +16,10 @@ from automation.forms.spec import FormSpec
 from automation.policy.expressions import compile_expression
 from automation.policy.lookups import Lookups
 from automation.policy.workbook import CheckRule, Policy
-from automation.problems import Problem, kind
+from automation.problems import Problem
+from automation.problems.form import RULE_BROKEN
 from automation.route.chain import form_names, line_table, show
 
-RULE_BROKEN = kind("policy-rule-broken", "不符合制度", "{message}")
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
