@@ -40,6 +40,7 @@ from automation.intake.safety import SAVE_AS_CODES, inspect_file
 from automation.intake.names import readable
 from automation.intake.personal import ensure_folders, submitter_problems
 from automation.intake.scanner import list_inbox
+from automation.intake.strict import CONVERTED_NOTE, to_transitional
 from automation.intake.stability import StabilityTracker
 from automation.record import audit
 from automation.record import submissions as subs
@@ -158,11 +159,15 @@ def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
     return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
 
 
-def verdict(rt: Runtime, path: Path, row=None) -> Disposition:
-    """What a file is — unsafe, unrecognised, damaged, invalid, or a form to route. Never raises for a bad file."""
+def verdict(rt: Runtime, path: Path, row=None, *, private: bool = True) -> Disposition:
+    """What a file is — unsafe, unrecognised, damaged, invalid, or a form to route. Never raises for a bad file.
+
+    ``private``: ``path`` is our own copy, which may be renamed and converted (Strict Open XML);
+    an archived file (a held form judged again) is never rewritten.
+    """
     try:
         with intake.time_budget(rt.settings.limits.max_seconds_per_file):
-            return _judge(rt, path, row)
+            return _judge(rt, path, row, private)
     except intake.TimeBudgetExceeded:
         limit = rt.settings.limits.max_seconds_per_file
         return d.quarantine("file-too-slow", f"读取和检查此文件超过了 {limit:g} 秒的时间上限,为不影响其他文件的处理,已将其原样隔离。"
@@ -176,7 +181,7 @@ def verdict(rt: Runtime, path: Path, row=None) -> Disposition:
                             "请联系管理员查看日志(日志中记有此文件名和出错的位置)。")
 
 
-def _judge(rt: Runtime, path: Path, row=None) -> Disposition:
+def _judge(rt: Runtime, path: Path, row=None, private: bool = True) -> Disposition:
     try:
         kind = inspect_file(path, rt.settings.limits)                  # intake: safe to parse?
     except UnsafeFileError as exc:
@@ -184,6 +189,7 @@ def _judge(rt: Runtime, path: Path, row=None) -> Disposition:
             return d.unrecognised(exc.code, exc.message)
         raise
     path = with_kind(path, kind)                                       # (our private copy, named by content)
+    converted = private and to_transitional(path)                      # intake: Strict Open XML, as Transitional
     try:
         spec, version, how = identify(path, kind, rt.specs)            # identify: which form, version
         form = read_form(path, spec, version, how)                     # extract: typed values
@@ -204,7 +210,8 @@ def _judge(rt: Runtime, path: Path, row=None) -> Disposition:
                               department=cases.department_of(rt, form), today=rt.clock.today(), lookups=rt.lookups())
     except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
         return d.held(fault, form_id=form.spec.id, form_version=form.version)
-    return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。" + FALLBACK_NOTES.get(how, ""),
+    return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。" + FALLBACK_NOTES.get(how, "")
+                      + (CONVERTED_NOTE if converted else ""),
                       form_id=form.spec.id, form_version=form.version, problems=report.warnings,
                       form=form, route=route, existing=existing)
 
@@ -255,7 +262,7 @@ def release_held(rt: Runtime) -> int:
         rt.held_generation = rt.policies.generation
         for row in rows:
             archived = rt.abs(row.dest_path)
-            disposition = intake.twin(rt, row) or verdict(rt, archived, row)
+            disposition = intake.twin(rt, row) or verdict(rt, archived, row, private=False)
             if disposition.code != d.HELD_CODE:
                 _release(rt, row.id, archived, disposition)
         with rt.store.read() as conn:

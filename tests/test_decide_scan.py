@@ -210,3 +210,28 @@ def test_each_kind_of_refusal_has_its_own_code(tmp_path):
     drop_into(d, task, "同意")  # folder and cell disagree
     apply(d)
     assert sorted(_refusal_codes(d)) == ["decision-folder-disagrees", "decision-wrong-folder"]
+
+
+def test_damaged_decision_file_is_refused_with_a_fresh_copy_and_no_english(tmp_path):
+    """A task file that cannot be read at all (truncated, or not a package any more) is refused as
+    damaged — and the approver still gets a clean task file beside the reason, in plain Chinese."""
+    import re
+    from pathlib import Path
+
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    task_id = d.tasks(case_id)[0]["id"]
+    moved = drop_into(d, task_id, "同意")
+    moved = Path(moved)
+    moved.write_bytes(moved.read_bytes()[:300])  # a save cut short: the zip's directory is gone
+    [result] = apply(d)
+    assert not result.accepted and result.problem.code == "decision-file-damaged"
+    back = d.settings.approvals / "王经理" / moved.name.replace(".xlsx", "(未计入).xlsx")
+    reason = back.with_name(back.name + ".原因.txt").read_text(encoding="utf-8")
+    assert "已在同一文件夹中重新发出一份干净的审批文件" in reason
+    assert not re.search(r"[A-Za-z]{3,}(Error|Exception)|Traceback|/tmp/|File is not", reason), reason
+    fresh = d.settings.approvals / "王经理" / moved.name
+    assert form_fingerprint(fresh, d.spec) == d.tasks(case_id)[0]["fingerprint"]
+    assert d.tasks(case_id)[0]["status"] == "open"
+    shutil.move(fresh, fresh.parent / "同意" / fresh.name)
+    assert [r.accepted for r in apply(d)] == [True]

@@ -116,7 +116,8 @@ CLAIM = repo_specs()["expense_claim"]
 READABLE = [P.whole_column_merge, P.empty_style_attributes, P.style_index_out_of_range, P.pivot_cache,
             P.parts_outside_xl, P.case_different_part_names, P.backslash_part_names, P.wps_workbook,
             P.libreoffice_calc]
-REFUSED = {P.strict_open_xml: "form-strict-ooxml", P.no_sheets: "form-no-sheets"}
+CONVERTED = [P.strict_open_xml]  # read through the pipeline, which converts our private copy first
+REFUSED = {P.no_sheets: "form-no-sheets"}
 ENGLISH = __import__("re").compile(r"[A-Za-z]{3,}Error|Traceback|/tmp/|/work/|\\\\")
 
 
@@ -138,7 +139,7 @@ def test_valid_workbook_quirks_are_read_like_the_clean_file(tmp_path, quirk):
 
 
 @pytest.mark.parametrize("quirk", list(REFUSED), ids=lambda q: q.__name__)
-def test_strict_or_sheetless_workbook_gets_a_chinese_answer_saying_how_to_resave(office, quirk):
+def test_sheetless_workbook_gets_a_chinese_answer_saying_how_to_resave(office, quirk):
     path = _claim(office.root.parent / "q", quirk)
     shutil.move(str(path), office.root / "inbox" / "报销.xlsx")
     office.run()
@@ -148,7 +149,7 @@ def test_strict_or_sheetless_workbook_gets_a_chinese_answer_saying_how_to_resave
     assert not ENGLISH.search(sub["reason"])
 
 
-@pytest.mark.parametrize("quirk", READABLE + list(REFUSED), ids=lambda q: q.__name__)
+@pytest.mark.parametrize("quirk", READABLE + CONVERTED + list(REFUSED), ids=lambda q: q.__name__)
 def test_unknown_workbook_with_a_quirk_is_unrecognised_never_an_internal_error(office, quirk):
     from openpyxl import Workbook
 
@@ -165,7 +166,7 @@ def test_unknown_workbook_with_a_quirk_is_unrecognised_never_an_internal_error(o
 
 
 def test_check_answers_every_file_of_the_list_with_the_verdict_of_processing(office, tmp_path):
-    files = [_claim(tmp_path / q.__name__, q) for q in READABLE + list(REFUSED)]
+    files = [_claim(tmp_path / q.__name__, q) for q in READABLE + CONVERTED + list(REFUSED)]
     broken = tmp_path / "坏的.docx"
     broken.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
     files.insert(1, broken)
@@ -175,15 +176,46 @@ def test_check_answers_every_file_of_the_list_with_the_verdict_of_processing(off
     answers = json.loads(done.stdout)["files"]
     assert [a["path"] for a in answers] == [str(f) for f in files]
     by_name = {a["path"]: a for a in answers}
-    for quirk in READABLE:
+    for quirk in READABLE + CONVERTED:
         answer = by_name[str(tmp_path / quirk.__name__ / "费用报销单.xlsx")]
         assert answer["form"] == "费用报销单", (quirk.__name__, answer)
+        assert answer["problems"] == [], (quirk.__name__, answer)
     for quirk, code in REFUSED.items():
         answer = by_name[str(tmp_path / quirk.__name__ / "费用报销单.xlsx")]
         assert "另存为" in answer["problems"][0]["message"]
     for answer in answers[:-1]:  # (the missing file is named as the user typed it)
         for p in answer["problems"]:
             assert not ENGLISH.search(p["message"]), p["message"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl on the Strict original, asserted empty
+def test_strict_open_xml_workbook_is_converted_read_and_routed_like_the_clean_file(office, tmp_path):
+    from openpyxl import load_workbook
+
+    from automation.intake.strict import is_strict
+
+    clean = read_form(_claim(tmp_path / "clean"), CLAIM, "1.0", "properties")
+    path = _claim(tmp_path / "strict", P.strict_open_xml)
+    assert is_strict(path) and load_workbook(path).sheetnames == []  # what openpyxl alone makes of it
+    shutil.move(str(path), office.root / "inbox" / "报销.xlsx")
+    office.run()
+    sub = office.submissions()[-1]
+    assert (sub["outcome"], sub["reason_code"]) == ("archived", "accepted"), sub["reason"]
+    assert "Strict Open XML" in sub["reason"] and "转换" in sub["reason"]
+    archived = office.root / sub["dest_path"]
+    assert not is_strict(archived)  # what was read is what is archived, and what task files are made from
+    assert read_form(archived, CLAIM, "1.0", "properties").values == clean.values
+    case = office.case(form_id="expense_claim")
+    assert case["status"] == "in_approval"
+    [entry] = office.audit("file-archived")
+    assert "Strict Open XML" in codec.loads(entry["detail"])["原因"]
+
+
+def test_strict_open_xml_word_form_is_converted_and_read(office):
+    values, sub = _trip(office, "出差申请表.docx", P.strict_open_xml)
+    assert (sub["outcome"], sub["reason_code"]) == ("archived", "accepted"), sub["reason"]
+    data = codec.loads(office.case(form_id="trip_request")["data"])
+    assert data["出差地点"] == values["出差地点"] and data["申请人"] == "王芳"
 
 
 def test_xlsm_without_a_vba_project_is_a_workbook_not_a_macro_file(office, tmp_path):

@@ -211,11 +211,20 @@ def _file_away_note(settings, item: DecisionFile) -> None:
 
 
 def _refuse_safely(store, settings, item: DecisionFile, exc: Exception, now, specs=None) -> AppliedDecision | None:
+    """A file that could not be judged at all: refused as damaged, with a fresh task file when its
+    task can still be told (by the file's properties or the case number its name starts with)."""
     try:
         file_hash = sha256(item.path)
     except OSError:
         return None
-    return _refuse(store, settings, item, None, refusal.damaged(location=_rel(settings, item.path)), file_hash, now, specs)
+    try:
+        with store.read() as conn:
+            task_id = _task_id_for(conn, item)
+    except Exception:  # the store itself is at fault: the reason file still tells the approver
+        log.exception("无法确定审批文件 %s 所属的任务", item.path.name)
+        task_id = None
+    return _refuse(store, settings, item, task_id, refusal.damaged(location=_rel(settings, item.path)), file_hash,
+                   now, specs)
 
 
 def _to_done(item: DecisionFile) -> Path:
@@ -316,7 +325,10 @@ def _integrity_problem(conn, task, specs: dict, path: Path, where: str) -> Probl
     try:
         found = fingerprints(path, spec) if spec else ()
     except (OfficeFlowError, OSError, ValueError, KeyError) as exc:
-        return refusal.unreadable(detail=str(exc), location=where)
+        # staff read this: our own (Chinese) message, never a library's English exception text
+        log.info("审批文件 %s 的表单内容无法读取:%r", path.name, exc)
+        detail = exc.message if isinstance(exc, OfficeFlowError) and exc.message else "表单内容无法解析"
+        return refusal.unreadable(detail=detail, location=where)
     if task["fingerprint"] not in found:
         return refusal.data_changed(location=where)
     return None

@@ -259,15 +259,39 @@ def parts_outside_xl(path: Path) -> Path:
     return rewrite(path, edit)
 
 
+# What Excel 2013+ writes for 「Strict Open XML 电子表格」/ Word for 「Strict Open XML 文档」 (ECMA-376
+# Strict): written out here name by name, independently of the reader's table (automation/intake/strict.py).
+_STRICT_NAMES = (
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties",
+     b"http://purl.oclc.org/ooxml/officeDocument/relationships/extendedProperties"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties",
+     b"http://purl.oclc.org/ooxml/officeDocument/relationships/customProperties"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+     b"http://purl.oclc.org/ooxml/officeDocument/relationships"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/extended-properties",
+     b"http://purl.oclc.org/ooxml/officeDocument/extendedProperties"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
+     b"http://purl.oclc.org/ooxml/officeDocument/customProperties"),
+    (b"http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes",
+     b"http://purl.oclc.org/ooxml/officeDocument/docPropsVTypes"),
+    (b"http://schemas.openxmlformats.org/spreadsheetml/2006/main", b"http://purl.oclc.org/ooxml/spreadsheetml/main"),
+    (b"http://schemas.openxmlformats.org/wordprocessingml/2006/main", b"http://purl.oclc.org/ooxml/wordprocessingml/main"),
+    (b"http://schemas.openxmlformats.org/drawingml/2006/main", b"http://purl.oclc.org/ooxml/drawingml/main"),
+)
+
+
 def strict_open_xml(path: Path) -> Path:
-    """Excel "Strict Open XML Spreadsheet": the same parts under http://purl.oclc.org/ooxml/ namespaces."""
+    """Excel/Word "Strict Open XML": the same parts and content types, every namespace and the
+    officeDocument, extended- and custom-properties relationship types under http://purl.oclc.org/ooxml/,
+    and ``conformance="strict"`` on the workbook."""
     def edit(parts):
         for name, data in list(parts.items()):
             if name.endswith((".xml", ".rels")):
-                parts[name] = (data.replace(b"http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-                                            b"http://purl.oclc.org/ooxml/spreadsheetml/main")
-                               .replace(b"http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-                                        b"http://purl.oclc.org/ooxml/officeDocument/relationships"))
+                for transitional, strict in _STRICT_NAMES:
+                    data = data.replace(transitional, strict)
+                if name == "xl/workbook.xml":
+                    data = data.replace(b"<workbook ", b'<workbook conformance="strict" ', 1)
+                parts[name] = data
         return parts
 
     return rewrite(path, edit)
