@@ -13,11 +13,14 @@ restarted here instead of going silently deaf.
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterator
 
 from watchdog.events import FileSystemEventHandler
@@ -33,11 +36,36 @@ log = logging.getLogger("officeflow")
 
 
 class _Wake(FileSystemEventHandler):
-    def __init__(self, event: threading.Event):
+    """Wakes the loop on any event; with a tracker, also says which inbox files a writer closed."""
+
+    def __init__(self, event: threading.Event, tracker: StabilityTracker | None = None, inbox: Path | None = None):
         self.event = event
+        self.tracker = tracker
+        self.inbox = inbox
 
     def on_any_event(self, event) -> None:  # never raise here: it would kill the observer thread
+        try:
+            if self.tracker is not None and not event.is_directory:
+                self._note(event)
+        except Exception:  # a hint lost costs only the quiet period
+            pass
         self.event.set()
+
+    def _note(self, event) -> None:
+        kind = event.event_type
+        if kind == "closed":  # inotify IN_CLOSE_WRITE: the writer is done with it
+            self._mark(event.src_path, self.tracker.closed)
+        elif kind == "moved":  # renamed into place: a save's last step, or a finished copy moved in
+            self._mark(event.dest_path, self.tracker.closed)
+        elif kind == "modified":
+            self._mark(event.src_path, self.tracker.changed)
+
+    def _mark(self, where, action) -> None:
+        if not where:
+            return
+        path = Path(os.fsdecode(where))
+        if path.is_relative_to(self.inbox):
+            action(path)
 
 
 # watchdog warns (in English, several KB each) whenever a deep folder's watch is re-added;
@@ -46,8 +74,16 @@ warnings.filterwarnings("ignore", message="Callback with id", category=RuntimeWa
 
 
 def make_observer(poll_seconds: float | None):
-    """Native events by default; polling (for SMB/NFS shares) when an interval is given."""
-    return PollingObserver(timeout=poll_seconds) if poll_seconds else Observer()
+    """Native events by default; polling (for SMB/NFS shares) when an interval is given.
+
+    On Linux the native observer reports a file moved in from outside the watched
+    folders as a move (not a bare create), so a finished file renamed in counts as closed.
+    """
+    if poll_seconds:
+        return PollingObserver(timeout=poll_seconds)
+    if sys.platform.startswith("linux"):
+        return Observer(generate_full_events=True)
+    return Observer()
 
 
 @dataclass
@@ -74,7 +110,9 @@ class Watcher:
         for folder in (s.inbox, s.approvals, s.policies):
             folder.mkdir(parents=True, exist_ok=True)
         observer = make_observer(self.poll_seconds)
-        handler = _Wake(self.wake)
+        # Close events only from native inotify on a local disk; polling keeps the quiet period.
+        native = not self.poll_seconds and sys.platform.startswith("linux")
+        handler = _Wake(self.wake, self.tracker if native else None, s.inbox)
         observer.schedule(handler, str(s.inbox), recursive=True)
         observer.schedule(handler, str(s.approvals), recursive=True)
         observer.schedule(handler, str(s.policies), recursive=False)

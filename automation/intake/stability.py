@@ -3,6 +3,12 @@
 Copies over SMB often keep the source's modification time while the size still
 grows, so "old mtime" alone proves nothing: we need the same (size, mtime) seen
 across a full quiet period.
+
+Where the platform says a writer closed the file (inotify's close-after-write on a
+local Linux disk, or a rename that put a finished file in place), that is proof
+enough: ``closed`` records the file's (size, mtime) at that moment, and the file
+is stable at once while it still has them. Any later change falls back to the
+quiet period. Polling and network shares give no such event and keep the wait.
 """
 
 from __future__ import annotations
@@ -27,6 +33,20 @@ class StabilityTracker:
         self.quiet = quiet_seconds
         self.monotonic = monotonic
         self._seen: dict[Path, _Seen] = {}
+        self._closed: dict[Path, tuple[int, int]] = {}  # written by the observer thread, read here
+
+    def closed(self, path: Path) -> None:
+        """A writer closed ``path`` (or it was renamed into place): stable while unchanged since."""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            self._closed.pop(path, None)
+            return
+        self._closed[path] = (st.st_size, st.st_mtime_ns)
+
+    def changed(self, path: Path) -> None:
+        """Written again after its close: the quiet period applies until the next close."""
+        self._closed.pop(path, None)
 
     def check(self, path: Path) -> bool:
         """True once ``path`` has kept its size and mtime for the quiet period."""
@@ -40,8 +60,8 @@ class StabilityTracker:
         if seen is None or (seen.size, seen.mtime_ns) != (st.st_size, st.st_mtime_ns):
             first = seen.first_seen if seen else time.time()
             self._seen[path] = _Seen(st.st_size, st.st_mtime_ns, now, first)
-            return self.quiet <= 0
-        return now - seen.since >= self.quiet
+            return self.quiet <= 0 or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
+        return now - seen.since >= self.quiet or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
 
     def first_seen(self, path: Path) -> float | None:
         seen = self._seen.get(path)
@@ -49,11 +69,15 @@ class StabilityTracker:
 
     def forget(self, path: Path) -> None:
         self._seen.pop(path, None)
+        self._closed.pop(path, None)
 
     def prune(self, present: set[Path]) -> None:
         for path in list(self._seen):
             if path not in present:
                 del self._seen[path]
+        for path in list(self._closed):
+            if path not in present:
+                self._closed.pop(path, None)
 
     def time_left(self, path: Path) -> float:
         seen = self._seen.get(path)
