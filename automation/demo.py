@@ -23,17 +23,21 @@ from pathlib import Path
 from sqlalchemy import select
 
 from automation import samples
+from automation.act.receipts import WITHDRAW_FOLDER, receipt_path
 from automation.decide.engine import status_label
 from automation.forms.build_docx import build_docx
 from automation.forms.build_xlsx import build_xlsx
-from automation.forms.fill import fill
+from automation.forms.fill import fill, fill_docx, fill_xlsx
 from automation.pipeline import process_pending
+from automation.policy.expressions import compile_expression
+from automation.policy.functions import Context, bind
 from automation.record import schema as s
 from automation.record.registers.render import rebuild_all
 from automation.workspace import init_workspace
 
 # A demo workspace reads a file as soon as it lands and renders registers at once.
-DEMO_SETTINGS = {"quiet_seconds": "0", "coalesce_seconds": "0"}
+# No PDF of each 审批单 either: one LibreOffice start per finished case would make the demo slow.
+DEMO_SETTINGS = {"quiet_seconds": "0", "coalesce_seconds": "0", "approval_record_pdf": "false"}
 MAX_STEPS = 8  # approval steps a case may take in the demo before we stop pressing 同意
 
 
@@ -121,7 +125,9 @@ class _Player:
     # --- one form, start to finish ---------------------------------------------------
 
     def play(self, spec_id: str, name: str, label: str, values: dict, items: list[dict] | None = None, *,
-             approve: bool = True):
+             approve: bool = True, finish: bool = True):
+        """Submit one form and (``approve``) press 同意 on every step; ``finish=False`` returns its number
+        for a gesture of the story (转交, 撤回) before it goes on."""
         title = self.rt.specs[spec_id].title
         who = values.get(self.rt.specs[spec_id].applicant_field) or "王芳"
         self.drop(spec_id, name, values, items)
@@ -137,9 +143,60 @@ class _Player:
         holders = "、".join(f"{t.role} {t.assignee}" for t in waiting)
         where = f"待办在 outbox/approvals/{waiting[0].assignee}/" if waiting else "没有待办"
         self.say(f"{who} 提交「{title}」({name}):编号 {case.number},送 {holders or '—'} 审批({where})。")
+        if not finish:
+            return case.number
         if approve:
             self._approve_all(case.id)
         return self._finished(label, name, case.id)
+
+    def finish(self, number: str, name: str, label: str) -> DemoStep:
+        case_id = self._case_id(number)
+        self._approve_all(case_id)
+        return self._finished(label, name, case_id)
+
+    def transfer(self, number: str, to: str, reason: str) -> None:
+        """The approver picks 转交 in the task file's 审批结论, names a colleague and saves."""
+        case_id = self._case_id(number)
+        _, tasks, _ = self.case(case_id)
+        [task] = [t for t in tasks if t.status == "open"][:1]
+        path = self.rt.abs(task.file_path)
+        (fill_docx if path.suffix == ".docx" else fill_xlsx)(path, {"审批结论": "转交", "转交给": to, "审批意见": reason})
+        self.run()
+        _, tasks, _ = self.case(case_id)
+        holders = "、".join(t.assignee for t in tasks if t.status == "open")
+        self.say(f"{task.assignee} 在 {number} 的待办中选择「转交」给 {to}(意见:{reason});"
+                 f"现在由 {holders or '—'} 审批(outbox/approvals/{to}/),原待办已移入 {task.assignee} 的「已办」。")
+
+    def withdraw(self, number: str, who: str) -> DemoStep | None:
+        """The applicant moves the case's receipt into 撤回/ in their own folder."""
+        case_id = self._case_id(number)
+        receipt = receipt_path(self.rt, case_id)
+        if receipt is None or not receipt.exists():
+            self.say(f"{number} 没有回执,无法演示撤回。")
+            return None
+        shutil.move(str(receipt), str(receipt.parent / WITHDRAW_FOLDER / receipt.name))
+        self.run()
+        case, tasks, _ = self.case(case_id)
+        cleared = "、".join(dict.fromkeys(t.assignee for t in tasks if t.status == "cancelled" and t.file_path))
+        self.say(f"{who} 把 {number} 的回执移入 outbox/requests/{who}/撤回/:申请{status_label(case.status)},"
+                 + (f"{cleared} 的待办已移入「已办」。" if cleared else "没有待办需要清理。"))
+        step = DemoStep("撤回的申请", receipt.name, status_label(case.status), f"{number}:申请人撤回")
+        self.result.steps.append(step)
+        return step
+
+    def _case_id(self, number: str) -> int:
+        with self.rt.store.read() as conn:
+            return conn.execute(select(s.cases.c.id).where(s.cases.c.number == number)).scalar_one()
+
+    def example_values(self, spec) -> dict:
+        """A spec's own 示例 (example) values; one starting with "=" is a policy expression (今天(), 工作日加 …)."""
+        functions = bind(Context(today=self.today, calendar=self.rt.calendar))
+        values = {}
+        for key, value in spec.example:
+            if isinstance(value, str) and value.startswith("="):
+                value = compile_expression(value[1:], f"{spec.title} · 示例「{key}」").evaluate({}, functions)
+            values[key] = value
+        return values
 
     def _not_accepted(self, label: str, name: str, who: str, title: str, sub) -> None:
         where = self.rel(self.rt.settings.root / (sub.extra_path or sub.dest_path or ""))
@@ -210,7 +267,14 @@ def _play(p: _Player) -> DemoResult:
     p.play("expense_claim", "示例-报销.xlsx", "费用报销", *samples.expense_claim(today, amount=Decimal("386.00")))
     claim, lines = _big_claim(today)
     p.play("expense_claim", "示例-大额报销.xlsx", "超过分管副总、总经理审批金额的报销", claim, lines, approve=False)
-    p.play("trip_request", "示例-出差申请.docx", "Word 出差申请", samples.trip_request(today))
+    trip = p.play("trip_request", "示例-出差申请.docx", "Word 出差申请(转交)", samples.trip_request(today), finish=False)
+    if trip is not None:
+        p.transfer(trip, "冯磊", "本周外出,请冯经理代为审批")
+        p.finish(trip, "示例-出差申请.docx", "Word 出差申请(转交)")
+    withdrawn = p.play("expense_claim", "示例-撤回的报销.xlsx", "提交后又撤回的报销",
+                       *samples.expense_claim(today, amount=Decimal("520.00")), finish=False)
+    if withdrawn is not None:
+        p.withdraw(withdrawn, "王芳")
     p.play("complaint", "示例-客户投诉.docx", "客户投诉", samples.complaint(today, customer=name))
     number = contract_step.detail.rsplit("合同 ", 1)[-1] if contract_step and "合同 " in contract_step.detail else None
     if number:
@@ -221,11 +285,19 @@ def _play(p: _Player) -> DemoResult:
             "客户名称": name, "原合同编号": number, "核销金额": Decimal("5000.00"), "账龄天数": 400,
             "原因": "客户经营困难,多次催收无果", "办事处经理": "沈涛", "区域经理": "韩冰", "内务主管": "杨柳",
             "申请人": "王芳", "申请日期": today})
+    for spec in sorted(p.rt.specs.values(), key=lambda sp: sp.id):
+        if spec.example and spec.id not in PLAYED:  # forms made of data only: played from their spec's example
+            p.play(spec.id, f"示例-{spec.title}.{spec.kind}", spec.title, p.example_values(spec))
     rebuild_all(p.rt.store, p.rt.settings, today=today, workdays_between=p.rt.calendar.workdays_between)
     p.say("台账和看板已更新:outbox/registers/(审批台账、客户台账、合同台账……和 看板.xlsx)。")
     p.result.open_first.append(("看板(每个主题一页)", "outbox/registers/看板.xlsx"))
     p.result.open_first = p.result.open_first[:3]
     return p.result
+
+
+# The forms the story above plays with values of its own.
+PLAYED = {"customer_registration", "credit_limit", "sales_contract", "expense_claim", "trip_request", "complaint",
+          "return_request", "bad_debt"}
 
 
 def _big_claim(today):

@@ -228,6 +228,18 @@ def test_demo_here_shows_each_kind_of_outcome(tmp_path):
     assert (root / "outbox" / "registers" / "客户台账.xlsx").exists()
     assert {s["file"] for s in report["steps"]} >= {"示例-出差申请.docx", "示例-客户投诉.docx", "示例-退货.xlsx",
                                                     "示例-坏账核销.xlsx", "示例-信用额度.xlsx"}
+    # 转交 in a Word task file: 吴强 hands it to 冯磊, who approves
+    trip = steps["示例-出差申请.docx"]
+    assert trip["outcome"] == "已批准" and "部门经理 吴强 → 部门经理 冯磊✓" in trip["detail"]
+    assert any("选择「转交」给 冯磊" in line for line in report["events"])
+    # 撤回: the receipt moved into 撤回/ closes the case and clears the approver's folder
+    [withdrawn] = [s for s in report["steps"] if s["name"] == "撤回的申请"]
+    assert withdrawn["outcome"] == "已撤回"
+    assert any("回执移入 outbox/requests/王芳/撤回/" in line and "吴强 的待办已移入「已办」" in line
+               for line in report["events"])
+    # the forms made of data only are played from their spec's example values
+    for title in ("请假单", "用印申请单"):
+        assert steps[f"示例-{title}.xlsx"]["outcome"] == "已批准", steps.get(f"示例-{title}.xlsx")
 
 
 def _tree(root):
