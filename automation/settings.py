@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
-from dataclasses import dataclass, field, replace
+import typing
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 from automation.errors import SettingsError
 
@@ -34,6 +38,8 @@ class Notify:
     """[notify]: e-mail notices, off unless ``enabled``. The password is never in a file: it is
     read from the environment variable named by ``password_env``."""
 
+    CHOICES: ClassVar[dict] = {"tls": ("none", "starttls", "ssl")}
+
     enabled: bool = False
     host: str = "localhost"
     port: int = 25
@@ -48,7 +54,82 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Folders:
+    """[folders]: where each folder is, relative to the workspace."""
+
+    inbox: str = "inbox"
+    outbox: str = "outbox"
+    forms: str = "forms"
+    contracts: str = "contracts"
+    policies: str = "policies"
+    state: str = ".officeflow"
+
+
+@dataclass(frozen=True)
+class Store:
+    url: str = "sqlite:///.officeflow/state.db"
+
+
+@dataclass(frozen=True)
+class Watch:
+    CHOICES: ClassVar[dict] = {"mode": ("native", "poll")}
+
+    mode: str = "native"
+    poll_seconds: float = 2.0
+    quiet_seconds: float = 1.0
+    sweep_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class Time:
+    timezone: str = "Asia/Shanghai"
+
+
+@dataclass(frozen=True)
+class Approvals:
+    escalate_after_workdays: int = 1
+
+
+@dataclass(frozen=True)
+class Registers:
+    coalesce_seconds: float = 3.0
+    retry_max_seconds: float = 60.0
+    mode: str = "file"
+
+
+@dataclass(frozen=True)
+class Intake:
+    personal_inbox: bool = False  # inbox/<姓名>/ per person, own name only
+
+
+@dataclass(frozen=True)
+class Audit:
+    key_file: str | None = None  # HMAC key for audit checkpoints; keep it outside the workspace
+
+
+@dataclass(frozen=True)
+class Outputs:
+    approval_record_pdf: bool = True  # a PDF beside each 审批单 where LibreOffice is installed
+
+
+# Every section of officeflow.toml and the dataclass it is read into.
+SECTIONS = {"folders": Folders, "store": Store, "watch": Watch, "limits": Limits, "time": Time,
+            "approvals": Approvals, "registers": Registers, "intake": Intake, "audit": Audit,
+            "outputs": Outputs, "notify": Notify}
+# The settings read under their older flat names (settings.poll_seconds is settings.watch.poll_seconds).
+FLAT = {"watch_mode": ("watch", "mode"), "poll_seconds": ("watch", "poll_seconds"),
+        "quiet_seconds": ("watch", "quiet_seconds"), "sweep_seconds": ("watch", "sweep_seconds"),
+        "timezone": ("time", "timezone"), "escalate_after_workdays": ("escalation", "escalate_after_workdays"),
+        "coalesce_seconds": ("register_writing", "coalesce_seconds"),
+        "retry_max_seconds": ("register_writing", "retry_max_seconds"), "register_mode": ("register_writing", "mode"),
+        "personal_inbox": ("intake", "personal_inbox"), "audit_key_file": ("audit", "key_file"),
+        "approval_record_pdf": ("outputs", "approval_record_pdf")}
+
+
+@dataclass(frozen=True)
 class Settings:
+    """Read once per run, never changed: the resolved folders and store, then one frozen value per section."""
+
     root: Path
     inbox: Path
     outbox: Path
@@ -57,20 +138,21 @@ class Settings:
     policies: Path
     state: Path
     store_url: str
-    watch_mode: str = "native"
-    poll_seconds: float = 2.0
-    quiet_seconds: float = 1.0
-    sweep_seconds: float = 30.0
-    timezone: str = "Asia/Shanghai"
-    escalate_after_workdays: int = 1
-    coalesce_seconds: float = 3.0
-    retry_max_seconds: float = 60.0
-    register_mode: str = "file"
+    watch: Watch = field(default_factory=Watch)
     limits: Limits = field(default_factory=Limits)
+    time: Time = field(default_factory=Time)
+    escalation: Approvals = field(default_factory=Approvals)  # [approvals] (settings.approvals is the folder)
+    register_writing: Registers = field(default_factory=Registers)  # [registers] (settings.registers is the folder)
+    intake: Intake = field(default_factory=Intake)
+    audit: Audit = field(default_factory=Audit)
+    outputs: Outputs = field(default_factory=Outputs)
     notify: Notify = field(default_factory=Notify)
-    personal_inbox: bool = False  # [intake] personal_inbox: inbox/<姓名>/ per person, own name only
-    audit_key_file: str | None = None  # HMAC key for audit checkpoints; keep it outside the workspace
-    approval_record_pdf: bool = True  # [outputs]: a PDF beside each 审批单 where LibreOffice is installed
+
+    def __getattr__(self, name: str):  # only called for names that are not fields: the flat ones
+        if name in FLAT:
+            section, key = FLAT[name]
+            return getattr(getattr(self, section), key)
+        raise AttributeError(name)
 
     @property
     def audit_checkpoint(self) -> Path:
@@ -121,85 +203,119 @@ class Settings:
         return self.policies / "制度.xlsx"
 
     def with_(self, **changes) -> "Settings":
-        return replace(self, **changes)
-
-
-def _section(data: dict, name: str) -> dict:
-    value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise SettingsError(f"设置文件中的 [{name}] 应为一个小节。", location=SETTINGS_FILE)
-    return value
+        """A copy with some values changed; flat names (``poll_seconds=…``) change their section."""
+        own = {k: v for k, v in changes.items() if k not in FLAT}
+        for name, value in changes.items():
+            if name in FLAT:
+                section, key = FLAT[name]
+                own[section] = replace(own.get(section, getattr(self, section)), **{key: value})
+        return replace(self, **own)
 
 
 def load_settings(root: Path | str) -> Settings:
-    """Read ``officeflow.toml`` under ``root``; a missing file means all defaults."""
+    """Read ``officeflow.toml`` under ``root``; a missing file or key means the default."""
     root = Path(root).resolve()
     path = root / SETTINGS_FILE
-    data: dict = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"设置文件格式有误:{exc}。请对照 officeflow init 生成的示例修改。", location=str(path)) from exc
-    folders = _section(data, "folders")
-    store = _section(data, "store")
-    watch = _section(data, "watch")
-    limits = _section(data, "limits")
-    when = _section(data, "time")
-    approvals = _section(data, "approvals")
-    registers = _section(data, "registers")
-    notify = _section(data, "notify")
-    if notify.get("tls", "none") not in ("none", "starttls", "ssl"):
-        raise SettingsError(f"[notify] tls 只能是 none、starttls 或 ssl,现为「{notify.get('tls')}」。", location=str(path))
-    if "password" in notify:
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"设置文件格式有误:{_toml_reason(exc)}。请对照 officeflow init 生成的示例修改。",
+                            location=str(path)) from exc
+    lines = _key_lines(text)
+    if isinstance(data.get("notify"), dict) and "password" in data["notify"]:
         raise SettingsError("[notify] 中不能写密码。请把密码放在环境变量中,并用 password_env 写明变量名。",
-                            location=str(path))
-    audit = _section(data, "audit")
-    intake = _section(data, "intake")
-    outputs = _section(data, "outputs")
+                            location=_where(path, lines.get(("notify", "password"))))
+    sections = {name: _read_section(cls, name, data, lines, path) for name, cls in SECTIONS.items()}
+    folders: Folders = sections["folders"]
 
-    def folder(key: str, default: str) -> Path:
-        return (root / folders.get(key, default)).resolve()
+    def folder(key: str) -> Path:
+        return (root / getattr(folders, key)).resolve()
 
-    state = folder("state", ".officeflow")
-    url = store.get("url", "sqlite:///.officeflow/state.db")
+    url = sections["store"].url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         # A relative SQLite path is relative to the workspace, not to the current directory.
         url = "sqlite:///" + str((root / url[len("sqlite:///"):]).resolve())
-    mode = watch.get("mode", "native")
-    if mode not in ("native", "poll"):
-        raise SettingsError(f"[watch] mode 只能是 native 或 poll,现为「{mode}」。", location=str(path))
-    try:
-        return Settings(
-            root=root,
-            inbox=folder("inbox", "inbox"),
-            outbox=folder("outbox", "outbox"),
-            forms=folder("forms", "forms"),
-            contracts=folder("contracts", "contracts"),
-            policies=folder("policies", "policies"),
-            state=state,
-            store_url=url,
-            watch_mode=mode,
-            poll_seconds=float(watch.get("poll_seconds", 2.0)),
-            quiet_seconds=float(watch.get("quiet_seconds", 1.0)),
-            sweep_seconds=float(watch.get("sweep_seconds", 30.0)),
-            timezone=str(when.get("timezone", "Asia/Shanghai")),
-            escalate_after_workdays=int(approvals.get("escalate_after_workdays", 1)),
-            coalesce_seconds=float(registers.get("coalesce_seconds", 3.0)),
-            retry_max_seconds=float(registers.get("retry_max_seconds", 60.0)),
-            register_mode=str(registers.get("mode", "file")),
-            personal_inbox=bool(intake.get("personal_inbox", False)),
-            audit_key_file=str(audit["key_file"]) if audit.get("key_file") else None,
-            approval_record_pdf=_switch(outputs, "approval_record_pdf", True, path),
-            limits=Limits(**{k: limits[k] for k in limits if k in Limits.__dataclass_fields__}),
-            notify=Notify(**{k: notify[k] for k in notify if k in Notify.__dataclass_fields__}),
-        )
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"设置文件中的数值有误:{exc}", location=str(path)) from exc
+    return Settings(
+        root=root, inbox=folder("inbox"), outbox=folder("outbox"), forms=folder("forms"),
+        contracts=folder("contracts"), policies=folder("policies"), state=folder("state"), store_url=url,
+        watch=sections["watch"], limits=sections["limits"], time=sections["time"], escalation=sections["approvals"],
+        register_writing=sections["registers"], intake=sections["intake"], audit=sections["audit"],
+        outputs=sections["outputs"], notify=sections["notify"],
+    )
 
 
-def _switch(section: dict, key: str, default: bool, path: Path) -> bool:
-    value = section.get(key, default)
-    if not isinstance(value, bool):
-        raise SettingsError(f"设置项 {key} 只能写 true 或 false,现为「{value}」。", location=str(path))
+def _read_section(cls, name: str, data: dict, lines: dict, path: Path):
+    """One section, each value coerced to its field's annotation; a bad one names its key and line."""
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise SettingsError(f"设置文件中的 [{name}] 应为一个小节。", location=_where(path, lines.get((None, name))))
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for f in fields(cls):
+        if f.name in table:  # keys the section does not know are left alone, as before
+            values[f.name] = _coerce(table[f.name], hints[f.name], name, f.name, _where(path, lines.get((name, f.name))))
+    for key, allowed in getattr(cls, "CHOICES", {}).items():
+        if key in values and values[key] not in allowed:
+            raise SettingsError(f"[{name}] {key} 只能是 {'、'.join(allowed[:-1])} 或 {allowed[-1]},现为「{values[key]}」。",
+                                location=_where(path, lines.get((name, key))))
+    return cls(**values)
+
+
+_LABELS = {bool: " true 或 false", int: "整数", float: "数字", str: "文本(加英文双引号)"}
+
+
+def _coerce(raw: Any, hint: Any, section: str, key: str, where: str):
+    kind = next((t for t in typing.get_args(hint) if t is not type(None)), None) if typing.get_args(hint) else hint
+    value = _as(raw, kind)
+    if value is None:
+        raise SettingsError(f"设置项 [{section}] {key} 应为{_LABELS.get(kind, '其他值')},现为「{raw}」。请改正后重新运行。",
+                            location=where)
+    if kind in (int, float) and value < 0:
+        raise SettingsError(f"设置项 [{section}] {key} 不能为负数,现为 {raw}。请改正后重新运行。", location=where)
     return value
+
+
+def _as(raw: Any, kind: type):
+    """``raw`` as ``kind``, or None when it cannot be one (a switch is only ever true or false)."""
+    if kind is bool or isinstance(raw, bool):
+        return raw if kind is bool and isinstance(raw, bool) else None
+    if kind is str:
+        return raw if isinstance(raw, str) else (str(raw) if isinstance(raw, (int, float)) else None)
+    try:
+        number = float(raw) if isinstance(raw, (int, float, str)) else None
+    except ValueError:
+        return None
+    if number is None or not math.isfinite(number):
+        return None
+    if kind is int:
+        return int(number) if number.is_integer() else None
+    return number
+
+
+_HEADER = re.compile(r"^\[\s*\"?([^\]\"]+?)\"?\s*\]")
+_KEY = re.compile(r'^"?([A-Za-z0-9_-]+)"?\s*=')
+
+
+def _key_lines(text: str) -> dict[tuple[str | None, str], int]:
+    """(section, key) → the line it is written on (tomllib does not say)."""
+    found: dict = {}
+    section = None
+    for n, line in enumerate(text.splitlines(), start=1):
+        header, key = _HEADER.match(line.strip()), _KEY.match(line.strip())
+        if header:
+            section = header.group(1).strip()
+            found.setdefault((None, section), n)
+        elif key:
+            found.setdefault((section, key.group(1)), n)
+    return found
+
+
+def _where(path: Path, line: int | None) -> str:
+    return f"{path} 第 {line} 行" if line else str(path)
+
+
+def _toml_reason(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib says where in English ("… (at line 3, column 5)"): keep the place, in Chinese."""
+    found = re.search(r"at line (\d+), column (\d+)", str(exc))
+    return f"第 {found.group(1)} 行第 {found.group(2)} 列写法不对" if found else "写法不对"
