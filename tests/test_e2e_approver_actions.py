@@ -327,3 +327,94 @@ def test_form_whose_every_step_nobody_holds_is_approved_at_once_with_its_effects
     assert case["status"] == "approved"
     [row] = office.rows(s.complaints)
     assert row["status"] == CLOSED  # the approval's effect was recorded, although nobody decided by hand
+
+
+# --- the same actions in a Word task file ------------------------------------------------------
+
+
+def _two_step_trip(office: Office) -> str:
+    """A 出差申请表 (Word) that goes 部门经理 吴强 → 财务经理 孙丽: a second rule row for the test."""
+    def add_step(ws):
+        cols = headers(ws)
+        row = ws.max_row + 1
+        for header, value in (("表单", "出差申请表"), ("审批角色", "财务经理"), ("方式", "依次"), ("依据", "测试")):
+            ws.cell(row, cols[header]).value = value
+    edit_policy(office.root, "审批规则", add_step)
+    number = _trip(office)
+    assert office.task("吴强", number).suffix == ".docx"
+    return number
+
+
+def test_return_to_an_earlier_step_in_a_word_task_file_reissues_it_and_the_later_step_runs_again(office):
+    number = _two_step_trip(office)
+    office.approve("吴强", number)
+    office.run()
+    assert office.open_holders(number) == ["孙丽"]
+    fill_task(office, "孙丽", number, 退回到="第 1 步 · 部门经理 · 吴强", 审批意见="出差天数请再核实")
+    office.move_to("孙丽", "退回修改", number)
+    office.run()
+    case = office.case(number)
+    assert (case["status"], case["round"]) == ("in_approval", 1) and office.open_holders(number) == ["吴强"]
+    text = _sheet_text(office.task("吴强", number))
+    assert "孙丽 退回到 第 1 步 · 部门经理" in text and "出差天数请再核实" in text
+    office.approve("吴强", number)
+    office.run()
+    assert office.open_holders(number) == ["孙丽"]  # the later step runs again
+    office.approve("孙丽", number)
+    office.run()
+    assert office.case(number)["status"] == "approved" and office.returned("王芳") == []
+
+
+def test_sign_after_in_a_word_task_file_puts_the_added_person_before_the_next_step(office):
+    number = _two_step_trip(office)
+    fill_task(office, "吴强", number, 审批结论="加签", 加签人="卫东", 加签方式="后加签", 审批意见="请技术部确认行程")
+    office.run()
+    assert office.open_holders(number) == ["卫东"]
+    assert "吴强 后加签" in _sheet_text(office.task("卫东", number))
+    office.approve("卫东", number)
+    office.run()
+    assert office.open_holders(number) == ["孙丽"]
+    chain = _sheet_text(office.task("孙丽", number))
+    assert "已同意 · 吴强" in chain and "并后加签 卫东" in chain
+    assert _history(office, number) == [("吴强", "后加签", "卫东"), ("卫东", "同意", None)]
+
+
+def _resave_in_place(paths, tmp) -> None:
+    """What an approver using LibreOffice does: open the task file, fill it in, save (tags and names lost)."""
+    import shutil
+
+    from support.libreoffice import resave
+
+    for kind in ("xlsx", "docx"):
+        group = [p for p in paths if p.suffix == f".{kind}"]
+        staged = []
+        for n, p in enumerate(group):
+            stage = tmp / f"in-{kind}" / f"t{n}{p.suffix}"
+            stage.parent.mkdir(parents=True, exist_ok=True)
+            staged.append(shutil.copy(p, stage))
+        for p, out in zip(group, resave(staged, kind, tmp / f"out-{kind}") if group else []):
+            shutil.copyfile(out, p)
+
+
+def test_transfer_sign_and_return_to_a_step_filled_in_libreoffice_are_applied(office, tmp_path, soffice):
+    """转交给, 加签人 / 加签方式 and 退回到 read back from task files saved by LibreOffice, Word and Excel alike."""
+    first = _two_step_trip(office)
+    office.submit("trip_request", {**samples.trip_request(office.today), "出差地点": "南京"})
+    office.run()
+    second = office.cases()[-1]["number"]
+    assert second != first, office.submissions()[-1]["reason"]
+    office.approve("吴强", second)
+    office.run()
+    customer = _customer(office, seq=11)
+    fill_task(office, "吴强", first, 审批结论="转交", 转交给="冯磊", 审批意见="本周出差")
+    fill_task(office, "孙丽", second, 审批结论="退回修改", 退回到="第 1 步 · 部门经理 · 吴强", 审批意见="天数请再核实")
+    fill_task(office, "吴强", customer, 审批结论="加签", 加签人="周文", 加签方式="前加签", 审批意见="请法务先看")
+    paths = [office.task("吴强", first), office.task("孙丽", second), office.task("吴强", customer)]
+    _resave_in_place(paths, tmp_path)
+    office.run()
+    assert not office.audit("decision-refused")
+    assert (office.open_holders(first), office.open_holders(second), office.open_holders(customer)) == \
+        (["冯磊"], ["吴强"], ["周文"])
+    assert _history(office, first) == [("吴强", "转交", "冯磊")]
+    assert _history(office, customer) == [("吴强", "前加签", "周文")]
+    assert _history(office, second)[-1] == ("孙丽", "退回修改", "第 1 步 · 部门经理")
