@@ -1,4 +1,9 @@
-"""Everything a run needs, opened once: settings, store, clock, form specs, the policy in force."""
+"""Everything a run needs, opened once: settings, store, clock, form specs, the policy in force.
+
+``with open_runtime(workspace) as rt:`` — the store is closed when the block ends, error or not.
+The pipeline and the stage entry points take ``rt``; the libraries below this module take the
+pieces they use (store, settings, policy, now) by name and never see a Runtime.
+"""
 
 from __future__ import annotations
 

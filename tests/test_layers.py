@@ -85,3 +85,21 @@ def _strongly_connected(graph) -> list[set[str]]:
                         break
                 components.append(component)
     return components
+
+
+BELOW_THE_RUNTIME = ("policy", "record", "forms", "problems", "settings.py", "clock.py", "fsutil.py", "errors.py",
+                     "printing.py")
+
+
+def test_libraries_below_the_runtime_take_the_pieces_they_use_never_rt():
+    """One style of handing a run its world: the pipeline and the stage entry points it calls take ``rt``;
+    the libraries below runtime.py take the store, settings, policy or clock they use, by name."""
+    taking_rt = []
+    for name in BELOW_THE_RUNTIME:
+        for path in sorted((PACKAGE / name).rglob("*.py")) if (PACKAGE / name).is_dir() else [PACKAGE / name]:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    params = [a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)]
+                    if "rt" in params or "runtime" in params:
+                        taking_rt.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name}")
+    assert taking_rt == []
