@@ -56,6 +56,16 @@ def test_department_field_that_disagrees_with_the_roster_is_an_error(office):
     assert field == "部门" and "销售一部" in message
 
 
+def test_role_of_a_department_without_a_holder_goes_to_the_applicants_superior(office):
+    """钱明 (总经办) has no 部门经理 in his department: his superior decides, not the 财务部 manager."""
+    values = samples.trip_request(office.today, applicant="钱明", department="总经办")
+    office.submit("trip_request", values)
+    office.run()
+    case = office.case(form_id="trip_request")
+    [task] = office.rows(s.tasks, s.tasks.c.case_id == case["id"])
+    assert (task["role"], task["assignee"]) == ("部门经理", "赵建国")
+
+
 def test_unknown_salesperson_in_a_typed_text_cell_is_returned(office):
     values = samples.customer_registration(33, office.today)
     path = office.form("customer_registration", values)

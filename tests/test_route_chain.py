@@ -9,7 +9,7 @@ from automation.policy.chain import Assignee
 from automation.policy.lookups import NoLookups
 from automation.policy.workbook import load_policy
 from automation.route.chain import compose_route
-from automation.route.resolve import resolve_role
+from automation.route.resolve import holds_role_alone, resolve_role
 from automation.validate.rules import check_rules
 
 TODAY = date(2026, 11, 2)
@@ -114,6 +114,17 @@ def test_mode_会签_assigns_every_holder(tmp_path):
                                                 "人员": {f"D{person}": "销售分部经理、部门经理"}}), make_specs())
     assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="会签")] == ["吴强", "郑浩"]
     assert [a.name for a in resolve_role(policy, "部门经理", "销售一部", TODAY, mode="依次")] == ["吴强"]
+
+
+def test_department_role_never_falls_back_to_another_departments_holder(tmp_path):
+    """部门经理 is held in many departments: 总经办 has none, so the applicant's superior decides."""
+    policy = default_policy(tmp_path)
+    assert [a.name for a in resolve_role(policy, "部门经理", "总经办", TODAY, applicant="钱明")] == ["赵建国"]
+    assert resolve_role(policy, "部门经理", "总经办", TODAY, applicant=None) == ()
+    # 赵建国 heads 总经办 and has no superior: the step is his own, decided by the self-approval rules
+    assert resolve_role(policy, "部门经理", "总经办", TODAY, applicant="赵建国") == ()
+    assert holds_role_alone(policy, "部门经理", "总经办", "赵建国")
+    assert [a.name for a in resolve_role(policy, "财务经理", "销售一部", TODAY, applicant="王芳")] == ["孙丽"]
 
 
 def test_credit_terms_over_the_limit_is_an_error_with_its_rule(policy):

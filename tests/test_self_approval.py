@@ -64,7 +64,10 @@ def test_general_managers_own_claim_goes_to_the_person_the_policy_names(office):
 
 
 def test_overdue_task_is_never_escalated_to_the_applicant(office):
-    # 赵建国 claims 6,000: the 分管副总 step goes to 钱明, whose 直属上级 is 赵建国 himself.
+    # 赵建国 claims 6,000: his department's 部门经理 step is his own, so the person the policy names
+    # decides it; the 分管副总 step goes to 钱明, whose 直属上级 is 赵建国 himself.
+    edit_policy(office.root, "参数", lambda ws: ws.append(["总经理本人申请审批人", "钱明", "文本", "人", "董事会指定的审批人"]))
+    office.rt.policies.refresh(force=True)
     case = _claim(office, "赵建国", "总经办", "6000.00")
     assert case["status"] == "in_approval", case["block_reason"]
     for _ in range(6):

@@ -154,7 +154,7 @@ def _next_round(conn: Connection, case_id: int) -> int:
 def _block_reason(route: Route) -> str | None:
     if route.self_only:
         roles = "、".join(f"「{r}」" for r in route.self_only)
-        return (f"申请人本人担任{roles},任何人都不能审批自己的申请,而人员表中没有其直属上级。"
+        return (f"审批步骤{roles}只能由申请人本人办理(申请人担任该角色,或是本部门负责人),任何人都不能审批自己的申请,而人员表中没有其直属上级。"
                 "请管理员在《制度.xlsx》参数表中设置「总经理本人申请审批人」(例如董事长),设置后系统将自动继续审批。")
     if route.unresolved:
         roles = "、".join(f"「{r}」" for r in route.unresolved)

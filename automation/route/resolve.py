@@ -21,10 +21,23 @@ TOP_SELF_APPROVER = "总经理本人申请审批人"  # 参数: who approves the
 
 
 def candidates(policy: Policy, role: str, department: str | None, applicant: str | None = None) -> list[Person]:
-    """Active holders in the department, else the company's holders, in roster order."""
+    """Active holders in the department, else the company's holders, in roster order.
+
+    A department's own role (held in several departments) never falls back to another
+    department: without a holder in the applicant's own department the applicant's
+    直属上级 takes the step; an applicant with no 直属上级 heads the department, so the
+    step is their own and the self-approval rules decide (总经理本人申请审批人)."""
     active = [p for p in policy.holders(role) if p.active]
     local = [p for p in active if department and p.department == department]
-    return local or active
+    if local or len({p.department for p in policy.holders(role)}) <= 1:
+        return local or active
+    me = policy.person(applicant) if applicant else None
+    if me is None or not me.active or me.department != department:
+        return []  # 部门取自 named a department without its own holder: nobody holds the step
+    if not me.superior:
+        return [me]
+    superior = _superior(policy, applicant)
+    return [superior] if superior is not None else []
 
 
 def _superior(policy: Policy, applicant: str | None) -> Person | None:
@@ -72,5 +85,5 @@ def approver_instead_of(policy: Policy, applicant: str | None) -> Person | None:
 
 def holds_role_alone(policy: Policy, role: str, department: str | None, applicant: str | None) -> bool:
     """True when the applicant is the only holder of ``role`` (so nobody else may decide)."""
-    people = candidates(policy, role, department)
+    people = candidates(policy, role, department, applicant)
     return bool(applicant) and bool(people) and all(p.name == applicant for p in people)
