@@ -51,6 +51,9 @@ class Notify:
     retry_max_seconds: float = 3600.0
     digest: bool = False  # also one mail a day per approver listing every open task
     digest_hour: int = 9  # sent on the first pass at or after this hour (office time)
+    # who hears of forms held for a policy fault: an e-mail address or a name in 人员
+    # (unset: the person named by 参数 转交管理员)
+    admin: str | None = None
 
 
 @dataclass(frozen=True)

@@ -161,3 +161,45 @@ def test_daily_digest_lists_each_approvers_open_tasks_once_a_day(tmp_path, custo
     finally:
         office.close()
         controller.stop()
+
+
+def test_administrator_is_mailed_once_when_forms_are_held_for_a_policy_fault(tmp_path, customer_workspace):
+    """A rule the policy cannot evaluate holds the form (等待制度修正); the administrator — by default
+    the person 参数 转交管理员 names (钱明) — gets one mail naming the rule's cell, not one per pass."""
+    from support.e2e import headers
+
+    inbox, port = Inbox(), _free_port()
+    controller = _server(port, inbox)
+    office = _notify_office(tmp_path, customer_workspace, port)
+    try:
+        office.run()  # notices start now
+
+        def break_rule_and_give_the_admin_an_address(ws):
+            cols = headers(ws)
+            if "邮箱" in cols:  # 人员
+                for row in range(cols["__row__"] + 1, ws.max_row + 1):
+                    if ws.cell(row, cols["姓名"]).value == "钱明":
+                        ws.cell(row, cols["邮箱"]).value = "qianming@example.com"
+                return
+            for row in range(cols["__row__"] + 1, ws.max_row + 1):
+                if ws.cell(row, cols["表单"]).value == "客户登记表":
+                    ws.cell(row, cols["条件"]).value = "申请日期 > 1"  # a date against a number
+                    return
+
+        edit_policy(office.root, "人员", break_rule_and_give_the_admin_an_address)
+        edit_policy(office.root, "审批规则", break_rule_and_give_the_admin_an_address)
+        office.rt.policies.refresh(force=True)
+        office.submit("customer_registration", samples.customer_registration(61, office.today))
+        office.run()
+        assert office.submissions()[-1]["reason_code"] == "policy-held"
+        [(to, mail)] = inbox.wait_for(1)
+        assert to == ["qianming@example.com"]
+        assert mail["Subject"] == "【制度需修正】1 张表单因制度问题暂缓处理(等待制度修正)"
+        body = mail.get_content()
+        assert "审批规则!B" in body and "制度.检查结果.txt" in body and "无需重新提交" in body
+        office.run()
+        office.run()
+        assert len(inbox.messages) == 1, "one mail per fault, not one per pass"
+    finally:
+        office.close()
+        controller.stop()

@@ -1,5 +1,6 @@
-"""E-mail notices (optional, off by default): a mail to the approver for each new task, and to the
-applicant for each outcome.
+"""E-mail notices (optional, off by default): a mail to the approver for each new task, to the
+applicant for each outcome, and to the administrator when forms are held because the policy
+is at fault (等待制度修正) or a saved 制度.xlsx was refused.
 
 Mails are queued in the store (``mail_outbox``), one per event by a unique key, and sent
 from there: a send that fails (server down, refused) stays queued with the error and a
@@ -21,11 +22,14 @@ from email.utils import formataddr, make_msgid
 from sqlalchemy import String, cast, select
 
 from automation.record import schema as s
+from automation.record.submissions import HELD_ALERT
 
 log = logging.getLogger("officeflow")
 PENDING, SENT, NO_ADDRESS = "pending", "sent", "no-address"
 OUTCOME_WORDS = {"approved": "已通过", "rejected": "已驳回", "returned": "退回修改", "withdrawn": "已撤回"}
 FOOTER = "\n\n—— 本邮件由 OfficeFlow 自动发送,请勿直接回复。"
+POLICY_ALERTS = (HELD_ALERT, "policy")  # forms held for a policy fault; a refused 制度.xlsx
+ADMIN_PARAM = "转交管理员"  # 参数: the administrator, when [notify] admin is not set
 
 
 def enabled(settings) -> bool:
@@ -47,7 +51,7 @@ def enqueue(rt) -> int:
         return 0
     since = _since(rt)
     made = [_task_mail(rt, row) for row in _new_tasks(rt, since)] + \
-        [_outcome_mail(rt, row) for row in _new_outcomes(rt, since)] + _digests(rt)
+        [_outcome_mail(rt, row) for row in _new_outcomes(rt, since)] + _digests(rt) + _policy_fault_mails(rt, since)
     with rt.store.begin() as conn:
         for mail in made:
             if not conn.execute(select(s.mail_outbox.c.id).where(s.mail_outbox.c.key == mail["key"])).first():
@@ -103,6 +107,44 @@ def _digests(rt) -> list[dict]:
                 + f"\n\n审批文件在:{rt.settings.approvals / person}")
         mails.append(_mail(rt, key, person, f"【每日待办】{day:%Y-%m-%d} 共 {len(mine)} 件待审批", body))
     return mails
+
+
+def _policy_fault_mails(rt, since: datetime) -> list[dict]:
+    """One mail to the administrator for the policy alerts raised since the last such mail."""
+    a = s.alerts.c
+    with rt.store.read() as conn:
+        keys = conn.execute(select(s.mail_outbox.c.key).where(s.mail_outbox.c.key.like("policy-alert#%"))).scalars()
+        last = max((int(k.rsplit("#", 1)[1]) for k in keys), default=0)
+        alerts = [dict(r) for r in conn.execute(select(s.alerts).where(
+            a.kind.in_(POLICY_ALERTS), a.resolved.is_(False), a.id > last, a.at >= since).order_by(a.id)).mappings()]
+    if not alerts:
+        return []
+    held = [x for x in alerts if x["kind"] == HELD_ALERT]
+    report = rt.settings.policy_workbook.with_name("制度.检查结果.txt")
+    if held:
+        subject = f"【制度需修正】{len(held)} 张表单因制度问题暂缓处理(等待制度修正)"
+    else:
+        subject = f"【制度需修正】{rt.settings.policy_workbook.name} 有错误,未生效"
+    lines = [f"{x['at'].astimezone(rt.clock.tz):%Y-%m-%d %H:%M} {x['message']}"
+             + (f"(位置:{x['subject']})" if x["kind"] == HELD_ALERT and x["subject"] else "") for x in alerts]
+    body = ("管理员您好:\n\n《制度.xlsx》中有需要修正的地方。问题在制度而不在表单:表单已妥善保存,"
+            "没有退回给提交人,也没有隔离。\n\n" + "\n".join(f"- {line}" for line in lines)
+            + f"\n\n详细说明见 {report}(也可运行 officeflow status 或 officeflow policy check)。"
+            "修正《制度.xlsx》并保存后,等待制度修正的表单会自动继续处理,提交人无需重新提交。")
+    return [_admin_mail(rt, f"policy-alert#{alerts[-1]['id']}", subject, body)]
+
+
+def _admin_mail(rt, key: str, subject: str, body: str) -> dict:
+    """To [notify] admin (an address, or a name in 人员), else the person 参数 转交管理员 names."""
+    who = (rt.settings.notify.admin or "").strip()
+    if "@" in who:
+        return dict(key=key, recipient="管理员", address=who, subject=subject, body=body + FOOTER, status=PENDING,
+                    attempts=0, created_at=rt.clock.now(), last_error=None)
+    named = rt.policy.param(ADMIN_PARAM) if not who else who
+    mail = _mail(rt, key, str(named).strip() if named else None, subject, body)
+    if not named:
+        mail.update(recipient="管理员", last_error="没有设置管理员的邮箱([notify] admin 或参数「转交管理员」),未发送。")
+    return mail
 
 
 def _outcome_key(number, round_, status) -> str:
