@@ -49,6 +49,25 @@ def test_parameter_written_as_wan_is_refused_by_policy_check(office):
     assert "500000" in text.stdout and text.returncode == 1
 
 
+def test_parameter_written_as_bare_wan_is_read_and_policy_check_says_how(customer_office):
+    """「50万」alone is unambiguous: read as 500000, and policy check prints how it read it."""
+    office = customer_office
+    ref = _set_param(office.root, "重大合同金额", "50万")
+    code, problems = _lint(office)
+    assert code == 0, problems
+    [note] = [p for p in problems if p["location"] == ref]
+    assert note["level"] == "warning" and f"{ref}「50万」读作 500000" in note["message"]
+    text = office.cli("policy", "check")
+    assert text.returncode == 0 and "500000" in text.stdout
+    office.rt.policies.refresh(force=True)
+    assert office.rt.policy.param("重大合同金额") == Decimal("500000")
+    values, items = samples.sales_contract(CUSTOMER, office.today, amount_each=Decimal("60000.00"), quantity=10)
+    office.submit("sales_contract", values, items)
+    office.run()
+    case = office.case(form_id="sales_contract")
+    assert "总经理" in [t["role"] for t in office.rows(s.tasks, s.tasks.c.case_id == case["id"])]
+
+
 def test_contract_is_routed_by_the_last_good_policy_while_a_parameter_is_mistyped(customer_office):
     office = customer_office
     office.run()  # the good policy is in force

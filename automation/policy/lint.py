@@ -43,6 +43,7 @@ from automation.policy.workbook import (
     read_sheets,
     split_roles,
     to_date,
+    wan_reading,
 )
 from automation.problems import ERROR, WARNING, Problem
 from automation.problems.policy import LINT as K
@@ -149,6 +150,10 @@ class _Linter:
                 param_value(row)
             except PolicyError as exc:
                 yield K["bad_value"](message=exc.message, location=exc.location)
+                continue
+            read = wan_reading(row)
+            if read is not None:
+                yield K["wan"](value=row.get("值"), number=f"{read.normalize():f}", location=row.ref("值"))
 
     def _approver_options(self) -> Iterator[Problem]:
         """审批人去重 / 审批人为空时 / 允许转交 …: one of their choices; 转交管理员 names someone in 人员."""

@@ -383,6 +383,9 @@ def _int(r: SheetRow, header: str, *, required: bool) -> int | None:
 PARAM_TYPES = ("金额", "数量", "比例", "工作日", "天数", "文本", "是/否")
 _WAN = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*(万|亿)?\s*(元|圆|天|个?工作日|%)?$")
 _GROUPED = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+# 「50万」alone is unambiguous and read as 500000 (policy check says so); with a unit (「50万元」) it is refused.
+_WAN_ONLY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(万|亿)$")
+_WAN_FACTORS = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 
 
 def param_value(r: SheetRow) -> Any:
@@ -425,8 +428,19 @@ def _yes_no(r: SheetRow, value: Any) -> bool:
     return text == "是"
 
 
+def wan_reading(r: SheetRow) -> Decimal | None:
+    """The number a 金额 or 数量 parameter written like「50万」is read as; None for any other value."""
+    value = r.get("值")
+    if _text(r, "类型") not in ("金额", "数量") or not isinstance(value, str):
+        return None
+    match = _WAN_ONLY.match(unicodedata.normalize("NFKC", value).strip().replace(" ", ""))
+    return Decimal(match.group(1)) * _WAN_FACTORS[match.group(2)] if match else None
+
+
 def _typed_number(r: SheetRow, type_: str, value: Any) -> Decimal:
     number = _cell_number(value, percent=type_ == "比例")
+    if number is None:
+        number = wan_reading(r)
     where = r.ref("值")
     if number is None:
         raise PolicyError(f"{where}「{value}」不是数字,{_suggest(value, type_)}", code="policy-param-invalid",

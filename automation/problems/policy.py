@@ -39,5 +39,7 @@ LINT = {
     "order_partial": kind("policy-order-partial", "顺序只填了一部分",
                           "表单「{form}」的审批规则只有部分行填写了「顺序」:未填写的行将排在已填写的行之后(按角色排序)。"
                           "请为该表单的每一行都填写顺序,或全部留空。", WARNING),
+    "wan": kind("policy-param-wan", "参数按万读取", "{location}「{value}」读作 {number}。如果不是这个意思,请直接填写数字。",
+                WARNING),
     "numbering": kind("policy-bad-numbering", "编号格式无效", "编号格式「{value}」无效:{message}"),
 }
