@@ -119,6 +119,18 @@ def test_a_minimal_spec_loads(tmp_path):
     assert spec.all_keys == ["申请人"] and spec.fields[0].line == 6
 
 
+def test_summary_fields_is_the_one_key_for_the_summary_an_approver_sees(tmp_path, specs):
+    assert specs["sales_contract"].summary_keys[:2] == ("客户名称", "合同类型")  # renamed from summary:
+    assert specs["leave_request"].summary_keys[0] == "假别"
+    assert all("\nsummary:" not in spec.path.read_text(encoding="utf-8") for spec in specs.values())
+    older = load_spec(_spec(tmp_path, "summary: [申请人]\n"))  # a spec written before the rename still loads
+    assert older.summary_fields == ("申请人",)
+    error = _refusal(_spec(tmp_path, "summary: [申请人]\nsummary_fields: [申请人]\n"))
+    assert "只保留 summary_fields" in error.message
+    error = _refusal(_spec(tmp_path, "summary_fields: [金额]\n"))
+    assert "金额" in error.message and "摘要字段" in error.message
+
+
 def test_unknown_type_is_refused_with_file_line_and_suggestion(tmp_path):
     error = _refusal(_spec(tmp_path, "  - key: 金额\n    type: mony\n"))
     assert error.location == "demo.yaml 第 8 行"

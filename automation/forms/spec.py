@@ -91,17 +91,16 @@ class FormSpec:
     customer_field: str | None = None
     description: str = ""
     code: str | None = None  # numbering code used when 编号规则 has no row for this form
-    summary_fields: tuple[str, ...] = ()  # 摘要字段: what approvers see first on the 审批 sheet
+    summary_fields: tuple[str, ...] = ()  # 摘要字段: what an approver sees first (审批 sheet, task file)
     register: RegisterSpec | None = None  # the form's own register (台账), recorded by the generic effect
     example: tuple[tuple[str, Any], ...] = ()  # sample values `officeflow demo` fills in ("=…" is a formula)
     path: Path | None = None
-    summary: tuple[str, ...] = ()  # 摘要字段: what an approver sees first in the task file
 
     @property
     def summary_keys(self) -> tuple[str, ...]:
         """The declared 摘要字段, else applicant, department, customer, amounts and dates."""
-        if self.summary:
-            return self.summary
+        if self.summary_fields:
+            return self.summary_fields
         picked = [self.applicant_field, self.department_field, self.customer_field, self.amount_field]
         picked += [f.key for f in self.fields if f.type in ("money", "date") and f.key != CASE_FIELD]
         return tuple(dict.fromkeys(k for k in picked if k and self.field(k)))
@@ -264,7 +263,10 @@ def _table(path: Path, t: Any) -> TableSpec:
 
 
 def _summary_fields(path: Path, raw: dict, keys: set[str]) -> tuple[str, ...]:
-    names = tuple(str(k) for k in raw.get("summary_fields") or [])
+    """摘要字段 has one key, summary_fields; a spec from before it may still say summary (not both)."""
+    if "summary_fields" in raw and "summary" in raw:
+        raise SpecError("摘要字段只能写一次:请只保留 summary_fields,删除 summary。", location=_where(path, raw["__line__"]))
+    names = tuple(str(k) for k in raw.get("summary_fields", raw.get("summary")) or [])
     for name in names:
         if name not in keys:
             raise SpecError(f"摘要字段(summary_fields)中的「{name}」不在 fields 中。", location=_where(path, raw["__line__"]))
@@ -328,11 +330,7 @@ def load_spec(path: Path | str) -> FormSpec:
         example=_example(path, raw, keys),
         register=parse_register(path, raw["register"], {f.key: f for f in fields}) if raw.get("register") else None,
         path=path,
-        summary=tuple(str(k) for k in raw.get("summary", []) or []),
     )
-    for key in spec.summary:
-        if key not in keys:
-            raise SpecError(f"summary(摘要字段)中的「{key}」不是本表单的字段。", location=_where(path, raw["__line__"]))
     for attr in ("applicant_field", "amount_field", "department_field", "customer_field"):
         name = getattr(spec, attr)
         if name and name not in keys:
