@@ -124,3 +124,31 @@ def test_missing_sheet_is_one_problem_not_a_crash(tmp_path):
     del wb["人员"]
     wb.save(path)
     assert _lint(path).codes == [("policy-sheet-missing", "人员")]
+
+
+def test_broken_compute_expressions_of_a_form_spec_are_reported_by_policy_check(tmp_path):
+    """A spec's compute: (a field's, a register column's) is an expression like a 条件: policy check reads it."""
+    import shutil
+
+    from support.forms import FORMS
+
+    from automation.forms.spec import load_specs
+
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS, forms, ignore=shutil.ignore_patterns("*.xlsx", "*.docx"))
+    spec = forms / "leave_request.yaml"
+    text = spec.read_text(encoding="utf-8")
+    text = text.replace("compute: 工作日天数(开始日期, 结束日期)", "compute: 工做日天数(开始日期, 结束日期)")
+    text = text.replace("compute: 月份(开始日期)", "compute: 月份(开使日期)")
+    spec.write_text(text, encoding="utf-8")
+    report = lint_policy(shipped_policy_path(), load_specs(forms))
+    assert not report.ok
+    by_code = {p.code: p for p in report.problems}
+    wrong_function = by_code["policy-unknown-function"]
+    assert wrong_function.location.startswith("leave_request.yaml 第 ") and "「天数」" in wrong_function.location
+    assert "工做日天数" in wrong_function.message and "工作日天数" in wrong_function.message
+    wrong_name = by_code["policy-unknown-name"]
+    assert wrong_name.location == "leave_request.yaml 台账「月份」" and "开使日期" in wrong_name.message
+    assert "开始日期" in wrong_name.message
+    # The policy in force is judged on the workbook alone: a spec's mistake does not refuse 制度.xlsx.
+    assert lint_policy(shipped_policy_path(), load_specs(forms), spec_expressions=False).ok

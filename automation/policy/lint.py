@@ -93,20 +93,25 @@ class LintReport:
         return "\n".join(lines) + "\n"
 
 
-def lint_policy(path: Path, specs: Mapping[str, FormSpec]) -> LintReport:
+def lint_policy(path: Path, specs: Mapping[str, FormSpec], *, spec_expressions: bool = True) -> LintReport:
+    """Every problem of the workbook; with ``spec_expressions`` also the forms' own ``compute:``.
+
+    The policy in force is judged without the latter (a mistake in a spec is not one in
+    制度.xlsx, and the specs are not re-read while running), ``policy check`` with them."""
     report = LintReport(Path(path))
     try:
         sheets = read_sheets(Path(path))
     except PolicyError as exc:
         report.problems.append(K["unreadable"](message=exc.message, location=exc.location))
         return report
-    report.problems.extend(_Linter(sheets, specs).run())
+    report.problems.extend(_Linter(sheets, specs, spec_expressions=spec_expressions).run())
     return report
 
 
 class _Linter:
-    def __init__(self, sheets: dict[str, list[SheetRow]], specs: Mapping[str, FormSpec]):
+    def __init__(self, sheets: dict[str, list[SheetRow]], specs: Mapping[str, FormSpec], *, spec_expressions: bool):
         self.sheets = sheets
+        self.spec_expressions = spec_expressions
         self.forms = {s.title: s for s in specs.values()}
         self.roles = {r.get("角色") for r in sheets.get("角色", []) if r.get("角色")}
         self.params = {str(r.get("名称")): r for r in sheets.get("参数", []) if r.get("名称")}
@@ -123,6 +128,8 @@ class _Linter:
         yield from self._approvals()
         yield from self._checks()
         yield from self._copies()
+        if self.spec_expressions:
+            yield from self._computed()
         yield from self._unheld_roles()
         yield from self._tiers()
         yield from self._holidays()
@@ -263,20 +270,37 @@ class _Linter:
                 yield K["field"](value=name, form=spec.title, hint=_hint(name, fields), location=r.ref("字段"))
 
     def _condition(self, r: SheetRow, scope: str) -> Iterator[Problem]:
+        spec = self.forms.get(r.get("表单"))
+        yield from self._expression(r.get("条件"), r.ref("条件"), spec,
+                                    self._scope_names(spec, scope) if spec else None)
+
+    def _expression(self, text: Any, where: str, spec: FormSpec | None, names: set[str] | None) -> Iterator[Problem]:
+        """Syntax, functions and their arguments, and (with ``names``) every name the expression reads."""
         try:
-            expr = compile_expression(r.get("条件"), r.ref("条件"))
+            expr = compile_expression(text, where)
         except ExpressionError as exc:
             yield K["syntax"](message=exc.message, location=exc.location)
             return
         for fn in sorted(expr.functions - set(FUNCTIONS)):
             yield K["function"](value=fn, hint=_hint(fn, FUNCTIONS), location=expr.where)
         yield from self._arities(expr)
-        spec = self.forms.get(r.get("表单"))
-        if spec is None:
+        if spec is None or names is None:
             return
-        known = self._scope_names(spec, scope) | set(self.params)
+        known = names | set(self.params)
         for name in sorted(expr.names - known):
             yield K["name"](value=name, form=spec.title, hint=_hint(name, known), location=expr.where)
+
+    def _computed(self) -> Iterator[Problem]:
+        """The forms' own expressions: a field's ``compute:`` and a register column's ``compute:``."""
+        for spec in self.forms.values():
+            file = spec.path.name if spec.path else f"{spec.id}.yaml"
+            names = set(spec.all_keys)
+            for field in spec.fields:
+                if field.compute:
+                    yield from self._expression(field.compute, f"{file} 第 {field.line} 行「{field.key}」", spec, names)
+            for column in spec.register.columns if spec.register else ():
+                if column.compute:
+                    yield from self._expression(column.compute, f"{file} 台账「{column.header}」", spec, names)
 
     def _arities(self, expr: Expr) -> Iterator[Problem]:
         for node in ast.walk(expr.node) if expr.node else ():
