@@ -11,6 +11,7 @@ finds the same mistake before any case meets it.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -120,6 +121,61 @@ def make_env(*, strict: bool = True) -> jinja2.Environment:
     return env
 
 
+class _CompiledOnce(jinja2.Environment):
+    """An environment whose ``from_string`` compiles each source once per process.
+
+    docxtpl hands Jinja the template's patched XML on every render; for an unchanged
+    template that text is the same every time, so compiling it again (most of a
+    render's cost) is waste. Keyed by the source text itself, a changed template file
+    is compiled afresh — no stale template can be used.
+    """
+
+    cache_size = 32
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._compiled: OrderedDict[str, jinja2.Template] = OrderedDict()
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        template = self._compiled.get(source)
+        if template is None:
+            template = self._compiled[source] = super().from_string(source)
+            while len(self._compiled) > self.cache_size:
+                self._compiled.popitem(last=False)
+        else:
+            self._compiled.move_to_end(source)
+        return template
+
+
+class _Template(DocxTemplate):
+    """docxtpl's template with its XML clean-up (``patch_xml``, a dozen regular expressions over
+    the whole body) done once per distinct part text, like the compilation above."""
+
+    _patched: OrderedDict[str, str] = OrderedDict()
+
+    def patch_xml(self, src_xml):
+        patched = self._patched.get(src_xml)
+        if patched is None:
+            patched = self._patched[src_xml] = super().patch_xml(src_xml)
+            while len(self._patched) > _CompiledOnce.cache_size:
+                self._patched.popitem(last=False)
+        return patched
+
+
+_RENDER_ENV: list[_CompiledOnce] = []
+
+
+def render_env() -> jinja2.Environment:
+    """The one environment contracts render with in this process (see ``_CompiledOnce``)."""
+    if not _RENDER_ENV:
+        env = _CompiledOnce(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_blank_none)
+        env.filters.update(FILTERS)
+        _RENDER_ENV.append(env)
+    return _RENDER_ENV[0]
+
+
 def _blank_none(value):
     return "" if value is None else value
 
@@ -135,9 +191,9 @@ def contract_file_name(number: str, customer_name: str | None, suffix: str = ".d
 
 def render_contract(template: Path, context: dict, out_folder: Path, number: str, customer_name: str) -> Path:
     """Render ``template`` into ``out_folder/<合同编号> <客户名称>.docx``, swapped in atomically."""
-    doc = DocxTemplate(str(template))
+    doc = _Template(str(template))
     try:
-        doc.render(context, jinja_env=make_env(), autoescape=True)
+        doc.render(context, jinja_env=render_env(), autoescape=True)
     except jinja2.TemplateError as exc:
         raise _template_error(template, exc) from exc
     dest = Path(out_folder) / contract_file_name(number, customer_name)
@@ -272,6 +328,19 @@ def _reason_text(number: str, customer_name: str | None, template: Path, exc: Ex
         "该合同的审批已经完成并且仍然有效,合同编号也已保留,只是合同文件未能生成。\n"
         f"请管理员修改合同模板(可先运行 officeflow contracts lint 检查),然后运行 officeflow contracts render {number} 重新生成。\n"
     )
+
+
+def pdfs_beside(store, contracts: list[tuple[str, Path]]) -> None:
+    """PDFs of a pass's contracts in one LibreOffice run; if that fails, each on its own
+    (so one bad file costs only its own PDF, with its own alert)."""
+    if not contracts:
+        return
+    try:
+        pdf_mod.to_pdfs([path for _, path in contracts])
+    except OfficeFlowError:
+        for number, path in contracts:
+            if not path.with_suffix(".pdf").exists():
+                _pdf_beside(store, number, path)
 
 
 def _pdf_beside(store, number: str, docx: Path) -> Path | None:

@@ -17,7 +17,7 @@ from sqlalchemy import String, cast, select
 from automation.act import notify
 from automation.act.approval_record import ENDED, KIND, convert_pending, write_record
 from automation.act.cc_copy import APPROVED, SUBMIT, due_at, entries, write_copy
-from automation.act.contracts import render_for_case
+from automation.act.contracts import pdfs_beside, render_for_case
 from automation.act.decision_copy import write_decision_copy
 from automation.act.receipts import refresh as refresh_receipts
 from automation.act.receipts import started_at
@@ -165,11 +165,19 @@ def _file_away(path: Path) -> Path:
 def _pending_contracts(rt) -> None:
     with rt.store.read() as conn:
         rows = list(conn.execute(select(s.contracts.c.case_id).where(s.contracts.c.status == "待生成")))
+    made: list[tuple[str, Path]] = []
     for row in rows:
-        _each(render_case_contract, rt, row.case_id, what=f"申请#{row.case_id} 的合同")
+        path = _each(lambda case_id: render_case_contract(rt, case_id, pdf=False), row.case_id,
+                     what=f"申请#{row.case_id} 的合同")
+        if path is not None:
+            with rt.store.read() as conn:
+                number = conn.execute(select(s.contracts.c.number).where(s.contracts.c.case_id == row.case_id)).scalar()
+            made.append((number, path))
+    # The pass's PDFs in one LibreOffice run, once every contract of the pass is written.
+    _each(pdfs_beside, rt.store, made, what="合同的 PDF")
 
 
-def render_case_contract(rt, case_id: int):
+def render_case_contract(rt, case_id: int, *, pdf: bool = True):
     with rt.store.read() as conn:
         case = load_case(conn, case_id)
     values = codec.loads(case["data"])
@@ -177,7 +185,7 @@ def render_case_contract(rt, case_id: int):
     if template is None:
         return None
     return render_for_case(rt.store, rt.settings, case_id, template_path=template, company=rt.policy.company,
-                           spec=rt.specs.get(case["form_id"]))
+                           spec=rt.specs.get(case["form_id"]), pdf=pdf)
 
 
 def rerender_contract(rt, number: str):

@@ -20,6 +20,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -202,15 +203,33 @@ def _xlsx_approval_sheet(wb, view: ApprovalView, number: str) -> None:
 def _section(ws, row: int, title: str, last_col: int = 6) -> None:
     _put(ws.cell(row, 1), title, bold=True)
     ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_col)
+    fill, border = _style_id(ws, "_fills", _SECTION_FILL), _style_id(ws, "_borders", _BORDER)
     for c in range(1, last_col + 1):
-        ws.cell(row, c).fill = _SECTION_FILL
-        ws.cell(row, c).border = _BORDER
+        style = _style_array(ws.cell(row, c))
+        style.fillId, style.borderId = fill, border
+
+
+def _style_array(cell) -> StyleArray:
+    if not cell._style:  # as openpyxl's style descriptors do for a cell never styled
+        cell._style = StyleArray()
+    return cell._style
+
+
+def _style_id(ws, collection: str, value) -> int:
+    """The workbook's index of a border/fill/alignment: what ``cell.border = value`` stores, found
+    once per workbook instead of hashing the style object again for every cell."""
+    cache = ws.parent.__dict__.setdefault("_officeflow_style_ids", {})
+    key = (collection, id(value))
+    if key not in cache:
+        cache[key] = getattr(ws.parent, collection).add(value)
+    return cache[key]
 
 
 def _boxed(ws, row: int, first: int, last: int) -> None:
+    border, wrap = _style_id(ws, "_borders", _BORDER), _style_id(ws, "_alignments", _WRAP)
     for c in range(first, last + 1):
-        ws.cell(row, c).border = _BORDER
-        ws.cell(row, c).alignment = _WRAP
+        style = _style_array(ws.cell(row, c))
+        style.borderId, style.alignmentId = border, wrap
     _fit_height(ws, row, last)
 
 
