@@ -103,23 +103,23 @@ def may_move(moves: dict, old: str, new) -> bool:
 
 def move_case(conn: Connection, case_id: int, new: CaseStatus, **values) -> None:
     """Set the case's status to ``new`` (and ``values``) if its present state may move there."""
-    table = s.cases
-    done = conn.execute(table.update().where(table.c.id == case_id, table.c.status.in_(sources(CASE_MOVES, new)))
-                        .values(status=new.value, **values))
-    if done.rowcount != 1:
-        row = conn.execute(select(table.c.number, table.c.status).where(table.c.id == case_id)).first()
-        what = f"申请 {row.number}" if row else f"申请#{case_id}"
-        raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
-                              f"不能改为「{status_label(new)}」。", code="case-transition-refused")
+    _move(conn, s.cases, CASE_MOVES, case_id, new, values, s.cases.c.number,
+          lambda number: f"申请 {number}", "case-transition-refused")
 
 
 def move_task(conn: Connection, task_id: int, new: TaskStatus, **values) -> None:
     """Set the task's status to ``new`` (and ``values``) if its present state may move there."""
-    table = s.tasks
-    done = conn.execute(table.update().where(table.c.id == task_id, table.c.status.in_(sources(TASK_MOVES, new)))
+    _move(conn, s.tasks, TASK_MOVES, task_id, new, values, s.tasks.c.assignee,
+          lambda assignee: f"{assignee}的审批任务", "task-transition-refused")
+
+
+def _move(conn: Connection, table, moves: dict, row_id: int, new, values: dict, name_column, named, code: str) -> None:
+    """The update only matches a row in a state allowed to move to ``new``; none matched is a refusal."""
+    done = conn.execute(table.update().where(table.c.id == row_id, table.c.status.in_(sources(moves, new)))
                         .values(status=new.value, **values))
-    if done.rowcount != 1:
-        row = conn.execute(select(table.c.assignee, table.c.status).where(table.c.id == task_id)).first()
-        what = f"{row.assignee}的审批任务" if row else f"审批任务#{task_id}"
-        raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
-                              f"不能改为「{status_label(new)}」。", code="task-transition-refused")
+    if done.rowcount == 1:
+        return
+    row = conn.execute(select(name_column, table.c.status).where(table.c.id == row_id)).first()
+    what = named(row[0] if row else f"#{row_id}")
+    raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
+                          f"不能改为「{status_label(new)}」。", code=code)
