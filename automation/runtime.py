@@ -8,7 +8,7 @@ pieces they use (store, settings, policy, now) by name and never see a Runtime.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from automation.clock import Clock
@@ -29,7 +29,6 @@ class Runtime:
     clock: Clock
     specs: dict[str, FormSpec]
     policies: PolicyHolder
-    notices: list[str] = field(default_factory=list)  # things said once per run (e.g. no LibreOffice)
     held_generation: int = -1  # the policy generation under which held forms were last assessed
 
     @property

@@ -529,10 +529,5 @@ def unblock_case(conn: Connection, case_id: int, route: Route, now: datetime, ca
     return _create_tasks(conn, case_id, case["round"], route.steps, now, cal)
 
 
-def unblock_cases(conn: Connection, routes: dict[int, Route], *, now: datetime, cal: WorkCalendar) -> dict[int, list[int]]:
-    """Re-route every blocked case the caller has a new route for (after the policy workbook changed)."""
-    return {case_id: unblock_case(conn, case_id, r, now, cal) for case_id, r in routes.items()}
-
-
 def blocked_case_ids(conn: Connection) -> list[int]:
     return list(conn.execute(select(s.cases.c.id).where(s.cases.c.status == CaseStatus.BLOCKED).order_by(s.cases.c.id)).scalars())

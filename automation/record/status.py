@@ -79,8 +79,6 @@ TASK_MOVES: dict[TaskStatus, frozenset[TaskStatus]] = {
                                       TaskStatus.ADDSIGNED)},
 }
 
-FINISHED_CASE = frozenset(state for state, moves in CASE_MOVES.items() if not moves)
-
 STATUS_LABELS = {
     "in_approval": "审批中", "approved": "已批准", "rejected": "已驳回", "returned": "退回修改", "blocked": "待配置",
     "withdrawn": "已撤回", "waiting": "未开始", "open": "待办", "cancelled": "已取消", "escalated": "已上报",
@@ -95,10 +93,6 @@ def status_label(status: str) -> str:
 def sources(moves: dict, new) -> tuple[str, ...]:
     """Every state allowed to move to ``new``, as the stored strings."""
     return tuple(state.value for state, targets in moves.items() if new in targets)
-
-
-def may_move(moves: dict, old: str, new) -> bool:
-    return new in moves.get(old, frozenset())
 
 
 def move_case(conn: Connection, case_id: int, new: CaseStatus, **values) -> None:
