@@ -66,6 +66,7 @@ def test_approved_case_has_an_approval_record_with_every_step_and_comment(custom
     assert (fields["申请编号"], fields["结果"], fields["合同编号"], fields["申请人"]) == \
         (case["number"], "通过", contract["number"], "王芳")
     assert fields["客户名称"] == CUSTOMER and fields["表单数据指纹(SHA-256)"] == case["fingerprint"]
+    assert fields["折扣率"] == "2.00%"  # a percent field reads as on the form, not 0.02
     last = office.audit()[-1]
     assert fields["审计链记录"].endswith(office.rows(s.audit_log, s.audit_log.c.subject == case["number"])[-1]["hash"])
     assert last  # the chain exists

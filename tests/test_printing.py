@@ -7,15 +7,20 @@ Skipped where LibreOffice is not installed; CI installs it.
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+from datetime import datetime, time
 from decimal import Decimal
 
 import openpyxl
 import pytest
-from support.e2e import Office
+from support.e2e import CUSTOMER, MONDAY, Office
 from support.printing import pdf_facts, populate_many, soffice, squeeze, to_pdfs
 from support.registers import TODAY, make_settings, make_store
 
 from automation import samples
+from automation.clock import Clock
+from automation.record import schema as s
 from automation.record.registers.definitions import REGISTERS, weekdays_between
 from automation.record.registers.render import rebuild_all
 
@@ -25,9 +30,10 @@ LONG_ADDRESS = "上海市浦东新区世纪大道100号环球金融中心写字�
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(tmp_path_factory, customer_workspace):
     """Every kind of output, and its PDF facts: registers of ROWS rows, the dashboard, a returned
-    form with long problem texts, a task file, blank forms."""
+    form with long problem texts, task files (Excel and Word), blank forms, a receipt, 我的申请, the
+    审批单 of a finished case, a 抄送 copy, a copy returned after 驳回 and a generated contract."""
     root = tmp_path_factory.mktemp("print")
     store = make_store(root / "busy")
     populate_many(store, ROWS)
@@ -36,20 +42,43 @@ def printed(tmp_path_factory):
     store.dispose()
     files = {name: settings.registers / f"{name}.xlsx" for name in (*REGISTERS, "看板")}
 
-    office = Office.create(root / "office")
+    shutil.copytree(customer_workspace, root / "office" / "ws")
+    office = Office(root=root / "office" / "ws", clock=Clock(fixed=datetime.combine(MONDAY, time(9, 30), Clock().tz)))
     bad = dict(samples.customer_registration(1, office.today), 联系电话="12345", 客户等级="D", 地址=LONG_ADDRESS,
                统一社会信用代码="91310000ABC")
     office.submit("customer_registration", bad, name="填错的客户登记.xlsx")
     values, items = samples.expense_claim(office.today, amount=Decimal("2600.00"), reason="年度展会展位费与搭建费" * 4)
     office.submit("expense_claim", values, items, name="报销.xlsx")
+    office.submit("trip_request", samples.trip_request(office.today), name="出差.docx")
+    office.submit("customer_registration", samples.customer_registration(41, office.today), name="将被驳回.xlsx")
+    values, items = samples.sales_contract(CUSTOMER, office.today, payment="账期", special=LONG_ADDRESS)
+    office.submit("sales_contract", values, items, name="合同.xlsx")
     office.run()
-    files["returned"] = office.outbox / "requests" / "王芳" / "填错的客户登记.xlsx"
-    files["task"] = office.tasks("吴强")[0]
+    rejected = office.case(form_id="customer_registration")
+    office.decide_in_cell("吴强", "驳回", "客户资质材料不全,请补充营业执照副本与开户许可证后重新提交" * 2, rejected["number"])
+    office.run()
+    contract = office.approve_all(office.case(form_id="sales_contract")["number"])
+    assert contract["status"] == "approved"
+    mine = office.outbox / "requests" / "王芳"
+    [record] = [r for r in office.rows_of(s.outputs) if r["kind"] == "approval-record" and r["key"] == contract["number"]]
+    [contract_row] = office.rows(s.contracts, s.contracts.c.case_id == contract["id"])
+    files["returned"] = mine / "填错的客户登记.xlsx"
+    files["task"] = office.task("吴强", office.case(form_id="expense_claim")["number"])
+    files["task-docx"] = office.task("吴强", office.case(form_id="trip_request")["number"])
     files["blank-xlsx"] = office.root / "forms" / "销售合同审批表.xlsx"
     files["blank-docx"] = office.root / "forms" / "出差申请表.docx"
+    files["receipt"] = next(mine.glob(f"{contract['number']} *.xlsx"))
+    files["my-requests"] = mine / "我的申请.xlsx"
+    files["approval-record"] = office.root / record["path"]
+    files["cc"] = office.files("cc", "褚红")[0]
+    [files["rejected-copy"]] = mine.glob(f"{rejected['number']} * 第1轮 已驳回.xlsx")  # the form, marked
+    files["contract"] = office.root / contract_row["file_path"]
     office.close()
-    pdfs = to_pdfs(list(files.values()), root / "pdf")
-    return {key: pdf_facts(pdfs[path]) for key, path in files.items()}, files
+    staged = root / "staged"  # a receipt and its 抄送 copy share a name: one PDF each, under the kind's name
+    staged.mkdir()
+    copies = {key: Path(shutil.copy(path, staged / f"{key}{path.suffix}")) for key, path in files.items()}
+    pdfs = to_pdfs(list(copies.values()), root / "pdf")
+    return {key: pdf_facts(pdfs[copies[key]]) for key in files}, files
 
 
 def test_every_output_prints_on_a4(printed):
@@ -127,3 +156,35 @@ def test_task_file_and_blank_forms_print_on_few_pages(printed):
     assert facts["task"].sizes[0][0] > facts["task"].sizes[0][1]  # the 审批 sheet: landscape
     assert facts["blank-xlsx"].pages <= 2 and facts["blank-docx"].pages <= 2
     assert "销售合同审批表 · 第 1 版" in facts["blank-xlsx"].text
+
+
+def _texts(path) -> list[str]:
+    """Every text a person would read on the printed page: string cells of the visible sheets, the
+    paragraphs and table cells of a document."""
+    if path.suffix == ".docx":
+        import docx
+
+        def shown(paragraph) -> str:  # hidden runs (the form's identity marker) are not printed
+            return "".join(r.text for r in paragraph.runs if not r.font.hidden)
+
+        document = docx.Document(str(path))
+        cells = [shown(p) for t in document.tables for row in t.rows for c in row.cells for p in c.paragraphs]
+        return [t for t in [shown(p) for p in document.paragraphs] + cells if t.strip()]
+    wb = openpyxl.load_workbook(path)
+    return [c.value for ws in wb.worksheets if ws.sheet_state == "visible" for row in ws.iter_rows() for c in row
+            if isinstance(c.value, str) and c.value.strip() and c.data_type != "f"]  # a formula shows its result
+
+
+# Every kind of output but the 1,000-row registers (whose values are checked above, column by column).
+WHOLE = ("看板", "returned", "task", "task-docx", "blank-xlsx", "blank-docx", "receipt", "my-requests",
+         "approval-record", "cc", "rejected-copy", "contract")
+
+
+@pytest.mark.parametrize("kind", WHOLE)
+def test_no_text_of_any_output_is_cut_off_on_paper(printed, kind):
+    """LibreOffice prints only what fits a cell: a value cut by its neighbour or by the row height is
+    missing from the PDF's text. Every text of every kind of output must be there, whole."""
+    facts, files = printed
+    text = squeeze(facts[kind].text)
+    missing = [t for t in dict.fromkeys(_texts(files[kind])) if squeeze(t) not in text]
+    assert not missing, missing[:5]

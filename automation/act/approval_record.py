@@ -126,12 +126,15 @@ def _last_audit(conn, number: str):
 def _fields(values: dict, tz: ZoneInfo, spec=None) -> tuple[list[tuple[str, str]], list[str], list[list[str]]]:
     """The form's fields in the order of its spec, and its line items (明细) as a table."""
     order = [f.key for f in getattr(spec, "fields", ())]
+    percent = {f.key for f in getattr(spec, "fields", ()) if f.type == "percent"}
     keys = [k for k in order if k in values] + [k for k in values if k not in order]
     scalars, items = [], []
     for key in keys:
         value = values[key]
         if isinstance(value, list):
             items.extend(v for v in value if isinstance(v, dict))
+        elif key in percent and isinstance(value, (Decimal, int, float)):
+            scalars.append((key, f"{Decimal(value) * 100:.2f}%"))  # 折扣率 0.02 reads 2.00%, as on the form
         elif value not in (None, ""):
             scalars.append((key, _text(value, tz)))
     spec_columns = [c.key for table in getattr(spec, "tables", ()) for c in table.columns]
