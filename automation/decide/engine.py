@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from automation.errors import TransitionError
-from automation.policy.chain import ANY, SEQUENTIAL, Route, Step
+from automation.policy.chain import STEP_MODES, Route, Step
 from automation.record import audit, codec
 from automation.record import schema as s
 from automation.record.status import CASE_MOVES, CaseStatus, TaskStatus, move_case, move_task, status_label
@@ -193,8 +193,8 @@ def _open_step(conn: Connection, case: dict, step_index: int, now: datetime, cal
     """Open a step's first tasks; any that the policy approves automatically move the case on at once."""
     waiting = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == step_index
                and t["status"] == TaskStatus.WAITING and t["wait_for"] is None]
-    if waiting and waiting[0]["mode"] == SEQUENTIAL:
-        waiting = waiting[:1]  # 依次: one after another, in the order the route lists them
+    if waiting:
+        waiting = STEP_MODES[waiting[0]["mode"]].to_open(waiting)  # 依次: one after another, in route order
     for task in waiting:
         _open_task(conn, task, now, cal)
     for task in waiting:
@@ -326,7 +326,7 @@ def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: s
     else:
         _close(conn, task, TaskStatus.APPROVED, now, decision=SIGN_AFTER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="sign-after")
-        if task["mode"] == ANY:  # 或签: my approval settles the step; only the added person still decides
+        if STEP_MODES[task["mode"]].first_settles:  # 或签: my approval settles the step; the added person decides
             for other in _step_tasks(conn, task):
                 if other["id"] != new_id and other["status"] in (TaskStatus.OPEN, TaskStatus.WAITING):
                     _close(conn, other, TaskStatus.CANCELLED, now)
@@ -421,13 +421,14 @@ def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
         for follower in followers:
             _open_task(conn, follower, now, cal)
         return _outcome(case, CaseStatus.IN_APPROVAL, [f["id"] for f in followers], closed)
-    if task["mode"] == ANY:
+    how = STEP_MODES[task["mode"]]
+    if how.first_settles:
         for other in (t for t in step if t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING)):
             _close(conn, other, TaskStatus.CANCELLED, now)
             closed.append(other["id"])
     elif any(t["status"] == TaskStatus.OPEN for t in step):
         return _outcome(case, CaseStatus.IN_APPROVAL, [], closed)  # 会签: others still to approve
-    elif task["mode"] == SEQUENTIAL and any(t["status"] == TaskStatus.WAITING and t["wait_for"] is None for t in step):
+    elif how.one_at_a_time and any(t["status"] == TaskStatus.WAITING and t["wait_for"] is None for t in step):
         opened = _open_step(conn, case, task["step_index"], now, cal)
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
     if load_case(conn, case["id"])["status"] != CaseStatus.IN_APPROVAL:

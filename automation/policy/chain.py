@@ -18,6 +18,27 @@ MODES = (SEQUENTIAL, ALL, ANY)
 
 
 @dataclass(frozen=True)
+class StepMode:
+    """How a step's approvers act (审批规则!方式), asked of the step by the route and decide stages."""
+
+    name: str
+    every_holder: bool  # a role held by several people gives each of them a task (else the first)
+    one_at_a_time: bool  # each task opens once the one before it is approved
+    first_settles: bool  # one approval settles the step; the other tasks are cancelled
+
+    def to_open(self, waiting: list) -> list:
+        """Of a step's waiting tasks, in route order, the ones to open now."""
+        return waiting[:1] if self.one_at_a_time else waiting
+
+
+STEP_MODES = {
+    SEQUENTIAL: StepMode(SEQUENTIAL, every_holder=False, one_at_a_time=True, first_settles=False),  # 依次
+    ALL: StepMode(ALL, every_holder=True, one_at_a_time=False, first_settles=False),  # 会签: every one approves
+    ANY: StepMode(ANY, every_holder=True, one_at_a_time=False, first_settles=True),  # 或签: any one approves
+}
+
+
+@dataclass(frozen=True)
 class Assignee:
     name: str
     on_behalf_of: str | None = None  # the holder a delegate acts for: shown as "代 <holder>"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from automation.policy.chain import ALL, ANY, SEQUENTIAL, Assignee, assignee_for
+from automation.policy.chain import SEQUENTIAL, STEP_MODES, Assignee, assignee_for
 from automation.policy.workbook import Person, Policy
 
 TOP_SELF_APPROVER = "总经理本人申请审批人"  # 参数: who approves the requests of someone with no 直属上级
@@ -59,7 +59,7 @@ def resolve_role(policy: Policy, role: str, department: str | None, today: date,
     if not others and people:
         instead = approver_instead_of(policy, applicant)
         others = [instead] if instead is not None else []
-    chosen = others if mode in (ALL, ANY) else others[:1]
+    chosen = others if STEP_MODES[mode].every_holder else others[:1]
     unique: dict[str, Assignee] = {}
     for person in chosen:
         who = assignee_for(policy, person, today, applicant=applicant)
