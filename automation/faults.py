@@ -39,6 +39,11 @@ _STORE_FAULTS = (
     ("connection refused", "无法连接数据库服务器。请确认 PostgreSQL 服务器已启动、网络畅通。"),
     ("could not connect", "无法连接数据库服务器。请确认 PostgreSQL 服务器已启动、网络畅通。"),
     ("server closed the connection", "与数据库服务器的连接中断。请检查数据库服务器和网络。"),
+    ("terminating connection", "数据库服务器中断了连接(可能正在重启或维护)。请检查 PostgreSQL 服务器。"),
+    ("not currently accepting connections", "数据库暂时不接受连接(可能正在维护或恢复)。请检查 PostgreSQL 服务器。"),
+    ("the database system is", "数据库服务器正在启动、关闭或恢复中,暂时无法使用。请稍候或检查 PostgreSQL 服务器。"),
+    ("connection timeout expired", "连接数据库服务器超时。请确认 PostgreSQL 服务器已启动、网络畅通。"),
+    ("password authentication failed", "数据库用户名或密码不正确。请检查 [store] url 或环境变量 OFFICEFLOW_STORE_URL。"),
 )
 
 

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -110,13 +111,19 @@ def move_file(src: Path, dest: Path) -> Path:
     return dest
 
 
-def sweep_temp_files(folder: Path) -> int:
-    """Remove temporary files a killed run left behind. Returns how many."""
+def sweep_temp_files(folder: Path, min_age_seconds: float = 0.0) -> int:
+    """Remove temporary files a killed run left behind. Returns how many.
+
+    ``min_age_seconds``: only those untouched for that long (other workers sharing the
+    folder may be writing theirs right now)."""
     count = 0
     if not folder.exists():
         return 0
+    cutoff = time.time() - min_age_seconds
     for path in folder.rglob(f"{TEMP_PREFIX}*"):
         try:
+            if min_age_seconds and path.stat().st_mtime > cutoff:
+                continue
             path.unlink()
             count += 1
         except OSError:

@@ -37,7 +37,7 @@ from automation.intake import receive as intake
 from automation.intake.dispositions import Disposition
 from automation.intake.private import with_kind
 from automation.intake.safety import SAVE_AS_CODES, inspect_file
-from automation.intake.names import readable
+from automation.intake.names import readable, stored
 from automation.intake.personal import ensure_folders, submitter_problems
 from automation.intake.scanner import list_inbox
 from automation.intake.strict import CONVERTED_NOTE, to_transitional
@@ -90,12 +90,16 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     """
     summary = RunSummary()
     stop = stop or threading.Event()
+    # Several workers on one PostgreSQL: each inbox file is claimed by one of them; the work
+    # done once per share (below take_in) runs on the leader only. On SQLite: always the leader.
+    leader = rt.store.workers.is_leader()
     rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
-    migrate_layout(rt.settings, rt.store)                              # workspace: an older layout's folders
+    if leader:
+        migrate_layout(rt.settings, rt.store)                          # workspace: an older layout's folders
     intake.recover(rt)                                                 # intake: finish what a killed run left
     ensure_folders(rt)                                                 # intake: personal inboxes, if on
     take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
-    if stop.is_set():
+    if stop.is_set() or not leader:
         return summary
     release_held(rt)                                                   # forms held for a policy fault
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
@@ -121,7 +125,10 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
             if stop.is_set():
                 return
             try:
-                outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
+                with rt.store.workers.claim("inbox", stored(path.relative_to(rt.settings.inbox).as_posix())) as mine:
+                    if not mine:  # another worker has it in hand
+                        continue
+                    outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
             except OSError as exc:
                 if is_system_fault(exc):  # a full disk or a read-only share: every file alike; wait
                     raise

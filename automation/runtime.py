@@ -79,7 +79,7 @@ def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = N
     clock = clock or Clock(settings.timezone)
     for folder in (settings.inbox, settings.outbox, settings.state):
         folder.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.store_url, clock)
+    store = open_store(settings.store_url, clock, lease_seconds=settings.lease_seconds)
     try:
         specs = load_specs(settings.forms)
         if not specs:

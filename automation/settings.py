@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import tomllib
 import typing
@@ -13,6 +14,7 @@ from typing import Any, ClassVar
 from automation.errors import SettingsError
 
 SETTINGS_FILE = "officeflow.toml"
+STORE_URL_ENV = "OFFICEFLOW_STORE_URL"  # wins over [store] url (e.g. a password kept out of the file)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class Folders:
 @dataclass(frozen=True)
 class Store:
     url: str = "sqlite:///.officeflow/state.db"
+    lease_seconds: float = 60.0  # on PostgreSQL: a dead worker's claim on a file runs out after this
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,7 @@ FLAT = {"watch_mode": ("watch", "mode"), "poll_seconds": ("watch", "poll_seconds
         "coalesce_seconds": ("register_writing", "coalesce_seconds"),
         "retry_max_seconds": ("register_writing", "retry_max_seconds"), "register_mode": ("register_writing", "mode"),
         "personal_inbox": ("intake", "personal_inbox"), "audit_key_file": ("audit", "key_file"),
-        "approval_record_pdf": ("outputs", "approval_record_pdf")}
+        "approval_record_pdf": ("outputs", "approval_record_pdf"), "lease_seconds": ("database", "lease_seconds")}
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Settings:
     audit: Audit = field(default_factory=Audit)
     outputs: Outputs = field(default_factory=Outputs)
     notify: Notify = field(default_factory=Notify)
+    database: Store = field(default_factory=Store)  # [store] (its url, resolved, is store_url)
 
     def __getattr__(self, name: str):  # only called for names that are not fields: the flat ones
         if name in FLAT:
@@ -235,7 +239,7 @@ def load_settings(root: Path | str) -> Settings:
     def folder(key: str) -> Path:
         return (root / getattr(folders, key)).resolve()
 
-    url = sections["store"].url
+    url = os.environ.get(STORE_URL_ENV) or sections["store"].url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         # A relative SQLite path is relative to the workspace, not to the current directory.
         url = "sqlite:///" + str((root / url[len("sqlite:///"):]).resolve())
@@ -244,7 +248,7 @@ def load_settings(root: Path | str) -> Settings:
         contracts=folder("contracts"), policies=folder("policies"), state=folder("state"), store_url=url,
         watch=sections["watch"], limits=sections["limits"], time=sections["time"], escalation=sections["approvals"],
         register_writing=sections["registers"], intake=sections["intake"], audit=sections["audit"],
-        outputs=sections["outputs"], notify=sections["notify"],
+        outputs=sections["outputs"], notify=sections["notify"], database=sections["store"],
     )
 
 

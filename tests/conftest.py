@@ -11,3 +11,50 @@ def soffice():
     """The real LibreOffice: skipped with the reason when absent, a failure under CI=true."""
     yield require_soffice()
     cleanup_profile()
+
+
+# --- PostgreSQL: one throw-away cluster per session, a fresh database per test -----------
+
+from support import postgres as _pg  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """The session's PostgreSQL cluster (skipped locally with the reason if none can start; CI fails)."""
+    try:
+        cluster = _pg.start_cluster()
+    except RuntimeError as exc:
+        _pg.skip_or_fail(str(exc))
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A URL to an empty database of its own on the session's cluster."""
+    name = pg_cluster.create_database()
+    yield pg_cluster.url(name)
+    pg_cluster.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path):
+    """The same test on both backends: a SQLite file, and an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture(autouse=True)
+def _every_store_on_postgresql(request, monkeypatch):
+    """``OFFICEFLOW_TEST_ALL_ON_PG=1 pytest …``: every workspace of the run on its own PostgreSQL
+    database (through ``OFFICEFLOW_STORE_URL``), to find code that works only on SQLite.
+    Tests that open ``state.db`` themselves do not apply then."""
+    import os
+
+    if os.environ.get("OFFICEFLOW_TEST_ALL_ON_PG") != "1" or "store_url" in request.fixturenames:
+        yield
+        return
+    monkeypatch.setenv("OFFICEFLOW_STORE_URL", request.getfixturevalue("pg_url"))
+    yield

@@ -39,8 +39,8 @@ def test_unsafe_or_useless_formats_are_refused(fmt):
         check_format(fmt)
 
 
-def test_same_case_gets_the_same_number_when_processed_again(tmp_path):
-    store = make_store(tmp_path)
+def test_same_case_gets_the_same_number_when_processed_again(tmp_path, store_url):
+    store = make_store(tmp_path, store_url)
     with store.begin() as conn:
         case_id = add_case(conn, "SQ-1")
         first = allocate_contract_number(conn, case_id, DEFAULT_FORMAT, DAY)
@@ -51,8 +51,8 @@ def test_same_case_gets_the_same_number_when_processed_again(tmp_path):
     assert (row["status"], row["year"], row["case_id"]) == ("待生成", 2026, case_id)
 
 
-def test_rolled_back_approval_leaves_no_gap(tmp_path):
-    store = make_store(tmp_path)
+def test_rolled_back_approval_leaves_no_gap(tmp_path, store_url):
+    store = make_store(tmp_path, store_url)
     with store.begin() as conn:
         ids = [add_case(conn, f"SQ-{i}") for i in range(2)]
     with pytest.raises(RuntimeError):
@@ -63,8 +63,8 @@ def test_rolled_back_approval_leaves_no_gap(tmp_path):
         assert allocate_contract_number(conn, ids[1], DEFAULT_FORMAT, DAY) == "HT-2026-0001"
 
 
-def test_numbers_restart_each_year(tmp_path):
-    store = make_store(tmp_path)
+def test_numbers_restart_each_year(tmp_path, store_url):
+    store = make_store(tmp_path, store_url)
     with store.begin() as conn:
         ids = [add_case(conn, f"SQ-{i}") for i in range(3)]
         got = [allocate_contract_number(conn, ids[0], DEFAULT_FORMAT, date(2026, 12, 31)),
@@ -73,20 +73,20 @@ def test_numbers_restart_each_year(tmp_path):
     assert got == ["HT-2026-0001", "HT-2027-0001", "HT-2027-0002"]
 
 
-def test_crash_between_approval_and_rendering_keeps_the_number(tmp_path):
-    store = make_store(tmp_path)
+def test_crash_between_approval_and_rendering_keeps_the_number(tmp_path, store_url):
+    store = make_store(tmp_path, store_url)
     with store.begin() as conn:
         case_id = add_case(conn, "SQ-1")
         number = allocate_contract_number(conn, case_id, DEFAULT_FORMAT, DAY)
     store.dispose()  # the process dies before any contract is rendered
-    restarted = make_store(tmp_path)
+    restarted = make_store(tmp_path, store_url)
     with restarted.begin() as conn:
         assert allocate_contract_number(conn, case_id, DEFAULT_FORMAT, DAY) == number
         assert conn.execute(select(s.counters.c.value)).scalar() == 1
 
 
-def test_fifty_approvals_on_two_workers_are_numbered_without_gap_or_repeat(tmp_path):
-    store = make_store(tmp_path)
+def test_fifty_approvals_on_two_workers_are_numbered_without_gap_or_repeat(tmp_path, store_url):
+    store = make_store(tmp_path, store_url)
     with store.begin() as conn:
         ids = [add_case(conn, f"SQ-{i:03d}") for i in range(50)]
     results: dict[int, str] = {}
@@ -113,14 +113,14 @@ def test_fifty_approvals_on_two_workers_are_numbered_without_gap_or_repeat(tmp_p
     assert dict(stored) == results
 
 
-def test_case_complaint_and_contract_numbers_all_come_from_their_numbering_rule(tmp_path):
+def test_case_complaint_and_contract_numbers_all_come_from_their_numbering_rule(tmp_path, store_url):
     from support.policy import make_specs, policy_copy
 
     from automation.policy.numbering import CASE, COMPLAINT, CONTRACT, allocate
     from automation.policy.workbook import load_policy
 
     policy = load_policy(policy_copy(tmp_path), make_specs())
-    store = make_store(tmp_path)
+    store = make_store(tmp_path, store_url)
     day = date(2026, 3, 5)
     case_rule = policy.numbering_rule(CASE, "费用报销单", default_code="expense_claim")
     with store.begin() as conn:

@@ -16,8 +16,8 @@ from automation.record.store import CURRENT_VERSION, MIGRATIONS, Store, open_sto
 from automation.runtime import open_runtime
 
 
-def test_older_store_is_upgraded_keeping_its_data(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+def test_older_store_is_upgraded_keeping_its_data(store_url):
+    url = store_url
     old = Store(url)
     assert old.upgrade(target=1) == [MIGRATIONS[0][1]]
     with old.begin() as conn:
@@ -32,8 +32,8 @@ def test_older_store_is_upgraded_keeping_its_data(tmp_path):
     store.dispose()
 
 
-def test_store_from_before_approver_actions_gains_their_columns_keeping_its_tasks(tmp_path):
-    url = f"sqlite:///{tmp_path / 'v2.db'}"
+def test_store_from_before_approver_actions_gains_their_columns_keeping_its_tasks(store_url):
+    url = store_url
     old = Store(url)
     old.upgrade(target=2)
     with old.begin() as conn:  # a store made by the release before: no approver-action columns yet
@@ -61,8 +61,8 @@ def test_store_uses_wal_mode(tmp_path):
     store.dispose()
 
 
-def test_audit_chain_verifies_and_names_the_edited_row(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'a.db'}", Clock())
+def test_audit_chain_verifies_and_names_the_edited_row(store_url):
+    store = open_store(store_url, Clock())
     for i in range(5):
         with store.begin() as conn:
             audit.append(conn, at=store.now(), actor="测试", action="step", subject=f"#{i}", detail={"i": i})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from automation.demo import fresh_workspace, run_demo
 from automation.deploy import install as install_service
 from automation.deploy import status as service_report
 from automation.doctor import diagnose, polling_advice
+from automation.errors import WorkspaceError
 from automation.faults import describe as describe_fault
 from automation.forms.build import build_all
 from automation.forms.scaffold import new_form_spec
@@ -26,7 +28,9 @@ from automation.pipeline import check_files, process_pending
 from automation.policy.lint import lint_policy
 from automation.problems import LEVEL_LABELS
 from automation.record.audit import load_key, verify_trail
+from automation.record.migrate import copy_store
 from automation.record.registers.render import rebuild_all, register_path
+from automation.record.store import display_url, normalise_url, open_store
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
 from automation.service import Watcher, stop_on_signals
@@ -74,7 +78,7 @@ def process(args) -> int:
     with open_runtime(args.workspace) as rt:
         if rt.policies.fallback and not args.json:
             out.say(rt.policies.fallback)
-        with worker_lock(rt.settings.state):
+        with _one_worker(rt):
             if args.json:
                 summary = process_pending(rt)
             else:
@@ -85,6 +89,12 @@ def process(args) -> int:
         return 0
     _print_summary(summary)
     return 0
+
+
+def _one_worker(rt):
+    """SQLite: one worker per workspace (the file lock). PostgreSQL: any number, coordinated by
+    claims and the leader lock in the database (``record/claims.py``)."""
+    return nullcontext() if rt.store.is_shared else worker_lock(rt.settings.state)
 
 
 def _describer(rt):
@@ -113,7 +123,7 @@ def watch(args) -> int:
             out.say("已停止。")
             return 0
         mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
-        with rt, worker_lock(rt.settings.state):
+        with rt, _one_worker(rt):
             out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
             if rt.policies.fallback:
                 out.say(rt.policies.fallback)
@@ -262,6 +272,43 @@ def audit_verify(args) -> int:
             out.fail(f"{problem}。")
         out.say("请保留现有数据库和 .officeflow/ 文件夹不要改动,并联系信息部门从备份核对。")
     return 0 if report.ok else 1
+
+
+def store_migrate(args) -> int:
+    settings = load_settings(find_root(args.workspace))
+    target_url = normalise_url(args.to)
+    if target_url.startswith("sqlite:///") and not target_url.startswith("sqlite:////"):
+        target_url = "sqlite:///" + str(Path(target_url[len("sqlite:///"):]).resolve())
+    if target_url == normalise_url(settings.store_url):
+        raise WorkspaceError("目标数据库就是本工作区正在使用的数据库,请指定另一个空数据库。")
+    source = open_store(settings.store_url)
+    try:
+        with _sole_worker(source, settings):
+            target = open_store(target_url)
+            try:
+                report = copy_store(source, target)
+            finally:
+                target.dispose()
+    finally:
+        source.dispose()
+    if args.json:
+        out.print_json(report)
+        return 0
+    out.say(f"已复制 {len(report.tables)} 张表共 {report.rows} 行到 {display_url(target_url)};"
+            f"行数逐表核对一致,审计链 {report.entries} 条全部校验通过,末条哈希与原数据库相同。")
+    out.say("下一步:把 officeflow.toml 中 [store] 的 url 改为上述地址(或设置环境变量 OFFICEFLOW_STORE_URL),"
+            "再启动各台机器上的 officeflow watch。原数据库保持不变,可留作备份。")
+    return 0
+
+
+def _sole_worker(store, settings):
+    """Nothing may change the store while it is copied: SQLite's worker lock, or on PostgreSQL the
+    leader lock (a running watcher leads, so holding it means no watcher is running)."""
+    if not store.is_shared:
+        return worker_lock(settings.state, wait_seconds=2.0)
+    if not store.workers.is_leader():
+        raise WorkspaceError("还有 officeflow watch 工作进程连接着这个数据库。请先停止所有机器上的工作进程,再运行迁移。")
+    return nullcontext()
 
 
 def doctor(args) -> int:

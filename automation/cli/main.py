@@ -112,6 +112,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(audit, "verify", "校验防篡改审计链;发现问题时退出码为 1", ("officeflow audit verify",))
     p.set_defaults(func=commands.audit_verify)
 
+    store = _group(sub, "store", "数据库相关命令", ("officeflow store migrate --to postgresql+psycopg://officeflow@db-host/officeflow",))
+    p = _command(store, "migrate", "把本工作区的数据库整体复制到另一个空数据库(如 SQLite → PostgreSQL),并核对行数和审计链",
+                 ("officeflow store migrate --to postgresql+psycopg://officeflow@db-host/officeflow",
+                  "officeflow store migrate --to sqlite:///D:/备份/officeflow-备份.db    从 PostgreSQL 复制一份 SQLite 备份"))
+    p.add_argument("--to", required=True, metavar="数据库地址", help="目标数据库(必须是空的),例如 postgresql+psycopg://用户@主机/库名")
+    p.set_defaults(func=commands.store_migrate)
+
     contracts = _group(sub, "contracts", "合同相关命令", ("officeflow contracts lint", "officeflow contracts render HT-2026-0001"))
     p = _command(contracts, "lint", "检查合同模板中的变量和语法;有错误时退出码为 1", ("officeflow contracts lint",))
     p.set_defaults(func=commands.contracts_lint)

@@ -264,14 +264,18 @@ def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposi
 
 def recover(rt: Runtime) -> int:
     """Finish what a killed run left half-done, and sweep its temporary files."""
-    sweep_temp_files(rt.settings.outbox)
-    sweep_temp_files(rt.settings.inbox)
-    sweep_temp_files(private.intake_folder(rt.settings.state))
+    # Several workers on one PostgreSQL share these folders: only files older than a lease are left-overs.
+    age = 2 * rt.store.lease_seconds if rt.store.is_shared else 0.0
+    sweep_temp_files(rt.settings.outbox, age)
+    sweep_temp_files(rt.settings.inbox, age)
+    sweep_temp_files(private.intake_folder(rt.settings.state), age)
     with rt.store.read() as conn:
         rows = subs.unfinished(conn)
     for row in rows:
         try:
-            complete(rt, row.id)
+            with rt.store.workers.claim("inbox", row.original_path) as mine:
+                if mine:  # not another worker's file in hand (on SQLite: always ours)
+                    complete(rt, row.id)
         except OSError as exc:  # the share is unavailable for now; the next pass tries again
             if is_system_fault(exc):  # a full disk or read-only share: the pass waits, said once
                 raise

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from automation.fsutil import atomic_write_bytes
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.dialect import AUDIT_LOCK, serialise
 
 GENESIS = "0" * 64
 
@@ -36,7 +37,11 @@ def _digest(prev_hash: str, entry_id: int, at: str, actor: str, action: str, sub
 
 def append(conn: Connection, *, at, actor: str, action: str, subject: str | None = None,
            detail: dict[str, Any] | None = None, file: str | None = None, file_hash: str | None = None) -> int:
-    """Append one entry inside the caller's transaction (which holds the write lock)."""
+    """Append one entry inside the caller's transaction (which holds the write lock).
+
+    The head is serialised: on PostgreSQL by a transaction-level advisory lock held until the
+    caller commits, so two workers can never both chain onto the same last entry."""
+    serialise(conn, AUDIT_LOCK)
     last = conn.execute(
         select(s.audit_log.c.id, s.audit_log.c.hash).order_by(s.audit_log.c.id.desc()).limit(1).with_for_update()
     ).first()
@@ -68,9 +73,9 @@ def verify_chain(conn: Connection) -> ChainReport:
     expected_id = 1
     count = 0
     # Read as raw text so that a tampered value is hashed exactly as stored.
-    rows = conn.exec_driver_sql(
-        "SELECT id, at, actor, action, subject, detail, file, file_hash, prev_hash, hash FROM audit_log ORDER BY id"
-    )
+    c = s.audit_log.c
+    rows = conn.execute(select(c.id, type_coerce(c.at, String), c.actor, c.action, c.subject, c.detail, c.file,
+                               c.file_hash, c.prev_hash, c.hash).order_by(c.id))
     for row in rows:
         count += 1
         if row[0] != expected_id:

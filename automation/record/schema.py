@@ -10,7 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    Float,
     Column,
     Date,
     ForeignKey,
@@ -28,9 +30,9 @@ metadata = MetaData()
 
 
 class Money(TypeDecorator):
-    """Decimal yuan in Python, integer fen in the database."""
+    """Decimal yuan in Python, integer fen in the database (64-bit: PostgreSQL's INTEGER would stop at 2,147 万元)."""
 
-    impl = Integer
+    impl = BigInteger
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
@@ -491,3 +493,19 @@ customer_status_history = Table(
     Column("on", Date),
 )
 Index("ix_customer_status_history_customer", customer_status_history.c.customer)
+
+
+# --- several workers on one PostgreSQL (issue 16) ---------------------------------------
+
+# One row per piece of work a worker has claimed (an inbox file): taken with
+# ``SELECT … FOR UPDATE SKIP LOCKED``, held by a lease the holder renews while it works.
+# A worker that dies stops renewing; once ``expires`` (the database's clock, epoch seconds)
+# has passed, another worker claims the work and finishes it from its submission row.
+claims = Table(
+    "claims", metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("key", String(500), primary_key=True),
+    Column("holder", String(120)),
+    Column("expires", Float, nullable=False, default=0.0),
+)
+Index("ix_claims_holder", claims.c.holder)

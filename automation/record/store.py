@@ -1,23 +1,41 @@
-"""The embedded store: engine, transactions, versioned schema.
+"""The store: engine, transactions, versioned schema.
 
-SQLite in WAL mode by default; the URL comes from ``officeflow.toml`` so a shared
-PostgreSQL can replace it without code changes. Every state change happens in
-one transaction opened with :meth:`Store.begin`.
+SQLite in WAL mode by default; the URL comes from ``officeflow.toml`` (``[store] url``,
+or ``OFFICEFLOW_STORE_URL``, which wins) so a shared PostgreSQL (psycopg 3) replaces it
+without code changes. Every state change happens in one transaction opened with
+:meth:`Store.begin`.
+
+One writer at a time, on both backends: SQLite takes its write lock at ``BEGIN
+IMMEDIATE``; on PostgreSQL every write transaction first takes one transaction-level
+advisory lock, so the code above keeps the single-writer semantics it was written for
+(check-then-insert, counters, the audit head) while several workers read, parse, check
+and render files in parallel outside their short transactions. Counters and the audit
+head also take their own row / advisory locks, so they stay correct even without it.
 """
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import create_engine, event, inspect, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, event, func, inspect, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from automation.clock import Clock
 from automation.errors import StoreError
 from automation.record import schema as s
+from automation.record.claims import Workers
+from automation.record.dialect import (  # noqa: F401  (re-exported: the store's lock keys)
+    AUDIT_LOCK,
+    LEADER_LOCK,
+    UPGRADE_LOCK,
+    WRITE_LOCK,
+    insert_ignoring_duplicates,
+    serialise,
+)
 
 # Named, ordered upgrade steps. A store records the highest step applied.
 _V1_TABLES = ("schema_version", "submissions", "audit_log")
@@ -67,6 +85,10 @@ def _m7_complaint_reopens(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE complaints ADD COLUMN {name} {type_}")
 
 
+def _m8_claims(conn: Connection) -> None:
+    s.metadata.create_all(conn, tables=[s.claims])  # checkfirst, as step 3
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
@@ -75,6 +97,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "approver actions: 转交, 加签, 退回到, automatic approvals, why each step", _m5_approver_actions),
     (6, "form registers declared in specs, loans, customer status history", _m6_form_registers_loans_customer_state),
     (7, "complaints: reopen count and the day the clocks restarted", _m7_complaint_reopens),
+    (8, "claims with leases, for several workers on one PostgreSQL", _m8_claims),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
@@ -99,26 +122,60 @@ def _sqlite_setup(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def normalise_url(url: str) -> str:
+    """``postgresql://…`` and ``postgres://…`` mean psycopg 3 (the driver the ``postgres`` extra installs)."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def display_url(url: str) -> str:
+    """The URL as shown to people: never with its password."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL we can parse: show nothing secret
+        return "(无法解析的数据库地址)"
+
+
 class Store:
-    def __init__(self, url: str, clock: Clock | None = None):
-        self.url = url
+    def __init__(self, url: str, clock: Clock | None = None, *, lease_seconds: float = 60.0):
+        self.url = url = normalise_url(url)
         self.clock = clock or Clock()
+        self.lease_seconds = lease_seconds
+        self._workers = None
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+            # The worker's process id in pg_stat_activity, so IT can see who holds what.
+            args = ({"connect_timeout": 10, "application_name": f"officeflow {os.getpid()}"}
+                    if url.startswith("postgresql") else {})
+            self.engine = create_engine(url, pool_pre_ping=True, connect_args=args)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def is_shared(self) -> bool:
+        """A server database several workers may share (PostgreSQL), not a file one process owns."""
+        return self.engine.dialect.name == "postgresql"
+
     @contextmanager
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed on success, rolled back on any exception."""
         with self.engine.begin() as conn:
+            serialise(conn, WRITE_LOCK)
             yield conn
+
+    @property
+    def workers(self):
+        """Claims, leases and the leader lock of this worker (see ``record/claims.py``)."""
+        if self._workers is None:
+            self._workers = Workers(self, lease_seconds=self.lease_seconds)
+        return self._workers
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -137,7 +194,21 @@ class Store:
             return conn.execute(select(s.schema_version.c.version).order_by(s.schema_version.c.version.desc())).scalar() or 0
 
     def upgrade(self, target: int = CURRENT_VERSION) -> list[str]:
-        """Apply every named step above the store's version, each in its own transaction."""
+        """Apply every named step above the store's version, each in its own transaction.
+
+        On PostgreSQL under a session advisory lock: workers starting together upgrade once."""
+        if not self.is_shared:
+            return self._upgrade(target)
+        with self.engine.connect() as lock:
+            lock.execute(select(func.pg_advisory_lock(UPGRADE_LOCK)))
+            lock.commit()
+            try:
+                return self._upgrade(target)
+            finally:
+                lock.execute(select(func.pg_advisory_unlock(UPGRADE_LOCK)))
+                lock.commit()
+
+    def _upgrade(self, target: int) -> list[str]:
         applied = []
         current = self.version()
         if current > CURRENT_VERSION:
@@ -151,26 +222,33 @@ class Store:
         return applied
 
     def dispose(self) -> None:
+        if self._workers is not None:
+            self._workers.close()
+            self._workers = None
         self.engine.dispose()
 
 
-def open_store(url: str, clock: Clock | None = None) -> Store:
-    store = Store(url, clock)
-    store.upgrade()
+def open_store(url: str, clock: Clock | None = None, *, lease_seconds: float = 60.0) -> Store:
+    store = Store(url, clock, lease_seconds=lease_seconds)
+    try:
+        store.upgrade()
+    except BaseException:
+        store.dispose()
+        raise
     return store
 
 
 def next_number(conn: Connection, name: str, period: str) -> int:
     """The next value of a gap-free counter, inside the caller's transaction.
 
-    Gap-free because the increment commits or rolls back with the work that uses it.
+    Gap-free because the increment commits or rolls back with the work that uses it; one
+    at a time because the counter row is locked (``SELECT … FOR UPDATE``) until then. The row
+    is made first if missing (``ON CONFLICT DO NOTHING``), so two first numbers cannot race.
     """
+    insert_ignoring_duplicates(conn, s.counters, name=name, period=period, value=0)
     row = conn.execute(
         select(s.counters.c.value).where(s.counters.c.name == name, s.counters.c.period == period).with_for_update()
-    ).first()
-    if row is None:
-        conn.execute(s.counters.insert().values(name=name, period=period, value=1))
-        return 1
+    ).one()
     value = row.value + 1
     conn.execute(
         s.counters.update().where(s.counters.c.name == name, s.counters.c.period == period).values(value=value)

@@ -56,8 +56,9 @@ def f3_spec() -> FormSpec:
     return load_spec(F3_SPEC_PATH)
 
 
-def make_store(tmp_path: Path) -> Store:
-    return open_store("sqlite:///" + str(tmp_path / "state.db"), Clock(fixed=NOW))
+def make_store(tmp_path: Path, url: str | None = None) -> Store:
+    """A store on ``url`` (a SQLite file in ``tmp_path`` unless given: see the ``store_url`` fixture)."""
+    return open_store(url or "sqlite:///" + str(tmp_path / "state.db"), Clock(fixed=NOW))
 
 
 def add_case(conn, number: str, values: dict | None = None, status: str = "approved") -> int:

@@ -1,0 +1,199 @@
+"""Several workers on one PostgreSQL: claims with leases, and one leader.
+
+On SQLite one process owns the workspace (the file lock in ``intake/worklock.py``), so
+every claim is granted and that process is always the leader.
+
+On PostgreSQL:
+
+* **Claims.** Each piece of work (an inbox file, by its path) is claimed by one worker:
+  its ``claims`` row is locked with ``SELECT … FOR UPDATE SKIP LOCKED`` — so two workers
+  never wait on each other, the loser simply moves on — and given a lease that ends at
+  ``expires`` (the database's clock). A heartbeat thread renews the leases its worker
+  holds. A worker killed mid-file stops renewing; when the lease has run out another
+  worker claims the file and finishes it from its submission row, exactly once (the
+  submission row's one-way states are the only writer of the outcome).
+* **The leader.** Work that must run once per share — decision files, time limits and
+  reminders, rerouting, output files, registers, the audit checkpoint, the folder layout —
+  runs on the worker holding a session-level advisory lock on its own connection. When
+  that worker dies its connection closes, the server drops the lock, and the next worker
+  to ask takes it over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import uuid
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Float, and_, cast, func, or_, select
+from sqlalchemy.engine import Connection
+
+from automation.record import schema as s
+from automation.record.dialect import LEADER_LOCK, insert_ignoring_duplicates
+
+log = logging.getLogger("officeflow")
+
+
+def worker_name() -> str:
+    """Who holds a claim: the machine, the process and a random part (pids repeat)."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _key(key: str) -> str:
+    """Keys fit the column: a very long path is claimed by its SHA-256."""
+    return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _db_now():
+    return cast(func.extract("epoch", func.clock_timestamp()), Float)
+
+
+class Workers:
+    def __init__(self, store, *, lease_seconds: float = 60.0):
+        """``store``: the :class:`~automation.record.store.Store` whose engine the claims live in."""
+        self.store = store
+        self.shared = store.is_shared
+        self.name = worker_name()
+        self.lease_seconds = max(1.0, float(lease_seconds))
+        self._held: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+        self._leader_conn: Connection | None = None
+        self._stop = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    # --- claims -------------------------------------------------------------------------
+
+    def take(self, kind: str, key: str) -> bool:
+        """Claim ``(kind, key)`` for this worker: True if it is now ours (free, expired or ours already)."""
+        if not self.shared:
+            return True
+        key = _key(key)
+        table = s.claims
+        with self.store.engine.begin() as conn:  # not Store.begin: a claim never waits for the writer
+            insert_ignoring_duplicates(conn, table, kind=kind, key=key, holder=None, expires=0.0)
+            row = conn.execute(select(table.c.holder).where(
+                table.c.kind == kind, table.c.key == key,
+                or_(table.c.holder.is_(None), table.c.holder == self.name, table.c.expires < _db_now()),
+            ).with_for_update(skip_locked=True)).first()
+            if row is None:
+                return False
+            if row.holder not in (None, self.name):
+                log.warning("工作进程 %s 的租约已过期,由本进程(%s)接手:%s", row.holder, self.name, key)
+            conn.execute(table.update().where(table.c.kind == kind, table.c.key == key)
+                         .values(holder=self.name, expires=_db_now() + self.lease_seconds))
+        with self._lock:
+            self._held.add((kind, key))
+        self._ensure_heartbeat()
+        return True
+
+    def release(self, kind: str, key: str) -> None:
+        if not self.shared:
+            return
+        key = _key(key)
+        with self._lock:
+            self._held.discard((kind, key))
+        table = s.claims
+        with self.store.engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.kind == kind, table.c.key == key, table.c.holder == self.name))
+
+    @contextmanager
+    def claim(self, kind: str, key: str) -> Iterator[bool]:
+        """``with workers.claim("inbox", path) as mine:`` — work on it only ``if mine``; released after."""
+        mine = self.take(kind, key)
+        try:
+            yield mine
+        finally:
+            if mine:
+                try:
+                    self.release(kind, key)
+                except Exception as exc:  # the database went away: the lease runs out on its own
+                    log.warning("无法释放认领(%s),租约到期后自动失效:%s", key, exc)
+
+    def renew(self) -> int:
+        """Extend the lease of every claim this worker holds; returns how many."""
+        with self._lock:
+            held = list(self._held)
+        if not held or not self.shared:
+            return 0
+        table = s.claims
+        with self.store.engine.begin() as conn:
+            result = conn.execute(table.update().where(
+                table.c.holder == self.name,
+                or_(*[and_(table.c.kind == k, table.c.key == key) for k, key in held]),
+            ).values(expires=_db_now() + self.lease_seconds))
+            return result.rowcount
+
+    def _ensure_heartbeat(self) -> None:
+        if self._heartbeat is not None and self._heartbeat.is_alive():
+            return
+        self._heartbeat = threading.Thread(target=self._beat, name="officeflow-lease", daemon=True)
+        self._heartbeat.start()
+
+    def _beat(self) -> None:
+        interval = self.lease_seconds / 3
+        while not self._stop.wait(interval):
+            try:
+                self.renew()
+            except Exception as exc:  # the database is unreachable: try again next beat
+                log.warning("无法续期认领的租约:%s", exc)
+
+    # --- the leader -----------------------------------------------------------------------
+
+    def is_leader(self) -> bool:
+        """True if this worker does the once-per-share work now (always, on SQLite)."""
+        if not self.shared:
+            return True
+        if self._leader_conn is not None:
+            try:
+                self._leader_conn.execute(select(1))
+                self._leader_conn.commit()
+                return True
+            except Exception as exc:  # our connection (and with it the lock) is gone
+                log.warning("与数据库的主控连接已中断,将重新竞选:%s", exc)
+                self._drop_leader()
+        conn = self.store.engine.connect()
+        try:
+            got = conn.execute(select(func.pg_try_advisory_lock(LEADER_LOCK))).scalar()
+            conn.commit()
+        except Exception:
+            conn.close()
+            raise
+        if got:
+            self._leader_conn = conn
+            log.info("本工作进程(%s)成为主控,负责审批决定、时限提醒、台账等全局工作。", self.name)
+            return True
+        conn.close()
+        return False
+
+    def _drop_leader(self) -> None:
+        conn, self._leader_conn = self._leader_conn, None
+        if conn is not None:
+            try:
+                conn.invalidate()
+                conn.close()
+            except Exception:
+                pass
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+        if self._leader_conn is not None:
+            try:
+                self._leader_conn.execute(select(func.pg_advisory_unlock(LEADER_LOCK)))
+                self._leader_conn.commit()
+            except Exception:
+                pass
+            self._drop_leader()
+        with self._lock:
+            held = list(self._held)
+        for kind, key in held:
+            try:
+                self.release(kind, key)
+            except Exception:
+                break

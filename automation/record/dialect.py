@@ -1,0 +1,27 @@
+"""What differs between SQLite and PostgreSQL, in one place: lock keys, locks, upserts."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+# PostgreSQL advisory lock keys (one 64-bit space per database): stable, arbitrary numbers.
+WRITE_LOCK = 0x0FF1CE_0001  # every write transaction (transaction-level)
+AUDIT_LOCK = 0x0FF1CE_0002  # the audit chain's head (transaction-level)
+UPGRADE_LOCK = 0x0FF1CE_0003  # schema upgrades, so workers starting together upgrade once
+LEADER_LOCK = 0x0FF1CE_0004  # the worker doing the once-per-share work (session-level)
+
+
+def serialise(conn: Connection, key: int) -> None:
+    """On PostgreSQL, wait for the transaction-level advisory lock ``key`` (held until commit or
+    rollback). SQLite needs none: its one writer holds the database from ``BEGIN IMMEDIATE``."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def insert_ignoring_duplicates(conn: Connection, table, **values) -> None:
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
+    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(maker(table).values(**values).on_conflict_do_nothing())

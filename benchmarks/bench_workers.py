@@ -1,0 +1,228 @@
+"""Throughput of 1, 2 and 3 ``officeflow watch`` workers on one PostgreSQL, next to one on SQLite.
+
+    python benchmarks/bench_workers.py [--forms 200] [--workers 1 2 3] [--skip-sqlite]
+
+For each configuration: a fresh workspace (the default pack), ``--forms`` distinct valid
+forms (客户登记表 .xlsx and 出差申请表 .docx) dropped into inbox/ at once while the workers
+run; then every task file is moved into 同意/ at once. Measured per configuration:
+
+- intake: seconds from the drop until every file has its final place and case;
+- decisions: seconds from the move until every one of those tasks is decided;
+- CPU seconds of all worker processes together (user + system, from their rusage);
+- checks: one submission and one end place per file, one case per form, numbers without
+  gaps, each decision once, ``officeflow audit verify`` ok.
+
+PostgreSQL is a throw-away cluster started here (initdb + pg_ctl, as the ``postgres`` user
+when run as root; see tests/support/postgres.py). Figures are for this machine only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import _common as c
+
+FINAL = ("archived", "returned", "quarantined")
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _workspace(base: Path, name: str, url: str | None) -> Path:
+    from automation.workspace import init_workspace
+
+    root = base / name
+    if root.exists():
+        shutil.rmtree(root)
+    init_workspace(root)
+    c.tune(root, quiet_seconds=0.2, coalesce_seconds=1.0, sweep_seconds=5.0)
+    if url:
+        path = root / "officeflow.toml"
+        text = path.read_text(encoding="utf-8")
+        text = re.sub(r'^url = "sqlite:///\.officeflow/state\.db"$', f'url = "{url}"', text, flags=re.M)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def _start(root: Path, log: Path) -> subprocess.Popen:
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _state(url: str) -> tuple[list, list, list]:
+    from sqlalchemy import select
+
+    from automation.record import schema as s
+    from automation.record.store import Store
+
+    store = Store(url)
+    try:
+        with store.read() as conn:
+            return (conn.execute(select(s.submissions.c.status, s.submissions.c.dest_path, s.submissions.c.case_id)).all(),
+                    conn.execute(select(s.cases.c.number, s.cases.c.status)).all(),
+                    conn.execute(select(s.tasks.c.id, s.tasks.c.status, s.tasks.c.decision)).all())
+    finally:
+        store.dispose()
+
+
+def _wait(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _approve_all(root: Path) -> int:
+    moved = 0
+    for task in sorted((root / "outbox" / "approvals").glob("*/*")):
+        if task.is_file() and not task.name.startswith(".") and task.suffix in (".xlsx", ".docx") and "(未计入)" not in task.name:
+            folder = task.parent / "同意"
+            folder.mkdir(exist_ok=True)
+            shutil.move(str(task), folder / task.name)
+            moved += 1
+    return moved
+
+
+def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -> dict:
+    root = _workspace(base, label, None if url.startswith("sqlite") else url)
+    if url.startswith("sqlite"):
+        url = f"sqlite:///{root / '.officeflow' / 'state.db'}"
+    logs = base / f"{label}-logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir()
+    cpu_before = _children_cpu()
+    procs = [_start(root, logs / f"w{i}.log") for i in range(workers)]
+    try:
+        _wait(lambda: (root / ".officeflow").exists() and _tables_ready(url), 120, "the workers to start")
+        time.sleep(2.0)  # let every worker finish starting (imports, policy) before the clock starts
+        start = time.monotonic()
+        for path in forms:
+            shutil.copy2(path, root / "inbox" / path.name)
+        n = len(forms)
+
+        def taken_in():
+            subs, cases, tasks = _state(url)
+            return len(subs) == n and all(x.status in FINAL for x in subs) and len(cases) == n
+
+        _wait(taken_in, 1800, "intake of every form")
+        intake = time.monotonic() - start
+        _wait(lambda: len(_task_files(root)) >= sum(1 for t in _state(url)[2] if t.status == "open"), 600,
+              "every task file")
+        start = time.monotonic()
+        moved = _approve_all(root)
+
+        def decided():
+            tasks = _state(url)[2]
+            return sum(1 for t in tasks if t.decision is not None) >= moved
+
+        _wait(decided, 1800, "every decision")
+        decisions = time.monotonic() - start
+    finally:
+        for proc in procs:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for proc in procs:
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    cpu = _children_cpu() - cpu_before
+    checks = _checks(root, url, n)
+    return {"label": label, "workers": workers, "forms": n, "intake_s": round(intake, 2),
+            "intake_forms_per_s": round(n / intake, 2), "decisions": moved, "decisions_s": round(decisions, 2),
+            "decisions_per_s": round(moved / decisions, 2), "wall_s": round(intake + decisions, 2),
+            "cpu_s": round(cpu, 2), "checks": checks, "ok": all(checks.values())}
+
+
+def _tables_ready(url: str) -> bool:
+    try:
+        _state(url)
+        return True
+    except Exception:
+        return False
+
+
+def _task_files(root: Path) -> list[Path]:
+    return [p for p in (root / "outbox" / "approvals").glob("*/*") if p.is_file() and p.suffix in (".xlsx", ".docx")
+            and not p.name.startswith(".")]
+
+
+def _checks(root: Path, url: str, n: int) -> dict:
+    from sqlalchemy import select
+
+    from automation.record import codec
+    from automation.record import schema as s
+    from automation.record.store import Store
+
+    subs, cases, tasks = _state(url)
+    store = Store(url)
+    try:
+        with store.read() as conn:
+            decided = Counter(codec.loads(d).get("task") for (d,) in conn.execute(
+                select(s.audit_log.c.detail).where(s.audit_log.c.action == "task-decided")))
+    finally:
+        store.dispose()
+    prefixes = Counter(re.sub(r"\d+$", "", x.number) for x in cases)
+    gap_free = all(sorted(int(re.search(r"(\d+)$", x.number).group(1)) for x in cases if x.number.startswith(p))
+                   == list(range(1, k + 1)) for p, k in prefixes.items())
+    verify = c.officeflow("audit", "verify", cwd=root)
+    return {
+        "one_record_per_file": len(subs) == n,
+        "one_end_place_each": len({x.dest_path for x in subs}) == n and all((root / x.dest_path).is_file() for x in subs),
+        "inbox_empty": not [p for p in (root / "inbox").rglob("*") if p.is_file() and p.name != ".gitkeep"],
+        "one_case_per_form": len(cases) == n == len({x.case_id for x in subs}),
+        "numbers_gap_free": gap_free,
+        "each_decision_once": all(k == 1 for k in decided.values()),
+        "audit_verify": verify.returncode == 0,
+    }
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--forms", type=int, default=200)
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    ap.add_argument("--skip-sqlite", action="store_true")
+    args = ap.parse_args(argv)
+    sys.path.insert(0, str(c.REPO / "tests"))
+    from support.postgres import start_cluster
+
+    base = c.out_dir("workers")
+    forms = c.make_forms(c.filled_templates(base / "templates", date.today()), base / "forms", args.forms)
+    results = []
+    if not args.skip_sqlite:
+        results.append(run_one(base, forms, "sqlite-1", "sqlite", 1))
+        print(results[-1], flush=True)
+    cluster = start_cluster()
+    try:
+        for n in args.workers:
+            name = cluster.create_database()
+            results.append(run_one(base, forms, f"postgresql-{n}", cluster.url(name), n))
+            print(results[-1], flush=True)
+    finally:
+        cluster.stop()
+    ok = all(r["ok"] for r in results)
+    return c.finish("bench_workers", {"runs": results, "machine": c.machine()}, ok,
+                    "every check passes for every configuration (figures are reported, not judged)")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,95 @@
+"""Several real ``officeflow watch`` processes on one workspace and one PostgreSQL database."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from automation import samples
+from automation.record.store import LEADER_LOCK
+from support import bad_files
+from support.forms import build_blank, fill_xlsx
+
+
+def use_store(root: Path, url: str, **store_settings) -> None:
+    """Point the workspace's ``[store]`` at ``url``, with extra settings such as ``lease_seconds``."""
+    path = root / "officeflow.toml"
+    body = path.read_text(encoding="utf-8")
+    lines = [f'url = "{url}"', *(f"{k} = {v}" for k, v in store_settings.items())]
+    body, n = re.subn(r'^url = "sqlite:///\.officeflow/state\.db"$', "\n".join(lines), body, flags=re.M)
+    assert n == 1
+    path.write_text(body, encoding="utf-8")
+
+
+def corpus(staging: Path, forms: int, others: int) -> dict[str, bytes]:
+    """``forms`` distinct 客户登记表 forms, then ``others`` files: every tenth a form dropped again, the rest bad files."""
+    files: dict[str, bytes] = {}
+    for i in range(forms):
+        path = fill_xlsx(build_blank("customer_registration", staging / f"blank{i}"),
+                         samples.customer_registration(700 + i, date.today()))
+        files[f"客户登记{i:03d}.xlsx"] = path.read_bytes()
+    kinds = []
+    for factory in (bad_files.zero_byte, bad_files.random_bytes, bad_files.pdf_file, bad_files.valid_xlsx):
+        folder = staging / f"bad-{factory.__name__}"
+        folder.mkdir()
+        kinds.append(factory(folder).read_bytes())
+    for i in range(others):
+        if i % 10 == 0:
+            files[f"再交一次{i:03d}.xlsx"] = files[f"客户登记{i % forms:03d}.xlsx"]
+        else:
+            files[f"杂项{i:03d}.xlsx"] = kinds[i % len(kinds)]
+    return files
+
+
+def start_worker(root: Path, log: Path) -> subprocess.Popen:
+    """One ``officeflow watch``, its output to a file (never an undrained pipe)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(proc.pid, sig)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=60)
+
+
+def leader_pid(url: str) -> int | None:
+    """The OS process id of the worker holding the leader lock (from its application_name)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            name = conn.execute(text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                " WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :low AND l.classid = :high"),
+                {"low": LEADER_LOCK & 0xFFFFFFFF, "high": LEADER_LOCK >> 32}).scalar()
+    finally:
+        engine.dispose()
+    found = re.match(r"officeflow (\d+)$", name or "")
+    return int(found.group(1)) if found else None
+
+
+def approve_all_waiting(root: Path) -> int:
+    """Drag every task file into 同意/, as approvers do."""
+    moved = 0
+    for task in sorted((root / "outbox" / "approvals").glob("*/*.xlsx")):
+        if "(未计入)" in task.name or task.name.startswith("."):  # not a worker's temporary file
+            continue
+        folder = task.parent / "同意"
+        folder.mkdir(exist_ok=True)
+        try:
+            shutil.move(str(task), folder / task.name)
+            moved += 1
+        except OSError:
+            pass
+    return moved

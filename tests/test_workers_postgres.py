@@ -1,0 +1,144 @@
+"""Three ``officeflow watch`` processes on one workspace sharing one PostgreSQL: each inbox file
+claimed by one worker, the once-per-share work on the leader; the leader is killed with
+SIGKILL mid-batch, and the others finish — every file in exactly one end place, one case per
+form, each decision applied once, numbers without gaps, one audit chain, registers equal to
+the store."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections import Counter
+
+from sqlalchemy import select
+from support.e2e import register_rows
+from support.workers import approve_all_waiting, corpus, kill, leader_pid, start_worker, use_store
+from support.workspace import files_under, make_workspace, wait_for
+
+from automation.intake.private import intake_folder
+from automation.record import codec
+from automation.record import schema as s
+from automation.record.store import open_store
+
+FORMS = 18
+OTHERS = 12
+FILES = FORMS + OTHERS
+
+
+def _state(url: str):
+    store = open_store(url)
+    try:
+        with store.read() as conn:
+            subs = [dict(r) for r in conn.execute(select(s.submissions)).mappings()]
+            cases = [dict(r) for r in conn.execute(select(s.cases)).mappings()]
+            tasks = [dict(r) for r in conn.execute(select(s.tasks)).mappings()]
+            trail = [dict(r) for r in conn.execute(select(s.audit_log.c.action, s.audit_log.c.detail)).mappings()]
+    finally:
+        store.dispose()
+    return subs, cases, tasks, trail
+
+
+def test_three_workers_on_one_postgresql_with_the_leader_killed_mid_batch_do_everything_once(tmp_path, pg_url):
+    root = make_workspace(tmp_path, quiet_seconds=0.1, sweep_seconds=1.0, coalesce_seconds=0.2)
+    use_store(root, pg_url, lease_seconds=3)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    files = corpus(staging, FORMS, OTHERS)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    first = start_worker(root, logs / "w0.log")
+    workers = [first]
+    try:
+        wait_for(lambda: leader_pid(pg_url) == first.pid, timeout=90, message="the first worker to lead")
+        workers += [start_worker(root, logs / f"w{i}.log") for i in (1, 2)]
+        for name, data in files.items():
+            (root / "inbox" / name).write_bytes(data)
+
+        def some_done():
+            subs = _state(pg_url)[0]
+            return sum(x["status"] in ("archived", "returned", "quarantined") for x in subs) >= FILES // 4
+
+        wait_for(some_done, timeout=120, interval=0.2, message="a quarter of the batch")
+        approve_all_waiting(root)
+        kill(first)  # the leader, mid-batch: its claims run out, another worker takes the lead
+        survivors = workers[1:]
+
+        def finished():
+            assert all(w.poll() is None for w in survivors), "a surviving worker exited"
+            approve_all_waiting(root)
+            subs, cases, tasks, _ = _state(pg_url)
+            if files_under(root / "inbox") or len(subs) < FILES:
+                return False
+            if any(x["status"] not in ("archived", "returned", "quarantined") for x in subs):
+                return False
+            if len(cases) < FORMS or any(c["status"] != "approved" for c in cases):
+                return False
+            if any(p.name.startswith(".officeflow-tmp-") for p in files_under(root / "outbox")):
+                return False  # the killed worker's half-written file: swept once older than two leases
+            register = root / "outbox" / "registers" / "审批台账.xlsx"
+            if not register.exists():
+                return False
+            rows = register_rows(register)
+            return sorted(r["编号"] for r in rows) == sorted(c["number"] for c in cases)
+
+        wait_for(finished, timeout=240, interval=0.5, message="the whole batch with every approval")
+        assert leader_pid(pg_url) in {w.pid for w in survivors}, "the lead moved to a surviving worker"
+    finally:
+        for w in workers:
+            kill(w)
+
+    subs, cases, tasks, trail = _state(pg_url)
+    assert len(subs) == FILES, "one submission record per file"
+    assert sorted(x["original_path"] for x in subs) == sorted(files)
+    destinations = [root / x["dest_path"] for x in subs]
+    assert len(set(destinations)) == FILES and all(p.exists() for p in destinations), "exactly one end place each"
+    for x in subs:
+        assert (root / x["dest_path"]).read_bytes() == files[x["original_path"]]
+    assert len(cases) == FORMS, "one case per distinct form; the forms dropped twice opened none"
+    numbers = sorted(int(re.search(r"(\d+)$", c["number"]).group(1)) for c in cases)
+    assert numbers == list(range(1, FORMS + 1)), "case numbers without gaps or repeats"
+    decided = Counter(codec.loads(t["detail"]).get("task") for t in trail if t["action"] == "task-decided")
+    assert all(n == 1 for n in decided.values()), "each decision applied once"
+    assert sorted(decided) == sorted(t["id"] for t in tasks if t["decision"] is not None)
+    received = Counter(t["action"] for t in trail)
+    assert received["file-received"] == FILES and received["case-opened"] == FORMS
+    verify = subprocess.run([sys.executable, "-m", "automation", "audit", "verify", "--workspace", str(root)],
+                            capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _allow_connections(cluster, url: str, allowed: bool) -> None:
+    """The database refuses (or accepts again) every connection, as when its server is down or in maintenance."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(host="127.0.0.1", port=cluster.port, user="postgres", dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        if not allowed:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+
+def test_while_the_database_is_unreachable_the_inbox_is_untouched_and_the_worker_resumes(tmp_path, pg_cluster, pg_url,
+                                                                                          caplog):
+    from support.workspace import running_watcher
+
+    root = make_workspace(tmp_path)
+    use_store(root, pg_url)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    data = corpus(staging, 1, 0)["客户登记000.xlsx"]
+    with running_watcher(root, poll_seconds=0.3) as (rt, watcher):
+        wait_for(lambda: watcher.stats.passes >= 1, timeout=60, message="a first pass")
+        _allow_connections(pg_cluster, pg_url, False)
+        try:
+            form = root / "inbox" / "客户登记.xlsx"
+            form.write_bytes(data)
+            wait_for(lambda: "数据库" in caplog.text, timeout=60, message="the fault to be said")
+            assert form.read_bytes() == data, "the file in inbox/ is not touched"
+            assert files_under(root / "outbox" / "archive") == [] and files_under(intake_folder(root / ".officeflow")) == []
+        finally:
+            _allow_connections(pg_cluster, pg_url, True)
+        wait_for(lambda: not form.exists(), timeout=60, message="the file to be taken in once the database is back")
+    subs = _state(pg_url)[0]
+    assert [(x["original_path"], x["status"]) for x in subs] == [("客户登记.xlsx", "archived")]
