@@ -17,7 +17,7 @@ from automation.cli.main import build_parser
 
 COMMANDS = [["init"], ["forms", "build"], ["forms", "new"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"],
-            ["service", "install"], ["service", "status"], ["doctor"]]
+            ["service", "install"], ["service", "status"], ["doctor"], ["store", "migrate"]]
 
 
 def run(*args, cwd=None, env_columns=None):
@@ -45,7 +45,8 @@ ALLOWED_WORDS = {"officeflow", "json", "workspace", "verbose", "version", "help"
                  "python", "automation", "contracts", "registers", "policy", "audit", "demo", "status", "service",
                  "install", "init", "build", "process", "watch", "check", "rebuild", "verify", "lint", "render",
                  "new", "meeting", "person", "doctor", "store", "migrate", "receipts", "pdf", "libreoffice", "url", "linux",
-                 "sales", "srv", "office", "platform", "name", "dest", "sudo", "schtasks", "etc", "system"}
+                 "sales", "srv", "office", "platform", "name", "dest", "sudo", "schtasks", "etc", "system",
+                 "postgresql", "psycopg", "sqlite"}
 
 
 def _all_parsers(parser, prefix=()):
