@@ -410,16 +410,26 @@ def _docx_para(document, text: str):
 
 def _docx_table(document, header: tuple, rows: list[tuple]):
     table = document.add_table(rows=len(rows) + 1, cols=len(header))
-    if "Table Grid" in [s.name for s in document.styles]:
-        table.style = document.styles["Table Grid"]
-    for c, label in enumerate(header):
-        table.cell(0, c).text = label
-        for run in table.cell(0, c).paragraphs[0].runs:
+    _grid_style(document, table)
+    # Row by row: table.cell(r, c) lays out the whole grid again on every call.
+    lines = list(table.rows)
+    for cell, label in zip(lines[0].cells, header):
+        cell.text = label
+        for run in cell.paragraphs[0].runs:
             run.bold = True
-    for r, values in enumerate(rows, start=1):
-        for c, value in enumerate(values):
-            table.cell(r, c).text = value or ""
+    for line, values in zip(lines[1:], rows):
+        for cell, value in zip(line.cells, values):
+            cell.text = value or ""
     return table._tbl
+
+
+def _grid_style(document, table) -> None:
+    """Table Grid when the form's styles have it (looked up once per document, not per table)."""
+    found = document.__dict__.get("_officeflow_grid")
+    if found is None:
+        found = document.__dict__["_officeflow_grid"] = any(s.name == "Table Grid" for s in document.styles)
+    if found:
+        table.style = document.styles["Table Grid"]
 
 
 def _docx_decision_table(document, view: ApprovalView):
@@ -432,12 +442,13 @@ def _docx_decision_table(document, view: ApprovalView):
         BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, PROMPTS[BACK_TO_NAME]),
     }
     table = document.add_table(rows=len(INPUTS) + 1, cols=3)
-    if "Table Grid" in [s.name for s in document.styles]:
-        table.style = document.styles["Table Grid"]
-    for c, label in enumerate(DECISION_TABLE_HEADER):
-        table.cell(0, c).text = label
-    for r, (name, label, prompt) in enumerate(INPUTS, start=1):
-        table.cell(r, 0).text = label
-        table.cell(r, 1).paragraphs[0]._p.append(parse_xml(controls[name]))
-        table.cell(r, 2).text = prompt
+    _grid_style(document, table)
+    lines = list(table.rows)
+    for cell, label in zip(lines[0].cells, DECISION_TABLE_HEADER):
+        cell.text = label
+    for line, (name, label, prompt) in zip(lines[1:], INPUTS):
+        cells = line.cells
+        cells[0].text = label
+        cells[1].paragraphs[0]._p.append(parse_xml(controls[name]))
+        cells[2].text = prompt
     return table._tbl
