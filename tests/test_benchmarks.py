@@ -3,7 +3,7 @@
 The figures at this size mean nothing (targets are for the full sizes, see
 benchmarks/README.md); what is checked is that each script runs the real
 pipeline to the end and reports wall and CPU seconds, peak memory and the
-ratio against the naive script measured in the same run. The four scripts run
+ratio against the naive script measured in the same run. The scripts run
 at the same time: they spend most of their time waiting for child processes.
 """
 
@@ -23,6 +23,7 @@ SCRIPTS = {
     "latency": ["bench_latency.py", "--drops", "1", *NAIVE],
     "register_100k": ["bench_register_100k.py", "--rows", "200", *NAIVE],
     "kill9": ["bench_kill9.py", "--files", "4", "--max-kills", "1", "--window", "0.2", "0.4", *NAIVE],
+    "contracts": ["bench_contracts.py", "--contracts", "3", "--pdf", "2", *NAIVE],
 }
 
 
@@ -63,6 +64,13 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_time_cpu_memory_and_rat
     assert register["ours"]["rows"] == 200 == register["naive"]["rows"]
     _meter_fields(register["ours"]["process"])
     assert register["naive_forms_per_rebuild"] > 0
+
+    contracts = results["contracts"]
+    assert contracts["render"]["contracts"] == 3 and contracts["render"]["cpu_ms_per_contract"] > 0
+    _meter_fields(contracts["render"]["first"])
+    if contracts["pdf"]["available"]:  # CI has LibreOffice (see conftest's soffice fixture)
+        assert contracts["pdf"]["files"] == 2
+        _meter_fields(contracts["pdf"]["one_run"])
 
     kill9 = results["kill9"]
     assert kill9["ok"], kill9["checks"]
