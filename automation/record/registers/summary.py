@@ -18,6 +18,7 @@ class SummaryBlock:
     key_header: str
     measure: str | None
     lines: list[tuple]  # (key, count) or (key, count, sum)
+    measure_kind: str = "money"  # the summed column's kind: only money is shown as money
 
 
 def _key(value: object, by_month: bool) -> str:
@@ -47,7 +48,8 @@ def group(register: RegisterDef, rows: list[tuple], grouping: Grouping) -> Summa
     else:
         lines = [(k, counts[k], sums[k]) for k in keys]
     header = f"{grouping.column} · {grouping.then}" if grouping.then else grouping.column
-    return SummaryBlock(grouping.title, header, register.measure, lines)
+    kind = register.columns[sum_at].kind if sum_at is not None else "money"
+    return SummaryBlock(grouping.title, header, register.measure, lines, kind)
 
 
 def summarize(register: RegisterDef, rows: list[tuple]) -> list[SummaryBlock]:

@@ -189,8 +189,12 @@ def _register_frame(wb, register, rows, rendered_at, formats, layouts: list[Colu
 
 def _summary_widths(blocks: list[SummaryBlock]) -> tuple[float, float, float]:
     keys = [text_width(line[0]) for block in blocks for line in block.lines] + [text_width(b.key_header) for b in blocks]
-    sums = [text_width(f"{line[2]:,.2f}") for block in blocks for line in block.lines if len(line) > 2]
+    sums = [text_width(_sum_text(line[2], block.measure_kind)) for block in blocks for line in block.lines if len(line) > 2]
     return min(max([16, *keys]) + 2, 40), 8, max([12, *sums]) + 2
+
+
+def _sum_text(value, kind: str) -> str:
+    return f"{value:,.2f}" if kind == "money" else f"{value:,}"
 
 
 def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> None:
@@ -214,7 +218,8 @@ def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> 
                 ws.set_row(r, row_height(lines_needed(str(line[0]), widths[0])))
             ws.write_number(r, 1, line[1])
             if len(line) > 2:
-                ws.write_number(r, 2, line[2], formats["money"])
+                # money as money; days, counts and other numbers as they are (3 天, not 3.00)
+                ws.write_number(r, 2, line[2], formats.get(block.measure_kind, formats["decimal"]))
             r += 1
         r += 1
 
