@@ -314,6 +314,24 @@ def loan_outstanding(ctx: Context, number: Any) -> Decimal | None:
     return None if number is None else ctx.lookups.loan_outstanding(str(number))
 
 
+@register("借款单借款人", "(借款单号)", "已批准借款的借款人;没有这笔借款时为空。",
+          "已填(借款单号) and 已填(借款单借款人(借款单号)) and 借款单借款人(借款单号) != 报销人")
+def loan_borrower(ctx: Context, number: Any) -> str | None:
+    return None if number is None else ctx.lookups.loan_borrower(str(number))
+
+
+@register("年内合计", "(表单, 字段, 姓名, 日期字段, 日期, 筛选字段, 筛选值)",
+          "此人在「日期」所在年份内提交的某种表单(审批中或已批准)中某字段的合计,按「日期字段」判断年份;"
+          "可再按一个字段的值筛选。用于按年计算的额度,如本年已申请的假期天数。",
+          '天数 + 年内合计("会议室预订单", "时长", 申请人, "会议日期", 会议日期) > 每年时长上限')
+def year_total(ctx: Context, form: Any, field: Any, name: Any, date_field: Any, day: date | None,
+               filter_field: Any = None, filter_value: Any = None) -> Decimal:
+    if not form or not field or not name or not date_field or not isinstance(day, date):
+        return Decimal(0)
+    where = (str(filter_field), filter_value) if filter_field else None
+    return ctx.lookups.year_total(str(form), str(field), str(name), str(date_field), day.year, where)
+
+
 @register("合同已批准", "(合同编号)", "该合同已批准(在合同台账中)时为真,不论客户。", '印章类型 == "合同专用章" and not 合同已批准(关联合同编号)')
 def contract_approved(ctx: Context, number: Any) -> bool:
     return number is not None and ctx.lookups.contract_exists(str(number), None)

@@ -41,6 +41,13 @@ class Lookups(Protocol):
     def loan_outstanding(self, number: str) -> Decimal | None:
         """What is still owed on an approved loan; None when there is no such loan."""
 
+    def loan_borrower(self, number: str) -> str | None:
+        """Who borrowed on an approved loan; None when there is no such loan."""
+
+    def year_total(self, form_title: str, field: str, person: str, date_field: str, year: int,
+                   where: tuple[str, object] | None) -> Decimal:
+        """The sum of ``field`` over ``person``'s cases of the form (审批中 or 已批准) dated in ``year``."""
+
 
 class NoLookups:
     """An empty register: nothing registered, nothing owed."""
@@ -89,3 +96,9 @@ class NoLookups:
 
     def loan_outstanding(self, number):
         return None
+
+    def loan_borrower(self, number):
+        return None
+
+    def year_total(self, form_title, field, person, date_field, year, where):
+        return Decimal(0)

@@ -16,6 +16,7 @@ from automation.clock import Clock
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.names import normalise_customer_name
+from automation.record.status import CaseStatus
 from automation.record.store import Store
 
 COUNTED_EXPENSES = ("审批中", "已批准")  # a rejected claim no longer uses the month's cap
@@ -158,6 +159,32 @@ class StoreLookups:
         paid = self._scalar(select(func.sum(s.loan_settlements.c.amount))
                             .where(s.loan_settlements.c.loan_number == number))
         return _yuan(loan.amount - Decimal(paid or 0))
+
+    def loan_borrower(self, number: str) -> str | None:
+        loan = self._one(select(s.loans.c.borrower).where(s.loans.c.number == number))
+        return None if loan is None else loan.borrower
+
+    # --- yearly totals (days of leave a year, and the like) ------------------------------
+
+    def year_total(self, form_title: str, field: str, person: str, date_field: str, year: int,
+                   where: tuple[str, object] | None) -> Decimal:
+        c = s.cases.c
+        with self.store.read() as conn:
+            rows = conn.execute(select(c.data).where(
+                c.form_title == form_title, c.applicant == person,
+                c.status.in_((CaseStatus.IN_APPROVAL, CaseStatus.APPROVED, CaseStatus.BLOCKED)))).scalars().all()
+        total = Decimal(0)
+        for data in rows:
+            values = codec.loads(data)
+            day = values.get(date_field)
+            if not isinstance(day, date) or day.year != year:
+                continue
+            if where is not None and str(values.get(where[0])) != str(where[1]):
+                continue
+            number = values.get(field)
+            if isinstance(number, (int, Decimal)) and not isinstance(number, bool):
+                total += Decimal(number)
+        return total
 
 
 def _yuan(total) -> Decimal:
