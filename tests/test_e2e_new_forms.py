@@ -84,6 +84,8 @@ def test_leave_of_four_days_goes_to_the_manager_then_the_general_manager_and_lan
         number, "王芳", "事假", 4, "2026-11", "已批准")
     lines = _summary_lines(register)
     assert ("王芳 · 2026-11", 1, 4) in lines and ("王芳 · 事假", 1, 4) in lines
+    summed = [row[2] for row in openpyxl.load_workbook(register)["汇总"].iter_rows() if isinstance(row[2].value, int)]
+    assert summed and {c.number_format for c in summed} == {"0"}, "days are summed as days, not as money"
 
 
 def test_leave_of_a_department_manager_goes_to_the_general_manager_only(office):
@@ -159,6 +161,9 @@ def test_customer_at_its_credit_limit_is_refused_until_a_receipt_is_approved(cus
     [receipt_row] = register_rows(folder / "回款台账.xlsx")
     assert (receipt_row["合同"], Decimal(str(receipt_row["回款金额"])), receipt_row["凭证类型"]) == (
         first, Decimal("10000.00"), "银行到款通知单")
+    money = [row[2] for row in openpyxl.load_workbook(folder / "回款台账.xlsx")["汇总"].iter_rows()
+             if isinstance(row[2].value, (int, float))]
+    assert money and {c.number_format for c in money} == {"#,##0.00"}, "amounts are summed as money"
     [contract_row] = [r for r in register_rows(folder / "合同台账.xlsx") if r["合同编号"] == first]
     assert (Decimal(str(contract_row["已回款"])), Decimal(str(contract_row["未收款"]))) == (
         Decimal("10000.00"), Decimal("890000.00"))
@@ -236,6 +241,49 @@ def test_loan_is_paid_out_then_settled_by_an_expense_claim_that_names_it(office)
         Decimal("86.00"), Decimal("1414.00"), "否")
     _rebuild(office, MONDAY + timedelta(days=21))
     assert register_rows(register)[0]["是否超期"] == "是"
+
+
+def test_expense_claim_cannot_settle_someone_elses_loan(office):
+    """冲借款 offsets the claimant's own loan only: 陈静's claim naming 王芳's loan comes back on 借款单号."""
+    case = approve_case(office, "loan_request", loan(MONDAY))
+    values, items = samples.expense_claim(MONDAY, claimant="陈静", department="销售二部")
+    path, problems = verdict(office, "expense_claim", {**values, "借款单号": case["number"]}, items)
+    [problem] = [p for p in problems if p.is_error]
+    assert (problem.field, problem.location) == ("借款单号", cell(path, "借款单号"))
+    assert problem.message == (f"借款单「{case['number']}」不是报销人「陈静」本人的借款:"
+                               "报销只能冲抵本人的借款,请核对借款单号。")
+    assert problem.source.endswith(" · 001 · S1-R81 报销冲借款")
+    mine, items = samples.expense_claim(MONDAY)  # 王芳 settling her own loan is fine
+    _, problems = verdict(office, "expense_claim", {**mine, "借款单号": case["number"]}, items)
+    assert not [p for p in problems if p.is_error]
+
+
+def test_loan_is_decided_by_the_manager_himself_not_his_delegate_nor_handed_on(office):
+    """001 · S1-R85 主管无权私自借支现金: while 吴强's 代理人 郑浩 stands in, an expense claim goes to 郑浩,
+    but a loan stays with 吴强 (允许代理_借款单 = 否), and its task file offers no 转交 (允许转交_借款单 = 否)."""
+    from support.e2e import edit_policy, headers
+
+    def delegate_today(ws):
+        cols = headers(ws)
+        for row in range(cols["__row__"] + 1, ws.max_row + 1):
+            if ws.cell(row, cols["姓名"]).value == "吴强":
+                ws.cell(row, cols["代理开始"]).value = MONDAY - timedelta(days=1)
+                ws.cell(row, cols["代理结束"]).value = MONDAY + timedelta(days=7)
+
+    edit_policy(office.root, "人员", delegate_today)
+    office.rt.policies.refresh(force=True)
+    values, items = samples.expense_claim(MONDAY)
+    claim = submit_and_route(office, "expense_claim", values, items)
+    assert office.open_holders(claim["number"]) == ["郑浩"]
+    case = submit_and_route(office, "loan_request", loan(MONDAY))
+    assert office.open_holders(case["number"]) == ["吴强"]
+
+    def offered(person: str, number: str) -> set[str]:
+        [task] = [p for p in office.tasks(person) if p.name.startswith(number)]
+        return {str(dv.formula1) for dv in openpyxl.load_workbook(task)["审批"].data_validations.dataValidation}
+
+    assert any("转交" in f for f in offered("郑浩", claim["number"]))
+    assert offered("吴强", case["number"]) and not any("转交" in f for f in offered("吴强", case["number"]))
 
 
 def test_loan_above_the_staff_limit_also_goes_to_the_finance_manager(office):

@@ -71,11 +71,12 @@ def test_leave_rule(office, case, changes, field, message, basis):
     _only(problems, field, message, basis, path)
 
 
+TAKEN = "本年已申请的年假(审批中和已批准)加上本次 {} 天,超过了这个天数。"
 LEAVE_WARNINGS = [
     ("under-3-years", dict(申请人="陈静", 部门="销售二部"), 2, "假别", "申请人工龄不满 3 年,按制度尚无年假。"),
-    ("3-to-10-years", dict(), 6, "天数", "工龄满 3 年不满 10 年的年假为 5 天,本次申请 6 天。"),
-    ("10-to-20-years", dict(申请人="孙丽", 部门="财务部"), 11, "天数", "工龄满 10 年不满 20 年的年假为 10 天,本次申请 11 天。"),
-    ("20-years-and-more", dict(申请人="赵建国", 部门="总经办"), 16, "天数", "工龄满 20 年的年假为 15 天(默认值),本次申请 16 天。"),
+    ("3-to-10-years", dict(), 6, "天数", "工龄满 3 年不满 10 年的年假为每年 5 天;" + TAKEN.format(6)),
+    ("10-to-20-years", dict(申请人="孙丽", 部门="财务部"), 11, "天数", "工龄满 10 年不满 20 年的年假为每年 10 天;" + TAKEN.format(11)),
+    ("20-years-and-more", dict(申请人="赵建国", 部门="总经办"), 16, "天数", "工龄满 20 年的年假为每年 15 天(默认值);" + TAKEN.format(16)),
 ]
 
 
@@ -94,6 +95,30 @@ def test_annual_leave_beyond_the_entitlement_for_years_of_service_is_a_warning(o
     path, problems = verdict(office, "leave_request", values)
     basis = "001 · S1-R143;默认值" if "默认值" in message else "001 · S1-R143"
     _only(problems, field, message, basis, path, level="warning")
+
+
+def test_annual_leave_is_counted_across_the_years_slips_not_per_slip(office):
+    """年休假 5 天 is a year's entitlement (001 · S1-R143): 3 days asked for, then 3 more in the same year, warn;
+    a slip rejected no longer counts, and next year's leave starts afresh."""
+    first = leave(D, 假别="年假", 开始日期=JAN4, 结束日期=_workdays_from(JAN4, 3))
+    office.submit("leave_request", first)
+    office.run()
+    case = office.case(form_id="leave_request")
+    assert case["status"] == "in_approval" and office.case_values(case)["天数"] == 3
+    feb = date(2027, 2, 1)
+    second = leave(D, 假别="年假", 开始日期=feb, 结束日期=_workdays_from(feb, 3))
+    path, problems = verdict(office, "leave_request", second)
+    _only(problems, "天数", "工龄满 3 年不满 10 年的年假为每年 5 天;" + TAKEN.format(3), "001 · S1-R143", path,
+          level="warning")
+    next_year = date(2028, 2, 7)
+    _, problems = verdict(office, "leave_request", leave(D, 假别="年假", 开始日期=next_year,
+                                                         结束日期=_workdays_from(next_year, 3)))
+    assert problems == []
+    office.decide_in_cell("吴强", "驳回", "工作安排冲突", case["number"])
+    office.run()
+    assert office.case(case["number"])["status"] == "rejected"
+    _, problems = verdict(office, "leave_request", second)
+    assert problems == []
 
 
 def test_annual_leave_of_someone_without_a_hire_date_warns_the_approver(office):

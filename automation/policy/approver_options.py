@@ -20,10 +20,13 @@ EMPTY_CHOICES = (EMPTY_PAUSE, EMPTY_PASS, EMPTY_ADMIN)
 ADMIN = "转交管理员"
 REASON_REQUIRED = "驳回需填写意见"
 TRANSFER_ALLOWED = "允许转交"
+DELEGATION_ALLOWED = "允许代理"  # 否: the holder decides even while their 代理人 stands in (借款单, 001 · S1-R85)
 YES, NO = "是", "否"
 
-CHOICES = {DEDUP: DEDUP_CHOICES, ON_EMPTY: EMPTY_CHOICES, REASON_REQUIRED: (YES, NO), TRANSFER_ALLOWED: (YES, NO)}
-DEFAULTS = {DEDUP: DEDUP_NONE, ON_EMPTY: EMPTY_PAUSE, REASON_REQUIRED: YES, TRANSFER_ALLOWED: YES}
+CHOICES = {DEDUP: DEDUP_CHOICES, ON_EMPTY: EMPTY_CHOICES, REASON_REQUIRED: (YES, NO), TRANSFER_ALLOWED: (YES, NO),
+           DELEGATION_ALLOWED: (YES, NO)}
+DEFAULTS = {DEDUP: DEDUP_NONE, ON_EMPTY: EMPTY_PAUSE, REASON_REQUIRED: YES, TRANSFER_ALLOWED: YES,
+            DELEGATION_ALLOWED: YES}
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,13 @@ class ApproverOptions:
     admin: str | None = None
     reason_required: bool = True
     transfer_allowed: bool = True
+    delegation_allowed: bool = True
 
     def to_dict(self) -> dict:
         return {DEDUP: self.dedup, ON_EMPTY: self.on_empty, ADMIN: self.admin,
                 REASON_REQUIRED: YES if self.reason_required else NO,
-                TRANSFER_ALLOWED: YES if self.transfer_allowed else NO}
+                TRANSFER_ALLOWED: YES if self.transfer_allowed else NO,
+                DELEGATION_ALLOWED: YES if self.delegation_allowed else NO}
 
 
 def option_value(params, name: str, form_title: str | None):
@@ -62,7 +67,8 @@ def options_for(policy, form_title: str | None) -> ApproverOptions:
     return ApproverOptions(
         dedup=choice(params, DEDUP, form_title), on_empty=choice(params, ON_EMPTY, form_title), admin=admin,
         reason_required=choice(params, REASON_REQUIRED, form_title) == YES,
-        transfer_allowed=choice(params, TRANSFER_ALLOWED, form_title) == YES)
+        transfer_allowed=choice(params, TRANSFER_ALLOWED, form_title) == YES,
+        delegation_allowed=choice(params, DELEGATION_ALLOWED, form_title) == YES)
 
 
 def bad_values(params) -> list[tuple[str, str, tuple[str, ...]]]:

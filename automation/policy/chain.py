@@ -84,9 +84,10 @@ class Route:
         return [p for p in self.problems if not p.is_error]
 
 
-def assignee_for(policy, holder, today: date, *, applicant: str | None = None) -> Assignee:
-    """The holder (a ``policy.workbook.Person``), or the delegate acting for them today (active, not the applicant)."""
-    if holder.delegating_on(today):
+def assignee_for(policy, holder, today: date, *, applicant: str | None = None, delegation: bool = True) -> Assignee:
+    """The holder (a ``policy.workbook.Person``), or the delegate acting for them today (active, not the applicant);
+    with ``delegation`` off (参数 允许代理_<表单> = 否) always the holder."""
+    if delegation and holder.delegating_on(today):
         delegate = policy.person(holder.delegate)
         if delegate is not None and delegate.active and delegate.name != applicant:
             return Assignee(delegate.name, on_behalf_of=holder.name)

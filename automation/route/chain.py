@@ -35,7 +35,8 @@ def compose_route(policy: Policy, spec: FormSpec, values: Mapping[str, Any], *, 
     options = options_for(policy, spec.title)
     route.dedup = options.dedup
     for (role, where), rules in _selected_roles(policy, spec.title, names, functions):
-        step = replace(_step(policy, role, rules, where or department, today, applicant), reasons=_reasons(rules, names))
+        step = replace(_step(policy, role, rules, where or department, today, applicant, options.delegation_allowed),
+                       reasons=_reasons(rules, names))
         if step.assignees and _repeats(route.steps, step):
             continue  # the same people as an earlier step: nothing to add
         if not step.assignees and holds_role_alone(policy, role, department, applicant):
@@ -97,12 +98,13 @@ def _rank(policy: Policy, role: str) -> float:
 
 
 def _step(policy: Policy, role: str, rules: list[ApprovalRule], department: str | None, today: date,
-          applicant: str | None = None) -> Step:
+          applicant: str | None = None, delegation: bool = True) -> Step:
     limits = [r.limit_days for r in rules if r.limit_days is not None]
     fallback = policy.param("审批时限工作日", DEFAULT_LIMIT_DAYS)
     mode = rules[0].mode
     return Step(role=role, mode=mode, limit_days=min(limits) if limits else int(fallback),
-                assignees=resolve_role(policy, role, department, today, mode=mode, applicant=applicant),
+                assignees=resolve_role(policy, role, department, today, mode=mode, applicant=applicant,
+                                       delegation=delegation),
                 rule_refs=tuple(r.source for r in rules))
 
 

@@ -47,7 +47,7 @@ def _superior(policy: Policy, applicant: str | None) -> Person | None:
 
 
 def resolve_role(policy: Policy, role: str, department: str | None, today: date, *,
-                 mode: str = SEQUENTIAL, applicant: str | None = None) -> tuple[Assignee, ...]:
+                 mode: str = SEQUENTIAL, applicant: str | None = None, delegation: bool = True) -> tuple[Assignee, ...]:
     """会签 and 或签 take every candidate; 依次 takes the first (the roster order decides).
 
     Nobody approves their own request: an applicant who holds the role is replaced
@@ -62,7 +62,7 @@ def resolve_role(policy: Policy, role: str, department: str | None, today: date,
     chosen = others if STEP_MODES[mode].every_holder else others[:1]
     unique: dict[str, Assignee] = {}
     for person in chosen:
-        who = assignee_for(policy, person, today, applicant=applicant)
+        who = assignee_for(policy, person, today, applicant=applicant, delegation=delegation)
         unique.setdefault(who.name, who)
     return tuple(unique.values())
 
