@@ -40,6 +40,7 @@ def test_columns_take_their_format_from_the_field_type(tmp_path):
     assert [(c.header, c.kind) for c in spec.register.columns] == [
         ("申请人", "text"), ("日期", "date"), ("人数", "int"), ("状态", "text")]
     assert spec.register.groupings == (("申请人", "状态"),)
+    assert [c.width for c in spec.register.columns] == [None] * 4  # sized from the data unless a width is written
 
 
 @pytest.mark.parametrize("register,words", [
@@ -50,6 +51,7 @@ def test_columns_take_their_format_from_the_field_type(tmp_path):
     ("register:\n  name: 会议/台账\n  columns:\n    - {header: 人数, field: 人数}\n", "文件名"),
     ("register:\n  name: 客户台账\n  columns:\n    - {header: 人数, field: 人数}\n", "系统自带"),
     ("register:\n  name: 会议台账\n  columns:\n    - {header: 超期, overdue_of: 归还日期}\n", "归还日期"),
+    ("register:\n  name: 会议台账\n  columns:\n    - {header: 人数, field: 人数, width: 宽}\n", "width 应为"),
 ])
 def test_a_register_that_cannot_work_is_refused_at_its_line(tmp_path, register, words):
     with pytest.raises(SpecError) as raised:

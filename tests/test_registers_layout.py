@@ -46,3 +46,15 @@ def test_the_note_is_wrapped_inside_the_printed_width(tmp_path):
     summary = wb["汇总"]
     assert any(str(r) == "A1:C1" for r in summary.merged_cells.ranges) and summary["A1"].alignment.wrap_text
     assert summary.page_setup.paperSize in (9, "9") and summary.sheet_properties.pageSetUpPr.fitToPage
+
+
+def test_a_width_fixed_by_the_definition_is_kept_and_longer_text_wraps_in_it():
+    """A form spec's register column may fix its width (``width: 16``); without one the data decides."""
+    from automation.record.registers.definitions import Column, RegisterDef
+
+    register = RegisterDef("测试台账", "Test", (Column("编号"), Column("备注", "text", 16)), rows=lambda conn, ctx: [],
+                           tables=frozenset())
+    [number, note] = column_layout(register, [("QJ-202611-0001", "短")])
+    assert (note.width, note.wrap) == (16, False) and number.width == text_width("QJ-202611-0001") + 1
+    [_, note] = column_layout(register, [("QJ-202611-0001", "很长的备注文字" * 4)])
+    assert (note.width, note.wrap) == (16, True)

@@ -333,9 +333,9 @@ def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
 
 # --- 我的申请.xlsx ------------------------------------------------------------------------------
 
-MY_COLUMNS = (("编号", "text", 18), ("表单", "text", 16), ("提交时间", "datetime", 17), ("金额", "money", 14),
-              ("状态", "text", 10), ("当前审批人", "text", 16), ("已等待工作日", "int", 12), ("下一步", "text", 30),
-              ("结果", "text", 9), ("合同编号", "text", 16), ("完成时间", "datetime", 17), ("回执", "text", 40))
+MY_COLUMNS = (("编号", "text"), ("表单", "text"), ("提交时间", "datetime"), ("金额", "money"), ("状态", "text"),
+              ("当前审批人", "text"), ("已等待工作日", "int"), ("下一步", "text"), ("结果", "text"),
+              ("合同编号", "text"), ("完成时间", "datetime"), ("回执", "text"))
 
 
 def my_request_rows(conn, person: str | None, *, today: date, workdays_between, tz: ZoneInfo) -> list[tuple]:
@@ -385,7 +385,7 @@ def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
 
 
 def write_my_requests(rt, person: str | None) -> Path:
-    register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k, w) for h, k, w in MY_COLUMNS),
+    register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k) for h, k in MY_COLUMNS),
                            rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
     tz = ZoneInfo(rt.settings.timezone)
     with rt.store.read() as conn:

@@ -49,7 +49,7 @@ class RegisterColumn:
     overdue_of: str | None = None  # "是" once this date column is past while the case stands approved
     when: str | None = None  # with overdue_of: only rows whose named column reads 是
     kind: str = "text"
-    width: float = 12
+    width: float | None = None  # written in the spec: a fixed width; otherwise sized from the data
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -106,7 +106,7 @@ def _column(path: Path, raw: Any, fields: dict[str, Any], line: int) -> Register
     return RegisterColumn(header=header, field=field, compute=str(raw["compute"]) if raw.get("compute") else None,
                           value=value, overdue_of=str(raw["overdue_of"]) if raw.get("overdue_of") else None,
                           when=str(raw["when"]) if raw.get("when") else None, kind=kind,
-                          width=float(raw.get("width") or _width(header, kind, value)))
+                          width=_width(path, raw, header))
 
 
 def _kind_of(field: str | None, value: str | None, raw: dict, fields: dict[str, Any]) -> str:
@@ -119,10 +119,16 @@ def _kind_of(field: str | None, value: str | None, raw: dict, fields: dict[str, 
     return "text"
 
 
-def _width(header: str, kind: str, value: str | None) -> float:
-    if value == "编号":
-        return 18  # QJ-202611-0001
-    return {"money": 14, "date": 12, "int": 9, "decimal": 10}.get(kind, max(10, min(30, 2 * len(header) + 4)))
+def _width(path: Path, raw: dict, header: str) -> float | None:
+    if raw.get("width") in (None, ""):
+        return None
+    try:
+        width = float(raw["width"])
+    except (TypeError, ValueError):
+        width = 0
+    if not 4 <= width <= 100:
+        raise _fail(path, raw, f"列「{header}」的 width 应为 4 到 100 之间的数字(字符宽度),现为「{raw['width']}」。")
+    return width
 
 
 def parse_register(path: Path, raw: Any, fields: dict[str, Any]) -> RegisterSpec:

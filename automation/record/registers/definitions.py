@@ -54,7 +54,9 @@ class RenderContext:
 class Column:
     header: str
     kind: str = "text"  # text | money | date | datetime | int | decimal | bool
-    width: float = 12
+    # A width the definition fixes (a form spec's register column may set ``width``; longer text wraps).
+    # None, the default: the column is as wide as its values need (registers.layout).
+    width: float | None = None
 
 
 @dataclass(frozen=True)
@@ -319,10 +321,10 @@ _BY_DEPT = Grouping("按部门", "部门")
 REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
     RegisterDef(
         "审批台账", "ApprovalRegister",
-        _cols(("编号", "text", 18), ("表单", "text", 16), ("申请人", "text", 10), ("部门", "text", 12),
-              ("金额", "money", 14), ("提交时间", "datetime", 19), ("状态", "text", 10),
-              ("当前审批人", "text", 16), ("已用工作日", "int", 11), ("是否超时", "bool", 9),
-              ("结果", "text", 10), ("完成时间", "datetime", 19), ("催办次数", "int", 9)),
+        _cols(("编号", "text"), ("表单", "text"), ("申请人", "text"), ("部门", "text"),
+              ("金额", "money"), ("提交时间", "datetime"), ("状态", "text"),
+              ("当前审批人", "text"), ("已用工作日", "int"), ("是否超时", "bool"),
+              ("结果", "text"), ("完成时间", "datetime"), ("催办次数", "int")),
         approval_rows, frozenset({"cases", "tasks", "applicant_requests"}), totals=("金额",),
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
@@ -330,10 +332,10 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         measure="金额"),
     RegisterDef(
         "客户台账", "CustomerRegister",
-        _cols(("客户名称", "text", 26), ("统一社会信用代码", "text", 21), ("等级", "text", 6),
-              ("负责销售员", "text", 11), ("部门", "text", 12), ("信用额度", "money", 14),
-              ("账期天数", "int", 9), ("已回款", "money", 14), ("未收款", "money", 14), ("信用复核到期", "date", 13),
-              ("状态", "text", 9), ("状态变更记录", "text", 40), ("登记日期", "date", 12)),
+        _cols(("客户名称", "text"), ("统一社会信用代码", "text"), ("等级", "text"),
+              ("负责销售员", "text"), ("部门", "text"), ("信用额度", "money"),
+              ("账期天数", "int"), ("已回款", "money"), ("未收款", "money"), ("信用复核到期", "date"),
+              ("状态", "text"), ("状态变更记录", "text"), ("登记日期", "date")),
         customer_rows, frozenset({"customers", "receivables", "customer_status_history"}),
         totals=("信用额度", "已回款", "未收款"),
         highlight='OR({状态}="黑名单",AND(ISNUMBER({信用复核到期}),{信用复核到期}<TODAY()))',
@@ -342,10 +344,10 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         measure="未收款"),
     RegisterDef(
         "合同台账", "ContractRegister",
-        _cols(("合同编号", "text", 18), ("客户名称", "text", 26), ("合同金额", "money", 15),
-              ("大写", "text", 30), ("签订日期", "date", 12), ("交货日期", "date", 12),
-              ("应发货日期", "date", 12), ("付款方式", "text", 14), ("已回款", "money", 14), ("未收款", "money", 14),
-              ("审批完成日期", "date", 13), ("审批人", "text", 20), ("状态", "text", 9), ("文件", "text", 36)),
+        _cols(("合同编号", "text"), ("客户名称", "text"), ("合同金额", "money"),
+              ("大写", "text"), ("签订日期", "date"), ("交货日期", "date"),
+              ("应发货日期", "date"), ("付款方式", "text"), ("已回款", "money"), ("未收款", "money"),
+              ("审批完成日期", "date"), ("审批人", "text"), ("状态", "text"), ("文件", "text")),
         contract_rows, frozenset({"contracts", "receivables"}), totals=("合同金额", "已回款", "未收款"),
         highlight='{状态}="生成失败"',
         groupings=(Grouping("按月份", "签订日期", True), Grouping("按客户", "客户名称"),
@@ -353,8 +355,8 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         measure="合同金额"),
     RegisterDef(
         "报销台账", "ExpenseRegister",
-        _cols(("报销单号", "text", 18), ("报销人", "text", 10), ("部门", "text", 12), ("类别", "text", 12),
-              ("发生日期", "date", 12), ("金额", "money", 13), ("月份", "text", 9), ("状态", "text", 9)),
+        _cols(("报销单号", "text"), ("报销人", "text"), ("部门", "text"), ("类别", "text"),
+              ("发生日期", "date"), ("金额", "money"), ("月份", "text"), ("状态", "text")),
         expense_rows, frozenset({"expense_lines"}), totals=("金额",),
         highlight='{状态}="已驳回"',
         groupings=(Grouping("按月份", "月份"), _BY_DEPT, Grouping("按报销人", "报销人"),
@@ -362,33 +364,33 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         measure="金额"),
     RegisterDef(
         "投诉台账", "ComplaintRegister",
-        _cols(("投诉编号", "text", 18), ("客户", "text", 24), ("类型", "text", 11), ("严重程度", "text", 9),
-              ("投诉日期", "date", 12), ("答复期限", "date", 12), ("责任部门", "text", 12),
-              ("部门答复期限", "date", 13), ("回访期限", "date", 12), ("回访次数", "int", 9),
-              ("重新调查次数", "int", 12), ("满意度", "text", 10), ("状态", "text", 10), ("是否超时", "bool", 9)),
+        _cols(("投诉编号", "text"), ("客户", "text"), ("类型", "text"), ("严重程度", "text"),
+              ("投诉日期", "date"), ("答复期限", "date"), ("责任部门", "text"),
+              ("部门答复期限", "date"), ("回访期限", "date"), ("回访次数", "int"),
+              ("重新调查次数", "int"), ("满意度", "text"), ("状态", "text"), ("是否超时", "bool")),
         complaint_rows, frozenset({"complaints"}), totals=(),
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "投诉日期", True), Grouping("按责任部门", "责任部门"),
                    Grouping("按类型", "类型"), Grouping("按严重程度", "严重程度"), Grouping("按状态", "状态"))),
     RegisterDef(
         "退货台账", "ReturnRegister",
-        _cols(("退货单号", "text", 18), ("原合同编号", "text", 18), ("品名", "text", 20),
-              ("数量", "decimal", 10), ("原因", "text", 30), ("状态", "text", 9)),
+        _cols(("退货单号", "text"), ("原合同编号", "text"), ("品名", "text"),
+              ("数量", "decimal"), ("原因", "text"), ("状态", "text")),
         return_rows, frozenset({"return_lines"}), totals=("数量",),
         groupings=(Grouping("按原合同", "原合同编号"), Grouping("按品名", "品名"), Grouping("按状态", "状态")),
         measure="数量"),
     RegisterDef(
         "坏账台账", "BadDebtRegister",
-        _cols(("编号", "text", 18), ("客户", "text", 24), ("合同", "text", 18), ("金额", "money", 14),
-              ("责任人与分担金额", "text", 48), ("状态", "text", 9)),
+        _cols(("编号", "text"), ("客户", "text"), ("合同", "text"), ("金额", "money"),
+              ("责任人与分担金额", "text"), ("状态", "text")),
         bad_debt_rows, frozenset({"bad_debts"}), totals=("金额",),
         groupings=(Grouping("按客户", "客户"), Grouping("按状态", "状态")),
         measure="金额"),
     RegisterDef(
         "借款台账", "LoanRegister",
-        _cols(("借款单号", "text", 18), ("借款人", "text", 10), ("部门", "text", 12), ("类型", "text", 11),
-              ("金额", "money", 13), ("借款日期", "date", 12), ("应还日期", "date", 12), ("已冲销", "money", 13),
-              ("未还", "money", 13), ("是否超期", "bool", 9), ("状态", "text", 9)),
+        _cols(("借款单号", "text"), ("借款人", "text"), ("部门", "text"), ("类型", "text"),
+              ("金额", "money"), ("借款日期", "date"), ("应还日期", "date"), ("已冲销", "money"),
+              ("未还", "money"), ("是否超期", "bool"), ("状态", "text")),
         loan_rows, frozenset({"loans", "loan_settlements"}), totals=("金额", "已冲销", "未还"),
         highlight='{是否超期}="是"',
         groupings=(Grouping("按借款人", "借款人"), _BY_DEPT, Grouping("按状态", "状态")),

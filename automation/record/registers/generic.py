@@ -94,7 +94,7 @@ def register_def(definition: dict[str, Any]) -> RegisterDef:
                       for g in definition.get("groupings") or [])
     return RegisterDef(
         name, _table_name(definition["form_id"]),
-        tuple(Column(c["header"], c.get("kind", "text"), c.get("width", 12)) for c in columns),
+        tuple(Column(c["header"], c.get("kind", "text"), c.get("width")) for c in columns),
         rows, frozenset({"form_records"}), totals=tuple(definition.get("totals") or ()),
         highlight=_highlight(definition.get("highlight"), headers), groupings=groupings,
         measure=definition.get("measure"))

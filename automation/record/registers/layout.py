@@ -1,8 +1,9 @@
 """Column widths and row heights of a register, from its data, so that it prints readably.
 
 A register prints one page wide. Every column is as wide as its widest value
-(no wider), up to the width its definition allows; a text column whose values
-are longer wraps, and the rows that need it are made tall enough to show every
+(no wider), unless its definition fixes a width (a form spec's register column
+may say ``width: 16``); when the whole does not fit the page, the longest text
+columns wrap, and the rows that need it are made tall enough to show every
 line. Widths are measured with the UTF-8 length trick (a CJK character is three
 bytes and two columns wide), which runs in C: a 100,000-row register costs a
 few tens of milliseconds here.
@@ -81,6 +82,10 @@ def column_layout(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnLa
     the widest text columns give way first and wrap."""
     measured = [_natural([row[i] for row in rows] if rows else [], col.kind, col.header)
                 for i, col in enumerate(register.columns)]
+    # A width the definition fixes (Column.width) is kept: not measured, never squeezed; text wraps in it.
+    fixed_by_definition = {i: col.width for i, col in enumerate(register.columns) if col.width is not None}
+    naturals = {i: n for i, (n, _) in enumerate(measured)}
+    measured = [(fixed_by_definition[i], None) if i in fixed_by_definition else m for i, m in enumerate(measured)]
     wanted = [n for n, _ in measured]
     flexible = [i for i, (_, floor) in enumerate(measured) if floor is not None]
     fixed = sum(w for i, w in enumerate(wanted) if i not in flexible)
@@ -88,6 +93,10 @@ def column_layout(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnLa
                          page_budget(len(wanted)))
     layouts = []
     for i, (natural, floor) in enumerate(measured):
+        if i in fixed_by_definition:
+            text = register.columns[i].kind == "text"
+            layouts.append(ColumnLayout(natural, wrap=text and naturals[i] > natural))
+            continue
         if floor is None:
             layouts.append(ColumnLayout(natural))
             continue
