@@ -85,3 +85,32 @@ def test_rejection_with_a_reason_killed_after_commit_returns_one_copy(office):
     office.run()
     office.run()
     assert len(office.returned("王芳")) == 1 and len(_decided(office, number)) == 1
+
+
+def test_return_to_an_earlier_step_killed_after_commit_reissues_that_step_once(office):
+    """退回到 in a Word task file (a two-step 出差申请表 for the test): killed after the commit, the
+    next pass gives the earlier step's approver one fresh task and files the returner's away."""
+    from support.e2e import edit_policy, headers
+
+    def add_step(ws):
+        cols = headers(ws)
+        row = ws.max_row + 1
+        for header, value in (("表单", "出差申请表"), ("审批角色", "财务经理"), ("方式", "依次"), ("依据", "测试")):
+            ws.cell(row, cols[header]).value = value
+    edit_policy(office.root, "审批规则", add_step)
+    office.submit("trip_request", samples.trip_request(office.today))
+    office.run()
+    number = office.case(form_id="trip_request")["number"]
+    office.approve("吴强", number)
+    office.run()
+    path = office.task("孙丽", number)
+    fill_docx(path, {"审批结论": "退回修改", "退回到": "第 1 步 · 部门经理 · 吴强", "审批意见": "天数请再核实"})
+    _kill_after_commit(office)
+    assert [d["decision"] for d in _decided(office, number)] == ["同意", "退回修改"]
+    assert office.tasks("孙丽") == [path] and office.tasks("吴强") == []
+    office.run()
+    office.run()
+    assert [d["decision"] for d in _decided(office, number)] == ["同意", "退回修改"]
+    assert office.audit("decision-refused") == [] and office.open_holders(number) == ["吴强"]
+    assert len(office.tasks("吴强")) == 1 and office.tasks("孙丽") == []
+    assert office.case(number)["status"] == "in_approval" and office.returned("王芳") == []
