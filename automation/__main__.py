@@ -1,3 +1,4 @@
 from automation.cli.main import main
 
-raise SystemExit(main())
+if __name__ == "__main__":  # (not when a child process imports the main module)
+    raise SystemExit(main())

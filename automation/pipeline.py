@@ -29,9 +29,10 @@ from lxml import etree
 from automation.decide import cases, followup, reroute
 from automation.decide.gestures import apply_gestures
 from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError, UnsafeFileError
-from automation.extract.read import applicant_readings, controls_lost_problem, read_form
+from automation.extract.read import applicant_readings, controls_lost_problem
 from automation.faults import is_system_fault
-from automation.identify.identify import FALLBACK_NOTES, identify
+from automation.identify.identify import FALLBACK_NOTES
+from automation.intake import budget
 from automation.intake import dispositions as d
 from automation.intake import receive as intake
 from automation.intake.dispositions import Disposition
@@ -128,7 +129,8 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
                 with rt.store.workers.claim("inbox", stored(path.relative_to(rt.settings.inbox).as_posix())) as mine:
                     if not mine:  # another worker has it in hand
                         continue
-                    outcome = process_file(rt, path, first_seen=tracker.first_seen(path))
+                    outcome = process_file(rt, path, first_seen=tracker.first_seen(path),
+                                           stable=tracker.snapshot(path))
             except OSError as exc:
                 if is_system_fault(exc):  # a full disk or a read-only share: every file alike; wait
                     raise
@@ -150,9 +152,10 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
 # --- one submission ----------------------------------------------------------------------------
 
 
-def process_file(rt: Runtime, path: Path, first_seen: float | None = None) -> str | None:
+def process_file(rt: Runtime, path: Path, first_seen: float | None = None,
+                 stable: tuple[int, int] | None = None) -> str | None:
     """Take in one stable entry, top to bottom. Returns its outcome, or None if it vanished or changed meanwhile."""
-    arrival = intake.receive(rt, path, first_seen)                     # intake: private copy, recorded first
+    arrival = intake.receive(rt, path, first_seen, stable)             # intake: private copy, recorded first
     if arrival is None:
         return None                                                    # gone, still changing or locked: next pass
     return process_arrival(rt, arrival)
@@ -175,7 +178,11 @@ def verdict(rt: Runtime, path: Path, row=None, *, private: bool = True) -> Dispo
     try:
         with intake.time_budget(rt.settings.limits.max_seconds_per_file):
             return _judge(rt, path, row, private)
-    except intake.TimeBudgetExceeded:
+    except budget.MemoryBudgetExceeded:
+        limit = rt.settings.limits.max_memory_mb
+        return d.quarantine("file-too-much-memory", f"读取此文件需要的内存超过了 {limit:g} MB 的上限,为不影响其他文件的处理,"
+                            "已将其原样隔离。请删除表单中多余的行、图片或工作表后「另存为」新文件再提交;如仍不行,请联系办公室管理员。")
+    except (intake.TimeBudgetExceeded, budget.ReadTimeExceeded):
         limit = rt.settings.limits.max_seconds_per_file
         return d.quarantine("file-too-slow", f"读取和检查此文件超过了 {limit:g} 秒的时间上限,为不影响其他文件的处理,已将其原样隔离。"
                             "请删除表单中多余的行、图片或工作表后「另存为」新文件再提交;如仍不行,请联系办公室管理员。")
@@ -197,9 +204,9 @@ def _judge(rt: Runtime, path: Path, row=None, private: bool = True) -> Dispositi
         raise
     path = with_kind(path, kind)                                       # (our private copy, named by content)
     converted = private and to_transitional(path)                      # intake: Strict Open XML, as Transitional
-    try:
-        spec, version, how = identify(path, kind, rt.specs)            # identify: which form, version
-        form = read_form(path, spec, version, how)                     # extract: typed values
+    try:                                                               # identify: which form, version;
+        spec, version, how, form = budget.read_identified(             # extract: typed values — within the
+            path, kind, rt.specs, rt.settings.limits)                  # memory and time budget (big files)
     except UnrecognisedFormError as exc:
         return d.unrecognised(exc.code, exc.message)
     except DAMAGED:  # the package opened, but a part inside is broken

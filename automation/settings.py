@@ -25,6 +25,8 @@ class Limits:
     max_compression_ratio: float = 100
     max_seconds_per_file: float = 120  # reading and judging one file; then it is quarantined
     unreadable_after_seconds: float = 300  # a file nobody can read is quarantined after this long (and 5 tries)
+    max_memory_mb: float = 1024  # reading one file may use this much more memory; then it is quarantined
+    isolate_above_mb: float = 2  # packages inflating beyond this are read in a child process (intake/budget.py)
 
     @property
     def max_file_bytes(self) -> int:

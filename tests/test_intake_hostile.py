@@ -360,3 +360,111 @@ def test_file_over_its_time_budget_is_quarantined_and_the_next_is_taken(tmp_path
     os.replace(_form(tmp_path, 2), root / "inbox" / "正常.xlsx")
     assert _cli_process(root).returncode == 0
     assert [x["status"] for x in _all_subs(root)] == ["quarantined", "archived"]
+
+
+def _limits(root: Path, **values) -> None:
+    toml = root / "officeflow.toml"
+    lines = "".join(f"{key} = {value}\n" for key, value in values.items())
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[limits]\n", "[limits]\n" + lines), encoding="utf-8")
+
+
+def _big_form(folder: Path, rows: int) -> Path:
+    """A valid 客户登记表 carrying an extra sheet of ``rows`` rows (≈ 1.7 MB inflated for 8000)."""
+    import openpyxl
+
+    path = _form(folder, 9)
+    wb = openpyxl.load_workbook(path)
+    sheet = wb.create_sheet("附注")
+    for r in range(1, rows + 1):
+        sheet.append([f"第{r}行附注内容{r * 7919}", r, f"x{r}"])
+    wb.save(path)
+    return path
+
+
+def test_file_over_its_memory_budget_is_quarantined_and_the_next_is_taken(tmp_path):
+    """A package bigger than [limits] isolate_above_mb is read in a child process under RLIMIT_AS;
+    here the budget (2 MB over the child's start) is far below what reading 1.7 MB of XML takes."""
+    root = make_workspace(tmp_path)
+    _limits(root, max_memory_mb=2, isolate_above_mb=1)
+    os.replace(_big_form(tmp_path, 8000), root / "inbox" / "大.xlsx")
+    os.replace(_form(tmp_path, 2), root / "inbox" / "正常.xlsx")  # small: read in-process, budget irrelevant
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    by_name = {sub["name"]: sub for sub in _all_subs(root)}
+    assert (by_name["大.xlsx"]["status"], by_name["大.xlsx"]["reason_code"]) == ("quarantined", "file-too-much-memory")
+    assert "内存超过了 2 MB 的上限" in by_name["大.xlsx"]["reason"]
+    assert by_name["正常.xlsx"]["status"] == "archived"
+    assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
+    assert sorted(p.name for p in files_under(root / "inbox")) == []
+
+
+def test_time_budget_holds_when_processing_runs_in_another_thread(tmp_path):
+    """SIGALRM is the main thread's; elsewhere every file is read in a child that is stopped on time."""
+    import threading
+
+    root = make_workspace(tmp_path)
+    _limits(root, max_seconds_per_file=0.001)
+    os.replace(_form(tmp_path, 1), root / "inbox" / "慢.xlsx")
+    rt = open_runtime(root)
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            process_pending(rt)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(120)
+        assert not worker.is_alive() and not errors, errors
+        [sub] = _subs(rt)
+    finally:
+        rt.close()
+    assert (sub["status"], sub["reason_code"]) == ("quarantined", "file-too-slow")
+    # with a sane budget the same thread reads a form through the child and routes it
+    toml = root / "officeflow.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("max_seconds_per_file = 0.001", "max_seconds_per_file = 120"),
+                    encoding="utf-8")
+    os.replace(_form(tmp_path, 2), root / "inbox" / "正常.xlsx")
+    rt = open_runtime(root)
+    try:
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(120)
+        assert not errors, errors
+        assert [x["status"] for x in _subs(rt)] == ["quarantined", "archived"]
+    finally:
+        rt.close()
+
+
+def test_file_rewritten_after_its_stability_check_waits_and_ends_in_one_place(tmp_path):
+    """The quiet period passed on one save; a second save began before the copy was taken. The half-
+    written bytes are not judged (they would be quarantined as damaged): the file waits its own quiet
+    period and the finished save is taken in once, archived with its own hash."""
+    from automation.intake.stability import StabilityTracker
+    from automation.pipeline import process_file
+
+    root = make_workspace(tmp_path)
+    path = root / "inbox" / "客户登记.xlsx"
+    os.replace(_form(tmp_path, 1), path)
+    final = _form(tmp_path, 2).read_bytes()
+    clock = [0.0]
+    tracker = StabilityTracker(2.0, monotonic=lambda: clock[0])
+    rt = open_runtime(root)
+    try:
+        assert not tracker.check(path)
+        clock[0] = 5.0
+        assert tracker.check(path)  # stable: the first save
+        path.write_bytes(final[: len(final) // 3])  # the second save, a third of the way through
+        assert process_file(rt, path, first_seen=tracker.first_seen(path), stable=tracker.snapshot(path)) is None
+        assert _subs(rt) == [] and path.exists()
+        path.write_bytes(final)  # the save completes
+        process_pending(rt)
+        [sub] = _subs(rt)
+    finally:
+        rt.close()
+    assert sub["status"] == "archived" and sub["sha256"] == hashlib.sha256(final).hexdigest()
+    assert (root / sub["dest_path"]).read_bytes() == final and not path.exists()
+    assert not [p for p in (root / ".officeflow" / "intake").rglob("*") if p.is_file()]

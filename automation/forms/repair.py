@@ -61,15 +61,15 @@ def load_tolerant(path: Path, kind: str, load: Callable):
         source = repaired(path, kind, deep=False) or path
         try:
             return load(source)
-        except OfficeFlowError:
+        except (OfficeFlowError, MemoryError):
             raise
         except Exception:
             deep = repaired(path, kind, deep=True)
             if deep is None:
                 raise
             return load(deep)
-    except (OfficeFlowError, *DAMAGED):
-        raise  # a broken part stays "damaged" (quarantined), as before any repair
+    except (OfficeFlowError, MemoryError, *DAMAGED):
+        raise  # a broken part stays "damaged" (quarantined), as before any repair; memory is the budget's
     except Exception as exc:
         raise unreadable(path) from exc
 

@@ -44,6 +44,7 @@ class Taken:
     sha256: str
     size: int
     temp: Path | None  # the private copy (None when the file exceeds the copy limit)
+    mtime_ns: int = 0  # of the bytes copied (the descriptor's, unchanged during the copy)
 
 
 def intake_folder(state: Path) -> Path:
@@ -103,7 +104,7 @@ def take_copy(path: Path, state: Path, max_copy_bytes: int) -> Taken:
     if size > max_copy_bytes:
         temp.unlink(missing_ok=True)
         temp = None
-    return Taken(digest.hexdigest(), size, temp)
+    return Taken(digest.hexdigest(), size, temp, after.st_mtime_ns)
 
 
 def _check_unchanged(path: Path, before: os.stat_result, after: os.stat_result, size: int) -> None:

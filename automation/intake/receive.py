@@ -53,8 +53,13 @@ class Arrival:
     verdict: Disposition | None = None  # refused, unreadable or too large: decided without parsing
 
 
-def receive(rt: Runtime, path: Path, first_seen: float | None = None) -> Arrival | None:
-    """(0)+(1) Copy one stable entry privately and record it. None if it vanished, changed or is still locked."""
+def receive(rt: Runtime, path: Path, first_seen: float | None = None,
+            stable: tuple[int, int] | None = None) -> Arrival | None:
+    """(0)+(1) Copy one stable entry privately and record it. None if it vanished, changed or is still locked.
+
+    ``stable`` is the (size, mtime_ns) the stability check saw; bytes copied with another size or
+    time were written after that check (a save begun in between): they wait their own quiet period.
+    """
     try:
         st = os.lstat(path)
     except OSError:
@@ -72,6 +77,11 @@ def receive(rt: Runtime, path: Path, first_seen: float | None = None) -> Arrival
         return None
     except OSError as exc:  # locked by the copying program, or unreadable: bounded retries
         return _unreadable(rt, path, st, exc, _seen_at(rt, first_seen))
+    if stable is not None and (taken.size, taken.mtime_ns) != stable:
+        if taken.temp is not None:
+            taken.temp.unlink(missing_ok=True)
+        log.info("%s 在确认稳定后又被改写,等它保存完成后再读取。", names.readable(path.name))
+        return None
     entries.forget_failures(path, rt.settings.inbox)
     return _take(rt, path, taken, _seen_at(rt, first_seen))
 

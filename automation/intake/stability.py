@@ -63,6 +63,11 @@ class StabilityTracker:
             return self.quiet <= 0 or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
         return now - seen.since >= self.quiet or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
 
+    def snapshot(self, path: Path) -> tuple[int, int] | None:
+        """(size, mtime_ns) the file kept while it was judged stable."""
+        seen = self._seen.get(path)
+        return (seen.size, seen.mtime_ns) if seen else None
+
     def first_seen(self, path: Path) -> float | None:
         seen = self._seen.get(path)
         return seen.first_seen if seen else None
