@@ -48,6 +48,10 @@ class ReadTimeExceeded(BaseException):
     """The child reading one file ran past ``max_seconds_per_file`` and was stopped."""
 
 
+class ChildReadError(RuntimeError):
+    """Reading failed in the child for a reason of its own; its traceback is the message (for the log)."""
+
+
 class DamagedInChild(zipfile.BadZipFile):
     """The child found a part inside the package broken (the pipeline's DAMAGED answer)."""
 
@@ -104,8 +108,8 @@ def _context():
 
 
 def _in_child(path: Path, kind: str, specs: dict, limits):
-    """The answer of a child process, or None when the child ran into a fault of ours (then the
-    caller reads in-process, where the fault is logged with its traceback as ever)."""
+    """The answer of a child process, or None when no child could be started or its answer could
+    not be sent (then the caller reads in-process)."""
     try:
         ctx = _context()
         receiver, sender = ctx.Pipe(duplex=False)
@@ -127,8 +131,7 @@ def _in_child(path: Path, kind: str, specs: dict, limits):
             child.join(5)
             if child.exitcode is not None and child.exitcode < 0:
                 raise MemoryBudgetExceeded() from None  # killed by the system (out of memory) or crashed
-            log.info("独立读取进程意外退出(%s),改为在本进程内读取。", child.exitcode)
-            return None
+            raise ChildReadError(f"读取进程未给出结果即退出(退出码 {child.exitcode})") from None
     finally:
         receiver.close()
         if child.is_alive():
@@ -160,8 +163,12 @@ def _unpack(answer: tuple, path: Path, specs: dict):
         raise DamagedInChild(answer[1])
     if what == "memory":
         raise MemoryBudgetExceeded()
-    log.info("独立读取进程出错,改为在本进程内读取:%s", answer[1] if len(answer) > 1 else what)
-    return None
+    if what == "unsent":  # the answer would not cross to us (a fault of ours): read here instead
+        log.info("独立读取进程的结果无法传回,改为在本进程内读取:%s", answer[1])
+        return None
+    # Any other failure is not read again here: under a memory limit a failed allocation can surface
+    # as any exception, and reading the file again in this process would defeat the budget.
+    raise ChildReadError(answer[1] if len(answer) > 1 else what)
 
 
 def _child_main(sender, path: str, kind: str, specs: dict, max_memory_mb: float) -> None:
@@ -188,12 +195,14 @@ def _answer_for(exc: BaseException) -> tuple:
 
 
 def _out_of_memory(exc: BaseException | None) -> bool:
-    """A MemoryError anywhere in the chain, or libxml2's failed allocation reported as a syntax error."""
+    """A MemoryError anywhere in the chain, or a failed allocation reported in a library's own words
+    (libxml2: "Memory allocation failed", zlib: "insufficient memory", "Cannot allocate memory")."""
     seen = 0
     while exc is not None and seen < 20:
         if isinstance(exc, MemoryError):
             return True
-        if type(exc).__name__ in ("XMLSyntaxError", "ParseError") and "memory" in str(exc).lower():
+        text = str(exc).lower()
+        if "memory" in text or "cannot allocate" in text:
             return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
@@ -205,7 +214,7 @@ def _send(sender, answer: tuple) -> None:
     except MemoryError:
         sender.send(("memory",))
     except Exception:  # the form would not pickle: a fault of ours, read in the parent instead
-        sender.send(("error", traceback.format_exc(limit=5)))
+        sender.send(("unsent", traceback.format_exc(limit=5)))
     finally:
         sender.close()
 
