@@ -239,7 +239,7 @@ def test_demo_here_shows_each_kind_of_outcome(tmp_path):
     assert any("回执移入 outbox/requests/王芳/撤回/" in line and "吴强 的待办已移入「已办」" in line
                for line in report["events"])
     # the forms made of data only are played from their spec's example values
-    for title in ("请假单", "用印申请单"):
+    for title in ("请假单", "用印申请单", "借款单"):
         assert steps[f"示例-{title}.xlsx"]["outcome"] == "已批准", steps.get(f"示例-{title}.xlsx")
 
 
