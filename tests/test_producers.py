@@ -15,6 +15,14 @@ Converters: content controls flattened to plain runs (``flattened_controls``);
 label|value tables lost as well (``untabled_form``), where nothing can be read
 with confidence.
 
+Excel itself, as found in public test corpora: pivot caches, whole-column merges
+(``A:A``), ``s=""``, a style index out of range, parts outside ``xl/``, part names
+differing in case or written with backslashes, a workbook with no sheets, x14
+data validations in a sheet's ``extLst`` (``x14_data_validations``), and "Strict
+Open XML" (``strict_open_xml``: every namespace and three relationship types under
+``http://purl.oclc.org/ooxml/``, ``conformance="strict"``), read after the
+pipeline converts its private copy (automation/intake/strict.py).
+
 WPS Office: ``KSOProductBuildVer`` and ``ICV`` custom properties beside ours,
 an ``app.xml`` still naming the earlier producer, a ``wps.cn`` namespace on
 sheets, fonts with ``charset="134"`` and 宋体, directory entries inside the zip,
@@ -113,7 +121,7 @@ from automation.intake.safety import inspect_file  # noqa: E402
 from automation.settings import Limits  # noqa: E402
 
 CLAIM = repo_specs()["expense_claim"]
-READABLE = [P.whole_column_merge, P.empty_style_attributes, P.style_index_out_of_range, P.pivot_cache,
+READABLE = [P.whole_column_merge, P.empty_style_attributes, P.style_index_out_of_range, P.x14_data_validations, P.pivot_cache,
             P.parts_outside_xl, P.case_different_part_names, P.backslash_part_names, P.wps_workbook,
             P.libreoffice_calc]
 CONVERTED = [P.strict_open_xml]  # read through the pipeline, which converts our private copy first

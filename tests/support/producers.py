@@ -191,6 +191,29 @@ def empty_style_attributes(path: Path) -> Path:
     return _edit_sheets(path, change)
 
 
+def x14_data_validations(path: Path) -> Path:
+    """Excel 2010+: a list validation whose source is on another sheet is written as an
+    ``x14:dataValidation`` in the sheet's ``extLst`` (openpyxl warns and drops it), with the classic
+    ``dataValidations`` of a re-saving program beside it carrying an empty formula."""
+    x14 = "http://schemas.microsoft.com/office/spreadsheetml/2009/9/main"
+    xm = "http://schemas.microsoft.com/office/excel/2006/main"
+
+    def change(root):
+        ext_list = root.find(_q("s:extLst"))
+        if ext_list is None:
+            ext_list = etree.SubElement(root, _q("s:extLst"))
+        ext = etree.SubElement(ext_list, _q("s:ext"), uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}",
+                               nsmap={"x14": x14})
+        validations = etree.SubElement(ext, f"{{{x14}}}dataValidations", count="1", nsmap={"xm": xm})
+        validation = etree.SubElement(validations, f"{{{x14}}}dataValidation", type="list", allowBlank="1",
+                                      showInputMessage="1", showErrorMessage="1")
+        formula = etree.SubElement(validation, f"{{{x14}}}formula1")
+        etree.SubElement(formula, f"{{{xm}}}f").text = "选项!$A$1:$A$5"
+        etree.SubElement(validation, f"{{{xm}}}sqref").text = "H1:H20"
+
+    return _edit_sheets(path, change)
+
+
 def style_index_out_of_range(path: Path) -> Path:
     """A cell pointing at a cell format the styles part does not have (Excel shows it as General)."""
     def change(root):
