@@ -175,20 +175,27 @@ def convert_pending(rt) -> list[Path]:
     done = select(o.key).where(o.kind == PDF_KIND)
     with rt.store.read() as conn:
         pending = list(conn.execute(select(o.key, o.path).where(o.kind == KIND, o.path.is_not(None), o.key.not_in(done))))
-    made = []
-    for number, rel in pending:
-        source = rt.abs(rel)
-        if not source.exists():
-            continue  # moved or not yet written back: the next pass looks again
-        try:
-            produced = pdf.to_pdf(source)
-        except OfficeFlowError as exc:
-            log.warning("审批单 %s 转换 PDF 失败:%s", number, exc)
-            _pdf_done(rt, number, None, message=f"审批单 {number} 已生成 Excel 文件,但转换 PDF 失败:{exc}")
-            continue
-        _pdf_done(rt, number, produced)
-        made.append(produced)
-    return made
+    sources = [(number, rt.abs(rel)) for number, rel in pending if rt.abs(rel).exists()]  # else: next pass
+    if not sources:
+        return []
+    try:  # one LibreOffice run for the pass's records
+        pdf.to_pdfs([source for _, source in sources])
+    except OfficeFlowError:
+        return [made for number, source in sources if (made := _one_pdf(rt, number, source))]
+    for number, source in sources:
+        _pdf_done(rt, number, source.with_suffix(".pdf"))
+    return [source.with_suffix(".pdf") for _, source in sources]
+
+
+def _one_pdf(rt, number: str, source: Path) -> Path | None:
+    try:
+        produced = pdf.to_pdf(source)
+    except OfficeFlowError as exc:
+        log.warning("审批单 %s 转换 PDF 失败:%s", number, exc)
+        _pdf_done(rt, number, None, message=f"审批单 {number} 已生成 Excel 文件,但转换 PDF 失败:{exc}")
+        return None
+    _pdf_done(rt, number, produced)
+    return produced
 
 
 def _pdf_done(rt, number: str, path: Path | None, *, message: str | None = None) -> None:

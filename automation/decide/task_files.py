@@ -331,7 +331,7 @@ def _xlsx_layout(wb, ws, last_row: int) -> None:
     ws["A2"].alignment = _WRAP
     ws.row_dimensions[2].height = 32  # Excel does not grow a merged row to fit its text
     ws.protection.sheet = True  # only the input cells are unlocked
-    setup_openpyxl(ws, landscape=True)
+    setup_openpyxl(ws, landscape=True, fit_height=True)  # everything needed to decide, on one A4 page
     ws.print_area = f"A1:F{last_row}"
     wb.active = 0
     for other in wb.worksheets[1:]:
