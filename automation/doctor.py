@@ -130,7 +130,7 @@ def filesystem_type(path: Path) -> str | None:
 
 def check_store_location(settings, report: DoctorReport) -> None:
     if not settings.store_url.startswith("sqlite"):
-        report.add("数据库", OK, "使用 PostgreSQL 数据库。")
+        check_postgres(settings.store_url, report)
         return
     kind = filesystem_type(settings.state)
     if kind in NETWORK_FS or (kind or "").startswith("fuse."):
@@ -138,6 +138,41 @@ def check_store_location(settings, report: DoctorReport) -> None:
                                   "请把 [folders] state 设为本机磁盘上的文件夹,或改用 PostgreSQL(store.url)。")
     else:
         report.add("数据库", OK, f"SQLite 数据库位于本机磁盘({kind or '未知文件系统'})。")
+
+
+def check_postgres(url: str, report: DoctorReport) -> None:
+    """The driver is installed, the server answers, and how many OfficeFlow workers are connected."""
+    from sqlalchemy import column, create_engine, func, select, table
+
+    from automation.faults import describe
+    from automation.record.store import display_url, normalise_url
+
+    url = normalise_url(url)
+    where = display_url(url)
+    if url.startswith("postgresql"):
+        try:
+            import psycopg  # noqa: F401  (the driver the postgres extra installs)
+        except ImportError:
+            report.add("数据库", ERROR, "store.url 指向 PostgreSQL,但本机没有安装数据库驱动 psycopg。"
+                                      "请运行 pip install -e '.[postgres]' 后重试。")
+            return
+    activity = table("pg_stat_activity", column("application_name"), column("datname"))
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
+        try:
+            with engine.connect() as conn:
+                version = conn.execute(select(func.current_setting("server_version"))).scalar()
+                workers = conn.execute(select(func.count(activity.c.application_name.distinct())).where(
+                    activity.c.application_name.like("officeflow %"),
+                    activity.c.datname == func.current_database())).scalar()  # one name per process
+        finally:
+            engine.dispose()
+    except Exception as exc:
+        reason = describe(exc) or "无法连接数据库服务器,请确认地址、用户名、密码和网络。"
+        report.add("数据库", ERROR, f"无法连接 PostgreSQL 数据库 {where}:{reason}")
+        return
+    report.add("数据库", OK, f"使用 PostgreSQL {version}({where}),现有 {workers} 个 OfficeFlow 工作进程连接着它;"
+                           "多台机器可同时运行 officeflow watch。")
 
 
 def check_disk(settings, report: DoctorReport) -> None:

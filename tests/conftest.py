@@ -46,6 +46,9 @@ def store_url(request, tmp_path):
         yield request.getfixturevalue("pg_url")
 
 
+_PG_TEMPLATES: dict[str, str] = {}
+
+
 @pytest.fixture(autouse=True)
 def _every_store_on_postgresql(request, monkeypatch):
     """``OFFICEFLOW_TEST_ALL_ON_PG=1 pytest …``: every workspace of the run on its own PostgreSQL
@@ -55,6 +58,26 @@ def _every_store_on_postgresql(request, monkeypatch):
 
     if os.environ.get("OFFICEFLOW_TEST_ALL_ON_PG") != "1" or "store_url" in request.fixturenames:
         yield
+        return
+    if "customer_office" in request.fixturenames:  # a copy of the session workspace: a copy of its store
+        cluster = request.getfixturevalue("pg_cluster")
+        template = _PG_TEMPLATES.get("customer")
+        if template is None:
+            from automation.record.migrate import copy_store
+            from automation.record.store import open_store
+
+            template = _PG_TEMPLATES["customer"] = cluster.create_database()
+            built = request.getfixturevalue("customer_workspace") / ".officeflow" / "state.db"
+            source, target = open_store(f"sqlite:///{built}"), open_store(cluster.url(template))
+            copy_store(source, target)
+            source.dispose()
+            target.dispose()
+        name = f"t_{os.urandom(6).hex()}"
+        janitor = cluster.janitor(name, template=template)
+        janitor.init()
+        monkeypatch.setenv("OFFICEFLOW_STORE_URL", cluster.url(name))
+        yield
+        janitor.drop()
         return
     monkeypatch.setenv("OFFICEFLOW_STORE_URL", request.getfixturevalue("pg_url"))
     yield

@@ -170,3 +170,20 @@ def _allocate_share(url: str, tmp: str, ids: list[int]) -> list[str]:
         return out
     finally:
         store.dispose()
+
+
+def test_doctor_says_which_postgresql_and_how_many_workers_and_names_an_unreachable_one(tmp_path, pg_url):
+    from automation.doctor import DoctorReport, check_postgres
+
+    store = open_store(pg_url)  # one connected worker
+    try:
+        report = DoctorReport()
+        check_postgres(pg_url, report)
+    finally:
+        store.dispose()
+    found = report.findings[0]
+    assert found.level == "正常" and "PostgreSQL 15" in found.message and "1 个 OfficeFlow 工作进程" in found.message, found
+    down = DoctorReport()
+    check_postgres("postgresql+psycopg://officeflow:机密@127.0.0.1:1/officeflow", down)
+    message = down.findings[0].message
+    assert down.findings[0].level != "正常" and "无法连接数据库服务器" in message and "机密" not in message, message

@@ -54,11 +54,12 @@ class Cluster:
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}"
 
-    def janitor(self, name: str):
-        """pytest-postgresql's janitor: creates the database, and drops it after closing its connections."""
+    def janitor(self, name: str, template: str | None = None):
+        """pytest-postgresql's janitor: creates the database (a copy of ``template`` if given), and
+        drops it after closing its connections."""
         from pytest_postgresql.janitor import DatabaseJanitor
 
-        return DatabaseJanitor(user=SUPERUSER, host="127.0.0.1", port=self.port, dbname=name)
+        return DatabaseJanitor(user=SUPERUSER, host="127.0.0.1", port=self.port, dbname=name, template_dbname=template)
 
     def create_database(self) -> str:
         name = f"t_{uuid.uuid4().hex[:12]}"
