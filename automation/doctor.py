@@ -15,12 +15,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import column, create_engine, func, select, table
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
+from automation.faults import describe
 from automation.forms.spec import load_specs
 from automation.fsutil import TEMP_PREFIX
 from automation.policy.lint import lint_policy
+from automation.record.store import display_url, normalise_url
 
 OK, NOTE, WARN, ERROR = "正常", "提示", "警告", "错误"
 NETWORK_FS = {"nfs", "nfs4", "cifs", "smb", "smb2", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
@@ -142,16 +145,11 @@ def check_store_location(settings, report: DoctorReport) -> None:
 
 def check_postgres(url: str, report: DoctorReport) -> None:
     """The driver is installed, the server answers, and how many OfficeFlow workers are connected."""
-    from sqlalchemy import column, create_engine, func, select, table
-
-    from automation.faults import describe
-    from automation.record.store import display_url, normalise_url
-
     url = normalise_url(url)
     where = display_url(url)
     if url.startswith("postgresql"):
         try:
-            import psycopg  # noqa: F401  (the driver the postgres extra installs)
+            import psycopg  # noqa: F401  (optional: the driver only the postgres extra installs)
         except ImportError:
             report.add("数据库", ERROR, "store.url 指向 PostgreSQL,但本机没有安装数据库驱动 psycopg。"
                                       "请运行 pip install -e '.[postgres]' 后重试。")
