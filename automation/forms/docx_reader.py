@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from docx import Document
 from docx.oxml.ns import qn
 
+from automation.forms.docx_body import load_body
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 
@@ -141,7 +141,7 @@ def read_docx(path: Path, spec: FormSpec) -> Raw:
 
 
 def read_docx_reading(path: Path, spec: FormSpec) -> tuple[Raw, Reading]:
-    body = load_tolerant(path, "docx", lambda source: Document(source if not isinstance(source, Path) else str(source))).element.body
+    body = load_tolerant(path, "docx", load_body)
     index = DocxIndex(body)
     raw: dict[str, Any] = {}
     locations: dict[str, str] = {}

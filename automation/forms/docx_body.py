@@ -1,0 +1,106 @@
+"""The body of a Word document, parsed from its main part alone.
+
+``docx.Document`` parses every XML part of the package before it hands back the
+body — for a form that is mostly ``styles.xml`` (several hundred KB), which
+reading values never looks at. ``load_body`` finds the main part the way
+python-docx does (the package's officeDocument relationship, checked against
+its content type) and parses that part with python-docx's own element classes,
+so the body is the same tree ``Document(path).element.body`` gives.
+
+A broken part must still fail the read as before (the file is damaged, and the
+task file could never be written from it): every part python-docx would parse
+(relationships, and the parts of the content types it loads as XML) is checked
+to be well-formed — except that a part byte-identical to one already checked in
+this process (the blank form's styles.xml, the same in every submission) is not
+parsed again. Anything unusual — no such relationship, another content type, a
+missing or malformed part — goes to ``docx.Document`` itself, which reads the
+file or fails exactly as it always has.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import zipfile
+
+from docx import Document
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from docx.oxml.ns import qn
+from lxml import etree
+
+# Content types python-docx parses as XML when it opens a package (docx/__init__.py).
+_PARSED_TYPES = frozenset({CT.OPC_CORE_PROPERTIES, CT.WML_COMMENTS, CT.WML_DOCUMENT_MAIN, CT.WML_FOOTER,
+                           CT.WML_HEADER, CT.WML_NUMBERING, CT.WML_SETTINGS, CT.WML_STYLES})
+_CHECKED: dict[tuple[str, int, int], bytes] = {}  # (part, crc, size) → bytes of a part found well-formed
+_CHECKED_MAX = 16
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+
+def load_body(source):
+    """``Document(source).element.body``, without parsing the parts reading values never needs."""
+    body = _main_body(source)
+    if body is not None:
+        return body
+    if hasattr(source, "seek"):
+        source.seek(0)
+    return Document(source if not hasattr(source, "__fspath__") else str(source)).element.body
+
+
+def _main_body(source):
+    try:
+        with zipfile.ZipFile(source) as zf:
+            names = set(zf.namelist())
+            if "_rels/.rels" not in names or "[Content_Types].xml" not in names:
+                return None
+            types = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
+            main = _main_part(etree.fromstring(zf.read("_rels/.rels"), _PARSER))
+            if main is None or main not in names or _content_type(types, main) != CT.WML_DOCUMENT_MAIN:
+                return None
+            for info in zf.infolist():
+                if info.filename != main and (info.filename.endswith(".rels")
+                                              or _content_type(types, info.filename) in _PARSED_TYPES):
+                    _well_formed(zf, info)
+            root = parse_xml(zf.read(main))
+    except (KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
+        return None
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    if root.tag != qn("w:document") or root.body is None:
+        return None
+    return root.body
+
+
+def _well_formed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Raises XMLSyntaxError for a malformed part; a part already checked is only compared."""
+    data = zf.read(info)
+    key = (info.filename, info.CRC, info.file_size)
+    if _CHECKED.get(key) == data:
+        return
+    etree.fromstring(data, _PARSER)
+    if len(data) > 4096:  # only the big ones are worth remembering
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.pop(next(iter(_CHECKED)))
+        _CHECKED[key] = data
+
+
+def _main_part(rels) -> str | None:
+    for rel in rels.iter(f"{_PKG_RELS}Relationship"):
+        if rel.get("Type") == RT.OFFICE_DOCUMENT and rel.get("TargetMode") != "External":
+            target = rel.get("Target") or ""
+            return posixpath.normpath(target.lstrip("/")) if target else None
+    return None
+
+
+def _content_type(types, part: str) -> str | None:
+    for override in types.iter(f"{_TYPES}Override"):
+        if (override.get("PartName") or "").lstrip("/") == part:
+            return override.get("ContentType")
+    extension = part.rsplit(".", 1)[-1].lower()
+    for default in types.iter(f"{_TYPES}Default"):
+        if (default.get("Extension") or "").lower() == extension:
+            return default.get("ContentType")
+    return None
