@@ -197,3 +197,34 @@ def test_approval_record_marks_transfer_and_both_sign_modes_with_who_and_when_an
         assert shown["审批单 PDF"] == office.rt.rel(pdf)
     finally:
         office.close()
+
+
+def test_a_failed_pdf_of_the_approval_record_is_reported_once_and_the_excel_one_stands(tmp_path, monkeypatch):
+    """A LibreOffice that fails (here a stand-in that exits with an error, first on PATH): the 审批单
+    stays as Excel, `officeflow status` shows an alert, and the next passes do not start it again."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls.txt"
+    fake = bin_dir / "soffice"
+    fake.write_text(f"#!/bin/sh\necho run >> '{calls}'\necho 'broken profile' >&2\nexit 3\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    office = Office.create(tmp_path / "office", approval_record_pdf=True)
+    try:
+        office.submit("customer_registration", samples.customer_registration(9, office.today))
+        office.run()
+        number = office.case(form_id="customer_registration")["number"]
+        office.approve("吴强", number)
+        office.run()
+        office.run()
+        assert office.case(number)["status"] == "approved"
+        path = _record(office, office.case(number))
+        assert path.exists() and not path.with_suffix(".pdf").exists()
+        [alert] = [a for a in office.rows_of(s.alerts) if a["kind"] == "approval-record-pdf-failed"]
+        assert alert["subject"] == number and "转换 PDF 失败" in alert["message"]
+        assert calls.read_text().count("run") == 1  # tried once, not once per pass
+        [receipt] = [p for p in office.receipts("王芳") if p.name.startswith(number + " ")]
+        shown = {r[0]: r[1] for r in openpyxl.load_workbook(receipt).worksheets[0].iter_rows(values_only=True)}
+        assert shown["审批单"] == office.rt.rel(path) and "审批单 PDF" not in shown
+    finally:
+        office.close()

@@ -176,9 +176,9 @@ def convert_pending(rt) -> list[Path]:
     with rt.store.read() as conn:
         pending = list(conn.execute(select(o.key, o.path).where(o.kind == KIND, o.path.is_not(None), o.key.not_in(done))))
     sources = [(number, rt.abs(rel)) for number, rel in pending if rt.abs(rel).exists()]  # else: next pass
-    if not sources:
-        return []
-    try:  # one LibreOffice run for the pass's records
+    if len(sources) <= 1:
+        return [made for number, source in sources if (made := _one_pdf(rt, number, source))]
+    try:  # one LibreOffice run for the pass's records; one by one only to find which one failed
         pdf.to_pdfs([source for _, source in sources])
     except OfficeFlowError:
         return [made for number, source in sources if (made := _one_pdf(rt, number, source))]
