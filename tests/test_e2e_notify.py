@@ -203,3 +203,34 @@ def test_administrator_is_mailed_once_when_forms_are_held_for_a_policy_fault(tmp
     finally:
         office.close()
         controller.stop()
+
+
+def test_refused_policy_workbook_mails_the_address_in_notify_admin_once(tmp_path, customer_workspace):
+    """[notify] admin names an address: a saved 制度.xlsx that fails the checks is mailed there, once —
+    saving the same broken workbook again neither mails again nor clears the alert."""
+    inbox, port = Inbox(), _free_port()
+    controller = _server(port, inbox)
+    office = _notify_office(tmp_path, customer_workspace, port)
+    settings = office.root / "officeflow.toml"
+    settings.write_text(settings.read_text(encoding="utf-8") + 'admin = "admin@example.com"\n', encoding="utf-8")
+    try:
+        office.run()  # notices start now
+
+        def mistype(ws):
+            for row in ws.iter_rows(min_row=2):
+                if row[0].value == "重大合同金额":
+                    row[1].value = "50万元"
+
+        edit_policy(office.root, "参数", mistype)
+        office.rt.policies.refresh(force=True)
+        office.run()
+        [(to, mail)] = inbox.wait_for(1)
+        assert to == ["admin@example.com"] and mail["Subject"] == "【制度需修正】制度.xlsx 有错误,未生效"
+        assert "制度.检查结果.txt" in mail.get_content()
+        office.rt.policies.refresh(force=True)  # the same broken workbook read again
+        office.run()
+        assert len(inbox.messages) == 1
+        assert office.rows(s.alerts, s.alerts.c.kind == "policy", s.alerts.c.resolved.is_(False))
+    finally:
+        office.close()
+        controller.stop()

@@ -195,9 +195,11 @@ class PolicyHolder:
         now = self.clock.now()
         with self.store.begin() as conn:
             audit.append(conn, at=now, actor="系统", action=action, subject=self.path.name, detail={"说明": message})
-            if alert and not _open_alert(conn, "policy", message):  # every command opens a runtime: say it once
-                conn.execute(s.alerts.insert().values(at=now, kind="policy", subject=self.path.name, message=message, resolved=False))
-            else:
+            if alert:
+                if not _open_alert(conn, "policy", message):  # every command opens a runtime: say it once
+                    conn.execute(s.alerts.insert().values(at=now, kind="policy", subject=self.path.name, message=message,
+                                                          resolved=False))
+            else:  # a good policy is in force again
                 conn.execute(s.alerts.update().where(s.alerts.c.kind == "policy").values(resolved=True))
 
 
