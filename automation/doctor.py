@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import column, create_engine, func, select, table
+from sqlalchemy import create_engine, func, select
 from watchdog.events import FileSystemEventHandler
 from watchdog.observers import Observer
 
@@ -23,6 +23,7 @@ from automation.faults import describe
 from automation.forms.spec import load_specs
 from automation.fsutil import TEMP_PREFIX
 from automation.policy.lint import lint_policy
+from automation.record.claims import connected_workers
 from automation.record.store import display_url, normalise_url
 
 OK, NOTE, WARN, ERROR = "正常", "提示", "警告", "错误"
@@ -154,15 +155,12 @@ def check_postgres(url: str, report: DoctorReport) -> None:
             report.add("数据库", ERROR, "store.url 指向 PostgreSQL,但本机没有安装数据库驱动 psycopg。"
                                       "请运行 pip install -e '.[postgres]' 后重试。")
             return
-    activity = table("pg_stat_activity", column("application_name"), column("datname"))
     try:
         engine = create_engine(url, connect_args={"connect_timeout": 5} if url.startswith("postgresql") else {})
         try:
             with engine.connect() as conn:
                 version = conn.execute(select(func.current_setting("server_version"))).scalar()
-                workers = conn.execute(select(func.count(activity.c.application_name.distinct())).where(
-                    activity.c.application_name.like("officeflow %"),
-                    activity.c.datname == func.current_database())).scalar()  # one name per process
+                workers = connected_workers(conn)
         finally:
             engine.dispose()
     except Exception as exc:

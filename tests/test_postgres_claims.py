@@ -187,3 +187,21 @@ def test_doctor_says_which_postgresql_and_how_many_workers_and_names_an_unreacha
     check_postgres("postgresql+psycopg://officeflow:机密@127.0.0.1:1/officeflow", down)
     message = down.findings[0].message
     assert down.findings[0].level != "正常" and "无法连接数据库服务器" in message and "机密" not in message, message
+
+
+def test_service_status_counts_the_workers_connected_to_postgresql(tmp_path, pg_url, capsys):
+    from support.workers import use_store
+    from support.workspace import make_workspace
+
+    from automation.cli.main import main
+
+    root = make_workspace(tmp_path)
+    use_store(root, pg_url)
+    assert main(["service", "status", "--workspace", str(root)]) == 0
+    assert "没有工作进程连接着数据库" in capsys.readouterr().out  # the look itself is not counted
+    worker = open_store(pg_url)  # a worker's connections (one process: one name)
+    try:
+        assert main(["service", "status", "--workspace", str(root)]) == 0
+    finally:
+        worker.dispose()
+    assert "现有 1 个工作进程" in capsys.readouterr().out

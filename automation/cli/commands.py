@@ -7,6 +7,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import create_engine
+
 from automation.act.template_lint import lint_templates
 from automation.cli import output as out
 from automation.cli import views
@@ -30,6 +32,7 @@ from automation.problems import LEVEL_LABELS
 from automation.record.audit import load_key, verify_trail
 from automation.record.migrate import copy_store
 from automation.record.registers.render import rebuild_all, register_path
+from automation.record.claims import connected_workers
 from automation.record.store import display_url, normalise_url, open_store
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
@@ -380,6 +383,18 @@ def service_install(args) -> int:
     return 0
 
 
+def _workers_line(url: str) -> str:
+    engine = create_engine(normalise_url(url))  # not a Store: this look must not count itself as a worker
+    try:
+        with engine.connect() as conn:
+            n = connected_workers(conn)
+    except Exception as exc:
+        return describe_fault(exc) or "暂时无法连接数据库服务器,无法查看工作进程。"
+    finally:
+        engine.dispose()
+    return f"现有 {n} 个工作进程(各台机器上的 officeflow watch 或服务)连接着数据库。" if n else "没有工作进程连接着数据库。"
+
+
 def service_status(args) -> int:
     settings = load_settings(find_root(args.workspace))
     report = service_report(settings.root, settings.state, name=args.name)
@@ -387,7 +402,10 @@ def service_status(args) -> int:
         out.print_json(report)
         return 0
     running = "有" if report.watching else "没有"
-    out.say(f"工作区 {report.workspace}:{running}进程正在监视(officeflow watch 或服务)。")
+    if settings.store_url.startswith("sqlite"):
+        out.say(f"工作区 {report.workspace}:{running}进程正在监视(officeflow watch 或服务)。")
+    else:
+        out.say(f"工作区 {report.workspace} 使用 PostgreSQL:{_workers_line(settings.store_url)}")
     if report.manager == "systemd":
         state = {"active": "运行中", "inactive": "未运行", "failed": "已失败(会按设置自动重启)",
                  "activating": "正在启动", "deactivating": "正在停止"}.get(report.state, report.state or "未安装")

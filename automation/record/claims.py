@@ -30,7 +30,7 @@ import uuid
 from contextlib import contextmanager
 from typing import Iterator
 
-from sqlalchemy import Float, and_, cast, func, or_, select
+from sqlalchemy import Float, and_, cast, column, func, or_, select, table
 from sqlalchemy.engine import Connection
 
 from automation.record import schema as s
@@ -197,3 +197,12 @@ class Workers:
                 self.release(kind, key)
             except Exception:
                 break
+
+
+_ACTIVITY = table("pg_stat_activity", column("application_name"), column("datname"))
+
+
+def connected_workers(conn: Connection) -> int:
+    """How many OfficeFlow processes are connected to this PostgreSQL database now (one name per process)."""
+    return conn.execute(select(func.count(_ACTIVITY.c.application_name.distinct())).where(
+        _ACTIVITY.c.application_name.like("officeflow %"), _ACTIVITY.c.datname == func.current_database())).scalar()
