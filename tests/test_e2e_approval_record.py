@@ -184,6 +184,10 @@ def test_approval_record_marks_transfer_and_both_sign_modes_with_who_and_when_an
             "前加签人审批后返回本人;转交给 冯磊",
             f"由 吴强({when[2]}) 转交;同意并后加签 卫东",
             f"冯磊({when[3]}) 后加签加入"]
+        [receipt] = [p for p in office.receipts("王芳") if p.name.startswith(number + " ")]
+        rows = list(openpyxl.load_workbook(receipt).worksheets[0].iter_rows(values_only=True))
+        start = next(i for i, r in enumerate(rows) if r[0] == "轮次")
+        assert [r[3] for r in rows[start + 1:start + 6]] == ["加签 周文(前加签)", "同意", "转交 冯磊", "同意,后加签 卫东", "同意"]
         if soffice() is None:
             return
         pdf = path.with_suffix(".pdf")

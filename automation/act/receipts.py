@@ -277,8 +277,17 @@ def receipt_fields(view: CaseView, tz: ZoneInfo) -> list[tuple[str, str]]:
 
 
 def history_rows(view: CaseView, tz: ZoneInfo) -> list[tuple[str, ...]]:
-    return [(str(h["round"]), h["role"], _who(h), h.get("decision") or "", h.get("comment") or "", _text(h["decided_at"], tz))
+    return [(str(h["round"]), h["role"], _who(h), _conclusion(h), h.get("comment") or "", _text(h["decided_at"], tz))
             for h in view.history]
+
+
+# A 转交 or 加签 names whom the task went to; 后加签 is an approval that adds someone after it.
+_WITH_TARGET = {"转交": "转交 {}", "前加签": "加签 {}(前加签)", "后加签": "同意,后加签 {}", "退回修改": "退回到 {}"}
+
+
+def _conclusion(task: dict) -> str:
+    decision, target = task.get("decision") or "", task.get("target")
+    return _WITH_TARGET[decision].format(target) if target and decision in _WITH_TARGET else decision
 
 
 RECEIPT_WIDTHS = (12, 14, 16, 10, 34, 17)  # one per HISTORY_HEADER column; A4 portrait, fitted to its width
