@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -260,9 +261,15 @@ def _read_section(cls, name: str, data: dict, lines: dict, path: Path):
     if not isinstance(table, dict):
         raise SettingsError(f"设置文件中的 [{name}] 应为一个小节。", location=_where(path, lines.get((None, name))))
     hints = typing.get_type_hints(cls)
+    known = [f.name for f in fields(cls)]
+    for key in table:  # a key the section does not know is left alone, unless it is a slip for one it does
+        meant = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
+        if key not in known and meant:
+            raise SettingsError(f"设置项 [{name}] {key} 不存在,您是否想写「{meant[0]}」?请改正后重新运行。",
+                                location=_where(path, lines.get((name, key))))
     values = {}
     for f in fields(cls):
-        if f.name in table:  # keys the section does not know are left alone, as before
+        if f.name in table:
             values[f.name] = _coerce(table[f.name], hints[f.name], name, f.name, _where(path, lines.get((name, f.name))))
     for key, allowed in getattr(cls, "CHOICES", {}).items():
         if key in values and values[key] not in allowed:

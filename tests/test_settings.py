@@ -47,6 +47,7 @@ def test_settings_are_frozen_sections_read_under_their_section_and_flat_names(tm
     ("digest =", "digest = 1", "[notify] digest 应为 true 或 false"),
     ('mode = "native"', 'mode = "fast"', "[watch] mode 只能是 native 或 poll,现为「fast」"),
     ("max_file_mb =", "max_file_mb = -3", "[limits] max_file_mb 不能为负数"),
+    ("poll_seconds =", "pol_seconds = 2", "[watch] pol_seconds 不存在,您是否想写「poll_seconds」"),
 ])
 def test_a_bad_setting_is_refused_naming_its_section_key_and_line_in_chinese(tmp_path, old, new, says):
     root = make_workspace(tmp_path)
