@@ -234,7 +234,7 @@ def _limit_memory(max_memory_mb: float) -> None:
     if max_memory_mb <= 0:
         return
     try:
-        import resource
+        import resource  # POSIX only (no such module on Windows): imported where the limit is set
 
         with open("/proc/self/statm", encoding="ascii") as statm:
             start = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
