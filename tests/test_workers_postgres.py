@@ -106,6 +106,8 @@ def test_three_workers_on_one_postgresql_with_the_leader_killed_mid_batch_do_eve
     verify = subprocess.run([sys.executable, "-m", "automation", "audit", "verify", "--workspace", str(root)],
                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    said = (logs / "w1.log").read_text(encoding="utf-8")
+    assert "数据库为 PostgreSQL" in said and "Traceback" not in said, said[-2000:]
 
 
 def _allow_connections(cluster, url: str, allowed: bool) -> None:

@@ -128,6 +128,9 @@ def watch(args) -> int:
         mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
         with rt, _one_worker(rt):
             out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+            if rt.store.is_shared:
+                out.say(f"数据库为 PostgreSQL({display_url(rt.store.url)}):其他机器上的 officeflow watch 可同时处理此工作区,"
+                        "由数据库协调,每个文件只处理一次。")
             if rt.policies.fallback:
                 out.say(rt.policies.fallback)
             if not args.poll and rt.settings.watch_mode != "poll":

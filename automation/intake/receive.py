@@ -284,13 +284,18 @@ def recover(rt: Runtime) -> int:
     for row in rows:
         try:
             with rt.store.workers.claim("inbox", row.original_path) as mine:
-                if mine:  # not another worker's file in hand (on SQLite: always ours)
+                if mine and _still_moving(rt, row.id):  # not another worker's file in hand, nor finished by it meanwhile
                     complete(rt, row.id)
         except OSError as exc:  # the share is unavailable for now; the next pass tries again
             if is_system_fault(exc):  # a full disk or read-only share: the pass waits, said once
                 raise
             log.warning("暂时无法完成提交#%s 的文件移动:%s", row.id, exc)
     return len(rows)
+
+
+def _still_moving(rt: Runtime, submission_id: int) -> bool:
+    with rt.store.read() as conn:
+        return subs.get(conn, submission_id).status == subs.MOVING
 
 
 def returned_folder(rt: Runtime, person: str | None) -> Path:
