@@ -468,3 +468,20 @@ def test_file_rewritten_after_its_stability_check_waits_and_ends_in_one_place(tm
     assert sub["status"] == "archived" and sub["sha256"] == hashlib.sha256(final).hexdigest()
     assert (root / sub["dest_path"]).read_bytes() == final and not path.exists()
     assert not [p for p in (root / ".officeflow" / "intake").rglob("*") if p.is_file()]
+
+
+def test_file_read_in_the_child_keeps_its_own_verdict_whatever_its_name(tmp_path):
+    """Every file through the budget child (isolate_above_mb = 0): an unknown workbook named
+    memory.xlsx is 未识别 (returned), not taken for a file over its memory budget, and a form is routed."""
+    from openpyxl import Workbook
+
+    root = make_workspace(tmp_path)
+    _limits(root, isolate_above_mb=0)
+    wb = Workbook()
+    wb.active["A1"] = "年度预算"
+    wb.save(root / "inbox" / "memory.xlsx")
+    os.replace(_form(tmp_path, 1), root / "inbox" / "客户登记.xlsx")
+    assert _cli_process(root).returncode == 0
+    by_name = {sub["name"]: sub for sub in _all_subs(root)}
+    assert (by_name["memory.xlsx"]["status"], by_name["memory.xlsx"]["reason_code"]) == ("returned", "form-unknown")
+    assert by_name["客户登记.xlsx"]["status"] == "archived"

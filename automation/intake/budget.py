@@ -22,6 +22,7 @@ exist (Linux), elsewhere only the time budget holds.
 
 from __future__ import annotations
 
+import errno
 import logging
 import multiprocessing
 import os
@@ -199,11 +200,13 @@ def _out_of_memory(exc: BaseException | None) -> bool:
     (libxml2: "Memory allocation failed", zlib: "insufficient memory", "Cannot allocate memory")."""
     seen = 0
     while exc is not None and seen < 20:
-        if isinstance(exc, MemoryError):
+        if isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM):
             return True
-        text = str(exc).lower()
-        if "memory" in text or "cannot allocate" in text:
-            return True
+        # Only these libraries' own messages are looked at (never ours: they may quote a file name).
+        if type(exc).__name__ in ("XMLSyntaxError", "ParseError", "error") and not isinstance(exc, OfficeFlowError):
+            text = str(exc).lower()
+            if "memory" in text or "cannot allocate" in text:
+                return True
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
 
