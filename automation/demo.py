@@ -25,6 +25,7 @@ from sqlalchemy import select
 from automation import samples
 from automation.act.receipts import WITHDRAW_FOLDER, receipt_path
 from automation.decide.engine import status_label
+from automation.errors import OfficeFlowError
 from automation.forms.build_docx import build_docx
 from automation.forms.build_xlsx import build_xlsx
 from automation.forms.fill import fill, fill_docx, fill_xlsx
@@ -287,7 +288,12 @@ def _play(p: _Player) -> DemoResult:
             "申请人": "王芳", "申请日期": today})
     for spec in sorted(p.rt.specs.values(), key=lambda sp: sp.id):
         if spec.example and spec.id not in PLAYED:  # forms made of data only: played from their spec's example
-            p.play(spec.id, f"示例-{spec.title}.{spec.kind}", spec.title, p.example_values(spec))
+            try:
+                values = p.example_values(spec)
+            except OfficeFlowError as exc:  # an administrator's typo in the example must not stop the demo
+                p.say(f"「{spec.title}」的示例值无法计算,已跳过:{exc.message}")
+                continue
+            p.play(spec.id, f"示例-{spec.title}.{spec.kind}", spec.title, values)
     rebuild_all(p.rt.store, p.rt.settings, today=today, workdays_between=p.rt.calendar.workdays_between)
     p.say("台账和看板已更新:outbox/registers/(审批台账、客户台账、合同台账……和 看板.xlsx)。")
     p.result.open_first.append(("看板(每个主题一页)", "outbox/registers/看板.xlsx"))
