@@ -96,7 +96,8 @@ def naive(db: Path, out: Path) -> dict:
                 if kind in formats:
                     ws.cell(row, col).number_format = formats[kind]
         for i, col in enumerate(register.columns, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = col.width
+            if col.width:  # built-in registers size their columns from the data (no width declared)
+                ws.column_dimensions[get_column_letter(i)].width = col.width
         ref = f"A2:{get_column_letter(len(kinds))}{len(records) + 2}"
         table = Table(displayName=register.table_name, ref=ref)
         table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
