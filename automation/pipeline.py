@@ -164,9 +164,11 @@ def process_file(rt: Runtime, path: Path, first_seen: float | None = None,
 def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
     if arrival.row.status == subs.MOVING:                              # a killed run planned it: finish the move
         return intake.complete(rt, arrival.row.id)
-    disposition = (arrival.verdict or intake.screen(rt, arrival.row)   # refused, unreadable, crash loop, duplicate
-                   or verdict(rt, arrival.copy, arrival.row))          # … else what the copy is
-    return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
+    # Several workers: the same bytes dropped twice are judged one after the other, so the second is a duplicate.
+    with rt.store.workers.waiting_for("content", arrival.row.sha256):
+        disposition = (arrival.verdict or intake.screen(rt, arrival.row)   # refused, unreadable, crash loop, duplicate
+                       or verdict(rt, arrival.copy, arrival.row))          # … else what the copy is
+        return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
 
 
 def verdict(rt: Runtime, path: Path, row=None, *, private: bool = True) -> Disposition:

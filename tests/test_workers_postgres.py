@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 from collections import Counter
 
 from sqlalchemy import select
@@ -144,3 +145,44 @@ def test_while_the_database_is_unreachable_the_inbox_is_untouched_and_the_worker
         wait_for(lambda: not form.exists(), timeout=60, message="the file to be taken in once the database is back")
     subs = _state(pg_url)[0]
     assert [(x["original_path"], x["status"]) for x in subs] == [("客户登记.xlsx", "archived")]
+
+
+def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_case(tmp_path, pg_url):
+    """Two workers each claim one of two files with the same bytes: they are judged one after the
+    other (a claim on the content), so the second is a duplicate of the first, never a second case."""
+    from automation.pipeline import process_file
+    from automation.runtime import open_runtime
+
+    root = make_workspace(tmp_path)
+    use_store(root, pg_url)
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    data = corpus(staging, 1, 0)["客户登记000.xlsx"]
+    paths = [root / "inbox" / "客户登记.xlsx", root / "inbox" / "客户登记(再交一次).xlsx"]
+    for path in paths:
+        path.write_bytes(data)
+    runtimes = [open_runtime(root), open_runtime(root)]
+    start = threading.Barrier(2)
+    outcomes: list = [None, None]
+    errors: list[BaseException] = []
+
+    def work(i):
+        try:
+            start.wait(timeout=30)
+            outcomes[i] = process_file(runtimes[i], paths[i])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        for rt in runtimes:
+            rt.close()
+    assert errors == [] and not any(t.is_alive() for t in threads)
+    subs, cases, _, _ = _state(pg_url)
+    assert len(cases) == 1, "one case for the one form"
+    assert sorted(x["reason_code"] for x in subs) == sorted(["accepted", "duplicate"]), subs

@@ -26,6 +26,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Iterator
@@ -113,6 +114,20 @@ class Workers:
                     self.release(kind, key)
                 except Exception as exc:  # the database went away: the lease runs out on its own
                     log.warning("无法释放认领(%s),租约到期后自动失效:%s", key, exc)
+
+    @contextmanager
+    def waiting_for(self, kind: str, key: str, *, timeout: float | None = None) -> Iterator[None]:
+        """Hold ``(kind, key)`` for the block, waiting while another worker holds it (at most
+        ``timeout`` seconds, default one lease — then its lease has run out anyway)."""
+        deadline = time.monotonic() + (self.lease_seconds if timeout is None else timeout)
+        while not self.take(kind, key):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"等待其他工作进程处理同一内容超时:{key}")
+            self._stop.wait(0.1)
+        try:
+            yield
+        finally:
+            self.release(kind, key)
 
     def renew(self) -> int:
         """Extend the lease of every claim this worker holds; returns how many."""
