@@ -251,11 +251,15 @@ def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> st
     """Commit the verdict — for an accepted form with its case — and the planned move; then carry it out."""
     now = rt.clock.now()
     submission_id = arrival.row.id
-    move = intake.plan_move(rt, intake.filed_name(rt, arrival), disposition)
-    with rt.store.begin() as conn:
-        case_id = _open_case(rt, conn, disposition, submission_id, now)
-        intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
-    return intake.complete(rt, submission_id, disposition)
+    name = intake.filed_name(rt, arrival)
+    # Several workers: files of the same name (from two people's folders) are filed one after the
+    # other, so the second sees the first in place and gets a name of its own.
+    with rt.store.workers.waiting_for("name", name.casefold()):
+        move = intake.plan_move(rt, name, disposition)
+        with rt.store.begin() as conn:
+            case_id = _open_case(rt, conn, disposition, submission_id, now)
+            intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
+        return intake.complete(rt, submission_id, disposition)
 
 
 def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now) -> int | None:

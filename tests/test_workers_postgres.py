@@ -186,3 +186,41 @@ def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_
     subs, cases, _, _ = _state(pg_url)
     assert len(cases) == 1, "one case for the one form"
     assert sorted(x["reason_code"] for x in subs) == sorted(["accepted", "duplicate"]), subs
+
+
+def test_two_files_of_the_same_name_taken_by_two_workers_at_once_are_both_filed(tmp_path, pg_url):
+    """From two people's folders, the same file name with different content: neither overwrites the other."""
+    from automation.pipeline import process_file
+    from automation.runtime import open_runtime
+
+    root = make_workspace(tmp_path)
+    use_store(root, pg_url)
+    paths = [root / "inbox" / "甲" / "说明.xlsx", root / "inbox" / "乙" / "说明.xlsx"]
+    for i, path in enumerate(paths):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(f"not a form {i}".encode() * 50)
+    data = [p.read_bytes() for p in paths]
+    runtimes = [open_runtime(root), open_runtime(root)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(i):
+        try:
+            start.wait(timeout=30)
+            process_file(runtimes[i], paths[i])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        for rt in runtimes:
+            rt.close()
+    assert errors == []
+    subs = _state(pg_url)[0]
+    assert len({x["dest_path"] for x in subs}) == 2
+    assert sorted((root / x["dest_path"]).read_bytes() for x in subs) == sorted(data), "each file in its own place"
