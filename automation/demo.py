@@ -286,6 +286,14 @@ def _play(p: _Player) -> DemoResult:
             "客户名称": name, "原合同编号": number, "核销金额": Decimal("5000.00"), "账龄天数": 400,
             "原因": "客户经营困难,多次催收无果", "办事处经理": "沈涛", "区域经理": "韩冰", "内务主管": "杨柳",
             "申请人": "王芳", "申请日期": today})
+        p.play("payment_receipt", "示例-回款登记.xlsx", "回款登记(冲减客户应收)", {
+            "客户名称": name, "原合同编号": number, "回款金额": Decimal("100000.00"), "回款日期": today,
+            "回款方式": "银行转账", "凭证类型": "银行到款通知单", "凭证号": f"YH-{today:%Y%m%d}-01", "销售员": "王芳",
+            "申请人": "王芳", "申请日期": today})
+        # last in the story: once on the blacklist, this customer's next contract would be returned
+        p.play("customer_status", "示例-客户状态变更.xlsx", "客户列入黑名单(此后该客户的合同会被退回)", {
+            "客户名称": name, "变更后状态": "黑名单", "原因": "多次拖欠货款,经核实列入黑名单", "申请人": "王芳",
+            "申请日期": today})
     for spec in sorted(p.rt.specs.values(), key=lambda sp: sp.id):
         if spec.example and spec.id not in PLAYED:  # forms made of data only: played from their spec's example
             try:
@@ -303,7 +311,7 @@ def _play(p: _Player) -> DemoResult:
 
 # The forms the story above plays with values of its own.
 PLAYED = {"customer_registration", "credit_limit", "sales_contract", "expense_claim", "trip_request", "complaint",
-          "return_request", "bad_debt"}
+          "return_request", "bad_debt", "payment_receipt", "customer_status"}
 
 
 def _big_claim(today):

@@ -13,7 +13,11 @@ from pathlib import Path
 import pytest
 from support.workspace import make_workspace
 
+from sqlalchemy import select
+
 from automation.cli.main import build_parser
+from automation.record import schema as s
+from automation.runtime import open_runtime
 
 COMMANDS = [["init"], ["forms", "build"], ["forms", "new"], ["process"], ["watch"], ["check"], ["status"], ["policy", "check"],
             ["registers", "rebuild"], ["audit", "verify"], ["contracts", "lint"], ["contracts", "render"], ["demo"],
@@ -241,6 +245,14 @@ def test_demo_here_shows_each_kind_of_outcome(tmp_path):
     # the forms made of data only are played from their spec's example values
     for title in ("请假单", "用印申请单", "借款单"):
         assert steps[f"示例-{title}.xlsx"]["outcome"] == "已批准", steps.get(f"示例-{title}.xlsx")
+    # a payment against the story's contract, then the customer put on the blacklist
+    assert steps["示例-回款登记.xlsx"]["outcome"] == "已批准", steps.get("示例-回款登记.xlsx")
+    assert steps["示例-客户状态变更.xlsx"]["outcome"] == "已批准", steps.get("示例-客户状态变更.xlsx")
+    # every form of the pack is played at least once
+    with open_runtime(root) as rt:
+        with rt.store.read() as conn:
+            played = {row.form_id for row in conn.execute(select(s.cases.c.form_id))}
+        assert played == set(rt.specs), set(rt.specs) - played
 
 
 def _tree(root):
