@@ -49,7 +49,9 @@ def _subclasses(cls):
 
 def test_every_problem_kind_is_declared_in_the_one_catalogue():
     _import_everything()
-    outside = {code: module for code, module in DECLARED_IN.items() if not module.startswith("automation.problems")}
+    # kinds a test declares for itself (in the same process) are not the package's
+    ours = {code: module for code, module in DECLARED_IN.items() if module.split(".")[0] == "automation"}
+    outside = {code: module for code, module in ours.items() if not module.startswith("automation.problems")}
     assert not outside, outside
     assert set(DECLARED_IN) == set(KINDS)
 
