@@ -22,9 +22,10 @@ def _complaint(office) -> dict:
     return record
 
 
-def _unsatisfied(office, record: dict) -> dict:
+def _unsatisfied(office, record: dict, revisited: str = "2026-12-04") -> dict:
+    # each round is a new revisit: the same bytes twice would rightly be a duplicate, not a second round
     values = dict(samples.complaint(date(2026, 11, 23), customer=CUSTOMER), 投诉编号=record["number"],
-                  处理方案="更换风扇组件", 方案完成日期=date(2026, 12, 1), 回访日期="2026-12-04", 客户满意度="不满意")
+                  处理方案="更换风扇组件", 方案完成日期=date(2026, 12, 1), 回访日期=revisited, 客户满意度="不满意")
     office.submit("complaint", values)
     office.run()
     return office.case(form_id="complaint")
@@ -65,5 +66,6 @@ def test_second_unsatisfied_round_counts_a_second_reopening(customer_office):
     office.approve_all(office.case(form_id="complaint")["number"])
     assert office.rows(s.complaints)[0]["status"] == "调查处理"
     office.at(date(2026, 12, 14))
-    office.approve_all(_unsatisfied(office, record)["number"])
+    office.approve_all(_unsatisfied(office, record, revisited="2026-12-04, 2026-12-11")["number"])
+    assert office.submissions()[-1]["reason_code"] == "accepted", office.submissions()[-1]["reason"]
     assert office.rows(s.complaints)[0]["reopens"] == 2
