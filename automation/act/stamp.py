@@ -32,6 +32,12 @@ def _stamp_xlsx(path: Path, key: str, value: str) -> None:
 
 def _stamp_docx(path: Path, key: str, value: str) -> None:
     document = docx.Document(str(path))
+    set_control_text(document, key, str(value))
+    atomic_save(path, lambda tmp: document.save(str(tmp)))
+
+
+def set_control_text(document, key: str, value: str) -> None:
+    """The text of every content control tagged ``key``, its placeholder state cleared."""
     for sdt in document.element.body.iter(qn("w:sdt")):
         tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
         if tag is None or tag.get(qn("w:val")) != key:
@@ -41,7 +47,6 @@ def _stamp_docx(path: Path, key: str, value: str) -> None:
             placeholder.getparent().remove(placeholder)
         texts = list(sdt.iter(qn("w:t")))
         if texts:
-            texts[0].text = str(value)
+            texts[0].text = value
             for extra in texts[1:]:
                 extra.text = ""
-    atomic_save(path, lambda tmp: document.save(str(tmp)))

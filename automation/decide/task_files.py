@@ -27,6 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from automation import fsutil
 from automation.act.returns import clear_docx_annotations, clear_xlsx_annotations
+from automation.act.stamp import set_control_text
 from automation.decide import engine
 from automation.decide.approval_view import CHAIN_HEADER, HISTORY_HEADER, ApprovalView, build_view
 from automation.decide.engine import FOLDER_DECISIONS, SIGN_MODES
@@ -103,7 +104,7 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
     if kind == "docx":
         document = open_docx(source_file)
         clear_docx_annotations(document)
-        _docx_case_number(document, case["number"])
+        set_control_text(document, CASE_FIELD, case["number"])
         _docx_approval_block(document, view)
         set_docx_props(document, props)
         atomic_save(document.save, path)
@@ -359,21 +360,6 @@ def _forget_submitted_controls(document) -> None:
     for tag in document.element.body.iter(qn("w:tag")):
         if tag.get(qn("w:val")) in INPUT_NAMES:
             tag.set(qn("w:val"), f"已忽略-{tag.get(qn('w:val'))}")
-
-
-def _docx_case_number(document, number: str) -> None:
-    for sdt in document.element.body.iter(qn("w:sdt")):
-        tag = sdt.find(f"{qn('w:sdtPr')}/{qn('w:tag')}")
-        if tag is None or tag.get(qn("w:val")) != CASE_FIELD:
-            continue
-        placeholder = sdt.find(f"{qn('w:sdtPr')}/{qn('w:showingPlcHdr')}")
-        if placeholder is not None:
-            placeholder.getparent().remove(placeholder)
-        texts = list(sdt.iter(qn("w:t")))
-        if texts:
-            texts[0].text = number
-            for extra in texts[1:]:
-                extra.text = ""
 
 
 def _docx_approval_block(document, view: ApprovalView) -> None:
