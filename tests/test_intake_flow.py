@@ -260,11 +260,24 @@ def test_dead_observer_is_restarted_and_files_still_arrive(tmp_path):
 
 
 def test_submission_records_when_the_file_was_first_seen_and_when_stable(tmp_path):
+    """Polling (a network share) cannot know a writer is done: the file waits its quiet period."""
     root = make_workspace(tmp_path, quiet_seconds=0.5)
-    with running_watcher(root) as (rt, _):
+    with running_watcher(root, poll_seconds=0.2) as (rt, _):
         (root / "inbox" / "计时.xlsx").write_bytes(b"not a form")
         sub = wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], message="the file")[0]
     assert (sub["stable_at"] - sub["seen_at"]).total_seconds() >= 0.4
+
+
+def test_file_closed_by_its_writer_is_taken_in_without_the_quiet_period(tmp_path):
+    """Native events on a local disk say when the writer closed the file: no wait, both times kept."""
+    root = make_workspace(tmp_path, quiet_seconds=30)
+    with running_watcher(root) as (rt, watcher):
+        wait_for(lambda: watcher.stats.passes >= 1, message="the watcher's first pass (its observer runs)")
+        (root / "inbox" / "计时.xlsx").write_bytes(b"not a form")
+        sub = wait_for(lambda: [x for x in _submissions(rt) if x["status"] == "quarantined"], timeout=25,
+                       message="the file")[0]
+    assert sub["seen_at"] <= sub["stable_at"]
+    assert (sub["stable_at"] - sub["seen_at"]).total_seconds() < 10
 
 
 def test_a_file_that_keeps_crashing_the_run_is_quarantined_not_retried_forever(tmp_path):

@@ -485,3 +485,30 @@ def test_file_read_in_the_child_keeps_its_own_verdict_whatever_its_name(tmp_path
     by_name = {sub["name"]: sub for sub in _all_subs(root)}
     assert (by_name["memory.xlsx"]["status"], by_name["memory.xlsx"]["reason_code"]) == ("returned", "form-unknown")
     assert by_name["客户登记.xlsx"]["status"] == "archived"
+
+
+
+def test_reading_child_is_never_a_plain_fork_of_a_process_with_threads(tmp_path):
+    """A child forked from a process with threads (the watcher always has watchdog's) inherits every
+    lock another thread held at that instant and can wait on it for ever: the watcher stalled so in
+    CI. The reading child comes from a fork server (one thread, started by exec) and still reads a
+    form off the main thread."""
+    import threading
+
+    from automation.intake import budget
+
+    root = make_workspace(tmp_path)
+    _limits(root, isolate_above_mb=0)
+    form = _form(tmp_path, 1)
+    rt = open_runtime(root)
+    answer: list = []
+    try:
+        reader = threading.Thread(target=lambda: answer.append(
+            budget.read_identified(form, "xlsx", rt.specs, rt.settings.limits)))
+        reader.start()
+        reader.join(120)
+    finally:
+        rt.close()
+    assert budget._context().get_start_method() == "forkserver"
+    [(spec, _version, _how, read)] = answer
+    assert spec.id == "customer_registration" and read.values

@@ -6,8 +6,8 @@ size, ratio). What parsing it costs is another matter: a valid package of
 gigabytes or minutes, and a watcher that runs out of memory stops the whole
 office. So a file whose inflated package exceeds ``[limits] isolate_above_mb``
 (and every file when the time budget cannot be kept in this thread, see
-below) is identified and read in a forked child process, under ``RLIMIT_AS`` = its start size + ``max_memory_mb`` and killed
-after ``max_seconds_per_file``. The child returns the form it read (or why it
+below) is identified and read in a child process (started by a fork server, see ``_context``),
+under ``RLIMIT_AS`` = its start size + ``max_memory_mb`` and killed after ``max_seconds_per_file``. The child returns the form it read (or why it
 could not); the rest of the verdict runs here, on that form. Small files — our
 forms are 25–820 KB inflated — are read in-process as before: they cannot
 exhaust either budget.
@@ -100,11 +100,21 @@ def _read(path: Path, kind: str, specs: dict):
 
 
 def _context():
-    """``fork`` where there is one: the child starts at once with everything imported, and runs only
-    the reading below (no logging, no store); ``spawn`` elsewhere (slower: it imports OfficeFlow)."""
+    """``forkserver`` where there is one, ``spawn`` elsewhere; never a plain ``fork``.
+
+    The watcher has threads (watchdog's observers, a watcher run in a thread): a process forked from
+    one of them inherits every lock another thread held at that instant (logging, the import lock,
+    a connection pool) and can wait on it for ever, which looked like a read that ran out of time.
+    The fork server is started once by exec, with this module imported, and forks each child from
+    its own single thread: as quick as ``fork`` after the first file, and safe."""
     if not _CONTEXT:
         methods = multiprocessing.get_all_start_methods()
-        _CONTEXT.append(multiprocessing.get_context("fork" if "fork" in methods else "spawn"))
+        if "forkserver" in methods:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload([__name__])
+        else:
+            ctx = multiprocessing.get_context("spawn")
+        _CONTEXT.append(ctx)
     return _CONTEXT[0]
 
 
