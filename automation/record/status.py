@@ -2,8 +2,8 @@
 
 The values are the strings stored in the ``status`` columns, so rows written before
 these enums existed read back as members (``CaseStatus(row["status"])``) and a member
-compares equal to its string. ``move_case`` and ``move_task`` are the one door a status
-changes through: the update only matches a row in a state the table allows to move to
+compares equal to its string. ``move_submission``, ``move_case`` and ``move_task`` are the
+one door a status changes through: the update only matches a row in a state the table allows to move to
 the new one, so an illegal transition (deciding a closed task, reopening a finished case)
 is refused with a ``TransitionError`` instead of silently overwriting the row.
 """
@@ -86,6 +86,10 @@ STATUS_LABELS = {
 }
 
 
+SUBMISSION_LABELS = {"received": "已接收", "moving": "处理中", "archived": "已归档", "returned": "已退回",
+                     "quarantined": "已隔离"}
+
+
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
 
@@ -93,6 +97,16 @@ def status_label(status: str) -> str:
 def sources(moves: dict, new) -> tuple[str, ...]:
     """Every state allowed to move to ``new``, as the stored strings."""
     return tuple(state.value for state, targets in moves.items() if new in targets)
+
+
+def move_submission(conn: Connection, submission_id: int, new: SubmissionStatus, *conditions, **values) -> None:
+    """Set the submission's status to ``new`` (and ``values``) if its present state may move there.
+
+    ``conditions`` narrow the rows allowed to move further (a held form leaves 已归档 only
+    while it is held).
+    """
+    _move(conn, s.submissions, SUBMISSION_MOVES, submission_id, new, values, s.submissions.c.name,
+          lambda name: f"文件「{name}」", "submission-transition-refused", conditions, SUBMISSION_LABELS.get)
 
 
 def move_case(conn: Connection, case_id: int, new: CaseStatus, **values) -> None:
@@ -107,13 +121,14 @@ def move_task(conn: Connection, task_id: int, new: TaskStatus, **values) -> None
           lambda assignee: f"{assignee}的审批任务", "task-transition-refused")
 
 
-def _move(conn: Connection, table, moves: dict, row_id: int, new, values: dict, name_column, named, code: str) -> None:
+def _move(conn: Connection, table, moves: dict, row_id: int, new, values: dict, name_column, named, code: str,
+          conditions=(), label=status_label) -> None:
     """The update only matches a row in a state allowed to move to ``new``; none matched is a refusal."""
-    done = conn.execute(table.update().where(table.c.id == row_id, table.c.status.in_(sources(moves, new)))
+    done = conn.execute(table.update().where(table.c.id == row_id, table.c.status.in_(sources(moves, new)), *conditions)
                         .values(status=new.value, **values))
     if done.rowcount == 1:
         return
     row = conn.execute(select(name_column, table.c.status).where(table.c.id == row_id)).first()
     what = named(row[0] if row else f"#{row_id}")
-    raise TransitionError(f"{what}当前状态为「{status_label(row.status) if row else '不存在'}」,"
-                          f"不能改为「{status_label(new)}」。", code=code)
+    raise TransitionError(f"{what}当前状态为「{label(row.status) if row else '不存在'}」,"
+                          f"不能改为「{label(new)}」。", code=code)

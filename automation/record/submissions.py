@@ -15,10 +15,9 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Connection, Row
 
-from automation.errors import TransitionError
 from automation.record import audit
 from automation.record import schema as s
-from automation.record.status import SUBMISSION_MOVES, SubmissionStatus
+from automation.record.status import SUBMISSION_MOVES, SubmissionStatus, move_submission
 
 RECEIVED = SubmissionStatus.RECEIVED
 MOVING = SubmissionStatus.MOVING
@@ -96,14 +95,14 @@ def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None
 
 
 def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
-    row = get(conn, submission_id)
-    if row.status != RECEIVED:
-        raise TransitionError(f"提交#{submission_id} 的状态为 {row.status},不能再次安排去向。")
-    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(
-        status=MOVING, outcome=p.outcome, dest_path=p.dest_path, extra_path=p.extra_path,
-        reason_code=p.reason_code, reason=p.reason, form_id=p.form_id, form_version=p.form_version,
-        case_id=p.case_id, duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at,
-    ))
+    """Where the file is about to go, recorded before it moves; only a file just received is planned."""
+    move_submission(conn, submission_id, MOVING, s.submissions.c.status == RECEIVED, **_planned(p, at))
+
+
+def _planned(p: Plan, at: datetime) -> dict:
+    return dict(outcome=p.outcome, dest_path=p.dest_path, extra_path=p.extra_path, reason_code=p.reason_code,
+                reason=p.reason, form_id=p.form_id, form_version=p.form_version, case_id=p.case_id,
+                duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at)
 
 
 def release(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
@@ -113,13 +112,7 @@ def release(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> N
     other, so a run killed here finishes the job on restart.
     """
     row = get(conn, submission_id)
-    if row.status != "archived" or row.reason_code != HELD:
-        raise TransitionError(f"提交#{submission_id} 不在等待制度修正状态,不能重新安排去向。")
-    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(
-        status=MOVING, outcome=p.outcome, dest_path=p.dest_path, extra_path=p.extra_path,
-        reason_code=p.reason_code, reason=p.reason, form_id=p.form_id, form_version=p.form_version,
-        case_id=p.case_id, duplicate_of=p.duplicate_of, problems=p.problems, updated_at=at,
-    ))
+    move_submission(conn, submission_id, MOVING, s.submissions.c.reason_code == HELD, **_planned(p, at))
     audit.append(conn, at=at, actor="系统", action="file-released", subject=f"提交#{submission_id}",
                  detail={"去向": p.outcome, "原因代码": p.reason_code}, file=row.original_path, file_hash=row.sha256)
 
@@ -131,9 +124,8 @@ def held(conn: Connection) -> list[Row]:
 
 def finish(conn: Connection, submission_id: int, *, at: datetime) -> Row:
     row = get(conn, submission_id)
-    if row.status != MOVING:
-        raise TransitionError(f"提交#{submission_id} 的状态为 {row.status},无法完成。")
-    conn.execute(s.submissions.update().where(s.submissions.c.id == submission_id).values(status=row.outcome, updated_at=at))
+    # a row not yet planned has no outcome; any final place is refused for it all the same
+    move_submission(conn, submission_id, SubmissionStatus(row.outcome or SubmissionStatus.ARCHIVED), updated_at=at)
     audit.append(conn, at=at, actor="系统", action=f"file-{row.outcome}", subject=f"提交#{submission_id}",
                  detail={"去向": row.dest_path, "附带文件": row.extra_path, "原因代码": row.reason_code, "原因": row.reason},
                  file=row.original_path, file_hash=row.sha256)
