@@ -42,7 +42,7 @@ from automation.intake.names import readable, stored
 from automation.intake.personal import ensure_folders, submitter_problems
 from automation.intake.scanner import list_inbox
 from automation.intake.strict import CONVERTED_NOTE, to_transitional
-from automation.intake.stability import StabilityTracker
+from automation.intake.stability import StabilityTracker, changed_since
 from automation.record import audit
 from automation.record import submissions as subs
 from automation.record.registers.render import render_due
@@ -122,9 +122,11 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         pending = list_inbox(rt.settings.inbox)
         tracker.prune(set(pending))
         stable = [p for p in pending if tracker.check(p)]
+        again = 0  # saved over while we read them: new arrivals, still changing, waited for like the others
         for path in stable:
             if stop.is_set():
                 return
+            seen = tracker.snapshot(path)
             try:
                 with rt.store.workers.claim("inbox", stored(path.relative_to(rt.settings.inbox).as_posix())) as mine:
                     if not mine:  # another worker has it in hand
@@ -139,11 +141,12 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
                 log.warning("暂时无法处理 %s:%s", readable(path.name), exc)
                 outcome = None
             tracker.forget(path)
+            again += outcome is None and changed_since(path, seen)
             if outcome:
                 summary.count(outcome)
                 if on_file:
                     on_file(path, outcome)
-        summary.waiting = len(pending) - len(stable)
+        summary.waiting = len(pending) - len(stable) + again
         if not wait_stable or summary.waiting == 0:
             return
         stop.wait(min(0.2, max(0.05, rt.settings.quiet_seconds / 4)))

@@ -89,3 +89,12 @@ class StabilityTracker:
         if seen is None:
             return self.quiet
         return max(0.0, self.quiet - (self.monotonic() - seen.since))
+
+
+def changed_since(path: Path, seen: tuple[int, int] | None) -> bool:
+    """``path`` is still there but no longer has the (size, mtime_ns) it was judged stable with."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return seen is not None and (st.st_size, st.st_mtime_ns) != seen
