@@ -59,12 +59,18 @@ def test_every_problem_kind_is_declared_in_the_one_catalogue():
 def test_a_problem_location_is_also_given_as_fields_and_a_stored_problem_reads_back():
     from automation.problems.field import REQUIRED_MISSING
 
-    cell = REQUIRED_MISSING(field="客户名称", location="表单!B7", source="校验规则!B5 · 001 · S1-R152")
+    cell = REQUIRED_MISSING(field="客户名称", location=Location.in_cell("表单", "B7"),
+                            source="校验规则!B5 · 001 · S1-R152")
     assert cell.at == Location(text="表单!B7", sheet="表单", cell="B7", field="客户名称", rule="校验规则!B5")
-    line = REQUIRED_MISSING(field="数量", location="表格「明细」第 2 行")
+    assert cell.location == "表单!B7"
+    line = REQUIRED_MISSING(field="数量", location=Location.in_table("明细", 2), row=2)
     assert (line.at.table, line.at.row, line.at.text) == ("明细", 2, "表格「明细」第 2 行")
-    assert REQUIRED_MISSING(field="客户名称", location="控件:客户名称").at.tag == "客户名称"
-    stored = json.loads(json.dumps(cell.to_dict(), ensure_ascii=False))
-    assert stored["at"]["cell"] == "B7" and Problem.from_dict(stored) == cell
-    older = {k: v for k, v in stored.items() if k != "at"}  # written before locations had fields
-    assert Problem.from_dict(older) == cell
+    assert REQUIRED_MISSING(field="客户名称", location=Location.in_control("客户名称")).at.tag == "客户名称"
+    # the fields come from where the problem is made: text alone is never parsed back into them
+    assert REQUIRED_MISSING(field="客户名称", location="表单!B7").at.sheet is None
+    for problem in (cell, line):
+        stored = json.loads(json.dumps(problem.to_dict(), ensure_ascii=False))
+        assert Problem.from_dict(stored) == problem and Problem.from_dict(stored).at == problem.at
+    assert stored["at"]["table"] == "明细"
+    older = {k: v for k, v in cell.to_dict().items() if k != "at"}  # written before locations had fields
+    assert Problem.from_dict(older).at == Location(text="表单!B7", field="客户名称", rule="校验规则!B5")

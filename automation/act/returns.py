@@ -27,7 +27,7 @@ from automation.forms.repair import open_docx, open_xlsx
 from automation.forms.spec import FormSpec
 from automation.fsutil import atomic_save
 from automation.printing import lines_needed, row_height, setup_openpyxl
-from automation.problems import LEVEL_LABELS, Problem
+from automation.problems import LEVEL_LABELS, Location, Problem
 
 RESULT_SHEET = "处理结果"
 RED = "FFC7CE"
@@ -107,26 +107,24 @@ def _cells_to_mark(book: Workbook, problems: Iterable[Problem]) -> dict:
     """Cell → messages for its comment; a range gets its comment on the first cell only."""
     marks: dict = {}
     for p in problems:
-        for n, cell in enumerate(_cells_at(book, p.location)):
+        for n, cell in enumerate(_cells_at(book, p.at)):
             marks.setdefault(cell, [])
             if n == 0:
                 marks[cell].append(p.message)
     return marks
 
 
-def _cells_at(book: Workbook, location: str | None) -> list:
-    """The cells a location such as 表单!C5 or 表单!A15:E24 covers; none if it is not a cell."""
-    if not location or "!" not in location:
+def _cells_at(book: Workbook, at: Location) -> list:
+    """The cells a problem's place covers (表单!C5, or a range such as 表单!A15:E24); none if it is not a cell."""
+    if not at.sheet or not at.cell or at.sheet not in book.sheetnames:
         return []
-    title, ref = location.rsplit("!", 1)
-    title = title.strip("'")
     try:
-        min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+        min_col, min_row, max_col, max_row = range_boundaries(at.cell.replace("$", ""))
     except (ValueError, TypeError):
         return []
-    if title not in book.sheetnames or min_col is None or min_row is None:
+    if min_col is None or min_row is None:
         return []
-    ws = book[title]
+    ws = book[at.sheet]
     cells = [ws.cell(row=r, column=c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
     return cells[:MARK_LIMIT]
 

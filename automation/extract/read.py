@@ -15,7 +15,7 @@ from automation.forms.parsers import ParseProblem, parse_value
 from automation.forms.docx_reader import read_docx_reading
 from automation.forms.raw import Raw, read_raw
 from automation.forms.spec import FieldSpec, FormSpec
-from automation.problems import Problem
+from automation.problems import Location, Problem
 from automation.problems.file import CONTROLS_LOST, CONTROLS_LOST_KIND
 
 __all__ = ["MISSING", "Raw", "read_form", "read_raw"]
@@ -29,7 +29,7 @@ def read_form(path: Path, spec: FormSpec, version: str | None, identified_by: st
     else:
         raw, locations, row_locations = read_raw(path, spec)
     form = ExtractedForm(spec=spec, path=Path(path), version=version, identified_by=identified_by,
-                         raw=raw, locations=locations, row_locations=row_locations, doubt=doubt)
+                         raw=raw, places=locations, item_places=row_locations, doubt=doubt)
     for field in spec.fields:
         form.values[field.key] = _typed(field, raw.get(field.key), locations.get(field.key, MISSING), None, form.problems)
     for table in spec.tables:
@@ -41,7 +41,7 @@ def read_form(path: Path, spec: FormSpec, version: str | None, identified_by: st
     return form
 
 
-def _typed(field: FieldSpec, raw: Any, location: str, row: int | None, problems: list[Problem]) -> Any:
+def _typed(field: FieldSpec, raw: Any, location: Location | str, row: int | None, problems: list[Problem]) -> Any:
     try:
         return parse_value(field, raw)
     except ParseProblem as exc:
@@ -50,7 +50,7 @@ def _typed(field: FieldSpec, raw: Any, location: str, row: int | None, problems:
 
 
 def controls_lost_problem(form: ExtractedForm) -> Problem:
-    unread = [f.label for f in form.spec.fields if f.key not in form.locations]
+    unread = [f.label for f in form.spec.fields if f.key not in form.places]
     return CONTROLS_LOST_KIND(fields="、".join(unread) or "部分项目")
 
 

@@ -23,8 +23,9 @@ from docx.oxml.ns import qn
 from automation.forms.docx_body import load_body
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
+from automation.forms.extracted import Raw
+from automation.problems import Location
 
-Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
 BY_TAG, BY_ALIAS, BY_LABEL = "tag", "alias", "label"
 # Prompt texts of our blank forms and task files, and Word's own defaults: shown, never typed.
 PLACEHOLDERS = frozenset({"点击此处输入", "请选择", "请填写审批意见", "单击或点击此处输入文字。", "单击此处输入文字。",
@@ -144,40 +145,28 @@ def read_docx_reading(path: Path, spec: FormSpec) -> tuple[Raw, Reading]:
     body = load_tolerant(path, "docx", load_body)
     index = DocxIndex(body)
     raw: dict[str, Any] = {}
-    locations: dict[str, str] = {}
-    row_locations: dict[tuple[str, int, str], str] = {}
+    locations: dict[str, Location] = {}
+    row_locations: dict[tuple[str, int, str], Location] = {}
     located: dict[str, str] = {}
     for field in spec.fields:
         found = index.locate(field.key, field.label, _hints(field))
         raw[field.key] = None if found is None else found.value()
         if found is not None:
-            locations[field.key] = control_location(field.key) if found.how != BY_LABEL else label_location(field.label)
+            locations[field.key] = Location.in_control(field.key) if found.how != BY_LABEL else Location.by_label(field.label)
             located[field.key] = found.how
     for table in spec.tables:
         items = find_items(body, table)
         raw[table.key] = [{key: _cell_text(cell) for key, cell in cells.items()} for _, cells in items]
-        locations[table.key] = f"表格「{table.key}」"
+        locations[table.key] = Location.in_table(table.key)
         for n, (_, cells) in enumerate(items, start=1):
             for key in cells:
-                row_locations[(table.key, n, key)] = row_location(table.key, n)
+                row_locations[(table.key, n, key)] = Location.in_table(table.key, n)
     missing = tuple(f.key for f in spec.fields if f.key not in located)
     return (raw, locations, row_locations), Reading(located, missing, index.has_tags)
 
 
 def _hints(field) -> tuple[str, ...]:
     return (field.help,) if getattr(field, "help", None) else ()
-
-
-def control_location(tag: str) -> str:
-    return f"控件:{tag}"
-
-
-def label_location(label: str) -> str:
-    return f"「{label}」一栏"
-
-
-def row_location(table: str, row: int) -> str:
-    return f"表格「{table}」第 {row} 行"
 
 
 def find_controls(body, spec: FormSpec | None = None) -> dict[str, Any]:

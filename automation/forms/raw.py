@@ -7,13 +7,11 @@ Shared by the extract stage (which types and checks them) and the decide stage
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from automation.forms.docx_reader import read_docx
+from automation.forms.extracted import Raw
 from automation.forms.spec import FormSpec
 from automation.forms.xlsx_reader import read_xlsx
-
-Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
 
 
 def read_raw(path: Path, spec: FormSpec) -> Raw:

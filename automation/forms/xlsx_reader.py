@@ -20,8 +20,9 @@ from automation.forms.parsers import ParseProblem, parse_value
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 from automation.forms.xlsx_values import load_values
+from automation.forms.extracted import Raw
+from automation.problems import Location
 
-Raw = tuple[dict[str, Any], dict[str, str], dict[tuple[str, int, str], str]]
 # The one computed column we fill in ourselves when the file was saved by a
 # program that does not calculate (openpyxl): 金额 = 数量 × 单价.
 PRODUCT = ("金额", "数量", "单价")
@@ -32,13 +33,13 @@ def read_xlsx(path: Path, spec: FormSpec) -> Raw:
     book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
     formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
     raw: dict[str, Any] = {}
-    locations: dict[str, str] = {}
-    row_locations: dict[tuple[str, int, str], str] = {}
+    locations: dict[str, Location] = {}
+    row_locations: dict[tuple[str, int, str], Location] = {}
     for field in spec.fields:
         cell = _named_cell(book, field.key)
         raw[field.key] = None if cell is None else _plain(cell.value)
         if cell is not None:
-            locations[field.key] = f"{cell.parent.title}!{cell.coordinate}"
+            locations[field.key] = Location.in_cell(cell.parent.title, cell.coordinate)
     for table in spec.tables:
         rows, where, area = _table_rows(book, table, path, formulas)
         raw[table.key] = rows
@@ -98,9 +99,9 @@ def _table_rows(book: Workbook, table: TableSpec, path: Path, formulas: list[Wor
         _fill_product(row, ws, r, columns, table, path, formulas)
         rows.append(row)
         for key, c in columns.items():
-            where[(table.key, len(rows), key)] = f"{ws.title}!{ws.cell(row=r, column=c).coordinate}"
+            where[(table.key, len(rows), key)] = Location.in_cell(ws.title, ws.cell(row=r, column=c).coordinate)
     end = ws.cell(row=max(first, min(declared_last, first + MAX_ITEM_ROWS)), column=max_col).coordinate
-    area = f"{ws.title}!{ws.cell(row=first, column=min_col).coordinate}:{end}"
+    area = Location.in_cell(ws.title, f"{ws.cell(row=first, column=min_col).coordinate}:{end}")
     return rows, where, area
 
 

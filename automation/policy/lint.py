@@ -45,7 +45,7 @@ from automation.policy.workbook import (
     to_date,
     wan_reading,
 )
-from automation.problems import ERROR, WARNING, Problem
+from automation.problems import ERROR, WARNING, Location, Problem
 from automation.problems.policy import LINT as K
 NUMBER_FIELDS = {"年", "月", "日", "表单代码", "序号"}
 
@@ -139,19 +139,19 @@ class _Linter:
     def _structure(self) -> Iterator[Problem]:
         for sheet, headers in REQUIRED.items():
             if sheet not in self.sheets:
-                yield K["sheet"](sheet=sheet, location=sheet)
+                yield K["sheet"](sheet=sheet, location=Location.in_sheet(sheet))
                 continue
             present = set(self.sheets[sheet][0].columns) if self.sheets[sheet] else set(headers)
             for column in headers:
                 if column not in present:
-                    yield K["column"](sheet=sheet, column=column, location=f"{sheet}!1")
+                    yield K["column"](sheet=sheet, column=column, location=Location.in_row(sheet, 1))
 
     # --- 参数 and 人员 -----------------------------------------------------------
 
     def _parameters(self) -> Iterator[Problem]:
         rows = self.sheets.get("参数", [])
         if rows and "类型" not in rows[0].columns:
-            yield K["untyped"](location="参数!1")
+            yield K["untyped"](location=Location.in_row("参数", 1))
         for row in self.params.values():
             try:
                 param_value(row)
@@ -160,29 +160,29 @@ class _Linter:
                 continue
             read = wan_reading(row)
             if read is not None:
-                yield K["wan"](value=row.get("值"), number=f"{read.normalize():f}", location=row.ref("值"))
+                yield K["wan"](value=row.get("值"), number=f"{read.normalize():f}", location=row.place("值"))
 
     def _approver_options(self) -> Iterator[Problem]:
         """审批人去重 / 审批人为空时 / 允许转交 …: one of their choices; 转交管理员 names someone in 人员."""
         values = {name: row.get("值") for name, row in self.params.items()}
         for name, value, choices in ao.bad_values(values):
             yield K["bad_value"](message=f"参数「{name}」的值「{value}」无效,只能是 {'、'.join(choices)}。",
-                                 location=self.params[name].ref("值"))
+                                 location=self.params[name].place("值"))
         for name, row in self.params.items():
             if (name == ao.ADMIN or name.startswith(ao.ADMIN + "_")) and row.get("值") not in self.names:
                 yield K["bad_value"](message=f"参数「{name}」的「{row.get('值')}」不在「人员」表中。"
-                                             f"{_hint(row.get('值'), self.names)}", location=row.ref("值"))
+                                             f"{_hint(row.get('值'), self.names)}", location=row.place("值"))
 
     def _people(self) -> Iterator[Problem]:
         seen: dict[str, str] = {}
         for r in self.people:
             name = r.get("姓名")
             if name in seen:
-                yield K["duplicate"](value=name, other=seen[name], location=r.ref("姓名"))
+                yield K["duplicate"](value=name, other=seen[name], location=r.place("姓名"))
             seen.setdefault(name, r.ref("姓名"))
             for role in split_roles(r.get("角色")):
                 if role not in self.roles:
-                    yield K["role"](value=role, hint=_hint(role, self.roles), location=r.ref("角色"))
+                    yield K["role"](value=role, hint=_hint(role, self.roles), location=r.place("角色"))
             yield from self._person_links(r, name)
             yield from self._delegation_dates(r, name)
 
@@ -190,7 +190,7 @@ class _Linter:
         for header, k in (("直属上级", "superior"), ("代理人", "delegate")):
             other = r.get(header)
             if other and other not in self.names:
-                yield K[k](person=name, value=other, hint=_hint(other, self.names), location=r.ref(header))
+                yield K[k](person=name, value=other, hint=_hint(other, self.names), location=r.place(header))
 
     def _delegation_dates(self, r: SheetRow, name: str) -> Iterator[Problem]:
         try:
@@ -199,19 +199,19 @@ class _Linter:
             yield K["bad_value"](message=exc.message, location=exc.location)
             return
         if start and end and start > end:
-            yield K["dates"](person=name, value=start.isoformat(), end=end.isoformat(), location=r.ref("代理开始"))
+            yield K["dates"](person=name, value=start.isoformat(), end=end.isoformat(), location=r.place("代理开始"))
 
     # --- rules ------------------------------------------------------------------------
 
     def _form(self, r: SheetRow) -> Iterator[Problem]:
         title = r.get("表单")
         if title not in self.forms:
-            yield K["form"](value=title, hint=_hint(title, self.forms), location=r.ref("表单"))
+            yield K["form"](value=title, hint=_hint(title, self.forms), location=r.place("表单"))
 
     def _role(self, r: SheetRow, header: str) -> Iterator[Problem]:
         role = r.get(header)
         if role not in self.roles:
-            yield K["role"](value=role, hint=_hint(role, self.roles), location=r.ref(header))
+            yield K["role"](value=role, hint=_hint(role, self.roles), location=r.place(header))
 
     def _approvals(self) -> Iterator[Problem]:
         yield from self._orders()
@@ -219,7 +219,7 @@ class _Linter:
             yield from self._form(r)
             yield from self._role(r, "审批角色")
             if r.get("方式") not in (None, *MODES):
-                yield K["mode"](value=r.get("方式"), location=r.ref("方式"))
+                yield K["mode"](value=r.get("方式"), location=r.place("方式"))
             yield from self._condition(r, scope="表单")
 
     def _orders(self) -> Iterator[Problem]:
@@ -229,20 +229,20 @@ class _Linter:
             for header in ("顺序", "时限工作日"):
                 value = r.get(header)
                 if value is not None and not _whole(value):
-                    yield K["bad_value"](message=f"「{header}」应为整数,现为「{value}」。", location=r.ref(header))
+                    yield K["bad_value"](message=f"「{header}」应为整数,现为「{value}」。", location=r.place(header))
         for form, rows in by_form.items():
             given = [r for r in rows if r.get("顺序") is not None]
             if given and len(given) < len(rows):
-                yield K["order_partial"](form=form, location=next(r for r in rows if r.get("顺序") is None).ref("顺序"))
+                yield K["order_partial"](form=form, location=next(r for r in rows if r.get("顺序") is None).place("顺序"))
 
     def _checks(self) -> Iterator[Problem]:
         for r in self.sheets["校验规则"]:
             yield from self._form(r)
             scope = r.get("范围") or "表单"
             if scope not in SCOPES:
-                yield K["scope"](value=scope, location=r.ref("范围"))
+                yield K["scope"](value=scope, location=r.place("范围"))
             if r.get("级别") not in (None, *LEVELS):
-                yield K["level"](value=r.get("级别"), location=r.ref("级别"))
+                yield K["level"](value=r.get("级别"), location=r.place("级别"))
             yield from self._field(r, scope)
             yield from self._condition(r, scope=scope)
 
@@ -252,7 +252,7 @@ class _Linter:
             yield from self._role(r, "角色")
             spec, name = self.forms.get(r.get("表单")), r.get("部门取自")
             if spec and name and name not in spec.all_keys:
-                yield K["field"](value=name, form=spec.title, hint=_hint(name, spec.all_keys), location=r.ref("部门取自"))
+                yield K["field"](value=name, form=spec.title, hint=_hint(name, spec.all_keys), location=r.place("部门取自"))
             yield from self._condition(r, scope="表单")
 
     def _scope_names(self, spec: FormSpec, scope: str) -> set[str]:
@@ -267,28 +267,29 @@ class _Linter:
         if spec and name:
             fields = self._scope_names(spec, scope)
             if name not in fields:
-                yield K["field"](value=name, form=spec.title, hint=_hint(name, fields), location=r.ref("字段"))
+                yield K["field"](value=name, form=spec.title, hint=_hint(name, fields), location=r.place("字段"))
 
     def _condition(self, r: SheetRow, scope: str) -> Iterator[Problem]:
         spec = self.forms.get(r.get("表单"))
-        yield from self._expression(r.get("条件"), r.ref("条件"), spec,
+        yield from self._expression(r.get("条件"), r.place("条件"), spec,
                                     self._scope_names(spec, scope) if spec else None)
 
-    def _expression(self, text: Any, where: str, spec: FormSpec | None, names: set[str] | None) -> Iterator[Problem]:
+    def _expression(self, text: Any, where: Location | str, spec: FormSpec | None,
+                    names: set[str] | None) -> Iterator[Problem]:
         """Syntax, functions and their arguments, and (with ``names``) every name the expression reads."""
         try:
-            expr = compile_expression(text, where)
+            expr = compile_expression(text, where.text if isinstance(where, Location) else where)
         except ExpressionError as exc:
-            yield K["syntax"](message=exc.message, location=exc.location)
+            yield K["syntax"](message=exc.message, location=where)
             return
         for fn in sorted(expr.functions - set(FUNCTIONS)):
-            yield K["function"](value=fn, hint=_hint(fn, FUNCTIONS), location=expr.where)
-        yield from self._arities(expr)
+            yield K["function"](value=fn, hint=_hint(fn, FUNCTIONS), location=where)
+        yield from self._arities(expr, where)
         if spec is None or names is None:
             return
         known = names | set(self.params)
         for name in sorted(expr.names - known):
-            yield K["name"](value=name, form=spec.title, hint=_hint(name, known), location=expr.where)
+            yield K["name"](value=name, form=spec.title, hint=_hint(name, known), location=where)
 
     def _computed(self) -> Iterator[Problem]:
         """The forms' own expressions: a field's ``compute:`` and a register column's ``compute:``."""
@@ -302,14 +303,14 @@ class _Linter:
                 if column.compute:
                     yield from self._expression(column.compute, f"{file} 台账「{column.header}」", spec, names)
 
-    def _arities(self, expr: Expr) -> Iterator[Problem]:
+    def _arities(self, expr: Expr, where: Location | str) -> Iterator[Problem]:
         for node in ast.walk(expr.node) if expr.node else ():
             if isinstance(node, ast.Call) and node.func.id in FUNCTIONS:
                 low, high = FUNCTIONS[node.func.id].arity
                 got = len(node.args)
                 if got < low or (high is not None and got > high):
                     expected = str(low) if low == high else (f"{low}–{high}" if high else f"至少 {low}")
-                    yield K["arity"](value=node.func.id, expected=expected, got=got, location=expr.where)
+                    yield K["arity"](value=node.func.id, expected=expected, got=got, location=where)
 
     def _unheld_roles(self) -> Iterator[Problem]:
         held = {role for r in self.people if r.get("在职") != "否" for role in split_roles(r.get("角色"))}
@@ -319,7 +320,7 @@ class _Linter:
             role = r.get(header)
             if role in self.roles and role not in held and role not in reported:
                 reported.add(role)
-                yield K["unheld"](value=role, location=r.ref(header), **self._when_nobody_holds(r.get("表单")))
+                yield K["unheld"](value=role, location=r.place(header), **self._when_nobody_holds(r.get("表单")))
 
     def _when_nobody_holds(self, form: str | None) -> dict:
         values = {name: row.get("值") for name, row in self.params.items()}
@@ -353,11 +354,11 @@ class _Linter:
         for r in self.sheets.get("节假日", []):
             try:
                 if to_date(r, "日期") is None:
-                    raise PolicyError("节假日需要填写日期。", location=r.ref("日期"))
+                    raise PolicyError("节假日需要填写日期。", location=r.place("日期"))
             except PolicyError as exc:
                 yield K["bad_value"](message=exc.message, location=exc.location)
             if (r.get("类型") or "休息日") not in DAY_TYPES:
-                yield K["bad_value"](message=f"类型「{r.get('类型')}」无效,只能是 休息日 或 工作日。", location=r.ref("类型"))
+                yield K["bad_value"](message=f"类型「{r.get('类型')}」无效,只能是 休息日 或 工作日。", location=r.place("类型"))
 
     def _numbering(self) -> Iterator[Problem]:
         for r in self.sheets.get("编号规则", []):
@@ -366,7 +367,7 @@ class _Linter:
             unknown = fields - NUMBER_FIELDS
             if not fmt or unknown or "序号" not in fields:
                 why = f"未知占位符 {'、'.join(sorted(unknown))}" if unknown else "须包含 {序号}"
-                yield K["numbering"](value=fmt, message=why, location=r.ref("格式"))
+                yield K["numbering"](value=fmt, message=why, location=r.place("格式"))
             if r.get("表单") and r.get("表单") not in self.forms:
                 yield from self._form(r)
 
@@ -469,7 +470,7 @@ def _gaps(title: str, amount: str, tiers: list[tuple[SheetRow, _Interval]]) -> I
     for row, iv in ordered[1:]:
         gap = _Interval(reach, not reach_closed, iv.lo, not iv.lo_closed)
         if not gap.empty:
-            yield K["gap"](form=title, field=amount, value=gap.show(), location=row.ref("条件"))
+            yield K["gap"](form=title, field=amount, value=gap.show(), location=row.place("条件"))
         if (iv.hi, iv.hi_closed) > (reach, reach_closed):
             reach, reach_closed = iv.hi, iv.hi_closed
 
@@ -482,7 +483,7 @@ def _overlaps(title: str, amount: str, tiers: list[tuple[SheetRow, _Interval]]) 
             shared = a.meet(b)
             if (bands or same_role) and not shared.empty:
                 yield K["overlap"](form=title, field=amount, value=shared.show(), other=row_a.ref("条件"),
-                                   location=row_b.ref("条件"))
+                                   location=row_b.place("条件"))
 
 
 __all__ = ["LintReport", "lint_policy", "WARNING"]

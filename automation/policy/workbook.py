@@ -30,6 +30,7 @@ from automation.policy.functions import Context, bind
 from automation.policy.lookups import Lookups, NoLookups
 from automation.policy.numbering import NumberingRule, default_rule
 from automation.policy.workcal import WorkCalendar
+from automation.problems import Location
 
 LEVELS = {"错误": "error", "警告": "warning"}
 SCOPES = ("表单", "明细")
@@ -63,7 +64,11 @@ class SheetRow:
         return value
 
     def ref(self, header: str) -> str:
-        return f"{self.sheet}!{self.columns.get(header, 'A')}{self.row}"
+        return self.place(header).text
+
+    def place(self, header: str) -> Location:
+        """The cell of ``header`` in this row, such as 审批规则!C4."""
+        return Location.in_cell(self.sheet, f"{self.columns.get(header, 'A')}{self.row}")
 
 
 def read_sheets(path: Path) -> dict[str, list[SheetRow]]:

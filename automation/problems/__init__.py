@@ -11,14 +11,15 @@ reason on a returned or rejected copy). No kind is declared anywhere else.
 
 Where a problem is: ``location`` is the text people read ("表单!B7", "控件:客户名称",
 "审批规则!C4", "表格「明细」第 2 行"); ``Problem.at`` gives the same place as fields
-(file, sheet, cell, tag, table, field, row, rule), and JSON carries both.
+(file, sheet, cell, tag, table, field, row, rule), and JSON carries both. The fields are
+set where the problem is made (pass a :class:`Location` as ``location``), never parsed
+back out of the text.
 """
 
 from __future__ import annotations
 
-import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from typing import Any, Iterable
 
@@ -28,16 +29,16 @@ NOTICE = "notice"  # not a fault of the form: an approver's reason, shown as suc
 LEVEL_LABELS = {ERROR: "错误", WARNING: "警告", NOTICE: "说明"}
 
 
-_CELL = re.compile(r"^(?P<sheet>[^!]+)!(?P<cell>\$?[A-Z]{1,3}\$?\d+(?::\$?[A-Z]{1,3}\$?\d+)?)$")
-_SHEET_ROW = re.compile(r"^(?P<sheet>[^!]+)!(?P<line>\d+)$")
-_TAG = re.compile(r"^控件:(?P<tag>.+)$")
-_TABLE = re.compile(r"^表格「(?P<table>[^」]+)」(?:第 (?P<line>\d+) 行)?$")
-_FILE = re.compile(r"^(?P<file>[^,!]+\.(?:xlsx|xlsm|xls|docx|docm|doc|odt|ods|pdf|txt))(?:,.*)?$", re.IGNORECASE)
+MISSING = "表单中未找到该项"  # where a field is that the file does not carry at all
 
 
 @dataclass(frozen=True, kw_only=True)
 class Location:
-    """Where a problem is, as fields for scripts and tools; ``text`` is what people read."""
+    """Where a problem is, as fields for scripts and tools; ``text`` is what people read.
+
+    Made where the place is known (the reader that found the cell, the policy row), never
+    parsed back out of the text.
+    """
 
     text: str | None = None
     file: str | None = None
@@ -50,23 +51,51 @@ class Location:
     rule: str | None = None  # the policy row it cites: "校验规则!B5"
 
     @classmethod
-    def of(cls, text: str | None, *, field: str | None = None, row: int | None = None,
-           source: str | None = None) -> Location:
-        """The fields of a rendered location (and the problem's field, row and cited rule)."""
-        parts: dict[str, Any] = {}
-        shown = (text or "").strip()
-        for pattern in (_CELL, _SHEET_ROW, _TAG, _TABLE, _FILE):
-            found = pattern.match(shown)
-            if found:
-                parts = {k: v for k, v in found.groupdict().items() if v is not None}
-                break
-        line = parts.pop("line", None)
-        rule = (source or "").split(" · ", 1)[0].split(";", 1)[0].strip() or None
-        return cls(text=text, field=field, row=row if row is not None else (int(line) if line else None),
-                   rule=rule, **parts)
+    def in_cell(cls, sheet: str, cell: str, *, row: int | None = None) -> Location:
+        return cls(text=f"{sheet}!{cell}", sheet=sheet, cell=cell, row=row)
+
+    @classmethod
+    def in_row(cls, sheet: str, row: int) -> Location:
+        """A whole row of a sheet, such as the header row of a policy sheet (参数!1)."""
+        return cls(text=f"{sheet}!{row}", sheet=sheet, row=row)
+
+    @classmethod
+    def in_sheet(cls, sheet: str) -> Location:
+        return cls(text=sheet, sheet=sheet)
+
+    @classmethod
+    def in_control(cls, tag: str) -> Location:
+        return cls(text=f"控件:{tag}", tag=tag)
+
+    @classmethod
+    def by_label(cls, label: str) -> Location:
+        """A Word field found by its label once its control was lost."""
+        return cls(text=f"「{label}」一栏")
+
+    @classmethod
+    def in_table(cls, table: str, row: int | None = None) -> Location:
+        text = f"表格「{table}」" if row is None else f"表格「{table}」第 {row} 行"
+        return cls(text=text, table=table, row=row)
+
+    @classmethod
+    def in_file(cls, name: str) -> Location:
+        return cls(text=name, file=name)
+
+    @classmethod
+    def missing(cls) -> Location:
+        return cls(text=MISSING)
 
     def to_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def _place(location: str | Location | None, row: int | None) -> Location | None:
+    """The file's side of a location: the problem's own field, line-item row and rule are kept on the problem."""
+    if location is None:
+        return None
+    if isinstance(location, str):
+        return Location(text=location)
+    return replace(location, field=None, rule=None, row=location.row if row is None else None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,6 +109,7 @@ class Problem:
     value: str | None = None
     row: int | None = None  # line-item row number (1-based) when the problem is in 明细
     source: str | None = None  # the rule it breaks: "校验规则!B5 · 001 · S1-R152"
+    where: Location | None = None  # ``location`` as fields, set where the problem is made
 
     @property
     def is_error(self) -> bool:
@@ -87,12 +117,21 @@ class Problem:
 
     @property
     def at(self) -> Location:
-        return Location.of(self.location, field=self.field, row=self.row, source=self.source)
+        """Where the problem is: its place in the file, its field and line-item row, the rule it cites."""
+        rule = (self.source or "").split(" · ", 1)[0].split(";", 1)[0].strip() or None
+        where = self.where or Location(text=self.location)
+        return replace(where, field=self.field, row=where.row if self.row is None else self.row, rule=rule)
+
+    def placed(self, location: Location | None) -> Problem:
+        """The same problem at ``location`` (a policy rule's problem given its field's cell)."""
+        return self if location is None else replace(self, location=location.text, where=_place(location, self.row))
 
     @classmethod
     def from_dict(cls, data: dict) -> Problem:
-        """A problem stored with ``to_dict`` (derived keys such as ``at`` are recomputed, not stored back)."""
-        return cls(**{k: data.get(k) for k in _STORED if k in data})
+        """A problem stored with ``to_dict``; ``at`` gives back its place in the file."""
+        own = ("field", "rule", "row") if data.get("row") is not None else ("field", "rule")
+        where = {k: v for k, v in (data.get("at") or {}).items() if k not in own}
+        return cls(**{k: data.get(k) for k in _STORED if k in data}, where=Location(**where) if where else None)
 
     def to_dict(self) -> dict:
         return {
@@ -123,25 +162,28 @@ class ProblemKind:
         self,
         *,
         field: str | None = None,
-        location: str | None = None,
+        location: str | Location | None = None,
         value: Any = None,
         row: int | None = None,
         source: str | None = None,
         level: str | None = None,
         **params: Any,
     ) -> Problem:
+        where = _place(location, row)
+        text = where.text if where else None
         shown = "" if value is None else _short(value)
-        message = self.template.format(field=field or "", value=shown, location=location or "", **params)
+        message = self.template.format(field=field or "", value=shown, location=text or "", **params)
         return Problem(
             code=self.code,
             title=self.title,
             message=message,
             level=level or self.level,
             field=field,
-            location=location,
+            location=text,
             value=None if value is None else _short(value),
             row=row,
             source=source,
+            where=where,
         )
 
 

@@ -53,7 +53,7 @@ def locate(problem, form):
     if problem.location or not problem.field:
         return problem
     table = form.spec.tables[0].key if (problem.row and form.spec.tables) else None
-    return replace(problem, location=form.location_of(problem.field, table, problem.row))
+    return problem.placed(form.location_of(problem.field, table, problem.row))
 
 
 def _cite(problem, source: str):

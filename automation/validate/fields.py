@@ -23,7 +23,7 @@ from automation.forms.parsers import (
 )
 from automation.forms.spec import FieldSpec
 from automation.lookalike import is_mixed_script, look_alikes, script_names
-from automation.problems import Problem, Report
+from automation.problems import Location, Problem, Report
 from automation.problems.field import NAME_MIXED_SCRIPTS
 
 NUMERIC = ("integer", "number", "money", "percent")
@@ -49,7 +49,7 @@ def validate_form(form: ExtractedForm, extra_problems: Iterable[Problem] = ()) -
 
 def _all_checks(form: ExtractedForm) -> Iterator[Problem]:
     for field in form.spec.fields:
-        where = form.locations.get(field.key, MISSING)
+        where = form.places.get(field.key, MISSING)
         yield from check_value(field, form.values.get(field.key), where)
         if field.type == "customer" or field.key == form.spec.customer_field:
             yield from _look_alike_name(field, form.values.get(field.key), where)
@@ -58,14 +58,14 @@ def _all_checks(form: ExtractedForm) -> Iterator[Problem]:
     for table in form.spec.tables:
         rows = form.values.get(table.key) or []
         if table.required and not rows:
-            yield TABLE_REQUIRED_EMPTY(field=table.key, location=form.locations.get(table.key, MISSING))
+            yield TABLE_REQUIRED_EMPTY(field=table.key, location=form.places.get(table.key, MISSING))
         for n, row in enumerate(rows, start=1):
             for col in table.columns:
                 where = form.location_of(col.key, table.key, n) or MISSING
                 yield from check_value(col, row.get(col.key), where, row=n)
 
 
-def check_value(field: FieldSpec, value: Any, where: str, row: int | None = None) -> Iterator[Problem]:
+def check_value(field: FieldSpec, value: Any, where: Location | str, row: int | None = None) -> Iterator[Problem]:
     """Problems of one typed value against its own spec."""
     if value is None:
         if field.required:
@@ -77,7 +77,7 @@ def check_value(field: FieldSpec, value: Any, where: str, row: int | None = None
         yield from _text_rules(field, value, where, row)
 
 
-def _bounds(field: FieldSpec, value: Any, where: str, row: int | None) -> Iterator[Problem]:
+def _bounds(field: FieldSpec, value: Any, where: Location | str, row: int | None) -> Iterator[Problem]:
     low, high = _limit(field.min), _limit(field.max)
     if low is not None and value < low:
         yield VALUE_BELOW_MIN(field=field.key, location=where, value=_show(value, field), row=row, limit=_show(low, field))
@@ -102,7 +102,7 @@ def _show(value: Any, field: FieldSpec) -> str:
     return f"{Decimal(value).normalize():f}" if not isinstance(value, int) else str(value)
 
 
-def _text_rules(field: FieldSpec, value: str, where: str, row: int | None) -> Iterator[Problem]:
+def _text_rules(field: FieldSpec, value: str, where: Location | str, row: int | None) -> Iterator[Problem]:
     if field.max_length and len(value) > field.max_length:
         yield TEXT_TOO_LONG(field=field.key, location=where, value=value, row=row,
                             max_length=field.max_length, length=len(value))
@@ -111,7 +111,7 @@ def _text_rules(field: FieldSpec, value: str, where: str, row: int | None) -> It
         yield PATTERN_MISMATCH(field=field.key, location=where, value=value, row=row, hint=hint)
 
 
-def _look_alike_name(field: FieldSpec, value: Any, where: str) -> Iterator[Problem]:
+def _look_alike_name(field: FieldSpec, value: Any, where: Location | str) -> Iterator[Problem]:
     """A customer name mixing scripts (Latin with Cyrillic, say) may be an impostor: warn the approver."""
     if not isinstance(value, str) or not is_mixed_script(value):
         return
@@ -119,7 +119,7 @@ def _look_alike_name(field: FieldSpec, value: Any, where: str) -> Iterator[Probl
     yield NAME_MIXED_SCRIPTS(field=field.key, location=where, value=value, scripts=script_names(value), letters=letters)
 
 
-def _upper_matches(form: ExtractedForm, field: FieldSpec, where: str) -> Iterator[Problem]:
+def _upper_matches(form: ExtractedForm, field: FieldSpec, where: Location | str) -> Iterator[Problem]:
     upper, figure = form.values.get(field.key), form.values.get(field.of)
     if upper is None or figure is None or Decimal(upper) == Decimal(figure):
         return
