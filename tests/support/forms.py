@@ -7,8 +7,10 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 import zipfile
 from pathlib import Path
@@ -29,9 +31,23 @@ def repo_specs() -> dict[str, FormSpec]:
     return load_specs(FORMS)
 
 
+_BUILT: dict[str, Path] = {}
+
+
 def build_blank(spec_id: str, folder: Path) -> Path:
-    """Build the blank form of ``spec_id`` into ``folder``; returns its path."""
-    return build_form(repo_specs()[spec_id], Path(folder))
+    """The blank form of ``spec_id`` in ``folder`` (``<folder>/<标题>.<kind>``); returns its path.
+
+    Each spec is built by ``build_form`` once per test process, then copied: the shipped
+    specs do not change during a run, and copying costs far less than building."""
+    built = _BUILT.get(spec_id)
+    if built is None or not built.exists():
+        cache = Path(tempfile.mkdtemp(prefix=f"officeflow-blank-{spec_id}-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        built = _BUILT[spec_id] = build_form(repo_specs()[spec_id], cache)
+    target = Path(folder) / built.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(built, target)
+    return target
 
 
 __all__ = ["FORMS", "repo_specs", "build_blank", "fill_xlsx", "fill_docx", "strip_custom_properties", "strip_markers"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import threading
@@ -32,9 +33,10 @@ _TEMPLATE: dict[str, Path] = {}
 
 
 def make_workspace(tmp_path: Path, **settings) -> Path:
-    """A fresh workspace; the default pack is built once per test session and copied."""
+    """A fresh workspace; the default pack is built once per test process and copied
+    (the template's name holds the process id: pytest-xdist workers share the base folder)."""
     if "root" not in _TEMPLATE:
-        base = Path(tmp_path).parent.parent / f"officeflow-template-{id(_TEMPLATE)}"
+        base = Path(tmp_path).parent.parent / f"officeflow-template-{os.getpid()}"
         if not base.exists():
             init_workspace(base)
         _TEMPLATE["root"] = base
