@@ -91,8 +91,8 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     """
     summary = RunSummary()
     stop = stop or threading.Event()
-    # Several workers on one PostgreSQL: each inbox file is claimed by one of them; the work
-    # done once per share (below take_in) runs on the leader only. On SQLite: always the leader.
+    # Several workers on one PostgreSQL: each inbox file and each decision file is claimed by one
+    # of them; the rest of the work done once per share runs on the leader only. On SQLite: always the leader.
     leader = rt.store.workers.is_leader()
     rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
     if leader:
@@ -100,10 +100,13 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     intake.recover(rt)                                                 # intake: finish what a killed run left
     ensure_folders(rt)                                                 # intake: personal inboxes, if on
     take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
-    if stop.is_set() or not leader:
+    if stop.is_set():
         return summary
-    release_held(rt)                                                   # forms held for a policy fault
-    summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in
+    if leader:
+        release_held(rt)                                               # forms held for a policy fault
+    summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in, on any
+    if not leader:                                                     # worker (each claimed before it is opened)
+        return summary
     apply_gestures(rt)                                                 # decide: 撤回 / 催办 by applicants
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     reroute_blocked(rt)                                                # route → decide: cases the policy now covers

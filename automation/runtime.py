@@ -8,7 +8,7 @@ pieces they use (store, settings, policy, now) by name and never see a Runtime.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from automation.clock import Clock
@@ -30,6 +30,8 @@ class Runtime:
     specs: dict[str, FormSpec]
     policies: PolicyHolder
     held_generation: int = -1  # the policy generation under which held forms were last assessed
+    # task files this worker opened and found nothing to decide in, by path: the stamp it saw (decide/scan.py)
+    decision_stamps: dict[Path, str] = field(default_factory=dict)
 
     @property
     def policy(self):

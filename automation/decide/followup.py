@@ -44,7 +44,7 @@ log = logging.getLogger("officeflow")
 
 def apply_decisions(rt) -> int:
     results = scan.apply_decisions(rt.store, rt.settings, specs=rt.specs, cal=rt.calendar, now=rt.clock.now(),
-                                   policy=rt.policy)
+                                   policy=rt.policy, seen=rt.decision_stamps)
     return sum(1 for r in results if r.outcome is not None)
 
 

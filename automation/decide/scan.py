@@ -99,24 +99,68 @@ def is_candidate(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in FILE_KINDS
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A file that may hold a decision, found by listing folders only (nothing opened yet)."""
+    path: Path
+    owner: str
+    folder: str | None  # the decision folder it was dropped into; None: a task file in the owner's folder
+
+
+def list_decision_files(settings, unchanged: dict[Path, str] | None = None,
+                        seen: dict[Path, str] | None = None) -> list[Candidate]:
+    """Every file in 同意/ 驳回/ 退回修改/, and every task file saved since we last knew its state —
+    by listing and ``stat`` only, so several workers can each open just the files they claimed.
+
+    ``unchanged`` maps task files to the stamp they had when written; ``seen`` to the stamp they had
+    when this worker last opened them and found nothing to do (no 审批结论, or refused already).
+    Files at either stamp are left out. ``seen`` loses the entries of files no longer there.
+    """
+    unchanged = unchanged or {}
+    found: list[Candidate] = []
+    listed: set[Path] = set()
+    if settings.approvals.is_dir():
+        for person in sorted(p for p in settings.approvals.iterdir() if p.is_dir()):
+            for folder in DECISION_FOLDERS:
+                found.extend(Candidate(path, person.name, folder)
+                             for path in sorted(filter(is_candidate, (person / folder).glob("*"))))
+            for path in sorted(filter(is_candidate, person.glob("*"))):
+                listed.add(path)
+                stamp = file_stamp(path)
+                if stamp is not None and stamp in (unchanged.get(path), (seen or {}).get(path)):
+                    continue
+                found.append(Candidate(path, person.name, None))
+    if seen is not None:
+        for gone in set(seen) - listed:
+            del seen[gone]
+    return found
+
+
+def read_decision_file(candidate: Candidate) -> DecisionFile | None:
+    """Open one listed file: its decision, or None for a task file saved without 审批结论
+    (or damaged or half-written: it is looked at again once saved anew)."""
+    path = candidate.path
+    if candidate.folder is not None:
+        inputs = _inputs_of(path)
+        return DecisionFile(path, candidate.owner, candidate.folder, inputs[COMMENT_NAME], "folder",
+                            inputs[DECISION_NAME], inputs)
+    try:
+        inputs = read_inputs(path)
+    except Exception:
+        return None
+    if not inputs[DECISION_NAME]:
+        return None
+    return DecisionFile(path, candidate.owner, inputs[DECISION_NAME], inputs[COMMENT_NAME], "cell", inputs=inputs)
+
+
 def find_decision_files(settings, unchanged: dict[Path, str] | None = None) -> list[DecisionFile]:
     """Decision files: anything in 同意/ 驳回/ 退回修改/, and task files saved with 审批结论 filled.
 
     ``unchanged`` maps task files to the stamp they had when written; those are not
     opened again (reading every pending task file on every pass does not scale).
     """
-    unchanged = unchanged or {}
-    found: list[DecisionFile] = []
-    if not settings.approvals.is_dir():
-        return found
-    for person in sorted(p for p in settings.approvals.iterdir() if p.is_dir()):
-        for folder in DECISION_FOLDERS:
-            for path in sorted(filter(is_candidate, (person / folder).glob("*"))):
-                inputs = _inputs_of(path)
-                found.append(DecisionFile(path, person.name, folder, inputs[COMMENT_NAME], "folder",
-                                          inputs[DECISION_NAME], inputs))
-        found.extend(_cell_decisions(person, unchanged))
-    return found
+    found = (read_decision_file(c) for c in list_decision_files(settings, unchanged))
+    return [item for item in found if item is not None]
 
 
 def _inputs_of(path: Path) -> dict:
@@ -126,41 +170,52 @@ def _inputs_of(path: Path) -> dict:
         return dict.fromkeys(INPUT_NAMES)
 
 
-def _cell_decisions(person: Path, unchanged: dict[Path, str]) -> list[DecisionFile]:
-    found = []
-    for path in sorted(filter(is_candidate, person.glob("*"))):
-        if path in unchanged and unchanged[path] == file_stamp(path):
-            continue
-        try:
-            inputs = read_inputs(path)
-        except Exception:
-            continue  # a damaged or half-written file: it is looked at again on the next scan
-        if inputs[DECISION_NAME]:
-            found.append(DecisionFile(path, person.name, inputs[DECISION_NAME], inputs[COMMENT_NAME], "cell",
-                                      inputs=inputs))
-    return found
-
-
 # --- applying -----------------------------------------------------------------------------
 
 
-def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=None) -> list[AppliedDecision]:
+def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=None,
+                    seen: dict[Path, str] | None = None) -> list[AppliedDecision]:
     """Apply every decision file. With a ``policy``, what a decision causes (effects, a contract
     number) is recorded inside the decision's own transaction, so it commits with it or not at all;
-    the policy also says what an approver's action needs (a reason, a name from 人员, 允许转交)."""
+    the policy also says what an approver's action needs (a reason, a name from 人员, 允许转交).
+
+    Several workers on one PostgreSQL: each file is claimed (``record/claims.py``) before it is
+    even opened, so any worker may take any decision file and no two ever apply the same one.
+    ``seen`` (kept by the caller across passes) spares opening files found to hold nothing to do."""
     results = []
-    for item in find_decision_files(settings, _written_stamps(store, settings)):
-        try:
-            result = apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy)
-        except OSError as exc:  # open in Excel, or the share blinked: the next pass tries again
-            log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
-            continue
-        except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
-            log.exception("审批文件 %s 无法处理", item.path.name)
-            result = _refuse_safely(store, settings, item, exc, now, specs)
-        if result is not None:
+    for candidate in list_decision_files(settings, _written_stamps(store, settings), seen):
+        with store.workers.claim("decision", _rel(settings, candidate.path)) as mine:
+            if not mine or not candidate.path.exists():  # another worker has it, or finished it meanwhile
+                continue
+            result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
+        if isinstance(result, AppliedDecision):
             results.append(result)
+            if seen is not None:
+                seen.pop(candidate.path, None)
+        elif result is NOTHING_TO_DO and seen is not None and candidate.folder is None:
+            stamp = file_stamp(candidate.path)
+            if stamp is not None:
+                seen[candidate.path] = stamp
     return results
+
+
+NOTHING_TO_DO = "nothing-to-do"  # opened: no 审批结论, or refused already — not opened again until saved anew
+TRY_AGAIN = "try-again"  # open in Excel, or the share blinked: the next pass tries again
+
+
+def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
+                   policy=None) -> AppliedDecision | str:
+    item = read_decision_file(candidate)
+    if item is None:
+        return NOTHING_TO_DO
+    try:
+        return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy) or NOTHING_TO_DO
+    except OSError as exc:
+        log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
+        return TRY_AGAIN
+    except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
+        log.exception("审批文件 %s 无法处理", item.path.name)
+        return _refuse_safely(store, settings, item, exc, now, specs) or TRY_AGAIN
 
 
 def _written_stamps(store, settings) -> dict[Path, str]:

@@ -5,14 +5,16 @@ every claim is granted and that process is always the leader.
 
 On PostgreSQL:
 
-* **Claims.** Each piece of work (an inbox file, by its path) is claimed by one worker:
+* **Claims.** Each piece of work (an inbox file or a decision file, by its path) is claimed
+  by one worker before it is even opened:
   its ``claims`` row is locked with ``SELECT … FOR UPDATE SKIP LOCKED`` — so two workers
   never wait on each other, the loser simply moves on — and given a lease that ends at
   ``expires`` (the database's clock). A heartbeat thread renews the leases its worker
   holds. A worker killed mid-file stops renewing; when the lease has run out another
   worker claims the file and finishes it from its submission row, exactly once (the
-  submission row's one-way states are the only writer of the outcome).
-* **The leader.** Work that must run once per share — decision files, time limits and
+  submission row's one-way states are the only writer of the outcome; a decision file's
+  decision is recorded with the file's hash, so the next worker only moves it to 已办).
+* **The leader.** Work that must run once per share — time limits and
   reminders, rerouting, output files, registers, the audit checkpoint, the folder layout —
   runs on the worker holding a session-level advisory lock on its own connection. When
   that worker dies its connection closes, the server drops the lock, and the next worker

@@ -50,10 +50,12 @@ def corpus(staging: Path, forms: int, others: int) -> dict[str, bytes]:
 
 
 def start_worker(root: Path, log: Path) -> subprocess.Popen:
-    """One ``officeflow watch``, its output to a file (never an undrained pipe)."""
+    """One ``officeflow watch``, its output to a file (never an undrained pipe), unbuffered so
+    that what it said is all there even after a kill -9."""
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                                env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
 def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
