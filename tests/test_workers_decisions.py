@@ -44,6 +44,25 @@ def test_a_task_file_saved_without_a_conclusion_is_opened_once_until_it_is_saved
     assert seen == {}, "a file no longer there is forgotten"
 
 
+def test_a_decision_on_a_task_file_written_but_not_yet_recorded_waits_instead_of_being_refused(tmp_path):
+    """Another worker (the leader) writes a task file, then records its fingerprint: an approver quick
+    enough to drop it in between must not see it refused as changed."""
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理")))
+    task_id = d.tasks(case_id)[0]["id"]
+    task = d.task_file(task_id)
+    fingerprint = d.tasks(case_id)[0]["fingerprint"]
+    with d.store.begin() as conn:  # as between the file's write and its record
+        conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(fingerprint=None))
+    dropped = shutil.move(task, task.parent / "同意" / task.name)
+    assert _apply(d) == [] and dropped.exists()
+    assert d.audit(scan.REFUSED) == []
+    with d.store.begin() as conn:
+        conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(fingerprint=fingerprint))
+    [result] = _apply(d)
+    assert result.accepted and d.case(case_id)["status"] == "approved"
+
+
 def test_a_decision_file_another_worker_has_claimed_is_left_to_it_and_applied_once(tmp_path, pg_url):
     root = tmp_path / "ws"
     root.mkdir()

@@ -172,6 +172,9 @@ def _inputs_of(path: Path) -> dict:
 
 # --- applying -----------------------------------------------------------------------------
 
+NOTHING_TO_DO = "nothing-to-do"  # opened: no 审批结论, or refused already — not opened again until saved anew
+TRY_AGAIN = "try-again"  # open in Excel, the share blinked, its task file not yet recorded: the next pass tries again
+
 
 def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=None,
                     seen: dict[Path, str] | None = None) -> list[AppliedDecision]:
@@ -199,10 +202,6 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
     return results
 
 
-NOTHING_TO_DO = "nothing-to-do"  # opened: no 审批结论, or refused already — not opened again until saved anew
-TRY_AGAIN = "try-again"  # open in Excel, or the share blinked: the next pass tries again
-
-
 def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
                    policy=None) -> AppliedDecision | str:
     item = read_decision_file(candidate)
@@ -226,7 +225,9 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              policy=None) -> AppliedDecision | None:
+              policy=None) -> AppliedDecision | str | None:
+    """The decision applied or refused; None when this file was refused already, TRY_AGAIN when it
+    cannot be judged yet."""
     file_hash = sha256(item.path)
     rel = _rel(settings, item.path)
     with store.read() as conn:
@@ -236,6 +237,10 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
             # Decided, but we stopped before moving the file: finish the move, decide nothing again.
             return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
         task_id = _task_id_for(conn, item)
+        if _being_issued(conn, task_id):
+            # Its task file is written but not yet recorded (by the worker writing it, or a run killed
+            # between the two): judged once the record is there, never refused for a missing fingerprint.
+            return TRY_AGAIN
         problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path)) \
             or _action_problem(conn, item, task_id, policy, _rel(settings, item.path))
     if problem:
@@ -444,6 +449,13 @@ def _subject(conn, task_id) -> str | None:
         return None
     return conn.execute(select(s.cases.c.number).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
                         .where(s.tasks.c.id == task_id)).scalar()
+
+
+def _being_issued(conn, task_id: int | None) -> bool:
+    if task_id is None:
+        return False
+    row = conn.execute(select(s.tasks.c.status, s.tasks.c.fingerprint).where(s.tasks.c.id == task_id)).first()
+    return row is not None and row.status == TaskStatus.OPEN and row.fingerprint is None
 
 
 def _already_decided(conn, item: DecisionFile, file_hash: str) -> bool:
