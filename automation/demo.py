@@ -106,7 +106,7 @@ class _Player:
             summary = process_pending(self.rt)
             if not summary.waiting:
                 return
-            time.sleep(max(self.rt.settings.quiet_seconds, 0.1))
+            time.sleep(max(self.rt.settings.watch.quiet_seconds, 0.1))
 
     # --- reading what happened -------------------------------------------------------
 

@@ -267,12 +267,12 @@ def check_native_events(settings, report: DoctorReport) -> None:
     if not settings.inbox.is_dir():
         return
     advice = polling_advice(settings)
-    if advice and settings.watch_mode != "poll":
+    if advice and settings.watch.mode != "poll":
         report.add("文件事件", WARN, f"{advice}:新文件要等定期扫描才会处理。"
                                   "请在 officeflow.toml 的 [watch] 中设置 mode = \"poll\",或运行 officeflow watch --poll 2。")
         return
     if not advice:
-        mode = "轮询" if settings.watch_mode == "poll" else "系统文件事件"
+        mode = "轮询" if settings.watch.mode == "poll" else "系统文件事件"
         report.add("文件事件", OK, f"inbox/ 能收到系统文件事件(当前设置:{mode})。")
     else:
         report.add("文件事件", OK, f"{advice},已设置为轮询模式,没有问题。")
@@ -301,7 +301,7 @@ def check_libreoffice(report: DoctorReport) -> None:
 
 
 def check_personal_inboxes(settings, report: DoctorReport) -> None:
-    if not getattr(settings, "personal_inbox", False):
+    if not settings.intake.personal_inbox:
         return
     folders = [p for p in sorted(settings.inbox.iterdir()) if p.is_dir()] if settings.inbox.is_dir() else []
     loose = [p.name for p in folders if _others_can_write(p)]

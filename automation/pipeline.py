@@ -99,7 +99,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
         migrate_layout(rt.settings, rt.store)                          # workspace: an older layout's folders
     intake.recover(rt)                                                 # intake: finish what a killed run left
     ensure_folders(rt)                                                 # intake: personal inboxes, if on
-    take_in(rt, summary, tracker or StabilityTracker(rt.settings.quiet_seconds), stop, wait_stable, on_file)
+    take_in(rt, summary, tracker or StabilityTracker(rt.settings.watch.quiet_seconds), stop, wait_stable, on_file)
     if stop.is_set():
         return summary
     if leader:
@@ -152,7 +152,7 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         summary.waiting = len(pending) - len(stable) + again
         if not wait_stable or summary.waiting == 0:
             return
-        stop.wait(min(0.2, max(0.05, rt.settings.quiet_seconds / 4)))
+        stop.wait(min(0.2, max(0.05, rt.settings.watch.quiet_seconds / 4)))
 
 
 # --- one submission ----------------------------------------------------------------------------
@@ -366,7 +366,7 @@ def reroute_blocked(rt: Runtime) -> int:
 def anchor_audit(rt: Runtime) -> None:
     """The audit chain's head, written outside the store after every pass (see record/audit.py)."""
     try:
-        key = audit.load_key(rt.settings.audit_key_file)
+        key = audit.load_key(rt.settings.audit.key_file)
         with rt.store.read() as conn:
             problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now())
     except OSError as exc:  # a full disk or a read-only share: the next pass tries again

@@ -78,10 +78,10 @@ def find_root(start: Path | str | None) -> Path:
 
 def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None) -> Runtime:
     settings = load_settings(find_root(workspace))
-    clock = clock or Clock(settings.timezone)
+    clock = clock or Clock(settings.time.timezone)
     for folder in (settings.inbox, settings.outbox, settings.state):
         folder.mkdir(parents=True, exist_ok=True)
-    store = open_store(settings.store_url, clock, lease_seconds=settings.lease_seconds)
+    store = open_store(settings.store_url, clock, lease_seconds=settings.database.lease_seconds)
     try:
         specs = load_specs(settings.forms)
         if not specs:

@@ -97,11 +97,11 @@ class Watcher:
     def __init__(self, rt: Runtime, *, poll_seconds: float | None = None, on_pass=None):
         self.rt = rt
         self.poll_seconds = poll_seconds if poll_seconds is not None else (
-            rt.settings.poll_seconds if rt.settings.watch_mode == "poll" else None)
+            rt.settings.watch.poll_seconds if rt.settings.watch.mode == "poll" else None)
         self.wake = threading.Event()
         self.on_pass = on_pass
         self.stats = WatchStats()
-        self.tracker = StabilityTracker(rt.settings.quiet_seconds)
+        self.tracker = StabilityTracker(rt.settings.watch.quiet_seconds)
         self._observer = None
         self._last_fault: str | None = None
 
@@ -136,8 +136,8 @@ class Watcher:
         try:
             while not stop.is_set():
                 summary = self._pass(stop)
-                timeout = 0.25 if summary.waiting else min(self.rt.settings.sweep_seconds,
-                                                           max(0.5, self.rt.settings.coalesce_seconds))
+                timeout = 0.25 if summary.waiting else min(self.rt.settings.watch.sweep_seconds,
+                                                           max(0.5, self.rt.settings.register_writing.coalesce_seconds))
                 self.wake.wait(timeout)
                 self.wake.clear()
                 self._supervise()

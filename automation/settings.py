@@ -125,14 +125,6 @@ class Outputs:
 SECTIONS = {"folders": Folders, "store": Store, "watch": Watch, "limits": Limits, "time": Time,
             "approvals": Approvals, "registers": Registers, "intake": Intake, "audit": Audit,
             "outputs": Outputs, "notify": Notify}
-# The settings read under their older flat names (settings.poll_seconds is settings.watch.poll_seconds).
-FLAT = {"watch_mode": ("watch", "mode"), "poll_seconds": ("watch", "poll_seconds"),
-        "quiet_seconds": ("watch", "quiet_seconds"), "sweep_seconds": ("watch", "sweep_seconds"),
-        "timezone": ("time", "timezone"), "escalate_after_workdays": ("escalation", "escalate_after_workdays"),
-        "coalesce_seconds": ("register_writing", "coalesce_seconds"),
-        "retry_max_seconds": ("register_writing", "retry_max_seconds"), "register_mode": ("register_writing", "mode"),
-        "personal_inbox": ("intake", "personal_inbox"), "audit_key_file": ("audit", "key_file"),
-        "approval_record_pdf": ("outputs", "approval_record_pdf"), "lease_seconds": ("database", "lease_seconds")}
 
 
 @dataclass(frozen=True)
@@ -157,12 +149,6 @@ class Settings:
     outputs: Outputs = field(default_factory=Outputs)
     notify: Notify = field(default_factory=Notify)
     database: Store = field(default_factory=Store)  # [store] (its url, resolved, is store_url)
-
-    def __getattr__(self, name: str):  # only called for names that are not fields: the flat ones
-        if name in FLAT:
-            section, key = FLAT[name]
-            return getattr(getattr(self, section), key)
-        raise AttributeError(name)
 
     @property
     def audit_checkpoint(self) -> Path:
@@ -213,13 +199,10 @@ class Settings:
         return self.policies / "制度.xlsx"
 
     def with_(self, **changes) -> "Settings":
-        """A copy with some values changed; flat names (``poll_seconds=…``) change their section."""
-        own = {k: v for k, v in changes.items() if k not in FLAT}
-        for name, value in changes.items():
-            if name in FLAT:
-                section, key = FLAT[name]
-                own[section] = replace(own.get(section, getattr(self, section)), **{key: value})
-        return replace(self, **own)
+        """A copy with some values changed; a section given as a dict changes only those keys
+        (``with_(watch={"poll_seconds": 0.5})``)."""
+        return replace(self, **{name: replace(getattr(self, name), **value) if isinstance(value, dict) else value
+                                for name, value in changes.items()})
 
 
 def load_settings(root: Path | str) -> Settings:

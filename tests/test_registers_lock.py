@@ -44,7 +44,7 @@ def _numbers(path) -> list[str]:
 def office(tmp_path):
     store = make_store(tmp_path)
     populate(store)
-    settings = make_settings(tmp_path, coalesce_seconds=3.0, retry_max_seconds=60.0)
+    settings = make_settings(tmp_path, register_writing={"coalesce_seconds": 3.0, "retry_max_seconds": 60.0})
     rebuild_all(store, settings, today=TODAY, workdays_between=weekdays_between)
     return store, settings
 

@@ -27,18 +27,19 @@ def _line_of(root, text: str) -> int:
                 if text in line)
 
 
-def test_settings_are_frozen_sections_read_under_their_section_and_flat_names(tmp_path):
+def test_settings_are_frozen_sections_read_under_their_section_names_only(tmp_path):
     root = make_workspace(tmp_path)
     _write(root, "poll_seconds =", "poll_seconds = 5")
     settings = load_settings(root)
     assert settings.watch == Watch(mode="native", poll_seconds=5.0, quiet_seconds=0.3, sweep_seconds=1.0)  # FAST
-    assert isinstance(settings.watch.poll_seconds, float) and settings.poll_seconds == 5.0
-    assert settings.register_mode == settings.register_writing.mode == "file"
+    assert isinstance(settings.watch.poll_seconds, float) and settings.register_writing.mode == "file"
+    with pytest.raises(AttributeError):
+        settings.poll_seconds  # noqa: B018 — the old flat names are gone: one name per setting
     with pytest.raises(dataclasses.FrozenInstanceError):
         settings.watch.poll_seconds = 1  # type: ignore[misc]
-    faster = settings.with_(poll_seconds=0.5, coalesce_seconds=0.1)
+    faster = settings.with_(watch={"poll_seconds": 0.5}, register_writing={"coalesce_seconds": 0.1})
     assert (faster.watch.poll_seconds, faster.register_writing.coalesce_seconds) == (0.5, 0.1)
-    assert settings.poll_seconds == 5.0  # the original is untouched
+    assert faster.watch.quiet_seconds == 0.3 and settings.watch.poll_seconds == 5.0  # the original is untouched
 
 
 @pytest.mark.parametrize(("old", "new", "says"), [

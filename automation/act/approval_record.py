@@ -147,7 +147,7 @@ def _fields(values: dict, tz: ZoneInfo, spec=None) -> tuple[list[tuple[str, str]
 
 
 def write_record(rt, case_id: int) -> Path:
-    tz = ZoneInfo(rt.settings.timezone)
+    tz = ZoneInfo(rt.settings.time.timezone)
     with rt.store.read() as conn:
         case = dict(conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().one())
         steps = trail(conn, case_id, tz)
@@ -169,7 +169,7 @@ def convert_pending(rt) -> list[Path]:
     """A PDF beside every 审批单 that has none yet, where LibreOffice is installed and the workspace
     wants it ([outputs] approval_record_pdf). Each is tried once: a failure leaves an alert for
     ``officeflow status`` and the Excel 审批单 stands, rather than one LibreOffice start per pass."""
-    if not rt.settings.approval_record_pdf or not pdf.available():
+    if not rt.settings.outputs.approval_record_pdf or not pdf.available():
         return []
     o = s.outputs.c
     done = select(o.key).where(o.kind == PDF_KIND)

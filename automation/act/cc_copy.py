@@ -47,7 +47,7 @@ def copy_path(settings, name: str, case: dict, stage: str, suffix: str) -> Path:
 
 def write_copy(rt, name: str, case: dict, stage: str) -> Path:
     source = rt.abs(case["source_file"])
-    tz = ZoneInfo(rt.settings.timezone)
+    tz = ZoneInfo(rt.settings.time.timezone)
     with rt.store.read() as conn:
         fresh = dict(conn.execute(s.cases.select().where(s.cases.c.id == case["id"])).mappings().one())
         view = load_view(conn, fresh)

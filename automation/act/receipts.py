@@ -230,7 +230,7 @@ def write_receipt(rt, case_id: int, previous=None) -> str | None:
         view = load_view(conn, case)
     folder = ensure_folders(rt.settings, case["applicant"])
     path = folder / f"{safe_name(view.number)} {safe_name(case['form_title'] or case['form_id'])} {view.state_word()}.xlsx"
-    atomic_write_bytes(path, render_receipt(view, now=rt.clock.now(), tz=ZoneInfo(rt.settings.timezone)))
+    atomic_write_bytes(path, render_receipt(view, now=rt.clock.now(), tz=ZoneInfo(rt.settings.time.timezone)))
     old = rt.abs(previous.path) if previous is not None and previous.path else None
     if old is not None and old != path and old.exists():
         old.unlink()  # our own rendering, superseded: one receipt per case
@@ -396,7 +396,7 @@ def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
 def write_my_requests(rt, person: str | None) -> Path:
     register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k) for h, k in MY_COLUMNS),
                            rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
-    tz = ZoneInfo(rt.settings.timezone)
+    tz = ZoneInfo(rt.settings.time.timezone)
     with rt.store.read() as conn:
         rows = my_request_rows(conn, person, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between, tz=tz)
     path = ensure_folders(rt.settings, person) / f"{MY_REQUESTS}.xlsx"

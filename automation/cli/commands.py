@@ -125,7 +125,7 @@ def watch(args) -> int:
         if rt is None:  # stopped while waiting for the store
             out.say("已停止。")
             return 0
-        mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch_mode == "poll" else "系统文件事件")
+        mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch.mode == "poll" else "系统文件事件")
         with rt, _one_worker(rt):
             out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
             if rt.store.is_shared:
@@ -133,7 +133,7 @@ def watch(args) -> int:
                         "由数据库协调,每个文件只处理一次。")
             if rt.policies.fallback:
                 out.say(rt.policies.fallback)
-            if not args.poll and rt.settings.watch_mode != "poll":
+            if not args.poll and rt.settings.watch.mode != "poll":
                 _advise_polling(rt.settings)
             watcher = Watcher(rt, poll_seconds=args.poll, on_pass=_print_pass)
             watcher.run(stop)
@@ -203,7 +203,7 @@ def status(args) -> int:
 def _person_status(args) -> int:
     with open_runtime(args.workspace) as rt:
         report = person_report(rt.store, cal=rt.calendar, today=rt.clock.today(), person=args.person,
-                               tz=ZoneInfo(rt.settings.timezone), known=rt.policy.person(args.person) is not None)
+                               tz=ZoneInfo(rt.settings.time.timezone), known=rt.policy.person(args.person) is not None)
     if args.json:
         out.print_json(report)
     else:
@@ -265,7 +265,7 @@ def audit_verify(args) -> int:
         with rt.store.read() as conn:
             report = verify_trail(conn, checkpoint=rt.settings.audit_checkpoint,
                                   register=register_path(rt.settings.registers, "审批台账"),
-                                  key=load_key(rt.settings.audit_key_file))
+                                  key=load_key(rt.settings.audit.key_file))
     if args.json:
         out.print_json(report)
     elif report.ok:

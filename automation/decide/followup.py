@@ -62,7 +62,7 @@ def check_time_limits(rt) -> int:
     def write_task(task_id: int):
         return _issue(rt, task_id)
 
-    escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalate_after_workdays))
+    escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalation.escalate_after_workdays))
     actions = timers.check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
                               escalate_after=escalate_after, superior_of=superior_of, write_task=write_task)
     return len(actions)

@@ -20,7 +20,7 @@ log = logging.getLogger("officeflow")
 
 def ensure_folders(rt) -> None:
     """One folder per active person of 人员 (never removes one)."""
-    if not rt.settings.personal_inbox:
+    if not rt.settings.intake.personal_inbox:
         return
     for person in rt.policy.people.values():
         if person.active:
@@ -38,7 +38,7 @@ def owner_of(original_path: str) -> str | None:
 
 def submitter_problems(rt, row, form) -> list:
     """With personal inboxes on: a problem unless the applicant is the folder's owner."""
-    if not rt.settings.personal_inbox:
+    if not rt.settings.intake.personal_inbox:
         return []
     owner = owner_of(row.original_path)
     field = form.spec.applicant_field

@@ -65,7 +65,7 @@ class PolicyHolder:
         now = time.monotonic()
         if signature != self._candidate:
             self._candidate, self._candidate_since = signature, now
-        return now - self._candidate_since >= self.settings.quiet_seconds
+        return now - self._candidate_since >= self.settings.watch.quiet_seconds
 
     def load_initial(self) -> None:
         if self.refresh(force=True) if self.path.exists() else False:

@@ -142,7 +142,7 @@ def _succeeded(store, name: str, rows: int) -> None:
 def _failed(store, settings, name: str, error: str) -> None:
     with store.begin() as conn:
         attempts = conn.execute(select(rs.c.attempts).where(rs.c.name == name)).scalar() or 0
-        retry_at = store.now() + _backoff(attempts + 1, settings.retry_max_seconds)
+        retry_at = store.now() + _backoff(attempts + 1, settings.register_writing.retry_max_seconds)
         conn.execute(rs.update().where(rs.c.name == name).values(
             dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error))
 
@@ -153,7 +153,7 @@ def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderC
     if name == DASHBOARD:
         write_dashboard(path, data, rendered_at=ctx.local(now))
         return data.records
-    if choose_backend(settings.register_mode) == LIVE and update_open_workbook(
+    if choose_backend(settings.register_writing.mode) == LIVE and update_open_workbook(
             path, name, data, first_row=FIRST_DATA_ROW + 1):
         return len(data)
     return write_register(path, register, data, rendered_at=ctx.local(now), anchor=anchor)
@@ -161,7 +161,7 @@ def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderC
 
 def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
     now = store.now()
-    coalesce = timedelta(seconds=settings.coalesce_seconds)
+    coalesce = timedelta(seconds=settings.register_writing.coalesce_seconds)
     with store.begin() as conn:
         if not _claim(conn, name, now, coalesce, force):
             return
