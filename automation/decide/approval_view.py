@@ -39,9 +39,6 @@ class ApprovalView:
     people: tuple[str, ...] = ()
     back_to: tuple[str, ...] = (engine.TO_APPLICANT,)
 
-    def history_lines(self) -> list[str]:
-        return [f"{when} {record}" + (f" · {comment}" if comment else "") for when, _, _, record, comment in self.history]
-
 
 def build_view(*, case: dict, task: dict, tasks: list[dict], history: list[dict], warnings: list[dict], spec,
                people: tuple[str, ...] = (), transfer_allowed: bool = True) -> ApprovalView:

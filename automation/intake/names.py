@@ -12,7 +12,6 @@ characters) for people and for the names of our own copies.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 # A Unicode noncharacter: valid text in every store, never part of a real file name.
 _RAW_MARK = "\ufdd0"
@@ -51,10 +50,6 @@ def readable(name: str) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def was_garbled(name: str) -> bool:
-    return not is_lossless_text(name)
-
-
 # Room left under the usual 255-byte limit for " (12)" and ".原因.txt" beside a filed copy.
 MAX_COPY_NAME_BYTES = 200
 
@@ -72,7 +67,3 @@ def clean_for_copy(name: str) -> str:
     while len((stem + "…" + suffix).encode("utf-8")) > MAX_COPY_NAME_BYTES:
         stem = stem[:-1]
     return stem + "…" + suffix
-
-
-def readable_path(path: Path) -> str:
-    return readable(str(path))

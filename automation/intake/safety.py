@@ -14,10 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Iterator
 from xml.sax import SAXException
-from xml.sax.handler import ContentHandler
 
-import defusedxml
-import defusedxml.sax
 
 from automation.errors import UnsafeFileError
 from automation.intake import reasons
@@ -277,13 +274,6 @@ def _check_xml_parts(path: Path, archive: zipfile.ZipFile) -> None:
             scanner.check(head)
             while scanner.read(CHUNK):
                 pass
-
-
-def _parse_xml_part(path: Path, part: str, source: "_DeclarationScanner") -> None:
-    try:
-        defusedxml.sax.parse(source, ContentHandler(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except defusedxml.DefusedXmlException as exc:
-        raise _entity_error(path, part) from exc
 
 
 def _entity_error(path: Path, part: str) -> UnsafeFileError:

@@ -84,12 +84,6 @@ class StabilityTracker:
             if path not in present:
                 self._closed.pop(path, None)
 
-    def time_left(self, path: Path) -> float:
-        seen = self._seen.get(path)
-        if seen is None:
-            return self.quiet
-        return max(0.0, self.quiet - (self.monotonic() - seen.since))
-
 
 def changed_since(path: Path, seen: tuple[int, int] | None) -> bool:
     """``path`` is still there but no longer has the (size, mtime_ns) it was judged stable with."""

@@ -30,10 +30,6 @@ def safe_text(value: object) -> str:
     return text
 
 
-def looks_like_formula(text: str) -> bool:
-    return text.startswith(FORMULA_PREFIXES)
-
-
 def safe_value(value: object) -> object:
     """A value ready for a cell: numbers and dates stay typed, everything else is safe text."""
     if value is None or isinstance(value, (bool, int, Decimal, date)):
