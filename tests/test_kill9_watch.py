@@ -1,121 +1,85 @@
-"""kill -9 on a real ``officeflow watch``, at least five times, over 300 mixed files and the
-approvals decided meanwhile: every file ends in exactly one place, one case per distinct form,
+"""kill -9 on a real ``officeflow watch``, six times over 300 mixed files and the approvals decided
+meanwhile (and on PostgreSQL three times over 40): every file ends in exactly one place, one case per distinct form,
 numbers without gaps, the registers equal to the store, and the audit trail verifies."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
-from support import bad_files
+from sqlalchemy import create_engine, func, select
 from support.e2e import register_rows
-from support.forms import build_blank, fill_xlsx
-from support.workspace import files_under, make_workspace
+from support.workers import HOSTILE_KINDS, approve_waiting, corpus, kill, start_worker, use_store
+from support.workspace import files_under, make_workspace, wait_for
 
-from automation import samples
+from automation.pipeline import process_pending
 from automation.record import schema as s
 from automation.runtime import open_runtime
 
-FILES = 300
-FORMS = 40
-KILLS = 6
+
+def _work_done(url: str) -> int:
+    """How much the store has recorded so far (its audit entries); 0 before it exists."""
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return 0  # (connecting would make an empty file)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(s.audit_log)).scalar()
+    except Exception:  # not made yet: the first worker is still starting
+        return 0
+    finally:
+        engine.dispose()
 
 
-def _corpus(staging: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for i in range(FORMS):
-        path = fill_xlsx(build_blank("customer_registration", staging / f"blank{i}"),
-                         samples.customer_registration(500 + i, date.today()))
-        files[f"客户登记{i:03d}.xlsx"] = path.read_bytes()
-    bad = [bad_files.zero_byte, bad_files.random_bytes, bad_files.pdf_file, bad_files.xlsm_with_macro,
-           bad_files.valid_xlsx, bad_files.entity_bomb_xlsx, bad_files.legacy_ole]
-    samples_bad = {}
-    for factory in bad:
-        folder = staging / f"bad-{factory.__name__}"
-        folder.mkdir()
-        samples_bad[factory.__name__] = factory(folder).read_bytes()
-    kinds = list(samples_bad.values())
-    for i in range(FILES - FORMS):
-        if i % 10 == 0:  # a form dropped twice: a duplicate, never a second case
-            files[f"再交一次{i:03d}.xlsx"] = files[f"客户登记{i % FORMS:03d}.xlsx"]
-        else:
-            files[f"杂项{i:03d}.xlsx"] = kinds[i % len(kinds)]
-    return files
-
-
-def _watch(root: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
-
-
-def _approve_some(root: Path, rng: random.Random) -> int:
-    """Drag a few task files into 同意/, as approvers do while the service keeps dying."""
-    moved = 0
-    for task in sorted((root / "outbox" / "approvals").glob("*/*.xlsx")):
-        if rng.random() < 0.5:
-            folder = task.parent / "同意"
-            folder.mkdir(exist_ok=True)
-            try:
-                shutil.move(str(task), folder / task.name)
-                moved += 1
-            except OSError:
-                pass
-    return moved
-
-
-def test_sigkill_during_300_files_and_decisions_loses_and_doubles_nothing(tmp_path):
+def _sigkill_run(tmp_path, *, url: str | None, files_n: int, forms: int, kills: int,
+                 pause: tuple[float, float] = (2.0, 1.5)) -> None:
+    """Mixed files and approvals under ``kills`` kill -9 of ``officeflow watch``, each once the
+    worker has got on with the work; then plain passes finish, and the outcome is checked end to end."""
     root = make_workspace(tmp_path, quiet_seconds=0.1)
+    if url:  # PostgreSQL: short leases, so a dead worker's claims pass on quickly
+        use_store(root, url, lease_seconds=2)
+    url = url or f"sqlite:///{root / '.officeflow' / 'state.db'}"
     staging = tmp_path / "staging"
     staging.mkdir()
-    files = _corpus(staging)
+    files = corpus(staging, forms, files_n - forms, kinds=HOSTILE_KINDS)
     for name, data in files.items():
         (root / "inbox" / name).write_bytes(data)
     rng = random.Random(20261201)
-    kills = 0
-    while kills < KILLS:
-        proc = _watch(root)
-        time.sleep(rng.uniform(1.5, 4.0))
-        _approve_some(root, rng)
-        time.sleep(rng.uniform(0.3, 1.5))
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        kills += 1
-    for _ in range(6):  # finish: approvals decided after the last kill, then a clean pass
-        done = subprocess.run([sys.executable, "-m", "automation", "process", "--workspace", str(root)],
-                              capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, done.stderr
-        if not _approve_some(root, rng) and not files_under(root / "inbox"):
-            break
-    assert kills >= 5
-    assert not files_under(root / "inbox")
+    for _ in range(kills):
+        before = _work_done(url)
+        proc = start_worker(root)
+        try:
+            wait_for(lambda: _work_done(url) > before or not files_under(root / "inbox"), timeout=120, interval=0.1,
+                     message="the worker to get on with the work")
+            time.sleep(rng.uniform(0.2, pause[0]))  # a random moment mid-work: what is being killed is the point
+            approve_waiting(root, rng)
+            time.sleep(rng.uniform(0.2, pause[1]))
+        finally:
+            kill(proc)
+    with open_runtime(root) as rt:  # finish: approvals decided after the last kill, then a clean pass
 
-    rt = open_runtime(root)
-    try:
+        def finished():
+            process_pending(rt)  # (on PostgreSQL, a killed worker's claims are taken over once their lease ends)
+            return not approve_waiting(root, rng) and not files_under(root / "inbox")
+
+        wait_for(finished, timeout=180, interval=0.2, message="the passes after the last kill to finish the work")
         with rt.store.read() as conn:
             subs = [dict(r) for r in conn.execute(select(s.submissions)).mappings()]
             cases = [dict(r) for r in conn.execute(select(s.cases)).mappings()]
-    finally:
-        rt.close()
-    assert len(subs) == FILES, "one submission record per file"
+    assert len(subs) == files_n, "one submission record per file"
     assert sorted(x["original_path"] for x in subs) == sorted(files)
     assert all(x["status"] in ("archived", "returned", "quarantined") for x in subs)
     destinations = [root / x["dest_path"] for x in subs]
-    assert len(set(destinations)) == FILES and all(p.exists() for p in destinations)
+    assert len(set(destinations)) == files_n and all(p.exists() for p in destinations)
     for x in subs:
         assert (root / x["dest_path"]).read_bytes() == files[x["original_path"]]
-    assert len(cases) == FORMS, "one case per distinct form; duplicates opened none"
+    assert len(cases) == forms, "one case per distinct form; duplicates opened none"
     numbers = sorted(int(re.search(r"(\d+)$", c["number"]).group(1)) for c in cases)
-    assert numbers == list(range(1, FORMS + 1)), "numbers without gaps or duplicates"
+    assert numbers == list(range(1, forms + 1)), "numbers without gaps or duplicates"
     rows = register_rows(root / "outbox" / "registers" / "审批台账.xlsx")
     assert sorted(r["编号"] for r in rows) == sorted(c["number"] for c in cases), "the register equals the store"
     stray = [p for p in files_under(root / "outbox") if p.name.startswith(".officeflow-tmp-")]
@@ -123,3 +87,12 @@ def test_sigkill_during_300_files_and_decisions_loses_and_doubles_nothing(tmp_pa
     verify = subprocess.run([sys.executable, "-m", "automation", "audit", "verify", "--workspace", str(root)],
                             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_sigkill_during_300_files_and_decisions_loses_and_doubles_nothing(tmp_path):
+    _sigkill_run(tmp_path, url=None, files_n=300, forms=40, kills=6)
+
+
+def test_sigkill_of_a_worker_on_postgresql_during_40_files_and_decisions_loses_and_doubles_nothing(tmp_path, pg_url):
+    _sigkill_run(tmp_path, url=pg_url, files_n=40, forms=8, kills=3,
+                 pause=(1.0, 0.8))

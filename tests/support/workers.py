@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -29,30 +30,35 @@ def use_store(root: Path, url: str, **store_settings) -> None:
     path.write_text(body, encoding="utf-8")
 
 
-def corpus(staging: Path, forms: int, others: int) -> dict[str, bytes]:
-    """``forms`` distinct 客户登记表 forms, then ``others`` files: every tenth a form dropped again, the rest bad files."""
+BAD_KINDS = (bad_files.zero_byte, bad_files.random_bytes, bad_files.pdf_file, bad_files.valid_xlsx)
+HOSTILE_KINDS = (*BAD_KINDS, bad_files.xlsm_with_macro, bad_files.entity_bomb_xlsx, bad_files.legacy_ole)
+
+
+def corpus(staging: Path, forms: int, others: int, kinds=BAD_KINDS) -> dict[str, bytes]:
+    """``forms`` distinct 客户登记表 forms, then ``others`` files: every tenth a form dropped again,
+    the rest files of the ``kinds`` made by ``support.bad_files``, in turn."""
     files: dict[str, bytes] = {}
     for i in range(forms):
         path = fill_xlsx(build_blank("customer_registration", staging / f"blank{i}"),
                          samples.customer_registration(700 + i, date.today()))
         files[f"客户登记{i:03d}.xlsx"] = path.read_bytes()
-    kinds = []
-    for factory in (bad_files.zero_byte, bad_files.random_bytes, bad_files.pdf_file, bad_files.valid_xlsx):
+    made = []
+    for factory in kinds:
         folder = staging / f"bad-{factory.__name__}"
         folder.mkdir()
-        kinds.append(factory(folder).read_bytes())
+        made.append(factory(folder).read_bytes())
     for i in range(others):
         if i % 10 == 0:
             files[f"再交一次{i:03d}.xlsx"] = files[f"客户登记{i % forms:03d}.xlsx"]
         else:
-            files[f"杂项{i:03d}.xlsx"] = kinds[i % len(kinds)]
+            files[f"杂项{i:03d}.xlsx"] = made[i % len(made)]
     return files
 
 
-def start_worker(root: Path, log: Path) -> subprocess.Popen:
-    """One ``officeflow watch``, its output to a file (never an undrained pipe), unbuffered so
-    that what it said is all there even after a kill -9."""
-    with open(log, "ab") as out:
+def start_worker(root: Path, log: Path | None = None) -> subprocess.Popen:
+    """One ``officeflow watch``, its output to a file (never an undrained pipe; none: discarded),
+    unbuffered so that what it said is all there even after a kill -9."""
+    with open(log, "ab") if log else open(os.devnull, "wb") as out:
         return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
@@ -81,11 +87,13 @@ def leader_pid(url: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def approve_all_waiting(root: Path) -> int:
-    """Drag every task file into 同意/, as approvers do."""
+def approve_waiting(root: Path, rng: random.Random | None = None) -> int:
+    """Drag task files into 同意/, as approvers do: every one, or (with ``rng``) about half of them."""
     moved = 0
     for task in sorted((root / "outbox" / "approvals").glob("*/*.xlsx")):
         if "(未计入)" in task.name or task.name.startswith("."):  # not a worker's temporary file
+            continue
+        if rng is not None and rng.random() >= 0.5:
             continue
         folder = task.parent / "同意"
         folder.mkdir(exist_ok=True)
@@ -95,3 +103,8 @@ def approve_all_waiting(root: Path) -> int:
         except OSError:
             pass
     return moved
+
+
+def approve_all_waiting(root: Path) -> int:
+    """Drag every task file into 同意/."""
+    return approve_waiting(root)
