@@ -4,9 +4,11 @@ same registers; an unfinished target or a running worker is refused."""
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 
 from sqlalchemy import select
-from support.e2e import Office, register_rows, set_named
+from support.e2e import CUSTOMER, Office, edit_policy, headers, register_rows, set_named
 from support.workers import use_store
 
 from automation import samples
@@ -96,3 +98,81 @@ def test_migrate_refuses_a_target_that_is_not_empty_and_a_running_worker(tmp_pat
     capsys.readouterr()
     assert main(migrate) == 2
     assert "目标数据库不是空的" in capsys.readouterr().err
+
+
+def _serials(numbers) -> dict[str, list[int]]:
+    """Numbers by their prefix (rule and period), as the trailing serials, sorted."""
+    found: dict[str, list[int]] = {}
+    for number in numbers:
+        prefix, serial = re.match(r"(.*?)(\d+)$", number).groups()
+        found.setdefault(prefix, []).append(int(serial))
+    return {prefix: sorted(v) for prefix, v in found.items()}
+
+
+def _gap_free(numbers) -> bool:
+    return all(v == list(range(1, len(v) + 1)) for v in _serials(numbers).values())
+
+
+def test_a_blocked_case_a_held_form_and_an_approved_contract_move_and_numbering_continues_on_postgresql(
+        customer_office, pg_url):
+    office = customer_office
+    values, items = samples.sales_contract(CUSTOMER, office.today, amount_each=Decimal("600.00"), payment="账期")
+    office.submit("sales_contract", values, items)
+    office.run()
+    contract_case = office.case(form_id="sales_contract")
+    assert office.approve_all(contract_case["number"])["status"] == "approved"
+    [contract] = office.rows(s.contracts)
+    claim, claim_items = samples.expense_claim(office.today, claimant="赵建国", department="总经办",
+                                               amount=Decimal("30000.00"))
+    office.submit("expense_claim", claim, claim_items)  # the 总经理's own claim: held for a named approver
+    office.run()
+    assert office.case(form_id="expense_claim")["status"] == "blocked"
+    office.close()
+    _set_rule_condition(office.root, "客户登记表", "申请日期 > 1")  # a policy fault: the next registration is held
+    office.submit("customer_registration", samples.customer_registration(31, office.today), name="待修正.xlsx")
+    office.run()
+    assert office.submissions()[-1]["reason_code"] == "policy-held"
+    before = {c["number"]: c["status"] for c in office.cases()}
+    office.close()
+
+    moved = office.cli("store", "migrate", "--to", pg_url)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    use_store(office.root, pg_url)
+    assert office.rt.store.is_shared
+    assert {c["number"]: c["status"] for c in office.cases()} == before
+    assert [(c["number"], c["case_id"]) for c in office.rows(s.contracts)] == [(contract["number"], contract["case_id"])]
+    assert office.submissions()[-1]["reason_code"] == "policy-held"
+
+    # On PostgreSQL now: the policy fixed, the held form is judged and numbered next; a second contract
+    # gets the next contract number; the blocked case is routed once the policy names an approver.
+    office.close()
+    _set_rule_condition(office.root, "客户登记表", None)
+    edit_policy(office.root, "参数", lambda ws: ws.append(["总经理本人申请审批人", "钱明", "文本", "人", "董事会指定的审批人"]))
+    office.submit("sales_contract", *samples.sales_contract(CUSTOMER, office.today, amount_each=Decimal("700.00"),
+                                                            payment="账期"))
+    office.run()
+    office.run()
+    released = office.submissions()
+    assert any(x["original_path"] == "待修正.xlsx" and x["reason_code"] == "accepted" for x in released)
+    assert office.case(form_id="expense_claim")["status"] != "blocked"
+    second = max((c for c in office.cases() if c["form_id"] == "sales_contract"), key=lambda c: c["id"])
+    assert second["number"] != contract_case["number"]
+    assert office.approve_all(second["number"])["status"] == "approved"
+    cases = office.cases()
+    assert len(cases) == len(before) + 1 + 1, "the released form and the second contract, one case each"
+    assert _gap_free(c["number"] for c in cases), _serials(c["number"] for c in cases)
+    contracts = [c["number"] for c in office.rows(s.contracts)]
+    assert len(contracts) == 2 and _gap_free(contracts), contracts
+    office.close()
+    verify = office.cli("audit", "verify")
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def _set_rule_condition(root, form: str, condition: str | None) -> None:
+    def edit(ws):
+        cols = headers(ws)
+        for row in range(cols["__row__"] + 1, ws.max_row + 1):
+            if ws.cell(row, cols["表单"]).value == form:
+                ws.cell(row, cols["条件"]).value = condition
+                return
+    edit_policy(root, "审批规则", edit)
