@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import select
 from support.decide import CAL, MONDAY, desk, later, route, step
@@ -11,6 +13,7 @@ from automation.errors import TransitionError
 from automation.policy.chain import Route
 from automation.record import schema as s
 from automation.record.audit import verify_chain
+from automation.record.instances import Case, Task
 from automation.record.status import (CASE_MOVES, SUBMISSION_MOVES, TASK_MOVES, CaseStatus, SubmissionStatus,
                                       TaskStatus, move_case, move_task)
 
@@ -192,3 +195,20 @@ def test_the_transition_tables_name_every_state_and_keep_the_stored_strings():
         assert set(moves) == set(enum) and all(targets <= set(enum) for targets in moves.values())
     assert CaseStatus("in_approval") == "in_approval" and TaskStatus.OPEN == "open"
     assert not any(TASK_MOVES[done] for done in (TaskStatus.APPROVED, TaskStatus.REJECTED, TaskStatus.CANCELLED))
+
+
+def test_the_engine_hands_out_frozen_case_and_task_records_named_like_their_columns(tmp_path):
+    assert [f.name for f in dataclasses.fields(Case)] == [c.name for c in s.cases.columns]
+    assert [f.name for f in dataclasses.fields(Task)] == [c.name for c in s.tasks.columns]
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    case, (first, later_task) = d.case(case_id), d.tasks(case_id)
+    assert isinstance(case, Case) and case.status is CaseStatus.IN_APPROVAL and case.round == 1
+    assert (first.assignee, first.status, later_task.status) == ("王经理", TaskStatus.OPEN, TaskStatus.WAITING)
+    assert first["assignee"] == first.assignee and dict(case)["number"] == case.number  # still reads as a row
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        case.status = CaseStatus.APPROVED  # type: ignore[misc]
+    with pytest.raises(KeyError):
+        first["no_such_column"]
+    with d.store.read() as conn:
+        assert engine.case_by_number(conn, case.number) == case

@@ -36,7 +36,7 @@ def case_number(rt, conn, spec, now) -> str:
 def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None) -> int:
     spec = form.spec
     values = dict(form.values)
-    number = load_case(conn, existing)["number"] if existing else case_number(rt, conn, spec, now)
+    number = load_case(conn, existing).number if existing else case_number(rt, conn, spec, now)
     values[CASE_FIELD] = number
     if spec.id == "complaint" and not values.get("投诉编号"):
         values["投诉编号"] = allocate(conn, rt.policy.numbering_rule(COMPLAINT, spec.title), now.date())
@@ -52,7 +52,7 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(),
                           cal=rt.calendar, spec=spec)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
-    if load_case(conn, case_id)["status"] == "approved":  # every step passed automatically (审批人为空时:自动通过)
+    if load_case(conn, case_id).status == "approved":  # every step passed automatically (审批人为空时:自动通过)
         record_outcome(conn, DecisionOutcome(case_id, CaseStatus.APPROVED, (), (), True), policy=rt.policy,
                        contracts=rt.settings.contracts, now=now, cal=rt.calendar)
     return case_id

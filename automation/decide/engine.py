@@ -20,6 +20,7 @@ from automation.errors import TransitionError
 from automation.policy.chain import STEP_MODES, Route, Step
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.instances import Case, Task
 from automation.record.status import CASE_MOVES, CaseStatus, TaskStatus, move_case, move_task, status_label
 
 SYSTEM = "OfficeFlow"
@@ -60,36 +61,36 @@ class DecisionOutcome:
 # --- reading ----------------------------------------------------------------
 
 
-def load_case(conn: Connection, case_id: int) -> dict:
+def load_case(conn: Connection, case_id: int) -> Case:
     row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().first()
     if row is None:
         raise TransitionError(f"找不到编号为 {case_id} 的审批案件。", code="case-not-found")
-    return dict(row)
+    return Case.of(row)
 
 
-def load_task(conn: Connection, task_id: int) -> dict:
+def load_task(conn: Connection, task_id: int) -> Task:
     row = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
     if row is None:
         raise TransitionError(f"找不到编号为 {task_id} 的审批任务。", code="task-not-found")
-    return dict(row)
+    return Task.of(row)
 
 
-def case_by_number(conn: Connection, number: str) -> dict | None:
+def case_by_number(conn: Connection, number: str) -> Case | None:
     row = conn.execute(select(s.cases).where(s.cases.c.number == number)).mappings().first()
-    return dict(row) if row else None
+    return Case.of(row) if row else None
 
 
-def case_tasks(conn: Connection, case_id: int, round_: int | None = None) -> list[dict]:
+def case_tasks(conn: Connection, case_id: int, round_: int | None = None) -> list[Task]:
     query = select(s.tasks).where(s.tasks.c.case_id == case_id)
     if round_ is not None:
         query = query.where(s.tasks.c.round == round_)
-    return [dict(r) for r in conn.execute(query.order_by(s.tasks.c.id)).mappings()]
+    return [Task.of(r) for r in conn.execute(query.order_by(s.tasks.c.id)).mappings()]
 
 
-def case_history(conn: Connection, case_id: int) -> list[dict]:
+def case_history(conn: Connection, case_id: int) -> list[Task]:
     """Every decided task of the case, all rounds, in the order they were decided."""
-    done = [t for t in case_tasks(conn, case_id) if t["decision"]]
-    return sorted(done, key=lambda t: (t["decided_at"], t["id"]))
+    done = [t for t in case_tasks(conn, case_id) if t.decision]
+    return sorted(done, key=lambda t: (t.decided_at, t.id))
 
 
 # --- opening ----------------------------------------------------------------
@@ -144,11 +145,11 @@ def _submission_hash(conn: Connection, submission_id) -> str | None:
 
 def _next_round(conn: Connection, case_id: int) -> int:
     case = load_case(conn, case_id)
-    if case["status"] != CaseStatus.RETURNED:
+    if case.status != CaseStatus.RETURNED:
         raise TransitionError(
-            f"申请 {case['number']} 当前状态为「{status_label(case['status'])}」,只有退回修改的申请才能重新提交。",
+            f"申请 {case.number} 当前状态为「{status_label(case.status)}」,只有退回修改的申请才能重新提交。",
             code="resubmit-refused")
-    return case["round"] + 1
+    return case.round + 1
 
 
 def _block_reason(route: Route) -> str | None:
@@ -189,74 +190,74 @@ def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step]
     return sorted(_open_ids(conn, case_id) - before)
 
 
-def _open_step(conn: Connection, case: dict, step_index: int, now: datetime, cal) -> list[int]:
+def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal) -> list[int]:
     """Open a step's first tasks; any that the policy approves automatically move the case on at once."""
-    waiting = [t for t in case_tasks(conn, case["id"], case["round"]) if t["step_index"] == step_index
-               and t["status"] == TaskStatus.WAITING and t["wait_for"] is None]
+    waiting = [t for t in case_tasks(conn, case.id, case.round) if t.step_index == step_index
+               and t.status == TaskStatus.WAITING and t.wait_for is None]
     if waiting:
-        waiting = STEP_MODES[waiting[0]["mode"]].to_open(waiting)  # 依次: one after another, in route order
+        waiting = STEP_MODES[waiting[0].mode].to_open(waiting)  # 依次: one after another, in route order
     for task in waiting:
         _open_task(conn, task, now, cal)
     for task in waiting:
         reason = _automatic_approval(conn, case, task)
-        if reason and load_task(conn, task["id"])["status"] == TaskStatus.OPEN:
+        if reason and load_task(conn, task.id).status == TaskStatus.OPEN:
             _approve_automatically(conn, case, task, reason, now, cal)
-    return [t["id"] for t in waiting]
+    return [t.id for t in waiting]
 
 
 def _open_ids(conn: Connection, case_id: int) -> set[int]:
-    return {t["id"] for t in case_tasks(conn, case_id) if t["status"] == TaskStatus.OPEN}
+    return {t.id for t in case_tasks(conn, case_id) if t.status == TaskStatus.OPEN}
 
 
 # --- automatic approvals: 审批人为空时 自动通过, 审批人去重 ------------------------------
 
 
-def _automatic_approval(conn: Connection, case: dict, task: dict) -> str | None:
+def _automatic_approval(conn: Connection, case: Case, task: Task) -> str | None:
     """Why the policy approves this task without its holder, or None."""
-    if task["origin"] == "empty-pass":
-        return f"系统自动通过:审批角色「{task['role']}」在人员表中无人担任(审批人为空时:自动通过)"
-    if task["origin"] not in ROUTE_ORIGINS or case.get("dedup") not in (DEDUP_CONSECUTIVE, DEDUP_ANY):
+    if task.origin == "empty-pass":
+        return f"系统自动通过:审批角色「{task.role}」在人员表中无人担任(审批人为空时:自动通过)"
+    if task.origin not in ROUTE_ORIGINS or case.dedup not in (DEDUP_CONSECUTIVE, DEDUP_ANY):
         return None
     earlier = _standing_approvals(conn, case, task)
-    if case["dedup"] == DEDUP_CONSECUTIVE:
-        earlier = _consecutive(earlier, task["step_index"])
-    mine = [t for t in earlier if t["assignee"] == task["assignee"] and t["decided_by"] is None]
+    if case.dedup == DEDUP_CONSECUTIVE:
+        earlier = _consecutive(earlier, task.step_index)
+    mine = [t for t in earlier if t.assignee == task.assignee and t.decided_by is None]
     if not mine:
         return None
-    return f"系统自动同意:与第 {min(t['step_index'] for t in mine) + 1} 步审批人相同"
+    return f"系统自动同意:与第 {min(t.step_index for t in mine) + 1} 步审批人相同"
 
 
-def _standing_approvals(conn: Connection, case: dict, task: dict) -> list[dict]:
+def _standing_approvals(conn: Connection, case: Case, task: Task) -> list[Task]:
     """Approvals of earlier steps in this round not undone by a 退回到 that went back past them."""
-    tasks = case_tasks(conn, case["id"], case["round"])
-    returns = [t for t in tasks if t["return_to"] is not None]
-    return [t for t in tasks if t["status"] == TaskStatus.APPROVED and t["step_index"] < task["step_index"]
-            and not any(r["id"] > t["id"] and r["return_to"] <= t["step_index"] for r in returns)]
+    tasks = case_tasks(conn, case.id, case.round)
+    returns = [t for t in tasks if t.return_to is not None]
+    return [t for t in tasks if t.status == TaskStatus.APPROVED and t.step_index < task.step_index
+            and not any(r.id > t.id and r.return_to <= t.step_index for r in returns)]
 
 
-def _consecutive(approvals: list[dict], step_index: int) -> list[dict]:
+def _consecutive(approvals: list[Task], step_index: int) -> list[Task]:
     """The approvals of the unbroken run of steps by one person just before ``step_index``."""
     run, index = [], step_index - 1
     while True:
-        here = [t for t in approvals if t["step_index"] == index]
-        if not here or (run and {t["assignee"] for t in here}.isdisjoint({t["assignee"] for t in run})):
+        here = [t for t in approvals if t.step_index == index]
+        if not here or (run and {t.assignee for t in here}.isdisjoint({t.assignee for t in run})):
             return run
         run += here
         index -= 1
 
 
-def _approve_automatically(conn: Connection, case: dict, task: dict, reason: str, now: datetime, cal) -> None:
+def _approve_automatically(conn: Connection, case: Case, task: Task, reason: str, now: datetime, cal) -> None:
     _close(conn, task, TaskStatus.APPROVED, now, decision=APPROVE, comment=reason, decided_by=SYSTEM)
-    audit.append(conn, at=now, actor=SYSTEM, action="task-auto-approved", subject=case["number"],
-                 detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "reason": reason})
-    _after_approval(conn, load_case(conn, case["id"]), load_task(conn, task["id"]), now, cal, [task["id"]])
+    audit.append(conn, at=now, actor=SYSTEM, action="task-auto-approved", subject=case.number,
+                 detail={"task": task.id, "assignee": task.assignee, "role": task.role, "reason": reason})
+    _after_approval(conn, load_case(conn, case.id), load_task(conn, task.id), now, cal, [task.id])
 
 
-def _open_task(conn: Connection, task: dict, now: datetime, cal) -> None:
-    due = cal.add_workdays(now.date(), task["limit_days"] or 0)
-    move_task(conn, task["id"], TaskStatus.OPEN, opened_at=now, due_on=due)
-    audit.append(conn, at=now, actor=SYSTEM, action="task-opened", subject=_number(conn, task["case_id"]),
-                 detail={"task": task["id"], "assignee": task["assignee"], "role": task["role"], "due_on": due})
+def _open_task(conn: Connection, task: Task, now: datetime, cal) -> None:
+    due = cal.add_workdays(now.date(), task.limit_days or 0)
+    move_task(conn, task.id, TaskStatus.OPEN, opened_at=now, due_on=due)
+    audit.append(conn, at=now, actor=SYSTEM, action="task-opened", subject=_number(conn, task.case_id),
+                 detail={"task": task.id, "assignee": task.assignee, "role": task.role, "due_on": due})
 
 
 def _number(conn: Connection, case_id: int) -> str:
@@ -275,37 +276,37 @@ def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None
     earlier step (index) a 退回修改 goes back to; None sends it to the applicant.
     """
     task = _open_task_for_decision(conn, task_id, decision)
-    case = load_case(conn, task["case_id"])
-    if case["status"] != CaseStatus.IN_APPROVAL:
-        raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再审批。",
+    case = load_case(conn, task.case_id)
+    if case.status != CaseStatus.IN_APPROVAL:
+        raise TransitionError(f"申请 {case.number} 已结束({status_label(case.status)}),不能再审批。",
                               code="case-closed")
-    before = _open_ids(conn, case["id"])
-    detail = {"task": task_id, "decision": decision, "comment": comment, "role": task["role"]}
+    before = _open_ids(conn, case.id)
+    detail = {"task": task_id, "decision": decision, "comment": comment, "role": task.role}
     if decision in (TRANSFER, ADD_SIGN):
         detail |= _hand_to(conn, case, task, decision, to, how, comment, now, cal)
     elif decision == RETURN and back_to is not None:
         detail |= _return_to_step(conn, case, task, back_to, comment, now, cal)
     else:
         _close(conn, task, TASK_STATUS[decision], now, decision=decision, comment=comment)
-    audit.append(conn, at=now, actor=actor, action="task-decided", subject=case["number"], file=file, file_hash=file_hash,
+    audit.append(conn, at=now, actor=actor, action="task-decided", subject=case.number, file=file, file_hash=file_hash,
                  detail=detail)
     if decision in (REJECT, RETURN) and back_to is None:
         _cancel_rest(conn, case, now)
         _finish(conn, case, CASE_STATUS[decision], now, [], [])
     elif decision == APPROVE:
         _after_approval(conn, case, task, now, cal, [task_id])
-    return _result(conn, case["id"], before)
+    return _result(conn, case.id, before)
 
 
 def _result(conn: Connection, case_id: int, before: set[int]) -> DecisionOutcome:
     case, after = load_case(conn, case_id), _open_ids(conn, case_id)
-    return _outcome(case, case["status"], sorted(after - before), sorted(before - after))
+    return _outcome(case, case.status, sorted(after - before), sorted(before - after))
 
 
 # --- 转交 and 加签 --------------------------------------------------------------------
 
 
-def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: str | None, comment, now, cal) -> dict:
+def _hand_to(conn, case: Case, task: Task, decision: str, to: str | None, how: str | None, comment, now, cal) -> dict:
     """转交: the task moves to ``to``. 前加签: ``to`` decides first, then the task comes back;
     后加签: this approval stands and ``to`` decides next, before the following step."""
     to = (to or "").strip()
@@ -314,48 +315,48 @@ def _hand_to(conn, case: dict, task: dict, decision: str, to: str | None, how: s
         _close(conn, task, TaskStatus.TRANSFERRED, now, decision=TRANSFER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="transfer")
         _open_task(conn, load_task(conn, new_id), now, cal)
-        _repoint(conn, task["id"], new_id)
+        _repoint(conn, task.id, new_id)
         return {"to": to, "new_task": new_id}
     if how not in SIGN_MODES:
         raise TransitionError("请在「加签方式」中选择 前加签 或 后加签 后再保存。", code="sign-mode-missing")
     if how == SIGN_BEFORE:
         _close(conn, task, TaskStatus.ADDSIGNED, now, decision=SIGN_BEFORE, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="sign-before")
-        _successor(conn, task, assignee=task["assignee"], on_behalf_of=task["on_behalf_of"], origin="sign-back",
+        _successor(conn, task, assignee=task.assignee, on_behalf_of=task.on_behalf_of, origin="sign-back",
                    wait_for=new_id)
     else:
         _close(conn, task, TaskStatus.APPROVED, now, decision=SIGN_AFTER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="sign-after")
-        if STEP_MODES[task["mode"]].first_settles:  # 或签: my approval settles the step; the added person decides
+        if STEP_MODES[task.mode].first_settles:  # 或签: my approval settles the step; the added person decides
             for other in _step_tasks(conn, task):
-                if other["id"] != new_id and other["status"] in (TaskStatus.OPEN, TaskStatus.WAITING):
+                if other.id != new_id and other.status in (TaskStatus.OPEN, TaskStatus.WAITING):
                     _close(conn, other, TaskStatus.CANCELLED, now)
     _open_task(conn, load_task(conn, new_id), now, cal)
     return {"to": to, "how": how, "new_task": new_id}
 
 
-def _check_newcomer(conn, case: dict, task: dict, to: str, decision: str) -> None:
+def _check_newcomer(conn, case: Case, task: Task, to: str, decision: str) -> None:
     verb = "转交" if decision == TRANSFER else "加签"
     if not to:
         raise TransitionError(f"请在「{'转交给' if decision == TRANSFER else '加签人'}」中选择人员后再保存。",
                               code="handover-name-missing")
-    if to == task["assignee"]:
+    if to == task.assignee:
         raise TransitionError(f"不能{verb}给自己,请选择其他人员。", code="handover-to-self")
-    if to == case["applicant"]:
+    if to == case.applicant:
         raise TransitionError(f"不能{verb}给申请人「{to}」本人:申请人不能审批自己的申请。", code="handover-to-applicant")
-    if any(t["assignee"] == to and t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING) for t in _step_tasks(conn, task)):
+    if any(t.assignee == to and t.status in (TaskStatus.OPEN, TaskStatus.WAITING) for t in _step_tasks(conn, task)):
         raise TransitionError(f"「{to}」已是本步骤的审批人,不能重复{verb}。", code="handover-to-holder")
 
 
-def _step_tasks(conn: Connection, task: dict) -> list[dict]:
-    return [t for t in case_tasks(conn, task["case_id"], task["round"]) if t["step_index"] == task["step_index"]]
+def _step_tasks(conn: Connection, task: Task) -> list[Task]:
+    return [t for t in case_tasks(conn, task.case_id, task.round) if t.step_index == task.step_index]
 
 
-def _successor(conn: Connection, task: dict, *, assignee: str, origin: str, on_behalf_of: str | None = None,
+def _successor(conn: Connection, task: Task, *, assignee: str, origin: str, on_behalf_of: str | None = None,
                wait_for: int | None = None) -> int:
     keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why")}
     return conn.execute(s.tasks.insert().values(
-        **keep, assignee=assignee, on_behalf_of=on_behalf_of, status=TaskStatus.WAITING, origin=origin, origin_task=task["id"],
+        **keep, assignee=assignee, on_behalf_of=on_behalf_of, status=TaskStatus.WAITING, origin=origin, origin_task=task.id,
         wait_for=wait_for)).inserted_primary_key[0]
 
 
@@ -372,12 +373,12 @@ def step_label(index: int, role: str) -> str:
     return f"第 {index + 1} 步 · {role}"
 
 
-def _return_to_step(conn, case: dict, task: dict, back_to: int, comment, now, cal) -> dict:
+def _return_to_step(conn, case: Case, task: Task, back_to: int, comment, now, cal) -> dict:
     """The case goes back to an earlier step's approver; that step and every later one run again."""
-    tasks = case_tasks(conn, case["id"], case["round"])
-    roles = {t["step_index"]: t["role"] for t in tasks}
-    if back_to < 0 or back_to >= task["step_index"] or back_to not in roles:
-        raise TransitionError(f"「退回到」只能选择申请人或本步骤之前的步骤(第 1 至第 {task['step_index']} 步)。",
+    tasks = case_tasks(conn, case.id, case.round)
+    roles = {t.step_index: t.role for t in tasks}
+    if back_to < 0 or back_to >= task.step_index or back_to not in roles:
+        raise TransitionError(f"「退回到」只能选择申请人或本步骤之前的步骤(第 1 至第 {task.step_index} 步)。",
                               code="return-step-invalid")
     label = step_label(back_to, roles[back_to])
     _close(conn, task, TaskStatus.RETURNED, now, decision=RETURN, comment=comment, target=label, return_to=back_to)
@@ -386,80 +387,80 @@ def _return_to_step(conn, case: dict, task: dict, back_to: int, comment, now, ca
         conn.execute(s.tasks.insert().values(
             **{k: base[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
                                     "assignee", "on_behalf_of", "origin")},
-            status=TaskStatus.WAITING, origin_task=base["id"]))
+            status=TaskStatus.WAITING, origin_task=base.id))
     _open_step(conn, case, back_to, now, cal)
     return {"back_to": back_to + 1, "to": label}
 
 
-def _route_tasks(tasks: list[dict], from_step: int) -> list[dict]:
+def _route_tasks(tasks: list[Task], from_step: int) -> list[Task]:
     """One task per route assignee of each step from ``from_step`` on (加签 and 转交 are not repeated)."""
     seen, out = set(), []
     for t in tasks:
-        key = (t["step_index"], t["assignee"], t["on_behalf_of"])
-        if t["step_index"] >= from_step and t["origin"] in ROUTE_ORIGINS and t["escalated_from"] is None \
+        key = (t.step_index, t.assignee, t.on_behalf_of)
+        if t.step_index >= from_step and t.origin in ROUTE_ORIGINS and t.escalated_from is None \
                 and key not in seen:
             seen.add(key)
             out.append(t)
-    return sorted(out, key=lambda t: (t["step_index"], t["id"]))
+    return sorted(out, key=lambda t: (t.step_index, t.id))
 
 
-def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> dict:
+def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> Task:
     if decision not in DECISIONS:
         raise TransitionError(f"审批结论「{decision}」无效,只能是 {'、'.join(DECISIONS)}。", code="decision-invalid")
     task = load_task(conn, task_id)
-    if task["status"] != TaskStatus.OPEN:
+    if task.status != TaskStatus.OPEN:
         raise TransitionError(
-            f"该审批任务(申请 {_number(conn, task['case_id'])},{task['assignee']})当前状态为「{status_label(task['status'])}」,"
+            f"该审批任务(申请 {_number(conn, task.case_id)},{task.assignee})当前状态为「{status_label(task.status)}」,"
             "不能再次审批。", code="task-not-open")
     return task
 
 
 def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
     step = _step_tasks(conn, task)
-    followers = [t for t in step if t["wait_for"] == task["id"] and t["status"] == TaskStatus.WAITING]
+    followers = [t for t in step if t.wait_for == task.id and t.status == TaskStatus.WAITING]
     if followers:  # 前加签 done: the task comes back to the one who asked
         for follower in followers:
             _open_task(conn, follower, now, cal)
-        return _outcome(case, CaseStatus.IN_APPROVAL, [f["id"] for f in followers], closed)
-    how = STEP_MODES[task["mode"]]
+        return _outcome(case, CaseStatus.IN_APPROVAL, [f.id for f in followers], closed)
+    how = STEP_MODES[task.mode]
     if how.first_settles:
-        for other in (t for t in step if t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING)):
+        for other in (t for t in step if t.status in (TaskStatus.OPEN, TaskStatus.WAITING)):
             _close(conn, other, TaskStatus.CANCELLED, now)
-            closed.append(other["id"])
-    elif any(t["status"] == TaskStatus.OPEN for t in step):
+            closed.append(other.id)
+    elif any(t.status == TaskStatus.OPEN for t in step):
         return _outcome(case, CaseStatus.IN_APPROVAL, [], closed)  # 会签: others still to approve
-    elif how.one_at_a_time and any(t["status"] == TaskStatus.WAITING and t["wait_for"] is None for t in step):
-        opened = _open_step(conn, case, task["step_index"], now, cal)
+    elif how.one_at_a_time and any(t.status == TaskStatus.WAITING and t.wait_for is None for t in step):
+        opened = _open_step(conn, case, task.step_index, now, cal)
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
-    if load_case(conn, case["id"])["status"] != CaseStatus.IN_APPROVAL:
-        return _outcome(case, case["status"], [], closed)
-    opened = _open_step(conn, case, task["step_index"] + 1, now, cal)
+    if load_case(conn, case.id).status != CaseStatus.IN_APPROVAL:
+        return _outcome(case, case.status, [], closed)
+    opened = _open_step(conn, case, task.step_index + 1, now, cal)
     if opened:
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
     return _finish(conn, case, CaseStatus.APPROVED, now, [], closed)
 
 
-def _close(conn: Connection, task: dict, status: TaskStatus, now: datetime, **values: Any) -> None:
-    move_task(conn, task["id"], status, decided_at=now, **values)
+def _close(conn: Connection, task: Task, status: TaskStatus, now: datetime, **values: Any) -> None:
+    move_task(conn, task.id, status, decided_at=now, **values)
 
 
-def _cancel_rest(conn: Connection, case: dict, now: datetime) -> list[int]:
-    rest = [t for t in case_tasks(conn, case["id"], case["round"]) if t["status"] in (TaskStatus.OPEN, TaskStatus.WAITING)]
+def _cancel_rest(conn: Connection, case: Case, now: datetime) -> list[int]:
+    rest = [t for t in case_tasks(conn, case.id, case.round) if t.status in (TaskStatus.OPEN, TaskStatus.WAITING)]
     for task in rest:
         _close(conn, task, TaskStatus.CANCELLED, now)
-    return [t["id"] for t in rest]
+    return [t.id for t in rest]
 
 
 def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
-    if load_case(conn, case["id"])["status"] != CaseStatus.IN_APPROVAL:
+    if load_case(conn, case.id).status != CaseStatus.IN_APPROVAL:
         return _outcome(case, status, opened, closed)  # already finished by an automatic approval
-    move_case(conn, case["id"], status, decided_at=now, updated_at=now)
-    audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case["number"], detail={"round": case["round"]})
+    move_case(conn, case.id, status, decided_at=now, updated_at=now)
+    audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case.number, detail={"round": case.round})
     return _outcome(case, status, opened, closed)
 
 
-def _outcome(case: dict, status: CaseStatus, opened: list[int], closed: list[int]) -> DecisionOutcome:
-    return DecisionOutcome(case_id=case["id"], case_status=CaseStatus(status), opened_task_ids=tuple(opened),
+def _outcome(case: Case, status: CaseStatus, opened: list[int], closed: list[int]) -> DecisionOutcome:
+    return DecisionOutcome(case_id=case.id, case_status=CaseStatus(status), opened_task_ids=tuple(opened),
                            closed_task_ids=tuple(closed), finished=status != CaseStatus.IN_APPROVAL)
 
 
@@ -476,22 +477,22 @@ def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until
     has ended cannot be withdrawn. Refusals raise ``TransitionError`` with the reason.
     """
     case = load_case(conn, case_id)
-    if case["status"] not in WITHDRAWABLE:
-        raise TransitionError(f"申请 {case['number']} 已结束({status_label(case['status'])}),不能再撤回。",
+    if case.status not in WITHDRAWABLE:
+        raise TransitionError(f"申请 {case.number} 已结束({status_label(case.status)}),不能再撤回。",
                               code="withdraw-case-closed")
-    decided = [t for t in case_tasks(conn, case_id) if t["decision"]]
+    decided = [t for t in case_tasks(conn, case_id) if t.decision]
     if decided and not until_final:
-        first = min(decided, key=lambda t: (t["decided_at"], t["id"]))
+        first = min(decided, key=lambda t: (t.decided_at, t.id))
         raise TransitionError(
-            f"申请 {case['number']} 已由 {first['assignee']} 于 {first['decided_at']:%Y-%m-%d %H:%M} 作出审批决定"
-            f"({first['decision']}),按制度只能在第一位审批人决定之前撤回。如确需撤回,请联系当前审批人退回或驳回。",
+            f"申请 {case.number} 已由 {first.assignee} 于 {first.decided_at:%Y-%m-%d %H:%M} 作出审批决定"
+            f"({first.decision}),按制度只能在第一位审批人决定之前撤回。如确需撤回,请联系当前审批人退回或驳回。",
             code="withdraw-after-decision")
     closed = _cancel_rest(conn, case, now)
     move_case(conn, case_id, CaseStatus.WITHDRAWN, decided_at=now, updated_at=now)
-    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
+    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case.number)
                  .values(resolved=True))
-    audit.append(conn, at=now, actor=actor, action="case-withdrawn", subject=case["number"], file=file, file_hash=file_hash,
-                 detail={"round": case["round"], "cancelled_tasks": closed, "previous_status": case["status"]})
+    audit.append(conn, at=now, actor=actor, action="case-withdrawn", subject=case.number, file=file, file_hash=file_hash,
+                 detail={"round": case.round, "cancelled_tasks": closed, "previous_status": case.status})
     return _outcome(case, CaseStatus.WITHDRAWN, [], closed)
 
 
@@ -501,8 +502,8 @@ def withdraw(conn: Connection, *, case_id: int, actor: str, now: datetime, until
 def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCalendar, reason: str) -> int:
     """Hand an open task to someone else (the approver's superior); the old task is kept as 'escalated'."""
     task = load_task(conn, task_id)
-    if task["status"] != TaskStatus.OPEN:
-        raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task['status'])}」。",
+    if task.status != TaskStatus.OPEN:
+        raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task.status)}」。",
                               code="task-not-open")
     _close(conn, task, TaskStatus.ESCALATED, now, comment=reason)
     keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
@@ -511,23 +512,23 @@ def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCa
         **keep, assignee=to, status=TaskStatus.WAITING, escalated_from=task_id)).inserted_primary_key[0]
     _open_task(conn, load_task(conn, new_id), now, cal)
     _repoint(conn, task_id, new_id)
-    audit.append(conn, at=now, actor=SYSTEM, action="task-escalated", subject=_number(conn, task["case_id"]),
-                 detail={"task": task_id, "from": task["assignee"], "to": to, "new_task": new_id, "reason": reason})
+    audit.append(conn, at=now, actor=SYSTEM, action="task-escalated", subject=_number(conn, task.case_id),
+                 detail={"task": task_id, "from": task.assignee, "to": to, "new_task": new_id, "reason": reason})
     return new_id
 
 
 def unblock_case(conn: Connection, case_id: int, route: Route, now: datetime, cal: WorkCalendar) -> list[int]:
     """Re-route a blocked case with a route from the corrected policy; returns the opened task ids."""
     case = load_case(conn, case_id)
-    if case["status"] != CaseStatus.BLOCKED:
-        raise TransitionError(f"申请 {case['number']} 未处于待配置状态,无需重新分派。", code="case-not-blocked")
+    if case.status != CaseStatus.BLOCKED:
+        raise TransitionError(f"申请 {case.number} 未处于待配置状态,无需重新分派。", code="case-not-blocked")
     if _block_reason(route):
         return []
     move_case(conn, case_id, CaseStatus.IN_APPROVAL, block_reason=None, updated_at=now, dedup=route.dedup)
-    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case["number"])
+    conn.execute(s.alerts.update().where(s.alerts.c.kind == "case-blocked", s.alerts.c.subject == case.number)
                  .values(resolved=True))
-    audit.append(conn, at=now, actor=SYSTEM, action="case-unblocked", subject=case["number"], detail={"round": case["round"]})
-    return _create_tasks(conn, case_id, case["round"], route.steps, now, cal)
+    audit.append(conn, at=now, actor=SYSTEM, action="case-unblocked", subject=case.number, detail={"round": case.round})
+    return _create_tasks(conn, case_id, case.round, route.steps, now, cal)
 
 
 def blocked_case_ids(conn: Connection) -> list[int]:

@@ -37,6 +37,7 @@ from automation.policy.approver_options import options_for
 from automation.policy.chain import assignee_for
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.instances import Case
 from automation.record.status import CaseStatus, TaskStatus
 
 log = logging.getLogger("officeflow")
@@ -70,10 +71,10 @@ def check_time_limits(rt) -> int:
 
 def _issue(rt, task_id: int):
     with rt.store.read() as conn:
-        case = load_case(conn, load_task(conn, task_id)["case_id"])
+        case = load_case(conn, load_task(conn, task_id).case_id)
     people = tuple(p.name for p in rt.policy.people.values() if p.active)
-    return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case["form_id"]), people=people,
-                           transfer_allowed=options_for(rt.policy, case["form_title"]).transfer_allowed)
+    return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case.form_id), people=people,
+                           transfer_allowed=options_for(rt.policy, case.form_title).transfer_allowed)
 
 
 def reconcile_outputs(rt, *, receipts: bool = True) -> None:
@@ -180,12 +181,12 @@ def _pending_contracts(rt) -> None:
 def render_case_contract(rt, case_id: int, *, pdf: bool = True):
     with rt.store.read() as conn:
         case = load_case(conn, case_id)
-    values = codec.loads(case["data"])
+    values = codec.loads(case.data)
     template = template_for(rt.policy, rt.settings.contracts, case, values)
     if template is None:
         return None
     return render_for_case(rt.store, rt.settings, case_id, template_path=template, company=rt.policy.company,
-                           spec=rt.specs.get(case["form_id"]), pdf=pdf)
+                           spec=rt.specs.get(case.form_id), pdf=pdf)
 
 
 def rerender_contract(rt, number: str):
@@ -220,9 +221,9 @@ def _done_outputs(rt, kind: str) -> set[str]:
 def _decision_returns(rt) -> None:
     key = s.cases.c.number + "#" + cast(s.cases.c.round, String)
     for case in _without_output(rt, "decision-return", key, s.cases.c.status.in_((CaseStatus.REJECTED, CaseStatus.RETURNED))):
-        path = _each(_decision_copy, rt, case, what=f"{case['number']} 的退回副本")
+        path = _each(_decision_copy, rt, case, what=f"{case.number} 的退回副本")
         if path is not None:
-            _claim_output(rt, "decision-return", f"{case['number']}#{case['round']}", path)
+            _claim_output(rt, "decision-return", f"{case.number}#{case.round}", path)
 
 
 def _cc_copies(rt) -> None:
@@ -235,15 +236,15 @@ def _cc_copies(rt) -> None:
 def _cc_stage(rt, stage: str, marker: str, condition) -> None:
     for case in _without_output(rt, marker, s.cases.c.number, condition):
         done = _done_outputs(rt, "cc")
-        for name, timing in entries(codec.loads(case["cc"])):
-            key = f"{case['number']}#{name}" + (f"#{SUBMIT}" if stage == SUBMIT else "")
+        for name, timing in entries(codec.loads(case.cc)):
+            key = f"{case.number}#{name}" + (f"#{SUBMIT}" if stage == SUBMIT else "")
             if due_at(timing, stage) and key not in done:
                 path = _each(write_copy, rt, name, case, stage, what=f"抄送 {name}")
                 if path is None:
                     break  # retried next pass: the case is not marked done
                 _claim_output(rt, "cc", key, path)
         else:
-            _claim_output(rt, marker, case["number"], rt.settings.cc)
+            _claim_output(rt, marker, case.number, rt.settings.cc)
 
 
 def _approval_records(rt) -> None:
@@ -251,9 +252,9 @@ def _approval_records(rt) -> None:
     since = started_at(rt, KIND)
     ended = s.cases.c.status.in_(ENDED) & (s.cases.c.decided_at >= since)
     for case in _without_output(rt, KIND, s.cases.c.number, ended):
-        path = _each(write_record, rt, case["id"], what=f"{case['number']} 的审批单")
+        path = _each(write_record, rt, case.id, what=f"{case.number} 的审批单")
         if path is not None:
-            _claim_output(rt, KIND, case["number"], path)
+            _claim_output(rt, KIND, case.number, path)
     convert_pending(rt)
 
 
@@ -266,14 +267,14 @@ def _receipts(rt) -> None:
     refresh_receipts(rt)
 
 
-def _without_output(rt, kind: str, key, condition) -> list[dict]:
+def _without_output(rt, kind: str, key, condition) -> list[Case]:
     """Cases matching ``condition`` whose output of ``kind`` was never written (a query, not a scan)."""
     written = select(s.outputs.c.key).where(s.outputs.c.kind == kind, s.outputs.c.key == key)
     with rt.store.read() as conn:
-        return [dict(r) for r in conn.execute(select(s.cases).where(condition, ~written.exists())).mappings()]
+        return [Case.of(r) for r in conn.execute(select(s.cases).where(condition, ~written.exists())).mappings()]
 
 
-def _decision_copy(rt, case: dict):
+def _decision_copy(rt, case: Case):
     with rt.store.read() as conn:
-        history = case_history(conn, case["id"])
+        history = case_history(conn, case.id)
     return write_decision_copy(rt, case, history)

@@ -28,6 +28,7 @@ from automation.errors import OfficeFlowError
 from automation.fsutil import atomic_write_text, move_unique, safe_name, sha256_file
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.instances import Case, Task
 from automation.record.registers.render import mark_dirty, registers_for_tables
 from automation.record.status import CaseStatus, TaskStatus
 
@@ -101,7 +102,7 @@ def _record(rt, gesture: Gesture, rel: str, file_hash: str, now: datetime, today
             case = _case_of(conn, gesture)
             act = _withdraw if gesture.kind == "withdraw" else _remind
             act(rt, conn, case, gesture, now=now, today=today, rel=rel, file_hash=file_hash)
-            row.update(case_id=case["id"], accepted=True, reason=None)
+            row.update(case_id=case.id, accepted=True, reason=None)
             row["id"] = conn.execute(s.applicant_requests.insert().values(**row)).inserted_primary_key[0]
             mark_dirty(conn, registers_for_tables({"cases", "tasks", "applicant_requests"}), now)
         return row
@@ -109,46 +110,46 @@ def _record(rt, gesture: Gesture, rel: str, file_hash: str, now: datetime, today
         reason = exc.message
     with rt.store.begin() as conn:
         case = engine.case_by_number(conn, gesture.number)
-        row.update(case_id=case["id"] if case else None, accepted=False, reason=reason)
+        row.update(case_id=case.id if case else None, accepted=False, reason=reason)
         row["id"] = conn.execute(s.applicant_requests.insert().values(**row)).inserted_primary_key[0]
         audit.append(conn, at=now, actor=gesture.owner, action=f"{gesture.kind}-refused", subject=gesture.number,
                      detail={"reason": reason}, file=rel, file_hash=file_hash)
     return row
 
 
-def _case_of(conn, gesture: Gesture) -> dict:
+def _case_of(conn, gesture: Gesture) -> Case:
     case = engine.case_by_number(conn, gesture.number)
     word = WORDS[gesture.kind]
     if case is None:
         raise OfficeFlowError(f"无法从文件名「{gesture.path.name}」找到对应的申请,本次{word}未办理。"
                               f"请把系统生成的回执(文件名以申请编号开头)原样移入「{word}」文件夹。", code="gesture-case-unknown")
-    if safe_name(case["applicant"] or "") != gesture.owner:
-        raise OfficeFlowError(f"申请 {case['number']} 的申请人是「{case['applicant']}」,只能由申请人本人在自己的文件夹中{word}。",
+    if safe_name(case.applicant or "") != gesture.owner:
+        raise OfficeFlowError(f"申请 {case.number} 的申请人是「{case.applicant}」,只能由申请人本人在自己的文件夹中{word}。",
                               code="gesture-not-applicant")
     return case
 
 
-def _withdraw(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_hash) -> None:
-    until_final = str(rt.policy.param(UNTIL_FINAL_PARAM + (case["form_title"] or ""), "") or "").strip() in ("是", "1")
-    engine.withdraw(conn, case_id=case["id"], actor=case["applicant"] or gesture.owner, now=now,
+def _withdraw(rt, conn, case: Case, gesture: Gesture, *, now, today, rel, file_hash) -> None:
+    until_final = str(rt.policy.param(UNTIL_FINAL_PARAM + (case.form_title or ""), "") or "").strip() in ("是", "1")
+    engine.withdraw(conn, case_id=case.id, actor=case.applicant or gesture.owner, now=now,
                     until_final=until_final, file=rel, file_hash=file_hash)
     # Records opened at submission (an expense line 审批中, a trip) close as for a case not approved.
-    on_decided(conn, case=engine.load_case(conn, case["id"]), values=codec.loads(case["data"]), outcome="rejected",
+    on_decided(conn, case=engine.load_case(conn, case.id), values=codec.loads(case.data), outcome="rejected",
                policy=rt.policy, today=today, cal=rt.calendar)
 
 
-def _remind(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_hash) -> None:
-    if case["status"] != CaseStatus.IN_APPROVAL:
-        raise OfficeFlowError(f"申请 {case['number']} 当前状态为「{engine.status_label(case['status'])}」,"
+def _remind(rt, conn, case: Case, gesture: Gesture, *, now, today, rel, file_hash) -> None:
+    if case.status != CaseStatus.IN_APPROVAL:
+        raise OfficeFlowError(f"申请 {case.number} 当前状态为「{engine.status_label(case.status)}」,"
                               "没有等待审批的人,无需催办。", code="remind-not-in-approval")
-    holders = [t["assignee"] for t in engine.case_tasks(conn, case["id"]) if t["status"] == TaskStatus.OPEN]
+    holders = [t.assignee for t in engine.case_tasks(conn, case.id) if t.status == TaskStatus.OPEN]
     earlier = conn.execute(select(func.min(s.applicant_requests.c.at)).where(
-        s.applicant_requests.c.case_id == case["id"], s.applicant_requests.c.kind == "remind",
+        s.applicant_requests.c.case_id == case.id, s.applicant_requests.c.kind == "remind",
         s.applicant_requests.c.accepted.is_(True), s.applicant_requests.c.on == today)).scalar()
     if earlier is not None:
-        raise OfficeFlowError(f"申请 {case['number']} 今天({today:%Y-%m-%d})已经催办过一次,每个工作日最多催办一次,"
+        raise OfficeFlowError(f"申请 {case.number} 今天({today:%Y-%m-%d})已经催办过一次,每个工作日最多催办一次,"
                               "请明天再试。", code="remind-once-a-day")
-    audit.append(conn, at=now, actor=case["applicant"] or gesture.owner, action="case-reminded", subject=case["number"],
+    audit.append(conn, at=now, actor=case.applicant or gesture.owner, action="case-reminded", subject=case.number,
                  detail={"to": holders}, file=rel, file_hash=file_hash)
 
 
@@ -158,14 +159,14 @@ def _remind(rt, conn, case: dict, gesture: Gesture, *, now, today, rel, file_has
 def _finish(rt, gesture: Gesture, done: dict) -> None:
     with rt.store.read() as conn:
         case = engine.load_case(conn, done["case_id"]) if done["case_id"] else None
-        tasks = engine.case_tasks(conn, case["id"]) if case else []
+        tasks = engine.case_tasks(conn, case.id) if case else []
     if not done["accepted"]:
         _answer(rt, gesture, done)
     elif gesture.kind == "remind":
-        for task in (t for t in tasks if t["status"] == TaskStatus.OPEN):
+        for task in (t for t in tasks if t.status == TaskStatus.OPEN):
             _remind_note(rt, case, task, done)
     else:
-        for task in (t for t in tasks if t["status"] == TaskStatus.CANCELLED and t["file_path"]):
+        for task in (t for t in tasks if t.status == TaskStatus.CANCELLED and t.file_path):
             _file_away_withdrawn(rt, case, task)
     if gesture.path.exists():
         gesture.path.unlink()  # our own receipt; it is rendered again from the store
@@ -178,23 +179,23 @@ def _answer(rt, gesture: Gesture, done: dict) -> None:
                             f"原因:{done['reason']}\n")
 
 
-def _remind_note(rt, case: dict, task: dict, done: dict) -> None:
-    note = person_folder(rt.settings, task["assignee"]) / f"催办 {safe_name(case['number'])}.txt"
-    due = f",办理时限为 {task['due_on']:%Y-%m-%d}" if task["due_on"] else ""
-    text = (f"{task['assignee']} 您好:\n申请人 {case['applicant']} 于 {done['at']:%Y-%m-%d %H:%M} 催办申请 {case['number']}"
-            f"({case['form_title']},{task['role']}审批){due},请尽快办理。\n")
+def _remind_note(rt, case: Case, task: Task, done: dict) -> None:
+    note = person_folder(rt.settings, task.assignee) / f"催办 {safe_name(case.number)}.txt"
+    due = f",办理时限为 {task.due_on:%Y-%m-%d}" if task.due_on else ""
+    text = (f"{task.assignee} 您好:\n申请人 {case.applicant} 于 {done['at']:%Y-%m-%d %H:%M} 催办申请 {case.number}"
+            f"({case.form_title},{task.role}审批){due},请尽快办理。\n")
     atomic_write_text(note, text)
 
 
-def _file_away_withdrawn(rt, case: dict, task: dict) -> None:
+def _file_away_withdrawn(rt, case: Case, task: Task) -> None:
     """The task file of a withdrawn case leaves the to-do folder for 已办, with a note saying why."""
-    path = rt.abs(task["file_path"])
-    if not path.exists() or not _is_own_task_file(path, task["id"]):
+    path = rt.abs(task.file_path)
+    if not path.exists() or not _is_own_task_file(path, task.id):
         return
     moved = move_unique(path, path.parent / DONE_FOLDER)
     atomic_write_text(moved.with_name(f"{moved.name}.说明.txt"),
-                      f"申请 {case['number']}({case['form_title']})已由申请人 {case['applicant']} 撤回,"
-                      f"此审批无需再办理。\n撤回时间:{case['decided_at']:%Y-%m-%d %H:%M}\n")
+                      f"申请 {case.number}({case.form_title})已由申请人 {case.applicant} 撤回,"
+                      f"此审批无需再办理。\n撤回时间:{case.decided_at:%Y-%m-%d %H:%M}\n")
 
 
 def _is_own_task_file(path: Path, task_id: int) -> bool:

@@ -30,7 +30,7 @@ def blocked_cases(store) -> list[BlockedCase]:
     """Every case waiting for the policy to name a holder, with the data to route it again."""
     with store.read() as conn:
         cases = [load_case(conn, case_id) for case_id in blocked_case_ids(conn)]
-    return [BlockedCase(c["id"], c["form_id"], codec.loads(c["data"]), c["applicant"], c["department"]) for c in cases]
+    return [BlockedCase(c.id, c.form_id, codec.loads(c.data), c.applicant, c.department) for c in cases]
 
 
 def unblock(store, case_id: int, route: Route, *, now: datetime, cal) -> list[int]:
@@ -38,7 +38,7 @@ def unblock(store, case_id: int, route: Route, *, now: datetime, cal) -> list[in
     if route.blocked:
         return []
     with store.begin() as conn:
-        if load_case(conn, case_id)["status"] != "blocked":  # another pass got there first
+        if load_case(conn, case_id).status != "blocked":  # another pass got there first
             return []
         return unblock_case(conn, case_id, route, now, cal)
 

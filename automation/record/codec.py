@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -59,7 +60,7 @@ def plain(value: Any) -> Any:
         return format(value, "f")
     if isinstance(value, (date, datetime)):
         return value.isoformat()
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):  # a dict, or a Case / Task record
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
