@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from automation.decide import engine
 from automation.record import codec
+from automation.record.instances import Case, Task
 from automation.record.status import TaskStatus
 
 ITEM_ROWS = 5  # line items shown; the rest are counted and totalled
@@ -40,21 +41,21 @@ class ApprovalView:
     back_to: tuple[str, ...] = (engine.TO_APPLICANT,)
 
 
-def build_view(*, case: dict, task: dict, tasks: list[dict], history: list[dict], warnings: list[dict], spec,
+def build_view(*, case: Case, task: Task, tasks: list[Task], history: list[Task], warnings: list[dict], spec,
                people: tuple[str, ...] = (), transfer_allowed: bool = True) -> ApprovalView:
-    values = codec.loads(case["data"]) or {}
-    by_id = {t["id"]: t for t in tasks}
+    values = codec.loads(case.data) or {}
+    by_id = {t.id: t for t in tasks}
     items_title, items_header, items = _items(spec, values)
     header = _header(case, task)
     shown = {label for label, _ in header}
     return ApprovalView(
-        title=f"{case['form_title']} · 审批单", header=header,
+        title=f"{case.form_title} · 审批单", header=header,
         summary=[(k, v) for k, v in _summary(spec, values) if k not in shown],
         items_title=items_title, items_header=items_header, items=items, warnings=warning_lines(warnings),
-        chain=[_chain_row(t, task, by_id) for t in _shown(tasks, case["round"])],
+        chain=[_chain_row(t, task, by_id) for t in _shown(tasks, case.round)],
         history=[_history_row(h) for h in history],
         decisions=tuple(d for d in engine.DECISIONS if transfer_allowed or d != engine.TRANSFER),
-        people=tuple(p for p in people if p not in (task["assignee"], case.get("applicant"))),
+        people=tuple(p for p in people if p not in (task.assignee, case.applicant)),
         back_to=(engine.TO_APPLICANT, *_earlier_steps(tasks, task)))
 
 
@@ -73,15 +74,15 @@ def text(value) -> str:
     return str(value)
 
 
-def _header(case: dict, task: dict) -> list[tuple[str, str]]:
-    step = f"第 {task['step_index'] + 1} 步 · {task['role']}({task['mode']})"
-    if case.get("round", 1) > 1:
-        step += f" · 第 {case['round']} 轮(退回修改后重新提交)"
-    limit = text(task.get("due_on"))
-    if limit and task.get("limit_days"):
-        limit += f"({task['limit_days']} 个工作日)"
-    return [("申请编号", case["number"]), ("表单", case["form_title"]), ("申请人", text(case["applicant"])),
-            ("部门", text(case["department"])), ("提交时间", text(case.get("updated_at") or case.get("created_at"))),
+def _header(case: Case, task: Task) -> list[tuple[str, str]]:
+    step = f"第 {task.step_index + 1} 步 · {task.role}({task.mode})"
+    if case.round > 1:
+        step += f" · 第 {case.round} 轮(退回修改后重新提交)"
+    limit = text(task.due_on)
+    if limit and task.limit_days:
+        limit += f"({task.limit_days} 个工作日)"
+    return [("申请编号", case.number), ("表单", case.form_title), ("申请人", text(case.applicant)),
+            ("部门", text(case.department)), ("提交时间", text(case.updated_at or case.created_at)),
             ("当前步骤/角色", step), ("审批人", _who(task)), ("办理时限", limit)]
 
 
@@ -125,57 +126,57 @@ def warning_lines(warnings: list[dict]) -> list[str]:
 # --- the chain -------------------------------------------------------------------------------
 
 
-def _who(task: dict) -> str:
-    return f"{task['assignee']}(代 {task['on_behalf_of']})" if task.get("on_behalf_of") else task["assignee"]
+def _who(task: Task) -> str:
+    return f"{task.assignee}(代 {task.on_behalf_of})" if task.on_behalf_of else task.assignee
 
 
-def _shown(tasks: list[dict], round_: int) -> list[dict]:
+def _shown(tasks: list[Task], round_: int) -> list[Task]:
     """This round's tasks in step order; a cancelled one only when nothing replaced it."""
-    mine = [t for t in tasks if t["round"] == round_]
-    kept = [t for t in mine if t["status"] != TaskStatus.CANCELLED or not any(
-        o["id"] != t["id"] and o["status"] != TaskStatus.CANCELLED and o["step_index"] == t["step_index"]
-        and o["assignee"] == t["assignee"] for o in mine)]
-    return sorted(kept, key=lambda t: (t["step_index"], t["id"]))
+    mine = [t for t in tasks if t.round == round_]
+    kept = [t for t in mine if t.status != TaskStatus.CANCELLED or not any(
+        o.id != t.id and o.status != TaskStatus.CANCELLED and o.step_index == t.step_index
+        and o.assignee == t.assignee for o in mine)]
+    return sorted(kept, key=lambda t: (t.step_index, t.id))
 
 
-def _chain_row(t: dict, current: dict, by_id: dict) -> tuple[str, str, str, str]:
-    step = engine.step_label(t["step_index"], t["role"]) + ("" if t["mode"] == "依次" else f"({t['mode']})")
+def _chain_row(t: Task, current: Task, by_id: dict[int, Task]) -> tuple[str, str, str, str]:
+    step = engine.step_label(t.step_index, t.role) + ("" if t.mode == "依次" else f"({t.mode})")
     return step, _who(t), _state(t, current), why_text(t, by_id)
 
 
-def _state(t: dict, current: dict) -> str:
-    when = text(t.get("decided_at"))
-    status = t["status"]
-    if t["id"] == current["id"]:
+def _state(t: Task, current: Task) -> str:
+    when = text(t.decided_at)
+    status = t.status
+    if t.id == current.id:
         return "当前 · 请您审批"
-    if status == "approved" and t.get("decided_by"):
+    if status == "approved" and t.decided_by:
         return f"系统自动同意 · {when}"
     if status == "approved":
-        extra = f" · 并后加签 {t['target']}" if t.get("decision") == engine.SIGN_AFTER else ""
-        return f"已同意 · {t['assignee']} · {when}{extra}"
-    labels = {"rejected": f"已驳回 · {when}", "transferred": f"已转交 {t.get('target')} · {when}",
-              "addsigned": f"已前加签 {t.get('target')} · {when}", "escalated": f"超时已上报 · {when}",
-              "returned": f"已退回{('到 ' + t['target']) if t.get('target') else '申请人'} · {when}",
-              "open": "当前" + (f" · 时限 {t['due_on']}" if t.get("due_on") else ""),
+        extra = f" · 并后加签 {t.target}" if t.decision == engine.SIGN_AFTER else ""
+        return f"已同意 · {t.assignee} · {when}{extra}"
+    labels = {"rejected": f"已驳回 · {when}", "transferred": f"已转交 {t.target} · {when}",
+              "addsigned": f"已前加签 {t.target} · {when}", "escalated": f"超时已上报 · {when}",
+              "returned": f"已退回{('到 ' + t.target) if t.target else '申请人'} · {when}",
+              "open": "当前" + (f" · 时限 {t.due_on}" if t.due_on else ""),
               "waiting": "待审批", "cancelled": "无需审批"}
     return labels.get(status, engine.status_label(status))
 
 
-def why_text(t: dict, by_id: dict) -> str:
+def why_text(t: Task, by_id: dict[int, Task]) -> str:
     parts = []
-    source = by_id.get(t.get("origin_task"))
-    origin = t.get("origin")
+    source = by_id.get(t.origin_task)
+    origin = t.origin
     if origin in ("transfer", "sign-before", "sign-after") and source:
-        parts.append(f"由 {source['assignee']} {engine.ORIGIN_LABELS[origin]}" if origin == "transfer"
-                     else f"{source['assignee']} {engine.ORIGIN_LABELS[origin]}")
+        parts.append(f"由 {source.assignee} {engine.ORIGIN_LABELS[origin]}" if origin == "transfer"
+                     else f"{source.assignee} {engine.ORIGIN_LABELS[origin]}")
     elif origin == "sign-back":
         parts.append("前加签人审批后返回")
     elif origin in ("empty-pass", "empty-admin"):
-        parts.append(f"审批角色「{t['role']}」在人员表中无人担任,{'自动通过' if origin == 'empty-pass' else '转交管理员审批'}")
-    if t.get("escalated_from"):
+        parts.append(f"审批角色「{t.role}」在人员表中无人担任,{'自动通过' if origin == 'empty-pass' else '转交管理员审批'}")
+    if t.escalated_from:
         parts.append("原审批人超时未办理,上报直属上级")
-    reasons = codec.loads(t.get("why")) or []
-    parts += [reason_text(r) for r in reasons] or ([f"依据 {t['rule_ref']}"] if t.get("rule_ref") else [])
+    reasons = codec.loads(t.why) or []
+    parts += [reason_text(r) for r in reasons] or ([f"依据 {t.rule_ref}"] if t.rule_ref else [])
     return ";".join(parts)
 
 
@@ -200,10 +201,10 @@ def pretty_condition(condition: str) -> str:
     return "".join(pieces)
 
 
-def _earlier_steps(tasks: list[dict], task: dict) -> list[str]:
-    steps = {t["step_index"]: t for t in tasks if t["round"] == task["round"] and t["step_index"] < task["step_index"]
-             and t["status"] == TaskStatus.APPROVED}
-    return [engine.step_label(i, t["role"]) + f" · {t['assignee']}" for i, t in sorted(steps.items())]
+def _earlier_steps(tasks: list[Task], task: Task) -> list[str]:
+    steps = {t.step_index: t for t in tasks if t.round == task.round and t.step_index < task.step_index
+             and t.status == TaskStatus.APPROVED}
+    return [engine.step_label(i, t.role) + f" · {t.assignee}" for i, t in sorted(steps.items())]
 
 
 def step_choice(value: str | None) -> int | None:
@@ -215,22 +216,22 @@ def step_choice(value: str | None) -> int | None:
 # --- the history -----------------------------------------------------------------------------
 
 
-def history_record(h: dict) -> str:
+def history_record(h: Task) -> str:
     who = _who(h)
-    decision = h.get("decision")
-    if h.get("decided_by"):
+    decision = h.decision
+    if h.decided_by:
         return f"{who} · 系统自动同意"
     if decision == engine.TRANSFER:
-        return f"{who} 转交 {h.get('target')}"
+        return f"{who} 转交 {h.target}"
     if decision in engine.SIGN_MODES:
-        return f"{who} {decision} {h.get('target')}" + (" · 同意" if decision == engine.SIGN_AFTER else "")
+        return f"{who} {decision} {h.target}" + (" · 同意" if decision == engine.SIGN_AFTER else "")
     if decision == engine.RETURN:
-        return f"{who} 退回到 {h['target']}" if h.get("target") else f"{who} 退回修改(退回申请人)"
-    if h.get("status") == TaskStatus.ESCALATED:
+        return f"{who} 退回到 {h.target}" if h.target else f"{who} 退回修改(退回申请人)"
+    if h.status == TaskStatus.ESCALATED:
         return f"{who} 超时未办理,已上报"
-    return f"{who} {decision or engine.status_label(h['status'])}"
+    return f"{who} {decision or engine.status_label(h.status)}"
 
 
-def _history_row(h: dict) -> tuple[str, str, str, str, str]:
-    return (text(h.get("decided_at")), f"第 {h['round']} 轮", engine.step_label(h["step_index"], h["role"]),
-            history_record(h), text(h.get("comment")))
+def _history_row(h: Task) -> tuple[str, str, str, str, str]:
+    return (text(h.decided_at), f"第 {h.round} 轮", engine.step_label(h.step_index, h.role),
+            history_record(h), text(h.comment))
