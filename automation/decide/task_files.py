@@ -10,15 +10,18 @@ may fill: 审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回
 from __future__ import annotations
 
 import re
+import zipfile
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 import docx
+import docx.document
 import openpyxl
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Pt
+from lxml import etree
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -28,7 +31,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from automation import fsutil
 from automation.act.returns import clear_docx_annotations, clear_xlsx_annotations
 from automation.act.stamp import set_control_text
-from automation.decide import engine
+from automation.decide import engine, package, task_xlsx
 from automation.decide.approval_view import CHAIN_HEADER, HISTORY_HEADER, ApprovalView, build_view
 from automation.decide.engine import FOLDER_DECISIONS, SIGN_MODES
 from automation.decide.integrity import form_fingerprint
@@ -102,18 +105,104 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
     view = build_view(case=case, task=task, tasks=tasks if tasks is not None else [task], history=history,
                       warnings=warnings, spec=spec, people=people, transfer_allowed=transfer_allowed)
     if kind == "docx":
-        document = open_docx(source_file)
-        clear_docx_annotations(document)
-        set_control_text(document, CASE_FIELD, case["number"])
-        _docx_approval_block(document, view)
-        set_docx_props(document, props)
-        atomic_save(document.save, path)
-    else:
-        wb = open_xlsx(source_file)
-        _xlsx_approval_sheet(wb, view, case["number"])
-        set_xlsx_props(wb, props)
-        atomic_save(wb.save, path)
+        if not write_docx_at_zip_level(source_file, path, view, case["number"], props):
+            write_docx_with_python_docx(source_file, path, view, case["number"], props)
+    elif not task_xlsx.write(source_file, path, xlsx_addition(view, case["number"], props)):
+        write_xlsx_with_openpyxl(source_file, path, view, case["number"], props)
     return path
+
+
+def write_xlsx_with_openpyxl(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> None:
+    """The Excel task file through an openpyxl load and save: for packages the zip-level writer leaves alone."""
+    wb = open_xlsx(source_file)
+    _xlsx_approval_sheet(wb, view, number)
+    set_xlsx_props(wb, props)
+    atomic_save(wb.save, path)
+
+
+def write_docx_with_python_docx(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> None:
+    """The Word task file through a python-docx load and save: for packages the zip-level writer leaves alone."""
+    document = open_docx(source_file)
+    _docx_in_place(document, view, number)
+    set_docx_props(document, props)
+    atomic_save(document.save, path)
+
+
+def _docx_in_place(document, view: ApprovalView, number: str) -> None:
+    clear_docx_annotations(document)
+    set_control_text(document, CASE_FIELD, number)
+    _docx_approval_block(document, view)
+
+
+def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> bool:
+    """The Word task file with only the main part (and the custom properties) rewritten; every other part —
+    styles, numbering, fonts, images — copied as stored. The body is edited by the same code as
+    ``write_docx_with_python_docx`` on python-docx's element classes, without loading the package.
+    False (nothing written) when the package needs python-docx's own load."""
+    from automation.forms.repair import repaired
+
+    try:
+        if repaired(Path(source_file), "docx", deep=False) is not None:
+            return False
+        with zipfile.ZipFile(source_file) as zf:
+            main, root_rels = package.main_part(zf)
+            rels = etree.fromstring(zf.read(package.rels_of(main)), package.PARSER)
+            styles = next((package.part_name(main, r.get("Target")) for r in rels
+                           if r.get("Type", "").endswith("/styles")), None)
+            grid = _table_grid(zf, styles)
+            root = parse_xml(zf.read(main))
+            document = docx.document.Document(root, _TableStyles(grid))
+            document.__dict__["_officeflow_grid"] = grid is not None
+            _docx_in_place(document, view, number)
+            types = etree.fromstring(zf.read("[Content_Types].xml"), package.PARSER)
+            changed = {main: package.serial(root)}
+            changed.update(package.custom_properties(zf, root_rels, types, props))
+            changed["[Content_Types].xml"] = package.serial(types)
+        package.write(source_file, path, changed)
+    except (package.Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
+        return False
+    return True
+
+
+_GRID_CACHE: dict[tuple, tuple[str | None] | None] = {}
+_STYLE_START = re.compile(rb"<w:style\b[^>]*>")
+
+
+def _table_grid(zf: zipfile.ZipFile, styles: str | None) -> tuple[str | None] | None:
+    """Where the form's styles define 「Table Grid」: (its style id, or None when it is the default table
+    style — python-docx then writes no style); None when there is none. Kept per styles part (CRC, size)."""
+    if styles is None or styles not in zf.namelist():
+        return None
+    info = zf.getinfo(styles)
+    key = (info.CRC, info.file_size)
+    if key not in _GRID_CACHE:
+        data = zf.read(styles)
+        found = None
+        at = data.find(b'<w:name w:val="Table Grid"/>')
+        start = data.rfind(b"<w:style ", 0, at) if at >= 0 else -1
+        if start >= 0:
+            tag = _STYLE_START.match(data, start).group(0)
+            style_id = re.search(rb'w:styleId="([^"]*)"', tag)
+            if b'w:type="table"' not in tag or style_id is None:
+                raise package.Unsupported("Table Grid is not a table style")
+            found = (None if re.search(rb'w:default="(1|true)"', tag) else style_id.group(1).decode(),)
+        _GRID_CACHE[key] = found
+    return _GRID_CACHE[key]
+
+
+class _TableStyles:
+    """What python-docx's table code asks of the document part, answered for 「Table Grid」 alone."""
+
+    def __init__(self, grid):
+        self.styles = {"Table Grid": "Table Grid"}
+        self._grid = grid
+
+    def get_style_id(self, style, style_type):
+        if style is None:
+            return None
+        if style != "Table Grid" or self._grid is None:
+            raise package.Unsupported(f"style {style}")
+        return self._grid[0]
 
 
 def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, ...] = (),
@@ -337,6 +426,115 @@ def _xlsx_layout(wb, ws, last_row: int) -> None:
     wb.active = 0
     for other in wb.worksheets[1:]:
         other.sheet_view.tabSelected = False
+
+
+# --- xlsx at zip level: the same sheet as a model (decide.task_xlsx writes it) ------------
+
+
+def xlsx_addition(view: ApprovalView, number: str, props: dict) -> task_xlsx.Addition:
+    """The 审批 and 审批选项 sheets as ``_xlsx_approval_sheet`` lays them out, as data."""
+    sheet = task_xlsx.SheetModel(widths=_WIDTHS, page=True)
+
+    def put(row, col, value, is_bold=False):
+        sheet.set_value(row, col, value)
+        if is_bold:
+            sheet.style(row, col, font="bold")
+
+    def merge(row, first, last):
+        sheet.merges.append(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+
+    def section(row, title, last_col=6):
+        put(row, 1, title, True)
+        merge(row, 1, last_col)
+        for c in range(1, last_col + 1):
+            sheet.style(row, c, fill="section", border=True)
+
+    def boxed(row, first, last, spans):
+        for c in range(first, last + 1):
+            sheet.style(row, c, border=True, wrap=True)
+        lines = 1
+        for lo, hi in spans:
+            width = sum(_WIDTHS[c - 1] if c <= len(_WIDTHS) else 12 for c in range(lo, hi + 1))
+            lines = max(lines, _lines(sheet.cells.get((row, lo), [None])[0], width))
+        for c in range(1, last + 1):
+            if not any(lo <= c <= hi for lo, hi in spans):
+                lines = max(lines, _lines(sheet.cells.get((row, c), [None])[0], _WIDTHS[c - 1] if c <= len(_WIDTHS) else 12))
+        if lines > 1:
+            sheet.heights[row] = 15 * lines
+
+    sheet.put(1, 1, view.title, font="title")
+    sheet.put(2, 1, INSTRUCTION, wrap=True)
+    row = 3
+    section(row, "申请信息")
+    pairs = view.header + view.summary
+    for r, (label, value) in enumerate(pairs, start=row + 1):
+        put(r, 1, label, True)
+        put(r, 2, value)
+        merge(r, 2, 6)
+        boxed(r, 1, 6, [(2, 6)])
+    row = row + 1 + len(pairs)
+
+    def table(row, title, header, rows, wide=None):
+        last = max(6, len(header))
+        section(row, title, last)
+        for r, values in enumerate([header, *rows], start=row + 1):
+            for c, value in enumerate(values, start=1):
+                put(r, c, value, r == row + 1)
+            spans = []
+            if wide and wide < 6:
+                merge(r, wide, 6)
+                spans = [(wide, 6)]
+            boxed(r, 1, last, spans)
+        return row + 2 + len(rows)
+
+    def lines_block(row, title, lines):
+        section(row, title)
+        for r, line in enumerate(lines, start=row + 1):
+            put(r, 1, line)
+            merge(r, 1, 6)
+            boxed(r, 1, 6, [(1, 6)])
+        return row + 1 + len(lines)
+
+    if view.items:
+        row = table(row + 1, view.items_title, view.items_header, view.items)
+    if view.warnings:
+        row = lines_block(row + 1, "提示与警告", view.warnings)
+    row = table(row + 1, "审批流程", CHAIN_HEADER, view.chain, wide=4)
+    row = table(row + 1, "审批记录", HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")], wide=5)
+
+    options = task_xlsx.SheetModel()
+    for column, values in enumerate((view.people or ("—",), view.back_to), start=1):
+        for r, value in enumerate(values, start=1):
+            options.set_value(r, column, value)
+    people = f"'{OPTIONS_SHEET}'!$A$1:$A${max(1, len(view.people))}"
+    lists = {DECISION_NAME: '"' + ",".join(view.decisions) + '"', TRANSFER_NAME: people, SIGNER_NAME: people,
+             SIGN_MODE_NAME: '"' + ",".join(SIGN_MODES) + '"',
+             BACK_TO_NAME: f"'{OPTIONS_SHEET}'!$B$1:$B${len(view.back_to)}"}
+    row += 1
+    section(row, "您的审批(填写后保存即可)")
+    names = {}
+    for offset, (name, label, prompt) in enumerate(INPUTS, start=1):
+        r = row + offset
+        put(r, 1, label, True)
+        sheet.style(r, 2, unlocked=True, fill="input")
+        for c in range(3, 7):
+            sheet.style(r, c, unlocked=True)  # as openpyxl leaves the cells the input's merge covers
+        merge(r, 2, 6)
+        boxed(r, 1, 6, [(2, 6)])
+        names[name] = f"'{SHEET}'!$B${r}"
+        source = lists.get(name)
+        ref = f"B{r}"
+        sheet.validations.append(
+            task_xlsx.validation_xml(ref, kind="list", formula=source, label=label, prompt=prompt,
+                                     show_error=name != COMMENT_NAME) if source else
+            task_xlsx.validation_xml(ref, kind="textLength", formula="2000", label=label, prompt=prompt,
+                                     show_error=False, operator="lessThanOrEqual"))
+    last_row = row + len(INPUTS)
+    sheet.merges += ["A1:F1", "A2:F2"]
+    sheet.heights[2] = 32
+    return task_xlsx.Addition(approval=sheet, options=options, approval_name=SHEET, options_name=OPTIONS_SHEET,
+                              names=names, print_area=f"'{SHEET}'!$A$1:$F${last_row}", drop_names=INPUT_NAMES,
+                              case_field=CASE_FIELD, case_number=number, props=props)
 
 
 # --- docx --------------------------------------------------------------------------------

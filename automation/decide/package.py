@@ -1,0 +1,153 @@
+"""Rewriting an Office package at zip level: unchanged parts copied as they are stored, a few replaced or added.
+
+Task files are the submitted form plus our 审批 part (decide.task_xlsx, the Word writer
+in decide.task_files). Copying a part's compressed bytes instead of inflating and
+deflating it again matters for Word forms, whose styles part is ~800 KB unpacked.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import struct
+import zipfile
+from pathlib import Path
+
+from lxml import etree
+
+from automation import fsutil
+
+REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+CUSTOM_NS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
+VT_NS = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
+CUSTOM_TYPE = REL_NS + "/custom-properties"
+CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+
+
+class Unsupported(Exception):
+    """The package holds something the zip-level writer leaves to the library writer."""
+
+
+def serial(root) -> bytes:
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def part_name(base: str, target: str) -> str:
+    """A relationship target of part ``base`` as a part name inside the zip (no leading slash)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), target))
+
+
+def rels_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return posixpath.join(folder, "_rels", name + ".rels")
+
+
+def main_part(zf: zipfile.ZipFile) -> tuple[str, object]:
+    """(the main part's name, the parsed root rels)."""
+    types = zf.read("[Content_Types].xml")
+    if b"macroEnabled" in types:
+        raise Unsupported("macro-enabled package")
+    root_rels = etree.fromstring(zf.read("_rels/.rels"), PARSER)
+    main = next((part_name("", r.get("Target")) for r in root_rels if r.get("Type", "").endswith("/officeDocument")),
+                None)
+    if main is None or main not in zf.namelist():
+        raise Unsupported("no main part")
+    return main, root_rels
+
+
+def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[str, str]) -> dict[str, bytes]:
+    """The parts that set ``props`` as string custom properties (others kept); types/rels edited in place."""
+    names = set(zf.namelist())
+    changed: dict[str, bytes] = {}
+    custom_name = next((part_name("", r.get("Target")) for r in root_rels if r.get("Type") == CUSTOM_TYPE), None)
+    if custom_name is None or custom_name not in names:
+        custom_name = "docProps/custom.xml"
+        if custom_name in names:
+            raise Unsupported("custom properties part not related")
+        used = {r.get("Id") for r in root_rels}
+        etree.SubElement(root_rels, "{%s}Relationship" % PKG_REL, Type=CUSTOM_TYPE, Target=custom_name,
+                         Id=next(f"rId{n}" for n in range(1, 100_000) if f"rId{n}" not in used))
+        changed["_rels/.rels"] = serial(root_rels)
+        etree.SubElement(types_root, "{%s}Override" % CT_NS, PartName="/" + custom_name, ContentType=CUSTOM_CT)
+        root = etree.Element("{%s}Properties" % CUSTOM_NS, nsmap={None: CUSTOM_NS, "vt": VT_NS})
+    else:
+        root = etree.fromstring(zf.read(custom_name), PARSER)
+    tag = "{%s}property" % CUSTOM_NS
+    pids = [int(p.get("pid", "1")) for p in root.iter(tag)]
+    for prop in list(root.iter(tag)):
+        if prop.get("name") in props:
+            root.remove(prop)
+    pid = max(pids, default=1)
+    for name, value in props.items():
+        pid += 1
+        prop = etree.SubElement(root, tag, name=name, fmtid=FMTID, pid=str(pid))
+        etree.SubElement(prop, "{%s}lpwstr" % VT_NS).text = str(value)
+    changed[custom_name] = serial(root)
+    return changed
+
+
+def write(source: Path, dest: Path, changed: dict[str, bytes]) -> None:
+    """``dest`` (atomically): ``source``'s parts in order, those in ``changed`` replaced, the rest of
+    ``changed`` added at the end; unchanged parts copied compressed as they are."""
+    with zipfile.ZipFile(source) as zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        if any(i.flag_bits & 0x1 for i in infos):
+            raise Unsupported("encrypted entries")
+        raw = {i.filename: _stored_bytes(zf, i) for i in infos if i.filename not in changed}
+
+    def save(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in infos:
+                if info.filename in changed:
+                    _put(out, info.filename, changed[info.filename], info.date_time)
+                else:
+                    _copy(out, info, raw[info.filename])
+            for name, data in changed.items():
+                if name not in {i.filename for i in infos}:
+                    _put(out, name, data, (1980, 1, 1, 0, 0, 0))
+
+    fsutil.atomic_save(dest, save)
+
+
+def _put(out: zipfile.ZipFile, name: str, data: bytes, date_time) -> None:
+    entry = zipfile.ZipInfo(name, date_time=date_time)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.external_attr = 0o600 << 16
+    out.writestr(entry, data)
+
+
+def _stored_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    zf.fp.seek(info.header_offset)
+    header = _LOCAL_HEADER.unpack(zf.fp.read(_LOCAL_HEADER.size))
+    if header[0] != zipfile.stringFileHeader:
+        raise Unsupported("bad local header")
+    zf.fp.seek(header[10] + header[11], 1)  # file name and extra field
+    data = zf.fp.read(info.compress_size)
+    if len(data) != info.compress_size:
+        raise Unsupported("truncated entry")
+    return data
+
+
+def _copy(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+    """Append an entry whose compressed bytes (and CRC, sizes) are taken as they were stored."""
+    entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+    entry.compress_type = info.compress_type
+    entry.CRC, entry.compress_size, entry.file_size = info.CRC, info.compress_size, info.file_size
+    entry.external_attr = info.external_attr
+    entry.flag_bits = info.flag_bits & 0x800  # keep the UTF-8 name flag; sizes are in the header
+    zip64 = entry.file_size > zipfile.ZIP64_LIMIT or entry.compress_size > zipfile.ZIP64_LIMIT
+    if zip64:
+        raise Unsupported("zip64 entry")
+    entry.header_offset = out.fp.tell()
+    out.fp.write(entry.FileHeader(zip64=False))
+    out.fp.write(data)
+    out.start_dir = out.fp.tell()
+    out.filelist.append(entry)
+    out.NameToInfo[entry.filename] = entry
+    out._didModify = True

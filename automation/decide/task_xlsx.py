@@ -1,0 +1,418 @@
+"""The Excel task file written at zip level: the form's package copied part for part, plus our 审批 sheets.
+
+``task_files.write_task_file`` used to load the submitted form with openpyxl, add
+the 审批 sheet and save the whole workbook again (about half the cost of a form
+in a burst). Here the form's parts are copied unchanged — its sheets, tables,
+theme, drawings, byte for byte — and only what a task file adds is written:
+
+- two new worksheet parts, 审批 (first) and the hidden 审批选项, generated as
+  SpreadsheetML from the same ``ApprovalView`` and with the same layout as the
+  openpyxl writer (``task_files._xlsx_approval_sheet``; tests compare the two);
+  every value is an inline string (``t="inlineStr"``), so a value such as
+  ``=HYPERLINK(...)`` is text, never a formula;
+- the workbook part: the sheets listed, the approval inputs as defined names,
+  the print area, sheet-local names moved one sheet on, the 审批 tab active;
+- the styles part: our fonts, fills, border and cell formats appended (kept per
+  distinct styles part, so a burst of one form kind edits it once);
+- 申请编号 filled in as text in the form's own sheet (that one cell changed);
+- the custom properties (task id and case number), content types and rels.
+
+Anything this writer does not handle — an earlier return's marks or 处理结果 sheet,
+a sheet already named 审批, a package that needs repairs to open, a macro-enabled
+type — makes ``write`` return False and the caller uses the openpyxl writer.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+from lxml import etree
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+
+from automation.act.returns import AUTHOR, RED, RESULT_SHEET
+from automation.decide import package
+from automation.printing import FOOTER_MARGIN, HEADER_MARGIN, MARGINS, PAGE_FOOTER
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL_NS, PKG_REL, CT_NS = package.REL_NS, package.PKG_REL, package.CT_NS
+WORKSHEET_TYPE = REL_NS + "/worksheet"
+WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+_M = "{%s}" % MAIN
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=False)
+_TAB_SELECTED = re.compile(rb'(<(?:\w+:)?sheetView\b[^>]*?)\stabSelected="(?:1|true)"')
+_CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+# openpyxl's sheet protection as the openpyxl writer leaves it (only unlocked cells editable).
+_PROTECTION = ('<sheetProtection selectLockedCells="0" selectUnlockedCells="0" sheet="1" objects="0" insertRows="1" '
+               'insertHyperlinks="1" autoFilter="1" scenarios="0" formatColumns="1" deleteColumns="1" insertColumns="1" '
+               'pivotTables="1" deleteRows="1" formatCells="1" formatRows="1" sort="1"/>')
+
+# Cell formats of the 审批 sheet: (font, fill, border, wrap, unlocked) with font/fill in the keys below.
+FONTS = {"bold": '<font><b val="1"/></font>', "title": '<font><b val="1"/><sz val="14"/></font>'}
+FILLS = {"section": '<fill><patternFill patternType="solid"><fgColor rgb="00D9E1F2"/></patternFill></fill>',
+         "input": '<fill><patternFill patternType="solid"><fgColor rgb="00FFF2CC"/></patternFill></fill>'}
+BORDER = ('<border><left style="thin"><color rgb="00808080"/></left><right style="thin"><color rgb="00808080"/></right>'
+          '<top style="thin"><color rgb="00808080"/></top><bottom style="thin"><color rgb="00808080"/></bottom>'
+          '<diagonal/></border>')
+
+
+Unsupported = package.Unsupported
+
+
+@dataclass(frozen=True)
+class Style:
+    font: str | None = None  # a key of FONTS
+    fill: str | None = None  # a key of FILLS
+    border: bool = False
+    wrap: bool = False
+    unlocked: bool = False
+
+
+@dataclass
+class SheetModel:
+    """Cells, merges, row heights and validations of one generated sheet (1-based rows and columns)."""
+    cells: dict = field(default_factory=dict)  # (row, col) -> [value, Style]
+    merges: list = field(default_factory=list)
+    heights: dict = field(default_factory=dict)
+    widths: tuple = ()
+    validations: list = field(default_factory=list)  # XML strings
+    page: bool = False  # the task file's A4 landscape page setup, print area and footer
+
+    def put(self, row: int, col: int, value, **style) -> None:
+        self.set_value(row, col, value)
+        if style:
+            self.style(row, col, **style)
+
+    def set_value(self, row: int, col: int, value) -> None:
+        self.cells.setdefault((row, col), [None, Style()])[0] = value
+
+    def style(self, row: int, col: int, **changes) -> None:
+        cell = self.cells.setdefault((row, col), [None, Style()])
+        cell[1] = Style(**{**cell[1].__dict__, **changes})
+
+
+# --- styles part ------------------------------------------------------------------------
+
+_STYLE_CACHE: dict[bytes, tuple[bytes, dict]] = {}
+
+
+def _styled(styles: bytes, wanted: set[Style]) -> tuple[bytes, dict[Style, int]]:
+    """The styles part with our formats appended, and the cellXfs index of each wanted Style."""
+    key = styles + repr(sorted(wanted, key=repr)).encode()
+    if key in _STYLE_CACHE:
+        return _STYLE_CACHE[key]
+    root = etree.fromstring(styles, _PARSER)
+    fonts, fills, borders, xfs = (root.find(_M + tag) for tag in ("fonts", "fills", "borders", "cellXfs"))
+    if fonts is None or fills is None or borders is None or xfs is None:
+        raise Unsupported("styles part without fonts, fills, borders or cell formats")
+
+    def append(parent, xml: str) -> int:
+        index = len(parent)
+        parent.append(etree.fromstring(xml.replace("<font>", f'<font xmlns="{MAIN}">', 1)
+                                       .replace("<fill>", f'<fill xmlns="{MAIN}">', 1)
+                                       .replace("<border>", f'<border xmlns="{MAIN}">', 1), _PARSER))
+        parent.set("count", str(len(parent)))
+        return index
+
+    font_ids = {name: append(fonts, xml) for name, xml in FONTS.items()}
+    fill_ids = {name: append(fills, xml) for name, xml in FILLS.items()}
+    border_id = append(borders, BORDER)
+    ids: dict[Style, int] = {}
+    for style in sorted(wanted, key=repr):
+        if style == Style():
+            ids[style] = 0
+            continue
+        attrs = (f'numFmtId="0" fontId="{font_ids[style.font] if style.font else 0}" '
+                 f'fillId="{fill_ids[style.fill] if style.fill else 0}" borderId="{border_id if style.border else 0}"')
+        inner = ""
+        if style.wrap:
+            attrs += ' applyAlignment="1"'
+            inner += '<alignment vertical="top" wrapText="1"/>'
+        if style.unlocked:
+            attrs += ' applyProtection="1"'
+            inner += '<protection locked="0" hidden="0"/>'
+        xf = f'<xf xmlns="{MAIN}" {attrs} pivotButton="0" quotePrefix="0" xfId="0">{inner}</xf>'
+        ids[style] = len(xfs)
+        xfs.append(etree.fromstring(xf, _PARSER))
+        xfs.set("count", str(len(xfs)))
+    result = (package.serial(root), ids)
+    if len(_STYLE_CACHE) > 64:
+        _STYLE_CACHE.clear()
+    _STYLE_CACHE[key] = result
+    return result
+
+
+# --- sheet XML --------------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def _cell_xml(ref: str, value, xf: int) -> str:
+    s = f' s="{xf}"' if xf else ""
+    if value is None or value == "":
+        return f'<c r="{ref}"{s}/>'
+    if isinstance(value, bool):
+        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, (int, float)):
+        return f'<c r="{ref}"{s} t="n"><v>{value!r}</v></c>'
+    text = _text(value)
+    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+
+
+def sheet_xml(model: SheetModel, ids: dict[Style, int], *, selected: bool) -> bytes:
+    rows: dict[int, list] = {}
+    for (r, c), (value, style) in model.cells.items():
+        rows.setdefault(r, []).append((c, value, style))
+    max_row = max(rows) if rows else 1
+    max_col = max((c for (_, c) in model.cells), default=1)
+    out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">',
+           '<sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>',
+           '<pageSetUpPr fitToPage="1"/>' if model.page else "<pageSetUpPr/>", "</sheetPr>",
+           f'<dimension ref="A1:{get_column_letter(max_col)}{max_row}"/>',
+           f'<sheetViews><sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if selected else ""} workbookViewId="0">'
+           '<selection activeCell="A1" sqref="A1"/></sheetView></sheetViews>',
+           '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>']
+    if model.widths:
+        out.append("<cols>" + "".join(f'<col width="{w}" customWidth="1" min="{c}" max="{c}"/>'
+                                      for c, w in enumerate(model.widths, start=1)) + "</cols>")
+    out.append("<sheetData>")
+    for r in sorted(rows):
+        height = model.heights.get(r)
+        attrs = f' ht="{height:g}" customHeight="1"' if height else ""
+        out.append(f'<row r="{r}"{attrs}>')
+        for c, value, style in sorted(rows[r], key=lambda t: t[0]):
+            out.append(_cell_xml(f"{get_column_letter(c)}{r}", value, ids[style]))
+        out.append("</row>")
+    out.append("</sheetData>")
+    out.append(_PROTECTION)
+    if model.merges:
+        out.append(f'<mergeCells count="{len(model.merges)}">'
+                   + "".join(f'<mergeCell ref="{m}"/>' for m in model.merges) + "</mergeCells>")
+    if model.validations:
+        out.append(f'<dataValidations count="{len(model.validations)}">' + "".join(model.validations)
+                   + "</dataValidations>")
+    if model.page:
+        out.append('<printOptions horizontalCentered="1"/>')
+        out.append(f'<pageMargins left="{MARGINS["left"]}" right="{MARGINS["right"]}" top="{MARGINS["top"]}" '
+                   f'bottom="{MARGINS["bottom"]}" header="{HEADER_MARGIN}" footer="{FOOTER_MARGIN}"/>')
+        out.append('<pageSetup orientation="landscape" paperSize="9" fitToHeight="1" fitToWidth="1"/>')
+        out.append(f"<headerFooter><oddFooter>{escape(PAGE_FOOTER)}</oddFooter></headerFooter>")
+    else:
+        out.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
+    out.append("</worksheet>")
+    return "".join(out).encode("utf-8")
+
+
+def validation_xml(ref: str, *, kind: str, formula: str, label: str, prompt: str, show_error: bool,
+                   operator: str | None = None) -> str:
+    attrs = [f'sqref="{ref}"', 'showDropDown="0"', 'showInputMessage="1"', f'showErrorMessage="{int(show_error)}"',
+             'allowBlank="1"']
+    if show_error:
+        attrs += [f"errorTitle={quoteattr(label)}", f"error={quoteattr(f'请从下拉列表中选择「{label}」。')}"]
+    attrs += [f"promptTitle={quoteattr(label)}", f"prompt={quoteattr(prompt)}", f'type="{kind}"']
+    if operator:
+        attrs.append(f'operator="{operator}"')
+    return f'<dataValidation {" ".join(attrs)}><formula1>{escape(formula)}</formula1></dataValidation>'
+
+
+# --- the package ------------------------------------------------------------------------
+
+
+@dataclass
+class Addition:
+    """What a task file adds to the form: the 审批 sheet model, the options sheet model, names, properties."""
+    approval: SheetModel
+    options: SheetModel
+    approval_name: str
+    options_name: str
+    names: dict[str, str]  # global defined names to set (name -> formula text)
+    print_area: str  # of the 审批 sheet
+    drop_names: tuple[str, ...]  # names of the submitted form that are ignored (removed)
+    case_field: str
+    case_number: str
+    props: dict[str, str]
+
+
+def write(source: Path, dest: Path, add: Addition) -> bool:
+    """Write the task file; False (nothing written) when the package needs the openpyxl writer."""
+    from automation.forms.repair import repaired  # the names check the openpyxl path would repair
+
+    try:
+        if repaired(Path(source), "xlsx", deep=False) is not None:
+            return False
+        with zipfile.ZipFile(source) as zf:
+            changed = _build(zf, add)
+        package.write(source, dest, changed)
+    except (Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
+        return False
+    return True
+
+
+def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
+    """Every part that changes or is new, by name."""
+    names = set(zf.namelist())
+    if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
+        raise Unsupported("macro-enabled package")
+    main, root_rels = package.main_part(zf)
+    workbook = etree.fromstring(zf.read(main), _PARSER)
+    wb_rels_name = package.rels_of(main)
+    wb_rels = etree.fromstring(zf.read(wb_rels_name), _PARSER)
+    targets = {r.get("Id"): package.part_name(main, r.get("Target")) for r in wb_rels}
+    sheets_el = workbook.find(_M + "sheets")
+    sheets = [(s.get("name"), targets[s.get("{%s}id" % REL_NS)]) for s in sheets_el]
+    if {add.approval_name, add.options_name, RESULT_SHEET} & {name for name, _ in sheets}:
+        raise Unsupported("a sheet of ours is already there")
+    styles_name = next((t for r, t in ((r, package.part_name(main, r.get("Target"))) for r in wb_rels)
+                        if r.get("Type", "").endswith("/styles")), None)
+    if styles_name is None or styles_name not in names:
+        raise Unsupported("no styles part")
+    styles = zf.read(styles_name)
+    if RED.encode() in styles.upper():
+        raise Unsupported("cells marked by an earlier return")
+    for name in names:
+        if posixpath.basename(name).startswith("comments") and AUTHOR.encode() in zf.read(name):
+            raise Unsupported("comments of an earlier return")
+
+    changed: dict[str, bytes] = {}
+    wanted = {style for _, style in add.approval.cells.values()} | {style for _, style in add.options.cells.values()}
+    changed[styles_name], ids = _styled(styles, wanted)
+
+    # New worksheet parts and their relationships.
+    folder = posixpath.dirname(sheets[0][1]) if sheets else posixpath.join(posixpath.dirname(main), "worksheets")
+    free = (part for part in (posixpath.join(folder, f"sheet{n}.xml") for n in range(1, 100_000)) if part not in names)
+    approval_part, options_part = next(free), next(free)
+    used_ids = {r.get("Id") for r in wb_rels}
+    free_ids = (f"rId{n}" for n in range(1, 100_000) if f"rId{n}" not in used_ids)
+    approval_rid, options_rid = next(free_ids), next(free_ids)
+    for rid, part in ((approval_rid, approval_part), (options_rid, options_part)):
+        rel = etree.SubElement(wb_rels, "{%s}Relationship" % PKG_REL)
+        rel.set("Type", WORKSHEET_TYPE)
+        rel.set("Target", "/" + part)
+        rel.set("Id", rid)
+    changed[wb_rels_name] = package.serial(wb_rels)
+    changed[approval_part] = sheet_xml(add.approval, ids, selected=True)
+    changed[options_part] = sheet_xml(add.options, ids, selected=False)
+
+    # The workbook: sheets, names, the active tab.
+    sheet_ids = [int(s.get("sheetId")) for s in sheets_el]
+    first = etree.Element(_M + "sheet")
+    first.set("name", add.approval_name)
+    first.set("sheetId", str(max(sheet_ids, default=0) + 1))
+    first.set("state", "visible")
+    first.set("{%s}id" % REL_NS, approval_rid)
+    sheets_el.insert(0, first)
+    last = etree.SubElement(sheets_el, _M + "sheet")
+    last.set("name", add.options_name)
+    last.set("sheetId", str(max(sheet_ids, default=0) + 2))
+    last.set("state", "hidden")
+    last.set("{%s}id" % REL_NS, options_rid)
+    defined = workbook.find(_M + "definedNames")
+    if defined is None:
+        defined = etree.Element(_M + "definedNames")
+        sheets_el.addnext(defined)
+    case_text = None
+    for name in list(defined):
+        if name.get("name") in add.drop_names:
+            defined.remove(name)
+            continue
+        local = name.get("localSheetId")
+        if local is not None:
+            name.set("localSheetId", str(int(local) + 1))
+        elif name.get("name") == add.case_field:
+            case_text = name.text
+    for key, text in add.names.items():
+        etree.SubElement(defined, _M + "definedName", name=key).text = text
+    area = etree.SubElement(defined, _M + "definedName", name="_xlnm.Print_Area", localSheetId="0")
+    area.text = add.print_area
+    views = workbook.find(_M + "bookViews")
+    if views is not None:
+        for view in views:
+            view.set("activeTab", "0")
+            view.set("firstSheet", "0")
+    changed[main] = package.serial(workbook)
+
+    # The form's sheets: 申请编号 filled in, no tab but 审批 selected.
+    case_sheet = case_cell = None
+    if case_text:
+        destinations = list(DefinedName(add.case_field, attr_text=case_text).destinations)
+        if destinations:
+            case_sheet, ref = destinations[0]
+            case_cell = ref.replace("$", "").split(":")[0]
+    for sheet_name, part in sheets:
+        original = data = zf.read(part)
+        if sheet_name == case_sheet:
+            data = _with_text(data, case_cell, add.case_number)
+        if b"tabSelected" in data:
+            data = _TAB_SELECTED.sub(rb"\1", data)
+        if data != original:
+            changed[part] = data
+
+    # Content types and custom properties.
+    ct = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
+    for part in (approval_part, options_part):
+        etree.SubElement(ct, "{%s}Override" % CT_NS, PartName="/" + part, ContentType=WORKSHEET_CT)
+    changed.update(package.custom_properties(zf, root_rels, ct, {k: _text(v) for k, v in add.props.items()}))
+    changed["[Content_Types].xml"] = package.serial(ct)
+    return changed
+
+
+def _with_text(data: bytes, ref: str, text: str) -> bytes:
+    """The worksheet with cell ``ref`` holding ``text`` as an inline string (its format kept)."""
+    match = _CELL_REF.match(ref or "")
+    if not match:
+        raise Unsupported("case number cell")
+    row_number = int(match.group(2))
+    root = etree.fromstring(data, _PARSER)
+    sheet_data = root.find(_M + "sheetData")
+    if sheet_data is None:
+        raise Unsupported("no sheet data")
+    row = None
+    for candidate in sheet_data.iterchildren(_M + "row"):
+        if candidate.get("r") is None:
+            raise Unsupported("rows without numbers")
+        r = int(candidate.get("r"))
+        if r == row_number:
+            row = candidate
+            break
+        if r > row_number:
+            row = etree.Element(_M + "row", r=str(row_number))
+            candidate.addprevious(row)
+            break
+    if row is None:
+        row = etree.SubElement(sheet_data, _M + "row", r=str(row_number))
+    col = _col_index(match.group(1))
+    cell = None
+    for candidate in row.iterchildren(_M + "c"):
+        if candidate.get("r") is None:
+            raise Unsupported("cells without references")
+        other = _col_index(_CELL_REF.match(candidate.get("r")).group(1))
+        if other == col:
+            cell = candidate
+            break
+        if other > col:
+            cell = etree.Element(_M + "c", r=ref)
+            candidate.addprevious(cell)
+            break
+    if cell is None:
+        cell = etree.SubElement(row, _M + "c", r=ref)
+    for child in list(cell):
+        cell.remove(child)
+    cell.set("t", "inlineStr")
+    etree.SubElement(etree.SubElement(cell, _M + "is"), _M + "t").text = _text(text)
+    return package.serial(root)
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n

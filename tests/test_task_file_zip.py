@@ -1,0 +1,152 @@
+"""Excel task files written at zip level: the form's parts copied, the 审批 sheets added as XML.
+
+The zip-level writer (decide.task_xlsx) must give the same workbook as the openpyxl
+writer it replaces for ordinary forms, keep the form's own parts byte for byte, and
+never let a value become a formula.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from decimal import Decimal
+
+import openpyxl
+from support.decide import CAL, CONTRACT_ITEMS, CONTRACT_VALUES, MONDAY, desk, real_form, route, step
+
+from automation.decide import engine, task_files
+from automation.decide.approval_view import build_view
+from automation.decide.integrity import form_fingerprint
+from automation.decide.officefile import read_decision, read_props
+from automation.record import codec
+
+
+def _parts(path):
+    with zipfile.ZipFile(path) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+def _sheet_part(path, title):
+    """The worksheet part of the sheet called ``title``, through workbook.xml and its rels."""
+    parts = _parts(path)
+    rid = re.search(rf'<sheet [^>]*name="{title}"[^>]*r:id="(\w+)"'.encode(), parts["xl/workbook.xml"]).group(1)
+    target = re.search(rb'Target="([^"]+)" Id="' + rid + rb'"', parts["xl/_rels/workbook.xml.rels"]).group(1).decode()
+    return parts[target.lstrip("/") if target.startswith("/") else "xl/" + target]
+
+
+def _described(path):
+    """Everything an approver sees or the decision reader uses, sheet by sheet, as openpyxl reads it."""
+    wb = openpyxl.load_workbook(path)
+    out = {"sheets": [(ws.title, ws.sheet_state) for ws in wb.worksheets], "active": wb.active.title,
+           "names": sorted((n, d.attr_text) for n, d in wb.defined_names.items()),
+           "props": sorted((p.name, p.value) for p in wb.custom_doc_props.props)}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is None and not c.has_style:
+                    continue
+                cells[c.coordinate] = (c.value, c.data_type if c.value is not None else None, c.font.b, c.font.sz,
+                                       c.fill.fill_type, c.fill.fgColor.rgb, c.border.left.style, c.border.bottom.style,
+                                       c.alignment.wrap_text, c.alignment.vertical, c.protection.locked, c.number_format)
+        out[ws.title] = {
+            "cells": cells, "merges": sorted(str(m) for m in ws.merged_cells.ranges),
+            "heights": {k: v.height for k, v in ws.row_dimensions.items() if v.height},
+            "widths": {k: v.width for k, v in ws.column_dimensions.items() if v.customWidth},
+            "validations": sorted((str(v.sqref), v.type, v.formula1, v.showErrorMessage, v.showInputMessage, v.prompt,
+                                   v.promptTitle, v.error, v.errorTitle, v.operator, v.allow_blank)
+                                  for v in ws.data_validations.dataValidation),
+            "protected": ws.protection.sheet, "print_area": ws.print_area,
+            "page": (ws.page_setup.orientation, ws.page_setup.paperSize, ws.page_setup.fitToHeight,
+                     ws.page_setup.fitToWidth, ws.page_margins.left, ws.page_margins.top, ws.oddFooter.center.text),
+            "tables": sorted(ws.tables.keys())}
+    return out
+
+
+def _case_with_applicant(d, tmp_path, applicant):
+    source = real_form(d.settings.archive / "2026-11" / "in.xlsx", "sales_contract", CONTRACT_VALUES, CONTRACT_ITEMS)
+    chain = route(step("部门经理", "王经理"), step("财务", "赵会计"))
+    with d.store.begin() as conn:
+        case_id = engine.open_case(conn, number="SQ-2026-0009", spec=d.spec, values=CONTRACT_VALUES, applicant=applicant,
+                                   department="销售部", amount=Decimal("12345"), customer="华东机电有限公司",
+                                   route=chain, submission_id=None, source_file=source.relative_to(d.root).as_posix(),
+                                   now=MONDAY, cal=CAL)
+    return case_id, source
+
+
+def test_formula_looking_value_stays_text_in_the_zip_level_task_file(tmp_path):
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, '=HYPERLINK("http://x","点我")')
+    path = d.issue(d.tasks(case_id)[0]["id"])
+    parts, original = _parts(path), _parts(source)
+    # Written at zip level: the form's hidden data sheet, table and theme are the submitted bytes.
+    assert _sheet_part(path, "_officeflow") == _sheet_part(source, "_officeflow")
+    assert parts["xl/tables/table1.xml"] == original["xl/tables/table1.xml"]
+    approval = _sheet_part(path, "审批")
+    assert b"<f>" not in approval and b"<f " not in approval
+    cell = re.search(rb'<c r="B6"[^>]*>.*?</c>', approval).group(0)
+    assert b't="inlineStr"' in cell and b"=HYPERLINK(&quot;http://x&quot;,&quot;" in cell.replace(b'"', b"&quot;")
+    shown = {row[0].value: row[1] for row in openpyxl.load_workbook(path)["审批"].iter_rows(min_row=4, max_row=24)}
+    assert (shown["申请人"].value, shown["申请人"].data_type) == ('=HYPERLINK("http://x","点我")', "s")
+    assert read_decision(path) == (None, None)
+
+
+def test_zip_level_task_file_equals_the_openpyxl_one_and_keeps_the_fingerprint(tmp_path):
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, "李销售")
+    task = d.tasks(case_id)[0]
+    path = d.issue(task["id"])
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+        history = engine.case_history(conn, case_id)
+    view = build_view(case=case, task=task, tasks=tasks, history=history, warnings=codec.loads(case["warnings"]) or [],
+                      spec=d.spec, people=("王经理", "赵会计", "钱副理"))
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    zipped, reference = tmp_path / "zip.xlsx", tmp_path / "openpyxl.xlsx"
+    assert task_files.task_xlsx.write(source, zipped, task_files.xlsx_addition(view, case["number"], props))
+    task_files.write_xlsx_with_openpyxl(source, reference, view, case["number"], props)
+    assert _described(zipped) == _described(reference)
+    assert read_props(zipped)["officeflow.case"] == "SQ-2026-0009"
+    assert form_fingerprint(path, d.spec) == form_fingerprint(reference, d.spec) == d.tasks(case_id)[0]["fingerprint"]
+
+
+def test_form_already_holding_an_approval_sheet_falls_back_to_openpyxl(tmp_path):
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, "李销售")
+    wb = openpyxl.load_workbook(source)
+    wb.create_sheet("审批")["A1"] = "旧的审批页"
+    wb.save(source)
+    path = d.issue(d.tasks(case_id)[0]["id"])
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "审批" and "审批(原表)" in wb.sheetnames and wb["审批(原表)"]["A1"].value == "旧的审批页"
+
+
+def test_word_task_file_at_zip_level_has_the_same_body_and_copies_the_other_parts(tmp_path):
+    from support.decide import TRIP_VALUES, trip_spec
+
+    d = desk(tmp_path)
+    d.spec = trip_spec()
+    source = real_form(d.settings.archive / "trip.docx", "trip_request", TRIP_VALUES)
+    with d.store.begin() as conn:
+        case_id = engine.open_case(conn, number="SQ-2026-0003", spec=d.spec, values=TRIP_VALUES, applicant="李销售",
+                                   department="销售部", amount=None, customer=None, route=route(step("部门经理", "王经理")),
+                                   submission_id=None, source_file=source.relative_to(d.root).as_posix(), now=MONDAY,
+                                   cal=CAL)
+    task = d.tasks(case_id)[0]
+    path = d.issue(task["id"])
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+        history = engine.case_history(conn, case_id)
+    view = build_view(case=case, task=task, tasks=tasks, history=history, warnings=[], spec=d.spec, people=("王经理",))
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    reference = tmp_path / "python-docx.docx"
+    task_files.write_docx_with_python_docx(source, reference, view, case["number"], props)
+    zipped = tmp_path / "zip.docx"
+    assert task_files.write_docx_at_zip_level(source, zipped, view, case["number"], props)
+    ours, theirs, original = _parts(zipped), _parts(reference), _parts(source)
+    assert ours["word/document.xml"] == theirs["word/document.xml"]
+    assert ours["word/styles.xml"] == original["word/styles.xml"] and set(ours) == set(original)
+    assert read_props(zipped) == read_props(reference) and read_props(path)["officeflow.case"] == "SQ-2026-0003"
+    assert read_decision(path) == (None, None)
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
