@@ -34,6 +34,11 @@ def fingerprints(path: Path, spec) -> tuple[str, str]:
     return codec.fingerprint(typed_values(raw_values, spec)), legacy
 
 
+def fingerprint_of(raw_values: dict, spec) -> str:
+    """``form_fingerprint`` of a file whose raw values (``read_raw``) are already known."""
+    return codec.fingerprint(typed_values(raw_values, spec))
+
+
 def typed_values(raw_values: dict, spec) -> dict:
     out: dict[str, Any] = {}
     for field in spec.fields:

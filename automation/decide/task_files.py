@@ -34,7 +34,7 @@ from automation.act.stamp import set_control_text
 from automation.decide import engine, package, task_xlsx
 from automation.decide.approval_view import CHAIN_HEADER, HISTORY_HEADER, ApprovalView, build_view
 from automation.decide.engine import FOLDER_DECISIONS, SIGN_MODES
-from automation.decide.integrity import form_fingerprint
+from automation.decide.integrity import fingerprint_of, form_fingerprint
 from automation.decide.officefile import (
     BACK_TO_NAME,
     CASE_PROP,
@@ -52,6 +52,7 @@ from automation.decide.officefile import (
     set_xlsx_props,
 )
 from automation.forms.docx_reader import SUMMARY_HEADER
+from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
 from automation.forms.repair import open_docx, open_xlsx
 from automation.fsutil import file_stamp
@@ -98,6 +99,15 @@ def ensure_person_folders(settings, name: str) -> Path:
 def write_task_file(settings, *, case: dict, task: dict, history: list[dict], warnings: list[dict],
                     source_file: Path, kind: str, spec=None, tasks: list[dict] | None = None,
                     people: tuple[str, ...] = (), transfer_allowed: bool = True) -> Path:
+    return _write_task_file(settings, case=case, task=task, history=history, warnings=warnings,
+                            source_file=source_file, kind=kind, spec=spec, tasks=tasks, people=people,
+                            transfer_allowed=transfer_allowed)[0]
+
+
+def _write_task_file(settings, *, case: dict, task: dict, history: list[dict], warnings: list[dict],
+                     source_file: Path, kind: str, spec=None, tasks: list[dict] | None = None,
+                     people: tuple[str, ...] = (), transfer_allowed: bool = True) -> tuple[Path, str | None]:
+    """(the task file, its form fingerprint when known without reading the file again)."""
     ensure_person_folders(settings, task["assignee"])
     path = task_file_path(settings, task["assignee"], case["number"], case["form_title"], case["applicant"],
                           case["amount"], kind)
@@ -107,9 +117,29 @@ def write_task_file(settings, *, case: dict, task: dict, history: list[dict], wa
     if kind == "docx":
         if not write_docx_at_zip_level(source_file, path, view, case["number"], props):
             write_docx_with_python_docx(source_file, path, view, case["number"], props)
-    elif not task_xlsx.write(source_file, path, xlsx_addition(view, case["number"], props)):
+        return path, None
+    addition = xlsx_addition(view, case["number"], props)
+    if not task_xlsx.write(source_file, path, addition):
         write_xlsx_with_openpyxl(source_file, path, view, case["number"], props)
-    return path
+        return path, None
+    return path, _zip_fingerprint(source_file, spec, addition)
+
+
+def _zip_fingerprint(source_file: Path, spec, addition: task_xlsx.Addition) -> str | None:
+    """The fingerprint of an Excel task file written at zip level, from the form's own values: its sheets
+    are the form's bytes but for 申请编号, filled in as text (the form was read at intake, and
+    ``read_raw`` remembers a file by its bytes). None when it must be read from the task file."""
+    if spec is None or spec.kind != "xlsx":
+        return None
+    raw, locations, _ = read_raw(source_file, spec)
+    if addition.filled is not None:
+        sheet, cell = addition.filled
+        if locations.get(CASE_FIELD) != f"{sheet}!{cell}":
+            return None
+        raw[CASE_FIELD] = addition.case_number
+    elif CASE_FIELD in locations:
+        return None
+    return fingerprint_of(raw, spec)
 
 
 def write_xlsx_with_openpyxl(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> None:
@@ -215,10 +245,11 @@ def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, .
         case = engine.load_case(conn, task["case_id"])
         history = engine.case_history(conn, case["id"])
         tasks = engine.case_tasks(conn, case["id"])
-    path = write_task_file(settings, case=case, task=task, history=history, warnings=codec.loads(case["warnings"]) or [],
-                           source_file=settings.root / case["source_file"], kind=case["file_kind"] or spec.kind,
-                           spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
-    fingerprint = form_fingerprint(path, spec)
+    path, known = _write_task_file(settings, case=case, task=task, history=history,
+                                   warnings=codec.loads(case["warnings"]) or [],
+                                   source_file=settings.root / case["source_file"], kind=case["file_kind"] or spec.kind,
+                                   spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
+    fingerprint = known or form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
     with store.begin() as conn:
         conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(

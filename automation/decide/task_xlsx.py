@@ -240,6 +240,7 @@ class Addition:
     case_field: str
     case_number: str
     props: dict[str, str]
+    filled: tuple[str, str] | None = None  # set by ``write``: (sheet, cell) where 申请编号 was filled in
 
 
 def write(source: Path, dest: Path, add: Addition) -> bool:
@@ -347,6 +348,9 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
         if destinations:
             case_sheet, ref = destinations[0]
             case_cell = ref.replace("$", "").split(":")[0]
+            if case_sheet not in {name for name, _ in sheets}:
+                case_sheet = case_cell = None
+    add.filled = (case_sheet, case_cell) if case_sheet else None
     for sheet_name, part in sheets:
         original = data = zf.read(part)
         if sheet_name == case_sheet:

@@ -6,6 +6,8 @@ Shared by the extract stage (which types and checks them) and the decide stage
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from pathlib import Path
 
 from automation.forms.docx_reader import read_docx
@@ -17,7 +19,26 @@ from automation.forms.xlsx_reader import read_xlsx
 def read_raw(path: Path, spec: FormSpec) -> Raw:
     """Raw values (tables as lists of dicts), field locations and line-item cell locations.
 
-    Pure: the same file gives the same result, so it can be fingerprinted.
+    Pure: the same file gives the same result, so it can be fingerprinted. Excel forms
+    are remembered by their bytes (SHA-256) for the process: the task file's fingerprint
+    (decide.task_files) is taken from the form read at intake instead of reading it again.
     """
-    reader = read_docx if spec.kind == "docx" else read_xlsx
-    return reader(Path(path), spec)
+    path = Path(path)
+    if spec.kind == "docx":
+        return read_docx(path, spec)
+    try:
+        key = (hashlib.sha256(path.read_bytes()).digest(), spec)
+        hash(key)
+    except (OSError, TypeError):
+        return read_xlsx(path, spec)
+    found = _READ.get(key)
+    if found is None:
+        found = read_xlsx(path, spec)
+        if len(_READ) >= _KEEP:
+            _READ.pop(next(iter(_READ)))
+        _READ[key] = found
+    return copy.deepcopy(found)
+
+
+_READ: dict[tuple, Raw] = {}  # insertion order: the oldest is dropped first
+_KEEP = 2048
