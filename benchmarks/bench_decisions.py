@@ -1,0 +1,111 @@
+"""Decisions per second: every open task file moved into its 同意/ folder at once, one ``officeflow process``.
+
+    python benchmarks/bench_decisions.py [--forms 200] [--history 10000] [--naive-forms 20]
+
+Before timing: a workspace with ``--history`` past cases (registers rendered), ``--forms``
+forms taken in by one ``officeflow process`` (each with its first task file). Timed: every
+task file is moved into 同意/ (the approver's gesture, as Explorer does it: a rename), then
+``officeflow process`` runs until no task file is waiting in a decision folder and no
+register is dirty. A decision is one task decided; when a form's route has another step
+its next task file is written in the same pass, as in real use (counted: ``next_tasks``).
+
+Reported: wall and CPU seconds of the ``officeflow`` processes, decisions per CPU second,
+CPU milliseconds per decision (all work of the pass included: next task files, receipts,
+registers), peak memory; and the naive script of issue 17 measured in the same run, per
+decision (per form: openpyxl loads a 10,000-row register, appends, saves).
+Target (issue 17): a decision by move ≤ 10 ms CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+
+import _common as c
+from bench_burst_1000 import drop, prepare
+
+TARGET_MS = 10.0
+
+
+def _state(root: Path) -> dict:
+    from sqlalchemy import func, select
+
+    from automation.record import schema as s
+    from automation.record.registers.render import pending
+    from automation.runtime import open_runtime
+
+    rt = open_runtime(root)
+    try:
+        with rt.store.read() as conn:
+            tasks = dict(conn.execute(select(s.tasks.c.status, func.count()).group_by(s.tasks.c.status)).all())
+        waiting = [p for p in rt.settings.approvals.rglob("*") if p.is_file() and p.parent.name == "同意"]
+        return {"tasks": tasks, "waiting_in_decision_folders": len(waiting),
+                "registers_pending": [p["name"] for p in pending(rt.store)]}
+    finally:
+        rt.close()
+
+
+def open_task_files(root: Path) -> list[Path]:
+    """The task files waiting for a decision (directly in a person's folder)."""
+    approvals = root / "outbox" / "approvals"
+    return sorted(p for person in approvals.iterdir() if person.is_dir()
+                  for p in person.iterdir() if p.is_file() and p.suffix in (".xlsx", ".docx"))
+
+
+def run(root: Path) -> dict:
+    files = open_task_files(root)
+    for path in files:
+        path.rename(path.parent / "同意" / path.name)
+    runs, wall, cpu, peak, state = 0, 0.0, 0.0, 0.0, {}
+    while runs < 5:
+        runs += 1
+        with c.Meter() as m:
+            proc = c.officeflow("process", "--json", cwd=root)
+        wall, cpu, peak = wall + m.wall, cpu + m.cpu_children, max(peak, m.peak_mb)
+        if proc.returncode != 0:
+            raise RuntimeError(proc.stderr[-3000:])
+        state = _state(root)
+        if state["waiting_in_decision_folders"] == 0 and not state["registers_pending"]:
+            break
+    decided = len(files)
+    return {"decisions": decided, "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
+            "peak_mb": round(peak, 1), "process_runs": runs,
+            "decisions_per_cpu_second": round(decided / cpu, 2) if cpu else None,
+            "decisions_per_wall_second": round(decided / wall, 2) if wall else None,
+            "cpu_ms_per_decision": round(cpu / decided * 1000, 2) if decided else None,
+            "next_tasks": state["tasks"].get("open", 0), **state}
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--forms", type=int, default=200)
+    ap.add_argument("--history", type=int, default=10_000)
+    c.naive_args(ap)
+    args = ap.parse_args(argv)
+    folder = c.out_dir("decisions")
+    print(f"准备工作区 / preparing a workspace with {args.history:,} past cases and {args.forms} open tasks …", flush=True)
+    base = prepare(folder / "base", args.history)
+    forms = c.make_forms(c.filled_templates(folder / "templates", date.today()), folder / "forms", args.forms)
+    drop(forms, base / "inbox")
+    taken = c.officeflow("process", "--json", cwd=base)
+    if taken.returncode != 0:
+        raise RuntimeError(taken.stderr[-3000:])
+    shutil.rmtree(folder / "ours", ignore_errors=True)
+    shutil.copytree(base, folder / "ours")
+    results = {"machine": c.machine(), "forms": args.forms, "history": args.history}
+    ours = results["ours"] = run(folder / "ours")
+    print(f"  ours     {ours['decisions']} decisions: wall {ours['wall_seconds']:.2f} s, CPU {ours['cpu_seconds']:.2f} s "
+          f"→ {ours['cpu_ms_per_decision']} ms CPU per decision, {ours['decisions_per_cpu_second']} per CPU second "
+          f"({ours['next_tasks']} next task files written, runs {ours['process_runs']})", flush=True)
+    naive = results["naive_script"] = c.naive_script(folder / "naive", forms=args.naive_forms, rows=args.naive_rows)
+    results["ratio"] = c.ratio(naive, ours["decisions"], ours["cpu_seconds"], ours["wall_seconds"])
+    complete = ours["waiting_in_decision_folders"] == 0 and not ours["registers_pending"] and ours["decisions"] > 0
+    met = complete and ours["cpu_ms_per_decision"] <= TARGET_MS
+    return c.finish("decisions", results, met, f"every decision taken, ≤ {TARGET_MS:.0f} ms CPU per decision")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
