@@ -134,7 +134,8 @@ def _zip_fingerprint(source_file: Path, spec, addition: task_xlsx.Addition) -> s
     raw, locations, _ = read_raw(source_file, spec)
     if addition.filled is not None:
         sheet, cell = addition.filled
-        if locations.get(CASE_FIELD) != f"{sheet}!{cell}":
+        found = locations.get(CASE_FIELD)
+        if getattr(found, "text", found) != f"{sheet}!{cell}":
             return None
         raw[CASE_FIELD] = addition.case_number
     elif CASE_FIELD in locations:
