@@ -60,7 +60,16 @@ def machine() -> dict:
     except OSError:
         pass
     return {"date": date.today().isoformat(), "cores": os.cpu_count(), "cpu": cpu,
-            "python": platform.python_version(), "system": f"{platform.system()} {platform.release()}"}
+            "python": platform.python_version(), "system": f"{platform.system()} {platform.release()}",
+            "load_average": load_average()}
+
+
+def load_average() -> list[float]:
+    """The 1/5/15-minute load averages when the run started (the machine is shared: say how busy it was)."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
 
 
 def run_child(script: Path, *args: str, timeout: float = 900) -> dict:

@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parents[1]
 NAIVE = ["--naive-forms", "1", "--naive-rows", "50"]
 MISSED = 3  # benchmarks/_common.py: completed, target missed (expected at these sizes)
 SCRIPTS = {
-    "burst_1000": ["bench_burst_1000.py", "--forms", "3", "--history", "30", *NAIVE],
+    "burst_1000": ["bench_burst_1000.py", "--forms", "2", "3", "--history", "30", *NAIVE],
+    "decisions": ["bench_decisions.py", "--forms", "2", "--history", "30", *NAIVE],
     "latency": ["bench_latency.py", "--drops", "1", *NAIVE],
     "register_100k": ["bench_register_100k.py", "--rows", "200", *NAIVE],
     "kill9": ["bench_kill9.py", "--files", "4", "--max-kills", "1", "--window", "0.2", "0.4", *NAIVE],
@@ -53,6 +54,13 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_time_cpu_memory_and_rat
     assert burst["ours"]["routed"] == 3 and not burst["ours"]["registers_pending"]
     _meter_fields(burst["ours"])
     assert burst["ratio"]["units"] == 3 and burst["ratio"]["cpu"] > 0
+    assert burst["sizes"]["2"]["routed"] == 2 and burst["sizes"]["2"]["ratio"]["units"] == 2
+    assert len(burst["machine"]["load_average"]) == 3
+
+    decisions = results["decisions"]
+    assert decisions["ours"]["decisions"] == 2 and decisions["ours"]["waiting_in_decision_folders"] == 0
+    _meter_fields(decisions["ours"])
+    assert decisions["ours"]["cpu_ms_per_decision"] > 0 and decisions["ratio"]["cpu"] > 0
 
     latency = results["latency"]
     for mode in ("native", "poll"):
