@@ -184,12 +184,34 @@ def test_blank_forms_resaved_by_libreoffice_read_as_blank_not_as_their_prompts(t
 ROUTED = ["customer_registration", "expense_claim", "sales_contract", "trip_request", "complaint"]
 
 
-def _submit_all(office: Office) -> dict[str, Path]:
-    """Submit one routed form of each kind; returns form id → its first task file."""
-    for form_id in ROUTED:
-        values, items = sample(form_id, office.today)
-        office.submit(form_id, values, items)
-    office.run()
+@pytest.fixture(scope="module")
+def submitted_workspace(tmp_path_factory, customer_workspace) -> Path:
+    """The customer's workspace with one routed form of each kind submitted (built once per module)."""
+    root = tmp_path_factory.mktemp("lo-submitted") / "ws"
+    shutil.copytree(customer_workspace, root)
+    office = Office(root=root, clock=_clock())
+    try:
+        for form_id in ROUTED:
+            values, items = sample(form_id, office.today)
+            office.submit(form_id, values, items)
+        office.run()
+    finally:
+        office.close()
+    return root
+
+
+@pytest.fixture
+def submitted(tmp_path, submitted_workspace):
+    """A copy of ``submitted_workspace`` of this test's own."""
+    root = tmp_path / "ws"
+    shutil.copytree(submitted_workspace, root)
+    office = Office(root=root, clock=_clock())
+    yield office
+    office.close()
+
+
+def _task_files(office: Office) -> dict[str, Path]:
+    """Form id → the first task file of its case (``office`` is a copy of ``submitted_workspace``)."""
     files = {}
     for form_id in ROUTED:
         case = office.case(form_id=form_id)
@@ -228,9 +250,9 @@ def _resave_in_place(paths: list[Path], tmp: Path) -> None:
             shutil.copyfile(out, p)
 
 
-def test_task_files_decided_and_resaved_by_libreoffice_count(customer_office, tmp_path, soffice):
-    office = customer_office
-    files = _submit_all(office)
+def test_task_files_decided_and_resaved_by_libreoffice_count(submitted, tmp_path, soffice):
+    office = submitted
+    files = _task_files(office)
     for form_id, path in files.items():
         _decide(path, "同意", f"同意 {form_id}")
     _resave_in_place(list(files.values()), tmp_path)
@@ -243,9 +265,9 @@ def test_task_files_decided_and_resaved_by_libreoffice_count(customer_office, tm
     assert not office.audit("decision-refused")
 
 
-def test_task_files_moved_to_a_folder_after_a_libreoffice_save_count(customer_office, tmp_path, soffice):
-    office = customer_office
-    files = _submit_all(office)
+def test_task_files_moved_to_a_folder_after_a_libreoffice_save_count(submitted, tmp_path, soffice):
+    office = submitted
+    files = _task_files(office)
     _resave_in_place(list(files.values()), tmp_path)
     for path in files.values():
         (path.parent / "同意").mkdir(exist_ok=True)
@@ -271,9 +293,9 @@ def _change_value(path: Path, form_id: str) -> None:
     doc.save(str(path))
 
 
-def test_a_value_changed_before_the_libreoffice_save_is_refused_with_a_fresh_copy(customer_office, tmp_path, soffice):
-    office = customer_office
-    files = _submit_all(office)
+def test_a_value_changed_before_the_libreoffice_save_is_refused_with_a_fresh_copy(submitted, tmp_path, soffice):
+    office = submitted
+    files = _task_files(office)
     for form_id, path in files.items():
         _change_value(path, form_id)
         _decide(path, "同意", "")
@@ -294,9 +316,9 @@ def test_a_value_changed_before_the_libreoffice_save_is_refused_with_a_fresh_cop
     assert office.run().decisions == len(ROUTED)
 
 
-def test_odf_round_trip_of_task_files_keeps_the_decision(customer_office, tmp_path, soffice):
-    office = customer_office
-    files = _submit_all(office)
+def test_odf_round_trip_of_task_files_keeps_the_decision(submitted, tmp_path, soffice):
+    office = submitted
+    files = _task_files(office)
     for form_id, path in files.items():
         _decide(path, "驳回" if form_id == "complaint" else "同意", "不同意,理由见附件")
     xlsx = [p for p in files.values() if p.suffix == ".xlsx"]
