@@ -19,7 +19,7 @@ from automation.clock import Clock
 from automation.errors import OfficeFlowError, PolicyError
 from automation.fsutil import atomic_target, atomic_write_text
 from automation.policy.lint import lint_policy
-from automation.policy.workbook import load_policy
+from automation.policy.workbook import load_policy, read_sheets
 from automation.record import audit
 from automation.record import schema as s
 from automation.record.submissions import HELD_ALERT, held
@@ -85,11 +85,15 @@ class PolicyHolder:
         self._signature = signature
         try:
             content = self.path.read_bytes()
-            report = lint_policy(self.path, self.specs, spec_expressions=False)
+            try:
+                sheets = read_sheets(self.path)  # read once, then checked and loaded
+            except PolicyError:
+                sheets = None  # the check reports the unreadable workbook
+            report = lint_policy(self.path, self.specs, spec_expressions=False, sheets=sheets)
             if not report.ok:
                 self._refuse(report.render_text())
                 return self.current is not None
-            policy = load_policy(self.path, self.specs)
+            policy = load_policy(self.path, self.specs, sheets=sheets)
         except OfficeFlowError as exc:
             self._refuse(f"制度文件无法读取:{exc}")
             return self.current is not None

@@ -93,17 +93,20 @@ class LintReport:
         return "\n".join(lines) + "\n"
 
 
-def lint_policy(path: Path, specs: Mapping[str, FormSpec], *, spec_expressions: bool = True) -> LintReport:
+def lint_policy(path: Path, specs: Mapping[str, FormSpec], *, spec_expressions: bool = True,
+                sheets: dict[str, list[SheetRow]] | None = None) -> LintReport:
     """Every problem of the workbook; with ``spec_expressions`` also the forms' own ``compute:``.
 
     The policy in force is judged without the latter (a mistake in a spec is not one in
-    制度.xlsx, and the specs are not re-read while running), ``policy check`` with them."""
+    制度.xlsx, and the specs are not re-read while running), ``policy check`` with them.
+    ``sheets``: the workbook's rows when the caller has already read them (``read_sheets``)."""
     report = LintReport(Path(path))
-    try:
-        sheets = read_sheets(Path(path))
-    except PolicyError as exc:
-        report.problems.append(K["unreadable"](message=exc.message, location=exc.location))
-        return report
+    if sheets is None:
+        try:
+            sheets = read_sheets(Path(path))
+        except PolicyError as exc:
+            report.problems.append(K["unreadable"](message=exc.message, location=exc.location))
+            return report
     report.problems.extend(_Linter(sheets, specs, spec_expressions=spec_expressions).run())
     return report
 

@@ -259,9 +259,11 @@ class Policy:
 # --- loading ---------------------------------------------------------------------
 
 
-def load_policy(path: Path, specs: Mapping[str, FormSpec] | None = None) -> Policy:
+def load_policy(path: Path, specs: Mapping[str, FormSpec] | None = None, *,
+                sheets: dict[str, list[SheetRow]] | None = None) -> Policy:
+    """The policy of the workbook at ``path``; ``sheets``: its rows when already read (``read_sheets``)."""
     path = Path(path)
-    sheets = read_sheets(path)
+    sheets = read_sheets(path) if sheets is None else sheets
     for sheet, headers in REQUIRED.items():
         _require(path, sheets, sheet, headers)
     return Policy(
