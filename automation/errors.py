@@ -14,12 +14,15 @@ class OfficeFlowError(Exception):
 
     code = "officeflow-error"
 
-    def __init__(self, message: str, *, code: str | None = None, location: str | None = None):
+    def __init__(self, message: str, *, code: str | None = None, location=None):
+        """``location``: the text people read, or a ``problems.Location`` (kept as ``place``,
+        so a problem made from this error has the same structured place)."""
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
-        self.location = location
+        self.place = None if isinstance(location, str) else location
+        self.location = location if self.place is None else self.place.text
 
     def __str__(self) -> str:
         return f"{self.message}(位置:{self.location})" if self.location else self.message

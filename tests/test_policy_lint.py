@@ -50,6 +50,10 @@ def test_broken_copy_reports_each_mistake_at_its_cell(tmp_path):
         ("policy-delegation-dates", f"人员!G{wu}"), ("policy-person-duplicate", f"人员!A{dup}"),
     }
     assert expected <= found, expected - found
+    # each place is also given as fields, set where the problem is made (the syntax error via its exception too)
+    placed = [p for p in _lint(path).problems if p.location and "!" in p.location]
+    assert len(placed) >= len(expected)
+    assert [p.location for p in placed if f"{p.at.sheet}!{p.at.cell}" != p.location] == []
 
 
 def test_misspelt_role_and_field_get_a_suggestion(tmp_path):

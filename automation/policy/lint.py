@@ -105,7 +105,7 @@ def lint_policy(path: Path, specs: Mapping[str, FormSpec], *, spec_expressions: 
         try:
             sheets = read_sheets(Path(path))
         except PolicyError as exc:
-            report.problems.append(K["unreadable"](message=exc.message, location=exc.location))
+            report.problems.append(K["unreadable"](message=exc.message, location=exc.place or exc.location))
             return report
     report.problems.extend(_Linter(sheets, specs, spec_expressions=spec_expressions).run())
     return report
@@ -159,7 +159,7 @@ class _Linter:
             try:
                 param_value(row)
             except PolicyError as exc:
-                yield K["bad_value"](message=exc.message, location=exc.location)
+                yield K["bad_value"](message=exc.message, location=exc.place or exc.location)
                 continue
             read = wan_reading(row)
             if read is not None:
@@ -199,7 +199,7 @@ class _Linter:
         try:
             start, end = to_date(r, "代理开始"), to_date(r, "代理结束")
         except PolicyError as exc:
-            yield K["bad_value"](message=exc.message, location=exc.location)
+            yield K["bad_value"](message=exc.message, location=exc.place or exc.location)
             return
         if start and end and start > end:
             yield K["dates"](person=name, value=start.isoformat(), end=end.isoformat(), location=r.place("代理开始"))
@@ -359,7 +359,7 @@ class _Linter:
                 if to_date(r, "日期") is None:
                     raise PolicyError("节假日需要填写日期。", location=r.place("日期"))
             except PolicyError as exc:
-                yield K["bad_value"](message=exc.message, location=exc.location)
+                yield K["bad_value"](message=exc.message, location=exc.place or exc.location)
             if (r.get("类型") or "休息日") not in DAY_TYPES:
                 yield K["bad_value"](message=f"类型「{r.get('类型')}」无效,只能是 休息日 或 工作日。", location=r.place("类型"))
 

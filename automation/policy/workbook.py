@@ -284,12 +284,12 @@ def load_policy(path: Path, specs: Mapping[str, FormSpec] | None = None, *,
 
 def _require(path: Path, sheets: dict, sheet: str, headers: tuple[str, ...]) -> None:
     if sheet not in sheets:
-        raise PolicyError(f"制度工作簿缺少工作表「{sheet}」。", code="policy-sheet-missing", location=path.name)
+        raise PolicyError(f"制度工作簿缺少工作表「{sheet}」。", code="policy-sheet-missing", location=Location.in_file(path.name))
     present = set(sheets[sheet][0].columns) if sheets[sheet] else set(headers)
     missing = [h for h in headers if h not in present]
     if missing:
         raise PolicyError(f"工作表「{sheet}」缺少列「{'、'.join(missing)}」(第 1 行是列名)。",
-                          code="policy-column-missing", location=f"{sheet}!1")
+                          code="policy-column-missing", location=Location.in_row(sheet, 1))
 
 
 def person_from(r: SheetRow) -> Person:
@@ -328,7 +328,7 @@ def cc_from(r: SheetRow) -> CcRule:
 def holiday_from(r: SheetRow) -> tuple[date, bool]:
     day = to_date(r, "日期")
     if day is None:
-        raise PolicyError("节假日需要填写日期。", code="policy-bad-date", location=r.ref("日期"))
+        raise PolicyError("节假日需要填写日期。", code="policy-bad-date", location=r.place("日期"))
     return day, DAY_TYPES[_choice(r, "类型", tuple(DAY_TYPES), default="休息日")]
 
 
@@ -352,7 +352,7 @@ def split_roles(value: Any) -> tuple[str, ...]:
 def _text(r: SheetRow, header: str, *, required: bool = False) -> str | None:
     value = r.get(header)
     if value is None and required:
-        raise PolicyError(f"「{header}」不能为空。", code="policy-blank", location=r.ref(header))
+        raise PolicyError(f"「{header}」不能为空。", code="policy-blank", location=r.place(header))
     return None if value is None else str(value).strip()
 
 
@@ -370,7 +370,7 @@ def _choice(r: SheetRow, header: str, allowed: tuple[str, ...], *, default: str)
     value = _text(r, header) or default
     if value not in allowed:
         raise PolicyError(f"「{header}」只能是 {'、'.join(allowed)},现为「{value}」。", code="policy-bad-choice",
-                          location=r.ref(header))
+                          location=r.place(header))
     return value
 
 
@@ -384,7 +384,7 @@ def _int(r: SheetRow, header: str, *, required: bool) -> int | None:
             raise InvalidOperation
         return int(number)
     except (InvalidOperation, ValueError):
-        raise PolicyError(f"「{header}」应为整数,现为「{value}」。", code="policy-bad-number", location=r.ref(header)) from None
+        raise PolicyError(f"「{header}」应为整数,现为「{value}」。", code="policy-bad-number", location=r.place(header)) from None
 
 
 PARAM_TYPES = ("金额", "数量", "比例", "工作日", "天数", "文本", "是/否")
@@ -399,13 +399,13 @@ def param_value(r: SheetRow) -> Any:
     """A parameter's value, read as its 类型 says; a value that does not parse names the cell."""
     value = r.get("值")
     if value is None:
-        raise PolicyError(f"参数「{r.get('名称')}」没有值。", code="policy-blank", location=r.ref("值"))
+        raise PolicyError(f"参数「{r.get('名称')}」没有值。", code="policy-blank", location=r.place("值"))
     type_ = _text(r, "类型")
     if type_ is None:
         return _untyped_value(value)
     if type_ not in PARAM_TYPES:
         raise PolicyError(f"参数「{r.get('名称')}」的类型「{type_}」无效,只能是 {'、'.join(PARAM_TYPES)}。",
-                          code="policy-param-type", location=r.ref("类型"))
+                          code="policy-param-type", location=r.place("类型"))
     if type_ == "文本":
         return str(value).strip()
     if type_ == "是/否":
@@ -431,7 +431,7 @@ def _yes_no(r: SheetRow, value: Any) -> bool:
     text = str(value).strip()
     if text not in ("是", "否"):
         raise PolicyError(f"{r.ref('值')}「{text}」不是“是”或“否”,请填写 是 或 否。", code="policy-param-invalid",
-                          location=r.ref("值"))
+                          location=r.place("值"))
     return text == "是"
 
 
@@ -448,18 +448,19 @@ def _typed_number(r: SheetRow, type_: str, value: Any) -> Decimal:
     number = _cell_number(value, percent=type_ == "比例")
     if number is None:
         number = wan_reading(r)
-    where = r.ref("值")
+    place = r.place("值")
+    where = place.text
     if number is None:
         raise PolicyError(f"{where}「{value}」不是数字,{_suggest(value, type_)}", code="policy-param-invalid",
-                          location=where)
+                          location=place)
     if type_ == "比例" and not 0 <= number <= 1:
         raise PolicyError(f"{where}「{value}」不是 0 到 1 之间的比例,请填写如 0.25 或 25%。", code="policy-param-invalid",
-                          location=where)
+                          location=place)
     if type_ in ("工作日", "天数") and (number < 0 or number != number.to_integral_value()):
-        raise PolicyError(f"{where}「{value}」应为不小于 0 的整数({type_})。", code="policy-param-invalid", location=where)
+        raise PolicyError(f"{where}「{value}」应为不小于 0 的整数({type_})。", code="policy-param-invalid", location=place)
     if type_ == "金额" and (number < 0 or number != number.quantize(Decimal("0.01"))):
         raise PolicyError(f"{where}「{value}」不是有效金额:金额不能为负,最多两位小数。", code="policy-param-invalid",
-                          location=where)
+                          location=place)
     return number
 
 
@@ -499,7 +500,7 @@ def to_date(r: SheetRow, header: str) -> date | None:
         return date.fromisoformat(str(value).replace("/", "-"))
     except ValueError:
         raise PolicyError(f"「{header}」应为日期(如 2026-10-01),现为「{value}」。", code="policy-bad-date",
-                          location=r.ref(header)) from None
+                          location=r.place(header)) from None
 
 
 __all__ = ["Policy", "Person", "ApprovalRule", "CheckRule", "CcRule", "NumberingRule", "TemplateRule",
