@@ -6,10 +6,10 @@ every claim is granted and that process is always the leader.
 On PostgreSQL:
 
 * **Claims.** Each piece of work (an inbox file or a decision file, by its path) is claimed
-  by one worker before it is even opened:
-  its ``claims`` row is locked with ``SELECT … FOR UPDATE SKIP LOCKED`` — so two workers
-  never wait on each other, the loser simply moves on — and given a lease that ends at
-  ``expires`` (the database's clock). A heartbeat thread renews the leases its worker
+  by one worker before it is even opened: one unique ``claims`` row per piece, made or taken
+  over in a single ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (free, ours, or its lease run
+  out) — one round trip; two workers contend only for that statement, never while one works,
+  and the loser simply moves on — with a lease that ends at ``expires`` (the database's clock). A heartbeat thread renews the leases its worker
   holds. A worker killed mid-file stops renewing; when the lease has run out another
   worker claims the file and finishes it from its submission row, exactly once (the
   submission row's one-way states are the only writer of the outcome; a decision file's
@@ -34,10 +34,11 @@ from contextlib import contextmanager
 from typing import Iterator
 
 from sqlalchemy import Float, and_, cast, column, func, or_, select, table
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from automation.record import schema as s
-from automation.record.dialect import LEADER_LOCK, insert_ignoring_duplicates
+from automation.record.dialect import LEADER_LOCK
 
 log = logging.getLogger("officeflow")
 
@@ -77,18 +78,20 @@ class Workers:
             return True
         key = _key(key)
         table = s.claims
-        with self.store.engine.begin() as conn:  # not Store.begin: a claim never waits for the writer
-            insert_ignoring_duplicates(conn, table, kind=kind, key=key, holder=None, expires=0.0)
-            row = conn.execute(select(table.c.holder).where(
-                table.c.kind == kind, table.c.key == key,
-                or_(table.c.holder.is_(None), table.c.holder == self.name, table.c.expires < _db_now()),
-            ).with_for_update(skip_locked=True)).first()
-            if row is None:
-                return False
-            if row.holder not in (None, self.name):
-                log.warning("工作进程 %s 的租约已过期,由本进程(%s)接手:%s", row.holder, self.name, key)
-            conn.execute(table.update().where(table.c.kind == kind, table.c.key == key)
-                         .values(holder=self.name, expires=_db_now() + self.lease_seconds))
+        prior = select(table.c.holder).where(table.c.kind == kind, table.c.key == key).scalar_subquery()
+        # One statement, one round trip: the row is made, or taken over when free, ours or expired.
+        claim = pg_insert(table).values(kind=kind, key=key, holder=self.name, expires=_db_now() + self.lease_seconds)
+        claim = claim.on_conflict_do_update(
+            index_elements=[table.c.kind, table.c.key],
+            set_={"holder": claim.excluded.holder, "expires": claim.excluded.expires},
+            where=or_(table.c.holder.is_(None), table.c.holder == self.name, table.c.expires < _db_now()),
+        ).returning(prior.label("prior"))  # (the statement's snapshot: who held it before)
+        with self._autocommit() as conn:  # not Store.begin: a claim never waits for the writer
+            row = conn.execute(claim).first()
+        if row is None:
+            return False
+        if row.prior not in (None, self.name):
+            log.warning("工作进程 %s 的租约已过期,由本进程(%s)接手:%s", row.prior, self.name, key)
         with self._lock:
             self._held.add((kind, key))
         self._ensure_heartbeat()
@@ -101,8 +104,13 @@ class Workers:
         with self._lock:
             self._held.discard((kind, key))
         table = s.claims
-        with self.store.engine.begin() as conn:
+        with self._autocommit() as conn:
             conn.execute(table.delete().where(table.c.kind == kind, table.c.key == key, table.c.holder == self.name))
+
+    @contextmanager
+    def _autocommit(self) -> Iterator[Connection]:
+        with self.store.engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def claim(self, kind: str, key: str) -> Iterator[bool]:

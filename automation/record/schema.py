@@ -497,8 +497,9 @@ Index("ix_customer_status_history_customer", customer_status_history.c.customer)
 
 # --- several workers on one PostgreSQL (issue 16) ---------------------------------------
 
-# One row per piece of work a worker has claimed (an inbox file): taken with
-# ``SELECT … FOR UPDATE SKIP LOCKED``, held by a lease the holder renews while it works.
+# One row per piece of work a worker has claimed (an inbox file, a decision file, a content or
+# file name being filed): made or taken over in one ``INSERT … ON CONFLICT DO UPDATE … WHERE``
+# (free, ours, or expired), held by a lease the holder renews while it works.
 # A worker that dies stops renewing; once ``expires`` (the database's clock, epoch seconds)
 # has passed, another worker claims the work and finishes it from its submission row.
 claims = Table(

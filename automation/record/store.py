@@ -152,7 +152,10 @@ class Store:
             # The worker's process id in pg_stat_activity, so IT can see who holds what.
             args = ({"connect_timeout": 10, "application_name": f"officeflow {os.getpid()}"}
                     if url.startswith("postgresql") else {})
-            self.engine = create_engine(url, pool_pre_ping=True, connect_args=args)
+            # No pool_pre_ping: it costs a round trip on every checkout. A connection the server
+            # dropped fails its first use; SQLAlchemy then discards the whole pool and the watcher's
+            # next pass (a second later) runs on fresh connections.
+            self.engine = create_engine(url, connect_args=args)
 
     @property
     def is_sqlite(self) -> bool:
@@ -179,7 +182,11 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
+        """A connection for reading. On PostgreSQL in autocommit: under READ COMMITTED each
+        statement sees its own snapshot anyway, and no BEGIN or ROLLBACK goes to the server."""
         with self.engine.connect() as conn:
+            if self.is_shared:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def now(self) -> datetime:
