@@ -40,12 +40,12 @@ from automation.intake.private import with_kind
 from automation.intake.safety import SAVE_AS_CODES, inspect_file
 from automation.intake.names import readable, stored
 from automation.intake.personal import ensure_folders, submitter_problems
-from automation.intake.scanner import list_inbox
+from automation.intake.scanner import inbox_problem, list_inbox
 from automation.intake.strict import CONVERTED_NOTE, to_transitional
 from automation.intake.stability import StabilityTracker, changed_since
 from automation.record import audit
 from automation.record import submissions as subs
-from automation.record.registers.render import render_due
+from automation.record.registers.render import AUDIT_ANCHORED, register_path, render_due
 from automation.route.chain import compose_route
 from automation.runtime import Runtime
 from automation.validate.check import (
@@ -97,9 +97,10 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     rt.policies.refresh()                                              # policy: re-read 制度.xlsx if it changed
     if leader:
         migrate_layout(rt.settings, rt.store)                          # workspace: an older layout's folders
-    intake.recover(rt)                                                 # intake: finish what a killed run left
-    ensure_folders(rt)                                                 # intake: personal inboxes, if on
-    take_in(rt, summary, tracker or StabilityTracker(rt.settings.watch.quiet_seconds), stop, wait_stable, on_file)
+    if not inbox_refused(rt):                                          # intake: never through inbox/ as a link
+        intake.recover(rt)                                             # intake: finish what a killed run left
+        ensure_folders(rt)                                             # intake: personal inboxes, if on
+        take_in(rt, summary, tracker or StabilityTracker(rt.settings.watch.quiet_seconds), stop, wait_stable, on_file)
     if stop.is_set():
         return summary
     if leader:
@@ -114,8 +115,20 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     followup.reconcile_outputs(rt, receipts=settled)                   # act: task files, contracts, copies
     if settled:
         summary.registers = render_registers(rt, force=render_now)     # record: registers
-    anchor_audit(rt)                                                   # record: the audit head, outside the store
+    anchor_audit(rt, register=settled)                                 # record: the audit head, outside the store
     return summary
+
+
+_SAID_INBOX: list[str] = []
+
+
+def inbox_refused(rt: Runtime) -> bool:
+    """inbox/ is not read while it is a link to somewhere else (said once, until it changes)."""
+    problem = inbox_problem(rt.settings.inbox, rt.settings.inbox_as_written)
+    if problem and problem not in _SAID_INBOX:
+        log.error("%s", problem)
+    _SAID_INBOX[:] = [problem] if problem else []
+    return problem is not None
 
 
 def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: threading.Event,
@@ -363,17 +376,25 @@ def reroute_blocked(rt: Runtime) -> int:
     return opened
 
 
-def anchor_audit(rt: Runtime) -> None:
-    """The audit chain's head, written outside the store after every pass (see record/audit.py)."""
+def anchor_audit(rt: Runtime, *, register: bool = True) -> None:
+    """The audit chain's head, written outside the store after every pass (see record/audit.py):
+    the checkpoint always; 审批台账's 说明 line once the inbox has settled, like the registers
+    (a zip rewrite of the register, so not once per file of a burst)."""
+    book = register_path(rt.settings.registers, AUDIT_ANCHORED)
     try:
         key = audit.load_key(rt.settings.audit.key_file)
         with rt.store.read() as conn:
-            problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now())
-    except OSError as exc:  # a full disk or a read-only share: the next pass tries again
+            problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now(),
+                                               register=book)
+            # The register's 说明 line too, though its rows did not change (a shared-strings rewrite, no render).
+            kept = audit.refresh_register_anchor(conn, book) if register else None
+    except OSError as exc:  # a full disk, a read-only share, the register open in Excel: the next pass tries again
         log.warning("暂时无法更新审计链检查点:%s", exc)
         return
     if problem:
         log.error("审计链与检查点不一致,检查点保持不变以便核查:%s。请运行 officeflow audit verify。", problem)
+    if kept:
+        log.error("审计链与审批台账的说明行不一致,说明行保持不变以便核查:%s。请运行 officeflow audit verify。", kept)
 
 
 def render_registers(rt: Runtime, *, force: bool) -> list[str]:

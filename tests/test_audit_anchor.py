@@ -173,3 +173,57 @@ def test_checkpoint_never_moves_back_onto_a_shortened_chain(contract_office):
     kept = json.loads(path.read_text(encoding="utf-8"))
     assert kept["entries"] >= total, "the checkpoint still remembers the longer chain"
     assert _verify(contract_office).returncode == 1
+
+
+def _rendered_at(office: Office, name: str = "审批台账"):
+    with _db(office) as db:
+        return db.execute("SELECT rendered_at FROM register_state WHERE name = ?", (name,)).fetchone()[0]
+
+
+def test_register_anchor_follows_the_chain_on_a_pass_that_changes_no_register_row(contract_office):
+    register = contract_office.outbox / "registers" / "审批台账.xlsx"
+    rendered = _rendered_at(contract_office)
+    (contract_office.root / "inbox" / "乱码.xlsx").write_bytes(b"not a workbook")  # quarantined: no case, no row
+    contract_office.run()
+    total = _count(contract_office)
+    assert _rendered_at(contract_office) == rendered, "the register was not rendered again"
+    assert audit.register_anchor(register) == audit.stored_anchor(register)
+    assert audit.stored_anchor(register)[0] == total, "its 说明 line names the new head all the same"
+    # An intruder cuts the pass's entries and deletes the checkpoint: the 说明 line still knows.
+    _delete(contract_office, "id > ?", (total - 2,))
+    (contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE).unlink()
+    done = _verify(contract_office)
+    assert done.returncode == 1, done.stdout
+    assert "审批台账的说明行" in done.stderr and f"第 {total - 1}–{total} 条已被删除" in done.stderr
+
+
+def test_deleting_the_checkpoint_with_the_tail_is_not_blessed_by_the_next_pass(contract_office):
+    register = contract_office.outbox / "registers" / "审批台账.xlsx"
+    total = _count(contract_office)
+    _delete(contract_office, "id = ?", (total,))
+    (contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE).unlink()
+    contract_office.run()  # a pass after the cut: it must neither write a checkpoint at the cut nor move the 说明 line
+    assert not (contract_office.root / ".officeflow" / audit.CHECKPOINT_FILE).exists()
+    assert audit.stored_anchor(register)[0] == total
+    audit_db = _db(contract_office)
+    audit_db.execute("UPDATE register_state SET dirty = 1 WHERE name = '审批台账'")
+    audit_db.commit()
+    audit_db.close()
+    contract_office.run()  # even a full render of the register keeps the anchor the chain no longer reaches
+    assert audit.stored_anchor(register)[0] == total
+    done = _verify(contract_office)
+    assert done.returncode == 1
+    assert f"第 {total}–{total} 条已被删除" in done.stderr
+
+
+def test_emptying_the_business_tables_is_reported_with_what_is_gone(contract_office):
+    db = _db(contract_office)
+    db.execute("PRAGMA foreign_keys = OFF")
+    with db:
+        for table in ("contracts", "tasks", "cases", "submissions"):
+            assert db.execute(f"DELETE FROM {table}").rowcount > 0, table
+    db.close()
+    done = _verify(contract_office)
+    assert done.returncode == 1, done.stdout
+    for named in ("申请", "合同", "审批任务", "收到的文件"):
+        assert f"审计链记录过的{named}" in done.stderr and "已不存在" in done.stderr, named

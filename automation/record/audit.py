@@ -21,7 +21,7 @@ import openpyxl
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from automation.fsutil import atomic_write_bytes
+from automation.fsutil import atomic_save, atomic_write_bytes
 from automation.record import codec
 from automation.record import schema as s
 from automation.record.dialect import AUDIT_LOCK, serialise
@@ -148,11 +148,19 @@ def read_checkpoint(path: Path) -> dict | None:
     return data if isinstance(data, dict) else {"unreadable": True}
 
 
-def refresh_checkpoint(conn: Connection, path: Path, *, key: bytes | None, at) -> str | None:
+def refresh_checkpoint(conn: Connection, path: Path, *, key: bytes | None, at,
+                       register: Path | None = None) -> str | None:
     """Move the checkpoint forward to the chain's head. Never backwards, never onto another
-    history: then the old checkpoint is kept as evidence and the reason is returned."""
+    history: then the old checkpoint is kept as evidence and the reason is returned. A missing
+    checkpoint is written anew only if the chain extends the head in ``register``'s 说明 line
+    (deleting the checkpoint together with the tail must not let the next pass bless the cut)."""
     current = head(conn)
     old = read_checkpoint(path)
+    if old is None and register is not None:
+        kept = stored_anchor(register)
+        problem = kept and _against(conn, current, {"entries": kept[0], "hash": kept[1]}, None, what="审批台账的说明行")
+        if problem:
+            return problem
     if old and not old.get("unreadable"):
         problem = _against(conn, current, old, key)
         if problem:
@@ -243,6 +251,64 @@ def register_anchor(path: Path) -> tuple[int, str] | None:
     return (int(found.group(1)), found.group(2)) if found else None
 
 
+# --- the 说明 line of 审批台账, kept current on every pass ---------------------------------
+#
+# The register is rendered only when its rows change, but the chain grows on every pass
+# (files received, returned, reminders). So after each pass the anchor in the 说明 line is
+# brought up to the head in place: only the workbook's shared-strings part changes (the data
+# rows are inline strings in the sheet), which costs a small zip rewrite and no render. An
+# anchor the chain no longer extends is never overwritten: it is the evidence.
+
+SHARED_STRINGS = "xl/sharedStrings.xml"
+_ANCHOR_BYTES = re.compile(r"审计链:共\s*(\d+)\s*条,末条哈希\s*([0-9a-f]{64})。".encode("utf-8"))
+
+
+def stored_anchor(path: Path) -> tuple[int, str] | None:
+    """(count, hash) in a rendered register's shared strings, read without opening the workbook."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            found = _ANCHOR_BYTES.search(book.read(SHARED_STRINGS))
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    return (int(found.group(1)), found.group(2).decode("ascii")) if found else None
+
+
+def register_anchor_text(conn: Connection, path: Path) -> str:
+    """The anchor a render of ``path`` writes: the head, unless the chain no longer extends the
+    anchor the register already carries (then that one is kept, as evidence)."""
+    current = head(conn)
+    kept = stored_anchor(path)
+    if kept and _against(conn, current, {"entries": kept[0], "hash": kept[1]}, None):
+        return ChainHead(*kept).anchor_text()
+    return current.anchor_text()
+
+
+def refresh_register_anchor(conn: Connection, path: Path) -> str | None:
+    """Bring the 说明 line of an already rendered register up to the chain's head, in place.
+
+    A register not (yet) rendered with an anchor is left to its render. Returns why the anchor
+    was kept instead (the chain does not extend it), else None."""
+    kept = stored_anchor(path)
+    current = head(conn)
+    if kept is None or kept == (current.entries, current.hash):
+        return None
+    problem = _against(conn, current, {"entries": kept[0], "hash": kept[1]}, None, what="审批台账的说明行")
+    if problem:
+        return problem
+    new = current.anchor_text().encode("utf-8")
+
+    def save(tmp: Path) -> None:
+        with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename == SHARED_STRINGS:
+                    data = _ANCHOR_BYTES.sub(lambda _: new, data, count=1)
+                out.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+
+    atomic_save(path, save)
+    return None
+
+
 # --- the business tables against the chain ------------------------------------------
 
 _SHOW = 5
@@ -275,7 +341,25 @@ def cross_check(conn: Connection) -> list[str]:
     contracts = conn.execute(select(s.contracts.c.number, s.contracts.c.status)).all()
     _missing(problems, "合同", [c.number for c in contracts if c.status == "已生成"
                                and c.number not in seen.get("contract-rendered", ())], "没有生成记录")
+    # …and the other way: what the chain recorded must still be in its table (nothing is ever deleted
+    # from them), so emptying or cutting a whole table is reported too.
+    _gone(problems, "收到的文件", seen.get("file-received", ()), {f"提交#{r.id}" for r in subs}, "提交记录")
+    _gone(problems, "申请", seen.get("case-opened", ()), {r.number for r in cases}, "申请记录")
+    _gone(problems, "审批任务", {f"任务#{t}" for t in seen.get("task-opened#", ())}, {f"任务#{t.id}" for t in tasks},
+          "任务记录")
+    _gone(problems, "合同", seen.get("contract-rendered", ()), {c.number for c in contracts}, "合同记录")
     return problems
+
+
+def _gone(problems: list[str], what: str, recorded, present: set, table: str) -> None:
+    """Items the chain recorded that their table no longer holds."""
+    _missing_in(problems, what, sorted(x for x in recorded if x is not None and x not in present), table)
+
+
+def _missing_in(problems: list[str], what: str, items: list[str], table: str) -> None:
+    if items:
+        shown = "、".join(items[:_SHOW]) + (f" 等 {len(items)} 项" if len(items) > _SHOW else "")
+        problems.append(f"审计链记录过的{what} {shown} 在{table}中已不存在(数据可能被删除)")
 
 
 def _task_of(detail: str) -> int | None:

@@ -168,7 +168,7 @@ def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, res
         register = None if name == DASHBOARD else definition(conn, name)
         data = dashboard_data(conn, ctx) if name == DASHBOARD else register.rows(conn, ctx)
         # The approval register carries the audit chain's head: a printed copy anchors the trail.
-        anchor = audit.head(conn).anchor_text() if name == AUDIT_ANCHORED else ""
+        anchor = audit.register_anchor_text(conn, register_path(settings.registers, name)) if name == AUDIT_ANCHORED else ""
     try:
         rows = _write(settings, name, register, data, ctx, now, anchor)
     except (RegisterLockedError, OSError) as exc:
