@@ -22,6 +22,8 @@ from watchdog.observers import Observer
 from automation.faults import describe
 from automation.forms.spec import load_specs
 from automation.fsutil import TEMP_PREFIX
+from automation.intake.budget import memory_limit_holds
+from automation.intake.scanner import inbox_problem
 from automation.policy.lint import lint_policy
 from automation.record.claims import connected_workers
 from automation.record.store import display_url, normalise_url
@@ -69,12 +71,16 @@ def diagnose(settings, specs=None, *, clock_probe: bool = True) -> DoctorReport:
     check_policy(settings, specs, report)
     check_libreoffice(report)
     check_personal_inboxes(settings, report)
+    check_read_budget(settings, report)
     return report
 
 
 # --- folders and permissions ---------------------------------------------------------
 
 def check_folders(settings, report: DoctorReport) -> None:
+    linked = inbox_problem(settings.inbox, getattr(settings, "inbox_as_written", None))
+    if linked:
+        report.add("文件夹", ERROR, linked)
     for label, folder in (("收件箱 inbox/", settings.inbox), ("输出 outbox/", settings.outbox),
                           ("数据 .officeflow/", settings.state)):
         if not folder.exists():
@@ -310,3 +316,20 @@ def check_personal_inboxes(settings, report: DoctorReport) -> None:
                                    "请按 docs/安全说明.md 设置为仅本人和服务账户可写。")
     else:
         report.add("个人收件箱", OK, f"{len(folders)} 个个人收件箱均未对所有人开放写权限。")
+
+
+def check_read_budget(settings, report: DoctorReport, *, memory_capped: bool | None = None) -> None:
+    """Whether one file's reading is bounded in memory here, or only in time (see docs/安全说明.md)."""
+    limits = settings.limits
+    capped = memory_limit_holds() if memory_capped is None else memory_capped
+    seconds = f"每个文件最多处理 {limits.max_seconds_per_file:g} 秒" if limits.max_seconds_per_file > 0 else "未设置处理时间上限"
+    if limits.max_memory_mb <= 0:
+        report.add("读取上限", WARN, f"[limits] max_memory_mb 为 0,读取文件时不限制内存({seconds}):"
+                                 "一个刻意构造的巨大工作簿可能耗尽内存、使服务停止。建议恢复默认值 1024。")
+    elif not capped:
+        report.add("读取上限", WARN, f"本系统不支持限制读取进程的内存(此上限只在 Linux 上有效),"
+                                 f"[limits] max_memory_mb = {limits.max_memory_mb:g} 不起作用;{seconds},"
+                                 "文件大小和解压大小的上限照常有效。若收件箱对外部人员开放,建议把服务部署在 Linux 上。")
+    else:
+        report.add("读取上限", OK, f"解压后超过 {limits.isolate_above_mb:g} MB 的文件在独立进程中读取,"
+                               f"内存上限 {limits.max_memory_mb:g} MB,{seconds}。")

@@ -120,7 +120,11 @@ def sweep_temp_files(folder: Path, min_age_seconds: float = 0.0) -> int:
     if not folder.exists():
         return 0
     cutoff = time.time() - min_age_seconds
-    for path in folder.rglob(f"{TEMP_PREFIX}*"):
+    # os.walk, not rglob: a folder nested past the path-length limit (or vanishing meanwhile)
+    # is skipped instead of raising out of the sweep and stopping the pass.
+    found = (Path(top) / name for top, dirs, files in os.walk(folder, onerror=lambda exc: None)
+             for name in (*files, *dirs) if name.startswith(TEMP_PREFIX))
+    for path in found:
         try:
             if min_age_seconds and path.stat().st_mtime > cutoff:
                 continue

@@ -149,6 +149,7 @@ class Settings:
     outputs: Outputs = field(default_factory=Outputs)
     notify: Notify = field(default_factory=Notify)
     database: Store = field(default_factory=Store)  # [store] (its url, resolved, is store_url)
+    inbox_as_written: Path | None = None  # root / [folders] inbox, unresolved: a link there is refused (intake/scanner.py)
 
     @property
     def audit_checkpoint(self) -> Path:
@@ -235,6 +236,7 @@ def load_settings(root: Path | str) -> Settings:
         watch=sections["watch"], limits=sections["limits"], time=sections["time"], escalation=sections["approvals"],
         register_writing=sections["registers"], intake=sections["intake"], audit=sections["audit"],
         outputs=sections["outputs"], notify=sections["notify"], database=sections["store"],
+        inbox_as_written=Path(os.path.abspath(root / folders.inbox)),
     )
 
 

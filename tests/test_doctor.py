@@ -64,3 +64,27 @@ def test_doctor_flags_a_sqlite_store_on_a_network_share(tmp_path):
         assert store.level == "错误"
     else:
         assert store.level == "正常" and (kind or "未知") in store.message
+
+
+def test_doctor_says_whether_the_memory_budget_holds_on_this_platform(tmp_path):
+    from automation.doctor import DoctorReport, check_read_budget
+    from automation.intake.budget import memory_limit_holds
+
+    settings = load_settings(make_workspace(tmp_path))
+    [here] = _findings(diagnose(settings, clock_probe=False))["读取上限"]
+    assert memory_limit_holds() == sys.platform.startswith("linux")
+    assert here.level == ("正常" if memory_limit_holds() else "警告")
+    assert "1024 MB" in here.message or "只在 Linux 上有效" in here.message
+    elsewhere = DoctorReport()
+    check_read_budget(settings, elsewhere, memory_capped=False)  # what Windows and macOS are told
+    [told] = elsewhere.findings
+    assert told.level == "警告" and "只在 Linux 上有效" in told.message and "120 秒" in told.message
+
+
+def test_doctor_warns_when_the_memory_budget_is_switched_off(tmp_path):
+    root = make_workspace(tmp_path)
+    toml = root / "officeflow.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace("[limits]\n", "[limits]\nmax_memory_mb = 0\n"),
+                    encoding="utf-8")
+    [found] = _findings(diagnose(load_settings(root), clock_probe=False))["读取上限"]
+    assert found.level == "警告" and "max_memory_mb 为 0" in found.message

@@ -512,3 +512,72 @@ def test_reading_child_is_never_a_plain_fork_of_a_process_with_threads(tmp_path)
     assert budget._context().get_start_method() == "forkserver"
     [(spec, _version, _how, read)] = answer
     assert spec.id == "customer_registration" and read.values
+
+
+def _outside_form(tmp_path: Path) -> tuple[Path, bytes]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    target = outside / "外面的表.xlsx"
+    os.replace(_form(tmp_path, 7), target)
+    return target, target.read_bytes()
+
+
+def test_inbox_replaced_by_a_symlink_before_start_is_not_read(tmp_path):
+    from automation.doctor import diagnose
+    from automation.settings import load_settings
+
+    root = make_workspace(tmp_path)
+    target, before = _outside_form(tmp_path)
+    shutil.rmtree(root / "inbox")
+    os.symlink(target.parent, root / "inbox")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    assert "快捷方式" in done.stderr and "[folders] inbox" in done.stderr
+    assert target.read_bytes() == before, "the file outside the workspace is neither read into the archive nor moved"
+    assert not _all_subs(root) and not files_under(root / "outbox" / "archive")
+    errors = [f for f in diagnose(load_settings(root), clock_probe=False).findings if f.level == "错误"]
+    assert any("快捷方式" in f.message for f in errors), "doctor says so too"
+
+
+def test_inbox_swapped_for_a_symlink_while_running_is_not_followed_and_resumes_when_restored(tmp_path, caplog):
+    root = make_workspace(tmp_path)
+    target, before = _outside_form(tmp_path)
+    rt = open_runtime(root)
+    try:
+        process_pending(rt)
+        os.rename(root / "inbox", root / "inbox.real")
+        os.symlink(target.parent, root / "inbox")
+        process_pending(rt)
+        assert "快捷方式" in caplog.text
+        assert target.read_bytes() == before and not _subs(rt)
+        (root / "inbox").unlink()
+        os.rename(root / "inbox.real", root / "inbox")
+        os.replace(_form(tmp_path, 8), root / "inbox" / "本来的.xlsx")
+        process_pending(rt)
+        [sub] = _subs(rt)
+    finally:
+        rt.close()
+    assert sub["status"] == "archived" and sub["name"] == "本来的.xlsx"
+    assert target.read_bytes() == before
+
+
+def test_folder_nested_past_the_path_length_limit_does_not_stop_the_office(tmp_path):
+    root = make_workspace(tmp_path)
+    fd = os.open(root / "inbox", os.O_RDONLY)
+    try:  # built through directory descriptors: no path to it is short enough to name
+        for level in range(18):
+            name = f"层{level:02d}" + "长" * 80
+            os.mkdir(name, dir_fd=fd)
+            inner = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        with open(os.open("深处的表.xlsx", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd), "wb") as out:
+            out.write(_form(tmp_path, 3).read_bytes())
+    finally:
+        os.close(fd)
+    os.replace(_form(tmp_path, 4), root / "inbox" / "浅处的表.xlsx")
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    assert "嵌套太深" in done.stderr and "程序内部错误" not in done.stderr
+    [sub] = _all_subs(root)
+    assert (sub["name"], sub["status"]) == ("浅处的表.xlsx", "archived")

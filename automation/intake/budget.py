@@ -243,6 +243,17 @@ def _quiet() -> None:
         pass
 
 
+def memory_limit_holds() -> bool:
+    """Whether this platform can cap a reading child's memory: ``RLIMIT_AS`` plus ``/proc/self/statm``
+    to measure the child's start size, i.e. Linux. Elsewhere (Windows, macOS) only the time budget,
+    the declared/inflated size limits and the crash-loop guard bound one file."""
+    try:
+        import resource  # noqa: F401  (POSIX only)
+    except ImportError:
+        return False
+    return hasattr(resource, "RLIMIT_AS") and os.path.exists("/proc/self/statm")
+
+
 def _limit_memory(max_memory_mb: float) -> None:
     if max_memory_mb <= 0:
         return
