@@ -39,7 +39,8 @@ BLOCK = 4096  # the largest read the kernel sends to the file system (max_read):
 # The file server. For every file NAME with a pending replacement in CONTROL/NAME, the first
 # read past the first block rewrites the backing file in place with the replacement (same
 # inode, new size and time) and leaves CONTROL/NAME.fired as proof; the read is then served
-# from the rewritten file. No caching (direct_io, zero timeouts): every read and stat asks us.
+# from the rewritten file. With CONTROL/NAME.rename instead, that read renames the file (to the
+# name the control file holds) inside the inbox, as someone tidying the share would. No caching (direct_io, zero timeouts): every read and stat asks us.
 SERVER = textwrap.dedent("""
     import errno, os, sys
     import mfusepy as fuse
@@ -47,6 +48,7 @@ SERVER = textwrap.dedent("""
     class Share(fuse.Operations):
         def __init__(self, root, control):
             self.root, self.control = root, control
+            self.handles = {}
 
         def _p(self, path):
             return os.path.join(self.root, path.lstrip("/"))
@@ -54,6 +56,10 @@ SERVER = textwrap.dedent("""
         def getattr(self, path, fh=None):
             try:
                 st = os.fstat(fh) if fh is not None else os.lstat(self._p(path))
+            except FileNotFoundError:  # renamed on the server: an open handle still answers, as on SMB
+                if path not in self.handles:
+                    raise fuse.FuseOSError(errno.ENOENT)
+                st = os.fstat(self.handles[path])
             except OSError as exc:
                 raise fuse.FuseOSError(exc.errno)
             return {**{k: getattr(st, k) for k in ("st_mode", "st_nlink", "st_uid", "st_gid", "st_size")},
@@ -64,13 +70,20 @@ SERVER = textwrap.dedent("""
 
         def open(self, path, flags):
             try:
-                return os.open(self._p(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC))
+                fh = os.open(self._p(path), flags & ~(os.O_CREAT | os.O_EXCL | os.O_TRUNC))
             except OSError as exc:
                 raise fuse.FuseOSError(exc.errno)
+            self.handles[path] = fh
+            return fh
 
         def read(self, path, size, offset, fh):
             pending = os.path.join(self.control, os.path.basename(path))
-            if offset > 0 and os.path.exists(pending):
+            if offset > 0 and os.path.exists(pending + ".rename"):  # renamed inside the inbox mid-copy
+                with open(pending + ".rename", encoding="utf-8") as src:
+                    new = src.read()
+                os.rename(self._p(path), os.path.join(os.path.dirname(self._p(path)), new))
+                os.replace(pending + ".rename", pending + ".fired")
+            elif offset > 0 and os.path.exists(pending):
                 with open(pending, "rb") as src:
                     data = src.read()
                 with open(self._p(path), "r+b") as dst:  # saved over in place, as Excel's "save" may
@@ -80,6 +93,8 @@ SERVER = textwrap.dedent("""
             return os.pread(fh, size, offset)
 
         def release(self, path, fh):
+            if self.handles.get(path) == fh:
+                del self.handles[path]
             os.close(fh)
             return 0
 
@@ -164,3 +179,25 @@ def test_file_saved_over_while_intake_copies_it_is_retaken_as_a_new_arrival(tmp_
     assert [(r["status"], r["sha256"]) for r in rows] == [("archived", hashlib.sha256(second).hexdigest())]
     assert (root / rows[0]["dest_path"]).read_bytes() == second
     assert not [p for p in (root / ".officeflow" / "intake").rglob("*") if p.is_file()], "no private copy left"
+
+
+def test_file_renamed_inside_the_inbox_while_intake_copies_it_is_taken_in_under_its_new_name(tmp_path, caplog):
+    root = make_workspace(tmp_path)
+    form = _form(tmp_path, 3)
+    with served_inbox(tmp_path, root / "inbox") as (backing, control):
+        (backing / "草稿.xlsx").write_bytes(form)
+        (control / "草稿.xlsx.rename").write_text("定稿.xlsx", encoding="utf-8")
+        rt = open_runtime(root)
+        try:
+            with caplog.at_level(logging.INFO, logger="officeflow"):
+                process_pending(rt)  # one pass: it must not end with the renamed file left behind
+            with rt.store.read() as conn:
+                rows = [dict(r) for r in conn.execute(select(s.submissions).order_by(s.submissions.c.id)).mappings()]
+        finally:
+            rt.close()
+        assert (control / "草稿.xlsx.fired").exists(), "the file really was renamed during a read"
+        assert "在读取时被修改" in caplog.text
+        assert not list(backing.iterdir()), "taken in under its new name and retired from the inbox"
+    assert [(r["name"], r["status"], r["sha256"]) for r in rows] == [
+        ("定稿.xlsx", "archived", hashlib.sha256(form).hexdigest())]
+    assert (root / rows[0]["dest_path"]).read_bytes() == form

@@ -86,9 +86,12 @@ class StabilityTracker:
 
 
 def changed_since(path: Path, seen: tuple[int, int] | None) -> bool:
-    """``path`` is still there but no longer has the (size, mtime_ns) it was judged stable with."""
+    """``path`` no longer has the (size, mtime_ns) it was judged stable with, or is gone (renamed
+    inside the inbox, say: under its new name it is a new entry, to be listed again)."""
     try:
         st = os.lstat(path)
+    except FileNotFoundError:
+        return True
     except OSError:
         return False
     return seen is not None and (st.st_size, st.st_mtime_ns) != seen
