@@ -44,6 +44,12 @@ _STORE_FAULTS = (
     ("the database system is", "数据库服务器正在启动、关闭或恢复中,暂时无法使用。请稍候或检查 PostgreSQL 服务器。"),
     ("connection timeout expired", "连接数据库服务器超时。请确认 PostgreSQL 服务器已启动、网络畅通。"),
     ("password authentication failed", "数据库用户名或密码不正确。请检查 [store] url 或环境变量 OFFICEFLOW_STORE_URL。"),
+    ("failed to resolve host", "找不到数据库服务器(服务器名称无法解析)。请检查 [store] url 中的服务器名称,以及本机的网络和 DNS 设置。"),
+    ("could not translate host name", "找不到数据库服务器(服务器名称无法解析)。请检查 [store] url 中的服务器名称,以及本机的网络和 DNS 设置。"),
+    ("no route to host", "无法连接数据库服务器(网络不通)。请检查网络连接和 [store] url 中的服务器地址。"),
+    ("network is unreachable", "无法连接数据库服务器(网络不通)。请检查网络连接和 [store] url 中的服务器地址。"),
+    ("received invalid response", "连接到的不是 PostgreSQL 数据库服务器。请检查 [store] url 中的服务器地址和端口。"),
+    ("connection failed", "无法连接数据库服务器。请确认 PostgreSQL 服务器已启动、网络畅通,并检查 [store] url 中的地址和端口。"),
 )
 
 

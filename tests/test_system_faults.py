@@ -173,3 +173,53 @@ def test_locked_store_is_explained_in_chinese(tmp_path):
 def test_a_file_error_that_is_not_a_system_fault_is_not_described_as_one():
     assert describe(ValueError("boom")) is None
     assert describe(FileNotFoundError(2, "No such file")) is None
+
+
+def _process_with_store(root: Path, url: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "automation", "process", "--workspace", str(root)],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "OFFICEFLOW_STORE_URL": url})
+
+
+def _explained(done: subprocess.CompletedProcess, *words: str) -> None:
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "程序内部错误" not in done.stderr and "OperationalError" not in done.stderr, done.stderr
+    assert "自动继续" in done.stderr and all(w in done.stderr for w in words), done.stderr
+
+
+def test_store_server_whose_name_does_not_resolve_is_explained_in_chinese(tmp_path):
+    root = make_workspace(tmp_path)
+    # .invalid never resolves (RFC 2606)
+    _explained(_process_with_store(root, "postgresql+psycopg://of:pw@officeflow-db.invalid:5432/office"),
+               "找不到数据库服务器", "[store] url")
+
+
+def test_store_address_where_something_else_answers_is_explained_in_chinese(tmp_path):
+    """A wrong port: a web server (here a socket answering HTTP) instead of PostgreSQL."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    stop = threading.Event()
+
+    def answer() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        port = server.getsockname()[1]
+        done = _process_with_store(make_workspace(tmp_path), f"postgresql+psycopg://of:pw@127.0.0.1:{port}/office")
+    finally:
+        stop.set()
+        server.close()
+        thread.join(timeout=10)
+    _explained(done, "数据库服务器", "[store] url")
