@@ -581,3 +581,31 @@ def test_folder_nested_past_the_path_length_limit_does_not_stop_the_office(tmp_p
     assert "嵌套太深" in done.stderr and "程序内部错误" not in done.stderr
     [sub] = _all_subs(root)
     assert (sub["name"], sub["status"]) == ("浅处的表.xlsx", "archived")
+
+
+def test_names_of_255_bytes_are_filed_under_names_the_file_system_accepts(tmp_path):
+    root = make_workspace(tmp_path)
+    form_name, junk_name = "表" * 83 + "x.xlsx", "废" * 83 + "y.xlsx"  # 3 × 83 + 6 = 255 bytes, the limit
+    assert len(form_name.encode()) == len(junk_name.encode()) == 255
+    os.replace(_form(tmp_path, 5), root / "inbox" / form_name)
+    (root / "inbox" / junk_name).write_bytes(b"not an office file")
+    rt = open_runtime(root)
+    try:
+        process_pending(rt)
+        rows = {r["name"]: r for r in _subs(rt)}
+    finally:
+        rt.close()
+    assert (rows[form_name]["status"], rows[junk_name]["status"]) == ("archived", "quarantined")
+    filed = files_under(root / "outbox" / "archive") + files_under(root / "outbox" / "quarantine")
+    assert len(filed) == 3 and all(len(p.name.encode()) <= 255 for p in filed)  # the reason file's name too
+    assert [p for p in filed if p.name.endswith(".原因.txt")], "the quarantined file has its reason beside it"
+    assert not os.listdir(root / "inbox")
+
+
+def test_file_name_that_looks_like_console_markup_is_shown_as_it_is(tmp_path):
+    root = make_workspace(tmp_path)
+    name = "[bold][red]加粗[2024]报销.xlsx"
+    os.replace(_form(tmp_path, 6), root / "inbox" / name)
+    done = _cli_process(root)
+    assert done.returncode == 0, done.stderr
+    assert name in done.stdout, done.stdout

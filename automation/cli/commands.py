@@ -50,7 +50,7 @@ def init(args) -> int:
     out.say(f"新建 {len(result.created)} 个文件,保留已有文件 {len(result.kept)} 个(从不覆盖)。")
     for name in result.created:
         out.say(f"  + {name}")
-    out.say("下一步:在该文件夹中运行 [bold]officeflow watch[/]。")
+    out.say_styled("下一步:在该文件夹中运行 ", ("officeflow watch", "bold"), "。")
     return 0
 
 
@@ -148,8 +148,8 @@ def _advise_polling(settings) -> None:
     except OSError:
         return
     if advice:
-        out.say(f"[bold yellow]提示:[/]{advice},新文件要等定期扫描才会处理。"
-                "建议改用轮询:officeflow watch --poll 2,或在 officeflow.toml 的 [watch] 中设置 mode = \"poll\"。")
+        out.say_styled(("提示:", "bold yellow"), f"{advice},新文件要等定期扫描才会处理。"
+                       "建议改用轮询:officeflow watch --poll 2,或在 officeflow.toml 的 [watch] 中设置 mode = \"poll\"。")
 
 
 def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0):
@@ -181,7 +181,7 @@ def check(args) -> int:
         out.print_json(result)
     else:
         for item in result.items:
-            out.say(f"[bold]{item.path}[/]:{item.summary}")
+            out.say_styled((str(item.path), "bold"), f":{item.summary}")
             if item.problems:
                 _problem_table(args, "问题清单", ["字段", "单元格", "填写的值"], item.problems,
                                lambda p: [p.field, p.location, p.value], extra=["依据"], extra_of=lambda p: [p.source])

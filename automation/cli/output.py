@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from automation.record.codec import plain
 
@@ -35,7 +36,7 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty
             t.add_column(col, no_wrap=True)
     count = 0
     for row in rows:
-        t.add_row(*("" if v is None else str(v) for v in plain(list(row))))
+        t.add_row(*(Text("" if v is None else str(v)) for v in plain(list(row))))  # values, never markup
         count += 1
     if count:
         console.print(t)
@@ -44,8 +45,14 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty
 
 
 def say(text: str) -> None:
-    console.print(text)
+    """One line, printed as it is: names, values and "[store]"-like words are never markup."""
+    console.print(text, markup=False)
+
+
+def say_styled(*parts: str | tuple[str, str]) -> None:
+    """One line of plain parts and (text, style) parts; nothing in them is read as markup."""
+    console.print(Text.assemble(*parts))
 
 
 def fail(text: str) -> None:
-    err_console.print(f"[bold red]错误:[/]{text}")
+    err_console.print(Text.assemble(("错误:", "bold red"), text))

@@ -24,9 +24,9 @@ ALERT_LABELS = {"case-blocked": "审批链无人可办", "no-superior": "无法�
 
 
 def show_status(report) -> None:
-    out.say(f"[bold]OfficeFlow 状态[/]({report.today:%Y-%m-%d}):审批中 {len(report.open_cases)} 件,其中超时 {report.overdue} 件。")
+    out.say_styled(("OfficeFlow 状态", "bold"), f"({report.today:%Y-%m-%d}):审批中 {len(report.open_cases)} 件,其中超时 {report.overdue} 件。")
     if report.policy_note:
-        out.say(f"[bold]制度:[/]{report.policy_note}")
+        out.say_styled(("制度:", "bold"), report.policy_note)
     out.table("审批中的申请", CASE_COLUMNS, ([c[k] for k in CASE_COLUMNS] for c in report.open_cases))
     out.table("按审批人", ["审批人", "待办数", "超时数"], ([p["审批人"], p["待办数"], p["超时数"]] for p in report.per_person))
     if report.per_form:
@@ -57,7 +57,7 @@ def show_render(result) -> None:
     for name, rows in result.rendered.items():
         out.say(f"已生成 {name}.xlsx({rows} 行)")
     for name, why in result.pending.items():
-        out.say(f"[yellow]暂未更新[/] {name}.xlsx:{why}(数据已安全保存在数据库中,稍后自动重试)")
+        out.say_styled(("暂未更新", "yellow"), f" {name}.xlsx:{why}(数据已安全保存在数据库中,稍后自动重试)")
 
 
 def show_demo(result) -> None:
@@ -74,9 +74,9 @@ def show_demo(result) -> None:
 
 def show_person(report) -> None:
     if not report.known:
-        out.say(f"[yellow]提示[/]:「{report.person}」不在《制度.xlsx》人员表中,以下按姓名查找。")
-    out.say(f"[bold]{report.person}[/]({report.today:%Y-%m-%d}):进行中的申请 {len(report.requests)} 件,"
-            f"待办审批 {len(report.todos)} 件。")
+        out.say_styled(("提示", "yellow"), f":「{report.person}」不在《制度.xlsx》人员表中,以下按姓名查找。")
+    out.say_styled((report.person, "bold"), f"({report.today:%Y-%m-%d}):进行中的申请 {len(report.requests)} 件,"
+                   f"待办审批 {len(report.todos)} 件。")
     out.table("我的申请(进行中)", PERSON_REQUEST_COLUMNS, ([r[k] for k in PERSON_REQUEST_COLUMNS] for r in report.requests))
     out.table("我的待办", PERSON_TODO_COLUMNS, ([t[k] for k in PERSON_TODO_COLUMNS] for t in report.todos))
 
