@@ -18,12 +18,16 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jinja2
+import zipfile
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
+from lxml import etree
 from sqlalchemy import select
 
 from automation.act import pdf as pdf_mod
 from automation.act.filters import FILTERS
 from automation.errors import OfficeFlowError, StoreError, TemplateError
+from automation.forms import zip_package
 from automation.forms.spec import FormSpec, load_spec
 from automation.fsutil import atomic_save, atomic_write_text, safe_name
 from automation.record import audit, codec
@@ -197,8 +201,40 @@ def render_contract(template: Path, context: dict, out_folder: Path, number: str
     except jinja2.TemplateError as exc:
         raise _template_error(template, exc) from exc
     dest = Path(out_folder) / contract_file_name(number, customer_name)
-    atomic_save(dest, lambda tmp: doc.save(str(tmp)))
+    if not _save_at_zip_level(doc, Path(template), dest):
+        atomic_save(dest, lambda tmp: doc.save(str(tmp)))
     return dest
+
+
+def _save_at_zip_level(doc: DocxTemplate, template: Path, dest: Path) -> bool:
+    """Save the rendered contract as the template's package with only the parts docxtpl renders written
+    anew (the body, headers and footers, footnotes, core properties); styles, numbering, fonts, theme
+    and settings are copied as stored — python-docx would serialise every part again (half a render).
+    False (nothing written) when the render added or replaced anything (a picture, a link, a sub-document):
+    then python-docx saves the whole package."""
+    if doc.pics_to_replace or doc.crc_to_new_media or doc.crc_to_new_embedded or doc.zipname_to_replace:
+        return False
+    try:
+        package = doc.docx.part.package
+        parts = {part.partname.lstrip("/"): part for part in package.iter_parts()}
+        with zipfile.ZipFile(template) as zf:
+            stored = {n for n in zf.namelist() if not n.endswith("/")}
+            rels = {n for n in stored if n.endswith(".rels")}
+            if set(parts) != stored - rels - {"[Content_Types].xml"}:
+                return False
+            for name, part in parts.items():
+                rels_name = zip_package.rels_of(name)
+                count = len(etree.fromstring(zf.read(rels_name), zip_package.PARSER)) if rels_name in rels else 0
+                if len(part.rels) != count:
+                    return False
+        rendered = {doc.docx.part, package._core_properties_part}
+        rendered |= {rel.target_part for rel in doc.docx.part.rels.values()
+                     if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER, RT.FOOTNOTES)}
+        changed = {name: part.blob for name, part in parts.items() if part in rendered}
+        zip_package.write(template, dest, changed)
+    except (zip_package.Unsupported, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
+        return False
+    return True
 
 
 def _template_error(template: Path, exc: jinja2.TemplateError) -> TemplateError:

@@ -31,7 +31,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from automation import fsutil
 from automation.act.returns import clear_docx_annotations, clear_xlsx_annotations
 from automation.act.stamp import set_control_text
-from automation.decide import engine, package, task_xlsx
+from automation.decide import engine, task_xlsx
+from automation.forms import zip_package as package
 from automation.decide.approval_view import CHAIN_HEADER, HISTORY_HEADER, ApprovalView, build_view
 from automation.decide.engine import FOLDER_DECISIONS, SIGN_MODES
 from automation.decide.integrity import fingerprint_of, form_fingerprint

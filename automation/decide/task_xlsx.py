@@ -37,7 +37,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from automation.act.returns import AUTHOR, RED, RESULT_SHEET
-from automation.decide import package
+from automation.forms import zip_package as package
 from automation.printing import FOOTER_MARGIN, HEADER_MARGIN, MARGINS, PAGE_FOOTER
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
