@@ -17,6 +17,7 @@ import logging
 import shutil
 import tempfile
 import threading
+import time
 import traceback
 import zipfile
 from dataclasses import dataclass, field
@@ -131,9 +132,18 @@ def inbox_refused(rt: Runtime) -> bool:
     return problem is not None
 
 
+WRITERS_PATIENCE = 20  # quiet periods a waiting pass gives files still being written, after its last progress
+
+
 def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: threading.Event,
             wait_stable: bool, on_file=None) -> None:
-    """Take in every stable file; with ``wait_stable`` keep looking until none is still changing."""
+    """Take in every stable file; with ``wait_stable`` keep looking until none is still changing —
+    but not for ever: a file that never stops changing (a log written into the inbox, a copy that
+    stalled) must not keep a one-shot ``officeflow process`` from its decisions, reminders and
+    registers. After ``WRITERS_PATIENCE`` quiet periods without taking anything in, the pass goes
+    on; the file waits for the next one (``summary.waiting`` says how many)."""
+    patience = max(5.0, WRITERS_PATIENCE * rt.settings.watch.quiet_seconds)
+    progress = time.monotonic()
     while not stop.is_set():
         pending = list_inbox(rt.settings.inbox)
         tracker.prune(set(pending))
@@ -159,11 +169,15 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
             tracker.forget(path)
             again += outcome is None and changed_since(path, seen)
             if outcome:
+                progress = time.monotonic()
                 summary.count(outcome)
                 if on_file:
                     on_file(path, outcome)
         summary.waiting = len(pending) - len(stable) + again
         if not wait_stable or summary.waiting == 0:
+            return
+        if time.monotonic() - progress > patience:
+            log.info("还有 %d 个文件在 %.0f 秒内一直在变化,本轮不再等待,下一轮再处理。", summary.waiting, patience)
             return
         stop.wait(min(0.2, max(0.05, rt.settings.watch.quiet_seconds / 4)))
 

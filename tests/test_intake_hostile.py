@@ -11,6 +11,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import traceback
 from datetime import date
 from pathlib import Path
@@ -609,3 +611,38 @@ def test_file_name_that_looks_like_console_markup_is_shown_as_it_is(tmp_path):
     done = _cli_process(root)
     assert done.returncode == 0, done.stderr
     assert name in done.stdout, done.stdout
+
+
+def test_file_that_never_stops_growing_does_not_hold_up_a_process_pass(tmp_path):
+    """A log someone writes into the inbox: ``process`` takes the others in, does the rest of its
+    pass (registers) and returns, leaving that file for the next pass instead of waiting for ever."""
+    root = make_workspace(tmp_path)
+    os.replace(_form(tmp_path, 9), root / "inbox" / "正常的表.xlsx")
+    growing = root / "inbox" / "一直在写.xlsx"
+    stop = threading.Event()
+
+    def write() -> None:
+        with growing.open("ab") as out:
+            while not stop.is_set():
+                out.write(b"x" * 64)
+                out.flush()
+                stop.wait(0.05)  # the writer's own pace: this is the scenario, not a synchronisation
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    rt = open_runtime(root)
+    try:
+        wait_for(growing.exists, message="the growing file")
+        started = time.monotonic()
+        summary = process_pending(rt)
+        took = time.monotonic() - started
+        rows = _subs(rt)
+    finally:
+        stop.set()
+        writer.join(timeout=10)
+        rt.close()
+    assert summary.waiting == 1, "the growing file is still waiting"
+    assert [(r["name"], r["status"]) for r in rows] == [("正常的表.xlsx", "archived")]
+    assert "审批台账" in summary.registers, "the rest of the pass ran"
+    assert took < 60
+    assert growing.exists()
