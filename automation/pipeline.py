@@ -116,7 +116,7 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
     followup.reconcile_outputs(rt, receipts=settled)                   # act: task files, contracts, copies
     if settled:
         summary.registers = render_registers(rt, force=render_now)     # record: registers
-    anchor_audit(rt, register=settled)                                 # record: the audit head, outside the store
+    anchor_audit(rt)                                                   # record: the audit head, outside the store
     return summary
 
 
@@ -390,10 +390,9 @@ def reroute_blocked(rt: Runtime) -> int:
     return opened
 
 
-def anchor_audit(rt: Runtime, *, register: bool = True) -> None:
+def anchor_audit(rt: Runtime) -> None:
     """The audit chain's head, written outside the store after every pass (see record/audit.py):
-    the checkpoint always; 审批台账's 说明 line once the inbox has settled, like the registers
-    (a zip rewrite of the register, so not once per file of a burst)."""
+    the checkpoint, and 审批台账's 说明 line (one part of the register rewritten, no render)."""
     book = register_path(rt.settings.registers, AUDIT_ANCHORED)
     try:
         key = audit.load_key(rt.settings.audit.key_file)
@@ -401,7 +400,7 @@ def anchor_audit(rt: Runtime, *, register: bool = True) -> None:
             problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now(),
                                                register=book)
             # The register's 说明 line too, though its rows did not change (a shared-strings rewrite, no render).
-            kept = audit.refresh_register_anchor(conn, book) if register else None
+            kept = audit.refresh_register_anchor(conn, book)
     except OSError as exc:  # a full disk, a read-only share, the register open in Excel: the next pass tries again
         log.warning("暂时无法更新审计链检查点:%s", exc)
         return

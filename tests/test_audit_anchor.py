@@ -183,11 +183,14 @@ def _rendered_at(office: Office, name: str = "审批台账"):
 def test_register_anchor_follows_the_chain_on_a_pass_that_changes_no_register_row(contract_office):
     register = contract_office.outbox / "registers" / "审批台账.xlsx"
     rendered = _rendered_at(contract_office)
+    rows_before = [r for r in openpyxl.load_workbook(register).worksheets[0].iter_rows(min_row=2, values_only=True)]
     (contract_office.root / "inbox" / "乱码.xlsx").write_bytes(b"not a workbook")  # quarantined: no case, no row
     contract_office.run()
     total = _count(contract_office)
     assert _rendered_at(contract_office) == rendered, "the register was not rendered again"
     assert audit.register_anchor(register) == audit.stored_anchor(register)
+    book = openpyxl.load_workbook(register)  # the patched workbook opens, with the same rows
+    assert [r for r in book.worksheets[0].iter_rows(min_row=2, values_only=True)] == rows_before
     assert audit.stored_anchor(register)[0] == total, "its 说明 line names the new head all the same"
     # An intruder cuts the pass's entries and deletes the checkpoint: the 说明 line still knows.
     _delete(contract_office, "id > ?", (total - 2,))
