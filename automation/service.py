@@ -17,6 +17,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -133,15 +134,19 @@ class Watcher:
 
     def run(self, stop: threading.Event) -> WatchStats:
         self._supervise()
+        # Several workers on one PostgreSQL: another worker's news wakes this one (LISTEN/NOTIFY).
+        stop_listening = self.rt.store.workers.listen(self.wake.set)
         try:
             while not stop.is_set():
                 summary = self._pass(stop)
                 timeout = 0.25 if summary.waiting else min(self.rt.settings.watch.sweep_seconds,
                                                            max(0.5, self.rt.settings.register_writing.coalesce_seconds))
-                self.wake.wait(timeout)
+                self._idle(stop, timeout)
                 self.wake.clear()
                 self._supervise()
         finally:
+            if stop_listening is not None:
+                stop_listening()
             if self._observer is not None:
                 self._observer.stop()
                 self._observer.join(timeout=5)
@@ -163,11 +168,27 @@ class Watcher:
             log.warning("故障已排除,恢复正常处理。")
             self._last_fault = None
         self.stats.passes += 1
+        if summary.taken or summary.decisions:
+            self._announce()
         for outcome, n in summary.taken.items():
             self.stats.total.taken[outcome] = self.stats.total.taken.get(outcome, 0) + n
         if self.on_pass:
             self.on_pass(summary)
         return summary
+
+    def _idle(self, stop: threading.Event, timeout: float) -> None:
+        """Until woken (a file event, another worker's news) or ``timeout``; a stop ends it within a second."""
+        deadline = time.monotonic() + timeout
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or self.wake.wait(min(1.0, left)):
+                return
+
+    def _announce(self) -> None:
+        try:
+            self.rt.store.workers.announce()
+        except Exception as exc:  # only a hint: the others' sweep finds the work anyway
+            log.info("无法通知其他工作进程:%s", exc)
 
 
 @contextmanager

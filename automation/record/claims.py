@@ -19,6 +19,9 @@ On PostgreSQL:
   runs on the worker holding a session-level advisory lock on its own connection. When
   that worker dies its connection closes, the server drops the lock, and the next worker
   to ask takes it over.
+* **Waking.** A worker that took in files or recorded decisions says so with ``NOTIFY``; the
+  others ``LISTEN`` and run their next pass at once (the leader writes the next task files,
+  say, right after another worker recorded a decision), not at their next sweep.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sqlalchemy import Float, and_, cast, column, func, or_, select, table
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -41,6 +44,8 @@ from automation.record import schema as s
 from automation.record.dialect import LEADER_LOCK
 
 log = logging.getLogger("officeflow")
+
+CHANNEL = "officeflow"  # LISTEN / NOTIFY: a worker's news wakes the idle ones
 
 
 def worker_name() -> str:
@@ -166,6 +171,55 @@ class Workers:
                 self.renew()
             except Exception as exc:  # the database is unreachable: try again next beat
                 log.warning("无法续期认领的租约:%s", exc)
+
+    # --- waking idle workers: LISTEN / NOTIFY ----------------------------------------------
+
+    def announce(self) -> None:
+        """Tell the other workers there is news (files taken in, decisions recorded), so an idle
+        one runs its next pass now instead of at its next sweep. Nothing on SQLite."""
+        if not self.shared:
+            return
+        with self._autocommit() as conn:
+            conn.execute(select(func.pg_notify(CHANNEL, self.name)))
+
+    def listen(self, wake: Callable[[], None]) -> Callable[[], None] | None:
+        """Call ``wake`` whenever another worker announces news, from a thread of its own with its
+        own connection (reconnecting when the database comes back). Returns the function that
+        stops it; None on SQLite, where one worker owns the workspace."""
+        if not self.shared:
+            return None
+        stop = threading.Event()
+        thread = threading.Thread(target=self._listen, args=(wake, stop), name="officeflow-listen", daemon=True)
+        thread.start()
+
+        def stop_listening() -> None:
+            stop.set()
+            thread.join(timeout=5)
+
+        return stop_listening
+
+    def _listen(self, wake: Callable[[], None], stop: threading.Event) -> None:
+        while not stop.is_set():
+            raw = None
+            try:
+                raw = self.store.engine.raw_connection()
+                conn = raw.driver_connection
+                raw.detach()  # its own connection, outside the pool, for as long as it listens
+                conn.autocommit = True
+                conn.execute(f"LISTEN {CHANNEL}")
+                while not stop.is_set():
+                    for note in conn.notifies(timeout=1.0):
+                        if note.payload != self.name:
+                            wake()
+            except Exception as exc:  # the database is unreachable: passes still run on their timer
+                log.info("暂时无法接收其他工作进程的通知,稍后重试:%s", exc)
+                stop.wait(5.0)
+            finally:
+                if raw is not None:
+                    try:
+                        raw.close()
+                    except Exception:
+                        pass
 
     # --- the leader -----------------------------------------------------------------------
 
