@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import select
 from support.decide import CAL, MONDAY, Desk, desk, route, set_named, step
@@ -85,6 +86,34 @@ def test_a_decision_file_another_worker_has_claimed_is_left_to_it_and_applied_on
     finally:
         mine.dispose()
         other.dispose()
+
+
+def test_a_decision_file_whose_worker_died_after_recording_it_is_only_filed_away_by_the_next(tmp_path, pg_url):
+    """The worker recorded the decision and was killed before moving the file: once its lease has run
+    out another worker claims the file, sees the decision recorded for these bytes, and moves it to
+    已办 — it never decides it a second time."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    store = open_store(pg_url)
+    store.clock.fixed = MONDAY
+    d = Desk(root, load_settings(root), store)
+    try:
+        case_id = d.open(route(step("部门经理", "王经理"), step("财务经理", "赵财务")))
+        task = d.task_file(d.tasks(case_id)[0]["id"])
+        dropped = shutil.move(task, task.parent / "同意" / task.name)
+        [first] = _apply(d)
+        assert first.accepted and first.moved_to.parent.name == DONE_FOLDER
+        shutil.move(first.moved_to, dropped)  # as if killed between the commit and the move
+        key = Path(dropped).relative_to(root).as_posix()
+        with store.engine.begin() as conn:  # its claim, held by the dead worker, lease run out
+            conn.execute(s.claims.insert().values(kind="decision", key=key, holder="dead-host:1:0", expires=0.0))
+        [again] = _apply(d)
+        assert again.accepted and again.reason == "已办理" and again.moved_to.parent.name == DONE_FOLDER
+        assert not Path(dropped).exists()
+        assert len(d.audit("task-decided")) == 1, "decided once"
+        assert [t["status"] for t in d.tasks(case_id)] == ["approved", "open"], "the next step opened once"
+    finally:
+        store.dispose()
 
 
 FORMS = 12
