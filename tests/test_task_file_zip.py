@@ -150,3 +150,21 @@ def test_word_task_file_at_zip_level_has_the_same_body_and_copies_the_other_part
     assert read_decision(path) == (None, None)
     with zipfile.ZipFile(path) as zf:
         assert zf.testzip() is None
+
+
+def test_word_approval_block_written_as_xml_equals_python_docx_for_awkward_texts(tmp_path):
+    from support.decide import TRIP_VALUES
+
+    from automation.decide.approval_view import ApprovalView
+
+    source = real_form(tmp_path / "trip.docx", "trip_request", TRIP_VALUES)
+    view = ApprovalView(title="出差申请表 · 审批单", header=[("申请编号", "SQ-1"), ("事由", " 前后有空格\t制表\n换行 "),
+                                                         ("<&>", ""), ("空值", None)],
+                        summary=[("备注", "a\r\nb")], items_title="明细", items_header=("品名", "数量"),
+                        items=[("电机", "5"), ("", "3")], warnings=["警告:折扣率 8% 超过上限"],
+                        chain=[("第 1 步", "王经理", "当前", "依据 审批规则!A2")], history=[], people=("王经理", "钱副理"))
+    props = {"officeflow.task": "7", "officeflow.case": "SQ-1"}
+    zipped, reference = tmp_path / "zip.docx", tmp_path / "python-docx.docx"
+    assert task_files.write_docx_at_zip_level(source, zipped, view, "SQ-1", props)
+    task_files.write_docx_with_python_docx(source, reference, view, "SQ-1", props)
+    assert _parts(zipped)["word/document.xml"] == _parts(reference)["word/document.xml"]

@@ -20,7 +20,7 @@ import docx.document
 import openpyxl
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
-from docx.shared import Pt
+from docx.shared import Emu, Pt
 from lxml import etree
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
@@ -185,7 +185,12 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
             root = parse_xml(zf.read(main))
             document = docx.document.Document(root, _TableStyles(grid))
             document.__dict__["_officeflow_grid"] = grid is not None
-            _docx_in_place(document, view, number)
+            clear_docx_annotations(document)
+            set_control_text(document, CASE_FIELD, number)
+            _forget_submitted_controls(document)
+            body = document.element.body
+            for index, element in enumerate(_docx_block(document, view, grid)):
+                body.insert(index, element)
             types = etree.fromstring(zf.read("[Content_Types].xml"), package.PARSER)
             changed = {main: package.serial(root)}
             changed.update(package.custom_properties(zf, root_rels, types, props))
@@ -194,6 +199,84 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
     except (package.Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
         return False
     return True
+
+
+def _docx_block(document, view: ApprovalView, grid) -> list:
+    """The elements ``_docx_approval_block`` inserts, written as XML directly (python-docx's table and run
+    objects cost most of a Word task file): the same paragraphs, tables, widths, style and controls,
+    byte for byte (tests/test_task_file_zip.py compares the two)."""
+    style = f'<w:tblStyle w:val="{escape(grid[0])}"/>' if grid is not None and grid[0] is not None else ""
+    width = document._block_width
+    out = [_heading_xml(view.title, size=14), f"<w:p>{_run_xml(INSTRUCTION)}</w:p>"]
+    summary = view.header + view.summary
+    if view.items:
+        summary += [(view.items_title, "\n".join(" · ".join(v for v in line if v) for line in view.items))]
+    summary += [("提示与警告", line) for line in view.warnings]
+    out += [_heading_xml("申请信息"), _table_xml(SUMMARY_HEADER, summary, width, style)]
+    out += [_heading_xml("审批流程"), _table_xml(CHAIN_HEADER, view.chain, width, style)]
+    out += [_heading_xml("审批记录"),
+            _table_xml(HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")], width, style)]
+    controls = {
+        DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions, PROMPTS[DECISION_NAME]),
+        COMMENT_NAME: _text_control_xml(COMMENT_NAME, PROMPTS[COMMENT_NAME]),
+        TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, PROMPTS[TRANSFER_NAME]),
+        SIGNER_NAME: _dropdown_xml(SIGNER_NAME, view.people, PROMPTS[SIGNER_NAME]),
+        SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, PROMPTS[SIGN_MODE_NAME]),
+        BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, PROMPTS[BACK_TO_NAME]),
+    }
+    rows = [(label, None, prompt) for _, label, prompt in INPUTS]
+    inner = {r: controls[name].replace(f"<w:sdt {_W}>", "<w:sdt>") for r, (name, _, _) in enumerate(INPUTS, start=1)}
+    out += [_heading_xml("您的审批(填写后保存即可)"),
+            _table_xml(DECISION_TABLE_HEADER, rows, width, style, bold_header=False, inner=inner), "<w:p/>"]
+    return list(parse_xml(f"<w:body {_W}>{''.join(out)}</w:body>"))
+
+
+def _heading_xml(text: str, size: int | None = None) -> str:
+    props = "<w:b/>" + (f'<w:sz w:val="{size * 2}"/>' if size else "")
+    return f"<w:p>{_run_xml(text, props)}</w:p>"
+
+
+_RUN_SPLIT = re.compile(r"(\t|\n|\r)")
+
+
+def _run_xml(text: str, props: str = "") -> str:
+    """A run as python-docx's ``run.text = text`` writes it: tabs and line breaks as elements."""
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    content = []
+    for piece in _RUN_SPLIT.split(text or ""):
+        if piece == "\t":
+            content.append("<w:tab/>")
+        elif piece in ("\n", "\r"):
+            content.append("<w:br/>")
+        elif piece:
+            piece = task_xlsx.ILLEGAL_CHARACTERS_RE.sub("", piece)
+            space = ' xml:space="preserve"' if piece != piece.strip() else ""
+            content.append(f"<w:t{space}>{escape(piece)}</w:t>")
+    return f"<w:r>{rpr}{''.join(content)}</w:r>"
+
+
+def _table_xml(header: tuple, rows: list[tuple], width: int, style: str, *, bold_header: bool = True,
+               inner: dict | None = None) -> str:
+    cols = len(header)
+    twips = Emu(width // cols).twips if cols > 0 else 0
+    cell_start = f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{twips}"/></w:tcPr>'
+    out = [f'<w:tbl><w:tblPr>{style}<w:tblW w:type="auto" w:w="0"/><w:tblLook w:firstColumn="1" w:firstRow="1" '
+           'w:lastColumn="0" w:lastRow="0" w:noHBand="0" w:noVBand="1" w:val="04A0"/></w:tblPr><w:tblGrid>'
+           + f'<w:gridCol w:w="{twips}"/>' * cols + "</w:tblGrid>"]
+    for r, values in enumerate([header, *rows]):
+        out.append("<w:tr>")
+        for c in range(cols):
+            if r and inner and c == 1 and r in inner:
+                paragraph = f"<w:p>{inner[r]}</w:p>"
+            elif c < len(values):
+                value = values[c] if r == 0 else (values[c] or "")
+                paragraph = f"<w:p>{_run_xml(value, '<w:b/>' if r == 0 and bold_header else '')}</w:p>"
+            else:
+                paragraph = "<w:p/>"
+            out.append(f"{cell_start}{paragraph}</w:tc>")
+        out.append("</w:tr>")
+    out.append("</w:tbl>")
+    return "".join(out)
 
 
 _GRID_CACHE: dict[tuple, tuple[str | None] | None] = {}
