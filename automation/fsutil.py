@@ -55,9 +55,37 @@ def _split_name(name: str) -> tuple[str, str]:
     return path.stem, path.suffix
 
 
+_GUARDED: set[Path] = set()
+
+
+def guard_folders(*folders: Path) -> None:
+    """Folders (resolved, as the settings give them) below which nothing is written through a link."""
+    _GUARDED.update(Path(os.path.abspath(f)) for f in folders)
+
+
+def refuse_links(folder: Path) -> None:
+    """Raise ``OSError(ELOOP)`` if ``folder`` lies below a guarded workspace folder and a symlink or
+    junction has since appeared between the two — say ``outbox/quarantine`` swapped for a link to a
+    system folder, which would let whoever drops a file choose where its bytes are written."""
+    folder = Path(os.path.abspath(folder))
+    for root in _GUARDED:
+        if folder == root or root in folder.parents:
+            below = [folder, *folder.parents]
+            for step in reversed(below[:below.index(root) + 1]):
+                if os.path.islink(step) or _is_junction(step):
+                    raise OSError(errno.ELOOP, "文件夹是快捷方式(符号链接),不会通过它写入文件", str(step))
+
+
+def _is_junction(path: Path) -> bool:
+    check = getattr(os.path, "isjunction", None)  # Python 3.12+, Windows junctions
+    return bool(check and check(path))
+
+
 @contextmanager
 def atomic_target(dest: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``dest``; replace ``dest`` with it only on success."""
+    """Yield a temporary path beside ``dest``; replace ``dest`` with it only on success.
+    Never through a folder that has become a link (``refuse_links``)."""
+    refuse_links(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=dest.suffix, dir=dest.parent)
     os.close(fd)
@@ -98,7 +126,9 @@ def atomic_save(dest: Path, save: Callable[[Path], object]) -> Path:
 
 
 def move_file(src: Path, dest: Path) -> Path:
-    """Move ``src`` to ``dest`` atomically; across volumes copy, sync, swap in, then unlink."""
+    """Move ``src`` to ``dest`` atomically; across volumes copy, sync, swap in, then unlink.
+    Never into a folder that has become a link (``refuse_links``)."""
+    refuse_links(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.replace(src, dest)

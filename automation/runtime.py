@@ -13,6 +13,7 @@ from pathlib import Path
 
 from automation.clock import Clock
 from automation.errors import OfficeFlowError, WorkspaceError
+from automation.fsutil import guard_folders
 from automation.forms.spec import FormSpec, load_specs
 from automation.policy.holder import PolicyHolder
 from automation.record.lookups import StoreLookups
@@ -81,6 +82,8 @@ def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = N
     clock = clock or Clock(settings.time.timezone)
     for folder in (settings.inbox, settings.outbox, settings.state):
         folder.mkdir(parents=True, exist_ok=True)
+    # Nothing is written below these through a link that appears later (see fsutil.refuse_links).
+    guard_folders(settings.outbox, settings.state, settings.contracts, settings.policies)
     store = open_store(settings.store_url, clock, lease_seconds=settings.database.lease_seconds)
     try:
         specs = load_specs(settings.forms)

@@ -646,3 +646,28 @@ def test_file_that_never_stops_growing_does_not_hold_up_a_process_pass(tmp_path)
     assert "审批台账" in summary.registers, "the rest of the pass ran"
     assert took < 60
     assert growing.exists()
+
+
+def test_outbox_folder_swapped_for_a_symlink_is_never_written_through(tmp_path):
+    """Whoever can write to the share replaces outbox/quarantine with a link to a system folder,
+    then drops a file whose bytes they choose: nothing may be written there, and once the link
+    is gone the file is filed where it belongs."""
+    root = make_workspace(tmp_path)
+    assert _cli_process(root).returncode == 0  # the folders exist
+    elsewhere = tmp_path / "system-folder"
+    elsewhere.mkdir()
+    shutil.rmtree(root / "outbox" / "quarantine")
+    os.symlink(elsewhere, root / "outbox" / "quarantine")
+    (root / "inbox" / "evil").write_bytes(b"* * * * * root echo chosen by the sender\n")
+    done = _cli_process(root)
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "快捷方式" in done.stderr and "outbox/quarantine" in done.stderr and "自动继续" in done.stderr
+    assert not os.listdir(elsewhere), "nothing was written through the link"
+    (root / "outbox" / "quarantine").unlink()
+    (root / "outbox" / "quarantine").mkdir()
+    again = _cli_process(root)
+    assert again.returncode == 0, again.stderr
+    [sub] = _all_subs(root)
+    assert sub["status"] == "quarantined" and (root / sub["dest_path"]).exists()
+    assert not os.listdir(elsewhere) and not os.listdir(root / "inbox")
+    _no_symlink_in_outbox(root)

@@ -260,6 +260,8 @@ def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposi
         try:
             disposition.write_extra(rt, row, source, extra)
         except Exception as exc:  # e.g. an annotated copy of a damaged workbook: say it in plain text instead
+            if isinstance(exc, OSError) and is_system_fault(exc):  # a full disk, a folder become a link: wait
+                raise
             log.error("无法生成 %s:%s", extra.name, exc)
             d.write_plain_reason(rt, row, source, extra)
     if copy is not None:

@@ -21,6 +21,7 @@ import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from automation.errors import RegisterLockedError
+from automation.fsutil import refuse_links
 from automation.printing import lines_needed, row_height, setup_xlsxwriter
 from automation.record.registers.cells import safe_text
 from automation.record.registers.definitions import RegisterDef
@@ -67,6 +68,7 @@ def atomic_save(path: Path, save: Callable[[Path], None]) -> None:
     A crash or an exception before the swap leaves the previous file untouched;
     a target that cannot be replaced (open in Excel) raises RegisterLockedError.
     """
+    refuse_links(path.parent)  # outbox/registers swapped for a link: never written through
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(path)
     fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
