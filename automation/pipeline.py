@@ -145,7 +145,8 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
     patience = max(5.0, WRITERS_PATIENCE * rt.settings.watch.quiet_seconds)
     progress = time.monotonic()
     while not stop.is_set():
-        pending = list_inbox(rt.settings.inbox)
+        # (a worker for one office takes in that office's folder only: [offices] in officeflow.toml)
+        pending = [p for p in list_inbox(rt.settings.inbox) if rt.settings.takes_in(p)]
         tracker.prune(set(pending))
         stable = [p for p in pending if tracker.check(p)]
         again = 0  # saved over while we read them: new arrivals, still changing, waited for like the others

@@ -77,8 +77,8 @@ def find_root(start: Path | str | None) -> Path:
     )
 
 
-def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None) -> Runtime:
-    settings = load_settings(find_root(workspace))
+def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None, office: str | None = None) -> Runtime:
+    settings = load_settings(find_root(workspace), office)
     clock = clock or Clock(settings.time.timezone)
     for folder in (settings.inbox, settings.outbox, settings.state):
         folder.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from automation.errors import SettingsError
 
 SETTINGS_FILE = "officeflow.toml"
 STORE_URL_ENV = "OFFICEFLOW_STORE_URL"  # wins over [store] url (e.g. a password kept out of the file)
+OFFICE_ENV = "OFFICEFLOW_OFFICE"  # the [offices."名称"] whose inbox folder this worker takes in (or watch --office)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,20 @@ class Settings:
     notify: Notify = field(default_factory=Notify)
     database: Store = field(default_factory=Store)  # [store] (its url, resolved, is store_url)
     inbox_as_written: Path | None = None  # root / [folders] inbox, unresolved: a link there is refused (intake/scanner.py)
+    # [offices."上海"] inbox = "上海": each office's own folder inside inbox/ (several workers on one
+    # PostgreSQL, one per office, sharing people, policies and registers); ``office``: the one this worker
+    # takes in, None for every file in inbox/.
+    offices: dict[str, Path] = field(default_factory=dict)
+    office: str | None = None
+
+    @property
+    def office_inbox(self) -> Path:
+        """The folder this worker takes files in from: its office's, or the whole inbox."""
+        return self.offices[self.office] if self.office else self.inbox
+
+    def takes_in(self, path: Path) -> bool:
+        """True if a file found in inbox/ is this worker's to take in."""
+        return self.office is None or Path(path).is_relative_to(self.offices[self.office])
 
     @property
     def audit_checkpoint(self) -> Path:
@@ -206,8 +221,10 @@ class Settings:
                                 for name, value in changes.items()})
 
 
-def load_settings(root: Path | str) -> Settings:
-    """Read ``officeflow.toml`` under ``root``; a missing file or key means the default."""
+def load_settings(root: Path | str, office: str | None = None) -> Settings:
+    """Read ``officeflow.toml`` under ``root``; a missing file or key means the default.
+
+    ``office`` (or ``OFFICEFLOW_OFFICE``): take in only that office's inbox folder."""
     root = Path(root).resolve()
     path = root / SETTINGS_FILE
     text = path.read_text(encoding="utf-8") if path.exists() else ""
@@ -237,7 +254,32 @@ def load_settings(root: Path | str) -> Settings:
         register_writing=sections["registers"], intake=sections["intake"], audit=sections["audit"],
         outputs=sections["outputs"], notify=sections["notify"], database=sections["store"],
         inbox_as_written=Path(os.path.abspath(root / folders.inbox)),
+        **_offices(data, folder("inbox"), office or os.environ.get(OFFICE_ENV) or None, path, lines),
     )
+
+
+def _offices(data: dict, inbox: Path, office: str | None, path: Path, lines: dict) -> dict:
+    """[offices."名称"] inbox = "folder inside inbox/", and the office chosen for this worker."""
+    table = data.get("offices", {})
+    if not isinstance(table, dict):
+        raise SettingsError("设置文件中的 [offices] 应为一个小节,例如 [offices.\"上海\"] 下写 inbox = \"上海\"。",
+                            location=_where(path, lines.get((None, "offices"))))
+    offices = {}
+    for name, section in table.items():
+        folder = section.get("inbox") if isinstance(section, dict) else None
+        if not isinstance(folder, str) or not folder.strip():
+            raise SettingsError(f"[offices.\"{name}\"] 须写明 inbox = \"收件箱中的文件夹名\",例如 inbox = \"{name}\"。",
+                                location=str(path))
+        resolved = (inbox / folder).resolve()
+        if resolved == inbox or not resolved.is_relative_to(inbox):
+            raise SettingsError(f"[offices.\"{name}\"] 的 inbox「{folder}」须是收件箱 {inbox} 里的一个文件夹。",
+                                location=str(path))
+        offices[name] = resolved
+    if office is not None and office not in offices:
+        known = "、".join(offices) or "(尚未设置任何办公室)"
+        raise SettingsError(f"officeflow.toml 中没有办公室「{office}」。已设置的办公室:{known}。"
+                            "请在 [offices.\"名称\"] 中设置它的收件箱文件夹,或改正名称。", location=str(path))
+    return {"offices": offices, "office": office}
 
 
 def _read_section(cls, name: str, data: dict, lines: dict, path: Path):

@@ -121,13 +121,13 @@ def _print_summary(summary) -> None:
 
 def watch(args) -> int:
     with stop_on_signals() as stop:  # installed before anything else, so a stop during start-up is clean too
-        rt = _open_when_possible(args.workspace, stop)
+        rt = _open_when_possible(args.workspace, stop, office=getattr(args, "office", None))
         if rt is None:  # stopped while waiting for the store
             out.say("已停止。")
             return 0
         mode = f"轮询,每 {args.poll} 秒" if args.poll else ("轮询" if rt.settings.watch.mode == "poll" else "系统文件事件")
         with rt, _one_worker(rt):
-            out.say(f"OfficeFlow 正在监视 {rt.settings.inbox}({mode})。按 Ctrl-C 停止。")
+            out.say(f"OfficeFlow 正在监视 {rt.settings.office_inbox}({mode})。按 Ctrl-C 停止。")
             if rt.store.is_shared:
                 out.say(f"数据库为 PostgreSQL({display_url(rt.store.url)}):其他机器上的 officeflow watch 可同时处理此工作区,"
                         "由数据库协调,每个文件只处理一次。")
@@ -152,12 +152,12 @@ def _advise_polling(settings) -> None:
                        "建议改用轮询:officeflow watch --poll 2,或在 officeflow.toml 的 [watch] 中设置 mode = \"poll\"。")
 
 
-def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0):
+def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0, office: str | None = None):
     """The runtime; while the store cannot be opened (read-only, locked, share gone), say why and retry."""
     said = None
     while not stop.is_set():
         try:
-            return open_runtime(workspace)
+            return open_runtime(workspace, office=office)
         except Exception as exc:
             fault = describe_fault(exc)
             if fault is None:

@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _command(sub, "watch", "持续监视收件箱和审批文件夹,按 Ctrl-C 停止",
                  ("officeflow watch", "officeflow watch --poll 5      网络共享盘上每 5 秒检查一次"), json=False)
     p.add_argument("--poll", type=float, metavar="秒", help="改用轮询(网络共享盘 SMB/NFS 上请使用),参数为轮询间隔秒数")
+    p.add_argument("--office", metavar="办公室", help="只收取该办公室在收件箱中的文件夹(在 officeflow.toml 中按办公室设置,"
+                                                  "各进程共用 PostgreSQL 时使用)")
     p.set_defaults(func=commands.watch)
 
     p = _command(sub, "check", "检查表单文件但不提交;有错误时退出码为 1",
