@@ -400,11 +400,15 @@ def anchor_audit(rt: Runtime) -> None:
         with rt.store.read() as conn:
             problem = audit.refresh_checkpoint(conn, rt.settings.audit_checkpoint, key=key, at=rt.clock.now(),
                                                register=book)
-            # The register's 说明 line too, though its rows did not change (a shared-strings rewrite, no render).
-            kept = audit.refresh_register_anchor(conn, book)
-    except OSError as exc:  # a full disk, a read-only share, the register open in Excel: the next pass tries again
+    except OSError as exc:  # a full disk or a read-only share: the next pass tries again
         log.warning("暂时无法更新审计链检查点:%s", exc)
         return
+    try:  # the register's 说明 line too, though its rows did not change (one part rewritten, no render)
+        with rt.store.read() as conn:
+            kept = audit.refresh_register_anchor(conn, book)
+    except OSError as exc:  # open in Excel, or the share is away: the next pass tries again
+        log.info("审批台账暂时无法更新说明行中的审计链锚点(%s),下一轮再试。", exc)
+        kept = None
     if problem:
         log.error("审计链与检查点不一致,检查点保持不变以便核查:%s。请运行 officeflow audit verify。", problem)
     if kept:
