@@ -275,7 +275,7 @@ def tune(root: Path, **values) -> None:
     path = root / "officeflow.toml"
     text = path.read_text(encoding="utf-8")
     for key, value in values.items():
-        literal = f'"{value}"' if isinstance(value, str) else str(value)
+        literal = f'"{value}"' if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
         text, n = re.subn(rf"^{key} = .*$", f"{key} = {literal}", text, flags=re.MULTILINE)
         if n != 1:
             raise KeyError(key)

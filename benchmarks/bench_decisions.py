@@ -13,7 +13,9 @@ Reported: wall and CPU seconds of the ``officeflow`` processes, decisions per CP
 CPU milliseconds per decision (all work of the pass included: next task files, receipts,
 registers), peak memory; and the naive script of issue 17 measured in the same run, per
 decision (per form: openpyxl loads a 10,000-row register, appends, saves).
-Target (issue 17): a decision by move ≤ 10 ms CPU.
+Where LibreOffice is installed each finished case's 审批单 also gets a PDF (one LibreOffice run per
+pass, its CPU counted as a child's); ``--no-pdf`` measures without. Target (issue 17): a decision by
+move ≤ 10 ms CPU.
 """
 
 from __future__ import annotations
@@ -83,11 +85,15 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--forms", type=int, default=200)
     ap.add_argument("--history", type=int, default=10_000)
+    ap.add_argument("--no-pdf", action="store_true",
+                    help="approval_record_pdf = false: no LibreOffice PDF of each finished case's 审批单")
     c.naive_args(ap)
     args = ap.parse_args(argv)
     folder = c.out_dir("decisions")
     print(f"准备工作区 / preparing a workspace with {args.history:,} past cases and {args.forms} open tasks …", flush=True)
     base = prepare(folder / "base", args.history)
+    if args.no_pdf:
+        c.tune(base, approval_record_pdf=False)
     forms = c.make_forms(c.filled_templates(folder / "templates", date.today()), folder / "forms", args.forms)
     drop(forms, base / "inbox")
     taken = c.officeflow("process", "--json", cwd=base)
@@ -95,7 +101,7 @@ def main(argv: list[str]) -> int:
         raise RuntimeError(taken.stderr[-3000:])
     shutil.rmtree(folder / "ours", ignore_errors=True)
     shutil.copytree(base, folder / "ours")
-    results = {"machine": c.machine(), "forms": args.forms, "history": args.history}
+    results = {"machine": c.machine(), "forms": args.forms, "history": args.history, "pdf": not args.no_pdf}
     ours = results["ours"] = run(folder / "ours")
     print(f"  ours     {ours['decisions']} decisions: wall {ours['wall_seconds']:.2f} s, CPU {ours['cpu_seconds']:.2f} s "
           f"→ {ours['cpu_ms_per_decision']} ms CPU per decision, {ours['decisions_per_cpu_second']} per CPU second "

@@ -35,7 +35,7 @@ def read_raw(path: Path, spec: FormSpec) -> Raw:
     if found is None:
         found = read_xlsx(path, spec)
         if len(_READ) >= _KEEP:
-            _READ.pop(next(iter(_READ)))
+            _READ.pop(next(iter(_READ), None), None)  # (tolerant of another thread doing the same)
         _READ[key] = found
     return copy.deepcopy(found)
 
