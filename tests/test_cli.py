@@ -131,6 +131,16 @@ def test_readme_quick_start_keeps_its_shape_and_says_what_next():
     assert "officeflow demo --fresh" in next_steps and "officeflow init 目录" in next_steps
 
 
+def test_ci_runs_the_readme_test_command():
+    """CI runs the README's second quick-start block: the same pytest command, word for word."""
+    root = Path(__file__).parent.parent
+    block = (root / "README.md").read_text(encoding="utf-8").split("```bash")[2].split("```")[0]
+    readme_pytest = [line.strip() for line in block.splitlines() if "pytest" in line]
+    ci_pytest = [line.strip() for line in (root / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+                 if "pytest" in line and not line.lstrip().startswith("#")]
+    assert readme_pytest and readme_pytest == ci_pytest
+
+
 def test_readme_links_stay_inside_the_repository():
     root = Path(__file__).parent.parent
     readme = (root / "README.md").read_text(encoding="utf-8")
