@@ -220,6 +220,11 @@ def test_store_address_where_something_else_answers_is_explained_in_chinese(tmp_
         done = _process_with_store(make_workspace(tmp_path), f"postgresql+psycopg://of:pw@127.0.0.1:{port}/office")
     finally:
         stop.set()
+        try:
+            server.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
+        except OSError:
+            pass
         server.close()
         thread.join(timeout=10)
+        assert not thread.is_alive()
     _explained(done, "数据库服务器", "[store] url")
