@@ -8,14 +8,16 @@ into 同意/ by the approvers, the real pipeline, then the real workbooks read b
 
 from __future__ import annotations
 
+import shutil
 from decimal import Decimal
 
 import openpyxl
 import pytest
 from support import new_forms
-from support.e2e import CUSTOMER, Office, register_rows
+from support.e2e import CUSTOMER, MONDAY, Office, _morning, register_rows
 
 from automation import samples
+from automation.clock import Clock
 from automation.record.registers.definitions import REGISTERS
 
 CONTRACT_TOTAL = Decimal("10000.00")
@@ -134,21 +136,40 @@ def test_register_matrix_covers_every_form_of_the_pack(office):
     assert set(MATRIX) == forms
 
 
+@pytest.fixture(scope="module")
+def starting_points(tmp_path_factory, customer_workspace):
+    """needs a contract → (workspace, contract number, register rows before the approval), built once:
+    the customer's workspace, and the same with an approved 账期 contract; each test approves in a copy."""
+    made = {}
+    for needs_contract in (False, True):
+        root = tmp_path_factory.mktemp("matrix-start") / "ws"
+        shutil.copytree(customer_workspace, root)
+        office = Office(root=root, clock=Clock(fixed=_morning(MONDAY)))
+        try:
+            contract = _contract(office) if needs_contract else None
+            made[needs_contract] = (root, contract, _rebuild_and_read(office))
+        finally:
+            office.close()
+    return made
+
+
 @pytest.mark.parametrize("spec_id", sorted(MATRIX))
-def test_every_register_renders_after_each_kind_of_approval(customer_office, spec_id):
-    office = customer_office
+def test_every_register_renders_after_each_kind_of_approval(starting_points, tmp_path, spec_id):
     needs_contract, approve, gained = MATRIX[spec_id]
-    contract = _contract(office) if needs_contract else None
-    before = _rebuild_and_read(office)
+    start, contract, before = starting_points[needs_contract]
+    shutil.copytree(start, tmp_path / "ws")
+    office = Office(root=tmp_path / "ws", clock=Clock(fixed=_morning(MONDAY)))
+    try:
+        approve(office, contract) if needs_contract else approve(office)
+        summary = office.run()
+        assert "error" not in summary.taken
+        after = _rebuild_and_read(office)
 
-    approve(office, contract) if needs_contract else approve(office)
-    summary = office.run()
-    assert "error" not in summary.taken
-    after = _rebuild_and_read(office)
-
-    assert {name: len(after[name]) - len(before[name]) for name in ALL_REGISTERS} == {
-        name: gained.get(name, 0) for name in ALL_REGISTERS}
-    assert office.submissions()[-1]["status"] == "archived"
+        assert {name: len(after[name]) - len(before[name]) for name in ALL_REGISTERS} == {
+            name: gained.get(name, 0) for name in ALL_REGISTERS}
+        assert office.submissions()[-1]["status"] == "archived"
+    finally:
+        office.close()
 
 
 def test_bad_debt_write_off_keeps_registers_rendering(customer_office):
