@@ -69,3 +69,9 @@ def test_percent_and_blank_line():
     assert percent(Decimal("0.125")) == "12.5%"
     assert blank_line(None) == "_" * 12
     assert blank_line("林建华") == "林建华"
+
+
+def test_template_check_sample_amount_in_words_is_the_filters_own():
+    from automation.act.template_lint import _SAMPLES
+
+    assert _SAMPLES["amount_upper"] == upper_rmb(_SAMPLES["money"])

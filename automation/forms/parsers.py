@@ -15,7 +15,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Callable
 
-import cn2an
 from openpyxl.utils.datetime import from_excel
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import (
@@ -381,6 +380,8 @@ def _upper_integer(text: str | None) -> int:
     text = text.replace("萬", "万").replace("億", "亿")
     if not _INTEGER_CHARS.fullmatch(text):
         raise ParseProblem(AMOUNT_UPPER_INVALID)
+    import cn2an  # imported late: ~0.15 s CPU at every start, and many runs meet no amount in words
+
     try:
         value = cn2an.cn2an(text, "strict")
     except (ValueError, KeyError, IndexError, TypeError):
@@ -392,6 +393,8 @@ def _upper_integer(text: str | None) -> int:
 
 def upper_amount(amount: Decimal) -> str:
     """120345.67 → 壹拾贰万零叁佰肆拾伍元陆角柒分; whole yuan end in 整."""
+    import cn2an  # imported late: ~0.15 s CPU at every start, and many runs meet no amount in words
+
     return cn2an.an2cn(format(Decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP), "f"), "rmb")
 
 
