@@ -55,7 +55,7 @@ from automation.decide.officefile import (
 from automation.forms.docx_reader import SUMMARY_HEADER
 from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
-from automation.forms.repair import open_docx, open_xlsx
+from automation.forms.repair import open_docx, open_xlsx, repaired
 from automation.fsutil import file_stamp
 from automation.printing import setup_openpyxl
 from automation.record import audit, codec
@@ -171,8 +171,6 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
     styles, numbering, fonts, images — copied as stored. The body is edited by the same code as
     ``write_docx_with_python_docx`` on python-docx's element classes, without loading the package.
     False (nothing written) when the package needs python-docx's own load."""
-    from automation.forms.repair import repaired
-
     try:
         if repaired(Path(source_file), "docx", deep=False) is not None:
             return False
