@@ -37,6 +37,7 @@ def _only(problems, field, message, basis, path, *, level="error"):
     [p] = found
     assert p.location == cell(path, field)
     assert p.source.startswith("校验规则!") and p.source.endswith(f" · {basis}"), p.source
+    assert p.at.rule.startswith("校验规则!") and p.source.startswith(f"{p.at.rule} · "), p.at  # set by the rule
     if level == "warning":
         assert errors(problems) == []
 
@@ -178,6 +179,7 @@ def test_loan_amount_in_words_must_read_the_same_amount(office):
     assert (p.field, p.location) == ("借款金额大写", cell(path, "借款金额大写"))
     assert "1,500.00" in p.message and "壹仟伍佰元整" in p.message
     assert p.source == "校验规则!B50 · 001 · S1-R152;「借款单」填写要求 ·「借款金额大写」"  # the rule book too
+    assert p.at.rule == "校验规则!B50"
 
 
 def test_travel_advance_with_an_approved_trip_is_accepted(office):

@@ -60,7 +60,7 @@ def test_a_problem_location_is_also_given_as_fields_and_a_stored_problem_reads_b
     from automation.problems.field import REQUIRED_MISSING
 
     cell = REQUIRED_MISSING(field="客户名称", location=Location.in_cell("表单", "B7"),
-                            source="校验规则!B5 · 001 · S1-R152")
+                            source="校验规则!B5 · 001 · S1-R152", rule="校验规则!B5")
     assert cell.at == Location(text="表单!B7", sheet="表单", cell="B7", field="客户名称", rule="校验规则!B5")
     assert cell.location == "表单!B7"
     line = REQUIRED_MISSING(field="数量", location=Location.in_table("明细", 2), row=2)
@@ -74,3 +74,13 @@ def test_a_problem_location_is_also_given_as_fields_and_a_stored_problem_reads_b
     assert stored["at"]["table"] == "明细"
     older = {k: v for k, v in cell.to_dict().items() if k != "at"}  # written before locations had fields
     assert Problem.from_dict(older).at == Location(text="表单!B7", field="客户名称", rule="校验规则!B5")
+
+
+def test_a_problem_cites_the_rule_it_was_given_never_one_read_out_of_its_source_text():
+    from automation.problems.field import REQUIRED_MISSING
+
+    given = REQUIRED_MISSING(field="客户名称", source="制度.xlsx · 人员", rule="人员!A5")
+    assert given.at.rule == "人员!A5"
+    assert REQUIRED_MISSING(field="客户名称", source="校验规则!B5 · 001 · S1-R152").at.rule is None
+    stored = json.loads(json.dumps(given.to_dict(), ensure_ascii=False))
+    assert stored["at"]["rule"] == "人员!A5" and Problem.from_dict(stored) == given

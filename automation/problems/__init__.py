@@ -12,8 +12,8 @@ reason on a returned or rejected copy). No kind is declared anywhere else.
 Where a problem is: ``location`` is the text people read ("表单!B7", "控件:客户名称",
 "审批规则!C4", "表格「明细」第 2 行"); ``Problem.at`` gives the same place as fields
 (file, sheet, cell, tag, table, field, row, rule), and JSON carries both. The fields are
-set where the problem is made (pass a :class:`Location` as ``location``), never parsed
-back out of the text.
+set where the problem is made (pass a :class:`Location` as ``location``, and the policy row
+a problem cites as ``rule``), never parsed back out of the text.
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ class Problem:
     row: int | None = None  # line-item row number (1-based) when the problem is in 明细
     source: str | None = None  # the rule it breaks: "校验规则!B5 · 001 · S1-R152"
     where: Location | None = None  # ``location`` as fields, set where the problem is made
+    rule: str | None = None  # the policy row it cites ("校验规则!B5"), set where the problem is made
 
     @property
     def is_error(self) -> bool:
@@ -118,9 +119,8 @@ class Problem:
     @property
     def at(self) -> Location:
         """Where the problem is: its place in the file, its field and line-item row, the rule it cites."""
-        rule = (self.source or "").split(" · ", 1)[0].split(";", 1)[0].strip() or None
         where = self.where or Location(text=self.location)
-        return replace(where, field=self.field, row=where.row if self.row is None else self.row, rule=rule)
+        return replace(where, field=self.field, row=where.row if self.row is None else self.row, rule=self.rule)
 
     def placed(self, location: Location | None) -> Problem:
         """The same problem at ``location`` (a policy rule's problem given its field's cell)."""
@@ -128,10 +128,13 @@ class Problem:
 
     @classmethod
     def from_dict(cls, data: dict) -> Problem:
-        """A problem stored with ``to_dict``; ``at`` gives back its place in the file."""
+        """A problem stored with ``to_dict``; ``at`` gives back its place in the file and the rule it cites."""
         own = ("field", "rule", "row") if data.get("row") is not None else ("field", "rule")
-        where = {k: v for k, v in (data.get("at") or {}).items() if k not in own}
-        return cls(**{k: data.get(k) for k in _STORED if k in data}, where=Location(**where) if where else None)
+        at = data.get("at")
+        where = {k: v for k, v in (at or {}).items() if k not in own}
+        rule = at.get("rule") if at is not None else _legacy_rule(data.get("source"))
+        return cls(**{k: data.get(k) for k in _STORED if k in data}, where=Location(**where) if where else None,
+                   rule=rule)
 
     def to_dict(self) -> dict:
         return {
@@ -151,6 +154,13 @@ class Problem:
 _STORED = ("code", "title", "message", "level", "field", "location", "value", "row", "source")
 
 
+def _legacy_rule(source: str | None) -> str | None:
+    """The rule a problem stored before it carried ``at`` cites: its ``source`` then began with it
+    ("校验规则!B5 · 001 · S1-R152"). Only such old rows are read this way; a problem made now is given its rule."""
+    head = (source or "").split(" · ", 1)[0].split(";", 1)[0].strip()
+    return head if "!" in head else None
+
+
 @dataclass(frozen=True)
 class ProblemKind:
     code: str
@@ -166,6 +176,7 @@ class ProblemKind:
         value: Any = None,
         row: int | None = None,
         source: str | None = None,
+        rule: str | None = None,
         level: str | None = None,
         **params: Any,
     ) -> Problem:
@@ -184,6 +195,7 @@ class ProblemKind:
             row=row,
             source=source,
             where=where,
+            rule=rule,
         )
 
 

@@ -42,7 +42,7 @@ def validate(rt, form, extra=()) -> Report:
         if at is None:
             report.problems.append(problem)
         elif problem.is_error and problem.source:
-            report.problems[at] = _also_cite(report.problems[at], problem.source)
+            report.problems[at] = _also_cite(report.problems[at], problem.source, problem.rule)
     _cite_rule_books(rt.policy, form, report)
     report.stats = {"fields": len(form.spec.fields), "rows": sum(len(v) for v in form.values.values() if isinstance(v, list))}
     return report
@@ -71,17 +71,19 @@ RESTATED = ("choice-invalid", "amount-upper-invalid", "amount-upper-mismatch")
 def _cite_rule_books(policy, form, report) -> None:
     """A cell refused by the form's own check (客户等级 D, a wrong 大写) never reached the rule
     that the rule book states for that field: cite that rule's 依据 on the cell too."""
-    by_field: dict[str, list[str]] = {}
+    by_field: dict[str, list] = {}
     for rule in policy.check_rules_for(form.spec.title):
         if rule.field and rule.level == "error" and rule.basis:
-            by_field.setdefault(rule.field, []).append(rule.source)
+            by_field.setdefault(rule.field, []).append(rule)
     for i, problem in enumerate(report.problems):
         if problem.code in RESTATED and problem.field in by_field:
-            for source in by_field[problem.field]:
-                report.problems[i] = _also_cite(report.problems[i], source)
+            for rule in by_field[problem.field]:
+                report.problems[i] = _also_cite(report.problems[i], rule.source, rule.ref)
 
 
-def _also_cite(problem, source: str):
+def _also_cite(problem, source: str, rule: str | None):
+    """The problem cites ``source`` first, and ``rule`` (the policy row it names) becomes the rule it cites."""
     if source in (problem.source or ""):
         return problem
-    return replace(problem, source=f"{source};{problem.source}" if problem.source else source)
+    return replace(problem, source=f"{source};{problem.source}" if problem.source else source,
+                   rule=rule or problem.rule)

@@ -53,7 +53,7 @@ def _problem(rule: CheckRule, names: Mapping[str, Any], functions: Mapping, row:
     message = _PLACEHOLDER.sub(lambda m: _fill(m.group(1), names, functions, rule.ref) or m.group(0), rule.message)
     value = names.get(rule.field) if rule.field else None
     return RULE_BROKEN(message=message, field=rule.field, value=None if value is None else show(value), row=row,
-                       source=rule.source, level=rule.level)
+                       source=rule.source, rule=rule.ref, level=rule.level)
 
 
 def _fill(text: str, names: Mapping[str, Any], functions: Mapping, where: str) -> str | None:
