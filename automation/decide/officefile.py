@@ -23,7 +23,8 @@ from automation.forms.docx_reader import (
     normal_label,
     table_header,
 )
-from automation.forms.repair import open_docx, open_xlsx
+from automation.forms.repair import load_tolerant, open_docx
+from automation.forms.xlsx_values import load_values
 
 DECISION_NAME = "审批结论"
 DECISION_TABLE_HEADER = DECISION_HEADER  # header row of the Word task file's decision table
@@ -76,14 +77,15 @@ def xlsx_named_value(wb, name: str):
     return None
 
 
-def docx_control_text(document, tag: str) -> str | None:
+def docx_control_text(document, tag: str, index: DocxIndex | None = None) -> str | None:
     """An approval input of a Word task file: by tag, else beside its label in our 审批 table, else by alias.
 
     LibreOffice drops every tag, and the alias of drop-down controls too, so a task
-    file decided and saved there is read from the cell next to 「审批结论」.
+    file decided and saved there is read from the cell next to 「审批结论」. ``index``: the
+    body's ``DocxIndex`` when the caller reads several inputs (it is built once, not per input).
     """
     body = document.element.body
-    index = DocxIndex(body)
+    index = index if index is not None else DocxIndex(body)
     if tag in index.by_tag:
         return control_value(index.by_tag[tag])
     for tbl in filter(_holds_inputs, body.iter(qn("w:tbl"))):
@@ -119,9 +121,11 @@ def read_inputs(path: Path) -> dict[str, str | None]:
     """Every approval input (审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回到), stripped; None when blank."""
     if path.suffix.lower() == ".docx":
         document = open_docx(path)
-        values = {name: docx_control_text(document, name) for name in INPUT_NAMES}
+        index = DocxIndex(document.element.body)
+        values = {name: docx_control_text(document, name, index) for name in INPUT_NAMES}
     else:
-        wb = open_xlsx(path)
+        # Values only (no formatting bound): the inputs are read, the workbook is never saved.
+        wb = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=False))
         values = {name: xlsx_named_value(wb, name) for name in INPUT_NAMES}
         wb.close()
     return {name: _blank_to_none(value, PROMPTS.get(name)) for name, value in values.items()}
