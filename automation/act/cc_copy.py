@@ -16,6 +16,7 @@ from automation.act.approval_record import TRAIL_HEADER, trail
 from automation.act.receipts import load_view
 from automation.fsutil import atomic_save, safe_name
 from automation.record import schema as s
+from automation.record.instances import Case
 
 MARK = "抄送 · 仅供知悉"
 SHEET = "抄送"
@@ -40,18 +41,18 @@ def due_at(timing: str, stage: str) -> bool:
     return timing == BOTH or timing == stage
 
 
-def copy_path(settings, name: str, case: dict, stage: str, suffix: str) -> Path:
+def copy_path(settings, name: str, case: Case, stage: str, suffix: str) -> Path:
     word = "审批中" if stage == SUBMIT else "已通过"
-    return settings.cc / safe_name(name) / f"{safe_name(case['number'])} {safe_name(case['form_title'])} {word}{suffix}"
+    return settings.cc / safe_name(name) / f"{safe_name(case.number)} {safe_name(case.form_title)} {word}{suffix}"
 
 
-def write_copy(rt, name: str, case: dict, stage: str) -> Path:
-    source = rt.abs(case["source_file"])
+def write_copy(rt, name: str, case: Case, stage: str) -> Path:
+    source = rt.abs(case.source_file)
     tz = ZoneInfo(rt.settings.time.timezone)
     with rt.store.read() as conn:
-        fresh = dict(conn.execute(s.cases.select().where(s.cases.c.id == case["id"])).mappings().one())
+        fresh = dict(conn.execute(s.cases.select().where(s.cases.c.id == case.id)).mappings().one())
         view = load_view(conn, fresh)
-        steps = trail(conn, case["id"], tz)
+        steps = trail(conn, case.id, tz)
     lines = [MARK, view.headline(), f"抄送给:{name}。本副本仅供知悉,无需填写或提交。"]
     target = copy_path(rt.settings, name, case, stage, source.suffix)
     if source.suffix.lower() == ".docx":

@@ -12,6 +12,7 @@ from automation.act.stamp import stamp_field
 from automation.forms.spec import CASE_FIELD
 from automation.fsutil import safe_name
 from automation.problems.decision import rejected, returned_for_changes
+from automation.record.instances import Case, Task
 
 NO_COMMENT = "审批人未填写意见,如有疑问请联系 {who}。"
 ENDING_DECISIONS = ("驳回", "退回修改")
@@ -24,24 +25,24 @@ def reason_text(who: str, comment: str | None) -> str:
     return comment.rstrip("。.") + "。"
 
 
-def write_decision_copy(rt, case: dict, history: list[dict]) -> Path | None:
+def write_decision_copy(rt, case: Case, history: list[Task]) -> Path | None:
     """``history`` is the case's decisions so far, oldest first (the decide stage reads it)."""
-    spec = rt.specs.get(case["form_id"])
-    source = rt.abs(case["source_file"]) if case.get("source_file") else None
+    spec = rt.specs.get(case.form_id)
+    source = rt.abs(case.source_file) if case.source_file else None
     if spec is None or source is None or not source.exists():
         return None
-    last = next((h for h in reversed(history) if h.get("decision") in ENDING_DECISIONS), {})
-    who = last.get("assignee", "审批人")
-    reason = reason_text(who, last.get("comment"))
-    problem = (returned_for_changes if case["status"] == "returned" else rejected)(
-        location=None, who=who, comment=reason, source=f"{last.get('role', '')}审批")
-    word = "退回修改" if case["status"] == "returned" else "已驳回"
-    folder = rt.settings.requests / (safe_name(case["applicant"]) if case.get("applicant") else "未署名")
-    dest = folder / f"{safe_name(case['number'])} {safe_name(case['form_title'])} 第{case['round']}轮 {word}{source.suffix}"
+    last = next((h for h in reversed(history) if h.decision in ENDING_DECISIONS), None)
+    who = last.assignee if last is not None else "审批人"
+    reason = reason_text(who, last.comment if last is not None else None)
+    problem = (returned_for_changes if case.status == "returned" else rejected)(
+        location=None, who=who, comment=reason, source=f"{last.role if last is not None else ''}审批")
+    word = "退回修改" if case.status == "returned" else "已驳回"
+    folder = rt.settings.requests / (safe_name(case.applicant) if case.applicant else "未署名")
+    dest = folder / f"{safe_name(case.number)} {safe_name(case.form_title)} 第{case.round}轮 {word}{source.suffix}"
     annotate_return(source, dest, spec, [problem], header={
-        "申请编号": case["number"], "结论": word, "审批人": who, "原因": reason,
+        "申请编号": case.number, "结论": word, "审批人": who, "原因": reason,
         "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
     })
-    if case["status"] == "returned":
-        stamp_field(dest, spec, CASE_FIELD, case["number"])
+    if case.status == "returned":
+        stamp_field(dest, spec, CASE_FIELD, case.number)
     return dest

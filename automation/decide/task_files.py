@@ -60,6 +60,7 @@ from automation.fsutil import file_stamp
 from automation.printing import setup_openpyxl
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.instances import Case, Task
 
 SHEET = "审批"
 DECISION_FOLDERS = FOLDER_DECISIONS  # 同意/ 驳回/ 退回修改/
@@ -97,31 +98,31 @@ def ensure_person_folders(settings, name: str) -> Path:
     return root
 
 
-def write_task_file(settings, *, case: dict, task: dict, history: list[dict], warnings: list[dict],
-                    source_file: Path, kind: str, spec=None, tasks: list[dict] | None = None,
+def write_task_file(settings, *, case: Case, task: Task, history: list[Task], warnings: list[dict],
+                    source_file: Path, kind: str, spec=None, tasks: list[Task] | None = None,
                     people: tuple[str, ...] = (), transfer_allowed: bool = True) -> Path:
     return _write_task_file(settings, case=case, task=task, history=history, warnings=warnings,
                             source_file=source_file, kind=kind, spec=spec, tasks=tasks, people=people,
                             transfer_allowed=transfer_allowed)[0]
 
 
-def _write_task_file(settings, *, case: dict, task: dict, history: list[dict], warnings: list[dict],
-                     source_file: Path, kind: str, spec=None, tasks: list[dict] | None = None,
+def _write_task_file(settings, *, case: Case, task: Task, history: list[Task], warnings: list[dict],
+                     source_file: Path, kind: str, spec=None, tasks: list[Task] | None = None,
                      people: tuple[str, ...] = (), transfer_allowed: bool = True) -> tuple[Path, str | None]:
     """(the task file, its form fingerprint when known without reading the file again)."""
-    ensure_person_folders(settings, task["assignee"])
-    path = task_file_path(settings, task["assignee"], case["number"], case["form_title"], case["applicant"],
-                          case["amount"], kind)
-    props = {TASK_PROP: str(task["id"]), CASE_PROP: case["number"]}
+    ensure_person_folders(settings, task.assignee)
+    path = task_file_path(settings, task.assignee, case.number, case.form_title, case.applicant,
+                          case.amount, kind)
+    props = {TASK_PROP: str(task.id), CASE_PROP: case.number}
     view = build_view(case=case, task=task, tasks=tasks if tasks is not None else [task], history=history,
                       warnings=warnings, spec=spec, people=people, transfer_allowed=transfer_allowed)
     if kind == "docx":
-        if not write_docx_at_zip_level(source_file, path, view, case["number"], props):
-            write_docx_with_python_docx(source_file, path, view, case["number"], props)
+        if not write_docx_at_zip_level(source_file, path, view, case.number, props):
+            write_docx_with_python_docx(source_file, path, view, case.number, props)
         return path, None
-    addition = xlsx_addition(view, case["number"], props)
+    addition = xlsx_addition(view, case.number, props)
     if not task_xlsx.write(source_file, path, addition):
-        write_xlsx_with_openpyxl(source_file, path, view, case["number"], props)
+        write_xlsx_with_openpyxl(source_file, path, view, case.number, props)
         return path, None
     return path, _zip_fingerprint(source_file, spec, addition)
 
@@ -325,20 +326,20 @@ def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, .
     ``people`` are the active names offered for 转交给 and 加签人."""
     with store.read() as conn:
         task = engine.load_task(conn, task_id)
-        case = engine.load_case(conn, task["case_id"])
-        history = engine.case_history(conn, case["id"])
-        tasks = engine.case_tasks(conn, case["id"])
+        case = engine.load_case(conn, task.case_id)
+        history = engine.case_history(conn, case.id)
+        tasks = engine.case_tasks(conn, case.id)
     path, known = _write_task_file(settings, case=case, task=task, history=history,
-                                   warnings=codec.loads(case["warnings"]) or [],
-                                   source_file=settings.root / case["source_file"], kind=case["file_kind"] or spec.kind,
+                                   warnings=codec.loads(case.warnings) or [],
+                                   source_file=settings.root / case.source_file, kind=case.file_kind or spec.kind,
                                    spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
     fingerprint = known or form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
     with store.begin() as conn:
         conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(
             file_path=rel, fingerprint=fingerprint, file_stamp=file_stamp(path)))
-        audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case["number"],
-                     detail={"task": task_id, "assignee": task["assignee"], "fingerprint": fingerprint}, file=rel)
+        audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case.number,
+                     detail={"task": task_id, "assignee": task.assignee, "fingerprint": fingerprint}, file=rel)
     return path
 
 
