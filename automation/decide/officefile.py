@@ -11,6 +11,7 @@ from pathlib import Path
 import openpyxl
 from docx.oxml.ns import qn
 from openpyxl.packaging.custom import StringProperty
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 
 from automation import fsutil
 from automation.forms.docx_props import read_custom_properties, set_custom_properties
@@ -23,8 +24,8 @@ from automation.forms.docx_reader import (
     normal_label,
     table_header,
 )
-from automation.forms.repair import load_tolerant, open_docx
-from automation.forms.xlsx_values import load_values
+from automation.forms.repair import open_docx
+from automation.forms.xlsx_reader import values_book
 
 DECISION_NAME = "审批结论"
 DECISION_TABLE_HEADER = DECISION_HEADER  # header row of the Word task file's decision table
@@ -72,8 +73,10 @@ def xlsx_named_value(wb, name: str):
     if defined is None:
         return None
     for sheet, ref in defined.destinations:
-        if sheet in wb.sheetnames:
-            return wb[sheet][ref.replace("$", "").split(":")[0]].value
+        if sheet in wb.sheetnames:  # read without adding the cell when it is not there
+            col, row = coordinate_from_string(ref.replace("$", "").split(":")[0])
+            cell = wb[sheet]._cells.get((row, column_index_from_string(col)))
+            return None if cell is None else cell.value
     return None
 
 
@@ -124,10 +127,9 @@ def read_inputs(path: Path) -> dict[str, str | None]:
         index = DocxIndex(document.element.body)
         values = {name: docx_control_text(document, name, index) for name in INPUT_NAMES}
     else:
-        # Values only (no formatting bound): the inputs are read, the workbook is never saved.
-        wb = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=False))
+        # Values only (no formatting bound), handed on to the fingerprint check of the same bytes.
+        wb = values_book(path, hand_on=True)
         values = {name: xlsx_named_value(wb, name) for name in INPUT_NAMES}
-        wb.close()
     return {name: _blank_to_none(value, PROMPTS.get(name)) for name, value in values.items()}
 
 

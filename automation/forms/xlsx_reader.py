@@ -6,6 +6,7 @@ approval sheet or a pasted picture never become data.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,8 +30,38 @@ PRODUCT = ("金额", "数量", "单价")
 MAX_ITEM_ROWS = 5000
 
 
+def values_book(path: Path, *, hand_on: bool = False) -> Workbook:
+    """The workbook's values (``load_values``, formulas as their cached results), through forms.repair.
+
+    ``hand_on``: the caller reads a few cells and the next ``read_xlsx`` of the same bytes takes this
+    very workbook instead of loading the file again (a decision's inputs, then its task file's
+    fingerprint). A handed-on workbook is taken once only, so no reader sees cells another one added.
+    Never save or change the result.
+    """
+    path = Path(path)
+    key = _bytes_key(path)
+    book = _HANDED_ON.pop(key, None) if key is not None else None
+    if book is None:
+        book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
+    if hand_on and key is not None and key == _bytes_key(path):  # unchanged while it was read
+        while len(_HANDED_ON) >= 4:
+            _HANDED_ON.pop(next(iter(_HANDED_ON), None), None)  # (tolerant of another thread)
+        _HANDED_ON[key] = book
+    return book
+
+
+def _bytes_key(path: Path) -> bytes | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
+_HANDED_ON: dict[bytes, Workbook] = {}
+
+
 def read_xlsx(path: Path, spec: FormSpec) -> Raw:
-    book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
+    book = values_book(path)
     formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
     raw: dict[str, Any] = {}
     locations: dict[str, Location] = {}
