@@ -14,19 +14,19 @@ from automation.errors import TransitionError
 
 def decide(d, task_id, decision="同意", comment=None, **extra):
     with d.store.begin() as conn:
-        actor = engine.load_task(conn, task_id)["assignee"]
+        actor = engine.load_task(conn, task_id).assignee
         return engine.decide(conn, task_id=task_id, decision=decision, comment=comment, actor=actor,
                              file=None, file_hash=None, now=MONDAY, cal=CAL, **extra)
 
 
 def open_task(d, case_id, person):
-    found = [t for t in d.tasks(case_id) if t["assignee"] == person and t["status"] == "open"]
-    assert len(found) == 1, [(t["assignee"], t["status"]) for t in d.tasks(case_id)]
-    return found[0]["id"]
+    found = [t for t in d.tasks(case_id) if t.assignee == person and t.status == "open"]
+    assert len(found) == 1, [(t.assignee, t.status) for t in d.tasks(case_id)]
+    return found[0].id
 
 
 def states(d, case_id):
-    return [(t["step_index"] + 1, t["assignee"], t["status"]) for t in d.tasks(case_id)]
+    return [(t.step_index + 1, t.assignee, t.status) for t in d.tasks(case_id)]
 
 
 def test_transfer_moves_the_task_keeps_the_role_and_the_new_holder_decides(tmp_path):

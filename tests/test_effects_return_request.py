@@ -21,11 +21,11 @@ ITEMS = [{"品名": "服务器", "规格型号": "X1", "数量": Decimal("2"), "
 
 def seed_contract(conn, payment="账期"):
     case = add_case(conn, "sales_contract", {}, number="SQ-1", status="approved")
-    add_contract_number(conn, case["id"], "HT-2026-0001")
+    add_contract_number(conn, case.id, "HT-2026-0001")
     conn.execute(s.contracts.update().values(customer="华为科技有限公司", payment=payment, amount=Decimal("30034.97"),
                                              items=codec.dumps(ITEMS)))
     conn.execute(s.receivables.insert().values(customer="华为科技有限公司", contract_number="HT-2026-0001",
-                                               amount=Decimal("30034.97"), kind="contract", case_id=case["id"]))
+                                               amount=Decimal("30034.97"), kind="contract", case_id=case.id))
 
 
 def return_request(*lines):

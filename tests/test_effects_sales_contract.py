@@ -35,10 +35,10 @@ def approve(store, values, *, numbered=True, policy=None):
                                                  last_active_on=date(2026, 1, 1)))
         case = add_case(conn, "sales_contract", values, number="SQ-1")
         if numbered:
-            add_contract_number(conn, case["id"], "HT-2026-0001")
-        add_approved_task(conn, case["id"], 0, "王经理")
-        add_approved_task(conn, case["id"], 1, "赵财务", on_behalf_of="钱财务")
-        add_approved_task(conn, case["id"], 1, "孙会计", status="cancelled")
+            add_contract_number(conn, case.id, "HT-2026-0001")
+        add_approved_task(conn, case.id, 0, "王经理")
+        add_approved_task(conn, case.id, 1, "赵财务", on_behalf_of="钱财务")
+        add_approved_task(conn, case.id, 1, "孙会计", status="cancelled")
         return on_decided(conn, case=case, values=values, outcome="approved", policy=policy or PolicyStandIn(),
                           today=FRIDAY, cal=WeekdayCalendar())
 

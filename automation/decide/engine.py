@@ -354,7 +354,7 @@ def _step_tasks(conn: Connection, task: Task) -> list[Task]:
 
 def _successor(conn: Connection, task: Task, *, assignee: str, origin: str, on_behalf_of: str | None = None,
                wait_for: int | None = None) -> int:
-    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why")}
+    keep = {k: getattr(task, k) for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why")}
     return conn.execute(s.tasks.insert().values(
         **keep, assignee=assignee, on_behalf_of=on_behalf_of, status=TaskStatus.WAITING, origin=origin, origin_task=task.id,
         wait_for=wait_for)).inserted_primary_key[0]
@@ -385,7 +385,7 @@ def _return_to_step(conn, case: Case, task: Task, back_to: int, comment, now, ca
     _cancel_rest(conn, case, now)
     for base in _route_tasks(tasks, back_to):
         conn.execute(s.tasks.insert().values(
-            **{k: base[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
+            **{k: getattr(base, k) for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
                                     "assignee", "on_behalf_of", "origin")},
             status=TaskStatus.WAITING, origin_task=base.id))
     _open_step(conn, case, back_to, now, cal)
@@ -506,8 +506,8 @@ def escalate(conn: Connection, task_id: int, to: str, now: datetime, cal: WorkCa
         raise TransitionError(f"只有待办的审批任务才能上报,该任务状态为「{status_label(task.status)}」。",
                               code="task-not-open")
     _close(conn, task, TaskStatus.ESCALATED, now, comment=reason)
-    keep = {k: task[k] for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref", "why",
-                                 "origin", "origin_task")}
+    keep = {k: getattr(task, k) for k in ("case_id", "round", "step_index", "role", "mode", "limit_days", "rule_ref",
+                                          "why", "origin", "origin_task")}
     new_id = conn.execute(s.tasks.insert().values(
         **keep, assignee=to, status=TaskStatus.WAITING, escalated_from=task_id)).inserted_primary_key[0]
     _open_task(conn, load_task(conn, new_id), now, cal)

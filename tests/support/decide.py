@@ -95,7 +95,7 @@ class Desk:
         return case_id
 
     def issue_open(self, case_id: int) -> list[Path]:
-        return [self.issue(t["id"]) for t in self.tasks(case_id) if t["status"] == "open" and t["id"] not in self.issued]
+        return [self.issue(t.id) for t in self.tasks(case_id) if t.status == "open" and t.id not in self.issued]
 
     def issue(self, task_id: int) -> Path:
         self.issued.append(task_id)
@@ -105,17 +105,17 @@ class Desk:
         for task_id in outcome.opened_task_ids:
             self.issue(task_id)
 
-    def tasks(self, case_id: int) -> list[dict]:
+    def tasks(self, case_id: int) -> list[engine.Task]:
         with self.store.read() as conn:
             return engine.case_tasks(conn, case_id)
 
-    def case(self, case_id: int) -> dict:
+    def case(self, case_id: int) -> engine.Case:
         with self.store.read() as conn:
             return engine.load_case(conn, case_id)
 
     def task_file(self, task_id: int) -> Path:
         with self.store.read() as conn:
-            return self.root / engine.load_task(conn, task_id)["file_path"]
+            return self.root / engine.load_task(conn, task_id).file_path
 
     def audit(self, action: str) -> list[dict]:
         with self.store.read() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.instances import Case
 from automation.record.store import Store, open_store
 
 AT = datetime(2026, 11, 23, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -59,14 +60,14 @@ def new_store(tmp_path) -> Store:
 
 
 def add_case(conn, form_id: str, values: dict, *, number: str, status: str = "in_approval",
-             round_: int = 1, department: str | None = None) -> dict:
-    """A real row in ``cases``; returned as the mapping the lead hands to the effects."""
+             round_: int = 1, department: str | None = None) -> Case:
+    """A real row in ``cases``; returned as the record the engine hands to the effects."""
     result = conn.execute(s.cases.insert().values(
         number=number, form_id=form_id, status=status, round=round_, data=codec.dumps(values),
         fingerprint=codec.fingerprint(values), department=department, created_at=AT, updated_at=AT,
     ))
     case_id = result.inserted_primary_key[0]
-    return dict(conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().one())
+    return Case.of(conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().one())
 
 
 def add_contract_number(conn, case_id: int, number: str) -> None:

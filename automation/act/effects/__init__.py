@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from datetime import date
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
@@ -34,6 +34,7 @@ from automation.act.effects import (
     trip_request,
 )
 from automation.act.effects.context import OUTCOMES, Effect, EffectError
+from automation.record.instances import Case
 from automation.record.names import normalise_customer_name
 
 __all__ = ["on_submitted", "on_decided", "normalise_customer_name", "EffectError", "HANDLERS"]
@@ -59,17 +60,17 @@ def _hooks(spec: Any, form_id: str, name: str) -> list:
     return hooks + ([specific] if specific else [])
 
 
-def on_submitted(conn: Connection, *, case: Mapping, values: dict, policy: Any, today: date, cal: Any,
+def on_submitted(conn: Connection, *, case: Case, values: dict, policy: Any, today: date, cal: Any,
                  spec: Any = None) -> set[str]:
     """Effects of a (re)submission: pending expense lines and trips, the complaint record, the form's register."""
     fx = Effect(conn, case, values, policy, today, cal, spec)
-    return set().union(*(hook(fx) for hook in _hooks(spec, case["form_id"], "submitted")))
+    return set().union(*(hook(fx) for hook in _hooks(spec, case.form_id, "submitted")))
 
 
-def on_decided(conn: Connection, *, case: Mapping, values: dict, outcome: str, policy: Any, today: date,
+def on_decided(conn: Connection, *, case: Case, values: dict, outcome: str, policy: Any, today: date,
                cal: Any, spec: Any = None) -> set[str]:
     """Effects of the final decision on a case ('approved', 'rejected' or 'returned')."""
     if outcome not in OUTCOMES:
         raise EffectError(f"未知的审批结果「{outcome}」,应为 {'、'.join(OUTCOMES)} 之一。", code="effect-outcome-unknown")
     fx = Effect(conn, case, values, policy, today, cal, spec)
-    return set().union(*(hook(fx, outcome) for hook in _hooks(spec, case["form_id"], "decided")))
+    return set().union(*(hook(fx, outcome) for hook in _hooks(spec, case.form_id, "decided")))

@@ -6,11 +6,12 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from automation.errors import PolicyError, StoreError
+from automation.record.instances import Case
 
 APPROVED, REJECTED, RETURNED = "approved", "rejected", "returned"
 OUTCOMES = (APPROVED, REJECTED, RETURNED)
@@ -25,7 +26,7 @@ class EffectError(StoreError):
 @dataclass(frozen=True)
 class Effect:
     conn: Connection
-    case: Mapping[str, Any]
+    case: Case
     values: dict[str, Any]
     policy: Any  # needs only .params (name → Decimal|str) and .people (name → obj with .department)
     today: date
@@ -34,11 +35,11 @@ class Effect:
 
     @property
     def case_id(self) -> int:
-        return self.case["id"]
+        return self.case.id
 
     @property
     def number(self) -> str:
-        return self.case["number"]
+        return self.case.number
 
     def text(self, key: str) -> str | None:
         value = self.values.get(key)

@@ -67,7 +67,7 @@ def _details(fx: Effect) -> dict:
         "customer_type": fx.text("客户类型"),
         "grade": fx.text("客户等级"),
         "owner": owner,
-        "department": fx.department_of(owner, fx.text("部门") or fx.case.get("department")),
+        "department": fx.department_of(owner, fx.text("部门") or fx.case.department),
         "region": fx.text("所属区域"),
         "contact": fx.text("联系人"),
         "phone": fx.text("联系电话"),

@@ -33,7 +33,7 @@ def decided(fx: Effect, outcome: str) -> set[str]:
 def _record(fx: Effect, status: str) -> set[str]:
     spec = fx.spec
     register = spec.register
-    generic.save_definition(fx.conn, register.to_dict(spec.id, spec.title), at=fx.case["updated_at"])
+    generic.save_definition(fx.conn, register.to_dict(spec.id, spec.title), at=fx.case.updated_at)
     data = {c.header: _value(fx, c) for c in register.columns if not c.overdue_of and c.value != "状态"}
     generic.record_row(fx.conn, case_id=fx.case_id, form_id=spec.id, register=register.name, number=fx.number,
                        data=data, status=status)
@@ -57,11 +57,11 @@ def _value(fx: Effect, column) -> Any:
 def _case_value(fx: Effect, name: str) -> Any:
     case = fx.case
     if name == "编号":
-        return case["number"]
+        return case.number
     if name in ("申请人", "部门", "金额"):
-        return case[{"申请人": "applicant", "部门": "department", "金额": "amount"}[name]]
-    moment = case.get("created_at") if name == "提交日期" else case.get("decided_at")
-    if name == "完成日期" and moment is None and case.get("status") in STATUS:
+        return getattr(case, {"申请人": "applicant", "部门": "department", "金额": "amount"}[name])
+    moment = case.created_at if name == "提交日期" else case.decided_at
+    if name == "完成日期" and moment is None and case.status in STATUS:
         return fx.today
     return moment.date() if isinstance(moment, datetime) else moment
 

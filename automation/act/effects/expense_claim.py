@@ -43,7 +43,7 @@ def _line(fx: Effect, row: dict) -> dict:
         "case_id": fx.case_id,
         "claim_number": fx.number,
         "claimant": claimant,
-        "department": fx.text("部门") or fx.department_of(claimant, fx.case.get("department")),
+        "department": fx.text("部门") or fx.department_of(claimant, fx.case.department),
         "category": row.get("费用类别"),
         "occurred_on": occurred,
         "amount": row.get("金额"),

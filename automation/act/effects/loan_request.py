@@ -27,7 +27,7 @@ def decided(fx: Effect, outcome: str) -> set[str]:
     borrower = fx.text("借款人")
     fx.conn.execute(s.loans.insert().values(
         case_id=fx.case_id, number=fx.number, borrower=borrower,
-        department=fx.text("部门") or fx.department_of(borrower, fx.case.get("department")),
+        department=fx.text("部门") or fx.department_of(borrower, fx.case.department),
         loan_type=fx.text("借款类型"), amount=fx.values.get("借款金额"), lent_on=fx.values.get("借款日期"),
         due_on=fx.values.get("预计还款日期"), status=OPEN,
     ))

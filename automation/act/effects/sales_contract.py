@@ -53,8 +53,8 @@ def approvers_of(fx: Effect) -> str:
     """Who approved, in chain order, from this round's tasks ("王五、赵六(代 钱七)")."""
     t = s.tasks.c
     query = select(t.assignee, t.on_behalf_of).where(t.case_id == fx.case_id, t.status == "approved")
-    if fx.case.get("round") is not None:
-        query = query.where(t.round == fx.case["round"])
+    if fx.case.round is not None:
+        query = query.where(t.round == fx.case.round)
     names: list[str] = []
     for row in fx.conn.execute(query.order_by(t.step_index, t.id)):
         label = f"{row.assignee}(代 {row.on_behalf_of})" if row.on_behalf_of else row.assignee

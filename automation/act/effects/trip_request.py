@@ -16,7 +16,7 @@ def submitted(fx: Effect) -> set[str]:
     values = {
         "number": fx.number,
         "applicant": applicant,
-        "department": fx.text("部门") or fx.department_of(applicant, fx.case.get("department")),
+        "department": fx.text("部门") or fx.department_of(applicant, fx.case.department),
         "destination": fx.text("出差地点"),
         "start_on": fx.values.get("出发日期"),
         "end_on": fx.values.get("返回日期"),
