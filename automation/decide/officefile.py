@@ -24,7 +24,8 @@ from automation.forms.docx_reader import (
     normal_label,
     table_header,
 )
-from automation.forms.repair import open_docx
+from automation.forms.docx_body import load_body
+from automation.forms.repair import load_tolerant
 from automation.forms.xlsx_reader import values_book
 
 DECISION_NAME = "审批结论"
@@ -87,7 +88,11 @@ def docx_control_text(document, tag: str, index: DocxIndex | None = None) -> str
     file decided and saved there is read from the cell next to 「审批结论」. ``index``: the
     body's ``DocxIndex`` when the caller reads several inputs (it is built once, not per input).
     """
-    body = document.element.body
+    return docx_body_text(document.element.body, tag, index)
+
+
+def docx_body_text(body, tag: str, index: DocxIndex | None = None) -> str | None:
+    """``docx_control_text`` of a document body."""
     index = index if index is not None else DocxIndex(body)
     if tag in index.by_tag:
         return control_value(index.by_tag[tag])
@@ -123,9 +128,9 @@ def read_decision(path: Path) -> tuple[str | None, str | None]:
 def read_inputs(path: Path) -> dict[str, str | None]:
     """Every approval input (审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回到), stripped; None when blank."""
     if path.suffix.lower() == ".docx":
-        document = open_docx(path)
-        index = DocxIndex(document.element.body)
-        values = {name: docx_control_text(document, name, index) for name in INPUT_NAMES}
+        body = load_tolerant(path, "docx", load_body)  # the body as python-docx gives it, nothing else parsed
+        index = DocxIndex(body)
+        values = {name: docx_body_text(body, name, index) for name in INPUT_NAMES}
     else:
         # Values only (no formatting bound), handed on to the fingerprint check of the same bytes.
         wb = values_book(path, hand_on=True)
