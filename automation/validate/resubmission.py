@@ -30,11 +30,11 @@ def resubmission_target(rt, form) -> tuple[int | None, list]:
         case = case_by_number(conn, str(number).strip())
     if case is None:
         return None, [*problems, case_unknown(**where)]
-    if case["form_id"] != form.spec.id:
-        return None, [*problems, case_other_form(title=case["form_title"], **where)]
-    if case["status"] != "returned":
-        return None, [*problems, case_not_returned(status=status_label(case["status"]), **where)]
-    return case["id"], problems
+    if case.form_id != form.spec.id:
+        return None, [*problems, case_other_form(title=case.form_title, **where)]
+    if case.status != "returned":
+        return None, [*problems, case_not_returned(status=status_label(case.status), **where)]
+    return case.id, problems
 
 
 def _unknown_complaint(rt, form) -> list:
