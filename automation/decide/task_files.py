@@ -215,14 +215,7 @@ def _docx_block(document, view: ApprovalView, grid) -> list:
     out += [_heading_xml("审批流程"), _table_xml(CHAIN_HEADER, view.chain, width, style)]
     out += [_heading_xml("审批记录"),
             _table_xml(HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")], width, style)]
-    controls = {
-        DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions, PROMPTS[DECISION_NAME]),
-        COMMENT_NAME: _text_control_xml(COMMENT_NAME, PROMPTS[COMMENT_NAME]),
-        TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, PROMPTS[TRANSFER_NAME]),
-        SIGNER_NAME: _dropdown_xml(SIGNER_NAME, view.people, PROMPTS[SIGNER_NAME]),
-        SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, PROMPTS[SIGN_MODE_NAME]),
-        BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, PROMPTS[BACK_TO_NAME]),
-    }
+    controls = _decision_controls_xml(view)
     rows = [(label, None, prompt) for _, label, prompt in INPUTS]
     inner = {r: controls[name].replace(f"<w:sdt {_W}>", "<w:sdt>") for r, (name, _, _) in enumerate(INPUTS, start=1)}
     out += [_heading_xml("您的审批(填写后保存即可)"),
@@ -731,8 +724,9 @@ def _grid_style(document, table) -> None:
         table.style = document.styles["Table Grid"]
 
 
-def _docx_decision_table(document, view: ApprovalView):
-    controls = {
+def _decision_controls_xml(view: ApprovalView) -> dict[str, str]:
+    """The content controls of the 审批 block, by input name (one source for both Word writers)."""
+    return {
         DECISION_NAME: _dropdown_xml(DECISION_NAME, view.decisions, PROMPTS[DECISION_NAME]),
         COMMENT_NAME: _text_control_xml(COMMENT_NAME, PROMPTS[COMMENT_NAME]),
         TRANSFER_NAME: _dropdown_xml(TRANSFER_NAME, view.people, PROMPTS[TRANSFER_NAME]),
@@ -740,6 +734,10 @@ def _docx_decision_table(document, view: ApprovalView):
         SIGN_MODE_NAME: _dropdown_xml(SIGN_MODE_NAME, SIGN_MODES, PROMPTS[SIGN_MODE_NAME]),
         BACK_TO_NAME: _dropdown_xml(BACK_TO_NAME, view.back_to, PROMPTS[BACK_TO_NAME]),
     }
+
+
+def _docx_decision_table(document, view: ApprovalView):
+    controls = _decision_controls_xml(view)
     table = document.add_table(rows=len(INPUTS) + 1, cols=3)
     _grid_style(document, table)
     lines = list(table.rows)
