@@ -111,6 +111,34 @@ def test_three_workers_on_one_postgresql_with_the_leader_killed_mid_batch_do_eve
     assert "数据库为 PostgreSQL" in said and "Traceback" not in said, said[-2000:]
 
 
+def _two_workers_at_once(root, paths) -> None:
+    """Two runtimes (two workers) each take one of ``paths`` in, released at the same instant."""
+    from automation.pipeline import process_file
+    from automation.runtime import open_runtime
+
+    runtimes = [open_runtime(root), open_runtime(root)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(i):
+        try:
+            start.wait(timeout=30)
+            process_file(runtimes[i], paths[i])
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+    finally:
+        for rt in runtimes:
+            rt.close()
+    assert errors == [] and not any(t.is_alive() for t in threads)
+
+
 def _allow_connections(cluster, url: str, allowed: bool) -> None:
     """The database refuses (or accepts again) every connection, as when its server is down or in maintenance."""
     import psycopg
@@ -150,9 +178,6 @@ def test_while_the_database_is_unreachable_the_inbox_is_untouched_and_the_worker
 def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_case(tmp_path, pg_url):
     """Two workers each claim one of two files with the same bytes: they are judged one after the
     other (a claim on the content), so the second is a duplicate of the first, never a second case."""
-    from automation.pipeline import process_file
-    from automation.runtime import open_runtime
-
     root = make_workspace(tmp_path)
     use_store(root, pg_url)
     staging = tmp_path / "staging"
@@ -161,28 +186,7 @@ def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_
     paths = [root / "inbox" / "客户登记.xlsx", root / "inbox" / "客户登记(再交一次).xlsx"]
     for path in paths:
         path.write_bytes(data)
-    runtimes = [open_runtime(root), open_runtime(root)]
-    start = threading.Barrier(2)
-    outcomes: list = [None, None]
-    errors: list[BaseException] = []
-
-    def work(i):
-        try:
-            start.wait(timeout=30)
-            outcomes[i] = process_file(runtimes[i], paths[i])
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-    finally:
-        for rt in runtimes:
-            rt.close()
-    assert errors == [] and not any(t.is_alive() for t in threads)
+    _two_workers_at_once(root, paths)
     subs, cases, _, _ = _state(pg_url)
     assert len(cases) == 1, "one case for the one form"
     assert sorted(x["reason_code"] for x in subs) == sorted(["accepted", "duplicate"]), subs
@@ -190,9 +194,6 @@ def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_
 
 def test_two_files_of_the_same_name_taken_by_two_workers_at_once_are_both_filed(tmp_path, pg_url):
     """From two people's folders, the same file name with different content: neither overwrites the other."""
-    from automation.pipeline import process_file
-    from automation.runtime import open_runtime
-
     root = make_workspace(tmp_path)
     use_store(root, pg_url)
     paths = [root / "inbox" / "甲" / "说明.xlsx", root / "inbox" / "乙" / "说明.xlsx"]
@@ -200,27 +201,7 @@ def test_two_files_of_the_same_name_taken_by_two_workers_at_once_are_both_filed(
         path.parent.mkdir(parents=True)
         path.write_bytes(f"not a form {i}".encode() * 50)
     data = [p.read_bytes() for p in paths]
-    runtimes = [open_runtime(root), open_runtime(root)]
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def work(i):
-        try:
-            start.wait(timeout=30)
-            process_file(runtimes[i], paths[i])
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
-    try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-    finally:
-        for rt in runtimes:
-            rt.close()
-    assert errors == []
+    _two_workers_at_once(root, paths)
     subs = _state(pg_url)[0]
     assert len({x["dest_path"] for x in subs}) == 2
     assert sorted((root / x["dest_path"]).read_bytes() for x in subs) == sorted(data), "each file in its own place"
