@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from support.e2e import edit_policy, headers
+from support.e2e import set_condition
 from support.workspace import running_watcher, wait_for
 
 from automation import samples
@@ -23,16 +23,6 @@ REPORT = ("policies", "制度.检查结果.txt")
 BROKEN_CONDITION = "申请日期 > 1"
 
 
-def _set_condition(root, form: str, condition: str | None, sheet: str = "审批规则") -> None:
-    def edit(ws):
-        cols = headers(ws)
-        for row in range(cols["__row__"] + 1, ws.max_row + 1):
-            if ws.cell(row, cols["表单"]).value == form:
-                ws.cell(row, cols["条件"]).value = condition
-                return
-    edit_policy(root, sheet, edit)
-
-
 def _report(office) -> str:
     path = office.root.joinpath(*REPORT)
     return path.read_text(encoding="utf-8") if path.exists() else ""
@@ -40,7 +30,7 @@ def _report(office) -> str:
 
 def test_policy_fault_holds_forms_until_fixed(office):
     office.close()
-    _set_condition(office.root, "客户登记表", BROKEN_CONDITION)
+    set_condition(office.root, "客户登记表", BROKEN_CONDITION)
     with running_watcher(office.root) as (rt, _):
         office.drop(office.form("customer_registration", samples.customer_registration(61, date.today())), "登记.xlsx")
         wait_for(lambda: any((x["status"], x["reason_code"]) == ("archived", "policy-held") for x in office.submissions()),
@@ -57,7 +47,7 @@ def test_policy_fault_holds_forms_until_fixed(office):
         assert [h["文件"] for h in report["held"]] == ["登记.xlsx"]
         assert any(a["kind"] == "policy-fault" for a in report["alerts"])
 
-        _set_condition(office.root, "客户登记表", None)  # the administrator fixes the row
+        set_condition(office.root, "客户登记表", None)  # the administrator fixes the row
         wait_for(lambda: office.tasks("吴强"), timeout=30, message="the held form routed after the fix")
 
     [released] = office.submissions()
@@ -72,14 +62,14 @@ def test_policy_fault_holds_forms_until_fixed(office):
 
 
 def test_held_form_that_is_wrong_goes_back_to_its_applicant_once_the_policy_is_fixed(office):
-    _set_condition(office.root, "客户登记表", BROKEN_CONDITION, sheet="校验规则")
+    set_condition(office.root, "客户登记表", BROKEN_CONDITION, sheet="校验规则")
     # A field error and a policy fault together: nothing can be judged until the policy is fixed.
     office.submit("customer_registration", dict(samples.customer_registration(62, office.today), 联系电话="12345"))
     office.run()
     assert office.submissions()[-1]["reason_code"] == "policy-held"
     assert office.files("returned") == [] and office.returned("王芳") == []
 
-    _set_condition(office.root, "客户登记表", '客户等级 == "D"', sheet="校验规则")
+    set_condition(office.root, "客户登记表", '客户等级 == "D"', sheet="校验规则")
     office.rt.policies.refresh(force=True)
     office.run()
     [sub] = office.submissions()
@@ -89,7 +79,7 @@ def test_held_form_that_is_wrong_goes_back_to_its_applicant_once_the_policy_is_f
 
 
 def test_same_file_dropped_again_while_held_is_a_duplicate_not_a_second_case(office):
-    _set_condition(office.root, "客户登记表", BROKEN_CONDITION)
+    set_condition(office.root, "客户登记表", BROKEN_CONDITION)
     path = office.form("customer_registration", samples.customer_registration(63, office.today))
     copy = path.with_name("副本.xlsx")
     copy.write_bytes(path.read_bytes())
@@ -97,7 +87,7 @@ def test_same_file_dropped_again_while_held_is_a_duplicate_not_a_second_case(off
     office.run()
     office.drop(copy)
     office.run()
-    _set_condition(office.root, "客户登记表", None)
+    set_condition(office.root, "客户登记表", None)
     office.rt.policies.refresh(force=True)
     office.run()
     assert [x["reason_code"] for x in office.submissions()] == ["accepted", "duplicate"]

@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from sqlalchemy import select
-from support.e2e import CUSTOMER, Office, edit_policy, headers, register_rows, set_named
+from support.e2e import CUSTOMER, Office, edit_policy, register_rows, set_condition, set_named
 from support.workers import use_store
 
 from automation import samples
@@ -128,7 +128,7 @@ def test_a_blocked_case_a_held_form_and_an_approved_contract_move_and_numbering_
     office.run()
     assert office.case(form_id="expense_claim")["status"] == "blocked"
     office.close()
-    _set_rule_condition(office.root, "客户登记表", "申请日期 > 1")  # a policy fault: the next registration is held
+    set_condition(office.root, "客户登记表", "申请日期 > 1")  # a policy fault: the next registration is held
     office.submit("customer_registration", samples.customer_registration(31, office.today), name="待修正.xlsx")
     office.run()
     assert office.submissions()[-1]["reason_code"] == "policy-held"
@@ -146,7 +146,7 @@ def test_a_blocked_case_a_held_form_and_an_approved_contract_move_and_numbering_
     # On PostgreSQL now: the policy fixed, the held form is judged and numbered next; a second contract
     # gets the next contract number; the blocked case is routed once the policy names an approver.
     office.close()
-    _set_rule_condition(office.root, "客户登记表", None)
+    set_condition(office.root, "客户登记表", None)
     edit_policy(office.root, "参数", lambda ws: ws.append(["总经理本人申请审批人", "钱明", "文本", "人", "董事会指定的审批人"]))
     office.submit("sales_contract", *samples.sales_contract(CUSTOMER, office.today, amount_each=Decimal("700.00"),
                                                             payment="账期"))
@@ -166,13 +166,3 @@ def test_a_blocked_case_a_held_form_and_an_approved_contract_move_and_numbering_
     office.close()
     verify = office.cli("audit", "verify")
     assert verify.returncode == 0, verify.stdout + verify.stderr
-
-
-def _set_rule_condition(root, form: str, condition: str | None) -> None:
-    def edit(ws):
-        cols = headers(ws)
-        for row in range(cols["__row__"] + 1, ws.max_row + 1):
-            if ws.cell(row, cols["表单"]).value == form:
-                ws.cell(row, cols["条件"]).value = condition
-                return
-    edit_policy(root, "审批规则", edit)

@@ -315,6 +315,17 @@ def edit_policy(root: Path, sheet: str, edit) -> None:
     os.replace(staging, path)
 
 
+def set_condition(root: Path, form: str, condition: str | None, sheet: str = "审批规则") -> None:
+    """Set the 条件 of ``form``'s first row on ``sheet`` of the workspace's 制度.xlsx (None clears it)."""
+    def edit(ws):
+        cols = headers(ws)
+        for row in range(cols["__row__"] + 1, ws.max_row + 1):
+            if ws.cell(row, cols["表单"]).value == form:
+                ws.cell(row, cols["条件"]).value = condition
+                return
+    edit_policy(root, sheet, edit)
+
+
 def headers(ws) -> dict[str, int]:
     """Column index by header text in the first row that holds 表单 or 姓名."""
     for row in ws.iter_rows(min_row=1, max_row=6):
