@@ -12,13 +12,12 @@ from support.decide import (
     CONTRACT_ITEMS,
     CONTRACT_VALUES,
     MONDAY,
-    TRIP_VALUES,
     desk,
     real_form,
     route,
     set_named,
     step,
-    trip_spec,
+    trip_task_file,
 )
 from support.forms import fill_docx
 
@@ -130,15 +129,7 @@ def test_form_value_that_looks_like_a_formula_stays_text_and_submitted_approval_
 
 def test_docx_task_file_has_tagged_controls_and_counts_a_filled_decision(tmp_path):
     d = desk(tmp_path)
-    d.spec = trip_spec()
-    source = real_form(d.settings.archive / "trip.docx", "trip_request", TRIP_VALUES)
-    with d.store.begin() as conn:
-        case_id = engine.open_case(conn, number="CC-2026-0001", spec=d.spec, values=TRIP_VALUES, applicant="李销售",
-                                   department="销售部", amount=None, customer=None,
-                                   route=route(step("部门经理", "王经理")), submission_id=None,
-                                   source_file=source.relative_to(d.root).as_posix(), now=MONDAY, cal=CAL)
-    task = d.tasks(case_id)[0]
-    path = d.issue(task["id"])
+    case_id, task, path = trip_task_file(d, "CC-2026-0001")
     assert path.name == "CC-2026-0001 出差申请表 李销售.docx"
     document = docx.Document(str(path))
     assert document.paragraphs[0].text == "出差申请表 · 审批单"

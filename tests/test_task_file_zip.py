@@ -122,18 +122,11 @@ def test_form_already_holding_an_approval_sheet_falls_back_to_openpyxl(tmp_path)
 
 
 def test_word_task_file_at_zip_level_has_the_same_body_and_copies_the_other_parts(tmp_path):
-    from support.decide import TRIP_VALUES, trip_spec
+    from support.decide import trip_task_file
 
     d = desk(tmp_path)
-    d.spec = trip_spec()
-    source = real_form(d.settings.archive / "trip.docx", "trip_request", TRIP_VALUES)
-    with d.store.begin() as conn:
-        case_id = engine.open_case(conn, number="SQ-2026-0003", spec=d.spec, values=TRIP_VALUES, applicant="李销售",
-                                   department="销售部", amount=None, customer=None, route=route(step("部门经理", "王经理")),
-                                   submission_id=None, source_file=source.relative_to(d.root).as_posix(), now=MONDAY,
-                                   cal=CAL)
-    task = d.tasks(case_id)[0]
-    path = d.issue(task["id"])
+    case_id, task, path = trip_task_file(d, "SQ-2026-0003")
+    source = d.settings.archive / "trip.docx"  # the form the task file was made from
     with d.store.read() as conn:
         case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
         history = engine.case_history(conn, case_id)

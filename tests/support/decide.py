@@ -146,3 +146,17 @@ def later(now: datetime, days: int) -> datetime:
 
 TRIP_VALUES = {"申请人": "李销售", "部门": "销售部", "出差地点": "上海", "出发日期": "2026-11-30", "返回日期": "2026-12-02",
                "事由": "拜访客户", "申请日期": "2026-11-23"}
+
+
+def trip_task_file(d: Desk, number: str):
+    """A 出差申请表 case on ``d`` (a real .docx form, one step 部门经理 王经理) and its issued task file:
+    (case_id, task, path)."""
+    d.spec = trip_spec()
+    source = real_form(d.settings.archive / "trip.docx", "trip_request", TRIP_VALUES)
+    with d.store.begin() as conn:
+        case_id = engine.open_case(conn, number=number, spec=d.spec, values=TRIP_VALUES, applicant="李销售",
+                                   department="销售部", amount=None, customer=None, route=route(step("部门经理", "王经理")),
+                                   submission_id=None, source_file=source.relative_to(d.root).as_posix(), now=MONDAY,
+                                   cal=CAL)
+    task = d.tasks(case_id)[0]
+    return case_id, task, d.issue(task["id"])
