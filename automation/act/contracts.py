@@ -10,7 +10,11 @@ finds the same mistake before any case meets it.
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import io
 import logging
+import threading
 from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
@@ -19,6 +23,7 @@ from typing import Any, Iterable
 
 import jinja2
 import zipfile
+from docx import Document
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docxtpl import DocxTemplate
 from lxml import etree
@@ -193,20 +198,118 @@ def contract_file_name(number: str, customer_name: str | None, suffix: str = ".d
     return safe_file_name(f"{number} {customer_name or ''}".strip()) + suffix
 
 
+class _OpenedTemplates:
+    """Template packages opened with python-docx once per process, lent to one render at a time.
+
+    Opening the package (python-docx parses every XML part, ~800 KB of styles among them) was a
+    third of a render. docxtpl changes the document it renders: it swaps in the rendered body,
+    points the header/footer relationships at new parts, writes the core properties and the
+    footnotes' bytes. A lent document is taken back only when the render changed nothing else —
+    the contract was saved at zip level, so no picture, link, part or relationship was added —
+    and after exactly those changes are undone (``_Undo``). Keyed by the template's bytes (a
+    digest of the file read at each render), so a changed template file is opened afresh, even
+    one rewritten within the same second. A render that fails, or one saved by python-docx, drops
+    its document: the next render opens the file again, as every render did before.
+    """
+
+    kinds = 4  # distinct template contents kept
+    per_kind = 2  # idle copies of one template (two threads rendering the same template at once)
+
+    def __init__(self):
+        self._idle: OrderedDict[bytes, list] = OrderedDict()
+        self._lock = threading.Lock()
+        self.opened = 0  # packages opened by python-docx (tests: proves the cache is used)
+
+    def take(self, digest: bytes, data: bytes):
+        with self._lock:
+            idle = self._idle.get(digest)
+            if idle:
+                self._idle.move_to_end(digest)
+                return idle.pop()
+            self.opened += 1
+        return Document(io.BytesIO(data))
+
+    def give_back(self, digest: bytes, document) -> None:
+        with self._lock:
+            idle = self._idle.setdefault(digest, [])
+            self._idle.move_to_end(digest)
+            if len(idle) < self.per_kind:
+                idle.append(document)
+            while len(self._idle) > self.kinds:
+                self._idle.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._idle.clear()
+            self.opened = 0
+
+
+_OPENED = _OpenedTemplates()
+_NO_BLOB = object()
+
+
+class _Undo:
+    """What a docxtpl render changes in the document it renders, recorded before the render so it can
+    be put back afterwards (see ``_OpenedTemplates``). ``None`` from ``of`` when the package has no core
+    properties part: python-docx would add one during the render, so that document is not reused."""
+
+    def __init__(self, document, core):
+        self.root = document.element
+        self.body = self.root.body
+        self.part = document.part
+        self.targets = {rid: rel._target for rid, rel in self.part.rels.items()}
+        self.parts = list(self.part.package.iter_parts())
+        self.blobs = {part: part.__dict__.get("_blob", _NO_BLOB) for part in self.parts}
+        self.core = core
+        self.core_element = copy.deepcopy(core._element)
+
+    @classmethod
+    def of(cls, document) -> _Undo | None:
+        try:
+            core = document.part.package.part_related_by(RT.CORE_PROPERTIES)
+        except KeyError:
+            return None
+        return cls(document, core)
+
+    def apply(self) -> bool:
+        """Put the document back as it was opened; False when the render changed what this cannot undo."""
+        if set(self.part.rels) != set(self.targets) or self.root.body is None:
+            return False
+        self.root.replace(self.root.body, self.body)
+        for rid, target in self.targets.items():
+            self.part.rels[rid]._target = target
+        for part, blob in self.blobs.items():
+            if blob is _NO_BLOB:
+                part.__dict__.pop("_blob", None)
+            else:
+                part._blob = blob
+        self.core._element = self.core_element
+        return list(self.part.package.iter_parts()) == self.parts
+
+
 def render_contract(template: Path, context: dict, out_folder: Path, number: str, customer_name: str) -> Path:
-    """Render ``template`` into ``out_folder/<合同编号> <客户名称>.docx``, swapped in atomically."""
+    """Render ``template`` into ``out_folder/<合同编号> <客户名称>.docx``, swapped in atomically.
+
+    The template's package comes opened from ``_OPENED`` when this process rendered the same bytes
+    before; the output is the same as from a freshly opened template (tests/test_contracts_cache.py)."""
+    data = Path(template).read_bytes()
+    digest = hashlib.blake2b(data, digest_size=20).digest()
     doc = _Template(str(template))
+    doc.docx = _OPENED.take(digest, data)
+    undo = _Undo.of(doc.docx)
     try:
         doc.render(context, jinja_env=render_env(), autoescape=True)
     except jinja2.TemplateError as exc:
         raise _template_error(template, exc) from exc
     dest = Path(out_folder) / contract_file_name(number, customer_name)
-    if not _save_at_zip_level(doc, Path(template), dest):
+    if not _save_at_zip_level(doc, io.BytesIO(data), dest):
         atomic_save(dest, lambda tmp: doc.save(str(tmp)))
+    elif undo is not None and undo.apply():
+        _OPENED.give_back(digest, doc.docx)
     return dest
 
 
-def _save_at_zip_level(doc: DocxTemplate, template: Path, dest: Path) -> bool:
+def _save_at_zip_level(doc: DocxTemplate, template, dest: Path) -> bool:
     """Save the rendered contract as the template's package with only the parts docxtpl renders written
     anew (the body, headers and footers, footnotes, core properties); styles, numbering, fonts, theme
     and settings are copied as stored — python-docx would serialise every part again (half a render).
