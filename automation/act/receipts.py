@@ -8,7 +8,6 @@ so each case has exactly one receipt. Anything here can be rebuilt at any time.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,9 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
 from sqlalchemy import func, select
 
+from automation.act import sheet_writer
 from automation.act.approval_record import KIND as RECORD_KIND
 from automation.act.approval_record import PDF_KIND as RECORD_PDF_KIND
 from automation.fsutil import atomic_write_bytes, safe_name
@@ -295,8 +294,18 @@ LINKS = ("审批单", "审批单 PDF")
 
 
 def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    """The receipt as .xlsx bytes: written at zip level from a frame built once per process
+    (``sheet_writer``); through XlsxWriter where the layout uses a call not covered there."""
+    return sheet_writer.workbook_bytes(lambda wb: _layout_receipt(wb, view, now=now, tz=tz))
+
+
+def render_receipt_xlsxwriter(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
+    """The reference rendering: the same layout through XlsxWriter."""
+    return sheet_writer.reference_bytes(lambda wb: _layout_receipt(wb, view, now=now, tz=tz))
+
+
+def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
+    """The receipt's layout on ``wb``: an ``xlsxwriter.Workbook`` or a recording ``sheet_writer.Book``."""
     ws = wb.add_worksheet(RECEIPT_TITLE)
     title, bold, wrap = wb.add_format({"bold": True, "font_size": 14}), wb.add_format({"bold": True, "valign": "top"}), \
         wb.add_format({"text_wrap": True, "valign": "top"})
@@ -336,8 +345,6 @@ def render_receipt(view: CaseView, *, now: datetime, tz: ZoneInfo) -> bytes:
     for c, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(c, c, width)
     setup_xlsxwriter(ws, landscape=False, repeat_row=header_row)  # a long history repeats its header
-    wb.close()
-    return buffer.getvalue()
 
 
 # --- 我的申请.xlsx ------------------------------------------------------------------------------

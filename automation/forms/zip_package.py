@@ -99,30 +99,30 @@ def write(source: Path, dest: Path, changed: dict[str, bytes]) -> None:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if any(i.flag_bits & 0x1 for i in infos):
             raise Unsupported("encrypted entries")
-        raw = {i.filename: _stored_bytes(zf, i) for i in infos if i.filename not in changed}
+        raw = {i.filename: stored_bytes(zf, i) for i in infos if i.filename not in changed}
 
     def save(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
             for info in infos:
                 if info.filename in changed:
-                    _put(out, info.filename, changed[info.filename], info.date_time)
+                    put(out, info.filename, changed[info.filename], info.date_time)
                 else:
-                    _copy(out, info, raw[info.filename])
+                    copy_entry(out, info, raw[info.filename])
             for name, data in changed.items():
                 if name not in {i.filename for i in infos}:
-                    _put(out, name, data, (1980, 1, 1, 0, 0, 0))
+                    put(out, name, data, (1980, 1, 1, 0, 0, 0))
 
     fsutil.atomic_save(dest, save)
 
 
-def _put(out: zipfile.ZipFile, name: str, data: bytes, date_time) -> None:
+def put(out: zipfile.ZipFile, name: str, data: bytes, date_time) -> None:
     entry = zipfile.ZipInfo(name, date_time=date_time)
     entry.compress_type = zipfile.ZIP_DEFLATED
     entry.external_attr = 0o600 << 16
     out.writestr(entry, data)
 
 
-def _stored_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+def stored_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     zf.fp.seek(info.header_offset)
     header = _LOCAL_HEADER.unpack(zf.fp.read(_LOCAL_HEADER.size))
     if header[0] != zipfile.stringFileHeader:
@@ -134,7 +134,7 @@ def _stored_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     return data
 
 
-def _copy(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+def copy_entry(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
     """Append an entry whose compressed bytes (and CRC, sizes) are taken as they were stored."""
     entry = zipfile.ZipInfo(info.filename, date_time=info.date_time)
     entry.compress_type = info.compress_type

@@ -1,0 +1,128 @@
+"""Receipts (回执) written at zip level (act/sheet_writer) are the workbook XlsxWriter writes, cell for cell.
+
+The layout code is the one written for XlsxWriter; the zip-level writer records it and
+writes the sheet as XML into a package XlsxWriter built once. These tests render real
+cases of the real pipeline both ways and compare everything a reader or a printer sees;
+a drift of the zip-level writer (a height, a style, a link, the print setup) fails them.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import zipfile
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+from support.e2e import CUSTOMER, MONDAY, Office
+from support.sheets import described, differences
+
+from automation import samples
+from automation.act import receipts, sheet_writer
+from automation.clock import Clock
+from automation.record import schema as s
+
+
+def _views(office) -> list:
+    with office.rt.store.read() as conn:
+        cases = [dict(r) for r in conn.execute(s.cases.select().order_by(s.cases.c.id)).mappings()]
+        return [receipts.load_view(conn, case) for case in cases]
+
+
+def _both(tmp_path, view, name: str, tz: ZoneInfo, now: datetime):
+    fast, reference = tmp_path / f"{name}-zip.xlsx", tmp_path / f"{name}-xlsxwriter.xlsx"
+    book = sheet_writer.Book()
+    receipts._layout_receipt(book, view, now=now, tz=tz)
+    fast.write_bytes(sheet_writer.render(book))  # the zip-level writer itself, never its fallback
+    reference.write_bytes(receipts.render_receipt_xlsxwriter(view, now=now, tz=tz))
+    return fast, reference
+
+
+@pytest.fixture(scope="module")
+def finished_office(tmp_path_factory, customer_workspace):
+    """An approved contract (with its contract and 审批单 linked), a rejected one with an awkward comment,
+    one waiting in approval. Built once for the module: the tests only read it."""
+    root = tmp_path_factory.mktemp("receipts") / "ws"
+    shutil.copytree(customer_workspace, root)
+    office = Office(root=root, clock=Clock(fixed=datetime.combine(MONDAY, time(9, 30), Clock().tz)))
+    for quantity in (3, 7, 9):
+        values, items = samples.sales_contract(CUSTOMER, office.today, quantity=quantity)
+        office.submit("sales_contract", values, items)
+    office.run()
+    contracts = [c for c in office.cases() if c["form_id"] == "sales_contract"]
+    office.approve_all(contracts[0]["number"])
+    office.decide_in_cell("吴强", "驳回", " 价格 <b>&amp; _x0041_ 低于底价\n请核对" + "价格低于底价" * 12,
+                          contracts[1]["number"])
+    office.run()
+    yield office
+    office.close()
+
+
+def test_receipt_at_zip_level_equals_the_xlsxwriter_receipt_cell_for_cell(finished_office, tmp_path):
+    office = finished_office
+    tz, now = ZoneInfo(office.rt.settings.time.timezone), office.now
+    views = _views(office)
+    assert {v.status for v in views} >= {"approved", "rejected", "in_approval"}
+    assert any(v.approval_record for v in views) and any(len(v.history) > 1 for v in views)
+    for view in views:
+        fast, reference = _both(tmp_path, view, view.number, tz, now)
+        assert differences(reference, fast) == [], view.number
+    facts = described(fast)["申请回执"]
+    assert facts["print"][:2] == ("portrait", 9) and facts["print"][15]  # A4 portrait, header row repeated
+    assert facts["merges"] and facts["heights"] and len(facts["widths"]) == len(receipts.RECEIPT_WIDTHS)
+
+
+def test_receipt_link_to_the_approval_record_is_the_same_relative_link(finished_office, tmp_path):
+    office = finished_office
+    tz = ZoneInfo(office.rt.settings.time.timezone)
+    view = next(v for v in _views(office) if v.approval_record)
+    fast, reference = _both(tmp_path, view, "linked", tz, office.now)
+    links = [c.hyperlink.target for row in openpyxl.load_workbook(fast).active.iter_rows() for c in row if c.hyperlink]
+    assert links == [c.hyperlink.target for row in openpyxl.load_workbook(reference).active.iter_rows()
+                     for c in row if c.hyperlink]
+    assert links and links[0].startswith("..\\..\\") and links[0].endswith("审批单.xlsx")
+
+
+def test_formula_looking_comment_stays_text_in_the_zip_level_receipt(finished_office, tmp_path):
+    office = finished_office
+    [view] = [v for v in _views(office) if v.status == "rejected"]
+    view.history[-1]["comment"] = '=HYPERLINK("http://x","点我")'
+    fast, reference = _both(tmp_path, view, "hostile", ZoneInfo(office.rt.settings.time.timezone), office.now)
+    with zipfile.ZipFile(fast) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in sheet and b"<f " not in sheet and "xl/sharedStrings.xml" not in zf.namelist()
+    cells = [c for row in openpyxl.load_workbook(fast).active.iter_rows() for c in row
+             if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert cells and all(c.data_type == "s" for c in cells)
+    assert differences(reference, fast) == []
+
+
+def test_receipt_written_by_the_pipeline_is_the_zip_level_one(finished_office):
+    office = finished_office
+    for path in office.receipts("王芳"):
+        with zipfile.ZipFile(path) as zf:
+            assert b't="inlineStr"' in zf.read("xl/worksheets/sheet1.xml") and "xl/sharedStrings.xml" not in zf.namelist()
+
+
+def test_comparison_of_receipts_sees_a_changed_cell(finished_office, tmp_path):
+    office = finished_office
+    tz = ZoneInfo(office.rt.settings.time.timezone)
+    first, second = _views(office)[-2:]
+    a, _ = _both(tmp_path, first, "a", tz, office.now)
+    b, _ = _both(tmp_path, second, "b", tz, office.now)
+    assert differences(a, b)
+
+
+def test_layout_call_the_zip_level_writer_lacks_falls_back_to_xlsxwriter():
+    def layout(wb):
+        ws = wb.add_worksheet("表")
+        ws.write_string(0, 0, "冻结", wb.add_format({"bold": True}))
+        ws.freeze_panes(1, 0)  # not a call of the one-sheet layouts
+
+    with pytest.raises(sheet_writer.Unsupported):
+        layout(sheet_writer.Book())
+    data = sheet_writer.workbook_bytes(layout)
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    assert ws["A1"].value == "冻结" and ws["A1"].font.b and ws.freeze_panes == "A2"
