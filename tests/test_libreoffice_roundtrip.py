@@ -40,6 +40,7 @@ from docx.oxml.ns import qn
 from support.e2e import CUSTOMER, DOCX_FORMS, Office, set_named
 from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs
 from support.libreoffice import resave
+from support.xlsx_values import assert_reads_alike
 
 from automation import samples
 from support.new_forms import leave, loan, receipt, seal, status_change
@@ -146,6 +147,13 @@ def test_form_resaved_by_libreoffice_reads_the_same_values(resaved, form_id, rou
     else:
         assert after.values == before.values
     assert [p.code for p in after.problems] == [p.code for p in before.problems]
+
+
+@pytest.mark.parametrize("form_id", XLSX)
+def test_lean_reader_reads_what_openpyxl_reads_in_workbooks_libreoffice_saved(resaved, form_id):
+    """The fast values reader (forms/xlsx_lean.py) takes LibreOffice's workbooks and reads them as openpyxl does."""
+    for route in ("original", "lo", "odf"):
+        assert_reads_alike(resaved[route][form_id], repo_specs()[form_id])
 
 
 @pytest.mark.parametrize("form_id", ALL)

@@ -11,6 +11,11 @@ tables and the defined names. The result is an ordinary openpyxl ``Workbook``:
 the same values, types, sheet names, tables and names as ``load_workbook`` gives
 (tests/test_xlsx_values.py compares them on every form and the hostile corpus),
 but it must never be saved — its formatting is not all there.
+
+For values (``data_only=True``) the workbook is first read by ``forms.xlsx_lean`` — lxml over
+just the parts values need, no openpyxl objects — and only a package that reader does not
+take (``NotLean``, or any error) goes through openpyxl's reader here (``load_values_openpyxl``),
+which stays the reference: tests/test_xlsx_values.py holds the two equal on real files.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from openpyxl.worksheet._reader import WorksheetReader
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 from openpyxl.worksheet.table import Table
 from openpyxl.xml.functions import fromstring
+
+from automation.forms.xlsx_lean import read_lean
 
 
 class _ValuesOnly(WorksheetReader):
@@ -37,6 +44,7 @@ class _ValuesOnly(WorksheetReader):
         ranges = []
         for cr in self.parser.merged_cells.mergeCell:
             merged = CellRange(cr.ref)
+            self.ws.cell(merged.min_row, merged.min_col)  # (created if absent, as MergedCellRange does)
             cells = merged.cells
             next(cells)  # the top-left cell keeps its value
             for row, col in cells:
@@ -75,7 +83,24 @@ class _ValuesReader(ExcelReader):
 
 
 def load_values(source, *, data_only: bool = True):
-    """The workbook's cells, merged ranges, tables and defined names — as ``load_workbook`` reads them."""
+    """The workbook's cells, merged ranges, tables and defined names — as ``load_workbook`` reads them.
+
+    With ``data_only`` a ``xlsx_lean.LeanBook`` when the lean reader takes the package (the same
+    values, types, bounds, tables and names), else openpyxl's ``Workbook``."""
+    if data_only:
+        start = source.tell() if hasattr(source, "seek") else None
+        try:
+            return read_lean(source)
+        except MemoryError:
+            raise
+        except Exception:  # NotLean, or anything: openpyxl's reader gives the answer (or the error)
+            if start is not None:
+                source.seek(start)
+    return load_values_openpyxl(source, data_only=data_only)
+
+
+def load_values_openpyxl(source, *, data_only: bool = True):
+    """``load_values`` through openpyxl's own parsers: the reference, and the path for odd packages."""
     reader = _ValuesReader(source, read_only=False, keep_vba=False, data_only=data_only, keep_links=True,
                            rich_text=False)
     reader.read()
