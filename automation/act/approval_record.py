@@ -8,17 +8,15 @@ case ends (an ``outputs`` row remembers it), on A4 portrait, one page wide.
 
 from __future__ import annotations
 
-import io
 import logging
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
 from sqlalchemy import select
 
-from automation.act import pdf
+from automation.act import pdf, sheet_writer
 from automation.errors import OfficeFlowError
 from automation.fsutil import atomic_write_bytes, safe_name
 from automation.printing import CJK_LINE_POINTS, lines_needed, row_height, setup_xlsxwriter
@@ -147,16 +145,22 @@ def _fields(values: dict, tz: ZoneInfo, spec=None) -> tuple[list[tuple[str, str]
 
 
 def write_record(rt, case_id: int) -> Path:
+    case, inputs = record_inputs(rt, case_id)
+    path = record_path(rt, case)
+    atomic_write_bytes(path, render(case, **inputs))
+    return path
+
+
+def record_inputs(rt, case_id: int) -> tuple[dict, dict]:
+    """The case and the keyword arguments of ``render`` for it, read from the store."""
     tz = ZoneInfo(rt.settings.time.timezone)
     with rt.store.read() as conn:
         case = dict(conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().one())
         steps = trail(conn, case_id, tz)
         contract = conn.execute(select(s.contracts.c.number).where(s.contracts.c.case_id == case_id)).scalar()
         last = _last_audit(conn, case["number"])
-    path = record_path(rt, case)
-    atomic_write_bytes(path, render(case, steps, contract=contract, last_audit=last, now=rt.clock.now(), tz=tz,
-                                    spec=rt.specs.get(case["form_id"])))
-    return path
+    return case, dict(steps=steps, contract=contract, last_audit=last, now=rt.clock.now(), tz=tz,
+                      spec=rt.specs.get(case["form_id"]))
 
 
 # --- the PDF beside it --------------------------------------------------------------------------
@@ -220,8 +224,21 @@ LABEL_COLUMNS = 3  # a field's label spans the first three columns, its value th
 
 
 def render(case: dict, steps: list[tuple], *, contract, last_audit, now: datetime, tz: ZoneInfo, spec=None) -> bytes:
-    buffer = io.BytesIO()
-    wb = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
+    """The 审批单 as .xlsx bytes: written at zip level from a frame built once per process
+    (``sheet_writer``); through XlsxWriter where the layout uses a call not covered there."""
+    return sheet_writer.workbook_bytes(lambda wb: _layout(wb, case, steps, contract=contract, last_audit=last_audit,
+                                                          now=now, tz=tz, spec=spec))
+
+
+def render_xlsxwriter(case: dict, steps: list[tuple], *, contract, last_audit, now: datetime, tz: ZoneInfo,
+                      spec=None) -> bytes:
+    """The reference rendering: the same layout through XlsxWriter."""
+    return sheet_writer.reference_bytes(lambda wb: _layout(wb, case, steps, contract=contract, last_audit=last_audit,
+                                                           now=now, tz=tz, spec=spec))
+
+
+def _layout(wb, case: dict, steps: list[tuple], *, contract, last_audit, now: datetime, tz: ZoneInfo, spec=None) -> None:
+    """The 审批单's layout on ``wb``: an ``xlsxwriter.Workbook`` or a recording ``sheet_writer.Book``."""
     ws = wb.add_worksheet(SHEET)
     f = {"title": wb.add_format({"bold": True, "font_size": 16, "align": "center"}),
          "head": wb.add_format({"bold": True, "bg_color": "#D9E1F2", "border": 1, "text_wrap": True, "valign": "top"}),
@@ -252,8 +269,6 @@ def render(case: dict, steps: list[tuple], *, contract, last_audit, now: datetim
         ws.set_column(c, c, w)
     # A long trail continues on the next page under its own header row.
     setup_xlsxwriter(ws, landscape=False, repeat_row=trail_at)
-    wb.close()
-    return buffer.getvalue()
 
 
 FOOTNOTE = ("本审批单由 OfficeFlow 根据数据库生成;可用 officeflow audit verify 校验审计链,"

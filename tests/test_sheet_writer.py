@@ -1,4 +1,4 @@
-"""Receipts (回执) written at zip level (act/sheet_writer) are the workbook XlsxWriter writes, cell for cell.
+"""Receipts (回执) and 审批单 written at zip level (act/sheet_writer) are the workbooks XlsxWriter writes, cell for cell.
 
 The layout code is the one written for XlsxWriter; the zip-level writer records it and
 writes the sheet as XML into a package XlsxWriter built once. These tests render real
@@ -20,7 +20,7 @@ from support.e2e import CUSTOMER, MONDAY, Office
 from support.sheets import described, differences
 
 from automation import samples
-from automation.act import receipts, sheet_writer
+from automation.act import approval_record, receipts, sheet_writer
 from automation.clock import Clock
 from automation.record import schema as s
 
@@ -126,3 +126,33 @@ def test_layout_call_the_zip_level_writer_lacks_falls_back_to_xlsxwriter():
     data = sheet_writer.workbook_bytes(layout)
     ws = openpyxl.load_workbook(io.BytesIO(data)).active
     assert ws["A1"].value == "冻结" and ws["A1"].font.b and ws.freeze_panes == "A2"
+
+
+def _records(office) -> list[dict]:
+    return [r for r in office.rows_of(s.outputs) if r["kind"] == approval_record.KIND]
+
+
+def test_approval_record_at_zip_level_equals_the_xlsxwriter_one_cell_for_cell(finished_office, tmp_path):
+    office = finished_office
+    records = _records(office)
+    finished = [c for c in office.cases() if c["status"] in approval_record.ENDED]
+    assert len(records) >= 2 and {c["status"] for c in finished} >= {"approved", "rejected"}
+    for case in finished:
+        case, inputs = approval_record.record_inputs(office.rt, case["id"])
+        fast, reference = tmp_path / f"{case['number']}-zip.xlsx", tmp_path / f"{case['number']}-xlsxwriter.xlsx"
+        book = sheet_writer.Book()
+        approval_record._layout(book, case, **inputs)
+        fast.write_bytes(sheet_writer.render(book))
+        reference.write_bytes(approval_record.render_xlsxwriter(case, **inputs))
+        assert differences(reference, fast) == [], case["number"]
+        facts = described(fast)[approval_record.SHEET]
+        assert facts["print"][:2] == ("portrait", 9) and facts["print"][15] and len(facts["merges"]) > 10
+    # the sales contract's 明细 table spans the trail's columns: merged cells in its rows
+    assert any(c["form_id"] == "sales_contract" and c["status"] == "approved" for c in finished)
+
+
+def test_approval_record_written_by_the_pipeline_is_the_zip_level_one(finished_office):
+    office = finished_office
+    for record in _records(office):
+        with zipfile.ZipFile(office.root / record["path"]) as zf:
+            assert b't="inlineStr"' in zf.read("xl/worksheets/sheet1.xml") and "xl/sharedStrings.xml" not in zf.namelist()
