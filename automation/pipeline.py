@@ -250,14 +250,15 @@ def _judge(rt: Runtime, path: Path, row=None, private: bool = True) -> Dispositi
     if form.doubt:                                                     # extract: controls lost on a re-save
         return controls_lost(rt, form)
     extra = submitter_problems(rt, row, form) if row is not None else []  # personal inboxes: own name only
+    lookups = rt.lookups()  # one for the form: validation and routing ask the registers the same questions
     try:
-        report, existing = validate_form(rt, form, extra)             # validate: fields, numbers, 校验规则
+        report, existing = validate_form(rt, form, extra, lookups)    # validate: fields, numbers, 校验规则
         if not report.valid:
             return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
                              form_id=form.spec.id, form_version=form.version, problems=report.problems,
                              spec=form.spec, person=applicant_of(rt, form))
         route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
-                              department=cases.department_of(rt, form), today=rt.clock.today(), lookups=rt.lookups())
+                              department=cases.department_of(rt, form), today=rt.clock.today(), lookups=lookups)
     except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
         return d.held(fault, form_id=form.spec.id, form_version=form.version)
     return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。" + FALLBACK_NOTES.get(how, "")
@@ -291,17 +292,18 @@ def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> st
     with rt.store.workers.waiting_for("name", name.casefold()):
         move = intake.plan_move(rt, name, disposition)
         with rt.store.begin() as conn:
-            case_id = _open_case(rt, conn, disposition, submission_id, now)
+            case_id = _open_case(rt, conn, disposition, submission_id, now, file_hash=arrival.row.sha256)
             intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
         return intake.complete(rt, submission_id, disposition)
 
 
-def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now) -> int | None:
+def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now, *,
+               file_hash: str | None = None) -> int | None:
     if not isinstance(disposition, d.Accepted):
         return None
     return cases.open_or_continue(rt, conn, form=disposition.form, route=disposition.route,
                                   warnings=disposition.problems, submission_id=submission_id, now=now,
-                                  existing=disposition.existing, source_file=disposition.dest_rel)
+                                  existing=disposition.existing, source_file=disposition.dest_rel, file_hash=file_hash)
 
 
 def release_held(rt: Runtime) -> int:

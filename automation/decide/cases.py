@@ -14,7 +14,6 @@ from automation.decide.outcome import record_outcome
 from automation.forms.spec import CASE_FIELD
 from automation.policy.numbering import CASE, COMPLAINT, allocate
 from automation.record import codec
-from automation.record import schema as s
 from automation.record.registers.render import mark_dirty, registers_for_tables
 from automation.record.status import CaseStatus
 
@@ -33,7 +32,9 @@ def case_number(rt, conn, spec, now) -> str:
     return allocate(conn, rt.policy.numbering_rule(CASE, spec.title, default_code=spec.code or spec.id), now.date())
 
 
-def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None) -> int:
+def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, existing, source_file=None,
+                     file_hash: str | None = None) -> int:
+    """``file_hash``: the submission's SHA-256, when the caller has it at hand (else it is read)."""
     spec = form.spec
     values = dict(form.values)
     number = load_case(conn, existing).number if existing else case_number(rt, conn, spec, now)
@@ -41,18 +42,19 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     if spec.id == "complaint" and not values.get("投诉编号"):
         values["投诉编号"] = allocate(conn, rt.policy.numbering_rule(COMPLAINT, spec.title), now.date())
     route = replace(route, problems=list(warnings))
+    cc = [[name, route.cc_timing.get(name, "通过后")] for name in route.cc]
     case_id = open_case(
         conn, number=number, spec=spec, values=values, applicant=form.applicant,
         department=department_of(rt, form), amount=values.get(spec.amount_field) if spec.amount_field else None,
         customer=values.get(spec.customer_field) if spec.customer_field else None, route=route,
         submission_id=submission_id, source_file=source_file, now=now, cal=rt.calendar, existing_case_id=existing,
+        cc=codec.dumps(cc) if cc else None, file_hash=file_hash,
     )
-    cc = [[name, route.cc_timing.get(name, "通过后")] for name in route.cc]
-    conn.execute(s.cases.update().where(s.cases.c.id == case_id).values(cc=codec.dumps(cc) if cc else None))
-    tables = on_submitted(conn, case=load_case(conn, case_id), values=values, policy=rt.policy, today=now.date(),
+    case = load_case(conn, case_id)  # the submission's effects change business records, never the case itself
+    tables = on_submitted(conn, case=case, values=values, policy=rt.policy, today=now.date(),
                           cal=rt.calendar, spec=spec)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
-    if load_case(conn, case_id).status == "approved":  # every step passed automatically (审批人为空时:自动通过)
+    if case.status == "approved":  # every step passed automatically (审批人为空时:自动通过)
         record_outcome(conn, DecisionOutcome(case_id, CaseStatus.APPROVED, (), (), True), policy=rt.policy,
                        contracts=rt.settings.contracts, now=now, cal=rt.calendar)
     return case_id

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from automation.errors import TransitionError
@@ -59,32 +59,46 @@ class DecisionOutcome:
 
 
 # --- reading ----------------------------------------------------------------
+# Statements built once (SQLAlchemy then reuses their compiled form): building a statement
+# costs several times what running it on SQLite does.
+
+_CASE = select(s.cases).where(s.cases.c.id == bindparam("case_id"))
+_CASE_BY_NUMBER = select(s.cases).where(s.cases.c.number == bindparam("number"))
+_CASE_NUMBER = select(s.cases.c.number).where(s.cases.c.id == bindparam("case_id"))
+_TASK = select(s.tasks).where(s.tasks.c.id == bindparam("task_id"))
+_CASE_TASKS = select(s.tasks).where(s.tasks.c.case_id == bindparam("case_id")).order_by(s.tasks.c.id)
+_ROUND_TASKS = (select(s.tasks).where(s.tasks.c.case_id == bindparam("case_id"), s.tasks.c.round == bindparam("round_"))
+                .order_by(s.tasks.c.id))
+_SUBMISSION_HASH = select(s.submissions.c.sha256).where(s.submissions.c.id == bindparam("submission_id"))
+_INSERT_CASE = s.cases.insert()
+_INSERT_TASK = s.tasks.insert()
 
 
 def load_case(conn: Connection, case_id: int) -> Case:
-    row = conn.execute(select(s.cases).where(s.cases.c.id == case_id)).mappings().first()
+    row = conn.execute(_CASE, {"case_id": case_id}).mappings().first()
     if row is None:
         raise TransitionError(f"找不到编号为 {case_id} 的审批案件。", code="case-not-found")
     return Case.of(row)
 
 
 def load_task(conn: Connection, task_id: int) -> Task:
-    row = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
+    row = conn.execute(_TASK, {"task_id": task_id}).mappings().first()
     if row is None:
         raise TransitionError(f"找不到编号为 {task_id} 的审批任务。", code="task-not-found")
     return Task.of(row)
 
 
 def case_by_number(conn: Connection, number: str) -> Case | None:
-    row = conn.execute(select(s.cases).where(s.cases.c.number == number)).mappings().first()
+    row = conn.execute(_CASE_BY_NUMBER, {"number": number}).mappings().first()
     return Case.of(row) if row else None
 
 
 def case_tasks(conn: Connection, case_id: int, round_: int | None = None) -> list[Task]:
-    query = select(s.tasks).where(s.tasks.c.case_id == case_id)
-    if round_ is not None:
-        query = query.where(s.tasks.c.round == round_)
-    return [Task.of(r) for r in conn.execute(query.order_by(s.tasks.c.id)).mappings()]
+    if round_ is None:
+        rows = conn.execute(_CASE_TASKS, {"case_id": case_id})
+    else:
+        rows = conn.execute(_ROUND_TASKS, {"case_id": case_id, "round_": round_})
+    return [Task.of(r) for r in rows.mappings()]
 
 
 def case_history(conn: Connection, case_id: int) -> list[Task]:
@@ -98,11 +112,16 @@ def case_history(conn: Connection, case_id: int) -> list[Task]:
 
 def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, department, amount, customer,
               route: Route, submission_id, source_file: str, now: datetime, cal: WorkCalendar,
-              existing_case_id: int | None = None) -> int:
-    """A new case, or the next round of a case returned for changes, with a task per assignee."""
+              existing_case_id: int | None = None, cc: str | None = None, file_hash: str | None = None) -> int:
+    """A new case, or the next round of a case returned for changes, with a task per assignee.
+
+    ``cc`` is the 抄送 list as stored (JSON); ``file_hash`` the submission's SHA-256 when the
+    caller knows it (else it is read from the submission)."""
     row = _case_row(spec, values, applicant, department, amount, customer, route, submission_id, source_file, now)
+    row["cc"] = cc
     if existing_case_id is None:
-        case_id = conn.execute(s.cases.insert().values(number=number, round=1, created_at=now, **row)).inserted_primary_key[0]
+        case_id = conn.execute(_INSERT_CASE, {"number": number, "round": 1, "created_at": now, **row}
+                               ).inserted_primary_key[0]
         action, round_ = "case-opened", 1
     else:
         case_id, round_ = existing_case_id, _next_round(conn, existing_case_id)
@@ -111,12 +130,12 @@ def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, d
         action = "case-resubmitted"
     audit.append(conn, at=now, actor=applicant or SYSTEM, action=action, subject=number,
                  detail={"round": round_, "form": spec.id, "fingerprint": row["fingerprint"]}, file=source_file,
-                 file_hash=_submission_hash(conn, submission_id))
+                 file_hash=file_hash if file_hash is not None else _submission_hash(conn, submission_id))
     blocked = _block_reason(route)
     if blocked:
         _block(conn, case_id, number, blocked, now)
     else:
-        _create_tasks(conn, case_id, round_, route.steps, now, cal)
+        _create_tasks(conn, case_id, round_, route.steps, now, cal, number=number, report=False)
     return case_id
 
 
@@ -140,7 +159,7 @@ def _case_row(spec, values, applicant, department, amount, customer, route, subm
 def _submission_hash(conn: Connection, submission_id) -> str | None:
     if submission_id is None:
         return None
-    return conn.execute(select(s.submissions.c.sha256).where(s.submissions.c.id == submission_id)).scalar()
+    return conn.execute(_SUBMISSION_HASH, {"submission_id": submission_id}).scalar()
 
 
 def _next_round(conn: Connection, case_id: int) -> int:
@@ -171,13 +190,15 @@ def _block(conn: Connection, case_id: int, number: str, reason: str, now: dateti
     audit.append(conn, at=now, actor=SYSTEM, action="case-blocked", subject=number, detail={"reason": reason})
 
 
-def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, cal) -> list[int]:
-    number = _number(conn, case_id)
+def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, cal, *,
+                  number: str | None = None, report: bool = True) -> list[int]:
+    """The round's tasks, and its first step opened; the ids opened (unless ``report`` is False)."""
+    number = number if number is not None else _number(conn, case_id)
     for index, step in enumerate(steps):
         origin = {"自动通过": "empty-pass", "转交管理员": "empty-admin"}.get(step.on_empty or "")
         people = step.assignees if origin != "empty-pass" else (None,)
         for assignee in people:
-            conn.execute(s.tasks.insert().values(
+            conn.execute(_INSERT_TASK, dict(
                 case_id=case_id, round=round_, step_index=index, role=step.role, mode=step.mode,
                 assignee=assignee.name if assignee else SYSTEM, on_behalf_of=assignee.on_behalf_of if assignee else None,
                 status=TaskStatus.WAITING, limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None,
@@ -185,9 +206,9 @@ def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step]
         if origin:
             audit.append(conn, at=now, actor=SYSTEM, action="step-nobody-holds", subject=number,
                          detail={"round": round_, "step": index + 1, **_empty_step_detail(step)})
-    before = _open_ids(conn, case_id)
+    before = _open_ids(conn, case_id) if report else set()
     _open_step(conn, load_case(conn, case_id), 0, now, cal)
-    return sorted(_open_ids(conn, case_id) - before)
+    return sorted(_open_ids(conn, case_id) - before) if report else []
 
 
 def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal) -> list[int]:
@@ -197,7 +218,7 @@ def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal
     if waiting:
         waiting = STEP_MODES[waiting[0].mode].to_open(waiting)  # 依次: one after another, in route order
     for task in waiting:
-        _open_task(conn, task, now, cal)
+        _open_task(conn, task, now, cal, number=case.number)
     for task in waiting:
         reason = _automatic_approval(conn, case, task)
         if reason and load_task(conn, task.id).status == TaskStatus.OPEN:
@@ -253,15 +274,16 @@ def _approve_automatically(conn: Connection, case: Case, task: Task, reason: str
     _after_approval(conn, load_case(conn, case.id), load_task(conn, task.id), now, cal, [task.id])
 
 
-def _open_task(conn: Connection, task: Task, now: datetime, cal) -> None:
+def _open_task(conn: Connection, task: Task, now: datetime, cal, *, number: str | None = None) -> None:
     due = cal.add_workdays(now.date(), task.limit_days or 0)
     move_task(conn, task.id, TaskStatus.OPEN, opened_at=now, due_on=due)
-    audit.append(conn, at=now, actor=SYSTEM, action="task-opened", subject=_number(conn, task.case_id),
+    audit.append(conn, at=now, actor=SYSTEM, action="task-opened",
+                 subject=number if number is not None else _number(conn, task.case_id),
                  detail={"task": task.id, "assignee": task.assignee, "role": task.role, "due_on": due})
 
 
 def _number(conn: Connection, case_id: int) -> str:
-    return conn.execute(select(s.cases.c.number).where(s.cases.c.id == case_id)).scalar_one()
+    return conn.execute(_CASE_NUMBER, {"case_id": case_id}).scalar_one()
 
 
 # --- deciding ---------------------------------------------------------------
@@ -314,7 +336,7 @@ def _hand_to(conn, case: Case, task: Task, decision: str, to: str | None, how: s
     if decision == TRANSFER:
         _close(conn, task, TaskStatus.TRANSFERRED, now, decision=TRANSFER, comment=comment, target=to)
         new_id = _successor(conn, task, assignee=to, origin="transfer")
-        _open_task(conn, load_task(conn, new_id), now, cal)
+        _open_task(conn, load_task(conn, new_id), now, cal, number=case.number)
         _repoint(conn, task.id, new_id)
         return {"to": to, "new_task": new_id}
     if how not in SIGN_MODES:
@@ -331,7 +353,7 @@ def _hand_to(conn, case: Case, task: Task, decision: str, to: str | None, how: s
             for other in _step_tasks(conn, task):
                 if other.id != new_id and other.status in (TaskStatus.OPEN, TaskStatus.WAITING):
                     _close(conn, other, TaskStatus.CANCELLED, now)
-    _open_task(conn, load_task(conn, new_id), now, cal)
+    _open_task(conn, load_task(conn, new_id), now, cal, number=case.number)
     return {"to": to, "how": how, "new_task": new_id}
 
 
@@ -420,7 +442,7 @@ def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
     followers = [t for t in step if t.wait_for == task.id and t.status == TaskStatus.WAITING]
     if followers:  # 前加签 done: the task comes back to the one who asked
         for follower in followers:
-            _open_task(conn, follower, now, cal)
+            _open_task(conn, follower, now, cal, number=case.number)
         return _outcome(case, CaseStatus.IN_APPROVAL, [f.id for f in followers], closed)
     how = STEP_MODES[task.mode]
     if how.first_settles:

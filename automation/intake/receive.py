@@ -248,7 +248,7 @@ def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = 
     else:
         _file_original(rt, row, src, dest, disposition or d.from_row(rt, row), retire=retire)
     with rt.store.begin() as conn:
-        subs.finish(conn, submission_id, at=rt.clock.now())
+        subs.finish(conn, submission_id, at=rt.clock.now(), row=row)
     return row.outcome
 
 

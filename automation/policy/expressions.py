@@ -84,6 +84,9 @@ class Expr:
     node: Any = field(repr=False, compare=False)
     names: frozenset[str] = frozenset()
     functions: frozenset[str] = frozenset()
+    # every name the expression mentions (a function's name may be read as a name too): only
+    # these are converted for an evaluation, not every field of the form
+    mentioned: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def always(self) -> bool:
@@ -92,7 +95,8 @@ class Expr:
     def evaluate(self, names: Mapping[str, Any], functions: Mapping[str, Callable]) -> Any:
         if self.node is None:
             return True
-        evaluator = _Evaluator(names={k: to_decimal(v) for k, v in names.items()}, functions=dict(functions))
+        evaluator = _Evaluator(names={k: to_decimal(names[k]) for k in self.mentioned if k in names},
+                               functions=dict(functions))
         try:
             return evaluator.eval(self.text, previously_parsed=self.node)
         except NameNotDefined as exc:
@@ -122,7 +126,8 @@ def compile_expression(text: str | None, where: str) -> Expr:
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr):
         raise ExpressionError(f"条件「{raw}」应是一个表达式(不能赋值或写多条语句)。", location=where)
     names, functions = _vet(tree.body[0], raw, where)
-    return Expr(text=source, where=where, node=tree.body[0], names=frozenset(names), functions=frozenset(functions))
+    return Expr(text=source, where=where, node=tree.body[0], names=frozenset(names), functions=frozenset(functions),
+                mentioned=frozenset(n.id for n in ast.walk(tree.body[0]) if isinstance(n, ast.Name)))
 
 
 def _vet(root: ast.AST, raw: str, where: str) -> tuple[set[str], set[str]]:

@@ -36,25 +36,38 @@ def _digest(prev_hash: str, entry_id: int, at: str, actor: str, action: str, sub
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+_HEAD = select(s.audit_log.c.id, s.audit_log.c.hash).order_by(s.audit_log.c.id.desc()).limit(1).with_for_update()
+_INSERT = s.audit_log.insert()
+_AT = s.AwareDateTime()
+_HEAD_KEY = "officeflow.audit_head"  # in conn.info: (transaction, savepoint, id, hash) of the last entry written
+
+
 def append(conn: Connection, *, at, actor: str, action: str, subject: str | None = None,
            detail: dict[str, Any] | None = None, file: str | None = None, file_hash: str | None = None) -> int:
     """Append one entry inside the caller's transaction (which holds the write lock).
 
     The head is serialised: on PostgreSQL by a transaction-level advisory lock held until the
-    caller commits, so two workers can never both chain onto the same last entry."""
-    serialise(conn, AUDIT_LOCK)
-    last = conn.execute(
-        select(s.audit_log.c.id, s.audit_log.c.hash).order_by(s.audit_log.c.id.desc()).limit(1).with_for_update()
-    ).first()
-    prev_hash = last.hash if last else GENESIS
-    entry_id = (last.id + 1) if last else 1
+    caller commits, so two workers can never both chain onto the same last entry. Within one
+    transaction the head is read once: the lock (SQLite's write lock from ``BEGIN IMMEDIATE``, the
+    advisory lock on PostgreSQL) is held until commit, so nobody else can append meanwhile, and the
+    entry just written is the head. A savepoint begun or ended since means reading it again."""
+    scope = (conn.get_transaction(), conn.get_nested_transaction())
+    known = conn.info.get(_HEAD_KEY)
+    if known is not None and known[0] is scope[0] and known[1] is scope[1] and scope[0] is not None \
+            and scope[0].is_active:
+        entry_id, prev_hash = known[2] + 1, known[3]
+    else:
+        serialise(conn, AUDIT_LOCK)
+        last = conn.execute(_HEAD).first()
+        prev_hash = last.hash if last else GENESIS
+        entry_id = (last.id + 1) if last else 1
     detail_text = codec.dumps(codec.plain(detail)) if detail is not None else None
-    at_text = s.AwareDateTime().process_bind_param(at, None)
+    at_text = _AT.process_bind_param(at, None)
     digest = _digest(prev_hash, entry_id, at_text, actor, action, subject, detail_text, file, file_hash)
-    conn.execute(s.audit_log.insert().values(
-        id=entry_id, at=at, actor=actor, action=action, subject=subject, detail=detail_text,
-        file=file, file_hash=file_hash, prev_hash=prev_hash, hash=digest,
-    ))
+    conn.execute(_INSERT, {"id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
+                           "detail": detail_text, "file": file, "file_hash": file_hash, "prev_hash": prev_hash,
+                           "hash": digest})
+    conn.info[_HEAD_KEY] = (*scope, entry_id, digest)
     return entry_id
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from functools import lru_cache
+
+from sqlalchemy import bindparam, func, or_, select
 
 from automation.clock import Clock
 from automation.record import codec
@@ -29,23 +31,51 @@ def normalise_name(name: str) -> str:
     return normalise_customer_name(name)
 
 
+_c = s.customers.c
+_CUSTOMER = (select(s.customers).where(or_(_c.name == bindparam("name"), _c.norm_name == bindparam("norm")))
+             .order_by((_c.name == bindparam("name")).desc(), _c.id))
+_STATUS_BY_CODE = select(_c.status).where(_c.credit_code == bindparam("code"))
+
+
+@lru_cache(maxsize=8)
+def _holder_query(by_name: bool, by_code: bool, other_owner: bool):
+    """Who holds a customer: one statement per shape of the question, built once."""
+    same = []
+    if by_name:
+        same.append(_c.norm_name == bindparam("norm"))
+    if by_code:
+        same.append(_c.credit_code == bindparam("code"))
+    active_on = func.coalesce(_c.last_active_on, _c.registered_on)
+    query = select(_c.owner, _c.department, _c.registered_on, active_on.label("active_on")).where(
+        or_(*same), _c.owner.is_not(None), active_on >= bindparam("since"))
+    if other_owner:
+        query = query.where(_c.owner != bindparam("salesperson"))
+    return query.order_by(_c.id)
+
+
 class StoreLookups:
+    """Answers from the store. One instance answers one question asked twice the same (the
+    holder of a customer is asked by three functions of one rule set) from memory: use a fresh
+    instance for each form judged, as ``Runtime.lookups()`` gives."""
+
     def __init__(self, store: Store, clock: Clock | None = None):
         self.store = store
         self.clock = clock or store.clock
+        self._memo: dict = {}
 
-    def _one(self, query):
+    def _one(self, query, params=None):
         with self.store.read() as conn:
-            return conn.execute(query).first()
+            return conn.execute(query, params).first()
 
     def _scalar(self, query):
         with self.store.read() as conn:
             return conn.execute(query).scalar()
 
     def _customer(self, name: str):
-        c = s.customers.c
-        return self._one(select(s.customers).where(or_(c.name == name, c.norm_name == normalise_name(name)))
-                         .order_by((c.name == name).desc(), c.id))
+        key = ("customer", name)
+        if key not in self._memo:
+            self._memo[key] = self._one(_CUSTOMER, {"name": name, "norm": normalise_name(name)})
+        return self._memo[key]
 
     # --- customers -------------------------------------------------------------
 
@@ -78,25 +108,21 @@ class StoreLookups:
     def customer_holder(self, name: str | None, credit_code: str | None, salesperson: str | None,
                         since: date) -> dict | None:
         """Who else holds this customer within the protection period: owner, department, dates."""
-        c = s.customers.c
-        same = []
-        if name:
-            same.append(c.norm_name == normalise_name(name))
-        if credit_code:
-            same.append(c.credit_code == credit_code.strip().upper())
-        if not same:
+        if not name and not credit_code:
             return None
-        active_on = func.coalesce(c.last_active_on, c.registered_on)
-        query = select(c.owner, c.department, c.registered_on, active_on.label("active_on")).where(
-            or_(*same), c.owner.is_not(None), active_on >= since)
-        if salesperson:
-            query = query.where(c.owner != salesperson)
-        row = self._one(query.order_by(c.id))
-        return None if row is None else {"owner": row.owner, "department": row.department,
-                                         "registered_on": row.registered_on, "last_active_on": row.active_on}
+        key = ("holder", name, credit_code, salesperson, since)
+        if key not in self._memo:
+            params = {"since": since, "norm": normalise_name(name) if name else None,
+                      "code": credit_code.strip().upper() if credit_code else None, "salesperson": salesperson}
+            row = self._one(_holder_query(bool(name), bool(credit_code), bool(salesperson)), params)
+            self._memo[key] = None if row is None else {
+                "owner": row.owner, "department": row.department, "registered_on": row.registered_on,
+                "last_active_on": row.active_on}
+        found = self._memo[key]
+        return None if found is None else dict(found)
 
     def customer_status_by_code(self, credit_code: str) -> str | None:
-        row = self._one(select(s.customers.c.status).where(s.customers.c.credit_code == credit_code.strip().upper()))
+        row = self._one(_STATUS_BY_CODE, {"code": credit_code.strip().upper()})
         return row.status if row else None
 
     # --- expenses and trips -------------------------------------------------------

@@ -11,8 +11,9 @@ is refused with a ``TransitionError`` instead of silently overwriting the row.
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from automation.errors import TransitionError
@@ -99,14 +100,17 @@ def sources(moves: dict, new) -> tuple[str, ...]:
     return tuple(state.value for state, targets in moves.items() if new in targets)
 
 
-def move_submission(conn: Connection, submission_id: int, new: SubmissionStatus, *conditions, **values) -> None:
+def move_submission(conn: Connection, submission_id: int, new: SubmissionStatus, *conditions, returning: bool = False,
+                    only_from: tuple[SubmissionStatus, ...] | None = None, **values):
     """Set the submission's status to ``new`` (and ``values``) if its present state may move there.
 
     ``conditions`` narrow the rows allowed to move further (a held form leaves 已归档 only
-    while it is held).
+    while it is held); ``only_from`` narrows the states it may leave. With ``returning`` the row
+    as updated is returned (no second read).
     """
-    _move(conn, s.submissions, SUBMISSION_MOVES, submission_id, new, values, s.submissions.c.name,
-          lambda name: f"文件「{name}」", "submission-transition-refused", conditions, SUBMISSION_LABELS.get)
+    return _move(conn, s.submissions, SUBMISSION_MOVES, submission_id, new, values, s.submissions.c.name,
+                 lambda name: f"文件「{name}」", "submission-transition-refused", conditions, SUBMISSION_LABELS.get,
+                 returning=returning, only_from=only_from)
 
 
 def move_case(conn: Connection, case_id: int, new: CaseStatus, **values) -> None:
@@ -121,13 +125,39 @@ def move_task(conn: Connection, task_id: int, new: TaskStatus, **values) -> None
           lambda assignee: f"{assignee}的审批任务", "task-transition-refused")
 
 
+_ROW_ID = "row_id_"  # the WHERE parameter of a move; no column is named so
+_MOVES_OF = {"submissions": SUBMISSION_MOVES, "cases": CASE_MOVES, "tasks": TASK_MOVES}
+
+
+def _allowed(moves: dict, new, only_from) -> tuple[str, ...]:
+    allowed = sources(moves, new)
+    return allowed if only_from is None else tuple(state for state in allowed if state in only_from)
+
+
+@lru_cache(maxsize=256)
+def _move_statement(table, new: str, returning: bool, only_from: tuple | None):
+    """The UPDATE of one move, built once: SET comes from the parameters' keys at execution."""
+    stmt = table.update().where(table.c.id == bindparam(_ROW_ID),
+                                table.c.status.in_(_allowed(_MOVES_OF[table.name], new, only_from)))
+    return stmt.returning(*table.c) if returning else stmt
+
+
 def _move(conn: Connection, table, moves: dict, row_id: int, new, values: dict, name_column, named, code: str,
-          conditions=(), label=status_label) -> None:
+          conditions=(), label=status_label, returning: bool = False, only_from: tuple | None = None):
     """The update only matches a row in a state allowed to move to ``new``; none matched is a refusal."""
-    done = conn.execute(table.update().where(table.c.id == row_id, table.c.status.in_(sources(moves, new)), *conditions)
-                        .values(status=new.value, **values))
-    if done.rowcount == 1:
-        return
+    if conditions:
+        stmt = table.update().where(table.c.id == bindparam(_ROW_ID),
+                                    table.c.status.in_(_allowed(moves, new, only_from)), *conditions)
+        stmt = stmt.returning(*table.c) if returning else stmt
+    else:
+        stmt = _move_statement(table, new, returning, None if only_from is None else tuple(only_from))
+    done = conn.execute(stmt, {**values, "status": new.value, _ROW_ID: row_id})
+    if returning:
+        row = done.first()
+        if row is not None:
+            return row
+    elif done.rowcount == 1:
+        return None
     row = conn.execute(select(name_column, table.c.status).where(table.c.id == row_id)).first()
     what = named(row[0] if row else f"#{row_id}")
     raise TransitionError(f"{what}当前状态为「{label(row.status) if row else '不存在'}」,"

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import create_engine, event, func, inspect, select, text
+from sqlalchemy import bindparam, create_engine, event, func, inspect, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from automation.clock import Clock
@@ -249,18 +252,19 @@ def next_number(conn: Connection, name: str, period: str) -> int:
     """The next value of a gap-free counter, inside the caller's transaction.
 
     Gap-free because the increment commits or rolls back with the work that uses it; one
-    at a time because the counter row is locked (``SELECT … FOR UPDATE``) until then. The row
-    is made first if missing (``ON CONFLICT DO NOTHING``), so two first numbers cannot race.
+    at a time because the counter row stays locked by the increment until then. One statement:
+    ``INSERT … ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value`` makes the row at 1
+    or moves it on, so two first numbers cannot race either.
     """
-    insert_ignoring_duplicates(conn, s.counters, name=name, period=period, value=0)
-    row = conn.execute(
-        select(s.counters.c.value).where(s.counters.c.name == name, s.counters.c.period == period).with_for_update()
-    ).one()
-    value = row.value + 1
-    conn.execute(
-        s.counters.update().where(s.counters.c.name == name, s.counters.c.period == period).values(value=value)
-    )
-    return value
+    return conn.execute(_next_number_statement(conn.dialect.name), {"name": name, "period": period}).scalar_one()
+
+
+@lru_cache(maxsize=4)
+def _next_number_statement(dialect: str):
+    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = maker(s.counters).values(name=bindparam("name"), period=bindparam("period"), value=1)
+    return stmt.on_conflict_do_update(index_elements=[s.counters.c.name, s.counters.c.period],
+                                      set_={"value": s.counters.c.value + 1}).returning(s.counters.c.value)
 
 
 def sql(text_: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection, Row
 
 from automation.record import audit
@@ -42,28 +42,40 @@ class Plan:
     problems: str | None = None  # JSON
 
 
+# Statements built once (building one costs more than running it).
+_UNFINISHED_SAME = select(s.submissions).where(
+    s.submissions.c.original_path == bindparam("original_path"),
+    s.submissions.c.sha256 == bindparam("sha256"),
+    s.submissions.c.status.in_((RECEIVED, MOVING)),
+).order_by(s.submissions.c.id)
+_GET = select(s.submissions).where(s.submissions.c.id == bindparam("submission_id"))
+# The new row as the database stored it (defaults included), without reading it back.
+_INSERT = s.submissions.insert().returning(*s.submissions.c)
+_TWIN = select(s.submissions).where(
+    s.submissions.c.sha256 == bindparam("sha256"),
+    s.submissions.c.id != bindparam("exclude_id"),
+    s.submissions.c.status.in_(("archived", "returned")),
+    or_(s.submissions.c.case_id.is_not(None), s.submissions.c.reason_code == HELD),
+    s.submissions.c.duplicate_of.is_(None),
+).order_by(s.submissions.c.id)
+
+
 def receive(conn: Connection, *, original_path: str, name: str, size: int, sha256: str,
             seen_at: datetime, stable_at: datetime) -> Row:
     """The record for this file: an unfinished one for the same path and content, or a new one."""
-    row = conn.execute(
-        select(s.submissions).where(
-            s.submissions.c.original_path == original_path,
-            s.submissions.c.sha256 == sha256,
-            s.submissions.c.status.in_((RECEIVED, MOVING)),
-        ).order_by(s.submissions.c.id)
-    ).first()
+    row = conn.execute(_UNFINISHED_SAME, {"original_path": original_path, "sha256": sha256}).first()
     if row is not None:
         if row.status == RECEIVED:  # a run died while reading it: count, so a poison file cannot loop forever
             conn.execute(s.submissions.update().where(s.submissions.c.id == row.id).values(attempts=row.attempts + 1))
             return get(conn, row.id)
         return row
-    new_id = conn.execute(s.submissions.insert().values(
+    row = conn.execute(_INSERT, dict(
         original_path=original_path, name=name, size=size, sha256=sha256, seen_at=seen_at,
         stable_at=stable_at, status=RECEIVED, updated_at=stable_at,
-    )).inserted_primary_key[0]
-    audit.append(conn, at=stable_at, actor="系统", action="file-received", subject=f"提交#{new_id}",
+    )).one()
+    audit.append(conn, at=stable_at, actor="系统", action="file-received", subject=f"提交#{row.id}",
                  detail={"文件": original_path, "大小": size}, file=original_path, file_hash=sha256)
-    return get(conn, new_id)
+    return row
 
 
 def already_final(conn: Connection, original_path: str, sha256: str) -> bool:
@@ -74,7 +86,7 @@ def already_final(conn: Connection, original_path: str, sha256: str) -> bool:
 
 
 def get(conn: Connection, submission_id: int) -> Row:
-    return conn.execute(select(s.submissions).where(s.submissions.c.id == submission_id)).one()
+    return conn.execute(_GET, {"submission_id": submission_id}).one()
 
 
 def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None:
@@ -83,20 +95,12 @@ def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None
     Only that is a duplicate: a form returned earlier (its customer not yet
     registered, say) may come back unchanged and be right this time.
     """
-    return conn.execute(
-        select(s.submissions).where(
-            s.submissions.c.sha256 == sha256,
-            s.submissions.c.id != exclude_id,
-            s.submissions.c.status.in_(("archived", "returned")),
-            or_(s.submissions.c.case_id.is_not(None), s.submissions.c.reason_code == HELD),
-            s.submissions.c.duplicate_of.is_(None),
-        ).order_by(s.submissions.c.id)
-    ).first()
+    return conn.execute(_TWIN, {"sha256": sha256, "exclude_id": exclude_id}).first()
 
 
 def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
     """Where the file is about to go, recorded before it moves; only a file just received is planned."""
-    move_submission(conn, submission_id, MOVING, s.submissions.c.status == RECEIVED, **_planned(p, at))
+    move_submission(conn, submission_id, MOVING, only_from=(RECEIVED,), **_planned(p, at))
 
 
 def _planned(p: Plan, at: datetime) -> dict:
@@ -122,14 +126,17 @@ def held(conn: Connection) -> list[Row]:
         s.submissions.c.status == "archived", s.submissions.c.reason_code == HELD).order_by(s.submissions.c.id)))
 
 
-def finish(conn: Connection, submission_id: int, *, at: datetime) -> Row:
-    row = get(conn, submission_id)
+def finish(conn: Connection, submission_id: int, *, at: datetime, row: Row | None = None) -> Row:
+    """The file reached its place. ``row``: the submission as planned, if the caller has just read it
+    (what a plan records never changes once it is ``moving``; the move itself is checked here)."""
+    row = row if row is not None else get(conn, submission_id)
     # a row not yet planned has no outcome; any final place is refused for it all the same
-    move_submission(conn, submission_id, SubmissionStatus(row.outcome or SubmissionStatus.ARCHIVED), updated_at=at)
+    done = move_submission(conn, submission_id, SubmissionStatus(row.outcome or SubmissionStatus.ARCHIVED),
+                           updated_at=at, returning=True)
     audit.append(conn, at=at, actor="系统", action=f"file-{row.outcome}", subject=f"提交#{submission_id}",
                  detail={"去向": row.dest_path, "附带文件": row.extra_path, "原因代码": row.reason_code, "原因": row.reason},
                  file=row.original_path, file_hash=row.sha256)
-    return get(conn, submission_id)
+    return done
 
 
 def unfinished(conn: Connection) -> list[Row]:

@@ -16,24 +16,26 @@ from automation.validate.resubmission import resubmission_target
 from automation.validate.rules import check_rules
 
 
-def validate_form(rt, form, extra=()) -> tuple[Report, int | None]:
+def validate_form(rt, form, extra=(), lookups=None) -> tuple[Report, int | None]:
     """Everything checked about one form — and the returned case it continues, if it does.
 
-    ``extra``: problems found before validation (e.g. a personal inbox's owner check)."""
+    ``extra``: problems found before validation (e.g. a personal inbox's owner check);
+    ``lookups``: the register look-ups for this form (one instance remembers its answers)."""
     existing, problems = resubmission_target(rt, form)
-    return validate(rt, form, extra=[*problems, *extra]), existing
+    return validate(rt, form, extra=[*problems, *extra], lookups=lookups), existing
 
 
-def validate(rt, form, extra=()) -> Report:
+def validate(rt, form, extra=(), lookups=None) -> Report:
     report = Report()
+    lookups = lookups if lookups is not None else rt.lookups()
     spec_source = f"「{form.spec.title}」填写要求"
     report.extend(_cite(p, spec_source) for p in (*form.problems, *check_fields(form)))
     report.extend(extra)
-    fill_computed(rt.policy, form, today=rt.clock.today(), lookups=rt.lookups())
+    fill_computed(rt.policy, form, today=rt.clock.today(), lookups=lookups)
     flagged = {(p.field, p.row) for p in report.errors}
     report.extend(p for p in check_people(rt.policy, form) if (p.field, p.row) not in flagged)
     # All problems at once, so the person fixes the form in one go; rules treat blanks as unknown.
-    rules = check_rules(rt.policy, form.spec, form.values, lookups=rt.lookups(), today=rt.clock.today())
+    rules = check_rules(rt.policy, form.spec, form.values, lookups=lookups, today=rt.clock.today())
     # One message per cell: a rule that restates a field check (e.g. 大写 vs 小写) is not repeated,
     # but the cell's problem then cites the rule book (依据) as well as the form's requirements.
     flagged = {(p.field, p.row): i for i, p in enumerate(report.problems) if p.is_error}
