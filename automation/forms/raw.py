@@ -27,13 +27,14 @@ def read_raw(path: Path, spec: FormSpec) -> Raw:
     if spec.kind == "docx":
         return read_docx(path, spec)
     try:
-        key = (hashlib.sha256(path.read_bytes()).digest(), spec)
+        data = path.read_bytes()
+        key = (hashlib.sha256(data).digest(), spec)
         hash(key)
     except (OSError, TypeError):
         return read_xlsx(path, spec)
     found = _READ.get(key)
     if found is None:
-        found = read_xlsx(path, spec)
+        found = read_xlsx(path, spec, data)  # the bytes just hashed are the ones read
         if len(_READ) >= _KEEP:
             _READ.pop(next(iter(_READ), None), None)  # (tolerant of another thread doing the same)
         _READ[key] = found

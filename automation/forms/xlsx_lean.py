@@ -263,6 +263,18 @@ class _Reader:
     def __init__(self, archive: zipfile.ZipFile):
         self.archive = archive
         self.names = set(archive.namelist())
+        self.folded = {name.lower() for name in self.names}
+        if len(self.folded) != len(self.names) or any("\\" in n or n.startswith("/") for n in self.names):
+            raise NotLean("part names forms.repair would rename")
+
+    def has(self, name: str) -> bool:
+        """Whether the part exists as spelled; one spelled otherwise (``xl/SharedStrings.xml``) is what
+        forms.repair renames before openpyxl reads the package, so that package is left to openpyxl's path."""
+        if name in self.names:
+            return True
+        if name.lower() in self.folded:
+            raise NotLean("a part name differing in case from its reference")
+        return False
 
     def part(self, name: str):
         return _xml(self.archive.read(name))
@@ -271,7 +283,7 @@ class _Reader:
         """Id → (Type, target as a part name), as openpyxl's get_dependents normalises them."""
         folder, obj = posixpath.split(part_name)
         rels_name = posixpath.join(folder, "_rels", f"{obj}.rels")
-        if rels_name not in self.names:
+        if not self.has(rels_name):
             return {}
         root = self.part(rels_name)
         parent = posixpath.split(posixpath.dirname(rels_name))[0]
@@ -313,7 +325,7 @@ class _Reader:
                     or state not in ("visible", "hidden", "veryHidden")):
                 raise NotLean("a sheet openpyxl would skip, refuse or rename")
             kind, target = rels[rid]
-            if target not in self.names:
+            if not self.has(target):
                 continue
             if "chartsheet" in kind:
                 raise NotLean("a chartsheet")
@@ -336,7 +348,7 @@ class _Reader:
 
     def styles(self) -> tuple[set, set, int]:
         """(cell styles with a date format, those with a duration format, how many cell styles)."""
-        if "xl/styles.xml" not in self.names:
+        if not self.has("xl/styles.xml"):
             raise NotLean("no styles part where openpyxl reads it")
         root = self.part("xl/styles.xml")
         if len(root.findall(_Q((MAIN, "numFmts")))) > 1 or len(root.findall(_Q((MAIN, "cellXfs")))) > 1:

@@ -20,6 +20,7 @@ from automation.errors import UnsafeFileError
 from automation.forms.parsers import ParseProblem, parse_value
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
+from automation.forms.xlsx_lean import read_lean
 from automation.forms.xlsx_values import load_values
 from automation.forms.extracted import Raw
 from automation.problems import Location
@@ -30,38 +31,65 @@ PRODUCT = ("金额", "数量", "单价")
 MAX_ITEM_ROWS = 5000
 
 
-def values_book(path: Path, *, hand_on: bool = False) -> Workbook:
+def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None) -> Workbook:
     """The workbook's values (``load_values``, formulas as their cached results), through forms.repair.
 
+    ``data``: the file's bytes when the caller has read them already (they are what is read, then).
     ``hand_on``: the caller reads a few cells and the next ``read_xlsx`` of the same bytes takes this
     very workbook instead of loading the file again (a decision's inputs, then its task file's
     fingerprint). A handed-on workbook is taken once only, so no reader sees cells another one added.
     Never save or change the result.
     """
     path = Path(path)
-    key = _bytes_key(path)
+    if data is None:
+        data = _bytes(path)
+    key = hashlib.sha256(data).digest() if data is not None else None
     book = _HANDED_ON.pop(key, None) if key is not None else None
+    read_from_key = book is not None
+    if book is None and data is not None and path.suffix.lower() in LEAN_SUFFIXES:
+        book = _lean(data)  # these very bytes, by the lean reader (forms.xlsx_lean); None when it declines
+        read_from_key = book is not None
     if book is None:
         book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
-    if hand_on and key is not None and key == _bytes_key(path):  # unchanged while it was read
+    if hand_on and key is not None and (read_from_key or key == _bytes_key(path)):  # unchanged while it was read
         while len(_HANDED_ON) >= 4:
             _HANDED_ON.pop(next(iter(_HANDED_ON), None), None)  # (tolerant of another thread)
         _HANDED_ON[key] = book
     return book
 
 
-def _bytes_key(path: Path) -> bytes | None:
+LEAN_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # (openpyxl refuses other names: its path says so)
+
+
+def _lean(data: bytes):
+    """The lean reader's book of ``data``; None for a package it does not take (or cannot read): then
+    openpyxl's path through forms.repair reads the file, exactly as before the lean reader existed."""
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
+        return read_lean(data)
+    except MemoryError:
+        raise
+    except Exception:
+        return None
+
+
+def _bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
     except OSError:
         return None
+
+
+def _bytes_key(path: Path) -> bytes | None:
+    data = _bytes(path)
+    return None if data is None else hashlib.sha256(data).digest()
 
 
 _HANDED_ON: dict[bytes, Workbook] = {}
 
 
-def read_xlsx(path: Path, spec: FormSpec) -> Raw:
-    book = values_book(path)
+def read_xlsx(path: Path, spec: FormSpec, data: bytes | None = None) -> Raw:
+    """``data``: the file's bytes, when the caller has read them (see ``values_book``)."""
+    book = values_book(path, data=data)
     formulas: list[Workbook] = []  # loaded only if a formula cell lacks its cached value
     raw: dict[str, Any] = {}
     locations: dict[str, Location] = {}

@@ -46,14 +46,21 @@ def assert_reads_alike(path: Path, spec, *, lean: bool = True) -> None:
     assert projection(reference) == projection(full), path.name
     formulas = load_tolerant(path, "xlsx", lambda s: load_values(s, data_only=False))
     assert projection(formulas) == projection(load_tolerant(path, "xlsx", openpyxl.load_workbook)), path.name
-    assert raw_by(path, spec, load_values) == raw_by(
+    xlsx_reader._HANDED_ON.clear()
+    book = xlsx_reader.values_book(path)  # the lean reader on the file as it is, before any repair
+    assert isinstance(book, LeanBook) is lean, (path.name, type(book))
+    assert projection(book) == projection(full), path.name
+    assert raw_by(path, spec) == raw_by(
         path, spec, lambda s, data_only=True: openpyxl.load_workbook(s, data_only=data_only)), path.name
 
 
-def raw_by(path: Path, spec, loader):
-    """read_raw of ``path`` over ``loader``, nothing remembered from an earlier read of the same bytes."""
+def raw_by(path: Path, spec, loader=None):
+    """read_raw of ``path`` (over openpyxl's ``loader`` instead of the lean reader when given), nothing
+    remembered from an earlier read of the same bytes."""
     raw_module._READ.clear()
     xlsx_reader._HANDED_ON.clear()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(xlsx_reader, "load_values", loader)
+        if loader is not None:
+            mp.setattr(xlsx_reader, "_lean", lambda data: None)
+            mp.setattr(xlsx_reader, "load_values", loader)
         return read_raw(path, spec)
