@@ -20,12 +20,11 @@ from automation.forms.docx_reader import (
     DocxIndex,
     cell_value,
     control_value,
+    indexed_body,
     is_approval_table,
     normal_label,
     table_header,
 )
-from automation.forms.docx_body import load_body
-from automation.forms.repair import load_tolerant
 from automation.forms.xlsx_reader import values_book
 
 DECISION_NAME = "审批结论"
@@ -128,8 +127,8 @@ def read_decision(path: Path) -> tuple[str | None, str | None]:
 def read_inputs(path: Path) -> dict[str, str | None]:
     """Every approval input (审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回到), stripped; None when blank."""
     if path.suffix.lower() == ".docx":
-        body = load_tolerant(path, "docx", load_body)  # the body as python-docx gives it, nothing else parsed
-        index = DocxIndex(body)
+        # The body as python-docx gives it, nothing else parsed; handed on to the fingerprint check of the same bytes.
+        body, index = indexed_body(path, hand_on=True)
         values = {name: docx_body_text(body, name, index) for name in INPUT_NAMES}
     else:
         # Values only (no formatting bound), handed on to the fingerprint check of the same bytes.

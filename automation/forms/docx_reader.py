@@ -13,6 +13,7 @@ flag) is blank.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,9 +142,38 @@ def read_docx(path: Path, spec: FormSpec) -> Raw:
     return read_docx_reading(path, spec)[0]
 
 
+def indexed_body(path: Path, *, hand_on: bool = False) -> tuple[Any, DocxIndex]:
+    """The document body (``load_body``, through forms.repair) and its ``DocxIndex``.
+
+    ``hand_on``: the caller only reads it, and the next reader of the same bytes (a decision's inputs,
+    then its task file's fingerprint) takes this very body and index instead of parsing the file
+    again. A handed-on body is taken once only; never change it.
+    """
+    path = Path(path)
+    key = _bytes_key(path)
+    found = _HANDED_ON.pop(key, None) if key is not None else None
+    if found is None:
+        body = load_tolerant(path, "docx", load_body)
+        found = body, DocxIndex(body)
+    if hand_on and key is not None and key == _bytes_key(path):  # unchanged while it was read
+        while len(_HANDED_ON) >= 4:
+            _HANDED_ON.pop(next(iter(_HANDED_ON), None), None)  # (tolerant of another thread)
+        _HANDED_ON[key] = found
+    return found
+
+
+_HANDED_ON: dict[bytes, tuple[Any, DocxIndex]] = {}
+
+
+def _bytes_key(path: Path) -> bytes | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).digest()
+    except OSError:
+        return None
+
+
 def read_docx_reading(path: Path, spec: FormSpec) -> tuple[Raw, Reading]:
-    body = load_tolerant(path, "docx", load_body)
-    index = DocxIndex(body)
+    body, index = indexed_body(path)
     raw: dict[str, Any] = {}
     locations: dict[str, Location] = {}
     row_locations: dict[tuple[str, int, str], Location] = {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from datetime import date, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from automation.forms.docx_reader import read_docx
@@ -38,7 +40,26 @@ def read_raw(path: Path, spec: FormSpec) -> Raw:
         if len(_READ) >= _KEEP:
             _READ.pop(next(iter(_READ), None), None)  # (tolerant of another thread doing the same)
         _READ[key] = found
-    return copy.deepcopy(found)
+    return _copied(found)
+
+
+_IMMUTABLE = (str, int, float, Decimal, date, time, timedelta, type(None))  # (bool, datetime: subclasses)
+
+
+def _copied(raw: Raw) -> Raw:
+    """A copy the caller may change: the value dicts and table rows copied, the values themselves (all
+    immutable, as are Locations) shared; anything else is deep-copied as before."""
+    values, locations, row_locations = raw
+    copied = {}
+    for key, value in values.items():
+        if isinstance(value, _IMMUTABLE):
+            copied[key] = value
+        elif isinstance(value, list) and all(isinstance(row, dict) and all(isinstance(v, _IMMUTABLE) for v in row.values())
+                                             for row in value):
+            copied[key] = [dict(row) for row in value]
+        else:
+            return copy.deepcopy(raw)
+    return copied, dict(locations), dict(row_locations)
 
 
 _READ: dict[tuple, Raw] = {}  # insertion order: the oldest is dropped first

@@ -403,7 +403,7 @@ class _Reader:
                     style_id = 0
                 coordinate = get("r")
                 if coordinate:
-                    row_no, column = coordinate_to_tuple(coordinate)
+                    row_no, column = _coordinate(coordinate)
                     col_counter = column
                 else:
                     col_counter += 1
@@ -446,7 +446,7 @@ class _Reader:
             self.tables(ws, name, parts)
 
     def merged(self, ws: LeanSheet, merges) -> None:
-        ranges, covered = [], 0
+        ranges, seen, covered = [], set(), 0
         for node in merges:
             if node.tag != _MERGE:
                 continue
@@ -463,7 +463,8 @@ class _Reader:
                 for col in range(min_col, max_col + 1):
                     if row != min_row or col != min_col:
                         ws._cells[row, col] = MergedCell(ws, row, col)
-            if merged not in ranges:
+            if merged.bounds not in seen:
+                seen.add(merged.bounds)
                 ranges.append(merged)
         ws.merged_cells = MergedRanges(ranges)
 
@@ -540,6 +541,9 @@ def _text_content(node) -> str:
         elif tag not in (_RPH, _PHPR):
             raise NotLean("an unexpected element in a string")
     return "".join(([plain] if plain is not None else []) + runs)
+
+
+_coordinate = functools.lru_cache(maxsize=1 << 16)(coordinate_to_tuple)  # the same few hundred, form after form
 
 
 @functools.lru_cache(maxsize=1024)
