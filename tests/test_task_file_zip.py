@@ -145,6 +145,25 @@ def test_word_task_file_at_zip_level_has_the_same_body_and_copies_the_other_part
         assert zf.testzip() is None
 
 
+def test_word_task_file_fingerprint_comes_from_the_body_written_and_equals_reading_the_file(tmp_path):
+    from support.decide import TRIP_VALUES, trip_task_file
+
+    d = desk(tmp_path)
+    case_id, task, path = trip_task_file(d, "SQ-2026-0004")
+    assert d.tasks(case_id)[0]["fingerprint"] == form_fingerprint(path, d.spec)
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+        history = engine.case_history(conn, case_id)
+    # Awkward values in the form's controls: the body's fingerprint is still the file's.
+    source = real_form(d.settings.archive / "odd.docx", "trip_request",
+                       {**TRIP_VALUES, "事由": " 拜访客户\t华东 <&> \n=SUM(A1) ", "出差地点": "上海 "})
+    again, known = task_files._write_task_file(d.settings, case=case, task=task, history=history, warnings=[],
+                                               source_file=source, kind="docx", spec=d.spec, tasks=tasks)
+    assert known is not None and known == form_fingerprint(again, d.spec)
+    assert known != d.tasks(case_id)[0]["fingerprint"]  # other values, another fingerprint
+    assert _parts(again)["word/styles.xml"] == _parts(source)["word/styles.xml"]  # written at zip level
+
+
 def test_word_approval_block_written_as_xml_equals_python_docx_for_awkward_texts(tmp_path):
     from support.decide import TRIP_VALUES
 

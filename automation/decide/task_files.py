@@ -52,7 +52,7 @@ from automation.decide.officefile import (
     set_docx_props,
     set_xlsx_props,
 )
-from automation.forms.docx_reader import SUMMARY_HEADER
+from automation.forms.docx_reader import SUMMARY_HEADER, read_body_reading
 from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
 from automation.forms.repair import open_docx, open_xlsx, repaired
@@ -117,9 +117,11 @@ def _write_task_file(settings, *, case: Case, task: Task, history: list[Task], w
     view = build_view(case=case, task=task, tasks=tasks if tasks is not None else [task], history=history,
                       warnings=warnings, spec=spec, people=people, transfer_allowed=transfer_allowed)
     if kind == "docx":
-        if not write_docx_at_zip_level(source_file, path, view, case.number, props):
+        body = _write_docx_at_zip_level(source_file, path, view, case.number, props)
+        if body is None:
             write_docx_with_python_docx(source_file, path, view, case.number, props)
-        return path, None
+            return path, None
+        return path, _docx_fingerprint(body, spec)
     addition = xlsx_addition(view, case.number, props)
     if not task_xlsx.write(source_file, path, addition):
         write_xlsx_with_openpyxl(source_file, path, view, case.number, props)
@@ -167,11 +169,25 @@ def _docx_in_place(document, view: ApprovalView, number: str) -> None:
     _docx_approval_block(document, view)
 
 
+def _docx_fingerprint(body, spec) -> str | None:
+    """The fingerprint of a Word task file written at zip level, from the body it was written from (the
+    main part is that tree serialized, and ``read_raw`` parses the main part alone with python-docx's
+    element classes): no second read of the file. None when it must be read from the task file."""
+    if spec is None or spec.kind != "docx":
+        return None
+    return fingerprint_of(read_body_reading(body, spec)[0][0], spec)
+
+
 def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> bool:
     """The Word task file with only the main part (and the custom properties) rewritten; every other part —
     styles, numbering, fonts, images — copied as stored. The body is edited by the same code as
     ``write_docx_with_python_docx`` on python-docx's element classes, without loading the package.
     False (nothing written) when the package needs python-docx's own load."""
+    return _write_docx_at_zip_level(source_file, path, view, number, props) is not None
+
+
+def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict):
+    """``write_docx_at_zip_level``, returning the body written (None: nothing written)."""
     try:
         if repaired(Path(source_file), "docx", deep=False) is not None:
             return False
@@ -196,8 +212,8 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
             changed["[Content_Types].xml"] = package.serial(types)
         package.write(source_file, path, changed)
     except (package.Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
-        return False
-    return True
+        return None
+    return body
 
 
 def _docx_block(document, view: ApprovalView, grid) -> list:

@@ -174,6 +174,15 @@ def _bytes_key(path: Path) -> bytes | None:
 
 def read_docx_reading(path: Path, spec: FormSpec) -> tuple[Raw, Reading]:
     body, index = indexed_body(path)
+    return _reading(body, index, spec)
+
+
+def read_body_reading(body, spec: FormSpec) -> tuple[Raw, Reading]:
+    """``read_docx_reading`` of a document body already parsed (a Word task file just written)."""
+    return _reading(body, DocxIndex(body), spec)
+
+
+def _reading(body, index: DocxIndex, spec: FormSpec) -> tuple[Raw, Reading]:
     raw: dict[str, Any] = {}
     locations: dict[str, Location] = {}
     row_locations: dict[tuple[str, int, str], Location] = {}
