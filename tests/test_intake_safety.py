@@ -262,3 +262,42 @@ def test_bytes_after_the_end_of_a_deflate_stream_do_not_hang_the_check(tmp_path)
     # Regression: zlib keeps returning trailing bytes as unconsumed input after the stream ends.
     path = bad_files.deflate_with_trailing_bytes(tmp_path)
     assert refusal(path).code == "file-not-office"
+
+
+# --- big parts proven once per process (the blank form's styles) ---------------------------------
+
+
+def _patch_central_crc(path, part: str) -> None:
+    """Change the CRC the central directory declares for ``part`` (its bytes stay as they are)."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"PK\x01\x02")
+    while at >= 0:
+        name_length = int.from_bytes(data[at + 28:at + 30], "little")
+        if bytes(data[at + 46:at + 46 + name_length]).decode() == part:
+            data[at + 16:at + 20] = (int.from_bytes(data[at + 16:at + 20], "little") ^ 1).to_bytes(4, "little")
+            break
+        at = data.find(b"PK\x01\x02", at + 4)
+    else:
+        raise AssertionError(f"{part} not in the central directory")
+    path.write_bytes(bytes(data))
+
+
+def test_big_part_proven_clean_is_not_inflated_again_but_a_changed_crc_is_still_damaged(tmp_path, monkeypatch):
+    from support.forms import build_blank
+
+    from automation.intake import safety
+
+    form = build_blank("trip_request", tmp_path / "a")
+    assert inspect_file(form, DEFAULTS) == "docx"  # proves its styles part
+    inflated = []
+    real = safety._inflated_size
+    monkeypatch.setattr(safety, "_inflated_size", lambda raw, info, cap, **kw: inflated.append(info.filename)
+                        or real(raw, info, cap, **kw))
+    twin = tmp_path / "b" / form.name
+    twin.parent.mkdir()
+    twin.write_bytes(form.read_bytes())
+    assert inspect_file(twin, DEFAULTS) == "docx"
+    assert "word/styles.xml" not in inflated and "word/document.xml" in inflated
+    _patch_central_crc(twin, "word/styles.xml")  # same bytes, another CRC: the proof does not apply
+    assert refusal(twin).code == "file-damaged"
+    assert "word/styles.xml" in inflated

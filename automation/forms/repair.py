@@ -15,6 +15,7 @@ workbook that fails to load is repaired and tried once more).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import posixpath
 import re
@@ -84,13 +85,29 @@ def open_docx(path: Path):
 
 
 def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
-    """A repaired copy of the package in memory, or None when nothing needs repairing."""
-    with zipfile.ZipFile(path) as zf:
+    """A repaired copy of the package in memory, or None when nothing needs repairing.
+
+    Whether a package needs its names repaired depends on its bytes alone: a package found not to
+    (``deep=False`` answering None) is remembered by its SHA-256, so the intake read, the task-file
+    writer and the fingerprint of the same file do not work it out three times."""
+    data = None
+    if not deep:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            data = None
+        if data is not None and (hashlib.sha256(data).digest(), kind) in _NOTHING_TO_REPAIR:
+            return None
+    with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         parts = {i.filename: i for i in infos}
         referenced = _referenced_names(zf, parts)
         renames = _renames(list(parts), referenced, kind, zf)
         if not renames and not deep:
+            if data is not None:
+                while len(_NOTHING_TO_REPAIR) >= 256:
+                    _NOTHING_TO_REPAIR.pop(next(iter(_NOTHING_TO_REPAIR), None), None)  # (tolerant of threads)
+                _NOTHING_TO_REPAIR[hashlib.sha256(data).digest(), kind] = None
             return None
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dest:
@@ -107,6 +124,9 @@ def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
                 dest.writestr(new, data)
     out.seek(0)
     return out
+
+
+_NOTHING_TO_REPAIR: dict[tuple[bytes, str], None] = {}  # (SHA-256 of a package, kind) found needing no renames
 
 
 def _referenced_names(zf: zipfile.ZipFile, parts: dict) -> set[str]:

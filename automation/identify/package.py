@@ -12,6 +12,7 @@ relationships, so a workbook whose parts are not under ``xl/`` is read too.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 import zipfile
@@ -38,7 +39,12 @@ def _key(name: str) -> str:
 
 
 def local(tag) -> str:
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+    return _local(tag) if isinstance(tag, str) else ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _local(tag: str) -> str:  # (the same few hundred tags, file after file)
+    return tag.rsplit("}", 1)[-1]
 
 
 class Package:

@@ -7,6 +7,7 @@ is read in capped, streamed chunks: a hostile file costs us little to refuse.
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -153,11 +154,12 @@ def _inspect_zip(path: Path, size: int, limits: Limits) -> str:
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
         _check_declared(path, infos, size, limits)
-        _check_inflated(path, infos)
+        stored: dict[str, bytes] = {}  # the compressed bytes of the big parts, kept for _check_xml_parts
+        _check_inflated(path, infos, stored)
         kind = sniffing.zip_kind(archive)
         if kind in ("xlsm", "docm"):
             raise _unsafe(path, "file-macro", "文件包含宏(VBA 代码),为安全起见系统不接受启用宏的文件(.xlsm/.docm)。")
-        _check_xml_parts(path, archive)
+        _check_xml_parts(path, archive, stored)
         odf = _odf_type(archive) if kind not in OFFICE_KINDS else None
     if odf:
         raise _unsafe(path, "file-legacy-format", f"这是{odf}格式的文件(LibreOffice/WPS 的开放文档格式),系统只接受 .xlsx 和 .docx 格式。")
@@ -197,28 +199,68 @@ def _check_ratio(path: Path, inflated: int, deflated: int, limits: Limits, part:
                                         "可能是恶意构造的“压缩炸弹”。", part)
 
 
-def _check_inflated(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, bytes] | None = None) -> None:
     """Inflate every entry ourselves, stopping one byte past its declared size.
 
-    The declared sizes were checked against the limits; this proves they are not lies.
+    The declared sizes were checked against the limits; this proves they are not lies. A big part
+    whose compressed bytes and declared sizes are those of a part already proven here (the blank
+    form's styles, the same in every submission: ``_PROVEN``) is not inflated again. ``stored``
+    receives the compressed bytes of the big parts, for ``_check_xml_parts``.
     """
     with open(path, "rb") as raw:
         for info in infos:
             if info.flag_bits & 0x1:
                 raise _unsafe(path, "file-encrypted", "文件内部的部件设置了密码(已加密),系统无法读取其内容。", info.filename)
-            if _inflated_size(raw, info, info.file_size + 1) > info.file_size:
+            key = _proof_key(info)
+            if key is not None and stored is not None:
+                data = b"".join(_raw_chunks(raw, info))
+                stored[info.filename] = data
+                if _PROVEN.get(("inflated", key)) == data:
+                    continue
+                inflated = _inflated_size(io.BytesIO(data), info, info.file_size + 1, offset=False)
+                if inflated <= info.file_size:
+                    _prove(("inflated", key), data)
+            else:
+                inflated = _inflated_size(raw, info, info.file_size + 1)
+            if inflated > info.file_size:
                 raise _unsafe(path, "zip-bomb", "文件内部部件解压后的实际大小超过了它声明的大小,可能是恶意构造的“压缩炸弹”。",
                               info.filename)
 
 
-def _inflated_size(raw: BinaryIO, info: zipfile.ZipInfo, cap: int) -> int:
+# Parts proven in this process (inflated within their declared size; or scanned clean to the end and
+# their CRC checked), by what decides the outcome of each check: the entry's name, compression, flags,
+# declared sizes and CRC — and its compressed bytes, compared in full. Only parts of at least
+# PROVEN_MIN_BYTES inflated are remembered (the big styles part of every form), a few at a time.
+PROVEN_MIN_BYTES = 64 * 1024
+PROVEN_MAX_COMPRESSED = 4 * 1024 * 1024
+_PROVEN: dict[tuple, bytes] = {}
+_PROVEN_MAX = 16
+
+
+def _proof_key(info: zipfile.ZipInfo) -> tuple | None:
+    if info.file_size < PROVEN_MIN_BYTES or info.compress_size > PROVEN_MAX_COMPRESSED:
+        return None
+    return (info.filename, info.orig_filename, info.compress_type, info.flag_bits, info.file_size,
+            info.compress_size, info.CRC)
+
+
+def _prove(key: tuple, data: bytes) -> None:
+    while len(_PROVEN) >= _PROVEN_MAX:
+        _PROVEN.pop(next(iter(_PROVEN), None), None)  # (tolerant of another thread)
+    _PROVEN[key] = data
+
+
+def _inflated_size(raw: BinaryIO, info: zipfile.ZipInfo, cap: int, *, offset: bool = True) -> int:
+    """``offset``: ``raw`` is the whole file (the entry is found by its local header); else ``raw``
+    holds just the entry's compressed bytes."""
+    chunks = _raw_chunks(raw, info) if offset else iter(lambda: raw.read(CHUNK), b"")
     if info.compress_type == zipfile.ZIP_STORED:
-        return sum(len(chunk) for chunk in _raw_chunks(raw, info))
+        return sum(len(chunk) for chunk in chunks)
     if info.compress_type != zipfile.ZIP_DEFLATED:
         raise NotImplementedError(f"compression method {info.compress_type}")  # Office writes only these two
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     count = 0
-    for chunk in _raw_chunks(raw, info):
+    for chunk in chunks:
         count += _drain(inflater, chunk, cap - count)
         if count >= cap:
             break
@@ -257,14 +299,18 @@ _XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00<")
 _DECLARATIONS = tuple(marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 
 
-def _check_xml_parts(path: Path, archive: zipfile.ZipFile) -> None:
+def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, bytes] | None = None) -> None:
     """Every part that is XML by content (whatever its name) is scanned for DTD declarations.
 
     A byte scan, not a parse: an entity bomb needs a DOCTYPE, and finding the
     marker is all it takes to refuse. (A full SAX parse of every part cost a fifth
     of the intake time; the readers parse with defusedxml anyway, and a part that
-    is malformed fails there as a damaged file.)
+    is malformed fails there as a damaged file.) Each part is opened and its head read
+    as always; a big part byte-identical (``stored``, compared with ``_PROVEN``) to one
+    scanned clean to its end before is not inflated and scanned again: the same bytes
+    give the same scan and the same CRC.
     """
+    stored = stored or {}
     for info in archive.infolist():
         with archive.open(info) as stream:
             head = stream.read(8)
@@ -272,8 +318,14 @@ def _check_xml_parts(path: Path, archive: zipfile.ZipFile) -> None:
                 continue
             scanner = _DeclarationScanner(stream, path, info.filename)
             scanner.check(head)
+            key = _proof_key(info)
+            data = stored.get(info.filename)
+            if key is not None and data is not None and _PROVEN.get(("scanned", key)) == data:
+                continue
             while scanner.read(CHUNK):
                 pass
+            if key is not None and data is not None:
+                _prove(("scanned", key), data)  # scanned to the end: no declaration, the CRC held
 
 
 def _entity_error(path: Path, part: str) -> UnsafeFileError:
