@@ -139,9 +139,7 @@ class Watcher:
         try:
             while not stop.is_set():
                 summary = self._pass(stop)
-                timeout = 0.25 if summary.waiting else min(self.rt.settings.watch.sweep_seconds,
-                                                           max(0.5, self.rt.settings.register_writing.coalesce_seconds))
-                self._idle(stop, timeout)
+                self._idle(stop, self.next_pass_in(summary))
                 self.wake.clear()
                 self._supervise()
         finally:
@@ -151,6 +149,17 @@ class Watcher:
                 self._observer.stop()
                 self._observer.join(timeout=5)
         return self.stats
+
+    WAITING_BEAT = 0.25  # seconds between passes while a file waits for something else than its quiet period
+    DUE_MARGIN = 0.01  # looked at just after the quiet period ends, so that ``check`` finds it ended
+
+    def next_pass_in(self, summary: RunSummary) -> float:
+        """Seconds to the next pass unless an event comes first: while files are still settling, the moment
+        the first of them has been quiet long enough (at most a beat away); otherwise the sweep."""
+        if not summary.waiting:
+            return min(self.rt.settings.watch.sweep_seconds, max(0.5, self.rt.settings.register_writing.coalesce_seconds))
+        due = self.tracker.due_in()
+        return self.WAITING_BEAT if due is None else min(self.WAITING_BEAT, due + self.DUE_MARGIN)
 
     def _pass(self, stop: threading.Event) -> RunSummary:
         try:

@@ -63,6 +63,16 @@ class StabilityTracker:
             return self.quiet <= 0 or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
         return now - seen.since >= self.quiet or self._closed.get(path) == (st.st_size, st.st_mtime_ns)
 
+    def due_in(self) -> float | None:
+        """Seconds until the next file still inside its quiet period has had all of it (None: no file is).
+
+        A loop waiting for files to settle looks again at that moment, not on a fixed beat that would
+        overshoot the quiet period by up to a beat; the guarantee (unchanged for ``quiet`` seconds,
+        measured from the first sight of the unchanged stat) is ``check``'s, unchanged."""
+        now = self.monotonic()
+        left = [seen.since + self.quiet - now for seen in self._seen.values() if seen.since + self.quiet > now]
+        return min(left) if left else None
+
     def snapshot(self, path: Path) -> tuple[int, int] | None:
         """(size, mtime_ns) the file kept while it was judged stable."""
         seen = self._seen.get(path)
