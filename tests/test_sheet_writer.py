@@ -156,3 +156,17 @@ def test_approval_record_written_by_the_pipeline_is_the_zip_level_one(finished_o
     for record in _records(office):
         with zipfile.ZipFile(office.root / record["path"]) as zf:
             assert b't="inlineStr"' in zf.read("xl/worksheets/sheet1.xml") and "xl/sharedStrings.xml" not in zf.namelist()
+
+
+def test_approval_records_read_together_have_the_inputs_read_one_case_at_a_time(finished_office):
+    office = finished_office
+    ids = [c["id"] for c in office.cases()]  # finished or not: the batch reads whatever it is given
+    together = approval_record.records_inputs(office.rt, ids)
+    assert [case["id"] for case, _ in together] == sorted(ids)
+    for case, inputs in together:
+        alone_case, alone = approval_record.record_inputs(office.rt, case["id"])
+        assert case == alone_case
+        head, alone_head = inputs.pop("last_audit"), alone.pop("last_audit")
+        assert (head.id, head.hash) == (alone_head.id, alone_head.hash)
+        assert inputs == alone
+    assert any(inputs["steps"] for _, inputs in together) and any(inputs["contract"] for _, inputs in together)

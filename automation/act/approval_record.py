@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from automation.act import pdf, sheet_writer
 from automation.errors import OfficeFlowError
@@ -69,6 +69,11 @@ def trail(conn, case_id: int, tz: ZoneInfo) -> list[tuple[str, ...]]:
     """Every step that was closed, in time order: decided, handed on, escalated or cancelled."""
     t = s.tasks.c
     every = [dict(r) for r in conn.execute(select(s.tasks).where(t.case_id == case_id).order_by(t.id)).mappings()]
+    return trail_of(every, tz)
+
+
+def trail_of(every: list[dict], tz: ZoneInfo) -> list[tuple[str, ...]]:
+    """``trail`` of a case whose tasks (in id order) are already read."""
     by_id = {r["id"]: r for r in every}
     rows = sorted((r for r in every if r["decided_at"] is not None), key=lambda r: (r["decided_at"], r["id"]))
     out = []
@@ -149,6 +154,45 @@ def write_record(rt, case_id: int) -> Path:
     path = record_path(rt, case)
     atomic_write_bytes(path, render(case, **inputs))
     return path
+
+
+def write_records(rt, case_ids: list[int]) -> dict[int, Path | None]:
+    """``write_record`` of several cases, their inputs read together (a few queries, not four per case);
+    a record that cannot be written (None) is logged and tried again on the next pass."""
+    out: dict[int, Path | None] = {}
+    for at in range(0, len(case_ids), BATCH):
+        for case, inputs in records_inputs(rt, case_ids[at:at + BATCH]):
+            try:
+                path = record_path(rt, case)
+                atomic_write_bytes(path, render(case, **inputs))
+                out[case["id"]] = path
+            except Exception:  # one broken record must not stop the others
+                log.exception("生成 %s 的审批单时出错,下次处理时重试。", case["number"])
+                out[case["id"]] = None
+    return out
+
+
+BATCH = 200
+
+
+def records_inputs(rt, case_ids: list[int]) -> list[tuple[dict, dict]]:
+    """``record_inputs`` of each of ``case_ids`` (in id order), read in one query per table."""
+    tz, now = ZoneInfo(rt.settings.time.timezone), rt.clock.now()
+    c, t, k, a = s.cases.c, s.tasks.c, s.contracts.c, s.audit_log.c
+    with rt.store.read() as conn:
+        cases = [dict(r) for r in conn.execute(select(s.cases).where(c.id.in_(case_ids)).order_by(c.id)).mappings()]
+        tasks: dict[int, list[dict]] = {}
+        for row in conn.execute(select(s.tasks).where(t.case_id.in_(case_ids)).order_by(t.id)).mappings():
+            tasks.setdefault(row["case_id"], []).append(dict(row))
+        contracts: dict[int, str] = {}
+        for case_id, number in conn.execute(select(k.case_id, k.number).where(k.case_id.in_(case_ids))):
+            contracts.setdefault(case_id, number)
+        numbers = [case["number"] for case in cases]
+        heads = select(func.max(a.id)).where(a.subject.in_(numbers)).group_by(a.subject)
+        last = {r.subject: r for r in conn.execute(select(a.id, a.hash, a.subject).where(a.id.in_(heads)))}
+    return [(case, dict(steps=trail_of(tasks.get(case["id"], []), tz), contract=contracts.get(case["id"]),
+                        last_audit=last.get(case["number"]), now=now, tz=tz, spec=rt.specs.get(case["form_id"])))
+            for case in cases]
 
 
 def record_inputs(rt, case_id: int) -> tuple[dict, dict]:

@@ -185,9 +185,9 @@ def _versions(conn) -> dict[int, str]:
     records = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_KIND)).all())
     pdfs = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_PDF_KIND, o.path.is_not(None))).all())
     c = s.cases.c
-    return {r.id: version_key(dict(r._mapping), tasks.get(r.id, (0, 0)), contracts.get(r.id),
-                                 _record_key(records.get(r.number), pdfs.get(r.number)))
-            for r in conn.execute(select(c.id, c.number, c.status, c.round))}
+    return {case_id: version_key({"status": status, "round": round_}, tasks.get(case_id, (0, 0)), contracts.get(case_id),
+                                 _record_key(records.get(number), pdfs.get(number)))
+            for case_id, number, status, round_ in conn.execute(select(c.id, c.number, c.status, c.round))}
 
 
 # --- refreshing ---------------------------------------------------------------------------------

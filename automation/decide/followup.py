@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import String, cast, select
 
 from automation.act import notify
-from automation.act.approval_record import ENDED, KIND, convert_pending, write_record
+from automation.act.approval_record import ENDED, KIND, convert_pending, write_records
 from automation.act.cc_copy import APPROVED, SUBMIT, due_at, entries, write_copy
 from automation.act.contracts import pdfs_beside, render_for_case
 from automation.act.decision_copy import write_decision_copy
@@ -213,6 +213,19 @@ def _claim_output(rt, kind: str, key: str, path: Path) -> bool:
     return True
 
 
+def _claim_outputs(rt, kind: str, written: list[tuple[str, Path]]) -> None:
+    """``_claim_output`` of several outputs of one kind, in one transaction (those already recorded kept)."""
+    if not written:
+        return
+    o = s.outputs.c
+    with rt.store.begin() as conn:
+        known = set(conn.execute(select(o.key).where(o.kind == kind, o.key.in_([key for key, _ in written]))).scalars())
+        rows = [dict(kind=kind, key=key, path=rt.rel(path), at=rt.clock.now()) for key, path in dict(written).items()
+                if key not in known]
+        if rows:
+            conn.execute(s.outputs.insert(), rows)
+
+
 def _done_outputs(rt, kind: str) -> set[str]:
     with rt.store.read() as conn:
         return {r.key for r in conn.execute(select(s.outputs.c.key).where(s.outputs.c.kind == kind))}
@@ -251,10 +264,9 @@ def _approval_records(rt) -> None:
     """The printable 审批单 of every case that ended (通过, 驳回, 撤回), written once."""
     since = started_at(rt, KIND)
     ended = s.cases.c.status.in_(ENDED) & (s.cases.c.decided_at >= since)
-    for case in _without_output(rt, KIND, s.cases.c.number, ended):
-        path = _each(write_record, rt, case.id, what=f"{case.number} 的审批单")
-        if path is not None:
-            _claim_output(rt, KIND, case.number, path)
+    cases = _without_output(rt, KIND, s.cases.c.number, ended)
+    written = write_records(rt, [case.id for case in cases])
+    _claim_outputs(rt, KIND, [(case.number, written[case.id]) for case in cases if written.get(case.id) is not None])
     convert_pending(rt)
 
 
