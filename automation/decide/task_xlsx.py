@@ -94,7 +94,14 @@ class SheetModel:
 
     def style(self, row: int, col: int, **changes) -> None:
         cell = self.cells.setdefault((row, col), [None, Style()])
-        cell[1] = Style(**{**cell[1].__dict__, **changes})
+        key = (cell[1], tuple(sorted(changes.items())))
+        styled = _RESTYLED.get(key)
+        if styled is None:
+            styled = _RESTYLED[key] = Style(**{**cell[1].__dict__, **changes})
+        cell[1] = styled
+
+
+_RESTYLED: dict[tuple, Style] = {}  # (style, changes) -> the style they give: a few dozen, kept
 
 
 # --- styles part ------------------------------------------------------------------------
@@ -168,6 +175,13 @@ def _cell_xml(ref: str, value, xf: int) -> str:
     return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
 
 
+_LETTERS = [get_column_letter(c) if c else "" for c in range(257)]
+
+
+def _letter(col: int) -> str:
+    return _LETTERS[col] if 0 < col < len(_LETTERS) else get_column_letter(col)
+
+
 def sheet_xml(model: SheetModel, ids: dict[Style, int], *, selected: bool) -> bytes:
     rows: dict[int, list] = {}
     for (r, c), (value, style) in model.cells.items():
@@ -190,7 +204,7 @@ def sheet_xml(model: SheetModel, ids: dict[Style, int], *, selected: bool) -> by
         attrs = f' ht="{height:g}" customHeight="1"' if height else ""
         out.append(f'<row r="{r}"{attrs}>')
         for c, value, style in sorted(rows[r], key=lambda t: t[0]):
-            out.append(_cell_xml(f"{get_column_letter(c)}{r}", value, ids[style]))
+            out.append(_cell_xml(f"{_letter(c)}{r}", value, ids[style]))
         out.append("</row>")
     out.append("</sheetData>")
     out.append(_PROTECTION)
