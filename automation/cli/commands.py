@@ -9,19 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine
 
-from automation.act.template_lint import lint_templates
 from automation.cli import output as out
 from automation.cli import views
 from automation.decide.followup import rerender_contract
 from automation.decide.status import person_report, status_report, submission_line
-from automation.demo import fresh_workspace, run_demo
-from automation.deploy import install as install_service
-from automation.deploy import status as service_report
-from automation.doctor import diagnose, polling_advice
 from automation.errors import WorkspaceError
 from automation.faults import describe as describe_fault
-from automation.forms.build import build_all
-from automation.forms.scaffold import new_form_spec
 from automation.forms.spec import load_specs
 from automation.intake.names import stored
 from automation.intake.scanner import list_inbox
@@ -30,13 +23,11 @@ from automation.pipeline import check_files, process_pending
 from automation.policy.lint import lint_policy
 from automation.problems import LEVEL_LABELS
 from automation.record.audit import load_key, verify_trail
-from automation.record.migrate import copy_store
 from automation.record.registers.render import rebuild_all, register_path
 from automation.record.claims import connected_workers
 from automation.record.store import display_url, normalise_url, open_store
 from automation.record.submissions import OUTCOME_LABELS
 from automation.runtime import find_root, open_runtime
-from automation.service import Watcher, stop_on_signals
 from automation.settings import load_settings
 from automation.workspace import init_workspace
 
@@ -55,6 +46,7 @@ def init(args) -> int:
 
 
 def forms_build(args) -> int:
+    from automation.forms.build import build_all  # this command only: the Office writers (~50 ms CPU) stay unloaded for the others
     settings = load_settings(find_root(args.workspace))
     paths = build_all(load_specs(settings.forms), settings.forms)
     if args.json:
@@ -66,6 +58,7 @@ def forms_build(args) -> int:
 
 
 def forms_new(args) -> int:
+    from automation.forms.scaffold import new_form_spec  # this command only: not loaded by every other command
     settings = load_settings(find_root(args.workspace))
     made = new_form_spec(settings.forms, args.title, form_id=args.form_id, code=args.code)
     if args.json:
@@ -120,6 +113,7 @@ def _print_summary(summary) -> None:
 
 
 def watch(args) -> int:
+    from automation.service import Watcher, stop_on_signals  # watch only: watchdog's observers (~35 ms CPU) are not loaded by process, status, …
     with stop_on_signals() as stop:  # installed before anything else, so a stop during start-up is clean too
         rt = _open_when_possible(args.workspace, stop, office=getattr(args, "office", None))
         if rt is None:  # stopped while waiting for the store
@@ -143,6 +137,8 @@ def watch(args) -> int:
 
 def _advise_polling(settings) -> None:
     """Start-up self-test: on a share, or where a probe file raises no event, say to poll."""
+    from automation.doctor import polling_advice  # watch only: the doctor's probes are not loaded by the other commands
+
     try:
         advice = polling_advice(settings)
     except OSError:
@@ -281,6 +277,7 @@ def audit_verify(args) -> int:
 
 
 def store_migrate(args) -> int:
+    from automation.record.migrate import copy_store  # this command only: not loaded by the others
     settings = load_settings(find_root(args.workspace))
     target_url = normalise_url(args.to)
     if target_url.startswith("sqlite:///") and not target_url.startswith("sqlite:////"):
@@ -318,6 +315,7 @@ def _sole_worker(store, settings):
 
 
 def doctor(args) -> int:
+    from automation.doctor import diagnose  # this command (and watch) only: not loaded by the others
     report = diagnose(load_settings(find_root(args.workspace)))
     if args.json:
         out.print_json(report)
@@ -328,6 +326,7 @@ def doctor(args) -> int:
 
 
 def contracts_lint(args) -> int:
+    from automation.act.template_lint import lint_templates  # this command only: not loaded by process and the others
     settings = load_settings(find_root(args.workspace))
     report = lint_templates(settings.contracts, load_specs(settings.forms))
     if args.json:
@@ -352,6 +351,7 @@ def contracts_render(args) -> int:
 
 
 def demo(args) -> int:
+    from automation.demo import fresh_workspace, run_demo  # this command only: not loaded by the others
     # A fresh workspace unless asked: the demo never puts sample cases into a real one by accident.
     here = args.here or (args.workspace is not None and not args.fresh)
     root = args.workspace if here else fresh_workspace()
@@ -367,6 +367,7 @@ def demo(args) -> int:
 
 
 def service_install(args) -> int:
+    from automation.deploy import install as install_service  # this command only: not loaded by the others
     root = find_root(args.workspace)
     result = install_service(root, platform=args.platform, user=args.user, dest=Path(args.dest) if args.dest else None,
                      name=args.name)
@@ -399,6 +400,7 @@ def _workers_line(url: str) -> str:
 
 
 def service_status(args) -> int:
+    from automation.deploy import status as service_report  # this command only: not loaded by the others
     settings = load_settings(find_root(args.workspace))
     report = service_report(settings.root, settings.state, name=args.name)
     if args.json:
