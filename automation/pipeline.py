@@ -32,6 +32,7 @@ from automation.decide.gestures import apply_gestures
 from automation.errors import OfficeFlowError, PolicyError, UnrecognisedFormError, UnsafeFileError
 from automation.extract.read import applicant_readings, controls_lost_problem
 from automation.faults import is_system_fault
+from automation.forms import opened
 from automation.identify.identify import FALLBACK_NOTES
 from automation.intake import budget
 from automation.intake import dispositions as d
@@ -212,7 +213,7 @@ def verdict(rt: Runtime, path: Path, row=None, *, private: bool = True) -> Dispo
     an archived file (a held form judged again) is never rewritten.
     """
     try:
-        with intake.time_budget(rt.settings.limits.max_seconds_per_file):
+        with intake.time_budget(rt.settings.limits.max_seconds_per_file), opened.sharing():  # one read per file
             return _judge(rt, path, row, private)
     except budget.MemoryBudgetExceeded:
         limit = rt.settings.limits.max_memory_mb

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import posixpath
 import zipfile
+from pathlib import Path
 
 from docx import Document
 from docx.opc.constants import CONTENT_TYPE as CT
@@ -28,6 +29,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 from lxml import etree
+
+from automation.forms import opened
 
 # Content types python-docx parses as XML when it opens a package (docx/__init__.py).
 _PARSED_TYPES = frozenset({CT.OPC_CORE_PROPERTIES, CT.WML_COMMENTS, CT.WML_DOCUMENT_MAIN, CT.WML_FOOTER,
@@ -51,7 +54,7 @@ def load_body(source):
 
 def _main_body(source):
     try:
-        with zipfile.ZipFile(source) as zf:
+        with (opened.open_zip(source) if isinstance(source, Path) else zipfile.ZipFile(source)) as zf:
             names = set(zf.namelist())
             if "_rels/.rels" not in names or "[Content_Types].xml" not in names:
                 return None

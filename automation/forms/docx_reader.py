@@ -22,6 +22,7 @@ from typing import Any, Iterator
 from docx.oxml.ns import qn
 
 from automation.forms.docx_body import load_body
+from automation.forms import opened
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 from automation.forms.extracted import Raw
@@ -167,7 +168,7 @@ _HANDED_ON: dict[bytes, tuple[Any, DocxIndex]] = {}
 
 def _bytes_key(path: Path) -> bytes | None:
     try:
-        return hashlib.sha256(path.read_bytes()).digest()
+        return hashlib.sha256(opened.read_bytes(path)).digest()
     except OSError:
         return None
 

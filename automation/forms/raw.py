@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from automation.forms.docx_reader import read_docx
+from automation.forms import opened
 from automation.forms.extracted import Raw
 from automation.forms.spec import FormSpec
 from automation.forms.xlsx_reader import read_xlsx
@@ -29,7 +30,7 @@ def read_raw(path: Path, spec: FormSpec) -> Raw:
     if spec.kind == "docx":
         return read_docx(path, spec)
     try:
-        data = path.read_bytes()
+        data = opened.read_bytes(path)
         key = (hashlib.sha256(data).digest(), spec)
         hash(key)
     except (OSError, TypeError):

@@ -21,6 +21,7 @@ import posixpath
 import re
 import zipfile
 import zlib
+from contextlib import nullcontext
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from typing import Callable
@@ -30,6 +31,7 @@ import openpyxl
 from lxml import etree
 
 from automation.errors import OfficeFlowError, UnrecognisedFormError
+from automation.forms import opened
 
 MAIN_FOLDER = {"xlsx": "xl", "docx": "word"}
 # A part that is not even well-formed: the file is damaged, whatever repair is tried.
@@ -93,12 +95,15 @@ def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
     data = None
     if not deep:
         try:
-            data = Path(path).read_bytes()
+            data = opened.read_bytes(path)
         except OSError:
             data = None
         if data is not None and (hashlib.sha256(data).digest(), kind) in _NOTHING_TO_REPAIR:
             return None
-    with zipfile.ZipFile(io.BytesIO(data) if data is not None else path) as zf:
+    shared = opened.opened(path) if data is not None else None
+    archive = shared.zip if shared is not None and shared.data is data else None
+    with (nullcontext(archive) if archive is not None
+          else zipfile.ZipFile(io.BytesIO(data) if data is not None else path)) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         parts = {i.filename: i for i in infos}
         referenced = _referenced_names(zf, parts)

@@ -18,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from automation.errors import UnsafeFileError
 from automation.forms.parsers import ParseProblem, parse_value
+from automation.forms import opened
 from automation.forms.repair import load_tolerant
 from automation.forms.spec import FormSpec, TableSpec
 from automation.forms.xlsx_lean import read_lean
@@ -47,7 +48,7 @@ def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None)
     book = _HANDED_ON.pop(key, None) if key is not None else None
     read_from_key = book is not None
     if book is None and data is not None and path.suffix.lower() in LEAN_SUFFIXES:
-        book = _lean(data)  # these very bytes, by the lean reader (forms.xlsx_lean); None when it declines
+        book = _lean(data, path)  # these very bytes, by the lean reader (forms.xlsx_lean); None when it declines
         read_from_key = book is not None
     if book is None:
         book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
@@ -61,11 +62,13 @@ def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None)
 LEAN_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # (openpyxl refuses other names: its path says so)
 
 
-def _lean(data: bytes):
+def _lean(data: bytes, path: Path | None = None):
     """The lean reader's book of ``data``; None for a package it does not take (or cannot read): then
-    openpyxl's path through forms.repair reads the file, exactly as before the lean reader existed."""
+    openpyxl's path through forms.repair reads the file, exactly as before the lean reader existed.
+    (The zip directory of ``path`` already parsed by another stage is used when it is over ``data``.)"""
     try:
-        return read_lean(data)
+        shared = opened.opened(path) if path is not None else None
+        return read_lean(shared.zip if shared is not None and shared.data is data else data)
     except MemoryError:
         raise
     except Exception:
@@ -74,7 +77,7 @@ def _lean(data: bytes):
 
 def _bytes(path: Path) -> bytes | None:
     try:
-        return path.read_bytes()
+        return opened.read_bytes(path)
     except OSError:
         return None
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from automation.forms import opened
+
 MAX_PART_BYTES = 64 * 1024 * 1024
 STRICT = "http://purl.oclc.org/ooxml/"
 NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -52,14 +54,17 @@ class Package:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self._zip = zipfile.ZipFile(self.path)
+        shared = opened.opened(self.path)  # the package as the other stages of this file see it
+        self._own = shared is None
+        self._zip = zipfile.ZipFile(self.path) if shared is None else shared.zip
         self._names: dict[str, zipfile.ZipInfo] = {}
         for info in self._zip.infolist():
             if not info.is_dir():
                 self._names.setdefault(_key(info.filename), info)
 
     def close(self) -> None:
-        self._zip.close()
+        if self._own:
+            self._zip.close()
 
     def __enter__(self) -> "Package":
         return self

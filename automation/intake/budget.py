@@ -34,6 +34,7 @@ from pathlib import Path
 
 from automation.errors import OfficeFlowError, UnrecognisedFormError
 from automation.extract.read import read_form
+from automation.forms import opened
 from automation.identify.identify import identify
 
 log = logging.getLogger("officeflow")
@@ -59,7 +60,7 @@ class DamagedInChild(zipfile.BadZipFile):
 
 def inflated_size(path: Path) -> int:
     try:
-        with zipfile.ZipFile(path) as archive:
+        with opened.open_zip(path) as archive:
             return sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return 0

@@ -18,6 +18,7 @@ from xml.sax import SAXException
 
 
 from automation.errors import UnsafeFileError
+from automation.forms import opened
 from automation.intake import reasons
 from automation.intake import sniff as sniffing
 from automation.intake.reasons import problem_and_advice
@@ -151,7 +152,7 @@ def _entry_name(entry: bytes) -> str:
 # --- ZIP packages --------------------------------------------------------------------
 
 def _inspect_zip(path: Path, size: int, limits: Limits) -> str:
-    with zipfile.ZipFile(path) as archive:
+    with opened.open_zip(path) as archive:
         infos = archive.infolist()
         _check_declared(path, infos, size, limits)
         stored: dict[str, bytes] = {}  # the compressed bytes of the big parts, kept for _check_xml_parts
@@ -207,7 +208,7 @@ def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, 
     form's styles, the same in every submission: ``_PROVEN``) is not inflated again. ``stored``
     receives the compressed bytes of the big parts, for ``_check_xml_parts``.
     """
-    with open(path, "rb") as raw:
+    with opened.raw_stream(path) as raw:
         for info in infos:
             if info.flag_bits & 0x1:
                 raise _unsafe(path, "file-encrypted", "文件内部的部件设置了密码(已加密),系统无法读取其内容。", info.filename)

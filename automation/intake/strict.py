@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 from automation.fsutil import atomic_save
+from automation.forms import opened
 
 STRICT = b"http://purl.oclc.org/ooxml/"
 _T = "http://schemas.openxmlformats.org/"
@@ -66,7 +67,7 @@ def _xml_part(name: str) -> bool:
 def is_strict(path: Path) -> bool:
     """True when the package's relationships or main part use the Strict namespaces."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with opened.open_zip(path) as archive:
             for info in archive.infolist():
                 key = info.filename.replace("\\", "/").lower()
                 if key in ("_rels/.rels", "xl/workbook.xml", "word/document.xml"):

@@ -61,6 +61,6 @@ def raw_by(path: Path, spec, loader=None):
     xlsx_reader._HANDED_ON.clear()
     with pytest.MonkeyPatch.context() as mp:
         if loader is not None:
-            mp.setattr(xlsx_reader, "_lean", lambda data: None)
+            mp.setattr(xlsx_reader, "_lean", lambda *args: None)
             mp.setattr(xlsx_reader, "load_values", loader)
         return read_raw(path, spec)
