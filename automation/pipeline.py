@@ -294,8 +294,8 @@ def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> st
         move = intake.plan_move(rt, name, disposition)
         with rt.store.begin() as conn:
             case_id = _open_case(rt, conn, disposition, submission_id, now, file_hash=arrival.row.sha256)
-            intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
-        return intake.complete(rt, submission_id, disposition)
+            planned = intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
+        return intake.complete(rt, submission_id, disposition, planned=planned)
 
 
 def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now, *,

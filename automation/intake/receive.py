@@ -209,10 +209,11 @@ def plan_move(rt: Runtime, name: str, disposition: Disposition) -> Move:
 
 
 def record_plan(rt: Runtime, conn, submission_id: int, disposition: Disposition, move: Move, *,
-                case_id: int | None, now: datetime) -> None:
-    """(2) Inside the transaction that also commits the case: the planned destination, status ``moving``."""
+                case_id: int | None, now: datetime) -> subs.Row:
+    """(2) Inside the transaction that also commits the case: the planned destination, status ``moving``.
+    Returns the submission's row as planned (what ``complete`` needs, once committed)."""
     disposition.commit(rt, conn, submission_id, now)
-    subs.plan(conn, submission_id, _plan(rt, disposition, move, case_id), at=now)
+    return subs.plan(conn, submission_id, _plan(rt, disposition, move, case_id), at=now)
 
 
 def record_release(rt: Runtime, conn, submission_id: int, disposition: Disposition, move: Move, *,
@@ -237,10 +238,16 @@ def archived_move(rt: Runtime, archived: Path, disposition: Disposition) -> Move
     return Move(archived, disposition.extra_path(rt, archived))
 
 
-def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None, *, retire: bool = True) -> str:
-    """(3) Write the companion file, file the validated copy, retire the original, (4) mark final. Safe to repeat."""
-    with rt.store.read() as conn:
-        row = subs.get(conn, submission_id)
+def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = None, *, retire: bool = True,
+             planned: subs.Row | None = None) -> str:
+    """(3) Write the companion file, file the validated copy, retire the original, (4) mark final. Safe to repeat.
+
+    ``planned``: the row as the committed plan left it, when the caller has it (else it is read)."""
+    if planned is not None and planned.id == submission_id and planned.status == subs.MOVING:
+        row = planned
+    else:
+        with rt.store.read() as conn:
+            row = subs.get(conn, submission_id)
     src = rt.settings.inbox / names.from_stored(row.original_path)
     dest = rt.abs(row.dest_path)
     if entries.is_refusal(row.reason_code):

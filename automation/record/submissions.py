@@ -98,9 +98,10 @@ def processed_twin(conn: Connection, sha256: str, exclude_id: int) -> Row | None
     return conn.execute(_TWIN, {"sha256": sha256, "exclude_id": exclude_id}).first()
 
 
-def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> None:
-    """Where the file is about to go, recorded before it moves; only a file just received is planned."""
-    move_submission(conn, submission_id, MOVING, only_from=(RECEIVED,), **_planned(p, at))
+def plan(conn: Connection, submission_id: int, p: Plan, *, at: datetime) -> Row:
+    """Where the file is about to go, recorded before it moves; only a file just received is planned.
+    Returns the row as planned."""
+    return move_submission(conn, submission_id, MOVING, only_from=(RECEIVED,), returning=True, **_planned(p, at))
 
 
 def _planned(p: Plan, at: datetime) -> dict:
