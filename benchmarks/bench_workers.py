@@ -7,8 +7,11 @@ forms (客户登记表 .xlsx and 出差申请表 .docx) dropped into inbox/ at o
 run; then every task file is moved into 同意/ at once. Measured per configuration:
 
 - intake: seconds from the drop until every file has its final place and case;
+- task files: seconds from the drop until every open task's file is in outbox/approvals/ (the
+  burst's outcome; task files are written by the leader alone);
 - decisions: seconds from the move until every one of those tasks is decided;
-- CPU seconds of all worker processes together (user + system, from their rusage);
+- CPU seconds of all worker processes together (user + system, from their rusage), and of each
+  worker on its own (the leader is the busiest: the steps run once per share are its alone);
 - checks: one submission and one end place per file, one case per form, numbers without
   gaps, each decision once, ``officeflow audit verify`` ok.
 
@@ -124,6 +127,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
         intake = time.monotonic() - start
         _wait(lambda: len(_task_files(root)) >= sum(1 for t in _state(url)[2] if t.status == "open"), 600,
               "every task file")
+        routed = time.monotonic() - start  # the burst's outcome: every form routed, its task file out (leader-only step)
         start = time.monotonic()
         moved = _approve_all(root)
 
@@ -139,18 +143,32 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
                 os.killpg(proc.pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
-        for proc in procs:
-            try:
-                proc.wait(timeout=120)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        per_worker = [_reap(proc) for proc in procs]
     cpu = _children_cpu() - cpu_before
     checks = _checks(root, url, n)
     return {"label": label, "workers": workers, "forms": n, "intake_s": round(intake, 2),
             "intake_forms_per_s": round(n / intake, 2), "decisions": moved, "decisions_s": round(decisions, 2),
             "decisions_per_s": round(moved / decisions, 2), "wall_s": round(intake + decisions, 2),
-            "cpu_s": round(cpu, 2), "checks": checks, "ok": all(checks.values())}
+            "task_files_s": round(routed, 2), "cpu_s": round(cpu, 2),
+            "cpu_per_worker_s": sorted((round(x, 2) for x in per_worker), reverse=True),
+            "checks": checks, "ok": all(checks.values())}
+
+
+def _reap(proc: subprocess.Popen, timeout: float = 120.0) -> float:
+    """Wait for a worker that was asked to stop; its own CPU seconds (user + system) from wait4, so that
+    the leader's share (task files, receipts, registers are the leader's alone) can be told apart."""
+    deadline = time.monotonic() + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        if time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            return usage.ru_utime + usage.ru_stime
+        time.sleep(0.1)
 
 
 def _tables_ready(url: str) -> bool:
