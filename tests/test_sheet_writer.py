@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import shutil
 import zipfile
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -170,3 +170,18 @@ def test_approval_records_read_together_have_the_inputs_read_one_case_at_a_time(
         assert (head.id, head.hash) == (alone_head.id, alone_head.hash)
         assert inputs == alone
     assert any(inputs["steps"] for _, inputs in together) and any(inputs["contract"] for _, inputs in together)
+
+
+def test_receipt_state_keys_of_the_live_cases_equal_those_of_reading_every_case(finished_office):
+    office = finished_office
+    cases = office.cases()
+    receipted = {r["case_id"] for r in office.rows_of(s.receipts)}
+    with office.rt.store.read() as conn:
+        full = receipts._versions(conn)
+        finished = receipts._versions(conn, s.cases.c.status.in_(receipts.FINISHED))
+        assert set(finished) == {c["id"] for c in cases if c["status"] in receipts.FINISHED} != set(full)
+        for since in (office.now - timedelta(days=400), office.now + timedelta(days=1)):
+            history = {c["id"] for c in cases if c["status"] in receipts.FINISHED and c["decided_at"] < since}
+            live = receipts._versions(conn, receipts._live(since))
+            assert set(live) == (set(full) - history) | receipted
+            assert {k: full[k] for k in live} == live

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, or_, select
 
 from automation.act import sheet_writer
 from automation.act.approval_record import KIND as RECORD_KIND
@@ -168,26 +168,36 @@ def started_at(rt, feature: str) -> datetime:
     return at
 
 
-def _history(conn, since: datetime) -> set[int]:
-    """Cases that had ended before the applicant's side existed."""
+def _live(since: datetime):
+    """The cases whose receipts are kept: all but those that had ended before the applicant's side existed
+    (an upgraded workspace's years of cases), and any case that has a receipt already."""
     c = s.cases.c
-    return set(conn.execute(select(c.id).where(c.status.in_(FINISHED), c.decided_at < since)).scalars())
+    return or_(c.status.is_(None), c.status.not_in(FINISHED), c.decided_at.is_(None), c.decided_at >= since,
+               c.id.in_(select(s.receipts.c.case_id)))
 
 
-def _versions(conn) -> dict[int, str]:
-    """Every case's state key in three queries: deciding which receipts changed is not a scan of files."""
-    t = s.tasks.c
-    tasks = {r.case_id: (r.top or 0, r.decided or 0) for r in conn.execute(
-        select(t.case_id, func.max(t.id).label("top"), func.count(t.decision).label("decided")).group_by(t.case_id))}
+def _versions(conn, which=None) -> dict[int, str]:
+    """The state key of every case (or of the cases ``which`` selects) in a few queries: deciding which
+    receipts changed is not a scan of files, and a pass costs what is live, not the whole history."""
+    t, c, k, o = s.tasks.c, s.cases.c, s.contracts.c, s.outputs.c
+    ids = select(c.id).where(which) if which is not None else None
+    numbers = select(c.number).where(which) if which is not None else None
+
+    def only(query, column, among):
+        return query if among is None else query.where(column.in_(among))
+
+    tasks = {r.case_id: (r.top or 0, r.decided or 0) for r in conn.execute(only(
+        select(t.case_id, func.max(t.id).label("top"), func.count(t.decision).label("decided")), t.case_id, ids)
+        .group_by(t.case_id))}
     contracts = {r.case_id: {"number": r.number, "file_path": r.file_path} for r in conn.execute(
-        select(s.contracts.c.case_id, s.contracts.c.number, s.contracts.c.file_path))}
-    o = s.outputs.c
-    records = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_KIND)).all())
-    pdfs = dict(conn.execute(select(o.key, o.path).where(o.kind == RECORD_PDF_KIND, o.path.is_not(None))).all())
-    c = s.cases.c
+        only(select(k.case_id, k.number, k.file_path), k.case_id, ids))}
+    records = dict(conn.execute(only(select(o.key, o.path).where(o.kind == RECORD_KIND), o.key, numbers)).all())
+    pdfs = dict(conn.execute(only(select(o.key, o.path).where(o.kind == RECORD_PDF_KIND, o.path.is_not(None)),
+                                  o.key, numbers)).all())
+    cases = select(c.id, c.number, c.status, c.round)
     return {case_id: version_key({"status": status, "round": round_}, tasks.get(case_id, (0, 0)), contracts.get(case_id),
                                  _record_key(records.get(number), pdfs.get(number)))
-            for case_id, number, status, round_ in conn.execute(select(c.id, c.number, c.status, c.round))}
+            for case_id, number, status, round_ in conn.execute(cases if which is None else cases.where(which))}
 
 
 # --- refreshing ---------------------------------------------------------------------------------
@@ -196,13 +206,13 @@ def _versions(conn) -> dict[int, str]:
 def refresh(rt) -> list[str]:
     """Rewrite every receipt whose case changed, then 我的申请 of each person concerned."""
     since = started_at(rt, "receipts")
+    r = s.receipts.c
     with rt.store.read() as conn:
-        current = _versions(conn)
-        written = {r.case_id: r for r in conn.execute(select(s.receipts))}
-        history = _history(conn, since)
-    changed = [cid for cid, v in current.items() if cid not in written and cid not in history
-               or cid in written and (written[cid].version != v or not rt.abs(written[cid].path).exists()
-                                      and not _in_gesture_folder(rt, written[cid].path))]
+        current = _versions(conn, _live(since))
+        written = {row.case_id: row for row in conn.execute(select(r.case_id, r.path, r.version))}
+    changed = [cid for cid, v in current.items() if cid not in written
+               or written[cid].version != v or not rt.abs(written[cid].path).exists()
+               and not _in_gesture_folder(rt, written[cid].path)]
     people: set[str | None] = set()
     for at in range(0, len(changed), BATCH):
         people |= _write_receipts(rt, changed[at:at + BATCH], written)

@@ -241,8 +241,7 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
             # Its task file is written but not yet recorded (by the worker writing it, or a run killed
             # between the two): judged once the record is there, never refused for a missing fingerprint.
             return TRY_AGAIN
-        problem = _precheck(conn, item, task_id, specs, _rel(settings, item.path)) \
-            or _action_problem(conn, item, task_id, policy, _rel(settings, item.path))
+        problem = _precheck(conn, item, task_id, specs, rel) or _action_problem(conn, item, task_id, policy, rel)
     if problem:
         return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
