@@ -110,7 +110,7 @@ def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
         renames = _renames(list(parts), referenced, kind, zf)
         if not renames and not deep:
             if data is not None:
-                while len(_NOTHING_TO_REPAIR) >= 256:
+                while len(_NOTHING_TO_REPAIR) >= 4096:  # (32-byte keys: a pass of thousands of forms)
                     _NOTHING_TO_REPAIR.pop(next(iter(_NOTHING_TO_REPAIR), None), None)  # (tolerant of threads)
                 _NOTHING_TO_REPAIR[hashlib.sha256(data).digest(), kind] = None
             return None
