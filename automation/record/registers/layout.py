@@ -40,22 +40,81 @@ def text_width(value: object) -> int:
     return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
-def _number_width(values, kind: str) -> int:
-    biggest = max((abs(v) for v in values if isinstance(v, (int, Decimal, float)) and not isinstance(v, bool)),
-                  default=0)
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, Decimal, float)) and not isinstance(value, bool)
+
+
+def _biggest_width(biggest, kind: str) -> int:
     if kind == "money":
         return len(f"{Decimal(biggest):,.2f}") + 2
     return len(str(biggest)) + 2
 
 
-def _natural(values: list, kind: str, header: str) -> tuple[float, float | None]:
+def _number_width(values, kind: str) -> int:
+    return _biggest_width(max((abs(v) for v in values if _is_number(v)), default=0), kind)
+
+
+# --- what a column's width depends on, kept as counts so that rows can come and go ----
+#
+# A column's natural width depends on one figure of its values: the widest text, or the
+# number largest in magnitude. ``ColumnStat`` counts the values by that figure, so a row
+# added or removed (``count``) keeps it exact without looking at the other rows; the
+# incremental render (registers.incremental) keeps these counts between renders.
+# Money widths grow with the magnitude, so money is counted by width; other numbers
+# (an int column holding Decimals: str(Decimal) is not monotone) by their magnitude.
+
+ColumnStat = dict  # figure → how many values have it; None for the columns of a fixed width
+
+
+def stat_key(kind: str, value: object):
+    """The figure ``value`` contributes to its column's width (None: it does not count)."""
+    if kind in FIXED_WIDTHS:
+        return None
+    if kind in ("money", "int", "decimal"):
+        if not _is_number(value):
+            return None
+        return _biggest_width(abs(value), kind) if kind == "money" else abs(value)
+    if value is None or value == "":
+        return None
+    return text_width(value)
+
+
+def empty_stats(register: RegisterDef) -> list[ColumnStat | None]:
+    return [None if col.kind in FIXED_WIDTHS else {} for col in register.columns]
+
+
+def count(stats: list[ColumnStat | None], register: RegisterDef, row: tuple, sign: int = 1) -> None:
+    """Add (``sign`` 1) or remove (-1) one row's figures."""
+    for stat, col, value in zip(stats, register.columns, row):
+        if stat is None:
+            continue
+        key = stat_key(col.kind, value)
+        if key is None:
+            continue
+        n = stat.get(key, 0) + sign
+        if n:
+            stat[key] = n
+        else:
+            del stat[key]
+
+
+def column_stats(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnStat | None]:
+    stats = empty_stats(register)
+    for row in rows:
+        count(stats, register, row)
+    return stats
+
+
+def _natural(stat: ColumnStat | None, kind: str, header: str) -> tuple[float, float | None]:
     """(width the widest value needs, narrowest it may wrap to — None when it must not wrap)."""
     head = text_width(header) + FILTER_BUTTON
     if kind in FIXED_WIDTHS:
         return max(head, FIXED_WIDTHS[kind]), None
-    if kind in ("money", "int", "decimal"):
-        return max(head, _number_width(values, kind)), None
-    widest = max((text_width(v) for v in values if v is not None and v != ""), default=0) + 1
+    if kind == "money":
+        return max(head, max(stat, default=_biggest_width(0, kind))), None
+    if kind in ("int", "decimal"):
+        return max(head, _biggest_width(max(stat, default=0), kind)), None
+    widest = max(stat, default=0) + 1
     return max(head, widest, MIN_WIDTH), max(head, WRAP_MIN)
 
 
@@ -80,8 +139,12 @@ def _water_level(naturals, floors, fixed: float, budget: float) -> float:
 def column_layout(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnLayout]:
     """Each column as wide as its widest value; when the whole does not fit the page width,
     the widest text columns give way first and wrap."""
-    measured = [_natural([row[i] for row in rows] if rows else [], col.kind, col.header)
-                for i, col in enumerate(register.columns)]
+    return layout_of_stats(register, column_stats(register, rows))
+
+
+def layout_of_stats(register: RegisterDef, stats: list[ColumnStat | None]) -> list[ColumnLayout]:
+    """``column_layout`` from the columns' counted figures (see ``count``)."""
+    measured = [_natural(stat, col.kind, col.header) for stat, col in zip(stats, register.columns)]
     # A width the definition fixes (Column.width) is kept: not measured, never squeezed; text wraps in it.
     fixed_by_definition = {i: col.width for i, col in enumerate(register.columns) if col.width is not None}
     naturals = {i: n for i, (n, _) in enumerate(measured)}

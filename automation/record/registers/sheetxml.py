@@ -144,7 +144,7 @@ def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
         yield "".join(chunk)
 
 
-def _split_after_row(sheet_xml: str, row: int) -> tuple[str, str]:
+def split_after_row(sheet_xml: str, row: int) -> tuple[str, str]:
     start = sheet_xml.find(f'<row r="{row}"')
     end = sheet_xml.find("</row>", start) if start >= 0 else -1
     if end < 0:
@@ -162,7 +162,7 @@ def splice_rows(frame: bytes, dest: Path, part: str, after_row: int, chunks: Ite
             if info.filename != part:
                 out.writestr(info, data)
                 continue
-            head, tail = _split_after_row(data.decode("utf-8"), after_row)
+            head, tail = split_after_row(data.decode("utf-8"), after_row)
             with out.open(part, "w", force_zip64=True) as fh:
                 fh.write(head.encode("utf-8"))
                 for chunk in chunks:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from automation.record.registers.definitions import Grouping, RegisterDef
+from automation.record.registers.definitions import RegisterDef
 
 BLANK = "(未填)"
 
@@ -29,28 +28,61 @@ def _key(value: object, by_month: bool) -> str:
     return str(value)
 
 
-def group(register: RegisterDef, rows: list[tuple], grouping: Grouping) -> SummaryBlock:
-    at = register.index(grouping.column)
-    then = register.index(grouping.then) if grouping.then else None
+# One tally per grouping: key → [count, sum]. Rows can be counted in and out (the
+# incremental render keeps the tallies between renders); a key whose count falls to
+# nothing disappears, as if its rows had never been there.
+Tally = dict
+
+
+def _row_key(row: tuple, at: int, then: int | None, by_month: bool) -> str:
+    key = _key(row[at], by_month)
+    if then is not None:
+        key = f"{key} · {_key(row[then], False)}"
+    return key
+
+
+def empty_tallies(register: RegisterDef) -> list[Tally]:
+    return [{} for _ in register.groupings]
+
+
+def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int = 1) -> None:
+    """Count one row in (``sign`` 1) or out (-1) of every grouping."""
     sum_at = register.index(register.measure) if register.measure else None
-    counts: dict[str, int] = defaultdict(int)
-    sums: dict[str, Decimal] = defaultdict(Decimal)
+    measure = Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
+    for tally, grouping in zip(tallies, register.groupings):
+        then = register.index(grouping.then) if grouping.then else None
+        key = _row_key(row, register.index(grouping.column), then, grouping.by_month)
+        line = tally.get(key)
+        if line is None:
+            line = tally[key] = [0, Decimal()]
+        line[0] += sign
+        if measure is not None:
+            line[1] = line[1] + measure if sign > 0 else line[1] - measure
+        if line[0] == 0:
+            del tally[key]
+
+
+def tallies_of(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
+    tallies = empty_tallies(register)
     for row in rows:
-        key = _key(row[at], grouping.by_month)
-        if then is not None:
-            key = f"{key} · {_key(row[then], False)}"
-        counts[key] += 1
-        if sum_at is not None and row[sum_at] is not None:
-            sums[key] += Decimal(row[sum_at])
-    keys = sorted(counts)
-    if sum_at is None:
-        lines = [(k, counts[k]) for k in keys]
-    else:
-        lines = [(k, counts[k], sums[k]) for k in keys]
-    header = f"{grouping.column} · {grouping.then}" if grouping.then else grouping.column
+        tally_row(tallies, register, row)
+    return tallies
+
+
+def blocks_of(register: RegisterDef, tallies: list[Tally]) -> list[SummaryBlock]:
+    sum_at = register.index(register.measure) if register.measure else None
     kind = register.columns[sum_at].kind if sum_at is not None else "money"
-    return SummaryBlock(grouping.title, header, register.measure, lines, kind)
+    blocks = []
+    for grouping, tally in zip(register.groupings, tallies):
+        keys = sorted(tally)
+        if sum_at is None:
+            lines = [(k, tally[k][0]) for k in keys]
+        else:
+            lines = [(k, tally[k][0], tally[k][1]) for k in keys]
+        header = f"{grouping.column} · {grouping.then}" if grouping.then else grouping.column
+        blocks.append(SummaryBlock(grouping.title, header, register.measure, lines, kind))
+    return blocks
 
 
 def summarize(register: RegisterDef, rows: list[tuple]) -> list[SummaryBlock]:
-    return [group(register, rows, g) for g in register.groupings]
+    return blocks_of(register, tallies_of(register, rows))
