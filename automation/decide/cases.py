@@ -53,7 +53,7 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
     case = load_case(conn, case_id)  # the submission's effects change business records, never the case itself
     tables = on_submitted(conn, case=case, values=values, policy=rt.policy, today=now.date(),
                           cal=rt.calendar, spec=spec)
-    mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now)
+    mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now, cases=[case_id])
     if case.status == "approved":  # every step passed automatically (审批人为空时:自动通过)
         record_outcome(conn, DecisionOutcome(case_id, CaseStatus.APPROVED, (), (), True), policy=rt.policy,
                        contracts=rt.settings.contracts, now=now, cal=rt.calendar)

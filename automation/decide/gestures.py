@@ -104,7 +104,7 @@ def _record(rt, gesture: Gesture, rel: str, file_hash: str, now: datetime, today
             act(rt, conn, case, gesture, now=now, today=today, rel=rel, file_hash=file_hash)
             row.update(case_id=case.id, accepted=True, reason=None)
             row["id"] = conn.execute(s.applicant_requests.insert().values(**row)).inserted_primary_key[0]
-            mark_dirty(conn, registers_for_tables({"cases", "tasks", "applicant_requests"}), now)
+            mark_dirty(conn, registers_for_tables({"cases", "tasks", "applicant_requests"}), now, cases=[case.id])
         return row
     except OfficeFlowError as exc:
         reason = exc.message

@@ -29,7 +29,7 @@ def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, n
             tables.add("contracts")
         tables |= set(on_decided(conn, case=case, values=values, outcome=case.status, policy=policy,
                                  today=today, cal=cal, spec=policy.specs.get(case.form_id)))
-    mark_dirty(conn, registers_for_tables(tables), now)
+    mark_dirty(conn, registers_for_tables(tables), now, cases=[outcome.case_id])
 
 
 def contract_format(policy, title: str | None = None) -> str:

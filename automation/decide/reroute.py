@@ -15,6 +15,7 @@ from typing import Any
 from automation.decide.engine import blocked_case_ids, load_case, unblock_case
 from automation.policy.chain import Route
 from automation.record import codec
+from automation.record.registers.render import mark_dirty, registers_for_tables
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ def unblock(store, case_id: int, route: Route, *, now: datetime, cal) -> list[in
     with store.begin() as conn:
         if load_case(conn, case_id).status != "blocked":  # another pass got there first
             return []
-        return unblock_case(conn, case_id, route, now, cal)
+        opened = unblock_case(conn, case_id, route, now, cal)
+        mark_dirty(conn, registers_for_tables({"cases", "tasks"}), now, cases=[case_id])  # 状态, 当前审批人
+        return opened
 
 
 __all__ = ["BlockedCase", "blocked_cases", "unblock"]

@@ -17,6 +17,7 @@ from automation.decide.officefile import atomic_save
 from automation.decide.task_files import person_folder, safe_name
 from automation.record import audit
 from automation.record import schema as s
+from automation.record.registers.render import mark_dirty, registers_for_tables
 from automation.record.instances import Task
 from automation.record.status import TaskStatus
 
@@ -82,6 +83,7 @@ def _escalate(store, due: Overdue, superior: str, late: int, now, cal, write_tas
     reason = f"超过办理时限 {late} 个工作日未办理,按制度上报直属上级 {superior}。"
     with store.begin() as conn:
         new_id = engine.escalate(conn, task.id, superior, now, cal, reason)
+        mark_dirty(conn, registers_for_tables({"tasks"}), now, cases=[task.case_id])  # 当前审批人 changed
     write_task(new_id)
     return {"action": "escalated", "task": task.id, "case": due.number, "assignee": task.assignee,
             "to": superior, "new_task": new_id, "late_workdays": late}

@@ -348,6 +348,10 @@ register_state = Table(
     Column("attempts", Integer, nullable=False, default=0),
     _now_col("next_try_at", nullable=True),
     Column("last_error", Text),
+    # Incremental renders (schema step 9, registers.incremental): the row keys marked since the
+    # last claim (JSON list; NULL: unknown, render in full) and the number of that claim.
+    Column("row_keys", Text),
+    Column("generation", Integer),
 )
 
 # Output files written once per event (returned copies, 抄送 copies): the marker keeps a

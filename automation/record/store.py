@@ -92,6 +92,10 @@ def _m8_claims(conn: Connection) -> None:
     s.metadata.create_all(conn, tables=[s.claims])  # checkfirst, as step 3
 
 
+def _m9_register_row_keys(conn: Connection) -> None:
+    _add_missing_columns(conn, s.register_state, ("row_keys", "generation"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
@@ -101,6 +105,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "form registers declared in specs, loans, customer status history", _m6_form_registers_loans_customer_state),
     (7, "complaints: reopen count and the day the clocks restarted", _m7_complaint_reopens),
     (8, "claims with leases, for several workers on one PostgreSQL", _m8_claims),
+    (9, "registers: row keys marked since the last render, for incremental renders", _m9_register_row_keys),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable
+from typing import Callable, Collection
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -78,6 +78,11 @@ class RegisterDef:
     highlight: str | None = None  # Excel condition over {列名} placeholders, true = flagged row
     groupings: tuple[Grouping, ...] = ()
     measure: str | None = None  # the column summed in the 汇总 sheet
+    # Registers rendered incrementally (registers.incremental) also read their rows by key:
+    # keyed_rows(conn, ctx, keys) gives (key, row) in row order for those keys (all when None),
+    # extent(conn) the number of rows and the largest key; rows must be ordered by key.
+    keyed_rows: Callable[[Connection, RenderContext, Collection[int] | None], list[tuple[int, tuple]]] | None = None
+    extent: Callable[[Connection], tuple[int, int | None]] | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -105,11 +110,23 @@ def _names(text: str | None) -> str:
 
 # --- 审批台账 -----------------------------------------------------------------------
 
-def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], set[int]]:
+# Keys read with IN (…) at most this many at a time (SQLite allows 32,766 variables; PostgreSQL more).
+KEY_BATCH = 500
+
+
+def _key_batches(keys: Collection[int] | None) -> list[list[int] | None]:
+    if keys is None:
+        return [None]
+    ordered = sorted(set(keys))
+    return [ordered[at:at + KEY_BATCH] for at in range(0, len(ordered), KEY_BATCH)]
+
+
+def _open_tasks(conn: Connection, today: date, ids: list[int] | None = None) -> tuple[dict[int, list[str]], set[int]]:
     holders: dict[int, list[str]] = defaultdict(list)
     overdue: set[int] = set()
     t = s.tasks.c
-    for row in conn.execute(select(t.case_id, t.assignee, t.due_on).where(t.status == "open").order_by(t.id)):
+    query = select(t.case_id, t.assignee, t.due_on).where(t.status == "open").order_by(t.id)
+    for row in conn.execute(query if ids is None else query.where(t.case_id.in_(ids))):
         if row.assignee not in holders[row.case_id]:
             holders[row.case_id].append(row.assignee)
         if row.due_on is not None and row.due_on < today:
@@ -117,28 +134,43 @@ def _open_tasks(conn: Connection, today: date) -> tuple[dict[int, list[str]], se
     return holders, overdue
 
 
-def _reminders(conn: Connection) -> dict[int, int]:
+def _reminders(conn: Connection, ids: list[int] | None = None) -> dict[int, int]:
     """催办 asked for by applicants, per case (refused ones do not count)."""
     r = s.applicant_requests.c
-    return dict(conn.execute(select(r.case_id, func.count()).where(r.kind == "remind", r.accepted.is_(True))
-                             .group_by(r.case_id)).all())
+    query = select(r.case_id, func.count()).where(r.kind == "remind", r.accepted.is_(True))
+    if ids is not None:
+        query = query.where(r.case_id.in_(ids))
+    return dict(conn.execute(query.group_by(r.case_id)).all())
+
+
+def approval_keyed_rows(conn: Connection, ctx: RenderContext, keys: Collection[int] | None = None) -> list[tuple[int, tuple]]:
+    """(case id, row) of 审批台账 for the cases ``keys`` (every case when None), in case order.
+
+    已用工作日 and 是否超时 of a case still open depend on the day: an incremental render
+    is only built on a cache of the same day (registers.incremental)."""
+    rows = []
+    c = s.cases.c
+    for ids in _key_batches(keys):
+        holders, overdue = _open_tasks(conn, ctx.today, ids)
+        reminded = _reminders(conn, ids)
+        query = select(c.id, c.number, c.form_title, c.form_id, c.applicant, c.department, c.amount,
+                       c.status, c.created_at, c.decided_at).order_by(c.id)
+        for r in conn.execute(query if ids is None else query.where(c.id.in_(ids))):
+            created, decided = ctx.local(r.created_at), ctx.local(r.decided_at)
+            end = decided.date() if decided else ctx.today
+            rows.append((r.id, (r.number, r.form_title or r.form_id, r.applicant, r.department, r.amount, created,
+                                CASE_STATUS.get(r.status, r.status), "、".join(holders.get(r.id, ())),
+                                ctx.workdays_between(created.date(), end), _yes(r.id in overdue),
+                                CASE_RESULT.get(r.status, ""), decided, reminded.get(r.id, 0))))
+    return rows
 
 
 def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
-    holders, overdue = _open_tasks(conn, ctx.today)
-    reminded = _reminders(conn)
-    c = s.cases.c
-    query = select(c.id, c.number, c.form_title, c.form_id, c.applicant, c.department, c.amount,
-                   c.status, c.created_at, c.decided_at).order_by(c.id)
-    rows = []
-    for r in conn.execute(query):
-        created, decided = ctx.local(r.created_at), ctx.local(r.decided_at)
-        end = decided.date() if decided else ctx.today
-        rows.append((r.number, r.form_title or r.form_id, r.applicant, r.department, r.amount, created,
-                     CASE_STATUS.get(r.status, r.status), "、".join(holders.get(r.id, ())),
-                     ctx.workdays_between(created.date(), end), _yes(r.id in overdue),
-                     CASE_RESULT.get(r.status, ""), decided, reminded.get(r.id, 0)))
-    return rows
+    return [row for _, row in approval_keyed_rows(conn, ctx)]
+
+
+def case_extent(conn: Connection) -> tuple[int, int | None]:
+    return tuple(conn.execute(select(func.count(), func.max(s.cases.c.id)).select_from(s.cases)).one())
 
 
 # --- 客户台账 -----------------------------------------------------------------------
@@ -329,7 +361,7 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
                    Grouping("按状态", "状态")),
-        measure="金额"),
+        measure="金额", keyed_rows=approval_keyed_rows, extent=case_extent),
     RegisterDef(
         "客户台账", "CustomerRegister",
         _cols(("客户名称", "text"), ("统一社会信用代码", "text"), ("等级", "text"),

@@ -9,10 +9,11 @@ committed during the render marks the register dirty again and is never lost.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -26,7 +27,7 @@ from automation.record.registers.dashboard import (
     dashboard_data,
     write_dashboard,
 )
-from automation.record.registers import generic
+from automation.record.registers import generic, incremental
 from automation.record.registers.definitions import (
     REGISTERS,
     RegisterDef,
@@ -52,6 +53,8 @@ rs = s.register_state
 class RenderResult:
     rendered: dict[str, int] = field(default_factory=dict)  # name → rows
     pending: dict[str, str] = field(default_factory=dict)  # name → why not rendered
+    # name → rows read from the store, for the registers rendered incrementally (registers.incremental)
+    incremental: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {"rendered": dict(self.rendered), "pending": dict(self.pending)}
@@ -81,18 +84,43 @@ def register_path(registers_dir: Path, name: str) -> Path:
 
 # --- dirty marks --------------------------------------------------------------------
 
-def mark_dirty(conn: Connection, names: Iterable[str], at: datetime) -> None:
+# More keys than this waiting for one register: render it in full (and stop growing the list).
+MAX_MARKED_KEYS = incremental.MAX_CHANGED
+
+
+# Registers whose rows are keyed by case id (``mark_dirty(..., cases=…)``).
+CASE_KEYED = ("审批台账",)
+
+
+def mark_dirty(conn: Connection, names: Iterable[str], at: datetime,
+               rows: Mapping[str, Iterable[int]] | None = None, *, cases: Iterable[int] | None = None) -> None:
     """Mark registers for rendering, inside the caller's transaction.
 
     The first mark of a burst sets ``dirty_since``; later marks keep it, so the
     coalescing delay bounds latency instead of being pushed back forever.
+    ``rows`` names, per register, the keys of the rows that changed, ``cases`` the cases that
+    changed (the keys of 审批台账); a register marked without keys is rendered in full (see
+    registers.incremental), so a caller that cannot tell which rows changed passes none.
     """
+    rows = dict(rows or {})
+    if cases is not None:
+        ids = [int(c) for c in cases]
+        rows.update({name: ids for name in CASE_KEYED})
     for name in sorted(set(names)):
-        row = conn.execute(select(rs.c.dirty_since).where(rs.c.name == name).with_for_update()).first()
+        row = conn.execute(select(rs.c.dirty_since, rs.c.row_keys).where(rs.c.name == name).with_for_update()).first()
         if row is None and _insert_state(conn, name, at):
             continue
         since = row.dirty_since if row is not None and row.dirty_since is not None else at
-        conn.execute(rs.update().where(rs.c.name == name).values(dirty=True, dirty_since=since))
+        keys = _merged(row.row_keys if row is not None else None, rows.get(name))
+        conn.execute(rs.update().where(rs.c.name == name).values(dirty=True, dirty_since=since, row_keys=keys))
+
+
+def _merged(stored: str | None, keys: Iterable[int] | None) -> str | None:
+    """The stored keys with ``keys`` added; None (render in full) when either is unknown or too many."""
+    if stored is None or keys is None:
+        return None
+    merged = set(json.loads(stored)) | {int(k) for k in keys}
+    return json.dumps(sorted(merged)) if len(merged) <= MAX_MARKED_KEYS else None
 
 
 def _insert_state(conn: Connection, name: str, at: datetime) -> bool:
@@ -116,12 +144,21 @@ def _is_due(state, now: datetime, coalesce: timedelta, force: bool) -> bool:
     return state.dirty_since is None or state.dirty_since + coalesce <= now
 
 
-def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, force: bool) -> bool:
+@dataclass(frozen=True)
+class Claim:
+    previous: int  # the generation the previous claim's render wrote its cache under
+    generation: int
+    keys: list[int] | None  # rows marked since the previous claim; None: unknown (render in full)
+
+
+def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, force: bool) -> Claim | None:
     state = conn.execute(select(rs).where(rs.c.name == name).with_for_update()).first()
     if state is None or not _is_due(state, now, coalesce, force):
-        return False
-    conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE))
-    return True
+        return None
+    previous = state.generation or 0
+    conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE,
+                                                            row_keys="[]", generation=previous + 1))
+    return Claim(previous, previous + 1, None if state.row_keys is None else json.loads(state.row_keys))
 
 
 # --- rendering ----------------------------------------------------------------------
@@ -143,13 +180,17 @@ def _failed(store, settings, name: str, error: str) -> None:
     with store.begin() as conn:
         attempts = conn.execute(select(rs.c.attempts).where(rs.c.name == name)).scalar() or 0
         retry_at = store.now() + _backoff(attempts + 1, settings.register_writing.retry_max_seconds)
+        # The rows this claim read are lost with it: the retry renders in full.
         conn.execute(rs.update().where(rs.c.name == name).values(
-            dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error))
+            dirty=True, attempts=attempts + 1, next_try_at=retry_at, last_error=error, row_keys=None))
 
 
 def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderContext, now: datetime,
-           anchor: str = "") -> int:
+           anchor: str = "", claim: Claim | None = None, key: tuple | None = None) -> int:
     path = register_path(settings.registers, name)
+    if isinstance(data, incremental.Plan):
+        return incremental.write(path, incremental.cache_path(settings.state, name), data, identity=key,
+                                 generation=claim.generation, rendered_at=ctx.local(now), anchor=anchor)
     if name == DASHBOARD:
         write_dashboard(path, data, rendered_at=ctx.local(now))
         return data.records
@@ -159,18 +200,37 @@ def _write(settings, name: str, register: RegisterDef | None, data, ctx: RenderC
     return write_register(path, register, data, rendered_at=ctx.local(now), anchor=anchor)
 
 
+def _incremental_key(settings, register: RegisterDef | None, ctx: RenderContext) -> tuple | None:
+    """The cache identity when ``register`` is rendered incrementally, else None (a full render).
+
+    Not while Excel holds the register open on Windows (live mode updates the open workbook)."""
+    if register is None or register.keyed_rows is None or register.extent is None:
+        return None
+    if choose_backend(settings.register_writing.mode) == LIVE:
+        return None
+    return incremental.identity(register, ctx, settings.store_url)
+
+
 def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
     now = store.now()
     coalesce = timedelta(seconds=settings.register_writing.coalesce_seconds)
     with store.begin() as conn:
-        if not _claim(conn, name, now, coalesce, force):
+        claim = _claim(conn, name, now, coalesce, force)
+        if claim is None:
             return
         register = None if name == DASHBOARD else definition(conn, name)
-        data = dashboard_data(conn, ctx) if name == DASHBOARD else register.rows(conn, ctx)
+        key = _incremental_key(settings, register, ctx)
+        if name == DASHBOARD:
+            data = dashboard_data(conn, ctx)
+        elif key is not None:
+            cache = incremental.load(incremental.cache_path(settings.state, name), key, claim.previous)
+            data = incremental.read_plan(conn, ctx, register, cache, claim.keys)
+        else:
+            data = register.rows(conn, ctx)
         # The approval register carries the audit chain's head: a printed copy anchors the trail.
         anchor = audit.register_anchor_text(conn, register_path(settings.registers, name)) if name == AUDIT_ANCHORED else ""
     try:
-        rows = _write(settings, name, register, data, ctx, now, anchor)
+        rows = _write(settings, name, register, data, ctx, now, anchor, claim, key)
     except (RegisterLockedError, OSError) as exc:
         # Never raise for a locked file: the data is in the store and the next run retries.
         _failed(store, settings, name, str(exc))
@@ -181,6 +241,8 @@ def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, res
         raise
     _succeeded(store, name, rows)
     result.rendered[name] = rows
+    if isinstance(data, incremental.Plan) and data.incremental:
+        result.incremental[name] = data.changed
 
 
 def _context(store, today: date, workdays_between: WorkdaysBetween) -> RenderContext:

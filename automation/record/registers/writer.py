@@ -11,7 +11,9 @@ from __future__ import annotations
 import glob
 import io
 import os
+import re
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -114,7 +116,12 @@ def _total(register: RegisterDef, rows: Sequence[tuple], header: str) -> Decimal
     return sum((Decimal(row[at]) for row in rows if row[at] is not None), Decimal(0))
 
 
-def _table_columns(register: RegisterDef, rows: Sequence[tuple], formats: dict) -> list[dict]:
+def totals_of(register: RegisterDef, rows: Sequence[tuple]) -> dict[str, Decimal]:
+    """The totals row's sums, by column header."""
+    return {header: _total(register, rows, header) for header in register.totals}
+
+
+def _table_columns(register: RegisterDef, totals: dict[str, Decimal], formats: dict) -> list[dict]:
     columns = []
     for i, col in enumerate(register.columns):
         spec: dict = {"header": col.header}
@@ -122,7 +129,7 @@ def _table_columns(register: RegisterDef, rows: Sequence[tuple], formats: dict) 
             spec["format"] = formats[col.kind]
         if col.header in register.totals:
             spec["total_function"] = "sum"
-            spec["total_value"] = _total(register, rows, col.header)
+            spec["total_value"] = totals[col.header]
         columns.append(spec)
     return columns
 
@@ -137,12 +144,12 @@ class _NoOverlapBook(dict):
         pass
 
 
-def _add_table(ws, register: RegisterDef, rows: Sequence[tuple], formats: dict) -> None:
-    last_row = FIRST_DATA_ROW + max(len(rows), 1)  # Excel needs one data row, even a blank one
+def _add_table(ws, register: RegisterDef, count: int, totals: dict[str, Decimal], formats: dict) -> None:
+    last_row = FIRST_DATA_ROW + max(count, 1)  # Excel needs one data row, even a blank one
     ws.write_string(last_row, 0, "合计")
     ws.table_cells = _NoOverlapBook()
     options = {"name": register.table_name, "style": TABLE_STYLE, "total_row": True,
-               "columns": _table_columns(register, rows, formats)}
+               "columns": _table_columns(register, totals, formats)}
     result = ws.add_table(HEADER_ROW, 0, last_row, len(register.columns) - 1, options)
     if result != 0:
         raise ValueError(f"XlsxWriter refused the table of {register.name}: {result}")
@@ -170,17 +177,18 @@ def _note(ws, row: int, last_col: int, text: str, width: float, formats: dict) -
     ws.set_row(row, row_height(lines_needed(text, width)))
 
 
-def _register_frame(wb, register, rows, rendered_at, formats, layouts: list[ColumnLayout],
-                    anchor: str = "") -> None:
+def _register_frame(wb, register, count: int, totals: dict[str, Decimal], rendered_at, formats,
+                    layouts: list[ColumnLayout], anchor: str = "", note_count: int | None = None) -> None:
     """The register sheet without its data rows: those are streamed in by ``sheetxml``."""
     ws = wb.add_worksheet(register.name)
-    _note(ws, 0, len(register.columns) - 1, note_text(rendered_at, len(rows), anchor), sum(l.width for l in layouts), formats)
+    note = note_text(rendered_at, count if note_count is None else note_count, anchor)
+    _note(ws, 0, len(register.columns) - 1, note, sum(l.width for l in layouts), formats)
     for c, (col, layout) in enumerate(zip(register.columns, layouts)):
         ws.write_string(HEADER_ROW, c, col.header)
         # A column format also registers the style our streamed cells refer to.
         ws.set_column(c, c, layout.width, _column_format(col, layout, formats))
-    _add_table(ws, register, rows, formats)
-    _highlight(ws, register, len(rows), formats)
+    _add_table(ws, register, count, totals, formats)
+    _highlight(ws, register, count, formats)
     ws.freeze_panes(FIRST_DATA_ROW, 0)
     # Wide: A4 landscape, all columns on one page width, as many pages long as needed, header on each.
     setup_xlsxwriter(ws, landscape=True, repeat_row=HEADER_ROW)
@@ -226,6 +234,104 @@ def _summary_sheet(wb, blocks: list[SummaryBlock], note: str, formats: dict) -> 
         r += 1
 
 
+def frame(register: RegisterDef, *, count: int, totals: dict[str, Decimal], blocks: list[SummaryBlock],
+          layouts: list[ColumnLayout], rendered_at: datetime, anchor: str = "", with_styles: bool = False,
+          relocate: bool = False):
+    """The workbook without its data rows, and the cell makers those rows are encoded with
+    (and, ``with_styles``, the style numbers those cells carry).
+
+    Everything here depends on the rows only through ``count``, ``totals``, ``blocks`` and
+    ``layouts``, which the incremental render keeps without the rows (registers.incremental).
+    XlsxWriter's cost grows with the table's rows (it visits every cell of the range, and every
+    row number up to the last); ``relocate`` builds the frame for one row and moves the range
+    ends and the totals row to ``count`` (``_relocated``), falling back to the full build if the
+    frame does not look as expected. tests/test_registers_incremental.py holds both equal."""
+    small = min(count, 1) if relocate else count
+    package, makers, styles = _build_frame(register, small, count, totals, blocks, layouts, rendered_at, anchor)
+    if small != count:
+        moved = _relocated(package, register, small, count)
+        package = moved if moved is not None else _build_frame(
+            register, count, count, totals, blocks, layouts, rendered_at, anchor)[0]
+    return (package, makers, styles) if with_styles else (package, makers)
+
+
+def _build_frame(register, count, note_count, totals, blocks, layouts, rendered_at, anchor):
+    out = io.BytesIO()
+    wb = xlsxwriter.Workbook(out, WORKBOOK_OPTIONS)
+    formats = _formats(wb)
+    _register_frame(wb, register, count, totals, rendered_at, formats, layouts, anchor, note_count=note_count)
+    _summary_sheet(wb, blocks, note_text(rendered_at, note_count), formats)
+    wb.close()
+    # Style indices are only known once XlsxWriter has laid out the styles.
+    styles = {kind: formats[kind].xf_index for kind in NUMBER_FORMATS}
+    makers = cell_makers([col.kind for col in register.columns], styles, wrapped=[layout.wrap for layout in layouts],
+                         wrap_style=formats["wrap"].xf_index, text_style=formats["text"].xf_index)
+    return out.getvalue(), makers, (*sorted(styles.items()), formats["wrap"].xf_index, formats["text"].xf_index)
+
+
+TABLE_PART = "xl/tables/table1.xml"
+SPAN_ROWS = 16  # XlsxWriter gives each row of a block of 16 the span of the block's cells
+
+
+def column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _relocated(package: bytes, register: RegisterDef, small: int, count: int) -> bytes | None:
+    """The frame built for ``small`` rows with its row-dependent references moved to ``count`` rows:
+    the sheet's dimension, the totals row (its number and its cells'), the highlight's range, the
+    table's and its filter's ranges. None when any of them is not found exactly once."""
+    last = xl_col_to_name(len(register.columns) - 1)
+    first_data = FIRST_DATA_ROW + 1  # 1-based
+    old_total, new_total = first_data + max(small, 1), first_data + max(count, 1)
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        sheet = zf.read(REGISTER_PART).decode("utf-8")
+        table = zf.read(TABLE_PART).decode("utf-8")
+        infos = zf.infolist()
+        parts = {info.filename: zf.read(info) for info in infos}
+    edits = [(f'<dimension ref="A1:{last}{old_total}"/>', f'<dimension ref="A1:{last}{new_total}"/>')]
+    if register.highlight:  # (only drawn when there are rows: small is 1 here)
+        edits.append((f'<conditionalFormatting sqref="A{first_data}:{last}{old_total - 1}">',
+                      f'<conditionalFormatting sqref="A{first_data}:{last}{new_total - 1}">'))
+    for old, new in edits:
+        if sheet.count(old) != 1:
+            return None
+        sheet = sheet.replace(old, new)
+    start = sheet.find(f'<row r="{old_total}" ')
+    end = sheet.find("</row>", start)
+    if start < 0 or end < 0 or sheet.count(f'<row r="{old_total}" ') != 1:
+        return None
+    row = sheet[start:end]
+    cells = re.findall(rf'<c r="([A-Z]+){old_total}"', row)
+    if not cells or len(re.findall(rf'r="[A-Z]*{old_total}"', row)) != len(cells) + 1:
+        return None  # something else in the totals row names its number: not the frame we know
+    row = re.sub(rf'<c r="([A-Z]+){old_total}"', rf'<c r="\g<1>{new_total}"', row).replace(
+        f'<row r="{old_total}" ', f'<row r="{new_total}" ', 1)
+    if (new_total - 1) // SPAN_ROWS != (old_total - 1) // SPAN_ROWS:
+        # XlsxWriter's spans cover the cells of each 16 rows: alone in its 16, the totals row spans its own cells.
+        columns = [column_index(letters) for letters in cells]
+        spans = re.findall(r' spans="\d+:\d+"', row[:row.find(">")])
+        if len(spans) != 1:
+            return None
+        row = row.replace(spans[0], f' spans="{min(columns) + 1}:{max(columns) + 1}"', 1)
+    sheet = sheet[:start] + row + sheet[end:]
+    for old, new in ((f' ref="A{HEADER_ROW + 1}:{last}{old_total}"', f' ref="A{HEADER_ROW + 1}:{last}{new_total}"'),
+                     (f'<autoFilter ref="A{HEADER_ROW + 1}:{last}{old_total - 1}"/>',
+                      f'<autoFilter ref="A{HEADER_ROW + 1}:{last}{new_total - 1}"/>')):
+        if table.count(old) != 1:
+            return None
+        table = table.replace(old, new)
+    parts[REGISTER_PART], parts[TABLE_PART] = sheet.encode("utf-8"), table.encode("utf-8")
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dest:
+        for info in infos:
+            dest.writestr(info, parts[info.filename])
+    return out.getvalue()
+
+
 def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, rendered_at: datetime,
                    anchor: str = "") -> int:
     """Render one register to ``path`` atomically; returns the number of rows written.
@@ -236,18 +342,11 @@ def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, 
     layouts = column_layout(register, rows)
 
     def save(tmp: Path) -> None:
-        frame = io.BytesIO()
-        wb = xlsxwriter.Workbook(frame, WORKBOOK_OPTIONS)
-        formats = _formats(wb)
-        _register_frame(wb, register, rows, rendered_at, formats, layouts, anchor)
-        _summary_sheet(wb, summarize(register, rows), note_text(rendered_at, len(rows)), formats)
-        wb.close()
-        # Style indices are only known once XlsxWriter has laid out the styles.
-        styles = {kind: formats[kind].xf_index for kind in NUMBER_FORMATS}
-        makers = cell_makers([col.kind for col in register.columns], styles, wrapped=[layout.wrap for layout in layouts],
-                             wrap_style=formats["wrap"].xf_index, text_style=formats["text"].xf_index)
+        package, makers = frame(register, count=len(rows), totals=totals_of(register, rows),
+                                blocks=summarize(register, rows), layouts=layouts, rendered_at=rendered_at,
+                                anchor=anchor)
         chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1, heights=row_heights(rows, layouts))
-        splice_rows(frame.getvalue(), tmp, REGISTER_PART, after_row=HEADER_ROW + 1, chunks=chunks)
+        splice_rows(package, tmp, REGISTER_PART, after_row=HEADER_ROW + 1, chunks=chunks)
 
     atomic_save(Path(path), save)
     return len(rows)

@@ -1,0 +1,393 @@
+"""Registers proportional to change: a render that rewrites only the rows that changed.
+
+A full render reads every row from the store and encodes every cell; with 50,000
+rows of history that is seconds per batch, although a batch adds or changes a
+handful of rows. So, for a register whose rows can be read by key
+(``RegisterDef.keyed_rows``), each render also leaves a cache beside the store
+(``.officeflow/register-cache/<name>.bin``) holding, per block of ``BLOCK_ROWS``
+rows, the rows' values and their SpreadsheetML already deflated, plus what the
+rest of the workbook depends on: the columns' width figures (registers.layout),
+the totals and the 汇总 tallies (registers.summary), all kept as counts so a row
+can be counted out and in again. The next render reads only the rows its dirty
+marks name (``render.mark_dirty(..., rows=…)``), counts them out (old values) and
+in (new values), re-encodes the blocks they fall in, and builds the workbook:
+XlsxWriter makes the frame (styles, table and totals, conditional format, print
+setup, 汇总) exactly as for a full render, and the data sheet's deflate stream is
+the frame's head, the cached blocks and the frame's tail, each compressed apart and
+ending on a full flush (byte-aligned, no shared window), so they join into one
+valid stream; the CRC is combined from the pieces' CRCs.
+
+The store stays the truth and the cache is disposable. A full rebuild is made
+instead whenever the cache is missing, damaged (checksum), foreign (another store,
+register definition, code, time zone or holiday calendar), of another day (已用工作日
+and 是否超时 depend on the day: the first render of a day is a full one), not the one
+the previous claim wrote (``generation``: a render killed between its claim and its
+cache), when a mark named no rows, when a row would go anywhere but in place or at
+the end, or when the number of rows or the largest key in the store disagrees. A
+width change re-encodes every block from the cached values. The output equals a full
+rebuild cell for cell (tests/test_registers_incremental.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from importlib import metadata
+from pathlib import Path
+from typing import Collection
+
+from xlsxwriter import __version__ as XLSXWRITER_VERSION
+
+from automation.fsutil import atomic_write_bytes
+from automation.record.registers import layout as layout_mod
+from automation.record.registers import sheetxml, summary, writer
+from automation.record.registers.definitions import RegisterDef, RenderContext, weekdays_between
+from automation.record.registers.layout import ColumnLayout, layout_of_stats, row_heights
+from automation.record.registers.sheetxml import encode_rows
+from automation.record.registers.summary import blocks_of, tally_row
+from automation.record.registers.writer import FIRST_DATA_ROW, HEADER_ROW, REGISTER_PART, atomic_save
+
+BLOCK_ROWS = 256
+MAGIC = b"OfficeFlow register cache 1\n"
+CACHE_FOLDER = "register-cache"
+# More changed rows than this in one render: read them all (a full rebuild costs about the same).
+MAX_CHANGED = 20_000
+_ALLOWED = {("decimal", "Decimal"): Decimal, ("datetime", "date"): date, ("datetime", "datetime"): datetime}
+
+
+def _code_key() -> str:
+    """The modules the cached bytes depend on: a cache from other code is foreign."""
+    digest = hashlib.blake2b(digest_size=16)
+    for module in (layout_mod, sheetxml, summary, writer):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    digest.update(XLSXWRITER_VERSION.encode())
+    return digest.hexdigest()
+
+
+_CODE = _code_key()
+
+
+def _chinese_calendar_version() -> str:
+    try:
+        return metadata.version("chinesecalendar")
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+_CALENDAR_DATA = _chinese_calendar_version()
+
+
+def calendar_key(workdays_between) -> tuple | None:
+    """What 已用工作日 depends on besides the dates; None when it cannot be told (no cache then)."""
+    if workdays_between is weekdays_between:
+        return ("weekdays",)
+    owner = getattr(workdays_between, "__self__", None)
+    extra = getattr(owner, "extra", None)
+    if owner is None or not isinstance(extra, dict) or getattr(workdays_between, "__name__", "") != "workdays_between":
+        return None
+    kind = type(owner)
+    return (f"{kind.__module__}.{kind.__qualname__}", _CALENDAR_DATA, tuple(sorted(extra.items())))
+
+
+def identity(register: RegisterDef, ctx: RenderContext, store_url: str) -> tuple | None:
+    calendar = calendar_key(ctx.workdays_between)
+    if calendar is None:
+        return None
+    definition = repr((register.name, register.table_name, register.columns, register.totals, register.highlight,
+                       register.groupings, register.measure))
+    return (_CODE, BLOCK_ROWS, store_url, definition, str(ctx.tz), ctx.today.isoformat(), calendar)
+
+
+def cache_path(state: Path, name: str) -> Path:
+    return Path(state) / CACHE_FOLDER / f"{name}.bin"
+
+
+# --- the cache ----------------------------------------------------------------------
+
+class _Unpickler(pickle.Unpickler):
+    """Only the value types of a register's rows: a cache is data, never code."""
+
+    def find_class(self, module, name):
+        try:
+            return _ALLOWED[(module, name)]
+        except KeyError:
+            raise pickle.UnpicklingError(f"{module}.{name} is not a register value") from None
+
+
+def _loads(data: bytes):
+    return _Unpickler(io.BytesIO(data)).load()
+
+
+def _dumps(value) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@dataclass
+class Block:
+    values: bytes  # the rows (pickled list of tuples)
+    deflated: bytes  # their <row> elements, raw deflate ending on a full flush
+    crc: int
+    size: int  # uncompressed bytes
+
+
+@dataclass
+class Cache:
+    identity: tuple
+    generation: int
+    keys: list[int]
+    blocks: list[Block]
+    stats: list  # registers.layout column stats
+    totals: dict[str, Decimal]
+    tallies: list  # registers.summary tallies
+    layouts: list[ColumnLayout]
+    styles: tuple
+
+    def to_bytes(self) -> bytes:
+        payload = _dumps({
+            "identity": self.identity, "generation": self.generation, "keys": self.keys,
+            "blocks": [(b.values, b.deflated, b.crc, b.size) for b in self.blocks], "stats": self.stats,
+            "totals": self.totals, "tallies": self.tallies,
+            "layouts": [(l.width, l.wrap) for l in self.layouts], "styles": self.styles})
+        return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
+
+
+def load(path: Path, expected: tuple, generation: int) -> Cache | None:
+    """The cache at ``path`` if it is whole, ours and the one the previous render wrote; else None."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    head = len(MAGIC) + 32
+    if not data.startswith(MAGIC) or len(data) < head:
+        return None
+    payload = memoryview(data)[head:]
+    if hashlib.blake2b(payload, digest_size=32).digest() != data[len(MAGIC):head]:
+        return None
+    try:
+        d = _loads(payload)
+        cache = Cache(d["identity"], d["generation"], d["keys"], [Block(*b) for b in d["blocks"]], d["stats"],
+                      d["totals"], d["tallies"], [ColumnLayout(w, wrap) for w, wrap in d["layouts"]], d["styles"])
+    except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError, AttributeError):
+        return None
+    if cache.identity != expected or cache.generation != generation:
+        return None
+    return cache
+
+
+def discard(path: Path) -> None:
+    Path(path).unlink(missing_ok=True)
+
+
+# --- what to write ------------------------------------------------------------------
+
+@dataclass
+class Plan:
+    """A register's rows as blocks: cached ones kept, ``touched`` ones (block → rows) to encode."""
+    register: RegisterDef
+    keys: list[int]
+    blocks: list[Block | None]
+    touched: dict[int, list[tuple]]
+    stats: list
+    totals: dict[str, Decimal]
+    tallies: list
+    styles: tuple = ()
+    incremental: bool = False
+    changed: int = 0  # rows read from the store
+    layouts: list[ColumnLayout] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+def _count(plan: Plan, row: tuple, sign: int) -> None:
+    register = plan.register
+    layout_mod.count(plan.stats, register, row, sign)
+    tally_row(plan.tallies, register, row, sign)
+    for header in register.totals:
+        value = row[register.index(header)]
+        if value is not None:
+            plan.totals[header] = plan.totals[header] + Decimal(value) if sign > 0 else plan.totals[header] - Decimal(value)
+
+
+def full_plan(register: RegisterDef, keyed: list[tuple[int, tuple]]) -> Plan:
+    plan = Plan(register, [], [], {}, layout_mod.empty_stats(register), {h: Decimal(0) for h in register.totals},
+                summary.empty_tallies(register), changed=len(keyed))
+    for at in range(0, len(keyed), BLOCK_ROWS):
+        chunk = keyed[at:at + BLOCK_ROWS]
+        plan.keys.extend(key for key, _ in chunk)
+        plan.blocks.append(None)
+        plan.touched[at // BLOCK_ROWS] = [row for _, row in chunk]
+    for _, row in keyed:
+        _count(plan, row, 1)
+    plan.layouts = layout_of_stats(register, plan.stats)
+    return plan
+
+
+def _block_rows(plan: Plan, b: int) -> list[tuple]:
+    rows = plan.touched.get(b)
+    if rows is None:
+        block = plan.blocks[b] if b < len(plan.blocks) else None
+        rows = plan.touched[b] = _loads(block.values) if block is not None else []
+        if b >= len(plan.blocks):
+            plan.blocks.append(None)
+    return rows
+
+
+def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[int, tuple]],
+                     extent: tuple[int, int | None]) -> Plan | None:
+    """The cache with ``changed`` rows put in place or appended; None when only a full rebuild will do."""
+    plan = Plan(register, cache.keys, list(cache.blocks), {}, cache.stats, cache.totals, cache.tallies,
+                styles=cache.styles, incremental=True, changed=len(changed))
+    index = {key: i for i, key in enumerate(plan.keys)}
+    for key, row in sorted(changed, key=lambda item: item[0]):
+        at = index.get(key)
+        if at is None:
+            if plan.keys and key <= plan.keys[-1]:
+                return None  # a row that would go between others: its place is not kept
+            at = index[key] = len(plan.keys)
+            plan.keys.append(key)
+            _block_rows(plan, at // BLOCK_ROWS).append(row)
+        else:
+            rows = _block_rows(plan, at // BLOCK_ROWS)
+            old = rows[at % BLOCK_ROWS]
+            if old == row:
+                continue
+            _count(plan, old, -1)
+            rows[at % BLOCK_ROWS] = row
+        _count(plan, row, 1)
+    count, biggest = extent
+    if count != len(plan.keys) or biggest != (plan.keys[-1] if plan.keys else None):
+        return None  # rows came or went without a mark naming them
+    plan.layouts = layout_of_stats(register, plan.stats)
+    if plan.layouts != cache.layouts:  # a column got wider or narrower: every row's cells change style or height
+        for b in range(len(plan.blocks)):
+            _block_rows(plan, b)
+    return plan
+
+
+def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | None,
+              keys: Collection[int] | None) -> Plan:
+    """Inside the claim's transaction: the incremental plan when it applies, else a full one."""
+    if cache is not None and keys is not None and len(keys) <= MAX_CHANGED:
+        plan = incremental_plan(cache, register, register.keyed_rows(conn, ctx, keys) if keys else [],
+                                register.extent(conn))
+        if plan is not None:
+            return plan
+    return full_plan(register, register.keyed_rows(conn, ctx, None))
+
+
+# --- writing ------------------------------------------------------------------------
+
+def _deflate(data: bytes, finish: bool = False) -> bytes:
+    packer = zlib.compressobj(1, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush(zlib.Z_FINISH if finish else zlib.Z_FULL_FLUSH)
+
+
+def _encode(plan: Plan, b: int, makers) -> Block:
+    rows = plan.touched[b]
+    xml = "".join(encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1 + b * BLOCK_ROWS,
+                              heights=row_heights(rows, plan.layouts))).encode("utf-8")
+    return Block(_dumps(rows), _deflate(xml), zlib.crc32(xml), len(xml))
+
+
+# CRC-32 of a concatenation from the pieces' CRCs (zlib's crc32_combine, GF(2) polynomial arithmetic).
+_POLY = 0xEDB88320
+
+
+def _multmodp(a: int, b: int) -> int:
+    m, p = 1 << 31, 0
+    while True:
+        if a & m:
+            p ^= b
+            if a & (m - 1) == 0:
+                return p
+        m >>= 1
+        b = (b >> 1) ^ _POLY if b & 1 else b >> 1
+
+
+def _x2n_table() -> list[int]:
+    table, p = [], 1 << 30
+    for _ in range(32):
+        table.append(p)
+        p = _multmodp(p, p)
+    return table
+
+
+_X2N = _x2n_table()
+
+
+def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
+    p, n, k = 1 << 31, len2, 3
+    while n:
+        if n & 1:
+            p = _multmodp(_X2N[k & 31], p)
+        n >>= 1
+        k += 1
+    return _multmodp(p, crc1) ^ crc2
+
+
+def _raw_entry(out: zipfile.ZipFile, like: zipfile.ZipInfo, pieces: list[bytes], crc: int, size: int) -> None:
+    """Append a deflated entry whose compressed bytes are ``pieces`` (one valid stream together)."""
+    compressed = sum(len(p) for p in pieces)
+    if size >= zipfile.ZIP64_LIMIT or compressed >= zipfile.ZIP64_LIMIT:
+        raise ValueError("register too large for a plain zip entry")
+    entry = zipfile.ZipInfo(like.filename, date_time=like.date_time)
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.CRC, entry.compress_size, entry.file_size = crc, compressed, size
+    entry.external_attr = like.external_attr
+    entry.header_offset = out.fp.tell()
+    out.fp.write(entry.FileHeader(zip64=False))
+    for piece in pieces:
+        out.fp.write(piece)
+    out.start_dir = out.fp.tell()
+    out.filelist.append(entry)
+    out.NameToInfo[entry.filename] = entry
+    out._didModify = True
+
+
+def _package(package: bytes, dest: Path, blocks: list[Block]) -> None:
+    with zipfile.ZipFile(io.BytesIO(package)) as src, \
+            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename != REGISTER_PART:
+                out.writestr(info, data)
+                continue
+            head, tail = (part.encode("utf-8") for part in sheetxml.split_after_row(data.decode("utf-8"), HEADER_ROW + 1))
+            crc, size = zlib.crc32(head), len(head)
+            for block in blocks:
+                crc, size = crc32_combine(crc, block.crc, block.size), size + block.size
+            crc, size = crc32_combine(crc, zlib.crc32(tail), len(tail)), size + len(tail)
+            _raw_entry(out, info, [_deflate(head), *(b.deflated for b in blocks), _deflate(tail, finish=True)], crc, size)
+
+
+def write(path: Path, cache_file: Path, plan: Plan, *, identity: tuple, generation: int, rendered_at: datetime,
+          anchor: str = "") -> int:
+    """The register from ``plan`` (atomically), and the cache the next render builds on (first)."""
+    register = plan.register
+    package, makers, styles = writer.frame(register, count=len(plan.keys), totals=plan.totals,
+                                           blocks=blocks_of(register, plan.tallies), layouts=plan.layouts,
+                                           rendered_at=rendered_at, anchor=anchor, with_styles=True,
+                                           relocate=True)
+    if styles != plan.styles:  # another style numbering than the cached cells carry (never seen; kept safe)
+        for b in range(len(plan.blocks)):
+            _block_rows(plan, b)
+    for b in sorted(plan.touched):
+        plan.blocks[b] = _encode(plan, b, makers)
+    blocks = [b for b in plan.blocks if b is not None]
+    cache = Cache(identity, generation, plan.keys, blocks, plan.stats, plan.totals, plan.tallies, plan.layouts, styles)
+    # The cache first: killed before the register is swapped in, the next render still starts from
+    # the rows this claim read (its generation), and writes the whole register again.
+    try:
+        atomic_write_bytes(cache_file, cache.to_bytes())
+    except OSError:
+        discard(cache_file)  # the next render is a full one; the register is still written now
+    atomic_save(Path(path), lambda tmp: _package(package, tmp, blocks))
+    return len(plan.keys)
