@@ -19,10 +19,12 @@ REPO = Path(__file__).resolve().parents[1]
 NAIVE = ["--naive-forms", "1", "--naive-rows", "50"]
 MISSED = 3  # benchmarks/_common.py: completed, target missed (expected at these sizes)
 SCRIPTS = {
-    "burst_1000": ["bench_burst_1000.py", "--forms", "2", "3", "--history", "30", *NAIVE],
+    "burst_1000": ["bench_burst_1000.py", "--forms", "2", "3", "--history", "20", "30", *NAIVE],
     "decisions": ["bench_decisions.py", "--forms", "2", "--history", "30", *NAIVE],
     "latency": ["bench_latency.py", "--drops", "1", *NAIVE],
     "register_100k": ["bench_register_100k.py", "--rows", "200", *NAIVE],
+    "register_incremental": ["bench_register_incremental.py", "--history", "300", "--batches", "1", "3", "--repeat", "1",
+                             *NAIVE],
     "kill9": ["bench_kill9.py", "--files", "4", "--max-kills", "1", "--window", "0.2", "0.4", *NAIVE],
     "contracts": ["bench_contracts.py", "--contracts", "3", "--pdf", "2", *NAIVE],
 }
@@ -56,6 +58,14 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_time_cpu_memory_and_rat
     assert burst["ratio"]["units"] == 3 and burst["ratio"]["cpu"] > 0
     assert burst["sizes"]["2"]["routed"] == 2 and burst["sizes"]["2"]["ratio"]["units"] == 2
     assert len(burst["machine"]["load_average"]) == 3
+    assert burst["history"] == 30 and burst["histories"]["20"]["3"]["routed"] == 3  # every history, every size
+
+    incremental = results["register_incremental"]
+    assert incremental["equal_to_full_rebuild"] and incremental["full"]["rows"] == 304
+    for size in ("1", "3"):
+        for kind in ("new", "changed"):
+            assert incremental["batches"][size][kind]["cpu_seconds"] > 0 and incremental["batches"][size][kind]["runs"] == 1
+    _meter_fields(incremental["full"])
 
     decisions = results["decisions"]
     assert decisions["ours"]["decisions"] == 2 and decisions["ours"]["waiting_in_decision_folders"] == 0
