@@ -303,7 +303,7 @@ def test_killed_between_the_cache_and_the_register_leaves_the_previous_register_
     # render is redone from the cache the killed render wrote (its generation) and the rows since.
     with store.begin() as conn:
         conn.execute(s.register_state.update().where(s.register_state.c.name == NAME).values(
-            dirty=False, next_try_at=NOW - timedelta(minutes=1), row_keys="[]"))
+            dirty=False, next_try_at=NOW - timedelta(minutes=1), row_keys=""))
         generation = conn.execute(select(s.register_state.c.generation).where(s.register_state.c.name == NAME)).scalar()
     _decide(store, 2)
     result = _render(store, settings)
@@ -363,3 +363,19 @@ def test_the_relocated_frame_equals_the_frame_built_for_every_row(name):
             for part in a.namelist():
                 if part != "docProps/core.xml":
                     assert a.read(part) == b.read(part), (count, part)
+
+
+def test_marks_gather_the_rows_of_every_case_until_a_mark_names_none(office):
+    store, settings, tmp = office
+    state = select(s.register_state.c.row_keys).where(s.register_state.c.name == NAME)
+    with store.begin() as conn:
+        mark_dirty(conn, [NAME, "看板"], NOW, cases=[5, 3])
+        mark_dirty(conn, [NAME], NOW, cases=[3, 9])
+        assert conn.execute(state).scalar() == "5,3,3,9"
+        mark_dirty(conn, [NAME], NOW)
+        assert conn.execute(state).scalar() is None  # unknown rows: the next render is a full one
+        mark_dirty(conn, [NAME], NOW, cases=[4])
+        assert conn.execute(state).scalar() is None
+    assert NAME not in _render(store, settings).incremental
+    with store.read() as conn:
+        assert conn.execute(state).scalar() == ""  # claimed: nothing marked since

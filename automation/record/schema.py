@@ -349,7 +349,7 @@ register_state = Table(
     _now_col("next_try_at", nullable=True),
     Column("last_error", Text),
     # Incremental renders (schema step 9, registers.incremental): the row keys marked since the
-    # last claim (JSON list; NULL: unknown, render in full) and the number of that claim.
+    # last claim ("12,15"; NULL: unknown, render in full) and the number of that claim.
     Column("row_keys", Text),
     Column("generation", Integer),
 )

@@ -201,6 +201,8 @@ class Plan:
     incremental: bool = False
     changed: int = 0  # rows read from the store
     layouts: list[ColumnLayout] = field(default_factory=list)
+    # block → the offsets in it of rows changed or added; a touched block not named here is encoded whole
+    spliced: dict[int, set[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -217,15 +219,12 @@ def _count(plan: Plan, row: tuple, sign: int) -> None:
 
 
 def full_plan(register: RegisterDef, keyed: list[tuple[int, tuple]]) -> Plan:
-    plan = Plan(register, [], [], {}, layout_mod.empty_stats(register), {h: Decimal(0) for h in register.totals},
-                summary.empty_tallies(register), changed=len(keyed))
-    for at in range(0, len(keyed), BLOCK_ROWS):
-        chunk = keyed[at:at + BLOCK_ROWS]
-        plan.keys.extend(key for key, _ in chunk)
+    rows = [row for _, row in keyed]
+    plan = Plan(register, [key for key, _ in keyed], [], {}, layout_mod.column_stats(register, rows),
+                writer.totals_of(register, rows), summary.tallies_of(register, rows), changed=len(keyed))
+    for at in range(0, len(rows), BLOCK_ROWS):
         plan.blocks.append(None)
-        plan.touched[at // BLOCK_ROWS] = [row for _, row in chunk]
-    for _, row in keyed:
-        _count(plan, row, 1)
+        plan.touched[at // BLOCK_ROWS] = rows[at:at + BLOCK_ROWS]
     plan.layouts = layout_of_stats(register, plan.stats)
     return plan
 
@@ -261,15 +260,21 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
                 continue
             _count(plan, old, -1)
             rows[at % BLOCK_ROWS] = row
+        plan.spliced.setdefault(at // BLOCK_ROWS, set()).add(at % BLOCK_ROWS)
         _count(plan, row, 1)
     count, biggest = extent
     if count != len(plan.keys) or biggest != (plan.keys[-1] if plan.keys else None):
         return None  # rows came or went without a mark naming them
     plan.layouts = layout_of_stats(register, plan.stats)
     if plan.layouts != cache.layouts:  # a column got wider or narrower: every row's cells change style or height
-        for b in range(len(plan.blocks)):
-            _block_rows(plan, b)
+        _encode_all(plan)
     return plan
+
+
+def _encode_all(plan: Plan) -> None:
+    for b in range(len(plan.blocks)):
+        _block_rows(plan, b)
+    plan.spliced.clear()
 
 
 def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | None,
@@ -290,11 +295,39 @@ def _deflate(data: bytes, finish: bool = False) -> bytes:
     return packer.compress(data) + packer.flush(zlib.Z_FINISH if finish else zlib.Z_FULL_FLUSH)
 
 
+ROW_START = '<row r="'  # never inside a cell: text is escaped (&lt;)
+
+
 def _encode(plan: Plan, b: int, makers) -> Block:
+    """Block ``b`` from its rows: only its changed and added rows encoded when the cached
+    block is there to splice them into, else all of them."""
     rows = plan.touched[b]
-    xml = "".join(encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1 + b * BLOCK_ROWS,
-                              heights=row_heights(rows, plan.layouts))).encode("utf-8")
+    first = FIRST_DATA_ROW + 1 + b * BLOCK_ROWS
+    cached = plan.blocks[b] if b < len(plan.blocks) else None
+    offsets = plan.spliced.get(b)
+    xml = None
+    if cached is not None and offsets is not None:
+        pieces = [ROW_START + piece for piece in _inflate(cached.deflated).split(ROW_START)[1:]]
+        if len(pieces) <= len(rows) and all(o <= len(rows) for o in offsets):
+            for o in sorted(offsets):
+                one = rows[o]
+                piece = "".join(encode_rows([one], makers, first_row=first + o, heights=row_heights([one], plan.layouts)))
+                if o < len(pieces):
+                    pieces[o] = piece
+                elif o == len(pieces):
+                    pieces.append(piece)
+                else:
+                    pieces = None
+                    break
+            if pieces is not None and len(pieces) == len(rows):
+                xml = "".join(pieces).encode("utf-8")
+    if xml is None:
+        xml = "".join(encode_rows(rows, makers, first_row=first, heights=row_heights(rows, plan.layouts))).encode("utf-8")
     return Block(_dumps(rows), _deflate(xml), zlib.crc32(xml), len(xml))
+
+
+def _inflate(deflated: bytes) -> str:
+    return zlib.decompressobj(-15).decompress(deflated).decode("utf-8")
 
 
 # CRC-32 of a concatenation from the pieces' CRCs (zlib's crc32_combine, GF(2) polynomial arithmetic).
@@ -377,8 +410,7 @@ def write(path: Path, cache_file: Path, plan: Plan, *, identity: tuple, generati
                                            rendered_at=rendered_at, anchor=anchor, with_styles=True,
                                            relocate=True)
     if styles != plan.styles:  # another style numbering than the cached cells carry (never seen; kept safe)
-        for b in range(len(plan.blocks)):
-            _block_rows(plan, b)
+        _encode_all(plan)
     for b in sorted(plan.touched):
         plan.blocks[b] = _encode(plan, b, makers)
     blocks = [b for b in plan.blocks if b is not None]

@@ -12,6 +12,7 @@ few tens of milliseconds here.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -99,23 +100,49 @@ def count(stats: list[ColumnStat | None], register: RegisterDef, row: tuple, sig
 
 
 def column_stats(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnStat | None]:
-    stats = empty_stats(register)
-    for row in rows:
-        count(stats, register, row)
+    """Every column's figures at once (column by column: what ``count`` gives row by row)."""
+    stats: list[ColumnStat | None] = []
+    for i, col in enumerate(register.columns):
+        if col.kind in FIXED_WIDTHS:
+            stats.append(None)
+        elif col.kind == "money":
+            stats.append(dict(Counter(_biggest_width(abs(v), "money") for row in rows if _is_number(v := row[i]))))
+        elif col.kind in ("int", "decimal"):
+            stats.append(dict(Counter(abs(v) for row in rows if _is_number(v := row[i]))))
+        else:
+            stats.append(dict(Counter(text_width(v) for row in rows if (v := row[i]) is not None and v != "")))
     return stats
 
 
-def _natural(stat: ColumnStat | None, kind: str, header: str) -> tuple[float, float | None]:
-    """(width the widest value needs, narrowest it may wrap to — None when it must not wrap)."""
+def _natural(kind: str, header: str, figure) -> tuple[float, float | None]:
+    """(width the widest value needs, narrowest it may wrap to — None when it must not wrap).
+
+    ``figure``: for text the widest value's width, for numbers the width of the largest."""
     head = text_width(header) + FILTER_BUTTON
     if kind in FIXED_WIDTHS:
         return max(head, FIXED_WIDTHS[kind]), None
+    if kind in ("money", "int", "decimal"):
+        return max(head, figure), None
+    return max(head, figure + 1, MIN_WIDTH), max(head, WRAP_MIN)
+
+
+def _stat_figure(stat: ColumnStat | None, kind: str):
+    if kind in FIXED_WIDTHS:
+        return None
     if kind == "money":
-        return max(head, max(stat, default=_biggest_width(0, kind))), None
+        return max(stat, default=_biggest_width(0, kind))
     if kind in ("int", "decimal"):
-        return max(head, _biggest_width(max(stat, default=0), kind)), None
-    widest = max(stat, default=0) + 1
-    return max(head, widest, MIN_WIDTH), max(head, WRAP_MIN)
+        return _biggest_width(max(stat, default=0), kind)
+    return max(stat, default=0)
+
+
+def _value_figure(values: list, kind: str):
+    """The same figure straight from the values (the full render's way: no counts needed)."""
+    if kind in FIXED_WIDTHS:
+        return None
+    if kind in ("money", "int", "decimal"):
+        return _number_width(values, kind)
+    return max((text_width(v) for v in values if v is not None and v != ""), default=0)
 
 
 def page_budget(columns: int) -> float:
@@ -139,12 +166,17 @@ def _water_level(naturals, floors, fixed: float, budget: float) -> float:
 def column_layout(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnLayout]:
     """Each column as wide as its widest value; when the whole does not fit the page width,
     the widest text columns give way first and wrap."""
-    return layout_of_stats(register, column_stats(register, rows))
+    figures = [_value_figure([row[i] for row in rows], col.kind) for i, col in enumerate(register.columns)]
+    return _layout(register, figures)
 
 
 def layout_of_stats(register: RegisterDef, stats: list[ColumnStat | None]) -> list[ColumnLayout]:
     """``column_layout`` from the columns' counted figures (see ``count``)."""
-    measured = [_natural(stat, col.kind, col.header) for stat, col in zip(stats, register.columns)]
+    return _layout(register, [_stat_figure(stat, col.kind) for stat, col in zip(stats, register.columns)])
+
+
+def _layout(register: RegisterDef, figures: list) -> list[ColumnLayout]:
+    measured = [_natural(col.kind, col.header, figure) for figure, col in zip(figures, register.columns)]
     # A width the definition fixes (Column.width) is kept: not measured, never squeezed; text wraps in it.
     fixed_by_definition = {i: col.width for i, col in enumerate(register.columns) if col.width is not None}
     naturals = {i: n for i, (n, _) in enumerate(measured)}

@@ -9,7 +9,6 @@ committed during the render marks the register dirty again and is never lost.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -84,8 +83,9 @@ def register_path(registers_dir: Path, name: str) -> Path:
 
 # --- dirty marks --------------------------------------------------------------------
 
-# More keys than this waiting for one register: render it in full (and stop growing the list).
-MAX_MARKED_KEYS = incremental.MAX_CHANGED
+# Row keys waiting for one register are kept as "12,15,16" (appended to, never parsed while
+# marking); past this length the register is rendered in full and the list is dropped.
+MAX_KEY_TEXT = 200_000
 
 
 # Registers whose rows are keyed by case id (``mark_dirty(..., cases=…)``).
@@ -119,8 +119,17 @@ def _merged(stored: str | None, keys: Iterable[int] | None) -> str | None:
     """The stored keys with ``keys`` added; None (render in full) when either is unknown or too many."""
     if stored is None or keys is None:
         return None
-    merged = set(json.loads(stored)) | {int(k) for k in keys}
-    return json.dumps(sorted(merged)) if len(merged) <= MAX_MARKED_KEYS else None
+    added = ",".join(str(int(k)) for k in keys)
+    merged = f"{stored},{added}" if stored and added else stored or added
+    return merged if len(merged) <= MAX_KEY_TEXT else None
+
+
+def _keys(stored: str | None) -> list[int] | None:
+    """The keys a claim takes; None (render in full) when unknown or unreadable."""
+    try:
+        return None if stored is None else sorted({int(k) for k in stored.split(",") if k})
+    except ValueError:
+        return None
 
 
 def _insert_state(conn: Connection, name: str, at: datetime) -> bool:
@@ -157,8 +166,8 @@ def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, forc
         return None
     previous = state.generation or 0
     conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE,
-                                                            row_keys="[]", generation=previous + 1))
-    return Claim(previous, previous + 1, None if state.row_keys is None else json.loads(state.row_keys))
+                                                            row_keys="", generation=previous + 1))
+    return Claim(previous, previous + 1, _keys(state.row_keys))
 
 
 # --- rendering ----------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from decimal import Decimal
 
@@ -45,13 +46,20 @@ def empty_tallies(register: RegisterDef) -> list[Tally]:
     return [{} for _ in register.groupings]
 
 
+@lru_cache(maxsize=64)
+def _places(register: RegisterDef) -> tuple[int | None, list[tuple[int, int | None, bool]]]:
+    """Where the measure and each grouping's columns are in a row."""
+    sum_at = register.index(register.measure) if register.measure else None
+    return sum_at, [(register.index(g.column), register.index(g.then) if g.then else None, g.by_month)
+                    for g in register.groupings]
+
+
 def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int = 1) -> None:
     """Count one row in (``sign`` 1) or out (-1) of every grouping."""
-    sum_at = register.index(register.measure) if register.measure else None
+    sum_at, places = _places(register)
     measure = Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
-    for tally, grouping in zip(tallies, register.groupings):
-        then = register.index(grouping.then) if grouping.then else None
-        key = _row_key(row, register.index(grouping.column), then, grouping.by_month)
+    for tally, (at, then, by_month) in zip(tallies, places):
+        key = _row_key(row, at, then, by_month)
         line = tally.get(key)
         if line is None:
             line = tally[key] = [0, Decimal()]
