@@ -172,6 +172,11 @@ def test_adds_changes_a_wider_column_reminders_and_the_next_day_equal_a_full_reb
     assert _render(store, settings).incremental[NAME] == 1
     _check(store, settings, tmp, "remind")
 
+    # A longer 表单 widens its column, no more: only the frame's widths change, the cached rows stay.
+    _add(store, 1, form_title="费用报销单(补充说明)")
+    assert _render(store, settings).incremental[NAME] == 1
+    _check(store, settings, tmp, "widened")
+
     # A long name widens (and wraps) a column: every block is encoded again, from the cache.
     _add(store, 1, applicant="一位名字非常非常长的申请人,用来让申请人这一列变宽并且需要换行显示的情况" * 2)
     assert _render(store, settings).incremental[NAME] == 1
@@ -187,7 +192,7 @@ def test_adds_changes_a_wider_column_reminders_and_the_next_day_equal_a_full_reb
     with store.begin() as conn:
         mark_dirty(conn, [NAME], NOW, cases=[1])
     result = _render(store, settings, tomorrow)
-    assert NAME not in result.incremental and result.rendered[NAME] == HISTORY + 260
+    assert NAME not in result.incremental and result.rendered[NAME] == HISTORY + 261
     _check(store, settings, tmp, "tomorrow", tomorrow)
     _decide(store, 11)
     assert _render(store, settings, tomorrow).incremental[NAME] == 1

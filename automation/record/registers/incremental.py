@@ -266,9 +266,15 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
     if count != len(plan.keys) or biggest != (plan.keys[-1] if plan.keys else None):
         return None  # rows came or went without a mark naming them
     plan.layouts = layout_of_stats(register, plan.stats)
-    if plan.layouts != cache.layouts:  # a column got wider or narrower: every row's cells change style or height
-        _encode_all(plan)
+    if _cell_layout(plan.layouts) != _cell_layout(cache.layouts):
+        _encode_all(plan)  # a column began or stopped wrapping, or a wrapping one changed width: every row may change
     return plan
+
+
+def _cell_layout(layouts: list[ColumnLayout]) -> tuple:
+    """What the rows' XML depends on: which text columns wrap (their cells' style) and how wide
+    (the rows' heights). A column merely wider or narrower changes only the frame's widths."""
+    return tuple((l.wrap, l.width if l.wrap else None) for l in layouts)
 
 
 def _encode_all(plan: Plan) -> None:
