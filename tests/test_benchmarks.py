@@ -66,6 +66,7 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_time_cpu_memory_and_rat
         for kind in ("new", "changed"):
             assert incremental["batches"][size][kind]["cpu_seconds"] > 0 and incremental["batches"][size][kind]["runs"] == 1
     _meter_fields(incremental["full"])
+    _meter_fields(incremental["dashboard_full"])
 
     decisions = results["decisions"]
     assert decisions["ours"]["decisions"] == 2 and decisions["ours"]["waiting_in_decision_folders"] == 0
