@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -107,12 +107,17 @@ def mark_dirty(conn: Connection, names: Iterable[str], at: datetime,
         ids = [int(c) for c in cases]
         rows.update({name: ids for name in CASE_KEYED})
     for name in sorted(set(names)):
-        row = conn.execute(select(rs.c.dirty_since, rs.c.row_keys).where(rs.c.name == name).with_for_update()).first()
+        row = conn.execute(_MARK_READ, {"name": name}).first()
         if row is None and _insert_state(conn, name, at):
             continue
         since = row.dirty_since if row is not None and row.dirty_since is not None else at
         keys = _merged(row.row_keys if row is not None else None, rows.get(name))
-        conn.execute(rs.update().where(rs.c.name == name).values(dirty=True, dirty_since=since, row_keys=keys))
+        conn.execute(_MARK, {"b_name": name, "dirty": True, "dirty_since": since, "row_keys": keys})
+
+
+# Built once (a mark is made for every form and decision; building costs more than running).
+_MARK_READ = select(rs.c.dirty_since, rs.c.row_keys).where(rs.c.name == bindparam("name")).with_for_update()
+_MARK = rs.update().where(rs.c.name == bindparam("b_name"))
 
 
 def _merged(stored: str | None, keys: Iterable[int] | None) -> str | None:
