@@ -54,6 +54,27 @@ def test_store_from_before_approver_actions_gains_their_columns_keeping_its_task
     store.dispose()
 
 
+def test_store_from_before_the_audit_file_index_gains_it_and_decision_checks_stop_scanning_the_log(store_url):
+    from sqlalchemy import inspect
+
+    old = Store(store_url)
+    old.upgrade(target=9)
+    with old.begin() as conn:  # a store made by the release before: the log has no index on the file hash
+        conn.exec_driver_sql("DROP INDEX ix_audit_file_hash")
+    assert "ix_audit_file_hash" not in {i["name"] for i in inspect(old.engine).get_indexes("audit_log")}
+    old.dispose()
+    store = open_store(store_url)
+    assert store.version() == CURRENT_VERSION
+    indexes = {i["name"]: i["column_names"] for i in inspect(store.engine).get_indexes("audit_log")}
+    assert indexes["ix_audit_file_hash"] == ["file_hash"]
+    if store.engine.dialect.name == "sqlite":  # the shape of decide/scan's checks is answered from the index
+        with store.read() as conn:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT detail FROM audit_log WHERE action = 'task-decided' AND file_hash = 'x'"))
+        assert "USING INDEX ix_audit_file_hash" in plan, plan
+    store.dispose()
+
+
 def test_store_uses_wal_mode(tmp_path):
     store = open_store(f"sqlite:///{tmp_path / 'w.db'}")
     with store.read() as conn:

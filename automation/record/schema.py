@@ -125,6 +125,9 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
 )
+# A decision file is checked against what was decided or refused for its bytes before
+# (decide/scan): without this index each check scans the whole log (schema step 10).
+Index("ix_audit_file_hash", audit_log.c.file_hash)
 
 counters = Table(
     "counters", metadata,

@@ -96,6 +96,11 @@ def _m9_register_row_keys(conn: Connection) -> None:
     _add_missing_columns(conn, s.register_state, ("row_keys", "generation"))
 
 
+def _m10_audit_file_hash_index(conn: Connection) -> None:
+    index = next(i for i in s.audit_log.indexes if i.name == "ix_audit_file_hash")
+    index.create(conn, checkfirst=True)  # a fresh store made it with the table in step 1
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "intake: submissions and audit log", _m1_intake),
     (2, "cases, approvals, numbering, records and registers", _m2_cases_and_records),
@@ -106,6 +111,8 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (7, "complaints: reopen count and the day the clocks restarted", _m7_complaint_reopens),
     (8, "claims with leases, for several workers on one PostgreSQL", _m8_claims),
     (9, "registers: row keys marked since the last render, for incremental renders", _m9_register_row_keys),
+    (10, "audit log: an index on the file hash, so checking a decision file does not scan the whole log",
+     _m10_audit_file_hash_index),
 ]
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
