@@ -96,13 +96,16 @@ def calendar_key(workdays_between) -> tuple | None:
     return (f"{kind.__module__}.{kind.__qualname__}", _CALENDAR_DATA, tuple(sorted(extra.items())))
 
 
-def identity(register: RegisterDef, ctx: RenderContext, store_url: str) -> tuple | None:
+def identity(register: RegisterDef, ctx: RenderContext) -> tuple | None:
+    """What a cache must have been built for. The store is told by the claim's generation, which starts
+    at a random number in each store (render._claim): a copied workspace keeps its cache, another
+    store's cache is refused."""
     calendar = calendar_key(ctx.workdays_between)
     if calendar is None:
         return None
     definition = repr((register.name, register.table_name, register.columns, register.totals, register.highlight,
                        register.groupings, register.measure))
-    return (_CODE, BLOCK_ROWS, store_url, definition, str(ctx.tz), ctx.today.isoformat(), calendar)
+    return (_CODE, BLOCK_ROWS, definition, str(ctx.tz), ctx.today.isoformat(), calendar)
 
 
 def cache_path(state: Path, name: str) -> Path:

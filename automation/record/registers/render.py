@@ -9,6 +9,7 @@ committed during the render marks the register dirty again and is never lost.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -170,9 +171,12 @@ def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, forc
     if state is None or not _is_due(state, now, coalesce, force):
         return None
     previous = state.generation or 0
+    # The first claim starts at a random number: a cache names the store it was built from by its
+    # generation (a copy of the workspace keeps both; another store's cache does not match).
+    generation = previous + 1 if previous else secrets.randbelow(2 ** 40) + 1
     conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE,
-                                                            row_keys="", generation=previous + 1))
-    return Claim(previous, previous + 1, _keys(state.row_keys))
+                                                            row_keys="", generation=generation))
+    return Claim(previous, generation, _keys(state.row_keys))
 
 
 # --- rendering ----------------------------------------------------------------------
@@ -222,7 +226,7 @@ def _incremental_key(settings, register: RegisterDef | None, ctx: RenderContext)
         return None
     if choose_backend(settings.register_writing.mode) == LIVE:
         return None
-    return incremental.identity(register, ctx, settings.store_url)
+    return incremental.identity(register, ctx)
 
 
 def _render_one(store, settings, name: str, ctx: RenderContext, force: bool, result: RenderResult) -> None:
