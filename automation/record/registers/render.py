@@ -173,7 +173,7 @@ def _claim(conn: Connection, name: str, now: datetime, coalesce: timedelta, forc
     previous = state.generation or 0
     # The first claim starts at a random number: a cache names the store it was built from by its
     # generation (a copy of the workspace keeps both; another store's cache does not match).
-    generation = previous + 1 if previous else secrets.randbelow(2 ** 40) + 1
+    generation = previous + 1 if previous else secrets.randbelow(2 ** 30) + 1  # an INTEGER on PostgreSQL (32 bits)
     conn.execute(rs.update().where(rs.c.name == name).values(dirty=False, next_try_at=now + CLAIM_LEASE,
                                                             row_keys="", generation=generation))
     return Claim(previous, generation, _keys(state.row_keys))
