@@ -395,19 +395,15 @@ def _raw_entry(out: zipfile.ZipFile, like: zipfile.ZipInfo, pieces: list[bytes],
 
 
 def _package(package: bytes, dest: Path, blocks: list[Block]) -> None:
-    with zipfile.ZipFile(io.BytesIO(package)) as src, \
-            zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename != REGISTER_PART:
-                out.writestr(info, data)
-                continue
-            head, tail = (part.encode("utf-8") for part in sheetxml.split_after_row(data.decode("utf-8"), HEADER_ROW + 1))
-            crc, size = zlib.crc32(head), len(head)
-            for block in blocks:
-                crc, size = crc32_combine(crc, block.crc, block.size), size + block.size
-            crc, size = crc32_combine(crc, zlib.crc32(tail), len(tail)), size + len(tail)
-            _raw_entry(out, info, [_deflate(head), *(b.deflated for b in blocks), _deflate(tail, finish=True)], crc, size)
+    def write_part(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+        head, tail = (part.encode("utf-8") for part in sheetxml.split_after_row(data.decode("utf-8"), HEADER_ROW + 1))
+        crc, size = zlib.crc32(head), len(head)
+        for block in blocks:
+            crc, size = crc32_combine(crc, block.crc, block.size), size + block.size
+        crc, size = crc32_combine(crc, zlib.crc32(tail), len(tail)), size + len(tail)
+        _raw_entry(out, info, [_deflate(head), *(b.deflated for b in blocks), _deflate(tail, finish=True)], crc, size)
+
+    sheetxml.copy_package_around(package, dest, REGISTER_PART, write_part)
 
 
 def write(path: Path, cache_file: Path, plan: Plan, *, identity: tuple, generation: int, rendered_at: datetime,

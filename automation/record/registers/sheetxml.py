@@ -153,19 +153,28 @@ def split_after_row(sheet_xml: str, row: int) -> tuple[str, str]:
     return sheet_xml[:at], sheet_xml[at:]
 
 
-def splice_rows(frame: bytes, dest: Path, part: str, after_row: int, chunks: Iterable[str]) -> None:
-    """Copy the package ``frame`` to ``dest``, streaming ``chunks`` into ``part`` after row ``after_row``."""
+def copy_package_around(frame: bytes, dest: Path, part: str,
+                        write_part: Callable[[zipfile.ZipFile, zipfile.ZipInfo, bytes], None]) -> None:
+    """Copy the package ``frame`` to ``dest`` part for part, ``part`` written by ``write_part(out, info, data)``."""
     with zipfile.ZipFile(io.BytesIO(frame)) as src, \
             zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
         for info in src.infolist():
             data = src.read(info)
-            if info.filename != part:
+            if info.filename == part:
+                write_part(out, info, data)
+            else:
                 out.writestr(info, data)
-                continue
-            head, tail = split_after_row(data.decode("utf-8"), after_row)
-            with out.open(part, "w", force_zip64=True) as fh:
-                fh.write(head.encode("utf-8"))
-                for chunk in chunks:
-                    fh.write(chunk.encode("utf-8"))
-                fh.write(tail.encode("utf-8"))
+
+
+def splice_rows(frame: bytes, dest: Path, part: str, after_row: int, chunks: Iterable[str]) -> None:
+    """Copy the package ``frame`` to ``dest``, streaming ``chunks`` into ``part`` after row ``after_row``."""
+    def write_part(out: zipfile.ZipFile, _info: zipfile.ZipInfo, data: bytes) -> None:
+        head, tail = split_after_row(data.decode("utf-8"), after_row)
+        with out.open(part, "w", force_zip64=True) as fh:
+            fh.write(head.encode("utf-8"))
+            for chunk in chunks:
+                fh.write(chunk.encode("utf-8"))
+            fh.write(tail.encode("utf-8"))
+
+    copy_package_around(frame, dest, part, write_part)
 
