@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from automation.decide import engine
 from automation.decide.approval_view import step_choice
@@ -204,17 +204,61 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
 
 def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
                    policy=None) -> AppliedDecision | str:
-    item = read_decision_file(candidate)
+    file_hash, issued = _as_issued(store, candidate.path)
+    if issued is not None:
+        # Exactly the bytes OfficeFlow wrote: nothing filled in, the form data as fingerprinted. A task file
+        # dragged into a decision folder unopened is not parsed at all (tests/test_decision_untouched_file.py).
+        if candidate.folder is None:
+            return NOTHING_TO_DO
+        item = untouched_decision_file(candidate)
+    else:
+        item = read_decision_file(candidate)
     if item is None:
         return NOTHING_TO_DO
     try:
-        return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy) or NOTHING_TO_DO
+        return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy,
+                         file_hash=file_hash, issued=issued) or NOTHING_TO_DO
     except OSError as exc:
         log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
         return TRY_AGAIN
     except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
         log.exception("审批文件 %s 无法处理", item.path.name)
         return _refuse_safely(store, settings, item, exc, now, specs) or TRY_AGAIN
+
+
+ISSUED = "task-file-written"
+_ISSUED = (select(s.audit_log.c.detail)
+           .where(s.audit_log.c.action == ISSUED, s.audit_log.c.file_hash == bindparam("file_hash"))
+           .order_by(s.audit_log.c.id.desc()).limit(1))
+
+
+@dataclass(frozen=True)
+class Issued:
+    """A decision file byte-identical to a task file as written (its 'task-file-written' entry)."""
+    task_id: int
+    fingerprint: str | None
+
+
+def _as_issued(store, path: Path) -> tuple[str | None, Issued | None]:
+    """(the file's SHA-256, the task file these exact bytes were written as, if any).
+
+    A file that cannot be hashed (gone, locked) gives (None, None): it is read the ordinary way."""
+    try:
+        file_hash = sha256(path)
+    except OSError:
+        return None, None
+    with store.read() as conn:
+        detail = conn.execute(_ISSUED, {"file_hash": file_hash}).scalar()
+    detail = codec.loads(detail) if detail else None
+    if not isinstance(detail, dict) or not isinstance(detail.get("task"), int):
+        return file_hash, None
+    return file_hash, Issued(detail["task"], detail.get("fingerprint"))
+
+
+def untouched_decision_file(candidate: Candidate) -> DecisionFile:
+    """What ``read_decision_file`` finds in a task file as written: every approval input blank."""
+    inputs = dict.fromkeys(INPUT_NAMES)
+    return DecisionFile(candidate.path, candidate.owner, candidate.folder, None, "folder", None, inputs)
 
 
 def _written_stamps(store, settings) -> dict[Path, str]:
@@ -225,10 +269,11 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              policy=None) -> AppliedDecision | str | None:
+              policy=None, file_hash: str | None = None, issued: Issued | None = None) -> AppliedDecision | str | None:
     """The decision applied or refused; None when this file was refused already, TRY_AGAIN when it
-    cannot be judged yet."""
-    file_hash = sha256(item.path)
+    cannot be judged yet. ``file_hash``: the file's SHA-256 when already known; ``issued``: set when
+    these bytes are exactly a task file as written (so neither its task nor its form data is read again)."""
+    file_hash = file_hash or sha256(item.path)
     rel = _rel(settings, item.path)
     with store.read() as conn:
         if _already_refused(conn, rel, file_hash):
@@ -236,12 +281,13 @@ def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: dat
         if _already_decided(conn, item, file_hash):
             # Decided, but we stopped before moving the file: finish the move, decide nothing again.
             return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
-        task_id = _task_id_for(conn, item)
+        task_id = issued.task_id if issued is not None else _task_id_for(conn, item)
         if _being_issued(conn, task_id):
             # Its task file is written but not yet recorded (by the worker writing it, or a run killed
             # between the two): judged once the record is there, never refused for a missing fingerprint.
             return TRY_AGAIN
-        problem = _precheck(conn, item, task_id, specs, rel) or _action_problem(conn, item, task_id, policy, rel)
+        problem = (_precheck(conn, item, task_id, specs, rel, issued)
+                   or _action_problem(conn, item, task_id, policy, rel))
     if problem:
         return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
@@ -306,7 +352,8 @@ def _task_id_for(conn, item: DecisionFile) -> int | None:
     return row.id if row else None
 
 
-def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where: str) -> Problem | None:
+def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where: str,
+              issued: Issued | None = None) -> Problem | None:
     """Why this file cannot count as a decision, as a coded problem; None when it can."""
     if item.decision not in engine.DECISIONS:
         return refusal.conclusion_unknown(value=item.decision, field="审批结论", location=where)
@@ -319,6 +366,8 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where:
         return refusal.wrong_folder(assignee=task["assignee"], owner=item.owner, location=where)
     if task["status"] != TaskStatus.OPEN:
         return refusal.not_on_chain(status=engine.status_label(task["status"]), location=where)
+    if issued is not None and issued.fingerprint is not None and issued.fingerprint == task["fingerprint"]:
+        return None  # the very bytes whose form data gave the task's fingerprint
     return _integrity_problem(conn, task, specs, item.path, where)
 
 

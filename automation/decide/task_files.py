@@ -56,7 +56,7 @@ from automation.forms.docx_reader import SUMMARY_HEADER, read_body_reading
 from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
 from automation.forms.repair import open_docx, open_xlsx, repaired
-from automation.fsutil import file_stamp
+from automation.fsutil import file_stamp, sha256_file
 from automation.printing import setup_openpyxl
 from automation.record import audit, codec
 from automation.record import schema as s
@@ -348,7 +348,8 @@ def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, .
         conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(
             file_path=rel, fingerprint=fingerprint, file_stamp=file_stamp(path)))
         audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case.number,
-                     detail={"task": task_id, "assignee": task.assignee, "fingerprint": fingerprint}, file=rel)
+                     detail={"task": task_id, "assignee": task.assignee, "fingerprint": fingerprint}, file=rel,
+                     file_hash=sha256_file(path)[0])  # a decision by move of these very bytes needs no re-read
     return path
 
 
