@@ -180,3 +180,124 @@ def test_word_approval_block_written_as_xml_equals_python_docx_for_awkward_texts
     assert task_files.write_docx_at_zip_level(source, zipped, view, "SQ-1", props)
     task_files.write_docx_with_python_docx(source, reference, view, "SQ-1", props)
     assert _parts(zipped)["word/document.xml"] == _parts(reference)["word/document.xml"]
+
+
+# --- the precompiled 审批 sheet and the repair check per package shape ---------------------------------------------
+
+def _awkward_views(d, case_id):
+    """The real view of a case, and views that stretch every row kind of the 审批 sheet."""
+    from automation.decide.approval_view import ApprovalView
+
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+        history = engine.case_history(conn, case_id)
+    real = build_view(case=case, task=tasks[0], tasks=tasks, history=history, warnings=[], spec=d.spec,
+                      people=("王经理", "赵会计", "钱副理"))
+    long = "很长的说明文字" * 20
+    wide = ApprovalView(
+        title="销售合同审批表 · 审批单", header=[("申请编号", "SQ-1"), ("申请人", '=HYPERLINK("http://x","点我")'),
+                                          ("空值", ""), ("<&>", " 前后空格\t制表\n换行 "), ("很长", long)],
+        summary=[("备注", "a\r\nb"), ("数字", "12,345.00")], items_title="明细(共 7 行,显示前 5 行)",
+        items_header=("品名", "规格", "数量", "单价", "金额", "备注", "产地", "批次"),  # wider than A:F
+        items=[("电机", "Y2-90", "5", "2,469.00", "12,345.00", long, "上海", "B1"), ("", "", "", "", "", "", "", ""),
+               ("阀门",), ("合计", "", "", "", "12,345.00", "", "", "")],
+        warnings=["警告:折扣率 8% 超过上限(依据:价格政策!B3)", long, "=1+1"],
+        chain=[("第 1 步", "王经理", "当前", "依据 审批规则!A2\n金额 ≥ 10,000"), ("第 2 步", "赵会计", "待办", long)],
+        history=[("2026-11-23 09:30", "第 1 轮", "第 1 步", "同意", long), ("2026-11-24 10:00", "第 1 轮", "", "", "")],
+        people=("王经理", "钱副理"), back_to=("申请人", "第 1 步 · 部门经理"))
+    bare = ApprovalView(title="审批单", header=[("申请编号", "SQ-2")], summary=[], people=())
+    return [real, wide, bare]
+
+
+def test_precompiled_approval_sheet_equals_the_cell_model_part_for_part(tmp_path):
+    from automation.decide.task_files import _PrecompiledApproval
+    from automation.decide.task_xlsx import SheetModel
+
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, "李销售")
+    props = {"officeflow.task": "7", "officeflow.case": "SQ-2026-0009"}
+    for n, view in enumerate(_awkward_views(d, case_id)):
+        fast = task_files.xlsx_addition(view, "SQ-2026-0009", props)
+        model = task_files.xlsx_addition(view, "SQ-2026-0009", props, precompiled=False)
+        assert isinstance(fast.approval, _PrecompiledApproval) and isinstance(model.approval, SheetModel)
+        assert fast.approval.used_styles() | fast.options.used_styles() == \
+            model.approval.used_styles() | model.options.used_styles()
+        assert (fast.names, fast.print_area) == (model.names, model.print_area)
+        a, b = tmp_path / f"fast{n}.xlsx", tmp_path / f"model{n}.xlsx"
+        assert task_files.task_xlsx.write(source, a, fast) and task_files.task_xlsx.write(source, b, model)
+        ours, theirs = _parts(a), _parts(b)
+        assert list(ours) == list(theirs)
+        for name in ours:  # the 审批 sheet with its heights, merges, validations and print setup included
+            assert ours[name] == theirs[name], name
+        assert _described(a) == _described(b)
+    reference = tmp_path / "openpyxl.xlsx"  # and the cell model is the openpyxl writer's workbook
+    task_files.write_xlsx_with_openpyxl(source, reference, _awkward_views(d, case_id)[1], "SQ-2026-0009", props)
+    assert _described(tmp_path / "fast1.xlsx") == _described(reference)
+
+
+def test_row_longer_than_its_header_is_laid_out_by_the_cell_model(tmp_path):
+    from dataclasses import replace
+
+    from automation.decide.task_files import _PrecompiledApproval
+    from automation.decide.task_xlsx import SheetModel
+
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, "李销售")
+    view = replace(_awkward_views(d, case_id)[0], items_title="明细", items_header=("品名", "数量"),
+                   items=[("电机", "5", "多", "出", "的", "列", "还有", "一列")])
+    assert _PrecompiledApproval.of(view) is None
+    props = {"officeflow.task": "7", "officeflow.case": "SQ-2026-0009"}
+    addition = task_files.xlsx_addition(view, "SQ-2026-0009", props)
+    assert isinstance(addition.approval, SheetModel)
+    zipped, reference = tmp_path / "zip.xlsx", tmp_path / "openpyxl.xlsx"
+    assert task_files.task_xlsx.write(source, zipped, addition)
+    task_files.write_xlsx_with_openpyxl(source, reference, view, "SQ-2026-0009", props)
+    assert _described(zipped) == _described(reference)
+
+
+def test_repair_check_per_package_shape_answers_as_the_names_repair(tmp_path):
+    from support import producers as P
+
+    from automation.forms import zip_package
+    from automation.forms.repair import needs_renames, repaired
+
+    d = desk(tmp_path)
+    _, source = _case_with_applicant(d, tmp_path, "李销售")
+    variants = {"plain": source}
+    for maker in (P.case_different_part_names, P.backslash_part_names):
+        copy = tmp_path / f"{maker.__name__}.xlsx"
+        copy.write_bytes(source.read_bytes())
+        variants[maker.__name__] = maker(copy)
+    for name, path in variants.items():
+        for _ in range(2):  # the second answer comes from the shape cache
+            with zip_package.open_package(path) as zf:
+                assert needs_renames(zf, "xlsx") == (repaired(path, "xlsx", deep=False) is not None) == (name != "plain")
+    # A package needing repairs still gets its task file, through openpyxl.
+    view = _awkward_views(d, 1)[2]
+    props = {"officeflow.task": "7", "officeflow.case": "SQ-2"}
+    out = tmp_path / "renamed-task.xlsx"
+    assert not task_files.task_xlsx.write(variants["case_different_part_names"], out,
+                                          task_files.xlsx_addition(view, "SQ-2", props))
+    assert not out.exists()
+
+
+def test_word_form_needing_name_repairs_is_written_by_python_docx(tmp_path):
+    from support import producers as P
+    from support.decide import trip_task_file
+
+    d = desk(tmp_path)
+    case_id, task, _ = trip_task_file(d, "SQ-2026-0005")
+    source = d.settings.archive / "trip.docx"
+    P.rewrite(source, lambda parts: {("word/Styles.xml" if n == "word/styles.xml" else n): v for n, v in parts.items()})
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+    view = build_view(case=case, task=task, tasks=tasks, history=[], warnings=[], spec=d.spec, people=("王经理",))
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    assert not task_files.write_docx_at_zip_level(source, tmp_path / "zip.docx", view, case["number"], props)
+    assert not (tmp_path / "zip.docx").exists()
+    path, known = task_files._write_task_file(d.settings, case=case, task=task, history=[], warnings=[],
+                                              source_file=source, kind="docx", spec=d.spec, tasks=tasks)
+    assert known is None  # python-docx wrote it: the fingerprint is read from the file
+    assert read_props(path)["officeflow.case"] == "SQ-2026-0005" and read_decision(path) == (None, None)
+    with zipfile.ZipFile(path) as zf:
+        assert "word/styles.xml" in zf.namelist()  # written from the repaired package

@@ -55,7 +55,7 @@ from automation.decide.officefile import (
 from automation.forms.docx_reader import SUMMARY_HEADER, read_body_reading
 from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
-from automation.forms.repair import open_docx, open_xlsx, repaired
+from automation.forms.repair import needs_renames, open_docx, open_xlsx
 from automation.fsutil import file_stamp, sha256_file
 from automation.printing import setup_openpyxl
 from automation.record import audit, codec
@@ -189,9 +189,9 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
 def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict):
     """``write_docx_at_zip_level``, returning the body written (None: nothing written)."""
     try:
-        if repaired(Path(source_file), "docx", deep=False) is not None:
-            return False
-        with zipfile.ZipFile(source_file) as zf:
+        with package.open_package(source_file) as zf:
+            if needs_renames(zf, "docx"):
+                return None
             main, root_rels = package.main_part(zf)
             rels = etree.fromstring(zf.read(package.rels_of(main)), package.PARSER)
             styles = next((package.part_name(main, r.get("Target")) for r in rels
@@ -210,7 +210,7 @@ def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, 
             changed = {main: package.serial(root)}
             changed.update(package.custom_properties(zf, root_rels, types, props))
             changed["[Content_Types].xml"] = package.serial(types)
-        package.write(source_file, path, changed)
+            package.write(source_file, path, changed, archive=zf)
     except (package.Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
         return None
     return body
@@ -556,8 +556,15 @@ def _xlsx_layout(wb, ws, last_row: int) -> None:
 # --- xlsx at zip level: the same sheet as a model (decide.task_xlsx writes it) ------------
 
 
-def xlsx_addition(view: ApprovalView, number: str, props: dict) -> task_xlsx.Addition:
-    """The 审批 and 审批选项 sheets as ``_xlsx_approval_sheet`` lays them out, as data."""
+def xlsx_addition(view: ApprovalView, number: str, props: dict, *, precompiled: bool = True) -> task_xlsx.Addition:
+    """The 审批 and 审批选项 sheets as ``_xlsx_approval_sheet`` lays them out, as data.
+
+    ``precompiled``: the 审批 sheet as rows of a precompiled layout (``_PrecompiledApproval``) instead of
+    a cell model; the same bytes (tests/test_task_file_zip.py compares the two), used when it applies."""
+    if precompiled:
+        fast = _PrecompiledApproval.of(view)
+        if fast is not None:
+            return _addition(view, number, props, fast, fast.inputs_row)
     sheet = task_xlsx.SheetModel(widths=_WIDTHS, page=True)
 
     def put(row, col, value, is_bold=False):
@@ -627,17 +634,8 @@ def xlsx_addition(view: ApprovalView, number: str, props: dict) -> task_xlsx.Add
     row = table(row + 1, "审批流程", CHAIN_HEADER, view.chain, wide=4)
     row = table(row + 1, "审批记录", HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")], wide=5)
 
-    options = task_xlsx.SheetModel()
-    for column, values in enumerate((view.people or ("—",), view.back_to), start=1):
-        for r, value in enumerate(values, start=1):
-            options.set_value(r, column, value)
-    people = f"'{OPTIONS_SHEET}'!$A$1:$A${max(1, len(view.people))}"
-    lists = {DECISION_NAME: '"' + ",".join(view.decisions) + '"', TRANSFER_NAME: people, SIGNER_NAME: people,
-             SIGN_MODE_NAME: '"' + ",".join(SIGN_MODES) + '"',
-             BACK_TO_NAME: f"'{OPTIONS_SHEET}'!$B$1:$B${len(view.back_to)}"}
     row += 1
     section(row, "您的审批(填写后保存即可)")
-    names = {}
     for offset, (name, label, prompt) in enumerate(INPUTS, start=1):
         r = row + offset
         put(r, 1, label, True)
@@ -646,6 +644,25 @@ def xlsx_addition(view: ApprovalView, number: str, props: dict) -> task_xlsx.Add
             sheet.style(r, c, unlocked=True)  # as openpyxl leaves the cells the input's merge covers
         merge(r, 2, 6)
         boxed(r, 1, 6, [(2, 6)])
+    sheet.merges += ["A1:F1", "A2:F2"]
+    sheet.heights[2] = 32
+    return _addition(view, number, props, sheet, row)
+
+
+def _addition(view: ApprovalView, number: str, props: dict, sheet, row: int) -> task_xlsx.Addition:
+    """The Addition around a laid-out 审批 sheet whose 「您的审批」 section starts at ``row``: the
+    options sheet, the input names and their validations, the print area."""
+    options = task_xlsx.SheetModel()
+    for column, values in enumerate((view.people or ("—",), view.back_to), start=1):
+        for r, value in enumerate(values, start=1):
+            options.set_value(r, column, value)
+    people = f"'{OPTIONS_SHEET}'!$A$1:$A${max(1, len(view.people))}"
+    lists = {DECISION_NAME: '"' + ",".join(view.decisions) + '"', TRANSFER_NAME: people, SIGNER_NAME: people,
+             SIGN_MODE_NAME: '"' + ",".join(SIGN_MODES) + '"',
+             BACK_TO_NAME: f"'{OPTIONS_SHEET}'!$B$1:$B${len(view.back_to)}"}
+    names = {}
+    for offset, (name, label, prompt) in enumerate(INPUTS, start=1):
+        r = row + offset
         names[name] = f"'{SHEET}'!$B${r}"
         source = lists.get(name)
         ref = f"B{r}"
@@ -655,11 +672,128 @@ def xlsx_addition(view: ApprovalView, number: str, props: dict) -> task_xlsx.Add
             task_xlsx.validation_xml(ref, kind="textLength", formula="2000", label=label, prompt=prompt,
                                      show_error=False, operator="lessThanOrEqual"))
     last_row = row + len(INPUTS)
-    sheet.merges += ["A1:F1", "A2:F2"]
-    sheet.heights[2] = 32
     return task_xlsx.Addition(approval=sheet, options=options, approval_name=SHEET, options_name=OPTIONS_SHEET,
                               names=names, print_area=f"'{SHEET}'!$A$1:$F${last_row}", drop_names=INPUT_NAMES,
                               case_field=CASE_FIELD, case_number=number, props=props)
+
+
+_S = task_xlsx.Style
+_TITLE, _WRAP_ONLY = _S(font="title"), _S(wrap=True)
+_SECTION_TITLE, _SECTION_REST = _S(font="bold", fill="section", border=True), _S(fill="section", border=True)
+_LABEL, _BOX = _S(font="bold", border=True, wrap=True), _S(border=True, wrap=True)
+_INPUT, _COVERED = _S(fill="input", border=True, wrap=True, unlocked=True), _S(border=True, wrap=True, unlocked=True)
+_PRECOMPILED_STYLES = frozenset((_TITLE, _WRAP_ONLY, _SECTION_TITLE, _SECTION_REST, _LABEL, _BOX, _INPUT, _COVERED))
+_SPAN_WIDTH = {(lo, hi): sum(_WIDTHS[c - 1] if c <= len(_WIDTHS) else 12 for c in range(lo, hi + 1))
+               for lo in range(1, 7) for hi in range(lo, 7)}
+
+
+class _PrecompiledApproval:
+    """The 审批 sheet of ``xlsx_addition`` laid out row by row from a few precompiled row kinds (section,
+    pair, table header and line, warning, input) instead of a cell model: the same cells, formats,
+    merges, heights and validations, written into the same frame (``task_xlsx.framed``). Every value is
+    an inline string (``task_xlsx._cell_xml``). ``of`` answers None for a view it does not lay out the
+    same way (a row longer than its table's header); the cell model is used then."""
+
+    __slots__ = ("rows", "merges", "heights", "validations", "inputs_row", "max_col")
+    widths, page = _WIDTHS, True
+
+    def __init__(self):
+        self.rows: list[tuple[int, list]] = []  # (row, [(col, value, Style)]) in row order, columns ascending
+        self.merges: list[str] = []
+        self.heights: dict[int, float] = {}
+        self.validations: list[str] = []
+        self.inputs_row = 0
+        self.max_col = 6
+
+    @classmethod
+    def of(cls, view: ApprovalView):
+        for header, rows in ((view.items_header, view.items), (CHAIN_HEADER, view.chain), (HISTORY_HEADER, view.history)):
+            if len(header) >= len(_COL) or any(len(values) > max(6, len(header)) for values in rows):
+                return None
+        sheet = cls()
+        sheet.rows += [(1, [(1, view.title, _TITLE)]), (2, [(1, INSTRUCTION, _WRAP_ONLY)])]
+        sheet._section(3, "申请信息")
+        pairs = view.header + view.summary
+        for r, (label, value) in enumerate(pairs, start=4):
+            sheet._line(r, [(1, label, _LABEL), (2, value, _BOX), (3, None, _BOX), (4, None, _BOX), (5, None, _BOX),
+                            (6, None, _BOX)], label, value, 2)
+        row = 4 + len(pairs)
+        if view.items:
+            row = sheet._table(row + 1, view.items_title, view.items_header, view.items)
+        if view.warnings:
+            start = row + 1
+            sheet._section(start, "提示与警告")
+            for r, line in enumerate(view.warnings, start=start + 1):
+                cells = [(1, line, _BOX), (2, None, _BOX), (3, None, _BOX), (4, None, _BOX), (5, None, _BOX),
+                         (6, None, _BOX)]
+                sheet._line(r, cells, None, line, 1)
+            row = start + 1 + len(view.warnings)
+        row = sheet._table(row + 1, "审批流程", CHAIN_HEADER, view.chain, wide=4)
+        row = sheet._table(row + 1, "审批记录", HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")],
+                           wide=5)
+        row += 1
+        sheet._section(row, "您的审批(填写后保存即可)")
+        for offset, (_, label, _) in enumerate(INPUTS, start=1):
+            sheet._line(row + offset, [(1, label, _LABEL), (2, None, _INPUT), (3, None, _COVERED),
+                                       (4, None, _COVERED), (5, None, _COVERED), (6, None, _COVERED)], label, None, 2)
+        sheet.inputs_row = row
+        sheet.merges += ["A1:F1", "A2:F2"]
+        sheet.heights[2] = 32
+        return sheet
+
+    def _section(self, row: int, title: str, last: int = 6) -> None:
+        self.rows.append((row, [(1, title, _SECTION_TITLE), *((c, None, _SECTION_REST) for c in range(2, last + 1))]))
+        self.merges.append(f"A{row}:{get_column_letter(last)}{row}")
+
+    def _line(self, row: int, cells: list, first, spanned, lo: int) -> None:
+        """A six-column row whose columns ``lo``..F are merged: ``first`` in A (when lo is 2), ``spanned`` in
+        the merge; its height from both texts as ``boxed`` sets it."""
+        lines = _lines(spanned, _SPAN_WIDTH[lo, 6])
+        if lo == 2:
+            lines = max(lines, _lines(first, _WIDTHS[0]))
+        self.rows.append((row, cells))
+        self.merges.append(f"{_COL[lo]}{row}:F{row}")
+        if lines > 1:
+            self.heights[row] = 15 * lines
+
+    def _table(self, row: int, title: str, header: tuple, rows: list[tuple], wide: int | None = None) -> int:
+        last = max(6, len(header))
+        self.max_col = max(self.max_col, last)
+        self._section(row, title, last)
+        spans = [(wide, 6)] if wide and wide < 6 else []
+        for r, values in enumerate([header, *rows], start=row + 1):
+            style = _LABEL if r == row + 1 else _BOX
+            n = len(values)
+            cells = [(c, values[c - 1] if c <= n else None, style if c <= n else _BOX) for c in range(1, last + 1)]
+            lines = 1
+            for lo, hi in spans:
+                lines = max(lines, _lines(values[lo - 1] if lo <= n else None, _SPAN_WIDTH[lo, hi]))
+            for c in range(1, last + 1):
+                if not any(lo <= c <= hi for lo, hi in spans):
+                    lines = max(lines, _lines(values[c - 1] if c <= n else None, _WIDTHS[c - 1] if c <= len(_WIDTHS) else 12))
+            if spans:
+                self.merges.append(f"{_COL[wide]}{r}:F{r}")
+            if lines > 1:
+                self.heights[r] = 15 * lines
+            self.rows.append((r, cells))
+        return row + 2 + len(rows)
+
+    def used_styles(self) -> set:
+        return set(_PRECOMPILED_STYLES)
+
+    def xml(self, ids: dict, *, selected: bool) -> bytes:
+        cell, letters, heights = task_xlsx._cell_xml, _COL, self.heights
+        body = []
+        for r, cells in self.rows:
+            height = heights.get(r)
+            body.append(f'<row r="{r}" ht="{height:g}" customHeight="1">' if height else f'<row r="{r}">')
+            body += [cell(f"{letters[c]}{r}", value, ids[style]) for c, value, style in cells]
+            body.append("</row>")
+        return task_xlsx.framed("".join(body), max_row=self.rows[-1][0], max_col=self.max_col, widths=self.widths,
+                                merges=self.merges, validations=self.validations, page=True, selected=selected)
+
+
+_COL = [get_column_letter(c) if c else "" for c in range(64)]
 
 
 # --- docx --------------------------------------------------------------------------------

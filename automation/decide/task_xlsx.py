@@ -100,6 +100,12 @@ class SheetModel:
             styled = _RESTYLED[key] = Style(**{**cell[1].__dict__, **changes})
         cell[1] = styled
 
+    def used_styles(self) -> set[Style]:
+        return {style for _, style in self.cells.values()}
+
+    def xml(self, ids: dict[Style, int], *, selected: bool) -> bytes:
+        return sheet_xml(self, ids, selected=selected)
+
 
 _RESTYLED: dict[tuple, Style] = {}  # (style, changes) -> the style they give: a few dozen, kept
 
@@ -158,6 +164,9 @@ def _styled(styles: bytes, wanted: set[Style]) -> tuple[bytes, dict[Style, int]]
 # --- sheet XML --------------------------------------------------------------------------
 
 
+_CR = {"\r": "&#13;"}  # a carriage return kept as one (a raw one would be read back as a line end)
+
+
 def _text(value) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
@@ -172,7 +181,7 @@ def _cell_xml(ref: str, value, xf: int) -> str:
         return f'<c r="{ref}"{s} t="n"><v>{value!r}</v></c>'
     text = _text(value)
     space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text)}</t></is></c>'
+    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text, _CR)}</t></is></c>'
 
 
 _LETTERS = [get_column_letter(c) if c else "" for c in range(257)]
@@ -188,42 +197,55 @@ def sheet_xml(model: SheetModel, ids: dict[Style, int], *, selected: bool) -> by
         rows.setdefault(r, []).append((c, value, style))
     max_row = max(rows) if rows else 1
     max_col = max((c for (_, c) in model.cells), default=1)
-    out = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">',
-           '<sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>',
-           '<pageSetUpPr fitToPage="1"/>' if model.page else "<pageSetUpPr/>", "</sheetPr>",
-           f'<dimension ref="A1:{get_column_letter(max_col)}{max_row}"/>',
-           f'<sheetViews><sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if selected else ""} workbookViewId="0">'
-           '<selection activeCell="A1" sqref="A1"/></sheetView></sheetViews>',
-           '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>']
-    if model.widths:
-        out.append("<cols>" + "".join(f'<col width="{w}" customWidth="1" min="{c}" max="{c}"/>'
-                                      for c, w in enumerate(model.widths, start=1)) + "</cols>")
-    out.append("<sheetData>")
+    body = []
     for r in sorted(rows):
         height = model.heights.get(r)
         attrs = f' ht="{height:g}" customHeight="1"' if height else ""
-        out.append(f'<row r="{r}"{attrs}>')
+        body.append(f'<row r="{r}"{attrs}>')
         for c, value, style in sorted(rows[r], key=lambda t: t[0]):
-            out.append(_cell_xml(f"{_letter(c)}{r}", value, ids[style]))
-        out.append("</row>")
-    out.append("</sheetData>")
-    out.append(_PROTECTION)
-    if model.merges:
-        out.append(f'<mergeCells count="{len(model.merges)}">'
-                   + "".join(f'<mergeCell ref="{m}"/>' for m in model.merges) + "</mergeCells>")
-    if model.validations:
-        out.append(f'<dataValidations count="{len(model.validations)}">' + "".join(model.validations)
-                   + "</dataValidations>")
-    if model.page:
-        out.append('<printOptions horizontalCentered="1"/>')
-        out.append(f'<pageMargins left="{MARGINS["left"]}" right="{MARGINS["right"]}" top="{MARGINS["top"]}" '
-                   f'bottom="{MARGINS["bottom"]}" header="{HEADER_MARGIN}" footer="{FOOTER_MARGIN}"/>')
-        out.append('<pageSetup orientation="landscape" paperSize="9" fitToHeight="1" fitToWidth="1"/>')
-        out.append(f"<headerFooter><oddFooter>{escape(PAGE_FOOTER)}</oddFooter></headerFooter>")
-    else:
-        out.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
+            body.append(_cell_xml(f"{_letter(c)}{r}", value, ids[style]))
+        body.append("</row>")
+    return framed("".join(body), max_row=max_row, max_col=max_col, widths=model.widths, merges=model.merges,
+                  validations=model.validations, page=model.page, selected=selected)
+
+
+def framed(rows: str, *, max_row: int, max_col: int, widths: tuple, merges: list, validations: list, page: bool,
+           selected: bool) -> bytes:
+    """A worksheet part around its ``<row>`` elements: what every generated sheet shares (sheet properties,
+    view, columns, protection, merges, validations, print setup). One source for ``sheet_xml`` and the
+    precompiled 审批 sheet (``task_files.xlsx_addition``)."""
+    head = _HEADS.get((max_col, max_row, widths, page, selected))
+    if head is None:
+        head = _HEADS[max_col, max_row, widths, page, selected] = "".join([
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet xmlns="{MAIN}">',
+            '<sheetPr><outlinePr summaryBelow="1" summaryRight="1"/>',
+            '<pageSetUpPr fitToPage="1"/>' if page else "<pageSetUpPr/>", "</sheetPr>",
+            f'<dimension ref="A1:{get_column_letter(max_col)}{max_row}"/>',
+            f'<sheetViews><sheetView{" tabSelected=" + chr(34) + "1" + chr(34) if selected else ""} workbookViewId="0">'
+            '<selection activeCell="A1" sqref="A1"/></sheetView></sheetViews>',
+            '<sheetFormatPr baseColWidth="8" defaultRowHeight="15"/>',
+            ("<cols>" + "".join(f'<col width="{w}" customWidth="1" min="{c}" max="{c}"/>'
+                                for c, w in enumerate(widths, start=1)) + "</cols>") if widths else "",
+            "<sheetData>"])
+        if len(_HEADS) > 256:
+            _HEADS.clear()
+    out = [head, rows, "</sheetData>", _PROTECTION]
+    if merges:
+        out.append(f'<mergeCells count="{len(merges)}">' + "".join(f'<mergeCell ref="{m}"/>' for m in merges)
+                   + "</mergeCells>")
+    if validations:
+        out.append(f'<dataValidations count="{len(validations)}">' + "".join(validations) + "</dataValidations>")
+    out.append(_PAGE if page else '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
     out.append("</worksheet>")
     return "".join(out).encode("utf-8")
+
+
+_HEADS: dict[tuple, str] = {}
+_PAGE = ('<printOptions horizontalCentered="1"/>'
+         f'<pageMargins left="{MARGINS["left"]}" right="{MARGINS["right"]}" top="{MARGINS["top"]}" '
+         f'bottom="{MARGINS["bottom"]}" header="{HEADER_MARGIN}" footer="{FOOTER_MARGIN}"/>'
+         '<pageSetup orientation="landscape" paperSize="9" fitToHeight="1" fitToWidth="1"/>'
+         f"<headerFooter><oddFooter>{escape(PAGE_FOOTER)}</oddFooter></headerFooter>")
 
 
 def validation_xml(ref: str, *, kind: str, formula: str, label: str, prompt: str, show_error: bool,
@@ -243,7 +265,9 @@ def validation_xml(ref: str, *, kind: str, formula: str, label: str, prompt: str
 
 @dataclass
 class Addition:
-    """What a task file adds to the form: the 审批 sheet model, the options sheet model, names, properties."""
+    """What a task file adds to the form: the 审批 sheet (a model, or the precompiled sheet of
+    ``task_files.xlsx_addition``: anything with ``used_styles()`` and ``xml(ids, selected=)``), the
+    options sheet model, names, properties."""
     approval: SheetModel
     options: SheetModel
     approval_name: str
@@ -259,14 +283,14 @@ class Addition:
 
 def write(source: Path, dest: Path, add: Addition) -> bool:
     """Write the task file; False (nothing written) when the package needs the openpyxl writer."""
-    from automation.forms.repair import repaired  # the names check the openpyxl path would repair
+    from automation.forms.repair import needs_renames  # the names check the openpyxl path would repair
 
     try:
-        if repaired(Path(source), "xlsx", deep=False) is not None:
-            return False
-        with zipfile.ZipFile(source) as zf:
+        with package.open_package(source) as zf:
+            if needs_renames(zf, "xlsx"):
+                return False
             changed = _build(zf, add)
-        package.write(source, dest, changed)
+            package.write(source, dest, changed, archive=zf)
     except (Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
         return False
     return True
@@ -298,7 +322,7 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
             raise Unsupported("comments of an earlier return")
 
     changed: dict[str, bytes] = {}
-    wanted = {style for _, style in add.approval.cells.values()} | {style for _, style in add.options.cells.values()}
+    wanted = add.approval.used_styles() | add.options.used_styles()
     changed[styles_name], ids = _styled(styles, wanted)
 
     # New worksheet parts and their relationships.
@@ -314,8 +338,8 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
         rel.set("Target", "/" + part)
         rel.set("Id", rid)
     changed[wb_rels_name] = package.serial(wb_rels)
-    changed[approval_part] = sheet_xml(add.approval, ids, selected=True)
-    changed[options_part] = sheet_xml(add.options, ids, selected=False)
+    changed[approval_part] = add.approval.xml(ids, selected=True)
+    changed[options_part] = add.options.xml(ids, selected=False)
 
     # The workbook: sheets, names, the active tab.
     sheet_ids = [int(s.get("sheetId")) for s in sheets_el]

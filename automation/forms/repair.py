@@ -134,6 +134,33 @@ def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
 _NOTHING_TO_REPAIR: dict[tuple[bytes, str], None] = {}  # (SHA-256 of a package, kind) found needing no renames
 
 
+def needs_renames(zf: zipfile.ZipFile, kind: str) -> bool:
+    """Whether ``repaired(path, kind, deep=False)`` would repair the open package ``zf`` (its part names).
+
+    That depends only on the part names and on what [Content_Types].xml and the relationship parts say,
+    so the answer is kept per package shape: every part's name in order, and the CRC and size of those
+    naming parts. Task files of one blank form share a shape: their naming is looked at once."""
+    infos = [i for i in zf.infolist() if not i.is_dir()]
+    key = (kind, tuple(i.filename for i in infos),
+           tuple((i.filename, i.CRC, i.file_size) for i in infos if _naming_part(i.filename)))
+    found = _SHAPES.get(key)
+    if found is None:
+        parts = {i.filename: i for i in infos}
+        found = bool(_renames(list(parts), _referenced_names(zf, parts), kind, zf))
+        if len(_SHAPES) >= 1024:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
+
+
+def _naming_part(name: str) -> bool:
+    name = _norm(name).lower()
+    return name == "[content_types].xml" or name.endswith(".rels")
+
+
+_SHAPES: dict[tuple, bool] = {}  # package shape -> whether its part names need repairs
+
+
 def _referenced_names(zf: zipfile.ZipFile, parts: dict) -> set[str]:
     """Part names as [Content_Types].xml and the relationship parts spell them."""
     names: set[str] = set()

@@ -7,9 +7,11 @@ deflating it again matters for Word forms, whose styles part is ~800 KB unpacked
 
 from __future__ import annotations
 
+import io
 import posixpath
 import struct
 import zipfile
+from contextlib import nullcontext
 from pathlib import Path
 
 from lxml import etree
@@ -92,10 +94,17 @@ def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[st
     return changed
 
 
-def write(source: Path, dest: Path, changed: dict[str, bytes]) -> None:
+def open_package(source: Path) -> zipfile.ZipFile:
+    """The package read into memory once: its checks, its parts and the copy of its stored entries
+    (``write(..., archive=)``) all come from these bytes."""
+    return zipfile.ZipFile(io.BytesIO(Path(source).read_bytes()))
+
+
+def write(source: Path, dest: Path, changed: dict[str, bytes], *, archive: zipfile.ZipFile | None = None) -> None:
     """``dest`` (atomically): ``source``'s parts in order, those in ``changed`` replaced, the rest of
-    ``changed`` added at the end; unchanged parts copied compressed as they are."""
-    with zipfile.ZipFile(source) as zf:
+    ``changed`` added at the end; unchanged parts copied compressed as they are. ``archive``: the
+    source package already open (``open_package``), not read again."""
+    with (nullcontext(archive) if archive is not None else zipfile.ZipFile(source)) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if any(i.flag_bits & 0x1 for i in infos):
             raise Unsupported("encrypted entries")
