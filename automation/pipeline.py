@@ -181,7 +181,18 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         if time.monotonic() - progress > patience:
             log.info("还有 %d 个文件在 %.0f 秒内一直在变化,本轮不再等待,下一轮再处理。", summary.waiting, patience)
             return
-        stop.wait(min(0.2, max(0.05, rt.settings.watch.quiet_seconds / 4)))
+        stop.wait(_settling_wait(tracker, rt.settings.watch.quiet_seconds))
+
+
+def _settling_wait(tracker: StabilityTracker, quiet: float) -> float:
+    """How long a pass waiting for files still being written sleeps: until the first of them has had its
+    whole quiet period (``tracker.due_in``), not a fixed beat that overshoots it by up to a beat and lists
+    the inbox again and again meanwhile. A short beat only when no file is inside its quiet period (one
+    that changed while it was read is seen afresh at the next listing)."""
+    due = tracker.due_in()
+    if due is None:
+        return min(0.2, max(0.05, quiet / 4))
+    return due + 0.002  # (just past the moment: the check is ``now - since >= quiet``)
 
 
 # --- one submission ----------------------------------------------------------------------------
