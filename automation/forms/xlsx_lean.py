@@ -57,6 +57,7 @@ _C, _V, _ROW, _IS, _T, _R = (_Q((MAIN, t)) for t in ("c", "v", "row", "is", "t",
 _RPH, _PHPR = _Q((MAIN, "rPh")), _Q((MAIN, "phoneticPr"))
 _SI, _MERGES, _MERGE, _TABLE_PARTS = (_Q((MAIN, t)) for t in ("si", "mergeCells", "mergeCell", "tableParts"))
 _RID = _Q((REL_NS, "id"))
+_DIMENSION = _Q((MAIN, "dimension"))
 _TABLE_REF = re.compile(r"^[$]?([A-Za-z]{1,3})[$]?(\d+)(:[$]?([A-Za-z]{1,3})[$]?(\d+)?)?$|^[A-Za-z]{1,3}:[A-Za-z]{1,3}$")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_comments=False)
 
@@ -173,6 +174,7 @@ class LeanSheet:
         self.tables: dict[str, Table] = {}
         self.defined_names: dict[str, Name] = {}
         self.merged_cells = MergedRanges()
+        self.dimension: str | None = None  # the ``<dimension ref>`` the file declares, as written (read-only readers size by it)
 
     def cell(self, row: int, column: int) -> Cell:
         """The cell, created empty when the sheet holds none there (as openpyxl's ``ws.cell``)."""
@@ -375,6 +377,8 @@ class _Reader:
     def worksheet(self, ws: LeanSheet, name: str, strings, date_styles, delta_styles, style_count, epoch):
         root = self.part(name)
         cells = ws._cells
+        dimension = root.find(_DIMENSION)
+        ws.dimension = dimension.get("ref") if dimension is not None else None
         row_counter = 0
         for row in root.iter(_ROW):
             r = row.get("r")

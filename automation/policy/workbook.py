@@ -21,9 +21,11 @@ from typing import Any, Callable, Mapping
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.cell import range_boundaries
 
 from automation.errors import ExpressionError, PolicyError
 from automation.forms.spec import FormSpec
+from automation.forms.xlsx_lean import read_lean
 from automation.policy.chain import MODES
 from automation.policy.expressions import Expr, compile_expression
 from automation.policy.functions import Context, bind
@@ -72,19 +74,67 @@ class SheetRow:
 
 
 def read_sheets(path: Path) -> dict[str, list[SheetRow]]:
-    """Every sheet's non-blank rows, keyed by header; the 说明 sheet is skipped."""
+    """Every sheet's non-blank rows, keyed by header; the 说明 sheet is skipped.
+
+    Read with the lean reader (``forms.xlsx_lean``: lxml over the parts values need) where the
+    workbook has the plain shape openpyxl's read-only reader sizes exactly as it (``_lean_sheets``);
+    otherwise, and on any error, with openpyxl's read-only reader, the reference
+    (tests/test_policy_read_lean.py compares the two)."""
+    sheets = _lean_sheets(path)
+    return sheets if sheets is not None else read_sheets_openpyxl(path)
+
+
+def read_sheets_openpyxl(path: Path) -> dict[str, list[SheetRow]]:
+    """``read_sheets`` through openpyxl's read-only reader (the reference, and the path for odd workbooks)."""
     try:
         wb = load_workbook(path, data_only=True, read_only=True)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PolicyError(f"无法打开制度工作簿:{exc}。请确认文件是用 Excel 保存的 .xlsx。", location=str(path)) from exc
     try:
-        return {ws.title: _rows(ws) for ws in wb.worksheets if ws.title != "说明"}
+        return {ws.title: _rows(ws.title, ws.iter_rows(values_only=True)) for ws in wb.worksheets if ws.title != "说明"}
     finally:
         wb.close()
 
 
-def _rows(ws) -> list[SheetRow]:
-    rows = ws.iter_rows(values_only=True)
+def _lean_sheets(path: Path) -> dict[str, list[SheetRow]] | None:
+    """``read_sheets`` from the lean reader, or None where it would not give openpyxl's read-only answer.
+
+    openpyxl's read-only sheet yields the rectangle its ``<dimension ref>`` declares, row 1 first,
+    each row padded to the declared width (missing rows as blank rows). That is reproduced here only
+    for a sheet declaring ``A1:…`` that covers every cell it holds and has no merged cells (whose
+    covered cells a full load blanks); any other sheet — no dimension, a stale one, merges — and
+    any package the lean reader does not take leaves the whole workbook to openpyxl."""
+    try:
+        book = read_lean(Path(path))
+        found = {}
+        for ws in book.worksheets:
+            if ws.title == "说明":
+                continue
+            rows = _declared_rows(ws)
+            if rows is None:
+                return None
+            found[ws.title] = _rows(ws.title, rows)
+        return found
+    except Exception:  # NotLean, or anything: openpyxl's reader answers (or raises) as before
+        return None
+
+
+def _declared_rows(ws):
+    ref = ws.dimension
+    if not ref or ws.merged_cells.ranges:
+        return None
+    min_col, min_row, max_col, max_row = range_boundaries(ref.upper())
+    if (min_col, min_row) != (1, 1) or max_col is None or max_row is None:
+        return None
+    cells = ws._cells
+    if any(r > max_row or c > max_col for r, c in cells):
+        return None
+    width = range(1, max_col + 1)
+    return [tuple(cells[r, c].value if (r, c) in cells else None for c in width) for r in range(1, max_row + 1)]
+
+
+def _rows(title: str, rows) -> list[SheetRow]:
+    rows = iter(rows)
     header = next(rows, ()) or ()
     columns = {str(h).strip(): get_column_letter(i) for i, h in enumerate(header, start=1) if h not in (None, "")}
     index = {str(h).strip(): i for i, h in enumerate(header) if h not in (None, "")}
@@ -93,7 +143,7 @@ def _rows(ws) -> list[SheetRow]:
         if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
             continue
         data = {h: (values[i] if i < len(values) else None) for h, i in index.items()}
-        out.append(SheetRow(ws.title, number, MappingProxyType(data), MappingProxyType(columns)))
+        out.append(SheetRow(title, number, MappingProxyType(data), MappingProxyType(columns)))
     return out
 
 
