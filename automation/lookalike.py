@@ -12,14 +12,22 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from confusable_homoglyphs import categories
-from confusable_homoglyphs import confusables as _data
 
 _KEEP_SCRIPTS = frozenset({"HAN", "HIRAGANA", "KATAKANA", "HANGUL", "BOPOMOFO"})
 _IGNORED_SCRIPTS = frozenset({"COMMON", "INHERITED", "UNKNOWN"})
 # UTS #39 "highly restrictive": one script, or Latin with the scripts written beside it in East Asia.
 _ALLOWED_MIXES = (frozenset({"LATIN", "HAN", "HIRAGANA", "KATAKANA"}), frozenset({"LATIN", "HAN", "BOPOMOFO"}),
                   frozenset({"LATIN", "HAN", "HANGUL"}))
+
+
+@lru_cache(maxsize=1)
+def _unicode_data():
+    """confusable-homoglyphs' tables (scripts and confusables), loaded at the first non-ASCII letter asked
+    about: a command that never compares a name (``officeflow process`` with nothing to take in) never
+    loads them (~60 ms CPU)."""
+    from confusable_homoglyphs import categories, confusables
+
+    return categories, confusables
 
 
 def skeleton(text: str) -> str:
@@ -31,7 +39,7 @@ def skeleton(text: str) -> str:
 def _prototype(ch: str) -> str:
     if ch.isascii() or _script(ch) in _KEEP_SCRIPTS:
         return ch
-    for glyph in _data.confusables_data.get(ch, ()):
+    for glyph in _unicode_data()[1].confusables_data.get(ch, ()):
         candidate = glyph["c"]
         if candidate.isascii() and candidate.isalnum():
             return candidate.lower() if ch.islower() or not ch.isupper() else candidate
@@ -40,7 +48,7 @@ def _prototype(ch: str) -> str:
 
 def _script(ch: str) -> str:
     try:
-        return categories.alias(ch)
+        return _unicode_data()[0].alias(ch)
     except (KeyError, IndexError):
         return "UNKNOWN"
 

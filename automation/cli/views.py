@@ -5,14 +5,6 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
-
 from automation.cli import output as out
 from automation.decide.status import AUTOMATIC_COLUMNS, CASE_COLUMNS, PERSON_REQUEST_COLUMNS, PERSON_TODO_COLUMNS
 from automation.intake.names import readable
@@ -90,6 +82,8 @@ def file_progress(total: int, many: int = 20, describe=None):
         yield lambda path, outcome: out.say(
             f"  {readable(path.name)} → {(describe and describe(path, outcome)) or OUTCOME_LABELS.get(outcome, outcome)}")
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn  # large batches only
+
     columns = (TextColumn("处理收件箱"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=out.console, transient=True) as progress:
         task = progress.add_task("inbox", total=total)

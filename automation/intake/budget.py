@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import multiprocessing
 import os
 import signal
 import threading
@@ -109,6 +108,8 @@ def _context():
     The fork server is started once by exec, with this module imported, and forks each child from
     its own single thread: as quick as ``fork`` after the first file, and safe."""
     if not _CONTEXT:
+        import multiprocessing  # only when a big file is read in a child: not loaded by every command
+
         methods = multiprocessing.get_all_start_methods()
         if "forkserver" in methods:
             ctx = multiprocessing.get_context("forkserver")

@@ -37,7 +37,6 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sqlalchemy import Float, and_, cast, column, func, or_, select, table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Connection
 
 from automation.record import schema as s
@@ -85,6 +84,8 @@ class Workers:
         table = s.claims
         prior = select(table.c.holder).where(table.c.kind == kind, table.c.key == key).scalar_subquery()
         # One statement, one round trip: the row is made, or taken over when free, ours or expired.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # shared stores only: SQLite never loads it
+
         claim = pg_insert(table).values(kind=kind, key=key, holder=self.name, expires=_db_now() + self.lease_seconds)
         claim = claim.on_conflict_do_update(
             index_elements=[table.c.kind, table.c.key],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
@@ -23,5 +22,8 @@ def serialise(conn: Connection, key: int) -> None:
 
 def insert_ignoring_duplicates(conn: Connection, table, **values) -> None:
     """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
-    maker = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as maker  # on PostgreSQL only: SQLite never loads the dialect
+    else:
+        maker = sqlite_insert
     conn.execute(maker(table).values(**values).on_conflict_do_nothing())

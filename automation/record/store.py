@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from sqlalchemy import bindparam, create_engine, event, func, inspect, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -273,7 +272,10 @@ def next_number(conn: Connection, name: str, period: str) -> int:
 
 @lru_cache(maxsize=4)
 def _next_number_statement(dialect: str):
-    maker = pg_insert if dialect == "postgresql" else sqlite_insert
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as maker  # on PostgreSQL only: SQLite never loads it
+    else:
+        maker = sqlite_insert
     stmt = maker(s.counters).values(name=bindparam("name"), period=bindparam("period"), value=1)
     return stmt.on_conflict_do_update(index_elements=[s.counters.c.name, s.counters.c.period],
                                       set_={"value": s.counters.c.value + 1}).returning(s.counters.c.value)
