@@ -97,3 +97,76 @@ def test_registers_print_landscape_on_one_page_width_with_the_header_repeated(tm
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1, "1")
     assert ws.page_setup.fitToHeight in (0, "0")
     assert ws.print_title_rows
+
+
+def _parts(path) -> dict:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        return {name: zf.read(name) for name in zf.namelist() if name != "docProps/core.xml"}
+
+
+def _tricky_rows(count: int) -> list[tuple]:
+    """Repeated customers, terms, days and approvers (the memos' hits), a unique number and file per row
+    (their misses, past the memo's size), long text that wraps, Decimals equal but written differently."""
+    import random
+
+    from automation.record.registers import sheetxml
+
+    rng = random.Random(5)
+    customers = ["华东机电有限公司", "A&B <公司>", " 前后空格 ", "第一行\n第二行", '=HYPERLINK("http://x")', "_x0041_公司",
+                 "远方" * 40]
+    rows = []
+    for i in range(count):
+        amount = Decimal(rng.randrange(1, 10**9)) / 100
+        rows.append(_row(合同编号=f"HT-2026-{i:06d}", 客户名称=rng.choice(customers),
+                         合同金额=rng.choice([amount, Decimal("1.0"), Decimal("1.00"), Decimal(1)]),
+                         大写=upper(amount), 签订日期=date(2026, 1 + i % 12, 1 + i % 28),
+                         交货日期=rng.choice([None, date(2026, 11, 16), "2026年11月2日"]),
+                         付款方式=rng.choice(["账期", "预付", "", None, 30, True]),
+                         审批人=rng.choice(["李经理", "李经理、赵财务", "李经理、赵财务、钱总经理、孙董事长、周监事" * 3]),
+                         状态=rng.choice(["已生成", "生成失败"]), 文件=f"outbox/contracts/HT-2026-{i:06d}.docx"))
+    assert count > sheetxml.MEMO_VALUES
+    return rows
+
+
+def test_the_fast_full_writer_equals_the_plain_one_part_for_part(tmp_path, monkeypatch):
+    """write_register's fast way (frame built for one row and moved, cells and line counts from memos,
+    tallies grouping by grouping) writes the same package as the plain way, part for part; and a memo
+    that drifts (a cached cell answering for another value) is caught by the comparison."""
+    from automation.record.registers import layout, sheetxml, summary
+
+    monkeypatch.setattr(sheetxml, "MEMO_VALUES", 50)  # the memos fill up inside a small register
+    monkeypatch.setattr(layout, "MEMO_TEXTS", 50)
+    rows = _tricky_rows(400)
+    fast, plain = tmp_path / "fast.xlsx", tmp_path / "plain.xlsx"
+    write_register(fast, CONTRACTS, rows, rendered_at=RENDERED_AT)
+    write_register(plain, CONTRACTS, rows, rendered_at=RENDERED_AT, reference=True)
+    a, b = _parts(fast), _parts(plain)
+    assert sorted(a) == sorted(b) and all(a[n] == b[n] for n in a), [n for n in a if a[n] != b[n]]
+    assert summary.tallies_of(CONTRACTS, rows) == summary.tallies_by_row(CONTRACTS, rows)
+    ws = openpyxl.load_workbook(fast)["合同台账"]
+    assert ws.max_row == len(rows) + 3 and ws["B3"].value == rows[0][1]
+    assert any(ws.row_dimensions[r].height for r in range(3, 40))  # rows made tall by the wrapped text
+
+    # the check bites: a memo keyed too loosely (Decimal 1.0 answering for 1.00) shows in the parts
+    monkeypatch.setattr(sheetxml, "_MEMO_TYPES", sheetxml._MEMO_TYPES | {Decimal})
+    write_register(fast, CONTRACTS, rows, rendered_at=RENDERED_AT)
+    assert _parts(fast)["xl/worksheets/sheet1.xml"] != b["xl/worksheets/sheet1.xml"]
+
+
+def test_each_register_of_a_small_office_is_written_the_same_both_ways(tmp_path):
+    from support.registers import make_store, populate
+
+    from automation.record.registers.definitions import REGISTERS as ALL, RenderContext
+
+    store = make_store(tmp_path)
+    populate(store)
+    ctx = RenderContext(today=date(2026, 11, 23))
+    with store.read() as conn:
+        for name, register in ALL.items():
+            rows = register.rows(conn, ctx)
+            write_register(tmp_path / f"{name}.fast.xlsx", register, rows, rendered_at=RENDERED_AT)
+            write_register(tmp_path / f"{name}.plain.xlsx", register, rows, rendered_at=RENDERED_AT, reference=True)
+            assert _parts(tmp_path / f"{name}.fast.xlsx") == _parts(tmp_path / f"{name}.plain.xlsx"), name

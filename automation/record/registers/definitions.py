@@ -101,6 +101,18 @@ class Shared(dict):
         return key
 
 
+class _Memo(dict):
+    """``make(key)`` computed once per distinct key (a pure function of a text)."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
 NOTHING = Decimal("0.00")  # the one 0.00 of every row with nothing received or open
 
 
@@ -250,9 +262,10 @@ def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     query = select(c.number, c.customer, c.amount, c.signed_on, c.delivery_on, c.ship_due_on, c.payment,
                    c.approved_on, c.approvers, c.status, c.file_path).order_by(c.id)
     same = Shared()  # a few hundred customers, three payment terms, a few days a year: one object each
+    names = _Memo(_names)  # a few approver lists, each read once
     return [(r.number, same[r.customer], r.amount, upper(r.amount), same[r.signed_on], same[r.delivery_on],
              same[r.ship_due_on], same[r.payment], received.get(r.number, NOTHING), still_open.get(r.number, NOTHING),
-             same[r.approved_on], same[_names(r.approvers)], same[r.status], r.file_path)
+             same[r.approved_on], same[names[r.approvers]], same[r.status], r.file_path)
             for r in conn.execute(query)]
 
 

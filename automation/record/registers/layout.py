@@ -28,6 +28,7 @@ FIXED_WIDTHS = {"date": 11, "datetime": 17, "bool": 6}
 # A4 landscape less the margins is about 1,026 pixels at 100 %; a column of width w takes 7w + 5.
 PAGE_PIXELS = 1026
 SMALLEST_SCALE = 0.8  # fitting the width may shrink the print this far, no further
+MEMO_TEXTS = 4096  # line counts remembered per wrapped column (repeated names, not every unique text)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,10 @@ def _value_figure(values: list, kind: str):
         return None
     if kind in ("money", "int", "decimal"):
         return _number_width(values, kind)
-    return max((text_width(v) for v in values if v is not None and v != ""), default=0)
+    # Equal strings are equally wide: each distinct one measured once (other values one by one).
+    texts = {v for v in values if type(v) is str and v != ""}
+    others = (text_width(v) for v in values if type(v) is not str and v is not None and v != "")
+    return max(max(map(text_width, texts), default=0), max(others, default=0))
 
 
 def page_budget(columns: int) -> float:
@@ -200,14 +204,35 @@ def _layout(register: RegisterDef, figures: list) -> list[ColumnLayout]:
     return layouts
 
 
-def row_heights(rows: Sequence[tuple], layouts: Sequence[ColumnLayout]) -> dict[int, float]:
-    """Row index → height in points, for the rows a wrapped column makes taller than one line."""
-    wrapped = [(i, layout.width - 1) for i, layout in enumerate(layouts) if layout.wrap]
+def row_heights(rows: Sequence[tuple], layouts: Sequence[ColumnLayout], *, memo: bool = True) -> dict[int, float]:
+    """Row index → height in points, for the rows a wrapped column makes taller than one line.
+
+    ``memo`` False counts every value's lines afresh (the reference the memo is tested against)."""
+    wrapped = [(i, layout.width - 1, {}) for i, layout in enumerate(layouts) if layout.wrap]
     if not wrapped:
         return {}
+    if not memo:
+        plain = {}
+        for r, row in enumerate(rows):
+            lines = max(_lines(row[i], room) for i, room, _ in wrapped)
+            if lines > 1:
+                plain[r] = LINE_POINTS * lines
+        return plain
     heights = {}
     for r, row in enumerate(rows):
-        lines = max(_lines(row[i], room) for i, room in wrapped)
+        lines = 1
+        for i, room, seen in wrapped:  # a text seen before in the column: its line count remembered
+            value = row[i]
+            if type(value) is str:
+                n = seen.get(value)
+                if n is None:
+                    n = _lines(value, room)
+                    if len(seen) < MEMO_TEXTS:
+                        seen[value] = n
+            else:
+                n = _lines(value, room)
+            if n > lines:
+                lines = n
         if lines > 1:
             heights[r] = LINE_POINTS * lines
     return heights
@@ -216,4 +241,7 @@ def row_heights(rows: Sequence[tuple], layouts: Sequence[ColumnLayout]) -> dict[
 def _lines(value: object, room: float) -> int:
     if value is None or value == "" or isinstance(value, (date, datetime)):
         return 1
-    return sum(max(1, math.ceil(text_width(part) / room)) for part in str(value).split("\n"))
+    text = value if type(value) is str else str(value)
+    if "\n" not in text:
+        return max(1, math.ceil(text_width(text) / room))
+    return sum(max(1, math.ceil(text_width(part) / room)) for part in text.split("\n"))

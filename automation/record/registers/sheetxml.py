@@ -19,7 +19,7 @@ import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -123,10 +123,59 @@ def cell_makers(kinds: Sequence[str], styles: dict[str, int | None], *, wrapped:
     return makers
 
 
+# A cell's XML after its reference depends on its value only: a value seen before in the same
+# column (a customer, a day, a status) is taken from a memo instead of being made again. Only
+# values whose equality means equal text are memoised (str, dates, ints, bools: not Decimal,
+# where 1.0 == 1.00); at most MEMO_VALUES per column, so unique values cost no memory.
+MEMO_VALUES = 4096
+_MEMO_TYPES = frozenset({str, date, datetime, int, bool})
+
+
 def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
-                heights: dict[int, float] | None = None) -> Iterator[str]:
+                heights: dict[int, float] | None = None, *, memo: bool = True) -> Iterator[str]:
     """Rows as ``<row>`` elements, ``CHUNK_ROWS`` at a time; ``first_row`` is 1-based;
-    ``heights`` maps a row's index in ``rows`` to its height in points."""
+    ``heights`` maps a row's index in ``rows`` to its height in points.
+
+    ``memo`` False encodes every cell afresh: the reference the memo is tested against
+    (tests/test_registers_fastpaths.py)."""
+    if not memo:
+        yield from _encode_rows_plain(rows, makers, first_row, heights)
+        return
+    letters = [xl_col_to_name(i) for i in range(len(makers))]
+    columns = [(f'<c r="{letter}', letter, make, {}) for letter, make in zip(letters, makers)]
+    heights = heights or {}
+    chunk: list[str] = []
+    for i, row in enumerate(rows):
+        n = str(first_row + i)
+        cells = []
+        for (head, letter, make, seen), v in zip(columns, row):
+            if v is None or v == "":
+                continue
+            kind = type(v)
+            if kind in _MEMO_TYPES:
+                key = (kind, v)
+                rest = seen.get(key)
+                if rest is None:
+                    cell = make(letter + n, v)
+                    cells.append(cell)
+                    if len(seen) < MEMO_VALUES and cell.startswith(head + n + '"'):
+                        seen[key] = cell[len(head) + len(n):]
+                    continue
+                cells.append(head + n + rest)
+            else:
+                cells.append(make(letter + n, v))
+        height = heights.get(i)
+        tall = f' ht="{height:g}" customHeight="1"' if height else ""
+        chunk.append(f'<row r="{n}"{tall}>{"".join(cells)}</row>')
+        if len(chunk) >= CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def _encode_rows_plain(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
+                       heights: dict[int, float] | None = None) -> Iterator[str]:
     letters = [xl_col_to_name(i) for i in range(len(makers))]
     columns = list(zip(letters, makers))
     heights = heights or {}

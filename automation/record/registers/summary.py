@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from automation.record.registers.definitions import RegisterDef
@@ -70,11 +70,50 @@ def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int
             del tally[key]
 
 
-def tallies_of(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
+def tallies_by_row(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
+    """The tallies row by row through ``tally_row``: the reference ``tallies_of`` is tested against."""
     tallies = empty_tallies(register)
     for row in rows:
         tally_row(tallies, register, row)
     return tallies
+
+
+def tallies_of(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
+    """Every row counted in (what ``tally_row`` gives row by row), grouping by grouping, with
+    each distinct value's key made once."""
+    sum_at, places = _places(register)
+    measures = [None if (v := row[sum_at]) is None else Decimal(v) for row in rows] if sum_at is not None else None
+    tallies = []
+    for at, then, by_month in places:
+        tally: Tally = {}
+        keys: dict = {}
+
+        def key_of(value, month: bool):
+            kind = type(value)
+            if kind not in _PLAIN_KEYS:
+                return _key(value, month)
+            memo = (kind, value, month)
+            key = keys.get(memo)
+            if key is None:
+                key = keys[memo] = _key(value, month)
+            return key
+
+        for r, row in enumerate(rows):
+            key = key_of(row[at], by_month)
+            if then is not None:
+                key = f"{key} · {key_of(row[then], False)}"
+            line = tally.get(key)
+            if line is None:
+                line = tally[key] = [0, Decimal()]
+            line[0] += 1
+            if measures is not None and (measure := measures[r]) is not None:
+                line[1] = line[1] + measure
+        tallies.append(tally)
+    return tallies
+
+
+# Values whose equality means an equal key (not Decimal: str(Decimal("1.0")) != str(Decimal("1.00"))).
+_PLAIN_KEYS = frozenset({str, date, datetime, int, bool, type(None)})
 
 
 def blocks_of(register: RegisterDef, tallies: list[Tally]) -> list[SummaryBlock]:
@@ -92,5 +131,5 @@ def blocks_of(register: RegisterDef, tallies: list[Tally]) -> list[SummaryBlock]
     return blocks
 
 
-def summarize(register: RegisterDef, rows: list[tuple]) -> list[SummaryBlock]:
-    return blocks_of(register, tallies_of(register, rows))
+def summarize(register: RegisterDef, rows: list[tuple], *, reference: bool = False) -> list[SummaryBlock]:
+    return blocks_of(register, (tallies_by_row if reference else tallies_of)(register, rows))

@@ -333,19 +333,23 @@ def _relocated(package: bytes, register: RegisterDef, small: int, count: int) ->
 
 
 def write_register(path: Path, register: RegisterDef, rows: Sequence[tuple], *, rendered_at: datetime,
-                   anchor: str = "") -> int:
+                   anchor: str = "", reference: bool = False) -> int:
     """Render one register to ``path`` atomically; returns the number of rows written.
 
-    ``anchor`` (the audit chain's head, for 审批台账) is appended to the 说明 line."""
+    ``anchor`` (the audit chain's head, for 审批台账) is appended to the 说明 line.
+    ``reference`` takes the plain way throughout (the frame built for every row, every cell
+    encoded afresh), which tests/test_registers_fastpaths.py holds the fast one equal to."""
+    relocate = not reference
     rows = rows if isinstance(rows, list) else list(rows)
 
     layouts = column_layout(register, rows)
 
     def save(tmp: Path) -> None:
         package, makers = frame(register, count=len(rows), totals=totals_of(register, rows),
-                                blocks=summarize(register, rows), layouts=layouts, rendered_at=rendered_at,
-                                anchor=anchor)
-        chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1, heights=row_heights(rows, layouts))
+                                blocks=summarize(register, rows, reference=reference), layouts=layouts, rendered_at=rendered_at,
+                                anchor=anchor, relocate=relocate)
+        chunks = encode_rows(rows, makers, first_row=FIRST_DATA_ROW + 1, heights=row_heights(rows, layouts, memo=not reference),
+                             memo=not reference)
         splice_rows(package, tmp, REGISTER_PART, after_row=HEADER_ROW + 1, chunks=chunks)
 
     atomic_save(Path(path), save)
