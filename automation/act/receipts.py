@@ -8,22 +8,28 @@ so each case has exactly one receipt. Anything here can be rebuilt at any time.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 
 from automation.act import sheet_writer
 from automation.act.approval_record import KIND as RECORD_KIND
 from automation.act.approval_record import PDF_KIND as RECORD_PDF_KIND
+from automation.errors import RegisterLockedError
 from automation.fsutil import atomic_write_bytes, safe_name
 from automation.printing import CJK_LINE_POINTS, lines_needed, row_height, setup_xlsxwriter
 from automation.record import schema as s
-from automation.record.registers.definitions import Column, RegisterDef
+from automation.record.registers import incremental
+from automation.record.registers.definitions import Column, RegisterDef, RenderContext
 from automation.record.registers.writer import write_register
 
 log = logging.getLogger("officeflow")
@@ -116,8 +122,7 @@ class CaseView:
         return f"已通过 · 编号 {n}" if self.status == "approved" else f"{self.state_word()} · 编号 {n}"
 
     def next_step(self) -> str:
-        return {"in_approval": f"等待 {self.holders} 审批", "returned": "请修改退回的表单后保留「申请编号」重新提交",
-                "blocked": "等待管理员补充制度"}.get(self.status, "已结束")
+        return _next_step(self.status, self.holders)
 
     def version(self) -> str:
         return version_key(self.case, self.task_key, self.contract, _record_key(self.approval_record, self.approval_pdf))
@@ -204,7 +209,8 @@ def _versions(conn, which=None) -> dict[int, str]:
 
 
 def refresh(rt) -> list[str]:
-    """Rewrite every receipt whose case changed, then 我的申请 of each person concerned."""
+    """Rewrite every receipt whose case changed, then 我的申请 of each person concerned (each person
+    marked in the store, so one that could not be written — open in Excel — is tried again next pass)."""
     since = started_at(rt, "receipts")
     r = s.receipts.c
     with rt.store.read() as conn:
@@ -213,14 +219,16 @@ def refresh(rt) -> list[str]:
     changed = [cid for cid, v in current.items() if cid not in written
                or written[cid].version != v or not rt.abs(written[cid].path).exists()
                and not _in_gesture_folder(rt, written[cid].path)]
-    people: set[str | None] = set()
     for at in range(0, len(changed), BATCH):
-        people |= _write_receipts(rt, changed[at:at + BATCH], written)
-    for person in people:
+        _write_receipts(rt, changed[at:at + BATCH], written)
+    people = []
+    for due in due_people(rt):
         try:
-            write_my_requests(rt, person)
-        except OSError as exc:
-            log.info("暂时无法更新 %s 的我的申请:%s", person, exc)
+            write_my_requests(rt, due.person, due.cases, mark=due.mark)
+        except (OSError, RegisterLockedError) as exc:
+            log.info("暂时无法更新 %s 的我的申请,下次处理时重试:%s", due.person or UNSIGNED, exc)
+            continue
+        people.append(due.person)
     return [str(p) for p in people]
 
 
@@ -289,6 +297,10 @@ def _record(rt, rows: list[dict]) -> None:
         inserts = [row for row in rows if row["case_id"] not in known]
         if inserts:
             conn.execute(s.receipts.insert(), inserts)
+        changed: dict[str | None, list[int]] = {}
+        for row in rows:
+            changed.setdefault(row["person"], []).append(row["case_id"])
+        _mark_due(conn, changed, rows[0]["at"])
 
 
 def receipt_path(rt, case_id: int) -> Path | None:
@@ -399,50 +411,101 @@ def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
 
 
 # --- 我的申请.xlsx ------------------------------------------------------------------------------
+#
+# Each applicant's overview of every case of theirs: with years of history, thousands of rows,
+# of which a pass changes a handful. It is written like the registers that are rendered by
+# change (registers.incremental): a cache per person in .officeflow/register-cache/ holds the
+# rows, per block of 256, with their sheet XML deflated; a pass reads only the rows of the cases
+# whose receipts it wrote (marked in the same transaction that records the receipts, so a pass
+# killed in between leaves the mark for the next one) and splices them in. The store stays the
+# truth and the cache is disposable: a missing, damaged, foreign or stale cache (its generation is
+# not the one the store names), a new day (已等待工作日 changes), a mark naming no cases, or a count
+# of cases that disagrees means the whole sheet is built again. The output equals a full render
+# by the registers' writer cell for cell (tests/test_my_requests_incremental.py).
 
 MY_COLUMNS = (("编号", "text"), ("表单", "text"), ("提交时间", "datetime"), ("金额", "money"), ("状态", "text"),
               ("当前审批人", "text"), ("已等待工作日", "int"), ("下一步", "text"), ("结果", "text"),
               ("合同编号", "text"), ("完成时间", "datetime"), ("回执", "text"))
+MY_REGISTER = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k) for h, k in MY_COLUMNS),
+                          rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
+DUE_KIND = "my-requests-due"  # outputs row per person: the cases whose rows changed since the last write
+GENERATION_KIND = "my-requests"  # outputs row per person: the generation the person's cache was written under
+MAX_DUE = 5_000  # more cases marked than this: build the whole sheet (about the same cost)
+_KEY_BATCH = 500
+_MY_CODE = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=16).hexdigest()  # the rows depend on this code
+
+
+def _next_step(status: str, holders: str) -> str:
+    return {"in_approval": f"等待 {holders} 审批", "returned": "请修改退回的表单后保留「申请编号」重新提交",
+            "blocked": "等待管理员补充制度"}.get(status, "已结束")
+
+
+def _applied_by(person: str | None):
+    c = s.cases.c
+    return c.applicant.is_(None) if person is None else c.applicant == person
 
 
 def my_request_rows(conn, person: str | None, *, today: date, workdays_between, tz: ZoneInfo) -> list[tuple]:
     """The rows of 我的申请: what ``_views_of`` would show of each case, read with only what the sheet
     shows (a person with 10,000 cases: their open tasks, not every task and approval of every case)."""
-    c, t, k = s.cases.c, s.tasks.c, s.contracts.c
-    who = c.applicant.is_(None) if person is None else c.applicant == person
-    cases = conn.execute(select(c.id, c.number, c.form_title, c.form_id, c.created_at, c.amount, c.status,
-                                c.decided_at).where(who).order_by(c.id)).all()
-    open_tasks: dict[int, list[dict]] = {}
-    for row in conn.execute(select(t.case_id, t.assignee, t.on_behalf_of, t.opened_at)
-                            .join(s.cases, c.id == t.case_id).where(who, t.status == "open").order_by(t.id)):
-        open_tasks.setdefault(row.case_id, []).append(row._asdict())
-    contracts: dict[int, str | None] = {}
-    for case_id, number in conn.execute(select(k.case_id, k.number).join(s.cases, c.id == k.case_id).where(who)):
-        contracts.setdefault(case_id, number)
-    receipts = dict(conn.execute(select(s.receipts.c.case_id, s.receipts.c.path)
-                                 .join(s.cases, s.cases.c.id == s.receipts.c.case_id).where(who)).all())
+    return [row for _, row in my_request_keyed_rows(conn, person, today=today, workdays_between=workdays_between, tz=tz)]
+
+
+def my_request_keyed_rows(conn, person: str | None, *, today: date, workdays_between, tz: ZoneInfo,
+                          keys: Collection[int] | None = None) -> list[tuple[int, tuple]]:
+    """(case id, row) of 我的申请 for the person's cases ``keys`` (all of them when None), in case order."""
+    c, t, k, r = s.cases.c, s.tasks.c, s.contracts.c, s.receipts.c
+    who = _applied_by(person)
+    ordered = None if keys is None else sorted(set(keys))
+    batches = [None] if ordered is None else [ordered[at:at + _KEY_BATCH] for at in range(0, len(ordered), _KEY_BATCH)]
     waited_since: dict[date, int] = {}
-    rows = []
+    same: dict = {}
+    out = []
 
     def local(moment):
         return moment.astimezone(tz).replace(tzinfo=None) if moment else None
 
-    for case in cases:
-        view = CaseView(case={"status": case.status}, open_tasks=open_tasks.get(case.id, []))
-        started = min((task["opened_at"] for task in view.open_tasks if task["opened_at"]), default=None)
-        waited = None
-        if started:
-            day = started.astimezone(tz).date()
-            if day not in waited_since:
-                waited_since[day] = workdays_between(day, today)
-            waited = waited_since[day]
-        receipt = receipts.get(case.id)
-        rows.append((case.number, case.form_title or case.form_id, local(case.created_at), case.amount,
-                     STATE_WORDS.get(case.status, case.status), view.holders, waited, view.next_step(),
-                     RESULT_WORDS.get(case.status, ""), contracts.get(case.id),
-                     local(case.decided_at) if case.status in FINISHED else None,
-                     Path(receipt).name if receipt else None))
-    return rows
+    for ids in batches:
+        where = who if ids is None else and_(who, c.id.in_(ids))
+        cases = conn.execute(select(c.id, c.number, c.form_title, c.form_id, c.created_at, c.amount, c.status,
+                                    c.decided_at).where(where).order_by(c.id)).all()
+        open_tasks: dict[int, list] = {}
+        for row in conn.execute(select(t.case_id, t.assignee, t.on_behalf_of, t.opened_at)
+                                .join(s.cases, c.id == t.case_id).where(where, t.status == "open").order_by(t.id)):
+            open_tasks.setdefault(row.case_id, []).append(row)
+        contracts: dict[int, str | None] = {}
+        for case_id, number in conn.execute(select(k.case_id, k.number).join(s.cases, c.id == k.case_id).where(where)):
+            contracts.setdefault(case_id, number)
+        receipts = dict(conn.execute(select(r.case_id, r.path).join(s.cases, c.id == r.case_id).where(where)).all())
+        for case in cases:
+            status = case.status
+            tasks = open_tasks.get(case.id)
+            holders, waited = "", None
+            if tasks:
+                holders = "、".join(dict.fromkeys(_who(task._asdict()) for task in tasks))
+                started = min((task.opened_at for task in tasks if task.opened_at), default=None)
+                if started:
+                    day = started.astimezone(tz).date()
+                    if day not in waited_since:
+                        waited_since[day] = workdays_between(day, today)
+                    waited = waited_since[day]
+            receipt = receipts.get(case.id)
+            title = case.form_title or case.form_id
+            out.append((case.id, (case.number, same.setdefault(title, title), local(case.created_at), case.amount,
+                                  STATE_WORDS.get(status, status), holders, waited, _next_step(status, holders),
+                                  RESULT_WORDS.get(status, ""), contracts.get(case.id),
+                                  local(case.decided_at) if status in FINISHED else None,
+                                  _file_name(receipt) if receipt else None)))
+    return out
+
+
+def _file_name(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1] if "\\" not in rel else Path(rel).name
+
+
+def my_request_extent(conn, person: str | None) -> tuple[int, int | None]:
+    c = s.cases.c
+    return tuple(conn.execute(select(func.count(), func.max(c.id)).where(_applied_by(person))).one())
 
 
 def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
@@ -468,12 +531,143 @@ def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
                               reminders.get(case["id"], 0), pdf=pdfs.get(case["number"])) for case in cases}
 
 
-def write_my_requests(rt, person: str | None) -> Path:
-    register = RegisterDef(MY_REQUESTS, "MyRequests", tuple(Column(h, k) for h, k in MY_COLUMNS),
-                           rows=lambda conn, ctx: [], tables=frozenset({"cases", "tasks"}))
-    tz = ZoneInfo(rt.settings.time.timezone)
+def _person_key(person: str | None) -> str:
+    """The person's key in the outputs table (at most 120 characters) and in the cache's name."""
+    if person is None:
+        return "-"
+    return f"={person}" if len(person) <= 100 else "#" + hashlib.blake2b(person.encode(), digest_size=16).hexdigest()
+
+
+def _cache_file(rt, person: str | None) -> Path:
+    digest = hashlib.blake2b(_person_key(person).encode(), digest_size=16).hexdigest()
+    return incremental.cache_path(rt.settings.state, f"{MY_REQUESTS}-{digest}")
+
+
+@dataclass(frozen=True)
+class Due:
+    person: str | None
+    cases: list[int] | None  # None: every case (build the whole sheet)
+    mark: str  # the mark as read, to clear exactly it
+
+
+def _due_text(person: str | None, cases: list[int] | None) -> str:
+    return json.dumps({"person": person, "cases": cases}, ensure_ascii=False)
+
+
+def _mark_due(conn, changed: dict[str | None, list[int]], at: datetime) -> None:
+    """Inside the transaction that records receipts: the cases whose 我的申请 rows changed, per person."""
+    o = s.outputs.c
+    for person, ids in changed.items():
+        key = _person_key(person)
+        old = conn.execute(select(o.path).where(o.kind == DUE_KIND, o.key == key)).scalar()
+        cases: list[int] | None = sorted({int(i) for i in ids})
+        if old is not None:
+            before = _read_due(old)
+            cases = None if before is None or before.cases is None else sorted({*before.cases, *cases})
+        if cases is not None and len(cases) > MAX_DUE:
+            cases = None
+        text = _due_text(person, cases)
+        if old is None:
+            conn.execute(s.outputs.insert().values(kind=DUE_KIND, key=key, path=text, at=at))
+        else:
+            conn.execute(s.outputs.update().where(o.kind == DUE_KIND, o.key == key).values(path=text, at=at))
+
+
+def _read_due(text: str | None) -> Due | None:
+    try:
+        data = json.loads(text or "")
+        person, cases = data["person"], data["cases"]
+        if person is not None and not isinstance(person, str):
+            return None
+        if cases is not None:
+            cases = [int(i) for i in cases]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return Due(person, cases, text)
+
+
+def due_people(rt) -> list[Due]:
+    """The marks waiting: each person whose 我的申请 is behind the store."""
+    o = s.outputs.c
     with rt.store.read() as conn:
-        rows = my_request_rows(conn, person, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between, tz=tz)
+        marks = conn.execute(select(o.key, o.path).where(o.kind == DUE_KIND).order_by(o.key)).all()
+    due = []
+    for key, text in marks:
+        mark = _read_due(text)
+        if mark is None:  # unreadable: the person cannot be told from it; drop it
+            log.info("忽略无法读取的我的申请更新标记:%s", key)
+            with rt.store.begin() as conn:
+                conn.execute(s.outputs.delete().where(o.kind == DUE_KIND, o.key == key, o.path == text))
+            continue
+        due.append(mark)
+    return due
+
+
+@dataclass(frozen=True)
+class MyRequestsWritten:
+    path: Path
+    incremental: bool  # built on the cache: only the marked rows read
+    rows_read: int
+
+
+def write_my_requests(rt, person: str | None, cases: Collection[int] | None = None, *,
+                      mark: str | None = None) -> MyRequestsWritten:
+    """Write the person's 我的申请: the rows of ``cases`` spliced into the cached sheet when the cache
+    applies, else every row; then clear the person's mark ``mark`` (the text read) and name the cache."""
+    tz = ZoneInfo(rt.settings.time.timezone)
+    today = rt.clock.today()
+    ctx = RenderContext(today=today, workdays_between=rt.calendar.workdays_between, tz=tz)
+    identity = incremental.identity(MY_REGISTER, ctx)
+    identity = None if identity is None else (*identity, _MY_CODE)
+    args = dict(today=today, workdays_between=rt.calendar.workdays_between, tz=tz)
+    cache_file = _cache_file(rt, person)
+    key, o = _person_key(person), s.outputs.c
+    with rt.store.read() as conn:
+        generation = conn.execute(select(o.path).where(o.kind == GENERATION_KIND, o.key == key)).scalar()
+        generation = int(generation) if generation and generation.isdigit() else None
+        plan = None
+        if identity is not None and generation is not None and cases is not None and len(cases) <= incremental.MAX_CHANGED:
+            cache = incremental.load(cache_file, identity, generation)
+            if cache is not None:
+                plan = incremental.incremental_plan(cache, MY_REGISTER, my_request_keyed_rows(
+                    conn, person, keys=cases, **args) if cases else [], my_request_extent(conn, person))
+        if plan is None:
+            keyed = my_request_keyed_rows(conn, person, **args)
+            plan = incremental.full_plan(MY_REGISTER, keyed) if identity is not None else None
+            rows = [row for _, row in keyed]
     path = ensure_folders(rt.settings, person) / f"{MY_REQUESTS}.xlsx"
-    write_register(path, register, rows, rendered_at=rt.clock.now().astimezone(tz).replace(tzinfo=None))
-    return path
+    rendered_at = rt.clock.now().astimezone(tz).replace(tzinfo=None)
+    # Each write names its cache anew (the first from a random number, as the registers' claims): a cache
+    # left by a write killed before the store names it, or one copied from another store, is not used.
+    after = generation + 1 if generation else secrets.randbelow(2 ** 30) + 1
+    if plan is None:  # the holiday calendar cannot be told apart: no cache
+        incremental.discard(cache_file)
+        write_register(path, MY_REGISTER, rows, rendered_at=rendered_at)
+        written = MyRequestsWritten(path, False, len(rows))
+    else:
+        incremental.write(path, cache_file, plan, identity=identity, generation=after, rendered_at=rendered_at)
+        written = MyRequestsWritten(path, plan.incremental, plan.changed)
+    if written.incremental:
+        log.debug("我的申请(%s)已按变化更新:读取 %d 行,共 %d 行", person or UNSIGNED, written.rows_read, len(plan))
+    else:
+        log.debug("我的申请(%s)已整表重建:%d 行", person or UNSIGNED, written.rows_read)
+    with rt.store.begin() as conn:
+        _name_generation(conn, key, after, rt.clock.now())
+        if mark is not None:
+            _clear_due(conn, key, mark)
+    return written
+
+
+def _name_generation(conn, key: str, generation: int, at: datetime) -> None:
+    o = s.outputs.c
+    done = conn.execute(s.outputs.update().where(o.kind == GENERATION_KIND, o.key == key).values(
+        path=str(generation), at=at)).rowcount
+    if not done:
+        conn.execute(s.outputs.insert().values(kind=GENERATION_KIND, key=key, path=str(generation), at=at))
+
+
+def _clear_due(conn, key: str, mark: str) -> None:
+    """Remove the mark this write served. A mark changed since it was read (cases marked while this
+    write ran) is left whole: the next pass reads those rows again, which costs little and misses nothing."""
+    o = s.outputs.c
+    conn.execute(s.outputs.delete().where(o.kind == DUE_KIND, o.key == key, o.path == mark))
