@@ -69,6 +69,8 @@ _TASK = select(s.tasks).where(s.tasks.c.id == bindparam("task_id"))
 _CASE_TASKS = select(s.tasks).where(s.tasks.c.case_id == bindparam("case_id")).order_by(s.tasks.c.id)
 _ROUND_TASKS = (select(s.tasks).where(s.tasks.c.case_id == bindparam("case_id"), s.tasks.c.round == bindparam("round_"))
                 .order_by(s.tasks.c.id))
+_CASE_STATUS = select(s.cases.c.status).where(s.cases.c.id == bindparam("case_id"))
+_OPEN_IDS = select(s.tasks.c.id).where(s.tasks.c.case_id == bindparam("case_id"), s.tasks.c.status == TaskStatus.OPEN)
 _SUBMISSION_HASH = select(s.submissions.c.sha256).where(s.submissions.c.id == bindparam("submission_id"))
 _INSERT_CASE = s.cases.insert()
 _INSERT_TASK = s.tasks.insert()
@@ -227,7 +229,12 @@ def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal
 
 
 def _open_ids(conn: Connection, case_id: int) -> set[int]:
-    return {t.id for t in case_tasks(conn, case_id) if t.status == TaskStatus.OPEN}
+    return set(conn.execute(_OPEN_IDS, {"case_id": case_id}).scalars())
+
+
+def _case_status(conn: Connection, case_id: int) -> CaseStatus:
+    """The case's status as it stands now (an automatic approval may have moved it on meanwhile)."""
+    return CaseStatus(conn.execute(_CASE_STATUS, {"case_id": case_id}).scalar_one())
 
 
 # --- automatic approvals: 审批人为空时 自动通过, 审批人去重 ------------------------------
@@ -321,8 +328,9 @@ def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None
 
 
 def _result(conn: Connection, case_id: int, before: set[int]) -> DecisionOutcome:
-    case, after = load_case(conn, case_id), _open_ids(conn, case_id)
-    return _outcome(case, case.status, sorted(after - before), sorted(before - after))
+    status, after = _case_status(conn, case_id), _open_ids(conn, case_id)
+    return DecisionOutcome(case_id=case_id, case_status=status, opened_task_ids=tuple(sorted(after - before)),
+                           closed_task_ids=tuple(sorted(before - after)), finished=status != CaseStatus.IN_APPROVAL)
 
 
 # --- 转交 and 加签 --------------------------------------------------------------------
@@ -454,8 +462,9 @@ def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
     elif how.one_at_a_time and any(t.status == TaskStatus.WAITING and t.wait_for is None for t in step):
         opened = _open_step(conn, case, task.step_index, now, cal)
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
-    if load_case(conn, case.id).status != CaseStatus.IN_APPROVAL:
-        return _outcome(case, case.status, [], closed)
+    status = _case_status(conn, case.id)
+    if status != CaseStatus.IN_APPROVAL:
+        return _outcome(case, status, [], closed)
     opened = _open_step(conn, case, task.step_index + 1, now, cal)
     if opened:
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
@@ -474,7 +483,7 @@ def _cancel_rest(conn: Connection, case: Case, now: datetime) -> list[int]:
 
 
 def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
-    if load_case(conn, case.id).status != CaseStatus.IN_APPROVAL:
+    if _case_status(conn, case.id) != CaseStatus.IN_APPROVAL:
         return _outcome(case, status, opened, closed)  # already finished by an automatic approval
     move_case(conn, case.id, status, decided_at=now, updated_at=now)
     audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case.number, detail={"round": case.round})

@@ -204,32 +204,50 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
 
 def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
                    policy=None) -> AppliedDecision | str:
-    file_hash, issued = _as_issued(store, candidate.path)
-    if issued is not None:
-        # Exactly the bytes OfficeFlow wrote: nothing filled in, the form data as fingerprinted. A task file
-        # dragged into a decision folder unopened is not parsed at all (tests/test_decision_untouched_file.py).
-        if candidate.folder is None:
-            return NOTHING_TO_DO
-        item = untouched_decision_file(candidate)
-    else:
-        item = read_decision_file(candidate)
-    if item is None:
-        return NOTHING_TO_DO
+    item = None
     try:
+        file_hash = sha256(candidate.path)
+    except OSError:  # gone or locked: read the ordinary way (which says what to do with it)
+        file_hash = None
+    try:
+        if file_hash is not None:
+            with store.read() as conn:
+                earlier = _earlier(conn, file_hash)
+                if earlier.issued is not None:
+                    # Exactly the bytes OfficeFlow wrote: nothing filled in, the form data as fingerprinted.
+                    # A task file dragged into a decision folder unopened is not parsed at all
+                    # (tests/test_decision_untouched_file.py); saved unchanged in place, it holds nothing to do.
+                    if candidate.folder is None:
+                        return NOTHING_TO_DO
+                    item = untouched_decision_file(candidate)
+                    judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy)
+            if item is not None:
+                return _carry_out(store, settings, item, judged, file_hash, cal=cal, now=now, policy=policy,
+                                  specs=specs) or NOTHING_TO_DO
+        item = read_decision_file(candidate)
+        if item is None:
+            return NOTHING_TO_DO
         return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy,
-                         file_hash=file_hash, issued=issued) or NOTHING_TO_DO
+                         file_hash=file_hash) or NOTHING_TO_DO
     except OSError as exc:
-        log.info("暂时无法处理审批文件 %s:%s", item.path.name, exc)
+        log.info("暂时无法处理审批文件 %s:%s", candidate.path.name, exc)
         return TRY_AGAIN
     except Exception as exc:  # damaged file or a fault of ours: tell the approver, never loop
-        log.exception("审批文件 %s 无法处理", item.path.name)
+        log.exception("审批文件 %s 无法处理", candidate.path.name)
+        if item is None:  # the store failed before the file was even looked at
+            item = read_decision_file(candidate)
+            if item is None:
+                return TRY_AGAIN
         return _refuse_safely(store, settings, item, exc, now, specs) or TRY_AGAIN
 
 
 ISSUED = "task-file-written"
-_ISSUED = (select(s.audit_log.c.detail)
-           .where(s.audit_log.c.action == ISSUED, s.audit_log.c.file_hash == bindparam("file_hash"))
-           .order_by(s.audit_log.c.id.desc()).limit(1))
+DECIDED = "task-decided"
+_a = s.audit_log.c
+# Everything the log knows of one file's bytes, in one look-up on the file-hash index.
+_EARLIER = (select(_a.action, _a.file, _a.detail)
+            .where(_a.file_hash == bindparam("file_hash"), _a.action.in_((ISSUED, DECIDED, REFUSED)))
+            .order_by(_a.id))
 
 
 @dataclass(frozen=True)
@@ -239,20 +257,38 @@ class Issued:
     fingerprint: str | None
 
 
-def _as_issued(store, path: Path) -> tuple[str | None, Issued | None]:
-    """(the file's SHA-256, the task file these exact bytes were written as, if any).
+@dataclass(frozen=True)
+class Earlier:
+    """What the audit log holds of these exact bytes."""
+    issued: Issued | None = None  # written by OfficeFlow as this task's file
+    decided: tuple[str, ...] = ()  # decisions already taken with them
+    refused_at: frozenset[str] = frozenset()  # where they were refused already
 
-    A file that cannot be hashed (gone, locked) gives (None, None): it is read the ordinary way."""
+
+def _earlier(conn, file_hash: str) -> Earlier:
+    issued, decided, refused = None, [], set()
+    for row in conn.execute(_EARLIER, {"file_hash": file_hash}):
+        if row.action == REFUSED:
+            refused.add(row.file)
+            continue
+        detail = codec.loads(row.detail) if row.detail else None
+        if not isinstance(detail, dict):
+            continue
+        if row.action == DECIDED:
+            decided.append(detail.get("decision"))
+        elif isinstance(detail.get("task"), int) and not isinstance(detail.get("task"), bool):
+            issued = Issued(detail["task"], detail.get("fingerprint"))  # the latest one counts
+    return Earlier(issued, tuple(decided), frozenset(refused))
+
+
+def _as_issued(store, path: Path) -> tuple[str | None, Issued | None]:
+    """(the file's SHA-256, the task file these exact bytes were written as, if any)."""
     try:
         file_hash = sha256(path)
     except OSError:
         return None, None
     with store.read() as conn:
-        detail = conn.execute(_ISSUED, {"file_hash": file_hash}).scalar()
-    detail = codec.loads(detail) if detail else None
-    if not isinstance(detail, dict) or not isinstance(detail.get("task"), int):
-        return file_hash, None
-    return file_hash, Issued(detail["task"], detail.get("fingerprint"))
+        return file_hash, _earlier(conn, file_hash).issued
 
 
 def untouched_decision_file(candidate: Candidate) -> DecisionFile:
@@ -269,25 +305,62 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              policy=None, file_hash: str | None = None, issued: Issued | None = None) -> AppliedDecision | str | None:
+              policy=None, file_hash: str | None = None) -> AppliedDecision | str | None:
     """The decision applied or refused; None when this file was refused already, TRY_AGAIN when it
-    cannot be judged yet. ``file_hash``: the file's SHA-256 when already known; ``issued``: set when
-    these bytes are exactly a task file as written (so neither its task nor its form data is read again)."""
+    cannot be judged yet. ``file_hash``: the file's SHA-256 when already known."""
     file_hash = file_hash or sha256(item.path)
-    rel = _rel(settings, item.path)
     with store.read() as conn:
-        if _already_refused(conn, rel, file_hash):
-            return None
-        if _already_decided(conn, item, file_hash):
-            # Decided, but we stopped before moving the file: finish the move, decide nothing again.
-            return AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item))
-        task_id = issued.task_id if issued is not None else _task_id_for(conn, item)
-        if _being_issued(conn, task_id):
-            # Its task file is written but not yet recorded (by the worker writing it, or a run killed
-            # between the two): judged once the record is there, never refused for a missing fingerprint.
-            return TRY_AGAIN
-        problem = (_precheck(conn, item, task_id, specs, rel, issued)
-                   or _action_problem(conn, item, task_id, policy, rel))
+        judged = _judge(conn, settings, item, file_hash, _earlier(conn, file_hash), specs=specs, policy=policy)
+    return _carry_out(store, settings, item, judged, file_hash, cal=cal, now=now, policy=policy, specs=specs)
+
+
+@dataclass(frozen=True)
+class _Judged:
+    task_id: int | None
+    problem: Problem | None
+    done: AppliedDecision | str | None = None  # settled without deciding: already refused / decided, try again
+    settled: bool = False
+
+
+def _judge(conn, settings, item: DecisionFile, file_hash: str, earlier: Earlier, *, specs: dict,
+           policy) -> _Judged:
+    """Inside one read: whether the file was seen before, its task, and why it cannot count (if so)."""
+    rel = _rel(settings, item.path)
+    if rel in earlier.refused_at:
+        return _Judged(None, None, None, settled=True)
+    if item.decision in earlier.decided:
+        # Decided, but we stopped before moving the file: finish the move, decide nothing again.
+        return _Judged(None, None, AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item)),
+                       settled=True)
+    issued = earlier.issued if item.by == "folder" and item.cell is None and not any(item.inputs.values()) else None
+    task_id = issued.task_id if issued is not None else _task_id_for(conn, item)
+    row = _task_row(conn, task_id)
+    if row is not None and row["status"] == TaskStatus.OPEN and row["fingerprint"] is None:
+        # Its task file is written but not yet recorded (by the worker writing it, or a run killed
+        # between the two): judged once the record is there, never refused for a missing fingerprint.
+        return _Judged(task_id, None, TRY_AGAIN, settled=True)
+    problem = (_precheck(conn, item, task_id, specs, rel, issued, row)
+               or _action_problem(conn, item, task_id, policy, rel, row))
+    return _Judged(task_id, problem)
+
+
+_TASK_AND_CASE = (select(s.tasks, s.cases.c.form_id.label("case_form_id"), s.cases.c.form_title.label("case_title"))
+                  .join(s.cases, s.cases.c.id == s.tasks.c.case_id).where(s.tasks.c.id == bindparam("task_id")))
+
+
+def _task_row(conn, task_id: int | None):
+    """The task, with its case's form id and title, in one statement."""
+    if task_id is None:
+        return None
+    return conn.execute(_TASK_AND_CASE, {"task_id": task_id}).mappings().first()
+
+
+def _carry_out(store, settings, item: DecisionFile, judged: _Judged, file_hash: str, *, cal, now, policy,
+               specs) -> AppliedDecision | str | None:
+    if judged.settled:
+        return judged.done
+    task_id, problem = judged.task_id, judged.problem
+    rel = _rel(settings, item.path)
     if problem:
         return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
@@ -353,13 +426,15 @@ def _task_id_for(conn, item: DecisionFile) -> int | None:
 
 
 def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where: str,
-              issued: Issued | None = None) -> Problem | None:
-    """Why this file cannot count as a decision, as a coded problem; None when it can."""
+              issued: Issued | None = None, task=None) -> Problem | None:
+    """Why this file cannot count as a decision, as a coded problem; None when it can.
+    ``task``: the task's row (``_task_row``) when already read."""
     if item.decision not in engine.DECISIONS:
         return refusal.conclusion_unknown(value=item.decision, field="审批结论", location=where)
     if item.cell and item.cell != item.decision:
         return refusal.folder_disagrees(value=item.cell, folder=item.decision, field="审批结论", location=where)
-    task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first() if task_id else None
+    if task is None:
+        task = _task_row(conn, task_id) if task_id else None
     if task is None:
         return refusal.task_unknown(location=where)
     if safe_name(task["assignee"]) != item.owner:
@@ -374,10 +449,11 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where:
 # --- what an action needs: a reason, a name from the roster, a step -----------------------------
 
 
-def _action_problem(conn, item: DecisionFile, task_id: int, policy, where: str) -> Problem | None:
+def _action_problem(conn, item: DecisionFile, task_id: int, policy, where: str, task=None) -> Problem | None:
     """Why the approver's action cannot be carried out as filled in; None when it can."""
-    title = conn.execute(select(s.cases.c.form_title).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
-                         .where(s.tasks.c.id == task_id)).scalar()
+    title = task["case_title"] if task is not None else conn.execute(
+        select(s.cases.c.form_title).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
+        .where(s.tasks.c.id == task_id)).scalar()
     options = options_for(policy, title) if policy is not None else ApproverOptions()
     decision = item.decision
     if decision in (engine.REJECT, engine.RETURN) and options.reason_required and not item.comment:
@@ -428,7 +504,7 @@ def _action_arguments(item: DecisionFile) -> dict:
 
 
 def _integrity_problem(conn, task, specs: dict, path: Path, where: str) -> Problem | None:
-    form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar_one()
+    form_id = task["case_form_id"]
     spec = specs.get(form_id)
     try:
         found = fingerprints(path, spec) if spec else ()
@@ -497,25 +573,6 @@ def _subject(conn, task_id) -> str | None:
         return None
     return conn.execute(select(s.cases.c.number).join(s.tasks, s.tasks.c.case_id == s.cases.c.id)
                         .where(s.tasks.c.id == task_id)).scalar()
-
-
-def _being_issued(conn, task_id: int | None) -> bool:
-    if task_id is None:
-        return False
-    row = conn.execute(select(s.tasks.c.status, s.tasks.c.fingerprint).where(s.tasks.c.id == task_id)).first()
-    return row is not None and row.status == TaskStatus.OPEN and row.fingerprint is None
-
-
-def _already_decided(conn, item: DecisionFile, file_hash: str) -> bool:
-    details = conn.execute(select(s.audit_log.c.detail).where(
-        s.audit_log.c.action == "task-decided", s.audit_log.c.file_hash == file_hash)).scalars()
-    return any(codec.loads(d).get("decision") == item.decision for d in details)
-
-
-def _already_refused(conn, rel: str, file_hash: str) -> bool:
-    return conn.execute(select(s.audit_log.c.id).where(
-        s.audit_log.c.action == REFUSED, s.audit_log.c.file == rel, s.audit_log.c.file_hash == file_hash).limit(1)
-    ).first() is not None
 
 
 # --- files -----------------------------------------------------------------------------------

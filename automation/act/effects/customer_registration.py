@@ -8,7 +8,7 @@ just arbitrated ownership by approving).
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from automation.act.effects.context import APPROVED, Effect, touched
@@ -18,20 +18,26 @@ from automation.record.names import normalise_customer_name
 NORMAL = "正常"
 
 
+# Built once: building a statement costs more than running it on SQLite.
+_c = s.customers.c
+_BY_CODE = select(s.customers).where(_c.credit_code == bindparam("code"))
+_BY_NAME = select(s.customers).where(_c.name == bindparam("name"))
+_BY_NORM = select(s.customers).where(_c.norm_name == bindparam("norm")).order_by(_c.id)
+
+
 def find_customer(conn: Connection, name: str | None, credit_code: str | None = None):
     """The register row for this customer: by credit code first, then exact, then normalised name."""
-    c = s.customers.c
     if credit_code:
-        row = conn.execute(select(s.customers).where(c.credit_code == credit_code.upper())).first()
+        row = conn.execute(_BY_CODE, {"code": credit_code.upper()}).first()
         if row:
             return row
     if not name:
         return None
-    row = conn.execute(select(s.customers).where(c.name == name)).first()
+    row = conn.execute(_BY_NAME, {"name": name}).first()
     if row:
         return row
     norm = normalise_customer_name(name)
-    return conn.execute(select(s.customers).where(c.norm_name == norm).order_by(c.id)).first() if norm else None
+    return conn.execute(_BY_NORM, {"norm": norm}).first() if norm else None
 
 
 def canonical_name(conn: Connection, name: str | None) -> str | None:

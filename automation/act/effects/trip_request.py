@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from automation.act.effects.context import APPROVED, Effect, touched
 from automation.record import schema as s
@@ -31,9 +31,11 @@ def submitted(fx: Effect) -> set[str]:
     return {trips.name}
 
 
+_SETTLE = (s.trips.update().where(s.trips.c.case_id == bindparam("case_id_"), s.trips.c.status == PENDING)
+           .values(status=bindparam("status_")))  # built once
+
+
 def decided(fx: Effect, outcome: str) -> set[str]:
-    trips = s.trips
     status = APPROVED_STATUS if outcome == APPROVED else REJECTED_STATUS
-    result = fx.conn.execute(trips.update().where(
-        trips.c.case_id == fx.case_id, trips.c.status == PENDING).values(status=status))
-    return touched(trips, result.rowcount)
+    result = fx.conn.execute(_SETTLE, {"case_id_": fx.case_id, "status_": status})
+    return touched(s.trips, result.rowcount)
