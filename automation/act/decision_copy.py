@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from automation.act.returns import annotate_return
-from automation.act.stamp import stamp_field
 from automation.forms.spec import CASE_FIELD
 from automation.fsutil import safe_name
 from automation.problems.decision import rejected, returned_for_changes
@@ -39,10 +38,12 @@ def write_decision_copy(rt, case: Case, history: list[Task]) -> Path | None:
     word = "退回修改" if case.status == "returned" else "已驳回"
     folder = rt.settings.requests / (safe_name(case.applicant) if case.applicant else "未署名")
     dest = folder / f"{safe_name(case.number)} {safe_name(case.form_title)} 第{case.round}轮 {word}{source.suffix}"
-    annotate_return(source, dest, spec, [problem], header={
-        "申请编号": case.number, "结论": word, "审批人": who, "原因": reason,
-        "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}",
-    })
-    if case.status == "returned":
-        stamp_field(dest, spec, CASE_FIELD, case.number)
+    # 退回修改: the case number goes into 「申请编号」 in the same pass (tests/test_decision_copy_one_pass.py)
+    annotate_return(source, dest, spec, [problem], header=decision_header(rt, case, word, who, reason),
+                    stamp={CASE_FIELD: case.number} if case.status == "returned" else None)
     return dest
+
+
+def decision_header(rt, case: Case, word: str, who: str, reason: str) -> dict[str, str]:
+    return {"申请编号": case.number, "结论": word, "审批人": who, "原因": reason,
+            "处理时间": f"{rt.clock.now():%Y-%m-%d %H:%M}"}

@@ -20,6 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
+from automation.act.stamp import set_control_text, stamp_book
 from automation.forms.docx_reader import find_controls, find_items
 from automation.forms.repair import open_docx, open_xlsx
 from automation.forms.spec import FormSpec
@@ -36,12 +37,15 @@ MARK_LIMIT = 200  # cells marked per problem; a whole-table problem marks its fi
 
 
 def annotate_return(src: Path, dest: Path, spec: FormSpec, problems: list[Problem], *,
-                    header: dict[str, str] | None = None) -> Path:
-    """Write the annotated copy of ``src`` to ``dest`` (atomically) and return ``dest``."""
+                    header: dict[str, str] | None = None, stamp: dict[str, str] | None = None) -> Path:
+    """Write the annotated copy of ``src`` to ``dest`` (atomically) and return ``dest``.
+
+    ``stamp``: field key → text written into the copy as it is made (``act.stamp.stamp_field`` in the
+    same pass, not a second load and save of the copy)."""
     src, dest = Path(src), Path(dest)
     if spec.kind == "docx":
-        return _atomic(dest, lambda tmp: _annotate_docx(src, tmp, spec, problems, header or {}))
-    return _atomic(dest, lambda tmp: _annotate_xlsx(src, tmp, problems, header or {}))
+        return _atomic(dest, lambda tmp: _annotate_docx(src, tmp, spec, problems, header or {}, stamp or {}))
+    return _atomic(dest, lambda tmp: _annotate_xlsx(src, tmp, problems, header or {}, stamp or {}))
 
 
 def _atomic(dest: Path, write: Callable[[Path], None]) -> Path:
@@ -92,12 +96,15 @@ def _para_text(p) -> str:
     return "".join(t.text or "" for t in p.iter(qn("w:t"))).strip()
 
 
-def _annotate_xlsx(src: Path, out: Path, problems: list[Problem], header: dict[str, str]) -> None:
+def _annotate_xlsx(src: Path, out: Path, problems: list[Problem], header: dict[str, str],
+                   stamp: dict[str, str] | None = None) -> None:
     book = open_xlsx(src)
     clear_xlsx_annotations(book)  # a form returned before and submitted again
     for cell, messages in _cells_to_mark(book, problems).items():
         _mark_cell(cell, messages)
     _result_sheet(book, problems, header)
+    for key, value in (stamp or {}).items():
+        stamp_book(book, key, value)
     book.save(out)
 
 
@@ -219,7 +226,8 @@ _AFTER_SHD = {
 }
 
 
-def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str]) -> None:
+def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str],
+                   stamp: dict[str, str] | None = None) -> None:
     doc = open_docx(src)
     clear_docx_annotations(doc)
     body = doc.element.body
@@ -228,6 +236,8 @@ def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem]
         for element in _docx_targets(body, controls, spec, p):
             _shade_all(element)
     _docx_summary(doc, problems, header)
+    for key, value in (stamp or {}).items():
+        set_control_text(doc, key, str(value))
     doc.save(str(out))
 
 

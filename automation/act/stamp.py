@@ -20,14 +20,20 @@ def stamp_field(path: Path, spec, key: str, value: str) -> None:
 
 def _stamp_xlsx(path: Path, key: str, value: str) -> None:
     wb = openpyxl.load_workbook(path)
+    if stamp_book(wb, key, value):
+        atomic_save(path, wb.save)
+
+
+def stamp_book(wb, key: str, value: str) -> bool:
+    """``stamp_field`` on a workbook already open (saved by the caller); False if no such name."""
     defined = wb.defined_names.get(key)
     if defined is None:
-        return
+        return False
     for sheet, ref in defined.destinations:
         cell = wb[sheet][ref.replace("$", "").split(":")[0]]
         cell.value = str(value)
         cell.data_type = "s"  # a value, never a formula
-    atomic_save(path, wb.save)
+    return True
 
 
 def _stamp_docx(path: Path, key: str, value: str) -> None:
