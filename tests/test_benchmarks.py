@@ -21,6 +21,7 @@ MISSED = 3  # benchmarks/_common.py: completed, target missed (expected at these
 SCRIPTS = {
     "burst_1000": ["bench_burst_1000.py", "--forms", "2", "3", "--history", "20", "30", *NAIVE],
     "decisions": ["bench_decisions.py", "--forms", "2", "--history", "30", *NAIVE],
+    "decisions_cell": ["bench_decisions.py", "--forms", "2", "--history", "30", "--by", "cell", *NAIVE],
     "latency": ["bench_latency.py", "--drops", "1", *NAIVE],
     "register_100k": ["bench_register_100k.py", "--rows", "200", *NAIVE],
     "register_incremental": ["bench_register_incremental.py", "--history", "300", "--batches", "1", "3", "--repeat", "1",
@@ -72,6 +73,9 @@ def test_every_benchmark_runs_at_a_tiny_size_and_reports_time_cpu_memory_and_rat
     assert decisions["ours"]["decisions"] == 2 and decisions["ours"]["waiting_in_decision_folders"] == 0
     _meter_fields(decisions["ours"])
     assert decisions["ours"]["cpu_ms_per_decision"] > 0 and decisions["ratio"]["cpu"] > 0
+    by_cell = results["decisions_cell"]["ours"]
+    assert by_cell["by"] == "cell" and by_cell["decisions"] == 2 and by_cell["tasks"].get("approved", 0) >= 2
+    _meter_fields(by_cell)
 
     latency = results["latency"]
     for mode in ("native", "poll"):
