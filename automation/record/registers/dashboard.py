@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+import re
+from datetime import date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -90,13 +91,66 @@ def week_label(day: date) -> str:
 def weekly_cases(conn: Connection, ctx: RenderContext) -> Table:
     counts: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     c = s.cases.c
-    for r in conn.execute(select(c.form_title, c.form_id, c.created_at)):
-        day = ctx.local(r.created_at).date()
-        counts[day - timedelta(days=day.weekday())][r.form_title or r.form_id] += 1
+    days = _local_days(conn, ctx, c.created_at, (c.form_title, c.form_id))
+    if days is None:  # a time stored in another offset than the office's: every row converted
+        days = [((r.form_title, r.form_id), ctx.local(r.created_at).date(), 1)
+                for r in conn.execute(select(c.form_title, c.form_id, c.created_at))]
+    for (title, form_id), day, n in days:
+        counts[day - timedelta(days=day.weekday())][title or form_id] += n
     forms = sorted({name for week in counts.values() for name in week})
     table = Table("每周提交的申请(按表单)", ["周"] + forms)
     table.rows = [[week_label(week)] + [counts[week].get(f, 0) for f in forms] for week in sorted(counts)]
     return table
+
+
+# Times are stored as ISO text (schema.AwareDateTime): 2026-11-23T10:00:00.000000+08:00.
+_ISO_LENGTH = len("2026-11-23T10:00:00.000000+08:00")
+_OFFSET = re.compile(r"[+-]\d\d:\d\d")
+
+
+def _offset_is_the_office_s(day: date, offset: str, tz) -> bool:
+    """Whether every moment of ``day`` written with ``offset`` falls on that same day in the office's time zone."""
+    if not _OFFSET.fullmatch(offset):
+        return False
+    sign = -1 if offset[0] == "-" else 1
+    written = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6])))
+    start = datetime(day.year, day.month, day.day, tzinfo=written)
+    end = start + timedelta(days=1, microseconds=-1)
+    return start.astimezone(tz).utcoffset() == written.utcoffset(None) == end.astimezone(tz).utcoffset()
+
+
+def _day_parts(moment):
+    return func.substr(moment, 1, 10), func.substr(moment, _ISO_LENGTH - 5), func.length(moment)
+
+
+def _local_days(conn: Connection, ctx: RenderContext, moment, keys: tuple, source=None, where=()):
+    """(keys, the office's local date of ``moment``, how many rows) grouped by the database.
+
+    The local date of a stored time is its own date when it was written in the office's offset
+    (the store writes the office's local time); None when any group was not, and the caller
+    converts row by row (``ctx.local``), as the dashboard always did."""
+    day, offset, length = _day_parts(moment)
+    query = select(*keys, day, offset, length, func.count()).group_by(*keys, day, offset, length)
+    if source is not None:
+        query = query.select_from(source)
+    for condition in where:
+        query = query.where(condition)
+    out, checked = [], {}
+    for *values, day_text, offset_text, size, n in conn.execute(query):
+        if day_text is None:
+            return None
+        ok = checked.get((day_text, offset_text, size))
+        if ok is None:
+            try:
+                on = date.fromisoformat(day_text)
+            except ValueError:
+                return None
+            ok = checked[(day_text, offset_text, size)] = (
+                on if size == _ISO_LENGTH and _offset_is_the_office_s(on, offset_text, ctx.tz) else False)
+        if ok is False:
+            return None
+        out.append((tuple(values), ok, n))
+    return out
 
 
 def _age_bucket(days: int) -> str:
@@ -106,21 +160,41 @@ def _age_bucket(days: int) -> str:
 def open_by_holder(conn: Connection, ctx: RenderContext) -> Table:
     """Open cases per holder and how long each has waited (as 审批台账's 当前审批人 lists them)."""
     t, c = s.tasks.c, s.cases.c
-    query = (select(t.case_id, t.assignee, t.opened_at, c.created_at)
-             .select_from(s.tasks.join(s.cases, t.case_id == c.id)).where(t.status == "open").order_by(t.id))
-    seen: set[tuple[int, str]] = set()
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for r in conn.execute(query):
-        if (r.case_id, r.assignee) in seen:
-            continue
-        seen.add((r.case_id, r.assignee))
-        since = ctx.local(r.opened_at or r.created_at).date()
-        counts[r.assignee][_age_bucket(ctx.workdays_between(since, ctx.today))] += 1
+    # A holder's first open task of a case (lowest id) says since when it waits, counted once.
+    first = (select(t.case_id, t.assignee, func.min(t.id).label("first")).where(t.status == "open")
+             .group_by(t.case_id, t.assignee).subquery())
+    task = s.tasks.alias("first_task")
+    since = func.coalesce(task.c.opened_at, c.created_at)
+    days = _local_days(conn, ctx, since, (first.c.assignee,),
+                       source=first.join(task, task.c.id == first.c.first).join(s.cases, c.id == first.c.case_id))
+    if days is None:
+        days = _open_by_holder_rows(conn, ctx)
+    waited: dict[date, int] = {}
+    for (assignee,), since_day, n in days:
+        if since_day not in waited:
+            waited[since_day] = ctx.workdays_between(since_day, ctx.today)
+        counts[assignee][_age_bucket(waited[since_day])] += n
     labels = [label for _, label in AGE_BUCKETS]
     table = Table("待办申请(按审批人与已等待工作日)", ["审批人"] + labels + ["合计"], charted=len(labels))
     table.rows = [[name] + [counts[name].get(b, 0) for b in labels] + [sum(counts[name].values())]
                   for name in sorted(counts, key=lambda n: (-sum(counts[n].values()), n))]
     return table
+
+
+def _open_by_holder_rows(conn: Connection, ctx: RenderContext) -> list:
+    """The same figures row by row (times stored in another offset than the office's)."""
+    t, c = s.tasks.c, s.cases.c
+    query = (select(t.case_id, t.assignee, t.opened_at, c.created_at)
+             .select_from(s.tasks.join(s.cases, t.case_id == c.id)).where(t.status == "open").order_by(t.id))
+    seen: set[tuple[int, str]] = set()
+    days = []
+    for r in conn.execute(query):
+        if (r.case_id, r.assignee) in seen:
+            continue
+        seen.add((r.case_id, r.assignee))
+        days.append(((r.assignee,), ctx.local(r.opened_at or r.created_at).date(), 1))
+    return days
 
 
 def overdue_by_department(conn: Connection, ctx: RenderContext) -> Table:
@@ -141,11 +215,30 @@ def approval_time_per_step(conn: Connection, ctx: RenderContext) -> Table:
     spans: dict[str, list[int]] = defaultdict(list)
     order: dict[str, int] = {}
     t = s.tasks.c
-    query = select(t.role, t.step_index, t.opened_at, t.decided_at).where(
-        t.decided_at.is_not(None), t.opened_at.is_not(None))
-    for r in conn.execute(query):
-        spans[r.role].append(ctx.workdays_between(ctx.local(r.opened_at).date(), ctx.local(r.decided_at).date()))
-        order[r.role] = min(order.get(r.role, r.step_index), r.step_index)
+    decided = (t.decided_at.is_not(None), t.opened_at.is_not(None))
+    o_day, o_offset, o_length = _day_parts(t.opened_at)
+    d_day, d_offset, d_length = _day_parts(t.decided_at)
+    # grouped by the role, step and both days (as text); a day pair not in the office's offset: row by row
+    groups = _local_days(conn, ctx, t.decided_at, (t.role, t.step_index, o_day, o_offset, o_length), where=decided)
+    pairs = None
+    if groups is not None:
+        pairs = []
+        for (role, step, day_text, offset_text, size), decided_day, n in groups:
+            try:
+                opened_day = date.fromisoformat(day_text)
+            except (TypeError, ValueError):
+                pairs = None
+                break
+            if size != _ISO_LENGTH or not _offset_is_the_office_s(opened_day, offset_text, ctx.tz):
+                pairs = None
+                break
+            pairs.append((role, step, opened_day, decided_day, n))
+    if pairs is None:
+        pairs = [(r.role, r.step_index, ctx.local(r.opened_at).date(), ctx.local(r.decided_at).date(), 1)
+                 for r in conn.execute(select(t.role, t.step_index, t.opened_at, t.decided_at).where(*decided))]
+    for role, step, opened_day, decided_day, n in pairs:
+        spans[role].extend([ctx.workdays_between(opened_day, decided_day)] * n)
+        order[role] = min(order.get(role, step), step)
     table = Table("审批用时(按审批步骤)", ["审批步骤", "平均工作日", "已办件数"], charted=1)
     table.rows = [[role, _average(spans[role]), len(spans[role])] for role in sorted(spans, key=lambda r: (order[r], r))]
     return table
