@@ -109,7 +109,8 @@ def process_pending(rt: Runtime, *, tracker: StabilityTracker | None = None, sto
         release_held(rt)                                               # forms held for a policy fault
     summary.decisions = followup.apply_decisions(rt)                  # decide: files moved or filled in, on any
     if not leader:                                                     # worker (each claimed before it is opened)
-        return summary
+        followup.issue_task_files(rt, reverse=True)                    # act: task files, on any worker (each
+        return summary                                                 # task claimed; from the list's other end)
     apply_gestures(rt)                                                 # decide: 撤回 / 催办 by applicants
     summary.reminders = followup.check_time_limits(rt)                # decide: reminders, escalation
     reroute_blocked(rt)                                                # route → decide: cases the policy now covers

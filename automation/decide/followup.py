@@ -61,7 +61,7 @@ def check_time_limits(rt) -> int:
         return assignee_for(policy, superior, rt.clock.today()).name
 
     def write_task(task_id: int):
-        return _issue(rt, task_id)
+        return _issue_claimed(rt, task_id)  # (another worker may already be writing the new task's file)
 
     escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalation.escalate_after_workdays))
     actions = timers.check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
@@ -92,16 +92,48 @@ def reconcile_outputs(rt, *, receipts: bool = True) -> None:
 
 
 def _missing_task_files(rt) -> None:
-    """Open tasks whose file was never written (crash) or has gone (deleted by mistake)."""
+    issue_task_files(rt)
+
+
+def issue_task_files(rt, *, reverse: bool = False) -> int:
+    """Write the file of every open task whose file was never written (a case just opened, a crash)
+    or has gone (deleted by mistake); returns how many were written.
+
+    Safe on several workers at once: each task is claimed first (``("task", id)``, a lease like an
+    inbox file's) and looked at again once it is ours, so two workers never write the same task file
+    and its ``task-file-written`` entry is made once. A worker killed while writing leaves its claim to
+    run out; the next worker then writes the file afresh (its path is the case's, so a half-done one is
+    replaced, never doubled). ``reverse`` walks the list from its end: two workers start at opposite
+    ends and meet in the middle instead of contending for every task."""
     with rt.store.read() as conn:
-        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == TaskStatus.OPEN)))
-    for row in rows:
-        if row.file_path is not None and _task_file_somewhere(rt.abs(row.file_path)):
+        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == TaskStatus.OPEN)
+                                 .order_by(s.tasks.c.id)))
+    written = 0
+    for row in reversed(rows) if reverse else rows:
+        if not _file_missing(rt, row.file_path):
             continue
         try:
-            _issue(rt, row.id)
+            written += _issue_claimed(rt, row.id)
         except Exception:  # one unwritable task file must not hold up the others
             log.exception("无法生成审批任务 #%s 的文件,下次处理时重试。", row.id)
+    return written
+
+
+def _file_missing(rt, file_path: str | None) -> bool:
+    return file_path is None or not _task_file_somewhere(rt.abs(file_path))
+
+
+def _issue_claimed(rt, task_id: int) -> bool:
+    """Issue one task's file if it is still open and still without it, under the task's claim."""
+    with rt.store.workers.claim("task", str(task_id)) as mine:
+        if not mine:  # another worker is writing it
+            return False
+        with rt.store.read() as conn:  # again, now that it is ours: another worker may have written it meanwhile
+            row = conn.execute(select(s.tasks.c.status, s.tasks.c.file_path).where(s.tasks.c.id == task_id)).first()
+        if row is None or row.status != TaskStatus.OPEN or not _file_missing(rt, row.file_path):
+            return False
+        _issue(rt, task_id)
+        return True
 
 
 def _each(step, *args, what: str):
