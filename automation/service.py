@@ -30,7 +30,7 @@ from watchdog.observers.polling import PollingObserver
 
 from automation.faults import describe as describe_fault
 from automation.intake.stability import StabilityTracker
-from automation.pipeline import RunSummary, process_pending
+from automation.pipeline import WRITERS_PATIENCE, RunSummary, process_pending
 from automation.runtime import Runtime
 
 log = logging.getLogger("officeflow")
@@ -102,9 +102,25 @@ class Watcher:
         self.wake = threading.Event()
         self.on_pass = on_pass
         self.stats = WatchStats()
-        self.tracker = StabilityTracker(rt.settings.watch.quiet_seconds)
+        self.tracker = self._tracker()
         self._observer = None
         self._last_fault: str | None = None
+
+    @property
+    def close_events(self) -> bool:
+        """Whether writers' close-after-write reaches us: native inotify on a local Linux disk only."""
+        return not self.poll_seconds and sys.platform.startswith("linux")
+
+    def _tracker(self) -> StabilityTracker:
+        """With close events, the quiet period only for files written again after their close. Without
+        (polling, other systems): an Office file whose zip end proves it complete after the shorter
+        ``poll_quiet_seconds``; one still being written waits as long as ``officeflow process`` waits for
+        writers; any other file the full quiet period (intake/stability.py)."""
+        watch = self.rt.settings.watch
+        if self.close_events:
+            return StabilityTracker(watch.quiet_seconds)
+        return StabilityTracker(watch.quiet_seconds, settled=watch.poll_quiet_seconds,
+                                patience=WRITERS_PATIENCE * watch.quiet_seconds)
 
     def _start_observer(self):
         s = self.rt.settings
@@ -112,8 +128,7 @@ class Watcher:
             folder.mkdir(parents=True, exist_ok=True)
         observer = make_observer(self.poll_seconds)
         # Close events only from native inotify on a local disk; polling keeps the quiet period.
-        native = not self.poll_seconds and sys.platform.startswith("linux")
-        handler = _Wake(self.wake, self.tracker if native else None, s.inbox)
+        handler = _Wake(self.wake, self.tracker if self.close_events else None, s.inbox)
         observer.schedule(handler, str(s.inbox), recursive=True)
         observer.schedule(handler, str(s.approvals), recursive=True)
         observer.schedule(handler, str(s.policies), recursive=False)

@@ -87,6 +87,9 @@ class Watch:
     mode: str = "native"
     poll_seconds: float = 2.0
     quiet_seconds: float = 1.0
+    # Without close events (polling, Windows): an Office file whose zip end proves it complete is read after
+    # this many quiet seconds; one still being written waits (intake/stability.py; measured in bench_latency.py)
+    poll_quiet_seconds: float = 0.3
     sweep_seconds: float = 30.0
 
 
