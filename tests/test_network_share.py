@@ -132,3 +132,41 @@ def test_watch_start_up_message_advises_polling_on_a_share(tmp_path):
                 proc.kill()
     assert proc.returncode == 0, err
     assert "建议改用轮询" in out and "--poll" in out
+
+
+def test_a_copy_that_stalls_mid_file_over_a_share_is_not_taken_in_before_it_is_complete(tmp_path):
+    """Polling has no close event; Office files whose zip end proves them complete are read after the short
+    ``poll_quiet_seconds``. A copy on the other side of the share that stalls — before its first byte, mid-entries,
+    before and inside the central directory, ten bytes before the end — for longer than that, and longer than
+    the full quiet period, is never taken in until its last byte is there."""
+    root = make_workspace(tmp_path, sweep_seconds=600.0, quiet_seconds=1.0)
+    form = fill_xlsx(build_blank("customer_registration", tmp_path / "blank"), samples.customer_registration(7, date.today()))
+    data = form.read_bytes()
+    directory = data.rindex(b"PK\x05\x06") - int.from_bytes(data[-10:-6], "little")  # where the central directory starts
+    cuts = [0, 1500, len(data) // 2, directory, directory + 60, len(data) - 10]
+    name = "慢慢复制.xlsx"
+    with shared_inbox(root, tmp_path / "server" / "inbox") as server:
+        with running_watcher(root, poll_seconds=0.3) as (rt, watcher):
+            short, quiet = rt.settings.watch.poll_quiet_seconds, rt.settings.watch.quiet_seconds
+            assert short < quiet
+            seen = root / "inbox" / name
+            with open(server / name, "wb") as fh:
+                for start, end in zip(cuts, [*cuts[1:], len(data)]):
+                    fh.write(data[start:end])
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                    if end == len(data):
+                        break
+                    size = end
+                    # stalled, until the watcher has seen this very state for longer than both quiet periods ...
+                    wait_for(lambda: os.stat(seen).st_size == size and (watcher.tracker.quiet_for(seen) or 0) > quiet + 0.2,
+                             timeout=60, interval=0.02, message=f"the watcher to see the copy stalled at {size} bytes")
+                    passes = watcher.stats.passes
+                    wait_for(lambda: watcher.stats.passes >= passes + 2, timeout=60, message="two more passes")
+                    # ... and it is still waiting: nothing taken in
+                    assert name not in _statuses(rt), f"taken in at {size} of {len(data)} bytes"
+                    assert (server / name).exists()
+            wait_for(lambda: _statuses(rt).get(name) == "archived", timeout=60, message="the complete copy")
+            with rt.store.read() as conn:
+                sizes = [r.size for r in conn.execute(select(s.submissions.c.size))]
+    assert sizes == [len(data)], "read once, complete"

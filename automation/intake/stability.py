@@ -187,6 +187,11 @@ class StabilityTracker:
                 if seen.since + (wait := self._wait_of(seen)) > now]
         return min(left) if left else None
 
+    def quiet_for(self, path: Path) -> float | None:
+        """Seconds ``path`` has been seen with its present (size, mtime) so far; None if not being watched."""
+        seen = self._seen.get(path)
+        return None if seen is None else self.monotonic() - seen.since
+
     def snapshot(self, path: Path) -> tuple[int, int] | None:
         """(size, mtime_ns) the file kept while it was judged stable."""
         seen = self._seen.get(path)
