@@ -8,12 +8,15 @@ run; then every task file is moved into 同意/ at once. Measured per configurat
 
 - intake: seconds from the drop until every file has its final place and case;
 - task files: seconds from the drop until every open task's file is in outbox/approvals/ (the
-  burst's outcome; task files are written by the leader alone);
+  burst's outcome; every worker writes task files, each task claimed first);
 - decisions: seconds from the move until every one of those tasks is decided;
 - CPU seconds of all worker processes together (user + system, from their rusage), and of each
   worker on its own (the leader is the busiest: the steps run once per share are its alone);
 - checks: one submission and one end place per file, one case per form, numbers without
-  gaps, each decision once, ``officeflow audit verify`` ok.
+  gaps, each decision once, each task file written once, ``officeflow audit verify`` ok;
+- on PostgreSQL, how often a worker was found waiting for an advisory lock (the write lock, the
+  audit head) or running a statement: ``pg_stat_activity`` sampled every 0.1 s, as the mean number of
+  workers in that state during intake (a figure near the number of workers would mean the lock is the limit).
 
 PostgreSQL is a throw-away cluster started here (initdb + pg_ctl, as the ``postgres`` user
 when run as root; see tests/support/postgres.py). Figures are for this machine only.
@@ -29,6 +32,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import date
@@ -114,6 +118,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
     try:
         _wait(lambda: (root / ".officeflow").exists() and _tables_ready(url), 120, "the workers to start")
         time.sleep(2.0)  # let every worker finish starting (imports, policy) before the clock starts
+        sampler = _Sampler(url) if not url.startswith("sqlite") else None
         start = time.monotonic()
         for path in forms:
             shutil.copy2(path, root / "inbox" / path.name)
@@ -125,9 +130,10 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
 
         _wait(taken_in, 1800, "intake of every form")
         intake = time.monotonic() - start
+        waits = sampler.stop() if sampler else {}
         _wait(lambda: len(_task_files(root)) >= sum(1 for t in _state(url)[2] if t.status == "open"), 600,
               "every task file")
-        routed = time.monotonic() - start  # the burst's outcome: every form routed, its task file out (leader-only step)
+        routed = time.monotonic() - start  # the burst's outcome: every form routed, its task file out
         start = time.monotonic()
         moved = _approve_all(root)
 
@@ -151,12 +157,45 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
             "decisions_per_s": round(moved / decisions, 2), "wall_s": round(intake + decisions, 2),
             "task_files_s": round(routed, 2), "cpu_s": round(cpu, 2),
             "cpu_per_worker_s": sorted((round(x, 2) for x in per_worker), reverse=True),
-            "checks": checks, "ok": all(checks.values())}
+            "intake_pg_sampled": waits, "checks": checks, "ok": all(checks.values())}
+
+
+class _Sampler:
+    """pg_stat_activity every 0.1 s: the mean number of workers waiting for an advisory lock, and running."""
+
+    QUERY = ("SELECT count(*) FILTER (WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'),"
+             " count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity"
+             " WHERE application_name LIKE 'officeflow %' AND datname = current_database()")
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+        self.samples: list[tuple[int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            while not self._stop.wait(0.1):
+                self.samples.append(tuple(conn.execute(text(self.QUERY)).one()))
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.engine.dispose()
+        n = max(1, len(self.samples))
+        return {"samples": len(self.samples), "mean_waiting_for_advisory_lock": round(sum(w for w, _ in self.samples) / n, 3),
+                "mean_running_a_statement": round(sum(a for _, a in self.samples) / n, 3)}
 
 
 def _reap(proc: subprocess.Popen, timeout: float = 120.0) -> float:
     """Wait for a worker that was asked to stop; its own CPU seconds (user + system) from wait4, so that
-    the leader's share (task files, receipts, registers are the leader's alone) can be told apart."""
+    the leader's share (receipts, registers and the other once-per-share steps are its alone) can be told apart."""
     deadline = time.monotonic() + timeout
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -197,6 +236,8 @@ def _checks(root: Path, url: str, n: int) -> dict:
         with store.read() as conn:
             decided = Counter(codec.loads(d).get("task") for (d,) in conn.execute(
                 select(s.audit_log.c.detail).where(s.audit_log.c.action == "task-decided")))
+            written = Counter(codec.loads(d).get("task") for (d,) in conn.execute(
+                select(s.audit_log.c.detail).where(s.audit_log.c.action == "task-file-written")))
     finally:
         store.dispose()
     prefixes = Counter(re.sub(r"\d+$", "", x.number) for x in cases)
@@ -210,6 +251,7 @@ def _checks(root: Path, url: str, n: int) -> dict:
         "one_case_per_form": len(cases) == n == len({x.case_id for x in subs}),
         "numbers_gap_free": gap_free,
         "each_decision_once": all(k == 1 for k in decided.values()),
+        "each_task_file_written_once": bool(written) and all(k == 1 for k in written.values()),
         "audit_verify": verify.returncode == 0,
     }
 

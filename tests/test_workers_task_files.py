@@ -48,6 +48,31 @@ def _tasks_and_trail(url: str):
     return tasks, cases, written
 
 
+def _busy_connections(url: str, pid: int) -> int:
+    """Connections of the worker ``pid`` inside a transaction or running a statement (holding locks, maybe)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name"
+                                     " AND state <> 'idle'"), {"name": f"officeflow {pid}"}).scalar()
+    finally:
+        engine.dispose()
+
+
+def _freeze_outside_any_transaction(worker: subprocess.Popen, url: str) -> None:
+    """SIGSTOP ``worker`` at a moment none of its connections is in a transaction: frozen, it keeps the
+    leader lock (a session lock) but no write lock the other workers would wait for."""
+
+    def frozen_idle():
+        os.kill(worker.pid, signal.SIGSTOP)
+        if _busy_connections(url, worker.pid) == 0:
+            return True
+        os.kill(worker.pid, signal.SIGCONT)
+        return False
+
+    wait_for(frozen_idle, timeout=90, interval=0.05, message="the leader between transactions")
+
+
 def _catch_holding_a_task_claim(worker: subprocess.Popen, url: str) -> str:
     """Freeze ``worker`` (SIGSTOP) at a moment it holds a task's claim, so that the kill that follows
     comes while it writes that task's file; returns the claimed task id."""
@@ -79,7 +104,7 @@ def test_a_worker_that_is_not_the_leader_writes_task_files_and_one_killed_mid_fi
     workers = [leader]
     try:
         wait_for(lambda: leader_pid(pg_url) == leader.pid, timeout=90, message="the first worker to lead")
-        os.kill(leader.pid, signal.SIGSTOP)  # the leader keeps its lock but does nothing: the other does it all
+        _freeze_outside_any_transaction(leader, pg_url)  # it keeps the lead but does nothing: the other does it all
         other = start_worker(root, logs / "other.log")
         workers.append(other)
         for name, data in files.items():

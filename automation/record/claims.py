@@ -14,8 +14,12 @@ On PostgreSQL:
   worker claims the file and finishes it from its submission row, exactly once (the
   submission row's one-way states are the only writer of the outcome; a decision file's
   decision is recorded with the file's hash, so the next worker only moves it to 已办).
+* **Task files** are written by every worker: each task is claimed (``("task", id)``) and
+  looked at again before its file is written (``decide/followup.issue_task_files``), so a
+  burst's task files come out of both cores and a worker killed mid-file hands the task on
+  when its lease runs out.
 * **The leader.** Work that must run once per share — time limits and
-  reminders, rerouting, output files, registers, the audit checkpoint, the folder layout —
+  reminders, rerouting, the other output files, registers, the audit checkpoint, the folder layout —
   runs on the worker holding a session-level advisory lock on its own connection. When
   that worker dies its connection closes, the server drops the lock, and the next worker
   to ask takes it over.
