@@ -301,3 +301,37 @@ def test_word_form_needing_name_repairs_is_written_by_python_docx(tmp_path):
     assert read_props(path)["officeflow.case"] == "SQ-2026-0005" and read_decision(path) == (None, None)
     with zipfile.ZipFile(path) as zf:
         assert "word/styles.xml" in zf.namelist()  # written from the repaired package
+
+
+def test_frame_kept_per_form_shape_gives_the_parts_of_a_fresh_build(tmp_path):
+    from automation.decide import task_xlsx
+    from automation.forms import zip_package
+
+    d = desk(tmp_path)
+    case_id, source = _case_with_applicant(d, tmp_path, "李销售")
+    view = _awkward_views(d, case_id)[0]
+    other = real_form(tmp_path / "other.xlsx", "sales_contract", {**CONTRACT_VALUES, "客户名称": "另一家公司"}, CONTRACT_ITEMS)
+    renamed = tmp_path / "renamed.xlsx"  # same part names, another workbook part: a frame of its own
+    renamed.write_bytes(source.read_bytes())
+    wb = openpyxl.load_workbook(renamed)
+    wb.defined_names["另一个名称"] = openpyxl.workbook.defined_name.DefinedName("另一个名称", attr_text="'销售合同审批表'!$A$1")
+    wb.save(renamed)
+
+    def build(path, number, fresh):
+        if fresh:
+            task_xlsx._FRAMES.clear()
+            zip_package._DEFLATED.clear()
+        out = tmp_path / f"{path.stem}-{number}-{fresh}.xlsx"
+        assert task_xlsx.write(path, out, task_files.xlsx_addition(view, number, {"officeflow.case": number}))
+        with zipfile.ZipFile(out) as zf:
+            assert zf.testzip() is None
+        return _parts(out)
+
+    for path in (source, other, renamed, source):  # each against a build with nothing kept
+        kept = build(path, "SQ-2026-0011", fresh=False)
+        again = build(path, "SQ-2026-0012", fresh=False)  # the frame and the deflated parts of the first
+        assert kept == build(path, "SQ-2026-0011", fresh=True)
+        assert again == build(path, "SQ-2026-0012", fresh=True)
+    name = "另一个名称".encode()
+    assert name in build(renamed, "SQ-2026-0013", fresh=False)["xl/workbook.xml"]
+    assert name not in build(source, "SQ-2026-0013", fresh=False)["xl/workbook.xml"]

@@ -297,8 +297,82 @@ def write(source: Path, dest: Path, add: Addition) -> bool:
 
 
 def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
-    """Every part that changes or is new, by name."""
+    """Every part that changes or is new, by name: the frame (kept per form shape, see ``_frame``) and
+    what is this file's own — the two sheets of ours, 申请编号 in the form's sheet, the custom properties."""
+    key = (tuple(zf.namelist()), add.approval_name, add.options_name, tuple(add.names.items()), add.print_area,
+           add.drop_names, add.case_field, frozenset(add.approval.used_styles() | add.options.used_styles()))
+    frames = _FRAMES.get(key, [])
+    frame = next((f for f in frames if all(zf.read(name) == data for name, data in f.inputs.items())), None)
+    if frame is None:
+        frame = _frame(zf, add)
+        if len(_FRAMES) >= 64:
+            _FRAMES.clear()
+        _FRAMES[key] = [frame, *frames[:3]]
+    changed = {frame.styles_name: frame.styles, frame.wb_rels_name: frame.wb_rels,
+               frame.approval_part: add.approval.xml(frame.ids, selected=True),
+               frame.options_part: add.options.xml(frame.ids, selected=False), frame.main: frame.workbook}
+    add.filled = frame.filled
+    case_sheet, case_cell = frame.filled or (None, None)
+    for sheet_name, part in frame.sheets:
+        original = data = zf.read(part)
+        if sheet_name == case_sheet:
+            data = _with_text(data, case_cell, add.case_number)
+        if b"tabSelected" in data:
+            data = _TAB_SELECTED.sub(rb"\1", data)
+        if data != original:
+            changed[part] = data
+    changed.update(frame.custom_changed)
+    changed[frame.custom_name] = package.custom_xml(zf.read(frame.custom_name) if frame.custom_exists else None,
+                                                    {k: _text(v) for k, v in add.props.items()})
+    changed["[Content_Types].xml"] = frame.content_types
+    return changed
+
+
+@dataclass
+class _Frame:
+    """What a task file of one form shape adds or changes whatever the file's values, built once from the
+    parts in ``inputs`` (by their bytes: a package with other bytes there gets a frame of its own)."""
+    inputs: dict[str, bytes]
+    styles_name: str
+    styles: bytes
+    ids: dict
+    wb_rels_name: str
+    wb_rels: bytes
+    approval_part: str
+    options_part: str
+    main: str
+    workbook: bytes
+    sheets: list
+    filled: tuple | None
+    custom_name: str
+    custom_exists: bool
+    custom_changed: dict
+    content_types: bytes
+
+
+_FRAMES: dict[tuple, list[_Frame]] = {}  # (part names, what the addition names) -> the last frames built
+
+
+class _Reading:
+    """The package's parts as ``_frame`` reads them, remembered: the frame's inputs."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf, self.seen = zf, {}
+
+    def read(self, name: str) -> bytes:
+        if name not in self.seen:
+            self.seen[name] = self.zf.read(name)
+        return self.seen[name]
+
+    def namelist(self):
+        return self.zf.namelist()
+
+
+def _frame(source: zipfile.ZipFile, add: Addition) -> _Frame:
+    """The frame of ``_build`` for this package and this addition's names (no sheet of the form is read)."""
+    zf = _Reading(source)
     names = set(zf.namelist())
+
     if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
         raise Unsupported("macro-enabled package")
     main, root_rels = package.main_part(zf)
@@ -338,8 +412,6 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
         rel.set("Target", "/" + part)
         rel.set("Id", rid)
     changed[wb_rels_name] = package.serial(wb_rels)
-    changed[approval_part] = add.approval.xml(ids, selected=True)
-    changed[options_part] = add.options.xml(ids, selected=False)
 
     # The workbook: sheets, names, the active tab.
     sheet_ids = [int(s.get("sheetId")) for s in sheets_el]
@@ -388,23 +460,18 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
             case_cell = ref.replace("$", "").split(":")[0]
             if case_sheet not in {name for name, _ in sheets}:
                 case_sheet = case_cell = None
-    add.filled = (case_sheet, case_cell) if case_sheet else None
-    for sheet_name, part in sheets:
-        original = data = zf.read(part)
-        if sheet_name == case_sheet:
-            data = _with_text(data, case_cell, add.case_number)
-        if b"tabSelected" in data:
-            data = _TAB_SELECTED.sub(rb"\1", data)
-        if data != original:
-            changed[part] = data
+    filled = (case_sheet, case_cell) if case_sheet else None
 
-    # Content types and custom properties.
+    # Content types and where the custom properties go.
     ct = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
     for part in (approval_part, options_part):
         etree.SubElement(ct, "{%s}Override" % CT_NS, PartName="/" + part, ContentType=WORKSHEET_CT)
-    changed.update(package.custom_properties(zf, root_rels, ct, {k: _text(v) for k, v in add.props.items()}))
-    changed["[Content_Types].xml"] = package.serial(ct)
-    return changed
+    custom_name, existing, custom_changed = package.custom_target(source, root_rels, ct)  # (its bytes: per file)
+    return _Frame(inputs=zf.seen, styles_name=styles_name, styles=changed[styles_name], ids=ids,
+                  wb_rels_name=wb_rels_name, wb_rels=changed[wb_rels_name], approval_part=approval_part,
+                  options_part=options_part, main=main, workbook=changed[main], sheets=sheets, filled=filled,
+                  custom_name=custom_name, custom_exists=existing is not None, custom_changed=custom_changed,
+                  content_types=package.serial(ct))
 
 
 def _with_text(data: bytes, ref: str, text: str) -> bytes:

@@ -11,6 +11,7 @@ import io
 import posixpath
 import struct
 import zipfile
+import zlib
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -65,6 +66,14 @@ def main_part(zf: zipfile.ZipFile) -> tuple[str, object]:
 
 def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[str, str]) -> dict[str, bytes]:
     """The parts that set ``props`` as string custom properties (others kept); types/rels edited in place."""
+    custom_name, existing, changed = custom_target(zf, root_rels, types_root)
+    changed[custom_name] = custom_xml(existing, props)
+    return changed
+
+
+def custom_target(zf: zipfile.ZipFile, root_rels, types_root) -> tuple[str, bytes | None, dict[str, bytes]]:
+    """Where the custom properties live: (their part, its current bytes or None when there is none yet,
+    the root rels when they had to be told of a new part); types/rels edited in place."""
     names = set(zf.namelist())
     changed: dict[str, bytes] = {}
     custom_name = next((part_name("", r.get("Target")) for r in root_rels if r.get("Type") == CUSTOM_TYPE), None)
@@ -77,9 +86,16 @@ def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[st
                          Id=next(f"rId{n}" for n in range(1, 100_000) if f"rId{n}" not in used))
         changed["_rels/.rels"] = serial(root_rels)
         etree.SubElement(types_root, "{%s}Override" % CT_NS, PartName="/" + custom_name, ContentType=CUSTOM_CT)
+        return custom_name, None, changed
+    return custom_name, zf.read(custom_name), changed
+
+
+def custom_xml(existing: bytes | None, props: dict[str, str]) -> bytes:
+    """The custom properties part ``existing`` (None: a new one) with ``props`` set as strings, others kept."""
+    if existing is None:
         root = etree.Element("{%s}Properties" % CUSTOM_NS, nsmap={None: CUSTOM_NS, "vt": VT_NS})
     else:
-        root = etree.fromstring(zf.read(custom_name), PARSER)
+        root = etree.fromstring(existing, PARSER)
     tag = "{%s}property" % CUSTOM_NS
     pids = [int(p.get("pid", "1")) for p in root.iter(tag)]
     for prop in list(root.iter(tag)):
@@ -90,8 +106,7 @@ def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[st
         pid += 1
         prop = etree.SubElement(root, tag, name=name, fmtid=FMTID, pid=str(pid))
         etree.SubElement(prop, "{%s}lpwstr" % VT_NS).text = str(value)
-    changed[custom_name] = serial(root)
-    return changed
+    return serial(root)
 
 
 def open_package(source: Path) -> zipfile.ZipFile:
@@ -125,10 +140,26 @@ def write(source: Path, dest: Path, changed: dict[str, bytes], *, archive: zipfi
 
 
 def put(out: zipfile.ZipFile, name: str, data: bytes, date_time) -> None:
+    """Add ``data`` deflated as zipfile's ``writestr`` would. A part of up to ``KEEP_DEFLATED`` bytes is
+    deflated once per process: the parts a task file shares with the last ones of its form (styles,
+    workbook rels, content types, the options sheet) are written from the kept stream."""
+    found = _DEFLATED.get(data) if len(data) <= KEEP_DEFLATED else None
+    if found is None:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+        found = (zlib.crc32(data), compressor.compress(data) + compressor.flush())
+        if len(data) <= KEEP_DEFLATED:
+            while len(_DEFLATED) >= 512:
+                _DEFLATED.pop(next(iter(_DEFLATED), None), None)
+            _DEFLATED[data] = found
     entry = zipfile.ZipInfo(name, date_time=date_time)
     entry.compress_type = zipfile.ZIP_DEFLATED
     entry.external_attr = 0o600 << 16
-    out.writestr(entry, data)
+    entry.CRC, entry.file_size, entry.compress_size = found[0], len(data), len(found[1])
+    _append(out, entry, found[1])
+
+
+KEEP_DEFLATED = 64 * 1024
+_DEFLATED: dict[bytes, tuple[int, bytes]] = {}  # part bytes -> (CRC-32, raw deflate stream); oldest dropped first
 
 
 def stored_bytes(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
@@ -150,6 +181,11 @@ def copy_entry(out: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None
     entry.CRC, entry.compress_size, entry.file_size = info.CRC, info.compress_size, info.file_size
     entry.external_attr = info.external_attr
     entry.flag_bits = info.flag_bits & 0x800  # keep the UTF-8 name flag; sizes are in the header
+    _append(out, entry, data)
+
+
+def _append(out: zipfile.ZipFile, entry: zipfile.ZipInfo, data: bytes) -> None:
+    """Write an entry whose CRC, sizes and compressed bytes are known, as zipfile's own writer lays it out."""
     zip64 = entry.file_size > zipfile.ZIP64_LIMIT or entry.compress_size > zipfile.ZIP64_LIMIT
     if zip64:
         raise Unsupported("zip64 entry")
