@@ -187,16 +187,52 @@ def test_adds_changes_a_wider_column_reminders_and_the_next_day_equal_a_full_reb
     assert _render(store, settings).incremental[NAME] == 256
     _check(store, settings, tmp, "block")
 
-    # The next day: 已用工作日 and 是否超时 of open cases change: a full rebuild, then increments again.
+    # The next day: 已用工作日 and 是否超时 of open cases change: the open cases are read again (and the
+    # marked ones), the rest is kept; then increments again.
     tomorrow = TODAY + timedelta(days=1)
     with store.begin() as conn:
         mark_dirty(conn, [NAME], NOW, cases=[1])
+        open_cases = set(conn.execute(select(s.cases.c.id).where(s.cases.c.decided_at.is_(None))).scalars())
     result = _render(store, settings, tomorrow)
-    assert NAME not in result.incremental and result.rendered[NAME] == HISTORY + 261
+    assert result.incremental[NAME] == len(open_cases | {1}) < HISTORY + 261 == result.rendered[NAME]
     _check(store, settings, tmp, "tomorrow", tomorrow)
     _decide(store, 11)
     assert _render(store, settings, tomorrow).incremental[NAME] == 1
     _check(store, settings, tmp, "tomorrow-decide", tomorrow)
+    # Three days on (tasks due today and in two days now late), a case decided that day, unmarked days skipped.
+    later = TODAY + timedelta(days=4)
+    _decide(store, 16)
+    result = _render(store, settings, later)
+    assert NAME in result.incremental
+    _check(store, settings, tmp, "later", later)
+
+
+def test_a_day_s_rows_are_read_again_even_when_they_no_longer_look_open(office):
+    """A case open yesterday whose row was changed in the store without a mark (the cache's own list of
+    yesterday's open rows brings it back), and a decided case with a task still open (due dates look on)."""
+    store, settings, tmp = office
+    with store.begin() as conn:  # not marked: only the cache's list of the day's rows names it
+        conn.execute(s.cases.update().where(s.cases.c.id == 1).values(status="approved", decided_at=NOW))
+        conn.execute(s.tasks.update().where(s.tasks.c.case_id == 1).values(status="approved"))
+        conn.execute(s.cases.update().where(s.cases.c.id == 2).values(status="approved", decided_at=NOW))
+        add_task(conn, 2, "钱经理", due_on=TODAY)  # late from tomorrow on
+        mark_dirty(conn, [NAME], NOW, cases=[3])  # something else marked the register
+    tomorrow = TODAY + timedelta(days=1)
+    assert NAME in _render(store, settings, tomorrow).incremental
+    _check(store, settings, tmp, "reread", tomorrow)
+
+
+def test_more_rows_of_the_day_than_an_increment_takes_means_a_full_rebuild(office, monkeypatch):
+    store, settings, tmp = office
+    monkeypatch.setattr(incremental, "MAX_CHANGED", 10)  # the history has 60 open cases
+    with store.begin() as conn:
+        mark_dirty(conn, [NAME], NOW, cases=[3])
+    tomorrow = TODAY + timedelta(days=1)
+    assert NAME not in _render(store, settings, tomorrow).incremental
+    _check(store, settings, tmp, "many", tomorrow)
+    _add(store, 1)
+    assert _render(store, settings, tomorrow).incremental[NAME] == 1  # the same day again: increments
+    _check(store, settings, tmp, "many-then", tomorrow)
 
 
 def test_a_drifted_cache_row_is_caught_by_the_comparison(office):

@@ -83,6 +83,9 @@ class RegisterDef:
     # extent(conn) the number of rows and the largest key; rows must be ordered by key.
     keyed_rows: Callable[[Connection, RenderContext, Collection[int] | None], list[tuple[int, tuple]]] | None = None
     extent: Callable[[Connection], tuple[int, int | None]] | None = None
+    # The keys of the rows whose values depend on the day (an incremental render of another day reads
+    # them again); None: every row may (a new day means a full render).
+    day_keys: Callable[[Connection, RenderContext], set[int]] | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -192,6 +195,15 @@ def approval_keyed_rows(conn: Connection, ctx: RenderContext, keys: Collection[i
 
 def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
     return [row for _, row in approval_keyed_rows(conn, ctx)]
+
+
+def approval_day_keys(conn: Connection, ctx: RenderContext) -> set[int]:
+    """The cases whose 审批台账 row changes with the day: 已用工作日 counts to today while a case is
+    undecided, and 是否超时 looks at the due dates of its open tasks."""
+    c, t = s.cases.c, s.tasks.c
+    undecided = select(c.id).where(c.decided_at.is_(None))
+    waiting = select(t.case_id).where(t.status == "open", t.due_on.is_not(None))
+    return set(conn.execute(undecided.union(waiting)).scalars())
 
 
 def case_extent(conn: Connection) -> tuple[int, int | None]:
@@ -388,7 +400,7 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
                    Grouping("按状态", "状态")),
-        measure="金额", keyed_rows=approval_keyed_rows, extent=case_extent),
+        measure="金额", keyed_rows=approval_keyed_rows, extent=case_extent, day_keys=approval_day_keys),
     RegisterDef(
         "客户台账", "CustomerRegister",
         _cols(("客户名称", "text"), ("统一社会信用代码", "text"), ("等级", "text"),

@@ -19,13 +19,16 @@ valid stream; the CRC is combined from the pieces' CRCs.
 
 The store stays the truth and the cache is disposable. A full rebuild is made
 instead whenever the cache is missing, damaged (checksum), foreign (another store,
-register definition, code, time zone or holiday calendar), of another day (已用工作日
-and 是否超时 depend on the day: the first render of a day is a full one), not the one
+register definition, code, time zone or holiday calendar), not the one
 the previous claim wrote (``generation``: a render killed between its claim and its
 cache), when a mark named no rows, when a row would go anywhere but in place or at
 the end, or when the number of rows or the largest key in the store disagrees. A
-width change re-encodes every block from the cached values. The output equals a full
-rebuild cell for cell (tests/test_registers_incremental.py).
+width change re-encodes every block from the cached values. A cache of an earlier day
+(已用工作日 and 是否超时 of open cases move with the day) is built on by reading again,
+besides the marked rows, the rows that depended on its day and those that depend on
+today (``RegisterDef.day_keys``: the open cases), unless there are more than
+``MAX_CHANGED`` of them. The output equals a full rebuild cell for cell
+(tests/test_registers_incremental.py).
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ from automation.record.registers.summary import blocks_of, tally_row
 from automation.record.registers.writer import FIRST_DATA_ROW, HEADER_ROW, REGISTER_PART, atomic_save
 
 BLOCK_ROWS = 256
-MAGIC = b"OfficeFlow register cache 1\n"
+MAGIC = b"OfficeFlow register cache 2\n"
 CACHE_FOLDER = "register-cache"
 # More changed rows than this in one render: read them all (a full rebuild costs about the same).
 MAX_CHANGED = 20_000
@@ -99,13 +102,14 @@ def calendar_key(workdays_between) -> tuple | None:
 def identity(register: RegisterDef, ctx: RenderContext) -> tuple | None:
     """What a cache must have been built for. The store is told by the claim's generation, which starts
     at a random number in each store (render._claim): a copied workspace keeps its cache, another
-    store's cache is refused."""
+    store's cache is refused. The day is kept beside it (``Cache.day``): a cache of another day is
+    built on by re-reading the rows that depend on the day (``RegisterDef.day_keys``)."""
     calendar = calendar_key(ctx.workdays_between)
     if calendar is None:
         return None
     definition = repr((register.name, register.table_name, register.columns, register.totals, register.highlight,
                        register.groupings, register.measure))
-    return (_CODE, BLOCK_ROWS, definition, str(ctx.tz), ctx.today.isoformat(), calendar)
+    return (_CODE, BLOCK_ROWS, definition, str(ctx.tz), calendar)
 
 
 def cache_path(state: Path, name: str) -> Path:
@@ -151,13 +155,16 @@ class Cache:
     tallies: list  # registers.summary tallies
     layouts: list[ColumnLayout]
     styles: tuple
+    day: str = ""  # the day the rows were read on (ISO)
+    day_keys: list[int] = field(default_factory=list)  # rows that depended on that day (RegisterDef.day_keys)
 
     def to_bytes(self) -> bytes:
         payload = _dumps({
             "identity": self.identity, "generation": self.generation, "keys": self.keys,
             "blocks": [(b.values, b.deflated, b.crc, b.size) for b in self.blocks], "stats": self.stats,
             "totals": self.totals, "tallies": self.tallies,
-            "layouts": [(l.width, l.wrap) for l in self.layouts], "styles": self.styles})
+            "layouts": [(l.width, l.wrap) for l in self.layouts], "styles": self.styles,
+            "day": self.day, "day_keys": self.day_keys})
         return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
 
 
@@ -176,7 +183,8 @@ def load(path: Path, expected: tuple, generation: int) -> Cache | None:
     try:
         d = _loads(payload)
         cache = Cache(d["identity"], d["generation"], d["keys"], [Block(*b) for b in d["blocks"]], d["stats"],
-                      d["totals"], d["tallies"], [ColumnLayout(w, wrap) for w, wrap in d["layouts"]], d["styles"])
+                      d["totals"], d["tallies"], [ColumnLayout(w, wrap) for w, wrap in d["layouts"]], d["styles"],
+                      d["day"], d["day_keys"])
     except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError, AttributeError):
         return None
     if cache.identity != expected or cache.generation != generation:
@@ -206,6 +214,8 @@ class Plan:
     layouts: list[ColumnLayout] = field(default_factory=list)
     # block → the offsets in it of rows changed or added; a touched block not named here is encoded whole
     spliced: dict[int, set[int]] = field(default_factory=dict)
+    day: str = ""  # the day the rows are read on
+    day_keys: list[int] = field(default_factory=list)  # the rows that depend on it (kept in the cache)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -219,6 +229,23 @@ def _count(plan: Plan, row: tuple, sign: int) -> None:
         value = row[register.index(header)]
         if value is not None:
             plan.totals[header] = plan.totals[header] + Decimal(value) if sign > 0 else plan.totals[header] - Decimal(value)
+
+
+def _count_change(plan: Plan, old: tuple, new: tuple) -> None:
+    """``_count(old, -1)`` then ``_count(new, 1)``, for the columns that changed only (a new day changes
+    one column of an open case's row)."""
+    register = plan.register
+    layout_mod.count_change(plan.stats, register, old, new, summary.same_value)
+    summary.tally_change(plan.tallies, register, old, new)
+    for header in register.totals:
+        at = register.index(header)
+        a, b = old[at], new[at]
+        if summary.same_value(a, b):
+            continue
+        if a is not None:
+            plan.totals[header] = plan.totals[header] - Decimal(a)
+        if b is not None:
+            plan.totals[header] = plan.totals[header] + Decimal(b)
 
 
 def full_plan(register: RegisterDef, keyed: list[tuple[int, tuple]]) -> Plan:
@@ -261,8 +288,10 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
             old = rows[at % BLOCK_ROWS]
             if old == row:
                 continue
-            _count(plan, old, -1)
+            _count_change(plan, old, row)
             rows[at % BLOCK_ROWS] = row
+            plan.spliced.setdefault(at // BLOCK_ROWS, set()).add(at % BLOCK_ROWS)
+            continue
         plan.spliced.setdefault(at // BLOCK_ROWS, set()).add(at % BLOCK_ROWS)
         _count(plan, row, 1)
     count, biggest = extent
@@ -288,13 +317,22 @@ def _encode_all(plan: Plan) -> None:
 
 def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | None,
               keys: Collection[int] | None) -> Plan:
-    """Inside the claim's transaction: the incremental plan when it applies, else a full one."""
+    """Inside the claim's transaction: the incremental plan when it applies, else a full one.
+
+    On another day than the cache's, the rows that depended on the cache's day and those that
+    depend on today are read again, with the marked ones."""
+    day = ctx.today.isoformat()
+    day_keys = sorted(register.day_keys(conn, ctx)) if register.day_keys is not None else None
+    if cache is not None and keys is not None and cache.day != day:
+        keys = None if day_keys is None else {*keys, *cache.day_keys, *day_keys}
+    plan = None
     if cache is not None and keys is not None and len(keys) <= MAX_CHANGED:
         plan = incremental_plan(cache, register, register.keyed_rows(conn, ctx, keys) if keys else [],
                                 register.extent(conn))
-        if plan is not None:
-            return plan
-    return full_plan(register, register.keyed_rows(conn, ctx, None))
+    if plan is None:
+        plan = full_plan(register, register.keyed_rows(conn, ctx, None))
+    plan.day, plan.day_keys = day, day_keys or []
+    return plan
 
 
 # --- writing ------------------------------------------------------------------------
@@ -305,6 +343,7 @@ def _deflate(data: bytes, finish: bool = False) -> bytes:
 
 
 ROW_START = '<row r="'  # never inside a cell: text is escaped (&lt;)
+SPLICE_SHARE = 4  # a block with a quarter of its rows changed or more is encoded whole (one pass, memoised cells)
 
 
 def _encode(plan: Plan, b: int, makers) -> Block:
@@ -315,7 +354,7 @@ def _encode(plan: Plan, b: int, makers) -> Block:
     cached = plan.blocks[b] if b < len(plan.blocks) else None
     offsets = plan.spliced.get(b)
     xml = None
-    if cached is not None and offsets is not None:
+    if cached is not None and offsets is not None and len(offsets) * SPLICE_SHARE < len(rows):
         pieces = [ROW_START + piece for piece in _inflate(cached.deflated).split(ROW_START)[1:]]
         if len(pieces) <= len(rows) and all(o <= len(rows) for o in offsets):
             for o in sorted(offsets):
@@ -419,7 +458,8 @@ def write(path: Path, cache_file: Path, plan: Plan, *, identity: tuple, generati
     for b in sorted(plan.touched):
         plan.blocks[b] = _encode(plan, b, makers)
     blocks = [b for b in plan.blocks if b is not None]
-    cache = Cache(identity, generation, plan.keys, blocks, plan.stats, plan.totals, plan.tallies, plan.layouts, styles)
+    cache = Cache(identity, generation, plan.keys, blocks, plan.stats, plan.totals, plan.tallies, plan.layouts, styles,
+                  plan.day, plan.day_keys)
     # The cache first: killed before the register is swapped in, the next render still starts from
     # the rows this claim read (its generation), and writes the whole register again.
     try:

@@ -100,6 +100,22 @@ def count(stats: list[ColumnStat | None], register: RegisterDef, row: tuple, sig
             del stat[key]
 
 
+def count_change(stats: list[ColumnStat | None], register: RegisterDef, old: tuple, new: tuple, same) -> None:
+    """``old`` removed and ``new`` added, only in the columns whose value differs (``same``)."""
+    for stat, col, a, b in zip(stats, register.columns, old, new):
+        if stat is None or same(a, b):
+            continue
+        for value, sign in ((a, -1), (b, 1)):
+            key = stat_key(col.kind, value)
+            if key is None:
+                continue
+            n = stat.get(key, 0) + sign
+            if n:
+                stat[key] = n
+            else:
+                del stat[key]
+
+
 def column_stats(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnStat | None]:
     """Every column's figures at once (column by column: what ``count`` gives row by row)."""
     stats: list[ColumnStat | None] = []

@@ -141,7 +141,7 @@ def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
     if not memo:
         yield from _encode_rows_plain(rows, makers, first_row, heights)
         return
-    letters = [xl_col_to_name(i) for i in range(len(makers))]
+    letters = _letters(len(makers))
     columns = [(f'<c r="{letter}', letter, make, {}) for letter, make in zip(letters, makers)]
     heights = heights or {}
     chunk: list[str] = []
@@ -172,6 +172,16 @@ def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
             chunk = []
     if chunk:
         yield "".join(chunk)
+
+
+_LETTERS: list[str] = []
+
+
+def _letters(count: int) -> list[str]:
+    """Column letters A, B, …: made once (a changed row is encoded alone, thousands of times a render)."""
+    while len(_LETTERS) < count:
+        _LETTERS.append(xl_col_to_name(len(_LETTERS)))
+    return _LETTERS[:count]
 
 
 def _encode_rows_plain(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,

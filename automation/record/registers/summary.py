@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -46,12 +45,21 @@ def empty_tallies(register: RegisterDef) -> list[Tally]:
     return [{} for _ in register.groupings]
 
 
-@lru_cache(maxsize=64)
+_PLACES: dict[int, tuple] = {}  # id(register) → (register, places): hashing a RegisterDef walks all its fields
+
+
 def _places(register: RegisterDef) -> tuple[int | None, list[tuple[int, int | None, bool]]]:
     """Where the measure and each grouping's columns are in a row."""
+    known = _PLACES.get(id(register))
+    if known is not None and known[0] is register:
+        return known[1]
     sum_at = register.index(register.measure) if register.measure else None
-    return sum_at, [(register.index(g.column), register.index(g.then) if g.then else None, g.by_month)
-                    for g in register.groupings]
+    places = sum_at, [(register.index(g.column), register.index(g.then) if g.then else None, g.by_month)
+                      for g in register.groupings]
+    if len(_PLACES) > 256:
+        _PLACES.clear()
+    _PLACES[id(register)] = (register, places)
+    return places
 
 
 def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int = 1) -> None:
@@ -68,6 +76,32 @@ def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int
             line[1] = line[1] + measure if sign > 0 else line[1] - measure
         if line[0] == 0:
             del tally[key]
+
+
+def same_value(a, b) -> bool:
+    """Equal and written alike (Decimal("1.0") == Decimal("1.00"), but they show differently)."""
+    return a is b or (type(a) is type(b) and a == b and (type(a) is not Decimal or str(a) == str(b)))
+
+
+def tally_change(tallies: list[Tally], register: RegisterDef, old: tuple, new: tuple) -> None:
+    """``old`` counted out and ``new`` in, only in the groupings whose key or measure differ:
+    what ``tally_row(old, -1)`` then ``tally_row(new, 1)`` gives."""
+    sum_at, places = _places(register)
+    measure_same = sum_at is None or same_value(old[sum_at], new[sum_at])
+    for tally, (at, then, by_month) in zip(tallies, places):
+        if measure_same and same_value(old[at], new[at]) and (then is None or same_value(old[then], new[then])):
+            continue
+        for row, sign in ((old, -1), (new, 1)):
+            measure = Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
+            key = _row_key(row, at, then, by_month)
+            line = tally.get(key)
+            if line is None:
+                line = tally[key] = [0, Decimal()]
+            line[0] += sign
+            if measure is not None:
+                line[1] = line[1] + measure if sign > 0 else line[1] - measure
+            if line[0] == 0:
+                del tally[key]
 
 
 def tallies_by_row(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
