@@ -9,6 +9,7 @@ files of Excel and Word forms issued by the real writer; any change of the bytes
 from __future__ import annotations
 
 import os
+import shutil
 
 import openpyxl
 import pytest
@@ -109,6 +110,13 @@ def test_decision_by_move_of_an_untouched_file_opens_no_file(tmp_path, monkeypat
         assert not office.audit(scan.REFUSED)
         office.run()  # nothing is decided twice
         assert len(office.audit("task-decided")) == len(moved)
+        # A run killed after the decision committed, before the file left 同意/: the same bytes lie there again.
+        done = sorted((moved[0].parent.parent / "已办").glob(f"{moved[0].stem}*"))
+        assert len(done) == 1
+        shutil.move(str(done[0]), moved[0])
+        office.run()
+        assert len(office.audit("task-decided")) == len(moved) and not office.audit(scan.REFUSED)
+        assert not moved[0].exists() and len(list((moved[0].parent.parent / "已办").glob(f"{moved[0].stem}*"))) == 1
     finally:
         office.close()
 

@@ -320,6 +320,7 @@ class _Judged:
     problem: Problem | None
     done: AppliedDecision | str | None = None  # settled without deciding: already refused / decided, try again
     settled: bool = False
+    rel: str | None = None  # the file's path as recorded (relative to the workspace)
 
 
 def _judge(conn, settings, item: DecisionFile, file_hash: str, earlier: Earlier, *, specs: dict,
@@ -341,7 +342,7 @@ def _judge(conn, settings, item: DecisionFile, file_hash: str, earlier: Earlier,
         return _Judged(task_id, None, TRY_AGAIN, settled=True)
     problem = (_precheck(conn, item, task_id, specs, rel, issued, row)
                or _action_problem(conn, item, task_id, policy, rel, row))
-    return _Judged(task_id, problem)
+    return _Judged(task_id, problem, rel=rel)
 
 
 _TASK_AND_CASE = (select(s.tasks, s.cases.c.form_id.label("case_form_id"), s.cases.c.form_title.label("case_title"))
@@ -360,7 +361,7 @@ def _carry_out(store, settings, item: DecisionFile, judged: _Judged, file_hash: 
     if judged.settled:
         return judged.done
     task_id, problem = judged.task_id, judged.problem
-    rel = _rel(settings, item.path)
+    rel = judged.rel or _rel(settings, item.path)
     if problem:
         return _refuse(store, settings, item, task_id, problem, file_hash, now, specs)
     try:
