@@ -54,8 +54,12 @@ def text_cell(ref: str, value: object) -> str:
 
 def wrapped_text_maker(style: int) -> CellMaker:
     """Text with a cell style (wrapping, or top alignment): the same inline string, styled."""
+    styled = f' s="{style}" t="inlineStr"><is><t'
+
     def cell(ref: str, value: object) -> str:
-        return text_cell(ref, value).replace(' t="inlineStr"', f' s="{style}" t="inlineStr"', 1)
+        text = safe_text(value)
+        space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+        return f'<c r="{ref}"{styled}{space}>{escape_text(text)}</t></is></c>'
     return cell
 
 

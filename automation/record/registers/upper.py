@@ -39,9 +39,18 @@ def _group(n: int) -> str:
 def _yuan(n: int) -> str:
     # Like cn2an, an empty 万 group alone adds no 零 (400002000 → 肆亿贰仟元); only
     # a group with leading zeros does. Kept identical so forms and registers agree.
+    head = _head(n // 10**4)  # the 亿 and 万 groups: few distinct ones in a register, made once each
+    last = n % 10**4
+    if last == 0:
+        return head
+    return head + ("零" if head and last < 1000 else "") + _group(last)
+
+
+@lru_cache(maxsize=65_536)
+def _head(n: int) -> str:
+    """The 亿 and 万 groups of an amount of ``n`` 万 yuan (the words before its last four digits)."""
     out = []
-    groups = (n // 10**8, n // 10**4 % 10**4, n % 10**4)
-    for group, unit in zip(groups, GROUP_UNITS):
+    for group, unit in zip((n // 10**4, n % 10**4), GROUP_UNITS):
         if group == 0:
             continue
         if out and group < 1000:
