@@ -335,3 +335,67 @@ def test_frame_kept_per_form_shape_gives_the_parts_of_a_fresh_build(tmp_path):
     name = "另一个名称".encode()
     assert name in build(renamed, "SQ-2026-0013", fresh=False)["xl/workbook.xml"]
     assert name not in build(source, "SQ-2026-0013", fresh=False)["xl/workbook.xml"]
+
+
+def _word_case(d, number):
+    from support.decide import trip_task_file
+
+    case_id, task, _ = trip_task_file(d, number)
+    with d.store.read() as conn:
+        case, tasks = engine.load_case(conn, case_id), engine.case_tasks(conn, case_id)
+    return case, task, tasks, d.settings.archive / "trip.docx"
+
+
+def test_word_block_spliced_as_text_equals_the_block_inserted_as_a_tree(tmp_path):
+    from dataclasses import replace
+
+    d = desk(tmp_path)
+    case, task, tasks, source = _word_case(d, "SQ-2026-0006")
+    real = build_view(case=case, task=task, tasks=tasks, history=[], warnings=[], spec=d.spec, people=("王经理",))
+    awkward = replace(real, header=real.header + [("引号", '他说"好"和\'行\''), ("符号", "<&> a>b"), ("空", "")],
+                      summary=[("多行", " 前后空格\t制表\n换行\r\n回车 ")], items_title="明细", items=[("电机", "", "5")],
+                      warnings=["警告:折扣率 8% 超过上限"], chain=[("第 1 步", '王"经理', "当前", "")],
+                      history=[("2026-11-23 09:30", "第 1 轮", "", "同意", "")],
+                      people=('王"经理', "钱'副理", "赵&<>会计", "换\n行\t人"), back_to=("申请人", '第 1 步 · "部门"'))
+    nobody = replace(real, people=(), history=[])
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    for n, view in enumerate((real, awkward, nobody)):
+        spliced, tree, reference = tmp_path / f"s{n}.docx", tmp_path / f"t{n}.docx", tmp_path / f"p{n}.docx"
+        written = task_files._write_docx_at_zip_level(source, spliced, view, case["number"], props, spec=d.spec)
+        assert written is not None
+        assert task_files._write_docx_at_zip_level(source, tree, view, case["number"], props, spec=d.spec,
+                                                   splice=False) is not None
+        task_files.write_docx_with_python_docx(source, reference, view, case["number"], props)
+        assert _parts(spliced) == _parts(tree)
+        assert _parts(spliced)["word/document.xml"] == _parts(reference)["word/document.xml"]
+        assert written[1] == form_fingerprint(spliced, d.spec) is not None  # read from the form's body alone
+        assert read_decision(spliced) == (None, None)
+
+
+def test_word_block_that_could_answer_the_reader_leaves_the_fingerprint_to_the_file(tmp_path):
+    from dataclasses import replace
+
+    d = desk(tmp_path)
+    case, task, tasks, source = _word_case(d, "SQ-2026-0007")
+    real = build_view(case=case, task=task, tasks=tasks, history=[], warnings=[], spec=d.spec, people=("王经理",))
+    label = d.spec.fields[0].label or d.spec.fields[0].key
+    clashing = replace(real, chain=[(f"{label}:", "王经理", "当前", "")])  # a chain cell labelled like a field
+    assert not task_files._block_may_answer(real, d.spec) and task_files._block_may_answer(clashing, d.spec)
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    written = task_files._write_docx_at_zip_level(source, tmp_path / "c.docx", clashing, case["number"], props,
+                                                  spec=d.spec)
+    assert written == (True, None)  # written at zip level, fingerprint to be read from the file
+    path = d.issue(task["id"])
+    assert d.tasks(case["id"])[0]["fingerprint"] == form_fingerprint(path, d.spec)
+
+
+def test_word_block_holding_what_xml_cannot_is_not_spliced(tmp_path):
+    from dataclasses import replace
+
+    d = desk(tmp_path)
+    case, task, tasks, source = _word_case(d, "SQ-2026-0008")
+    view = replace(build_view(case=case, task=task, tasks=tasks, history=[], warnings=[], spec=d.spec),
+                   people=("王\x01经理",))
+    props = {"officeflow.task": str(task["id"]), "officeflow.case": case["number"]}
+    assert task_files._write_docx_at_zip_level(source, tmp_path / "x.docx", view, case["number"], props) is None
+    assert not (tmp_path / "x.docx").exists()

@@ -13,7 +13,7 @@ import re
 import zipfile
 from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import escape
 
 import docx
 import docx.document
@@ -52,7 +52,7 @@ from automation.decide.officefile import (
     set_docx_props,
     set_xlsx_props,
 )
-from automation.forms.docx_reader import SUMMARY_HEADER, read_body_reading
+from automation.forms.docx_reader import SUMMARY_HEADER, normal_label, read_body_reading
 from automation.forms.raw import read_raw
 from automation.forms.spec import CASE_FIELD
 from automation.forms.repair import needs_renames, open_docx, open_xlsx
@@ -117,11 +117,11 @@ def _write_task_file(settings, *, case: Case, task: Task, history: list[Task], w
     view = build_view(case=case, task=task, tasks=tasks if tasks is not None else [task], history=history,
                       warnings=warnings, spec=spec, people=people, transfer_allowed=transfer_allowed)
     if kind == "docx":
-        body = _write_docx_at_zip_level(source_file, path, view, case.number, props)
-        if body is None:
+        written = _write_docx_at_zip_level(source_file, path, view, case.number, props, spec=spec)
+        if written is None:
             write_docx_with_python_docx(source_file, path, view, case.number, props)
             return path, None
-        return path, _docx_fingerprint(body, spec)
+        return path, written[1]
     addition = xlsx_addition(view, case.number, props)
     if not task_xlsx.write(source_file, path, addition):
         write_xlsx_with_openpyxl(source_file, path, view, case.number, props)
@@ -178,6 +178,25 @@ def _docx_fingerprint(body, spec) -> str | None:
     return fingerprint_of(read_body_reading(body, spec)[0][0], spec)
 
 
+def _block_may_answer(view: ApprovalView, spec) -> bool:
+    """Whether the 审批 block of ``view`` could answer a look-up of the form's reader for ``spec``: a
+    field named like one of the block's controls, or labelled like a cell of its 审批流程 / 审批记录
+    tables (the reader skips the 申请信息 and decision tables), or a line-item table whose columns all
+    head one of its tables. When it cannot, the form's own body, read without the block, gives the
+    task file's values (the block comes first in the body, so only its own entries could differ)."""
+    labels = {normal_label(task_xlsx.ILLEGAL_CHARACTERS_RE.sub("", str(value or "")))
+              for header, rows in ((CHAIN_HEADER, view.chain),
+                                   (HISTORY_HEADER, view.history or [("—", "", "", "尚无审批记录", "")]))
+              for line in (header, *rows) for value in line[:len(header) - 1]}
+    labels.discard("")
+    for field in spec.fields:
+        names = {field.key, field.label or field.key}
+        if names & set(INPUT_NAMES) or {normal_label(n) for n in names} & labels:
+            return True
+    headers = (SUMMARY_HEADER, CHAIN_HEADER, HISTORY_HEADER, DECISION_TABLE_HEADER)
+    return any(all(c.key in header for c in table.columns) for table in spec.tables for header in headers)
+
+
 def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict) -> bool:
     """The Word task file with only the main part (and the custom properties) rewritten; every other part —
     styles, numbering, fonts, images — copied as stored. The body is edited by the same code as
@@ -186,8 +205,16 @@ def write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, n
     return _write_docx_at_zip_level(source_file, path, view, number, props) is not None
 
 
-def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict):
-    """``write_docx_at_zip_level``, returning the body written (None: nothing written)."""
+def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, number: str, props: dict,
+                              spec=None, *, splice: bool = True) -> tuple[bool, str | None] | None:
+    """``write_docx_at_zip_level``: None when nothing was written, else (True, the form fingerprint of the
+    file written when known without reading it; None if not).
+
+    The form's body is edited as a tree; the 审批 block is not parsed into it but written as text right
+    after ``<w:body>`` in the serialized part (``_docx_block_xml`` writes it as lxml would serialize it;
+    tests/test_task_file_zip.py compares the two), and the fingerprint is read from the form's body alone
+    when the block cannot answer the reader (``_block_may_answer``). A body that does not serialize
+    with a plain ``<w:body>`` under the ``w`` prefix gets the block inserted as a tree, as before."""
     try:
         with package.open_package(source_file) as zf:
             if needs_renames(zf, "docx"):
@@ -204,23 +231,54 @@ def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, 
             set_control_text(document, CASE_FIELD, number)
             _forget_submitted_controls(document)
             body = document.element.body
-            for index, element in enumerate(_docx_block(document, view, grid)):
-                body.insert(index, element)
+            block = _docx_block_xml(document, view, grid)
+            main_xml = package.serial(root) if splice and root.nsmap.get("w") == _W_NS else b""
+            at = main_xml.find(b"<w:body>")
+            if at >= 0 and main_xml.find(b"<w:body>", at + 1) < 0 and not _NOT_XML.search(block):
+                at += len(b"<w:body>")
+                main_xml = main_xml[:at] + block.encode("utf-8") + main_xml[at:]
+                fingerprint = None if spec is None or spec.kind != "docx" or _block_may_answer(view, spec) \
+                    else fingerprint_of(read_body_reading(body, spec)[0][0], spec)
+            else:
+                for index, element in enumerate(_parsed_block(block)):
+                    body.insert(index, element)
+                main_xml, fingerprint = package.serial(root), _docx_fingerprint(body, spec)
             types = etree.fromstring(zf.read("[Content_Types].xml"), package.PARSER)
-            changed = {main: package.serial(root)}
+            changed = {main: main_xml}
             changed.update(package.custom_properties(zf, root_rels, types, props))
             changed["[Content_Types].xml"] = package.serial(types)
             package.write(source_file, path, changed, archive=zf)
     except (package.Unsupported, KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
         return None
-    return body
+    return True, fingerprint
 
 
 def _docx_block(document, view: ApprovalView, grid) -> list:
     """The elements ``_docx_approval_block`` inserts, written as XML directly (python-docx's table and run
     objects cost most of a Word task file): the same paragraphs, tables, widths, style and controls,
     byte for byte (tests/test_task_file_zip.py compares the two)."""
-    style = f'<w:tblStyle w:val="{escape(grid[0])}"/>' if grid is not None and grid[0] is not None else ""
+    return _parsed_block(_docx_block_xml(document, view, grid))
+
+
+def _parsed_block(xml: str) -> list:
+    return list(parse_xml(f"<w:body {_W}>{xml}</w:body>"))
+
+
+def _attr(value: str) -> str:
+    """An attribute value quoted as lxml serializes it."""
+    return '"' + escape(value, _ATTR_ESCAPES) + '"'
+
+
+_ATTR_ESCAPES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+_W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# What XML 1.0 cannot hold (a parse would refuse it; the tree path then leaves the file to python-docx).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _docx_block_xml(document, view: ApprovalView, grid) -> str:
+    """The 审批 block as the XML text of its elements, in lxml's serialization (attributes in double
+    quotes, ``>`` escaped), so that it can stand in the serialized main part as it is."""
+    style = f'<w:tblStyle w:val={_attr(grid[0])}/>' if grid is not None and grid[0] is not None else ""
     width = document._block_width
     out = [_heading_xml(view.title, size=14), f"<w:p>{_run_xml(INSTRUCTION)}</w:p>"]
     summary = view.header + view.summary
@@ -236,7 +294,10 @@ def _docx_block(document, view: ApprovalView, grid) -> list:
     inner = {r: controls[name].replace(f"<w:sdt {_W}>", "<w:sdt>") for r, (name, _, _) in enumerate(INPUTS, start=1)}
     out += [_heading_xml("您的审批(填写后保存即可)"),
             _table_xml(DECISION_TABLE_HEADER, rows, width, style, bold_header=False, inner=inner), "<w:p/>"]
-    return list(parse_xml(f"<w:body {_W}>{''.join(out)}</w:body>"))
+    return _EMPTY_ELEMENT.sub(r"<\1\2/>", "".join(out))
+
+
+_EMPTY_ELEMENT = re.compile(r"<(w:\w+)((?: [^<>]*)?)></\1>")  # written <w:r/>, as lxml does
 
 
 def _heading_xml(text: str, size: int | None = None) -> str:
@@ -802,7 +863,7 @@ _W = nsdecls("w")
 
 
 def _dropdown_xml(tag: str, choices: tuple[str, ...], placeholder: str = "请选择") -> str:
-    items = "".join(f"<w:listItem w:displayText={quoteattr(d)} w:value={quoteattr(d)}/>" for d in choices)
+    items = "".join(f"<w:listItem w:displayText={_attr(d)} w:value={_attr(d)}/>" for d in choices)
     return (f'<w:sdt {_W}><w:sdtPr><w:alias w:val="{tag}"/><w:tag w:val="{tag}"/><w:showingPlcHdr/>'
             f'<w:dropDownList>{items}</w:dropDownList></w:sdtPr>'
             f'<w:sdtContent><w:r><w:t>{escape(placeholder)}</w:t></w:r></w:sdtContent></w:sdt>')
