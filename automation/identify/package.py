@@ -268,7 +268,57 @@ class DocumentInfo:
     variables: dict[str, str] = field(default_factory=dict)
 
 
+_DOCUMENT_TAGS = ("{*}tag", "{*}alias", "{*}bookmarkStart", "{*}p", "{*}tbl")
+
+
 def read_document(pkg: Package) -> DocumentInfo:
+    """What identification needs of a Word document. The elements are matched by local name in any
+    namespace (or none), as ``read_document_reference`` does node by node, but picked out by lxml's own
+    iteration (``{*}name``) instead of a Python test of every node of the body: the same nodes in the
+    same order (tests/test_identify_document_fast.py compares the two on real files)."""
+    part = pkg.main_part("word/document.xml")
+    root = pkg.xml(part)
+    if root is None or local(root.tag) != "document":
+        raise PackageError("document part unreadable")
+    info = DocumentInfo(strict=(root.nsmap.get("w") or "").startswith(STRICT))
+    for node in root.iter(*_DOCUMENT_TAGS):
+        name = _local(node.tag)
+        if name in ("tag", "alias"):
+            if local(node.getparent().tag) == "sdtPr":
+                value = _attr(node, "val")
+                if value:
+                    (info.tags if name == "tag" else info.aliases).add(value)
+        elif name == "bookmarkStart":
+            if _attr(node, "name"):
+                info.bookmarks.add(_attr(node, "name"))
+        elif name == "p":
+            text = "".join(t.text or "" for t in node.iter("{*}t")).strip()
+            if text:
+                info.texts.append(text)
+                if not info.title and local(node.getparent().tag) == "body":
+                    info.title = text
+        else:  # tbl
+            rows = [r for r in node if local(r.tag) == "tr"]
+            for i, row in enumerate(rows):
+                cells = ["".join(t.text or "" for t in c.iter("{*}t")).strip() for c in row if local(c.tag) == "tc"]
+                if i == 0:
+                    info.headers.append(set(cells))
+                if cells:
+                    info.labels.add(cells[0])
+    _document_variables(pkg, part, info)
+    return info
+
+
+def _document_variables(pkg: Package, part: str, info: DocumentInfo) -> None:
+    settings = next((t for kind, t in pkg.rels(part).values() if kind.endswith("/settings")), "word/settings.xml")
+    sroot = pkg.xml(settings)
+    for node in sroot.iter() if sroot is not None else ():
+        if local(node.tag) == "docVar" and _attr(node, "name"):
+            info.variables[_attr(node, "name")] = _attr(node, "val") or ""
+
+
+def read_document_reference(pkg: Package) -> DocumentInfo:
+    """``read_document`` node by node in Python: the reference the fast one is tested against."""
     part = pkg.main_part("word/document.xml")
     root = pkg.xml(part)
     if root is None or local(root.tag) != "document":
