@@ -58,15 +58,15 @@ def _main_body(source):
             names = set(zf.namelist())
             if "_rels/.rels" not in names or "[Content_Types].xml" not in names:
                 return None
-            types = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
-            main = _main_part(etree.fromstring(zf.read("_rels/.rels"), _PARSER))
+            types = etree.fromstring(opened.read_part(zf, "[Content_Types].xml"), _PARSER)
+            main = _main_part(etree.fromstring(opened.read_part(zf, "_rels/.rels"), _PARSER))
             if main is None or main not in names or _content_type(types, main) != CT.WML_DOCUMENT_MAIN:
                 return None
             for info in zf.infolist():
                 if info.filename != main and (info.filename.endswith(".rels")
                                               or _content_type(types, info.filename) in _PARSED_TYPES):
                     _well_formed(zf, info)
-            root = parse_xml(zf.read(main))
+            root = parse_xml(opened.read_part(zf, main))
     except (KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
         return None
     finally:
@@ -79,7 +79,7 @@ def _main_body(source):
 
 def _well_formed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Raises XMLSyntaxError for a malformed part; a part already checked is only compared."""
-    data = zf.read(info)
+    data = opened.read_part(zf, info)
     key = (info.filename, info.CRC, info.file_size)
     if _CHECKED.get(key) == data:
         return

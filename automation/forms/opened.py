@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Iterator
 
 MAX_SHARED_BYTES = 32 * 1024 * 1024
+MAX_KEPT_PART_BYTES = 64 * 1024 * 1024  # inflated parts kept per shared file (``keep_part``), at most
+_PARTS = "_officeflow_parts"  # the attribute of a shared ZipFile holding its kept parts
 _SCOPE = threading.local()
 
 
@@ -43,6 +45,7 @@ class Opened:
     def zip(self) -> zipfile.ZipFile:
         if self._zip is None:
             self._zip = zipfile.ZipFile(io.BytesIO(self.data))
+            setattr(self._zip, _PARTS, {})  # entry (ZipInfo) → its inflated bytes, CRC-checked (keep_part)
         return self._zip
 
     @property
@@ -114,6 +117,29 @@ def open_zip(path) -> Iterator[zipfile.ZipFile]:
             yield archive
         return
     yield found.zip
+
+
+def keep_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> None:
+    """Remember ``data`` as the inflated bytes of entry ``info`` of a shared zip — only bytes read from it
+    to its end, so that zipfile has checked their CRC (the safety scan reads every XML part so). The
+    readers after it (identification, the lean Excel reader, the Word body) take them through
+    ``read_part`` instead of inflating the entry again. Nothing is kept for a zip outside a scope."""
+    parts = getattr(archive, _PARTS, None)
+    if parts is None or len(data) != info.file_size:
+        return
+    if sum(len(d) for d in parts.values()) + len(data) <= MAX_KEPT_PART_BYTES:
+        parts[info] = data
+
+
+def read_part(archive: zipfile.ZipFile, name) -> bytes:
+    """``archive.read(name)`` (a name or a ZipInfo): the same entry (``getinfo``), the same bytes —
+    those the safety scan kept for it when there are any."""
+    parts = getattr(archive, _PARTS, None)
+    if parts:
+        found = parts.get(name if isinstance(name, zipfile.ZipInfo) else archive.getinfo(name))
+        if found is not None:
+            return found
+    return archive.read(name)
 
 
 def raw_stream(path):

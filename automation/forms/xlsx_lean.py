@@ -34,6 +34,8 @@ import zipfile
 from pathlib import Path
 
 from lxml import etree
+
+from automation.forms import opened
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format, is_timedelta_format
 from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, WINDOWS_EPOCH, from_excel, from_ISO8601
@@ -279,7 +281,7 @@ class _Reader:
         return False
 
     def part(self, name: str):
-        return _xml(self.archive.read(name))
+        return _xml(opened.read_part(self.archive, name))
 
     def rels(self, part_name: str) -> dict[str, tuple[str, str]]:
         """Id → (Type, target as a part name), as openpyxl's get_dependents normalises them."""

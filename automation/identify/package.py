@@ -82,7 +82,7 @@ class Package:
         info = self._names.get(_key(name))
         if info is None or info.file_size > MAX_PART_BYTES:
             return None
-        return self._zip.read(info)
+        return opened.read_part(self._zip, info)
 
     def xml(self, name: str):
         data = self.read(name)

@@ -323,8 +323,10 @@ def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, byt
             data = stored.get(info.filename)
             if key is not None and data is not None and _PROVEN.get(("scanned", key)) == data:
                 continue
-            while scanner.read(CHUNK):
-                pass
+            chunks = [head]
+            while chunk := scanner.read(CHUNK):
+                chunks.append(chunk)
+            opened.keep_part(archive, info, b"".join(chunks))  # read to its end: the CRC held; the readers take it
             if key is not None and data is not None:
                 _prove(("scanned", key), data)  # scanned to the end: no declaration, the CRC held
 

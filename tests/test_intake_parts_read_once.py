@@ -1,0 +1,66 @@
+"""Each XML part of a submission is inflated once for all stages: the safety scan reads it to its end
+(zipfile checks its CRC there) and keeps the bytes; identification, the lean Excel reader and the Word
+body take them from it. What they read is byte for byte what a fresh zipfile read gives, and what a
+submission reads as (spec, version, values) is the same with and without the kept parts."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import date
+
+from support.forms import build_blank, fill_docx, fill_xlsx, repo_specs
+
+from automation import samples
+from automation.forms import opened
+from automation.intake import budget
+from automation.intake.safety import inspect_file
+from automation.settings import Limits
+
+
+def _forms(tmp_path):
+    today = date.today()
+    return [fill_xlsx(build_blank("customer_registration", tmp_path / "x"), samples.customer_registration(1, today)),
+            fill_docx(build_blank("trip_request", tmp_path / "d"), samples.trip_request(today))]
+
+
+def _identified(path, kind):
+    spec, version, how, form = budget._read(path, kind, repo_specs())
+    return spec.id, version, how, form.values, form.raw, dict(form.places), form.problems
+
+
+def test_the_parts_the_safety_scan_inflated_are_the_bytes_every_reader_takes(tmp_path):
+    for path in _forms(tmp_path):
+        with zipfile.ZipFile(path) as fresh:
+            expected = {info.filename: fresh.read(info) for info in fresh.infolist()}
+        with opened.sharing():
+            kind = inspect_file(path, Limits())
+            archive = opened.opened(path).zip
+            kept = getattr(archive, opened._PARTS)
+            xml = [n for n, data in expected.items() if data.lstrip().startswith(b"<")]
+            assert {i.filename for i in kept} >= set(xml) - {"xl/styles.xml", "word/styles.xml"}  # (big parts proven before may skip)
+            assert len(kept) >= 5
+            for info, data in kept.items():
+                assert data == expected[info.filename], info.filename
+            for name in expected:
+                assert opened.read_part(archive, name) == expected[name]
+            read_here = _identified(path, kind)
+        assert read_here == _identified(path, kind)  # outside a scope: every part inflated afresh, the same reading
+
+
+def test_outside_a_scope_nothing_is_kept_and_reading_is_zipfiles(tmp_path):
+    path = _forms(tmp_path)[0]
+    inspect_file(path, Limits())
+    with zipfile.ZipFile(path) as archive:
+        assert not hasattr(archive, opened._PARTS)
+        opened.keep_part(archive, archive.getinfo("[Content_Types].xml"), b"<x/>")  # (a no-op here)
+        assert opened.read_part(archive, "[Content_Types].xml") == archive.read("[Content_Types].xml") != b"<x/>"
+
+
+def test_only_whole_parts_are_kept(tmp_path):
+    path = _forms(tmp_path)[0]
+    with opened.sharing():
+        archive = opened.opened(path).zip
+        info = archive.getinfo("xl/workbook.xml")
+        opened.keep_part(archive, info, archive.read(info)[:-1])  # a part not read to its end
+        assert info not in getattr(archive, opened._PARTS)
+        assert opened.read_part(archive, info) == archive.read(info)
