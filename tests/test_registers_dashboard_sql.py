@@ -91,3 +91,25 @@ def test_times_written_in_another_offset_are_counted_row_by_row(tmp_path, monkey
     bctx = RenderContext(today=TODAY, workdays_between=ctx.workdays_between, tz=berlin)
     assert not _grouped(other, bctx)
     assert _figures(other, bctx) == _row_by_row(other, bctx, monkeypatch)
+
+
+def test_the_grouping_and_the_rows_of_the_day_are_read_alike_on_both_backends(store_url, monkeypatch, ctx):
+    """The same SQL on SQLite and PostgreSQL: grouped figures equal to the row-by-row count, and the
+    cases whose 审批台账 row moves with the day."""
+    from automation.clock import Clock
+    from automation.record.registers.definitions import approval_day_keys
+    from automation.record.store import open_store
+
+    store = open_store(store_url, Clock(fixed=NOW))
+    try:
+        _office(store)
+        assert _grouped(store, ctx)
+        assert _figures(store, ctx) == _row_by_row(store, ctx, monkeypatch)
+        with store.read() as conn:
+            undecided = set(conn.execute(s.cases.select().with_only_columns(s.cases.c.id)
+                                         .where(s.cases.c.decided_at.is_(None))).scalars())
+            waiting = set(conn.execute(s.tasks.select().with_only_columns(s.tasks.c.case_id)
+                                       .where(s.tasks.c.status == "open", s.tasks.c.due_on.is_not(None))).scalars())
+            assert approval_day_keys(conn, ctx) == undecided | waiting
+    finally:
+        store.dispose()
