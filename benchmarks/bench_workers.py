@@ -10,6 +10,8 @@ run; then every task file is moved into 同意/ at once. Measured per configurat
 - task files: seconds from the drop until every open task's file is in outbox/approvals/ (the
   burst's outcome; every worker writes task files, each task claimed first);
 - decisions: seconds from the move until every one of those tasks is decided;
+- CPU seconds per phase (from /proc) of each worker and of the PostgreSQL server, with the least
+  wall two cores would need for that work (the machine is shared: wall time depends on the others);
 - CPU seconds of all worker processes together (user + system, from their rusage), and of each
   worker on its own (the leader is the busiest: the steps run once per share are its alone);
 - checks: one submission and one end place per file, one case per form, numbers without
@@ -46,6 +48,47 @@ FINAL = ("archived", "returned", "quarantined")
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int, *, own_only: bool = False) -> float:
+    """CPU seconds of a live process from /proc (user + system, and of its waited-for children unless ``own_only``)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (0 if own_only else int(fields[13]) + int(fields[14]))
+    return ticks / _TICK
+
+
+def _server_cpu(postmaster: int | None) -> float:
+    """The PostgreSQL server's CPU seconds so far: the postmaster with its exited backends, plus the live ones."""
+    if postmaster is None:
+        return 0.0
+    total = _proc_cpu(postmaster)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            if ppid == postmaster:
+                total += _proc_cpu(int(entry.name), own_only=True)
+    return total
+
+
+def _cpu_now(procs, postmaster: int | None) -> dict:
+    return {"workers": [_proc_cpu(p.pid) for p in procs], "server": _server_cpu(postmaster)}
+
+
+def _phase(before: dict, after: dict) -> dict:
+    """CPU seconds of one phase: each worker's, the server's, and the least wall two cores would need for them."""
+    workers = [round(b - a, 2) for a, b in zip(before["workers"], after["workers"])]
+    server = round(after["server"] - before["server"], 2)
+    return {"workers_cpu_s": workers, "server_cpu_s": server,
+            "two_core_wall_floor_s": round(max(*workers, (sum(workers) + server) / 2), 2)}
 
 
 def _workspace(base: Path, name: str, url: str | None) -> Path:
@@ -106,7 +149,7 @@ def _approve_all(root: Path) -> int:
     return moved
 
 
-def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -> dict:
+def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, postmaster: int | None = None) -> dict:
     root = _workspace(base, label, None if url.startswith("sqlite") else url)
     if url.startswith("sqlite"):
         url = f"sqlite:///{root / '.officeflow' / 'state.db'}"
@@ -119,6 +162,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
         _wait(lambda: (root / ".officeflow").exists() and _tables_ready(url), 120, "the workers to start")
         time.sleep(2.0)  # let every worker finish starting (imports, policy) before the clock starts
         sampler = _Sampler(url) if not url.startswith("sqlite") else None
+        cpu = [_cpu_now(procs, postmaster)]
         start = time.monotonic()
         for path in forms:
             shutil.copy2(path, root / "inbox" / path.name)
@@ -131,9 +175,11 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
         _wait(taken_in, 1800, "intake of every form")
         intake = time.monotonic() - start
         waits = sampler.stop() if sampler else {}
+        cpu.append(_cpu_now(procs, postmaster))
         _wait(lambda: len(_task_files(root)) >= sum(1 for t in _state(url)[2] if t.status == "open"), 600,
               "every task file")
         routed = time.monotonic() - start  # the burst's outcome: every form routed, its task file out
+        cpu.append(_cpu_now(procs, postmaster))
         start = time.monotonic()
         moved = _approve_all(root)
 
@@ -143,6 +189,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
 
         _wait(decided, 1800, "every decision")
         decisions = time.monotonic() - start
+        cpu.append(_cpu_now(procs, postmaster))
     finally:
         for proc in procs:
             try:
@@ -150,6 +197,8 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
             except ProcessLookupError:
                 pass
         per_worker = [_reap(proc) for proc in procs]
+    phases = {"intake": _phase(cpu[0], cpu[1]), "task_files_after_intake": _phase(cpu[1], cpu[2]),
+              "burst_to_task_files": _phase(cpu[0], cpu[2]), "decisions": _phase(cpu[2], cpu[3])}
     cpu = _children_cpu() - cpu_before
     checks = _checks(root, url, n)
     return {"label": label, "workers": workers, "forms": n, "intake_s": round(intake, 2),
@@ -157,7 +206,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int) -
             "decisions_per_s": round(moved / decisions, 2), "wall_s": round(intake + decisions, 2),
             "task_files_s": round(routed, 2), "cpu_s": round(cpu, 2),
             "cpu_per_worker_s": sorted((round(x, 2) for x in per_worker), reverse=True),
-            "intake_pg_sampled": waits, "checks": checks, "ok": all(checks.values())}
+            "cpu_by_phase": phases, "intake_pg_sampled": waits, "checks": checks, "ok": all(checks.values())}
 
 
 class _Sampler:
@@ -256,6 +305,13 @@ def _checks(root: Path, url: str, n: int) -> dict:
     }
 
 
+def _postmaster(cluster) -> int | None:
+    try:
+        return int((cluster.base / "data" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--forms", type=int, default=200)
@@ -275,7 +331,7 @@ def main(argv: list[str]) -> int:
     try:
         for n in args.workers:
             name = cluster.create_database()
-            results.append(run_one(base, forms, f"postgresql-{n}", cluster.url(name), n))
+            results.append(run_one(base, forms, f"postgresql-{n}", cluster.url(name), n, _postmaster(cluster)))
             print(results[-1], flush=True)
     finally:
         cluster.stop()
