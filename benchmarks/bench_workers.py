@@ -230,15 +230,27 @@ class _Sampler:
 
         with self.engine.connect() as conn:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            self.xacts = [self._xacts(conn)]
             while not self._stop.wait(0.1):
                 self.samples.append(tuple(conn.execute(text(self.QUERY)).one()))
+            self.xacts.append(self._xacts(conn))
+
+    @staticmethod
+    def _xacts(conn) -> int:
+        """Transactions the server has ended in this database (an autocommit statement is one; this sampler's too)."""
+        from sqlalchemy import text
+
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return conn.execute(text("SELECT xact_commit + xact_rollback FROM pg_stat_database"
+                                 " WHERE datname = current_database()")).scalar()
 
     def stop(self) -> dict:
         self._stop.set()
         self._thread.join(timeout=10)
         self.engine.dispose()
         n = max(1, len(self.samples))
-        return {"samples": len(self.samples), "mean_waiting_for_advisory_lock": round(sum(w for w, _ in self.samples) / n, 3),
+        xacts = self.xacts[-1] - self.xacts[0] - len(self.samples) if len(getattr(self, "xacts", ())) == 2 else None
+        return {"samples": len(self.samples), "server_transactions": xacts, "mean_waiting_for_advisory_lock": round(sum(w for w, _ in self.samples) / n, 3),
                 "mean_running_a_statement": round(sum(a for _, a in self.samples) / n, 3)}
 
 
