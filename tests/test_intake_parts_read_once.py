@@ -64,3 +64,42 @@ def test_only_whole_parts_are_kept(tmp_path):
         opened.keep_part(archive, info, archive.read(info)[:-1])  # a part not read to its end
         assert info not in getattr(archive, opened._PARTS)
         assert opened.read_part(archive, info) == archive.read(info)
+
+
+def _with_crc(path, part: str, crc: int):
+    """The package with ``part``'s CRC-32 changed in both the local header and the central directory."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(part)
+    old = struct.pack("<I", info.CRC)
+    local = info.header_offset
+    assert data[local + 14:local + 18] == old
+    data[local + 14:local + 18] = struct.pack("<I", crc)
+    at = data.find(b"PK\x01\x02")
+    while at != -1:
+        name_len = struct.unpack("<H", data[at + 28:at + 30])[0]
+        if bytes(data[at + 46:at + 46 + name_len]) == part.encode():
+            assert data[at + 16:at + 20] == old
+            data[at + 16:at + 20] = struct.pack("<I", crc)
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_small_part_with_a_wrong_crc_is_damaged_as_before_and_never_kept(tmp_path):
+    """The scan takes a small part from the bytes inflated for the size check only when their CRC is the
+    declared one; otherwise zipfile reads it and refuses it, as it always did."""
+    from automation.errors import UnsafeFileError
+
+    path = _with_crc(_forms(tmp_path)[0], "xl/workbook.xml", 0x12345678)
+    with opened.sharing():
+        try:
+            inspect_file(path, Limits())
+        except UnsafeFileError as exc:
+            assert exc.code == "file-damaged"
+        else:
+            raise AssertionError("a part whose bytes do not match its CRC must be refused")
+        archive = opened.opened(path).zip
+        assert "xl/workbook.xml" not in {i.filename for i in getattr(archive, opened._PARTS)}

@@ -156,11 +156,12 @@ def _inspect_zip(path: Path, size: int, limits: Limits) -> str:
         infos = archive.infolist()
         _check_declared(path, infos, size, limits)
         stored: dict[str, bytes] = {}  # the compressed bytes of the big parts, kept for _check_xml_parts
-        _check_inflated(path, infos, stored)
+        inflated: dict[zipfile.ZipInfo, bytes] = {}  # the small parts as _check_inflated inflated them, whole
+        _check_inflated(path, infos, stored, inflated)
         kind = sniffing.zip_kind(archive)
         if kind in ("xlsm", "docm"):
             raise _unsafe(path, "file-macro", "文件包含宏(VBA 代码),为安全起见系统不接受启用宏的文件(.xlsm/.docm)。")
-        _check_xml_parts(path, archive, stored)
+        _check_xml_parts(path, archive, stored, inflated)
         odf = _odf_type(archive) if kind not in OFFICE_KINDS else None
     if odf:
         raise _unsafe(path, "file-legacy-format", f"这是{odf}格式的文件(LibreOffice/WPS 的开放文档格式),系统只接受 .xlsx 和 .docx 格式。")
@@ -200,13 +201,16 @@ def _check_ratio(path: Path, inflated: int, deflated: int, limits: Limits, part:
                                         "可能是恶意构造的“压缩炸弹”。", part)
 
 
-def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, bytes] | None = None) -> None:
+def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, bytes] | None = None,
+                    inflated_parts: dict | None = None) -> None:
     """Inflate every entry ourselves, stopping one byte past its declared size.
 
     The declared sizes were checked against the limits; this proves they are not lies. A big part
     whose compressed bytes and declared sizes are those of a part already proven here (the blank
     form's styles, the same in every submission: ``_PROVEN``) is not inflated again. ``stored``
-    receives the compressed bytes of the big parts, for ``_check_xml_parts``.
+    receives the compressed bytes of the big parts, for ``_check_xml_parts``; ``inflated_parts`` the
+    inflated bytes of the small ones (under PROVEN_MIN_BYTES) whose stream ended within their declared
+    size, so that the scan for declarations need not inflate them a second time.
     """
     with opened.raw_stream(path) as raw:
         for info in infos:
@@ -221,6 +225,10 @@ def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, 
                 inflated = _inflated_size(io.BytesIO(data), info, info.file_size + 1, offset=False)
                 if inflated <= info.file_size:
                     _prove(("inflated", key), data)
+            elif inflated_parts is not None and info.file_size < PROVEN_MIN_BYTES:
+                inflated, whole = _inflated_bytes(raw, info, info.file_size + 1)
+                if whole is not None and inflated <= info.file_size:
+                    inflated_parts[info] = whole
             else:
                 inflated = _inflated_size(raw, info, info.file_size + 1)
             if inflated > info.file_size:
@@ -268,12 +276,33 @@ def _inflated_size(raw: BinaryIO, info: zipfile.ZipInfo, cap: int, *, offset: bo
     return count
 
 
-def _drain(inflater, data: bytes, budget: int) -> int:
+def _inflated_bytes(raw: BinaryIO, info: zipfile.ZipInfo, cap: int) -> tuple[int, bytes | None]:
+    """``_inflated_size`` of the entry (the same count, the same cap), and its inflated bytes when its
+    stream ended (a stored entry: all its bytes; a deflated one: zlib's end of stream) — else None."""
+    chunks = _raw_chunks(raw, info)
+    if info.compress_type == zipfile.ZIP_STORED:
+        data = b"".join(chunks)
+        return len(data), data
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise NotImplementedError(f"compression method {info.compress_type}")
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    out: list[bytes] = []
+    count = 0
+    for chunk in chunks:
+        count += _drain(inflater, chunk, cap - count, out)
+        if count >= cap:
+            break
+    return count, (b"".join(out) if inflater.eof else None)
+
+
+def _drain(inflater, data: bytes, budget: int, keep: list | None = None) -> int:
     """Inflate ``data`` in bounded steps, giving up once ``budget`` bytes came out."""
     count = 0
     while count < budget:
         out = inflater.decompress(data, CHUNK)
         count += len(out)
+        if keep is not None:
+            keep.append(out)
         data = inflater.unconsumed_tail
         # At the end of the stream zlib keeps handing back the trailing bytes, so eof must stop us.
         if inflater.eof or not out or (not data and len(out) < CHUNK):
@@ -300,7 +329,8 @@ _XML_STARTS = (b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x00<")
 _DECLARATIONS = tuple(marker.encode(enc) for marker in ("<!DOCTYPE", "<!ENTITY") for enc in ("ascii", "utf-16-le", "utf-16-be"))
 
 
-def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, bytes] | None = None) -> None:
+def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, bytes] | None = None,
+                     inflated: dict | None = None) -> None:
     """Every part that is XML by content (whatever its name) is scanned for DTD declarations.
 
     A byte scan, not a parse: an entity bomb needs a DOCTYPE, and finding the
@@ -309,11 +339,22 @@ def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, byt
     is malformed fails there as a damaged file.) Each part is opened and its head read
     as always; a big part byte-identical (``stored``, compared with ``_PROVEN``) to one
     scanned clean to its end before is not inflated and scanned again: the same bytes
-    give the same scan and the same CRC.
+    give the same scan and the same CRC. A small part ``_check_inflated`` inflated whole (``inflated``)
+    is scanned in those bytes, once their CRC is the one declared, after zipfile has opened the entry
+    (its local header checked as always); any other part, or one whose CRC differs, is read through
+    zipfile as before, which raises what it raised.
     """
     stored = stored or {}
+    inflated = inflated or {}
     for info in archive.infolist():
         with archive.open(info) as stream:
+            whole = inflated.get(info)
+            if whole is not None and len(whole) == info.file_size and zlib.crc32(whole) == info.CRC:
+                if not whole[:8].lstrip(b" \t\r\n").startswith(_XML_STARTS):
+                    continue
+                _DeclarationScanner(stream, path, info.filename).check(whole)
+                opened.keep_part(archive, info, whole)
+                continue
             head = stream.read(8)
             if not head.lstrip(b" \t\r\n").startswith(_XML_STARTS):
                 continue
