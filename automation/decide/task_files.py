@@ -22,6 +22,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Emu, Pt
 from lxml import etree
+from sqlalchemy import bindparam
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -405,13 +406,18 @@ def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, .
                                    spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
     fingerprint = known or form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
+    stamp, file_hash = file_stamp(path), sha256_file(path)[0]  # (read before the write transaction, not in it)
     with store.begin() as conn:
-        conn.execute(s.tasks.update().where(s.tasks.c.id == task_id).values(
-            file_path=rel, fingerprint=fingerprint, file_stamp=file_stamp(path)))
+        conn.execute(_RECORD, {"task_id": task_id, "rel": rel, "fp": fingerprint, "stamp": stamp})
         audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case.number,
                      detail={"task": task_id, "assignee": task.assignee, "fingerprint": fingerprint}, file=rel,
-                     file_hash=sha256_file(path)[0])  # a decision by move of these very bytes needs no re-read
+                     file_hash=file_hash)  # a decision by move of these very bytes needs no re-read
     return path
+
+
+# The statement recording a task file, built once (building it per file cost more than running it).
+_RECORD = s.tasks.update().where(s.tasks.c.id == bindparam("task_id")).values(
+    file_path=bindparam("rel"), fingerprint=bindparam("fp"), file_stamp=bindparam("stamp"))
 
 
 # --- xlsx --------------------------------------------------------------------------------
