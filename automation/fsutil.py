@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,24 +57,54 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 _GUARDED: set[Path] = set()
+# The same roots as text, for the prefix test on POSIX: refuse_links runs before every write, and
+# walking pathlib's parents cost more than its few lstat calls.
+_GUARDED_TEXT: set[str] = set()
 
 
 def guard_folders(*folders: Path) -> None:
     """Folders (resolved, as the settings give them) below which nothing is written through a link."""
-    _GUARDED.update(Path(os.path.abspath(f)) for f in folders)
+    for f in folders:
+        root = Path(os.path.abspath(f))
+        _GUARDED.add(root)
+        _GUARDED_TEXT.add(str(root))
 
 
 def refuse_links(folder: Path) -> None:
     """Raise ``OSError(ELOOP)`` if ``folder`` lies below a guarded workspace folder and a symlink or
     junction has since appeared between the two — say ``outbox/quarantine`` swapped for a link to a
-    system folder, which would let whoever drops a file choose where its bytes are written."""
+    system folder, which would let whoever drops a file choose where its bytes are written.
+    Every step from the root down to ``folder`` (both included) is checked."""
+    if os.name == "nt":  # case-insensitive names, drives: pathlib's comparison
+        return _refuse_links_by_parts(folder)
+    text = str(Path(os.path.abspath(folder)))
+    for root in _GUARDED_TEXT:
+        if text == root:
+            rest = ""
+        elif text.startswith(root if root.endswith(os.sep) else root + os.sep):
+            rest = text[len(root):]
+        else:
+            continue
+        step = root
+        _refuse_link(step)
+        for part in rest.split(os.sep):
+            if part:
+                step = os.path.join(step, part)
+                _refuse_link(step)
+
+
+def _refuse_links_by_parts(folder: Path) -> None:
     folder = Path(os.path.abspath(folder))
     for root in _GUARDED:
         if folder == root or root in folder.parents:
             below = [folder, *folder.parents]
             for step in reversed(below[:below.index(root) + 1]):
-                if os.path.islink(step) or _is_junction(step):
-                    raise OSError(errno.ELOOP, "文件夹是快捷方式(符号链接),不会通过它写入文件", str(step))
+                _refuse_link(str(step))
+
+
+def _refuse_link(step: str) -> None:
+    if os.path.islink(step) or _is_junction(step):
+        raise OSError(errno.ELOOP, "文件夹是快捷方式(符号链接),不会通过它写入文件", step)
 
 
 def _is_junction(path: Path) -> bool:
@@ -101,9 +132,14 @@ def atomic_target(dest: Path) -> Iterator[Path]:
             tmp_path.unlink()
 
 
+_UMASK_LOCK = threading.Lock()
+
+
 def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
+    # Read by setting it and setting it back: two threads doing so at once could leave it at 0.
+    with _UMASK_LOCK:
+        current = os.umask(0)
+        os.umask(current)
     return current
 
 

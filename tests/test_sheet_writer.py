@@ -106,6 +106,47 @@ def test_receipt_written_by_the_pipeline_is_the_zip_level_one(finished_office):
             assert b't="inlineStr"' in zf.read("xl/worksheets/sheet1.xml") and "xl/sharedStrings.xml" not in zf.namelist()
 
 
+def test_parts_copied_from_the_frame_memo_are_the_bytes_a_fresh_compression_gives(finished_office):
+    """The core part (its stamp) and the workbook part (its title row) are compressed once per value and
+    copied after that: every receipt's package is byte for byte the one compressing them afresh gives."""
+    office = finished_office
+    tz = ZoneInfo(office.rt.settings.time.timezone)
+    created = datetime(2026, 3, 2, 1, 30, 5, tzinfo=ZoneInfo("UTC"))
+    for view in _views(office):
+        book = sheet_writer.Book()
+        receipts._layout_receipt(book, view, now=office.now, tz=tz)
+        frame = sheet_writer.frame_of(book)
+        frame.repeated.clear()
+        fresh = sheet_writer.render(book, created=created)
+        assert frame.repeated  # the memo was filled ...
+        assert sheet_writer.render(book, created=created) == fresh  # ... and copying from it changes no byte
+        later = sheet_writer.render(book, created=created + timedelta(seconds=1))
+        with zipfile.ZipFile(io.BytesIO(later)) as zf:
+            assert zf.testzip() is None and b"2026-03-02T01:30:06Z" in zf.read("docProps/core.xml")
+
+
+def _text_xml_every_step(text: str) -> str:
+    """The text escapes applied one after another to every text (the plain texts' shortcut skipped)."""
+    import re
+
+    if "_x" in text:
+        text = re.sub(r"(_x[0-9a-fA-F]{4}_)", r"_x005F\1", text)
+    text = re.sub(r"([\x00-\x08\x0b-\x1f])", lambda m: f"_x{ord(m.group(1)):04X}_", text)
+    text = text.replace("\ufffe", "_xFFFE_").replace("\uffff", "_xFFFF_")
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    if "&" in text or "<" in text or ">" in text:
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f"<t{space}>{text}</t>"
+
+
+@pytest.mark.parametrize("text", [
+    "", "申请回执", "等待 吴强 审批", " 前导空格", "尾随空格 ", "\t制表", "换行\n第二行", "回车\r", "a&b", "<b>", "x>y",
+    "_x0041_", "_x00", "_xZZZZ_", "控制\x01\x1f", "\ufffe\uffff", "\u3000全角空格", "价格 <b>&amp; _x0041_ 低于底价\n请核对",
+    "external:../../archive/审批单.xlsx", "2026-03-02 09:30", "1,234.50"])
+def test_plain_text_shortcut_writes_what_every_escape_writes(text):
+    assert sheet_writer._text_xml(text) == _text_xml_every_step(text)
+
+
 def test_comparison_of_receipts_sees_a_changed_cell(finished_office, tmp_path):
     office = finished_office
     tz = ZoneInfo(office.rt.settings.time.timezone)

@@ -26,7 +26,7 @@ from automation.act.approval_record import KIND as RECORD_KIND
 from automation.act.approval_record import PDF_KIND as RECORD_PDF_KIND
 from automation.errors import RegisterLockedError
 from automation.fsutil import atomic_write_bytes, safe_name
-from automation.printing import CJK_LINE_POINTS, lines_needed, row_height, setup_xlsxwriter
+from automation.printing import CJK_LINE_POINTS, row_height, setup_xlsxwriter
 from automation.record import schema as s
 from automation.record.registers import incremental
 from automation.record.registers.definitions import Column, RegisterDef, RenderContext
@@ -261,26 +261,49 @@ def _write_receipts(rt, case_ids: list[int], written: dict) -> set[str | None]:
         views = _views_of(conn, c.id.in_(case_ids), cases)
     now, tz = rt.clock.now(), ZoneInfo(rt.settings.time.timezone)
     folders: dict[str | None, Path] = {}
-    rows = []
+    prepared = []
     for case in cases:
         try:
-            rows.append(_write_one(rt, case, views[case["id"]], written.get(case["id"]), folders, now=now, tz=tz))
+            prepared.append(_prepare(rt, case, views[case["id"]], written.get(case["id"]), folders, now=now, tz=tz))
         except OSError as exc:
             log.info("暂时无法更新申请#%s 的回执:%s", case["id"], exc)
+    rows = []
+    # Rendered here, written several at a time (each file still written, fsynced and swapped in on its own).
+    for (put, row), outcome in zip(prepared, sheet_writer.run_all([put for put, _ in prepared])):
+        if isinstance(outcome, OSError):
+            log.info("暂时无法更新申请#%s 的回执:%s", row["case_id"], outcome)
+        elif isinstance(outcome, Exception):
+            raise outcome
+        else:
+            rows.append(row)
     _record(rt, rows)
     return {row["person"] for row in rows}
 
 
 def _write_one(rt, case: dict, view: CaseView, previous, folders: dict, *, now: datetime, tz: ZoneInfo) -> dict:
+    put, row = _prepare(rt, case, view, previous, folders, now=now, tz=tz)
+    put()
+    return row
+
+
+def _prepare(rt, case: dict, view: CaseView, previous, folders: dict, *, now: datetime, tz: ZoneInfo):
+    """The receipt rendered, and what writes it (and removes the one it supersedes), and its row."""
     person = case["applicant"]
     if person not in folders:
-        folders[person] = ensure_folders(rt.settings, person)
-    path = folders[person] / f"{safe_name(view.number)} {safe_name(case['form_title'] or case['form_id'])} {view.state_word()}.xlsx"
-    atomic_write_bytes(path, render_receipt(view, now=now, tz=tz))
+        folder = ensure_folders(rt.settings, person)
+        folders[person] = (folder, rt.rel(folder))  # (a plain file in it is stored as the folder's path + its name)
+    folder, folder_rel = folders[person]
+    name = f"{safe_name(view.number)} {safe_name(case['form_title'] or case['form_id'])} {view.state_word()}.xlsx"
+    path = folder / name
+    data = render_receipt(view, now=now, tz=tz)
     old = rt.abs(previous.path) if previous is not None and previous.path else None
-    if old is not None and old != path and old.exists():
-        old.unlink()  # our own rendering, superseded: one receipt per case
-    return dict(case_id=case["id"], person=person, path=rt.rel(path), version=view.version(), at=now)
+
+    def put() -> None:
+        atomic_write_bytes(path, data)
+        if old is not None and old != path and old.exists():
+            old.unlink()  # our own rendering, superseded: one receipt per case
+
+    return put, dict(case_id=case["id"], person=person, path=f"{folder_rel}/{name}", version=view.version(), at=now)
 
 
 def _record(rt, rows: list[dict]) -> None:
@@ -378,7 +401,7 @@ def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
     headline = view.headline()
     ws.merge_range(1, 0, 1, last, headline, wb.add_format({"bold": True, "text_wrap": True, "valign": "top",
                                                             "font_color": "#1F4E79"}))
-    ws.set_row(1, row_height(lines_needed(headline, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
+    ws.set_row(1, row_height(sheet_writer.fitted_lines(headline, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
     row = 3
     for label, value in receipt_fields(view, tz):
         if label == "审批单 PDF" and not value:
@@ -390,7 +413,7 @@ def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
             ws.write_url(row, 1, "external:../../" + value.split("/", 1)[-1], wrap, string=value)
         elif value:
             ws.merge_range(row, 1, row, last, value, wrap)
-        ws.set_row(row, row_height(lines_needed(value, value_width), CJK_LINE_POINTS))
+        ws.set_row(row, row_height(sheet_writer.fitted_lines(value, value_width), CJK_LINE_POINTS))
         row += 1
     row += 1
     ws.write_string(row, 0, "审批记录", bold)
@@ -399,11 +422,11 @@ def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
     for r, values in enumerate(lines, start=header_row):
         for c, value in enumerate(values):
             ws.write_string(r, c, value, bold if r == header_row else wrap)
-        needed = max(lines_needed(v, w) for v, w in zip(values, RECEIPT_WIDTHS))
+        needed = max(sheet_writer.fitted_lines(v, w) for v, w in zip(values, RECEIPT_WIDTHS))
         ws.set_row(r, row_height(needed, CJK_LINE_POINTS))
     row = header_row + len(lines) + 1
     ws.merge_range(row, 0, row, last, FOOTNOTE, wrap)
-    ws.set_row(row, row_height(lines_needed(FOOTNOTE, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
+    ws.set_row(row, row_height(sheet_writer.fitted_lines(FOOTNOTE, sum(RECEIPT_WIDTHS)), CJK_LINE_POINTS))
     ws.write_string(row + 2, 0, f"更新时间:{now.astimezone(tz):%Y-%m-%d %H:%M}")
     for c, width in enumerate(RECEIPT_WIDTHS):
         ws.set_column(c, c, width)
