@@ -4,9 +4,9 @@ The pipeline is real (contracts submitted, approved, returned, resubmitted), the
 person with hundreds of cases is put straight into the store (as an upgraded workspace has it).
 After every pass the person's 我的申请 is compared with the reference — every row read again
 and written whole by the registers' writer (``write_register``, what 我的申请 always was) — part
-for part and cell for cell, print setup included. A missing, damaged, stale or foreign cache, a
-new day, and a failed write each fall back to the whole sheet, and a drifted cache is caught by
-the comparison.
+for part and cell for cell, print setup included. The next day is built on the cache by reading
+the open cases again; a missing, damaged, stale or foreign cache and a failed write each fall back
+to the whole sheet, and a drifted cache is caught by the comparison.
 """
 
 from __future__ import annotations
@@ -144,12 +144,23 @@ def test_passes_that_add_decide_return_and_reject_equal_the_whole_sheet(passes):
     assert rows[first["number"]][9] and len(rows) > HISTORY + 4  # its contract number
 
 
-def test_the_next_day_builds_the_whole_sheet_then_goes_on_by_change(passes):
+def _waited(office) -> dict[str, int | None]:
+    with office.rt.store.read() as conn:
+        return {r[0]: r[6] for r in receipts.my_request_rows(
+            conn, PERSON, today=office.today, workdays_between=office.rt.calendar.workdays_between,
+            tz=ZoneInfo(office.rt.settings.time.timezone)) if r[6] is not None}
+
+
+def test_the_next_day_reads_the_open_cases_again_then_goes_on_by_change(passes):
     office = passes.office
+    before = _waited(office)
     office.at(office.today + timedelta(days=1))  # 已等待工作日 of every open case moves on
     _contract(office, 17)
-    assert not _incremental(passes.run())
+    lines = passes.run()
+    assert _incremental(lines) and "读取 3 行" in lines[0]  # the new case and the two open ones
     passes.check()
+    after = _waited(office)
+    assert before and all(after[number] == waited + 1 for number, waited in before.items())
     _contract(office, 19)
     assert _incremental(passes.run())
     passes.check()

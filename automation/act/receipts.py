@@ -8,6 +8,7 @@ so each case has exactly one receipt. Anything here can be rebuilt at any time.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -442,9 +443,10 @@ def _layout_receipt(wb, view: CaseView, *, now: datetime, tz: ZoneInfo) -> None:
 # whose receipts it wrote (marked in the same transaction that records the receipts, so a pass
 # killed in between leaves the mark for the next one) and splices them in. The store stays the
 # truth and the cache is disposable: a missing, damaged, foreign or stale cache (its generation is
-# not the one the store names), a new day (已等待工作日 changes), a mark naming no cases, or a count
-# of cases that disagrees means the whole sheet is built again. The output equals a full render
-# by the registers' writer cell for cell (tests/test_my_requests_incremental.py).
+# not the one the store names), a mark naming no cases, or a count of cases that disagrees means the
+# whole sheet is built again. On a new day the open cases are read again too (已等待工作日 moves on).
+# The output equals a full render by the registers' writer cell for cell
+# (tests/test_my_requests_incremental.py).
 
 MY_COLUMNS = (("编号", "text"), ("表单", "text"), ("提交时间", "datetime"), ("金额", "money"), ("状态", "text"),
               ("当前审批人", "text"), ("已等待工作日", "int"), ("下一步", "text"), ("结果", "text"),
@@ -554,6 +556,21 @@ def _views_of(conn, who, cases: list[dict]) -> dict[int, CaseView]:
                               reminders.get(case["id"], 0), pdf=pdfs.get(case["number"])) for case in cases}
 
 
+def _register_of(person: str | None, args: dict) -> RegisterDef:
+    """我的申请 of ``person`` as a register the registers' cache can build on: its rows by case, the
+    number of its cases and the last, and the cases whose row depends on the day (an open task)."""
+    def keyed_rows(conn, ctx, keys):
+        return my_request_keyed_rows(conn, person, keys=keys, **args)
+
+    def day_keys(conn, ctx) -> set[int]:
+        c, t = s.cases.c, s.tasks.c
+        return set(conn.execute(select(t.case_id).join(s.cases, c.id == t.case_id).where(
+            _applied_by(person), t.status == "open", t.opened_at.is_not(None)).distinct()).scalars())
+
+    return dataclasses.replace(MY_REGISTER, keyed_rows=keyed_rows, extent=lambda conn: my_request_extent(conn, person),
+                               day_keys=day_keys)
+
+
 def _person_key(person: str | None) -> str:
     """The person's key in the outputs table (at most 120 characters) and in the cache's name."""
     if person is None:
@@ -642,28 +659,24 @@ def write_my_requests(rt, person: str | None, cases: Collection[int] | None = No
     ctx = RenderContext(today=today, workdays_between=rt.calendar.workdays_between, tz=tz)
     identity = incremental.identity(MY_REGISTER, ctx)
     identity = None if identity is None else (*identity, _MY_CODE)
-    args = dict(today=today, workdays_between=rt.calendar.workdays_between, tz=tz)
+    register = _register_of(person, dict(today=today, workdays_between=rt.calendar.workdays_between, tz=tz))
     cache_file = _cache_file(rt, person)
     key, o = _person_key(person), s.outputs.c
     with rt.store.read() as conn:
         generation = conn.execute(select(o.path).where(o.kind == GENERATION_KIND, o.key == key)).scalar()
         generation = int(generation) if generation and generation.isdigit() else None
-        plan = None
-        if identity is not None and generation is not None and cases is not None and len(cases) <= incremental.MAX_CHANGED:
-            cache = incremental.load(cache_file, identity, generation)
-            if cache is not None:
-                plan = incremental.incremental_plan(cache, MY_REGISTER, my_request_keyed_rows(
-                    conn, person, keys=cases, **args) if cases else [], my_request_extent(conn, person))
-        if plan is None:
-            keyed = my_request_keyed_rows(conn, person, **args)
-            plan = incremental.full_plan(MY_REGISTER, keyed) if identity is not None else None
-            rows = [row for _, row in keyed]
+        if identity is None:  # the holiday calendar cannot be told apart: no cache
+            plan, rows = None, [row for _, row in register.keyed_rows(conn, ctx, None)]
+        else:
+            cache = incremental.load(cache_file, identity, generation) if generation is not None else None
+            # On another day than the cache's, the open cases (已等待工作日) are read again with the marked ones.
+            plan = incremental.read_plan(conn, ctx, register, cache, cases)
     path = ensure_folders(rt.settings, person) / f"{MY_REQUESTS}.xlsx"
     rendered_at = rt.clock.now().astimezone(tz).replace(tzinfo=None)
     # Each write names its cache anew (the first from a random number, as the registers' claims): a cache
     # left by a write killed before the store names it, or one copied from another store, is not used.
     after = generation + 1 if generation else secrets.randbelow(2 ** 30) + 1
-    if plan is None:  # the holiday calendar cannot be told apart: no cache
+    if plan is None:
         incremental.discard(cache_file)
         write_register(path, MY_REGISTER, rows, rendered_at=rendered_at)
         written = MyRequestsWritten(path, False, len(rows))
