@@ -25,7 +25,7 @@ def _unicode_data():
     """confusable-homoglyphs' tables (scripts and confusables), loaded at the first non-ASCII letter asked
     about: a command that never compares a name (``officeflow process`` with nothing to take in) never
     loads them (~60 ms CPU)."""
-    from confusable_homoglyphs import categories, confusables
+    from confusable_homoglyphs import categories, confusables  # lazy: its tables cost ~60 ms at start
 
     return categories, confusables
 

@@ -303,11 +303,17 @@ def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> st
     # Several workers: files of the same name (from two people's folders) are filed one after the
     # other, so the second sees the first in place and gets a name of its own.
     with rt.store.workers.waiting_for("name", name.casefold()):
-        move = intake.plan_move(rt, name, disposition)
-        with rt.store.begin() as conn:
-            case_id = _open_case(rt, conn, disposition, submission_id, now, file_hash=arrival.row.sha256)
-            planned = intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
-        return intake.complete(rt, submission_id, disposition, planned=planned)
+        while True:
+            move = intake.plan_move(rt, name, disposition)
+            with rt.store.begin() as conn:
+                # The content claim makes twins rare; this check, under the write lock, makes them impossible.
+                twin = intake.twin_in(conn, arrival.row) if isinstance(disposition, d.Accepted) else None
+                if twin is None:
+                    case_id = _open_case(rt, conn, disposition, submission_id, now, file_hash=arrival.row.sha256)
+                    planned = intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
+            if twin is None:
+                return intake.complete(rt, submission_id, disposition, planned=planned)
+            disposition = twin  # planned again: a duplicate is filed where duplicates go
 
 
 def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now, *,

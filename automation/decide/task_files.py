@@ -406,13 +406,22 @@ def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, .
                                    spec=spec, tasks=tasks, people=people, transfer_allowed=transfer_allowed)
     fingerprint = known or form_fingerprint(path, spec)
     rel = path.relative_to(settings.root).as_posix()
-    stamp, file_hash = file_stamp(path), sha256_file(path)[0]  # (read before the write transaction, not in it)
+    stamp, file_hash = _stamp_and_hash(path)  # (read before the write transaction, not in it)
     with store.begin() as conn:
         conn.execute(_RECORD, {"task_id": task_id, "rel": rel, "fp": fingerprint, "stamp": stamp})
         audit.append(conn, at=store.now(), actor=engine.SYSTEM, action="task-file-written", subject=case.number,
                      detail={"task": task_id, "assignee": task.assignee, "fingerprint": fingerprint}, file=rel,
                      file_hash=file_hash)  # a decision by move of these very bytes needs no re-read
     return path
+
+
+def _stamp_and_hash(path: Path) -> tuple[str | None, str | None]:
+    """The new task file's stamp and SHA-256, or (None, None) when its approver has already moved it away:
+    the decision is then read from the file as it stands, the slower way, never refused for it."""
+    try:
+        return file_stamp(path), sha256_file(path)[0]
+    except FileNotFoundError:
+        return None, None
 
 
 # The statement recording a task file, built once (building it per file cost more than running it).

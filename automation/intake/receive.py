@@ -184,7 +184,14 @@ def screen(rt: Runtime, row: subs.Row) -> Disposition | None:
 def twin(rt: Runtime, row: subs.Row) -> Disposition | None:
     """A duplicate, if the same bytes were already taken in."""
     with rt.store.read() as conn:
-        found = subs.processed_twin(conn, row.sha256, row.id)
+        return twin_in(conn, row)
+
+
+def twin_in(conn, row: subs.Row) -> Disposition | None:
+    """``twin`` inside the caller's transaction: checked again where a case is opened, under the store's
+    write lock, so that two workers never both open a case for the same bytes — even when one of them
+    paused so long that its claim on the content ran out."""
+    found = subs.processed_twin(conn, row.sha256, row.id)
     return d.duplicate(found) if found is not None else None
 
 
@@ -316,4 +323,5 @@ def write_reason(path: Path, text: str) -> Path:
 
 
 __all__ = ["MAX_ATTEMPTS", "Arrival", "Move", "archived_move", "complete", "filed_name", "plan_move", "reason_file_name",
-           "receive", "record_plan", "record_release", "recover", "returned_folder", "screen", "twin", "write_reason"]
+           "receive", "record_plan", "record_release", "recover", "returned_folder", "screen", "twin", "twin_in",
+           "write_reason"]

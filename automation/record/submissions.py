@@ -54,7 +54,8 @@ _INSERT = s.submissions.insert().returning(*s.submissions.c)
 _TWIN = select(s.submissions).where(
     s.submissions.c.sha256 == bindparam("sha256"),
     s.submissions.c.id != bindparam("exclude_id"),
-    s.submissions.c.status.in_(("archived", "returned")),
+    # ("moving": its verdict and case committed, the move not yet done — a worker killed in between)
+    s.submissions.c.status.in_(("archived", "returned", MOVING)),
     or_(s.submissions.c.case_id.is_not(None), s.submissions.c.reason_code == HELD),
     s.submissions.c.duplicate_of.is_(None),
 ).order_by(s.submissions.c.id)
