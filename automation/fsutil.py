@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -20,9 +21,35 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 TEMP_PREFIX = ".officeflow-tmp-"
+# Temporary files are named for the machine and the process writing them, so that a sweep can take
+# a killed writer's left-overs at once instead of waiting until no live writer could still own them.
+_HOST_TAG = hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+_WRITER = re.compile(re.escape(TEMP_PREFIX) + r"([0-9a-f]{8})-(\d+)-")
 MAX_NAME_BYTES = 200
 _RESERVED = re.compile(r'[\\/:*?"<>|\x00-\x1f]+')
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def temp_prefix() -> str:
+    """The prefix of this process's temporary files: ``TEMP_PREFIX``, the machine, the process id."""
+    return f"{TEMP_PREFIX}{_HOST_TAG}-{os.getpid()}-"
+
+
+def _writer_is_gone(name: str) -> bool:
+    """True only when the temporary file was written by a process of this machine that has ended."""
+    m = _WRITER.match(name)
+    if m is None or m.group(1) != _HOST_TAG or os.name == "nt":  # os.kill(pid, 0) would end it on Windows
+        return False
+    pid = int(m.group(2))
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
 
 
 def safe_name(text: str, limit: int = 80, fallback: str = "未命名") -> str:
@@ -118,7 +145,7 @@ def atomic_target(dest: Path) -> Iterator[Path]:
     Never through a folder that has become a link (``refuse_links``)."""
     refuse_links(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=dest.suffix, dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(prefix=temp_prefix(), suffix=dest.suffix, dir=dest.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -181,7 +208,8 @@ def sweep_temp_files(folder: Path, min_age_seconds: float = 0.0) -> int:
     """Remove temporary files a killed run left behind. Returns how many.
 
     ``min_age_seconds``: only those untouched for that long (other workers sharing the
-    folder may be writing theirs right now)."""
+    folder may be writing theirs right now) — unless the process that wrote one, on this
+    machine, has ended."""
     count = 0
     if not folder.exists():
         return 0
@@ -192,7 +220,7 @@ def sweep_temp_files(folder: Path, min_age_seconds: float = 0.0) -> int:
              for name in (*files, *dirs) if name.startswith(TEMP_PREFIX))
     for path in found:
         try:
-            if min_age_seconds and path.stat().st_mtime > cutoff:
+            if min_age_seconds and path.stat().st_mtime > cutoff and not _writer_is_gone(path.name):
                 continue
             path.unlink()
             count += 1

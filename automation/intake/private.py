@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from automation.fsutil import TEMP_PREFIX
+from automation.fsutil import TEMP_PREFIX, temp_prefix
 
 CHUNK = 1 << 20
 OFFICE_SUFFIXES = (".xlsx", ".docx", ".xlsm", ".docm", ".xls", ".doc", ".zip")
@@ -83,7 +83,7 @@ def take_copy(path: Path, state: Path, max_copy_bytes: int) -> Taken:
     fd, before = open_regular(path)
     folder = intake_folder(state)
     folder.mkdir(parents=True, exist_ok=True)
-    tmp_fd, tmp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=folder)
+    tmp_fd, tmp_name = tempfile.mkstemp(prefix=temp_prefix(), dir=folder)
     temp: Path | None = Path(tmp_name)
     digest = hashlib.sha256()
     size = 0
