@@ -20,6 +20,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support.e2e import CUSTOMER
+from support.registers import DAMAGES
+from support.registers import damage as damage_file
+from support.registers import drift
 from support.sheets import differences
 
 from automation import samples
@@ -173,12 +176,8 @@ def test_a_missing_damaged_stale_or_foreign_cache_builds_the_whole_sheet(passes)
 
     def damaged(damage: str) -> None:
         data = cache.read_bytes()
-        if damage == "missing":
-            cache.unlink()
-        elif damage == "garbage":
-            cache.write_bytes(b"not a cache at all")
-        elif damage == "flipped":
-            cache.write_bytes(data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:])
+        if damage in DAMAGES:
+            damage_file(cache, damage)
         elif damage == "stale":  # the cache before the last pass: the row that pass added is not in it
             _contract(office, next(quantities))
             assert _incremental(passes.run())
@@ -192,7 +191,7 @@ def test_a_missing_damaged_stale_or_foreign_cache_builds_the_whole_sheet(passes)
         assert not _incremental(passes.run()), damage
         passes.check()
 
-    for damage in ("missing", "garbage", "flipped", "stale", "foreign"):
+    for damage in (*DAMAGES, "stale", "foreign"):
         damaged(damage)
     _contract(office, next(quantities))
     assert _incremental(passes.run())  # the rebuild left a good cache
@@ -212,12 +211,7 @@ def test_a_drifted_cache_row_is_caught_by_the_comparison(passes):
     ctx = RenderContext(today=office.today, workdays_between=rt.calendar.workdays_between,
                         tz=ZoneInfo(rt.settings.time.timezone))
     identity = (*incremental.identity(receipts.MY_REGISTER, ctx), receipts._MY_CODE)
-    cache = incremental.load(cache_file, identity, generation)
-    assert cache is not None
-    rows = incremental._loads(cache.blocks[0].values)
-    rows[5] = (rows[5][0], "被改过的表单", *rows[5][2:])
-    cache.blocks[0] = incremental.Block(incremental._dumps(rows), incremental._deflate(b""), 0, 0)
-    cache_file.write_bytes(cache.to_bytes())
+    drift(cache_file, identity, generation, block=0, row=5)
     _contract(office, 31)
     assert _incremental(passes.run())  # block 0 was not read again: written as cached (empty)
     with pytest.raises(AssertionError):

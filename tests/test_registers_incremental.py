@@ -24,7 +24,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import select
-from support.registers import NOW, TODAY, TZ, add_case, add_task, make_settings, make_store
+from support.registers import DAMAGES, NOW, TODAY, TZ, add_case, add_task, make_settings, make_store
+from support.registers import damage as damage_file
+from support.registers import drift
 
 from automation.record import audit
 from automation.record import schema as s
@@ -241,13 +243,7 @@ def test_a_drifted_cache_row_is_caught_by_the_comparison(office):
     path = incremental.cache_path(settings.state, NAME)
     with store.read() as conn:
         generation = conn.execute(select(s.register_state.c.generation).where(s.register_state.c.name == NAME)).scalar()
-    ctx = RenderContext(today=TODAY)
-    cache = incremental.load(path, incremental.identity(REGISTER, ctx), generation)
-    assert cache is not None
-    rows = incremental._loads(cache.blocks[1].values)
-    rows[3] = (rows[3][0], "被改过的表单", *rows[3][2:])
-    cache.blocks[1] = incremental.Block(incremental._dumps(rows), incremental._deflate(b""), 0, 0)
-    path.write_bytes(cache.to_bytes())
+    drift(path, incremental.identity(REGISTER, RenderContext(today=TODAY)), generation, block=1, row=3)
     _add(store, 1)
     # The store's rows for block 1 were not re-read, so the edited block is written as cached (empty).
     assert _render(store, settings).incremental[NAME] == 1
@@ -260,19 +256,10 @@ def _mark_and_render(store, settings) -> dict:
     return _render(store, settings).incremental
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "truncated", "flipped"])
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_missing_or_damaged_cache_means_a_full_rebuild(office, damage):
     store, settings, tmp = office
-    path = incremental.cache_path(settings.state, NAME)
-    data = path.read_bytes()
-    if damage == "missing":
-        path.unlink()
-    elif damage == "garbage":
-        path.write_bytes(b"not a cache at all")
-    elif damage == "truncated":
-        path.write_bytes(data[: len(data) // 2])
-    else:
-        path.write_bytes(data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:])
+    damage_file(incremental.cache_path(settings.state, NAME), damage)
     assert NAME not in _mark_and_render(store, settings)
     _check(store, settings, tmp, damage)
     assert NAME in _mark_and_render(store, settings)  # the rebuild left a good cache

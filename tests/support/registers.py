@@ -20,6 +20,38 @@ TODAY = NOW.date()
 INJECTIONS = ('=HYPERLINK("http://x","y")', "+cmd|' /C calc'!A0", "@SUM(1)", "-1+2")
 
 
+DAMAGES = ("missing", "garbage", "truncated", "flipped")
+
+
+def damage(path: Path, how: str) -> None:
+    """A cache file gone (``missing``), replaced (``garbage``), cut in half (``truncated``) or with a byte
+    flipped near its end (``flipped``): each must be refused and rebuilt."""
+    data = path.read_bytes()
+    if how == "missing":
+        path.unlink()
+    elif how == "garbage":
+        path.write_bytes(b"not a cache at all")
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "flipped":
+        path.write_bytes(data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:])
+    else:
+        raise ValueError(how)
+
+
+def drift(path: Path, identity: tuple, generation: int, block: int, row: int) -> None:
+    """One cached row's second value edited, its block's XML emptied: the cache no longer says what
+    the store holds, and the comparison with a full rebuild must catch it."""
+    from automation.record.registers import incremental
+
+    cache = incremental.load(path, identity, generation)
+    assert cache is not None
+    rows = incremental._loads(cache.blocks[block].values)
+    rows[row] = (rows[row][0], "被改过的表单", *rows[row][2:])
+    cache.blocks[block] = incremental.Block(incremental._dumps(rows), incremental._deflate(b""), 0, 0)
+    path.write_bytes(cache.to_bytes())
+
+
 def make_store(tmp_path: Path, now: datetime = NOW) -> Store:
     return open_store("sqlite:///" + str(tmp_path / ".officeflow" / "state.db"), Clock(fixed=now))
 

@@ -90,14 +90,18 @@ def count(stats: list[ColumnStat | None], register: RegisterDef, row: tuple, sig
     for stat, col, value in zip(stats, register.columns, row):
         if stat is None:
             continue
-        key = stat_key(col.kind, value)
-        if key is None:
-            continue
-        n = stat.get(key, 0) + sign
-        if n:
-            stat[key] = n
-        else:
-            del stat[key]
+        _bump(stat, stat_key(col.kind, value), sign)
+
+
+def _bump(stat: ColumnStat, key, sign: int) -> None:
+    """One value's figure counted in (``sign`` 1) or out (-1); a figure no value has any more goes."""
+    if key is None:
+        return
+    n = stat.get(key, 0) + sign
+    if n:
+        stat[key] = n
+    else:
+        del stat[key]
 
 
 def count_change(stats: list[ColumnStat | None], register: RegisterDef, old: tuple, new: tuple, same) -> None:
@@ -106,14 +110,7 @@ def count_change(stats: list[ColumnStat | None], register: RegisterDef, old: tup
         if stat is None or same(a, b):
             continue
         for value, sign in ((a, -1), (b, 1)):
-            key = stat_key(col.kind, value)
-            if key is None:
-                continue
-            n = stat.get(key, 0) + sign
-            if n:
-                stat[key] = n
-            else:
-                del stat[key]
+            _bump(stat, stat_key(col.kind, value), sign)
 
 
 def column_stats(register: RegisterDef, rows: Sequence[tuple]) -> list[ColumnStat | None]:

@@ -145,10 +145,27 @@ def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
     if not memo:
         yield from _encode_rows_plain(rows, makers, first_row, heights)
         return
-    letters = _letters(len(makers))
-    columns = [(f'<c r="{letter}', letter, make, {}) for letter, make in zip(letters, makers)]
+    yield from _chunked(_memo_rows(rows, makers, first_row), heights)
+
+
+def _chunked(rows: Iterable[tuple[int, str, str]], heights: dict[int, float] | None) -> Iterator[str]:
+    """``(index, row number, cells)`` as ``<row>`` elements, ``CHUNK_ROWS`` to a chunk."""
     heights = heights or {}
     chunk: list[str] = []
+    for i, n, cells in rows:
+        height = heights.get(i)
+        tall = f' ht="{height:g}" customHeight="1"' if height else ""
+        chunk.append(f'<row r="{n}"{tall}>{cells}</row>')
+        if len(chunk) >= CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def _memo_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int) -> Iterator[tuple[int, str, str]]:
+    letters = _letters(len(makers))
+    columns = [(f'<c r="{letter}', letter, make, {}) for letter, make in zip(letters, makers)]
     for i, row in enumerate(rows):
         n = str(first_row + i)
         cells = []
@@ -168,14 +185,7 @@ def encode_rows(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
                 cells.append(head + n + rest)
             else:
                 cells.append(make(letter + n, v))
-        height = heights.get(i)
-        tall = f' ht="{height:g}" customHeight="1"' if height else ""
-        chunk.append(f'<row r="{n}"{tall}>{"".join(cells)}</row>')
-        if len(chunk) >= CHUNK_ROWS:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+        yield i, n, "".join(cells)
 
 
 _LETTERS: list[str] = []
@@ -190,21 +200,13 @@ def _letters(count: int) -> list[str]:
 
 def _encode_rows_plain(rows: Iterable[tuple], makers: list[CellMaker], first_row: int,
                        heights: dict[int, float] | None = None) -> Iterator[str]:
-    letters = [xl_col_to_name(i) for i in range(len(makers))]
-    columns = list(zip(letters, makers))
-    heights = heights or {}
-    chunk: list[str] = []
-    for i, row in enumerate(rows):
-        n = str(first_row + i)
-        cells = "".join(make(letter + n, v) for (letter, make), v in zip(columns, row) if v is not None and v != "")
-        height = heights.get(i)
-        tall = f' ht="{height:g}" customHeight="1"' if height else ""
-        chunk.append(f'<row r="{n}"{tall}>{cells}</row>')
-        if len(chunk) >= CHUNK_ROWS:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+    columns = list(zip([xl_col_to_name(i) for i in range(len(makers))], makers))
+
+    def plain() -> Iterator[tuple[int, str, str]]:
+        for i, row in enumerate(rows):
+            n = str(first_row + i)
+            yield i, n, "".join(make(letter + n, v) for (letter, make), v in zip(columns, row) if v is not None and v != "")
+    yield from _chunked(plain(), heights)
 
 
 def split_after_row(sheet_xml: str, row: int) -> tuple[str, str]:

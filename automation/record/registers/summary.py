@@ -65,17 +65,25 @@ def _places(register: RegisterDef) -> tuple[int | None, list[tuple[int, int | No
 def tally_row(tallies: list[Tally], register: RegisterDef, row: tuple, sign: int = 1) -> None:
     """Count one row in (``sign`` 1) or out (-1) of every grouping."""
     sum_at, places = _places(register)
-    measure = Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
+    measure = _measure(row, sum_at)
     for tally, (at, then, by_month) in zip(tallies, places):
-        key = _row_key(row, at, then, by_month)
-        line = tally.get(key)
-        if line is None:
-            line = tally[key] = [0, Decimal()]
-        line[0] += sign
-        if measure is not None:
-            line[1] = line[1] + measure if sign > 0 else line[1] - measure
-        if line[0] == 0:
-            del tally[key]
+        _add(tally, _row_key(row, at, then, by_month), measure, sign)
+
+
+def _measure(row: tuple, sum_at: int | None) -> Decimal | None:
+    return Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
+
+
+def _add(tally: Tally, key: str, measure: Decimal | None, sign: int) -> None:
+    """One row counted in (``sign`` 1) or out (-1) of one line; an emptied line goes."""
+    line = tally.get(key)
+    if line is None:
+        line = tally[key] = [0, Decimal()]
+    line[0] += sign
+    if measure is not None:
+        line[1] = line[1] + measure if sign > 0 else line[1] - measure
+    if line[0] == 0:
+        del tally[key]
 
 
 def same_value(a, b) -> bool:
@@ -92,16 +100,7 @@ def tally_change(tallies: list[Tally], register: RegisterDef, old: tuple, new: t
         if measure_same and same_value(old[at], new[at]) and (then is None or same_value(old[then], new[then])):
             continue
         for row, sign in ((old, -1), (new, 1)):
-            measure = Decimal(row[sum_at]) if sum_at is not None and row[sum_at] is not None else None
-            key = _row_key(row, at, then, by_month)
-            line = tally.get(key)
-            if line is None:
-                line = tally[key] = [0, Decimal()]
-            line[0] += sign
-            if measure is not None:
-                line[1] = line[1] + measure if sign > 0 else line[1] - measure
-            if line[0] == 0:
-                del tally[key]
+            _add(tally, _row_key(row, at, then, by_month), _measure(row, sum_at), sign)
 
 
 def tallies_by_row(register: RegisterDef, rows: list[tuple]) -> list[Tally]:
