@@ -121,18 +121,30 @@ def test_decision_by_move_of_an_untouched_file_opens_no_file(tmp_path, monkeypat
         office.close()
 
 
+def _moved_after(office: Office, monkeypatch, seed: int, change) -> str:
+    """A customer registration's task file changed by ``change(path)``, then dragged into 同意/ and
+    processed; asserts it was opened the ordinary way (once) and returns its case number."""
+    office.submit("customer_registration", samples.customer_registration(seed, office.today))
+    office.run()
+    path = _open_task_files(office)[0]
+    change(path)
+    person, number = path.parent.name, path.name.split(" ")[0]
+    reads = _reads(monkeypatch)
+    office.approve(person, number)
+    office.run()
+    assert len(reads) == 1
+    return number
+
+
+def _saved_again(path) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb.save(path)
+
+
 def test_changed_form_data_in_a_moved_file_is_read_and_refused(tmp_path, monkeypatch):
     office = Office.create(tmp_path)
     try:
-        office.submit("customer_registration", samples.customer_registration(4, office.today))
-        office.run()
-        path = _open_task_files(office)[0]
-        set_named(path, {"客户名称": "另一家有限公司"})
-        person, number = path.parent.name, path.name.split(" ")[0]
-        reads = _reads(monkeypatch)
-        office.approve(person, number)
-        office.run()
-        assert len(reads) == 1
+        number = _moved_after(office, monkeypatch, 4, lambda path: set_named(path, {"客户名称": "另一家有限公司"}))
         refused = office.audit(scan.REFUSED)
         assert [r["subject"] for r in refused] == [number]
         assert codec.loads(refused[0]["detail"])["code"] == "decision-data-changed"
@@ -145,15 +157,7 @@ def test_file_saved_again_unchanged_is_read_and_counts(tmp_path, monkeypatch):
     """The fallback: other bytes, same form data (saved by a program) — read the ordinary way, and it counts."""
     office = Office.create(tmp_path)
     try:
-        office.submit("customer_registration", samples.customer_registration(5, office.today))
-        office.run()
-        path = _open_task_files(office)[0]
-        wb = openpyxl.load_workbook(path)
-        wb.save(path)
-        reads = _reads(monkeypatch)
-        office.approve(path.parent.name, path.name.split(" ")[0])
-        office.run()
-        assert len(reads) == 1
+        _moved_after(office, monkeypatch, 5, _saved_again)
         assert len(office.audit("task-decided")) == 1 and not office.audit(scan.REFUSED)
     finally:
         office.close()
