@@ -46,7 +46,16 @@ def _prototype(ch: str) -> str:
     return ch
 
 
+# CJK Unified Ideographs and Extension A: Han in Unicode's Scripts.txt, so the letters of almost every
+# Chinese name are told apart from the look-alike scripts without loading the tables (~50 ms CPU),
+# which an approval of a customer named in Chinese would otherwise pay (tests/test_lookalike_han_ranges.py).
+_HAN_RANGES = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF))
+
+
 def _script(ch: str) -> str:
+    code = ord(ch)
+    if any(first <= code <= last for first, last in _HAN_RANGES):
+        return "HAN"
     try:
         return _unicode_data()[0].alias(ch)
     except (KeyError, IndexError):
