@@ -10,31 +10,18 @@ finds the same mistake before any case meets it.
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import io
 import logging
-import threading
-from collections import OrderedDict
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
 
-import jinja2
-import zipfile
-from docx import Document
-from docx.opc.constants import RELATIONSHIP_TYPE as RT
-from docxtpl import DocxTemplate
-from lxml import etree
 from sqlalchemy import select
 
 from automation.act import pdf as pdf_mod
-from automation.act.filters import FILTERS
-from automation.errors import OfficeFlowError, StoreError, TemplateError
-from automation.forms import zip_package
+from automation.errors import OfficeFlowError, StoreError, TemplateError  # noqa: F401 (callers catch TemplateError from here)
 from automation.forms.spec import FormSpec, load_spec
-from automation.fsutil import atomic_save, atomic_write_text, safe_name
+from automation.fsutil import atomic_write_text, safe_name
 from automation.record import audit, codec
 from automation.record import schema as s
 
@@ -122,73 +109,6 @@ def _total_quantity(rows: list[dict]) -> Decimal | None:
 # --- rendering -------------------------------------------------------------
 
 
-def make_env(*, strict: bool = True) -> jinja2.Environment:
-    """Autoescaped (a customer name with & or < must not break the XML), filters registered."""
-    undefined = jinja2.StrictUndefined if strict else jinja2.Undefined
-    env = jinja2.Environment(autoescape=True, undefined=undefined, finalize=_blank_none)
-    env.filters.update(FILTERS)
-    return env
-
-
-class _CompiledOnce(jinja2.Environment):
-    """An environment whose ``from_string`` compiles each source once per process.
-
-    docxtpl hands Jinja the template's patched XML on every render; for an unchanged
-    template that text is the same every time, so compiling it again (most of a
-    render's cost) is waste. Keyed by the source text itself, a changed template file
-    is compiled afresh — no stale template can be used.
-    """
-
-    cache_size = 32
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._compiled: OrderedDict[str, jinja2.Template] = OrderedDict()
-
-    def from_string(self, source, globals=None, template_class=None):
-        if globals is not None or template_class is not None or not isinstance(source, str):
-            return super().from_string(source, globals, template_class)
-        template = self._compiled.get(source)
-        if template is None:
-            template = self._compiled[source] = super().from_string(source)
-            while len(self._compiled) > self.cache_size:
-                self._compiled.popitem(last=False)
-        else:
-            self._compiled.move_to_end(source)
-        return template
-
-
-class _Template(DocxTemplate):
-    """docxtpl's template with its XML clean-up (``patch_xml``, a dozen regular expressions over
-    the whole body) done once per distinct part text, like the compilation above."""
-
-    _patched: OrderedDict[str, str] = OrderedDict()
-
-    def patch_xml(self, src_xml):
-        patched = self._patched.get(src_xml)
-        if patched is None:
-            patched = self._patched[src_xml] = super().patch_xml(src_xml)
-            while len(self._patched) > _CompiledOnce.cache_size:
-                self._patched.popitem(last=False)
-        return patched
-
-
-_RENDER_ENV: list[_CompiledOnce] = []
-
-
-def render_env() -> jinja2.Environment:
-    """The one environment contracts render with in this process (see ``_CompiledOnce``)."""
-    if not _RENDER_ENV:
-        env = _CompiledOnce(autoescape=True, undefined=jinja2.StrictUndefined, finalize=_blank_none)
-        env.filters.update(FILTERS)
-        _RENDER_ENV.append(env)
-    return _RENDER_ENV[0]
-
-
-def _blank_none(value):
-    return "" if value is None else value
-
-
 def safe_file_name(text: str, limit: int = 80) -> str:
     """No path separators or reserved characters, at most ``limit`` characters and 200 bytes."""
     return safe_name(text, limit=limit)
@@ -198,158 +118,24 @@ def contract_file_name(number: str, customer_name: str | None, suffix: str = ".d
     return safe_file_name(f"{number} {customer_name or ''}".strip()) + suffix
 
 
-class _OpenedTemplates:
-    """Template packages opened with python-docx once per process, lent to one render at a time.
-
-    Opening the package (python-docx parses every XML part, ~800 KB of styles among them) was a
-    third of a render. docxtpl changes the document it renders: it swaps in the rendered body,
-    points the header/footer relationships at new parts, writes the core properties and the
-    footnotes' bytes. A lent document is taken back only when the render changed nothing else —
-    the contract was saved at zip level, so no picture, link, part or relationship was added —
-    and after exactly those changes are undone (``_Undo``). Keyed by the template's bytes (a
-    digest of the file read at each render), so a changed template file is opened afresh, even
-    one rewritten within the same second. A render that fails, or one saved by python-docx, drops
-    its document: the next render opens the file again, as every render did before.
-    """
-
-    kinds = 4  # distinct template contents kept
-    per_kind = 2  # idle copies of one template (two threads rendering the same template at once)
-
-    def __init__(self):
-        self._idle: OrderedDict[bytes, list] = OrderedDict()
-        self._lock = threading.Lock()
-        self.opened = 0  # packages opened by python-docx (tests: proves the cache is used)
-
-    def take(self, digest: bytes, data: bytes):
-        with self._lock:
-            idle = self._idle.get(digest)
-            if idle:
-                self._idle.move_to_end(digest)
-                return idle.pop()
-            self.opened += 1
-        return Document(io.BytesIO(data))
-
-    def give_back(self, digest: bytes, document) -> None:
-        with self._lock:
-            idle = self._idle.setdefault(digest, [])
-            self._idle.move_to_end(digest)
-            if len(idle) < self.per_kind:
-                idle.append(document)
-            while len(self._idle) > self.kinds:
-                self._idle.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._idle.clear()
-            self.opened = 0
-
-
-_OPENED = _OpenedTemplates()
-_NO_BLOB = object()
-
-
-class _Undo:
-    """What a docxtpl render changes in the document it renders, recorded before the render so it can
-    be put back afterwards (see ``_OpenedTemplates``). ``None`` from ``of`` when the package has no core
-    properties part: python-docx would add one during the render, so that document is not reused."""
-
-    def __init__(self, document, core):
-        self.root = document.element
-        self.body = self.root.body
-        self.part = document.part
-        self.targets = {rid: rel._target for rid, rel in self.part.rels.items()}
-        self.parts = list(self.part.package.iter_parts())
-        self.blobs = {part: part.__dict__.get("_blob", _NO_BLOB) for part in self.parts}
-        self.core = core
-        self.core_element = copy.deepcopy(core._element)
-
-    @classmethod
-    def of(cls, document) -> _Undo | None:
-        try:
-            core = document.part.package.part_related_by(RT.CORE_PROPERTIES)
-        except KeyError:
-            return None
-        return cls(document, core)
-
-    def apply(self) -> bool:
-        """Put the document back as it was opened; False when the render changed what this cannot undo."""
-        if set(self.part.rels) != set(self.targets) or self.root.body is None:
-            return False
-        self.root.replace(self.root.body, self.body)
-        for rid, target in self.targets.items():
-            self.part.rels[rid]._target = target
-        for part, blob in self.blobs.items():
-            if blob is _NO_BLOB:
-                part.__dict__.pop("_blob", None)
-            else:
-                part._blob = blob
-        self.core._element = self.core_element
-        return list(self.part.package.iter_parts()) == self.parts
-
-
 def render_contract(template: Path, context: dict, out_folder: Path, number: str, customer_name: str) -> Path:
-    """Render ``template`` into ``out_folder/<合同编号> <客户名称>.docx``, swapped in atomically.
+    """Render ``template`` into ``out_folder/<合同编号> <客户名称>.docx``, swapped in atomically."""
+    from automation.act import contract_docx  # docxtpl, Jinja and python-docx only when a contract is made
 
-    The template's package comes opened from ``_OPENED`` when this process rendered the same bytes
-    before; the output is the same as from a freshly opened template (tests/test_contracts_cache.py)."""
-    data = Path(template).read_bytes()
-    digest = hashlib.blake2b(data, digest_size=20).digest()
-    doc = _Template(str(template))
-    doc.docx = _OPENED.take(digest, data)
-    undo = _Undo.of(doc.docx)
-    try:
-        doc.render(context, jinja_env=render_env(), autoescape=True)
-    except jinja2.TemplateError as exc:
-        raise _template_error(template, exc) from exc
-    dest = Path(out_folder) / contract_file_name(number, customer_name)
-    if not _save_at_zip_level(doc, io.BytesIO(data), dest):
-        atomic_save(dest, lambda tmp: doc.save(str(tmp)))
-    elif undo is not None and undo.apply():
-        _OPENED.give_back(digest, doc.docx)
-    return dest
+    return contract_docx.render_contract(Path(template), context, Path(out_folder) / contract_file_name(number, customer_name))
 
 
-def _save_at_zip_level(doc: DocxTemplate, template, dest: Path) -> bool:
-    """Save the rendered contract as the template's package with only the parts docxtpl renders written
-    anew (the body, headers and footers, footnotes, core properties); styles, numbering, fonts, theme
-    and settings are copied as stored — python-docx would serialise every part again (half a render).
-    False (nothing written) when the render added or replaced anything (a picture, a link, a sub-document):
-    then python-docx saves the whole package."""
-    if doc.pics_to_replace or doc.crc_to_new_media or doc.crc_to_new_embedded or doc.zipname_to_replace:
-        return False
-    try:
-        package = doc.docx.part.package
-        parts = {part.partname.lstrip("/"): part for part in package.iter_parts()}
-        with zipfile.ZipFile(template) as zf:
-            stored = {n for n in zf.namelist() if not n.endswith("/")}
-            rels = {n for n in stored if n.endswith(".rels")}
-            if set(parts) != stored - rels - {"[Content_Types].xml"}:
-                return False
-            for name, part in parts.items():
-                rels_name = zip_package.rels_of(name)
-                count = len(etree.fromstring(zf.read(rels_name), zip_package.PARSER)) if rels_name in rels else 0
-                if len(part.rels) != count:
-                    return False
-        rendered = {doc.docx.part, package._core_properties_part}
-        rendered |= {rel.target_part for rel in doc.docx.part.rels.values()
-                     if not rel.is_external and rel.reltype in (RT.HEADER, RT.FOOTER, RT.FOOTNOTES)}
-        changed = {name: part.blob for name, part in parts.items() if part in rendered}
-        zip_package.write(template, dest, changed)
-    except (zip_package.Unsupported, KeyError, zipfile.BadZipFile, etree.XMLSyntaxError):
-        return False
-    return True
+# The rendering machinery under its old names here, imported only when asked for.
+_RENDERING = ("make_env", "render_env", "_Template", "_OPENED", "_Undo", "_CompiledOnce", "_save_at_zip_level",
+              "_template_error")
 
 
-def _template_error(template: Path, exc: jinja2.TemplateError) -> TemplateError:
-    near = " ".join(line.strip() for line in getattr(exc, "docx_context", []) if line.strip())
-    where = f"{template.name}" + (f",附近文字:{near[:120]}" if near else "")
-    if isinstance(exc, jinja2.UndefinedError):
-        return TemplateError(f"合同模板引用了表单中没有的变量({exc.message})。请运行 officeflow contracts lint 查看并修改模板。",
-                             code="template-unknown-variable", location=where)
-    if isinstance(exc, jinja2.TemplateSyntaxError):
-        return TemplateError(f"合同模板的标签写法有误({exc.message})。请检查花括号与 if/for 是否成对。",
-                             code="template-syntax-error", location=where)
-    return TemplateError(f"合同模板无法填充:{exc}", code="template-render-failed", location=where)
+def __getattr__(name: str):
+    if name in _RENDERING:
+        from automation.act import contract_docx
+
+        return getattr(contract_docx, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- for an approved case --------------------------------------------------

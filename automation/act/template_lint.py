@@ -24,7 +24,8 @@ from docx.oxml import parse_xml
 from docxtpl import DocxTemplate
 from jinja2 import nodes
 
-from automation.act.contracts import build_context, make_env
+from automation.act.contract_docx import make_env
+from automation.act.contracts import build_context
 from automation.act.filters import FILTERS
 from automation.forms.spec import CASE_FIELD, FieldSpec, FormSpec
 from automation.fsutil import TEMP_PREFIX
