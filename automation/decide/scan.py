@@ -37,6 +37,7 @@ from automation.decide.officefile import (
 from automation.decide.outcome import record_outcome
 from automation.decide.task_files import DECISION_FOLDERS, DONE_FOLDER, issue_task_file
 from automation.errors import OfficeFlowError
+from automation.forms import opened
 from automation.fsutil import (
     atomic_write_text,
     file_stamp,
@@ -190,7 +191,10 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
         with store.workers.claim("decision", _rel(settings, candidate.path)) as mine:
             if not mine or not candidate.path.exists():  # another worker has it, or finished it meanwhile
                 continue
-            result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
+            # One read of the file's bytes and zip directory for its hash, its inputs, its properties
+            # and its fingerprint (forms.opened): each of them read the file again before.
+            with opened.sharing():
+                result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
         if isinstance(result, AppliedDecision):
             results.append(result)
             if seen is not None:
@@ -204,7 +208,7 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
 
 def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
                    policy=None) -> AppliedDecision | str:
-    item = None
+    item = earlier = None
     try:
         file_hash = sha256(candidate.path)
     except OSError:  # gone or locked: read the ordinary way (which says what to do with it)
@@ -228,7 +232,7 @@ def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, n
         if item is None:
             return NOTHING_TO_DO
         return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy,
-                         file_hash=file_hash) or NOTHING_TO_DO
+                         file_hash=file_hash, earlier=earlier) or NOTHING_TO_DO
     except OSError as exc:
         log.info("暂时无法处理审批文件 %s:%s", candidate.path.name, exc)
         return TRY_AGAIN
@@ -305,12 +309,14 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              policy=None, file_hash: str | None = None) -> AppliedDecision | str | None:
+              policy=None, file_hash: str | None = None, earlier: Earlier | None = None) -> AppliedDecision | str | None:
     """The decision applied or refused; None when this file was refused already, TRY_AGAIN when it
-    cannot be judged yet. ``file_hash``: the file's SHA-256 when already known."""
+    cannot be judged yet. ``file_hash``: the file's SHA-256 when already known; ``earlier``: what the
+    audit log holds of those bytes, when already read (under the file's claim: nobody adds to it meanwhile)."""
     file_hash = file_hash or sha256(item.path)
     with store.read() as conn:
-        judged = _judge(conn, settings, item, file_hash, _earlier(conn, file_hash), specs=specs, policy=policy)
+        earlier = earlier if earlier is not None else _earlier(conn, file_hash)
+        judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy)
     return _carry_out(store, settings, item, judged, file_hash, cal=cal, now=now, policy=policy, specs=specs)
 
 
@@ -580,7 +586,9 @@ def _subject(conn, task_id) -> str | None:
 
 
 def sha256(path: Path) -> str:
-    return sha256_file(path)[0]
+    """The file's SHA-256; inside a ``forms.opened.sharing()`` scope, of the very bytes the readers are given."""
+    shared = opened.opened(path)
+    return shared.sha256.hex() if shared is not None else sha256_file(path)[0]
 
 
 def _rel(settings, path: Path) -> str:

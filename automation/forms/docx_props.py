@@ -20,6 +20,7 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 
 from automation.forms.build_xlsx import save_atomically
+from automation.forms import opened
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
 NS_CUSTOM = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
@@ -45,7 +46,7 @@ def set_custom_properties(target: Path | str | DocumentObject, props: dict[str, 
 
 def read_custom_properties(path: Path | str) -> dict[str, str]:
     """Name → value (as text) of every custom property; {} when there are none."""
-    with zipfile.ZipFile(path) as zf:
+    with opened.open_zip(path) as zf:  # inside a forms.opened scope: the zip directory already parsed
         name = _custom_part_name(zf)
         if name is None or name not in zf.namelist():
             return {}
