@@ -152,16 +152,13 @@ def take_in(rt: Runtime, summary: RunSummary, tracker: StabilityTracker, stop: t
         tracker.prune(set(pending))
         stable = [p for p in pending if tracker.check(p)]
         again = 0  # saved over while we read them: new arrivals, still changing, waited for like the others
-        for path in stable:
+        # Several workers: each file claimed before it is opened, a few at a time (those another worker has are left out).
+        for path in rt.store.workers.claimed("inbox", stable, key=lambda p: stored(p.relative_to(rt.settings.inbox).as_posix())):
             if stop.is_set():
                 return
             seen = tracker.snapshot(path)
             try:
-                with rt.store.workers.claim("inbox", stored(path.relative_to(rt.settings.inbox).as_posix())) as mine:
-                    if not mine:  # another worker has it in hand
-                        continue
-                    outcome = process_file(rt, path, first_seen=tracker.first_seen(path),
-                                           stable=tracker.snapshot(path))
+                outcome = process_file(rt, path, first_seen=tracker.first_seen(path), stable=seen)
             except OSError as exc:
                 if is_system_fault(exc):  # a full disk or a read-only share: every file alike; wait
                     raise

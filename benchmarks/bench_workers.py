@@ -18,7 +18,10 @@ run; then every task file is moved into 同意/ at once. Measured per configurat
   gaps, each decision once, each task file written once, ``officeflow audit verify`` ok;
 - on PostgreSQL, how often a worker was found waiting for an advisory lock (the write lock, the
   audit head) or running a statement: ``pg_stat_activity`` sampled every 0.1 s, as the mean number of
-  workers in that state during intake (a figure near the number of workers would mean the lock is the limit).
+  workers in that state during intake (a figure near the number of workers would mean the lock is the limit);
+- on PostgreSQL, the statements the workers sent (``pg_stat_statements``; the benchmark's own polling
+  connects as another role and is left out) per form, from the drop until every task file is out: each
+  is one round trip, and COMMIT / ROLLBACK say how many explicit transactions there were.
 
 PostgreSQL is a throw-away cluster started here (initdb + pg_ctl, as the ``postgres`` user
 when run as root; see tests/support/postgres.py). Figures are for this machine only.
@@ -107,9 +110,13 @@ def _workspace(base: Path, name: str, url: str | None) -> Path:
     return root
 
 
+PROFILE: list[Path] = []  # --profile: each worker runs under cProfile, its stats written here when it stops
+
+
 def _start(root: Path, log: Path) -> subprocess.Popen:
+    profile = ["-m", "cProfile", "-o", str(PROFILE[0] / f"{log.parent.name}-{log.stem}.prof")] if PROFILE else []
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, "-m", "automation", "watch", "--workspace", str(root)],
+        return subprocess.Popen([sys.executable, *profile, "-m", "automation", "watch", "--workspace", str(root)],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 
@@ -149,10 +156,58 @@ def _approve_all(root: Path) -> int:
     return moved
 
 
+BENCH_ROLE = "officeflow_bench"  # the benchmark's own connections: apart from the workers' in pg_stat_statements
+STATEMENTS_OPTIONS = "-c shared_preload_libraries=pg_stat_statements"
+
+
+class _Statements:
+    """The workers' statements (their role's, in this database) from ``pg_stat_statements``."""
+
+    QUERY = ("SELECT s.query, sum(s.calls) FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid"
+             " WHERE r.rolname = :role AND s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+             " GROUP BY s.query")
+
+    def __init__(self, url: str, worker_role: str):
+        from sqlalchemy import create_engine, text
+
+        self.engine = create_engine(url)
+        self.role = worker_role
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
+
+    def now(self) -> Counter:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            return Counter({q: int(n) for q, n in conn.execute(text(self.QUERY), {"role": self.role})})
+
+    @staticmethod
+    def per_form(before: Counter, after: Counter, n: int) -> dict:
+        calls = after - before
+        ends = sum(k for q, k in calls.items() if q.strip().upper() in ("COMMIT", "ROLLBACK"))
+        top = [{"per_form": round(k / n, 2), "query": " ".join(q.split())[:110]} for q, k in calls.most_common(30)]
+        return {"statements_per_form": round(sum(calls.values()) / n, 2), "commits_per_form": round(ends / n, 2),
+                "top": top}
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _bench_url(url: str) -> str:
+    """The same database, as the benchmark's own role."""
+    return re.sub(r"//[^@/]+@", f"//{BENCH_ROLE}@", url, count=1)
+
+
 def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, postmaster: int | None = None) -> dict:
     root = _workspace(base, label, None if url.startswith("sqlite") else url)
+    statements = None
     if url.startswith("sqlite"):
         url = f"sqlite:///{root / '.officeflow' / 'state.db'}"
+    else:
+        worker_role = re.search(r"//([^@/:]+)[^@/]*@", url).group(1)
+        url = _bench_url(url)  # the benchmark's polls and samples, apart from the workers'
+        statements = _Statements(url, worker_role)
     logs = base / f"{label}-logs"
     shutil.rmtree(logs, ignore_errors=True)
     logs.mkdir()
@@ -163,6 +218,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, p
         time.sleep(2.0)  # let every worker finish starting (imports, policy) before the clock starts
         sampler = _Sampler(url) if not url.startswith("sqlite") else None
         cpu = [_cpu_now(procs, postmaster)]
+        sent = [statements.now()] if statements else []
         start = time.monotonic()
         for path in forms:
             shutil.copy2(path, root / "inbox" / path.name)
@@ -180,6 +236,8 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, p
               "every task file")
         routed = time.monotonic() - start  # the burst's outcome: every form routed, its task file out
         cpu.append(_cpu_now(procs, postmaster))
+        if statements:
+            sent.append(statements.now())
         start = time.monotonic()
         moved = _approve_all(root)
 
@@ -190,7 +248,11 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, p
         _wait(decided, 1800, "every decision")
         decisions = time.monotonic() - start
         cpu.append(_cpu_now(procs, postmaster))
+        if statements:
+            sent.append(statements.now())
     finally:
+        if statements:
+            statements.dispose()
         for proc in procs:
             try:
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -206,7 +268,10 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, p
             "decisions_per_s": round(moved / decisions, 2), "wall_s": round(intake + decisions, 2),
             "task_files_s": round(routed, 2), "cpu_s": round(cpu, 2),
             "cpu_per_worker_s": sorted((round(x, 2) for x in per_worker), reverse=True),
-            "cpu_by_phase": phases, "intake_pg_sampled": waits, "checks": checks, "ok": all(checks.values())}
+            "cpu_by_phase": phases, "intake_pg_sampled": waits,
+            "pg_statements": {"burst_to_task_files": _Statements.per_form(sent[0], sent[1], n),
+                              "decisions": _Statements.per_form(sent[1], sent[2], max(1, moved))} if len(sent) == 3 else {},
+            "checks": checks, "ok": all(checks.values())}
 
 
 class _Sampler:
@@ -324,12 +389,27 @@ def _postmaster(cluster) -> int | None:
         return None
 
 
+def _make_bench_role(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text(f"CREATE ROLE {BENCH_ROLE} SUPERUSER LOGIN"))
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--forms", type=int, default=200)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--skip-sqlite", action="store_true")
+    ap.add_argument("--profile", type=Path, help="run each worker under cProfile, its stats into this folder")
     args = ap.parse_args(argv)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        PROFILE.append(args.profile.resolve())
     sys.path.insert(0, str(c.REPO / "tests"))
     from support.postgres import start_cluster
 
@@ -339,8 +419,9 @@ def main(argv: list[str]) -> int:
     if not args.skip_sqlite:
         results.append(run_one(base, forms, "sqlite-1", "sqlite", 1))
         print(results[-1], flush=True)
-    cluster = start_cluster()
+    cluster = start_cluster(STATEMENTS_OPTIONS)
     try:
+        _make_bench_role(cluster.url())
         for n in args.workers:
             name = cluster.create_database()
             results.append(run_one(base, forms, f"postgresql-{n}", cluster.url(name), n, _postmaster(cluster)))

@@ -61,7 +61,8 @@ def check_time_limits(rt) -> int:
         return assignee_for(policy, superior, rt.clock.today()).name
 
     def write_task(task_id: int):
-        return _issue_claimed(rt, task_id)  # (another worker may already be writing the new task's file)
+        with rt.store.workers.claim("task", str(task_id)) as mine:  # (another worker may be writing it already)
+            return mine and _issue_claimed(rt, task_id)
 
     escalate_after = int(policy.params.get("升级延迟工作日", rt.settings.escalation.escalate_after_workdays))
     actions = timers.check_deadlines(rt.store, rt.settings, cal=rt.calendar, now=rt.clock.now(),
@@ -109,13 +110,12 @@ def issue_task_files(rt, *, reverse: bool = False) -> int:
         rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == TaskStatus.OPEN)
                                  .order_by(s.tasks.c.id)))
     written = 0
-    for row in reversed(rows) if reverse else rows:
-        if not _file_missing(rt, row.file_path):
-            continue
+    missing = [row.id for row in (reversed(rows) if reverse else rows) if _file_missing(rt, row.file_path)]
+    for task_id in rt.store.workers.claimed("task", missing):  # (a few claimed at a time; another worker's left out)
         try:
-            written += _issue_claimed(rt, row.id)
+            written += _issue_claimed(rt, task_id, recheck=rt.store.is_shared)  # (one process: just listed)
         except Exception:  # one unwritable task file must not hold up the others
-            log.exception("无法生成审批任务 #%s 的文件,下次处理时重试。", row.id)
+            log.exception("无法生成审批任务 #%s 的文件,下次处理时重试。", task_id)
     return written
 
 
@@ -123,17 +123,15 @@ def _file_missing(rt, file_path: str | None) -> bool:
     return file_path is None or not _task_file_somewhere(rt.abs(file_path))
 
 
-def _issue_claimed(rt, task_id: int) -> bool:
-    """Issue one task's file if it is still open and still without it, under the task's claim."""
-    with rt.store.workers.claim("task", str(task_id)) as mine:
-        if not mine:  # another worker is writing it
-            return False
-        with rt.store.read() as conn:  # again, now that it is ours: another worker may have written it meanwhile
+def _issue_claimed(rt, task_id: int, *, recheck: bool = True) -> bool:
+    """Issue one task's file (its claim ours) if it is still open and still without it."""
+    if recheck:  # again, now that it is ours: another worker may have written it meanwhile
+        with rt.store.read() as conn:
             row = conn.execute(select(s.tasks.c.status, s.tasks.c.file_path).where(s.tasks.c.id == task_id)).first()
         if row is None or row.status != TaskStatus.OPEN or not _file_missing(rt, row.file_path):
             return False
-        _issue(rt, task_id)
-        return True
+    _issue(rt, task_id)
+    return True
 
 
 def _each(step, *args, what: str):

@@ -38,16 +38,16 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 
-from sqlalchemy import Float, and_, cast, column, func, or_, select, table
+from sqlalchemy import column, func, select, table, text
 from sqlalchemy.engine import Connection
 
-from automation.record import schema as s
 from automation.record.dialect import LEADER_LOCK
 
 log = logging.getLogger("officeflow")
 
+T = TypeVar("T")
 CHANNEL = "officeflow"  # LISTEN / NOTIFY: a worker's news wakes the idle ones
 
 
@@ -61,8 +61,34 @@ def _key(key: str) -> str:
     return key if len(key) <= 400 else "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _db_now():
-    return cast(func.extract("epoch", func.clock_timestamp()), Float)
+# The claim statements, written once (building and caching a statement per call cost more client CPU
+# than the round trip itself). ``expires`` is in the database's clock: the workers' clocks never matter.
+_NOW = "CAST(EXTRACT(EPOCH FROM clock_timestamp()) AS DOUBLE PRECISION)"
+_FREE_OURS_OR_EXPIRED = f"(claims.holder IS NULL OR claims.holder = EXCLUDED.holder OR claims.expires < {_NOW})"
+# One row made, or taken over when free, ours or expired; ``prior`` is who held it before (the
+# statement's snapshot), for the log.
+_TAKE = text(f"""
+INSERT INTO claims (kind, key, holder, expires) VALUES (:kind, :key, :holder, {_NOW} + :lease)
+ON CONFLICT (kind, key) DO UPDATE SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+WHERE {_FREE_OURS_OR_EXPIRED}
+RETURNING claims.key, (SELECT p.holder FROM claims p WHERE p.kind = claims.kind AND p.key = claims.key) AS prior""")
+# The first :limit keys no other worker holds, claimed in key order (two workers' batches then lock
+# rows in the same order, never each waiting for the other); a key taken by another worker between
+# the look and the insert is simply not returned.
+_TAKE_SOME = text(f"""
+WITH wanted AS (
+    SELECT u.key FROM unnest(CAST(:keys AS VARCHAR[])) WITH ORDINALITY AS u(key, n)
+    WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.kind = :kind AND c.key = u.key AND c.holder IS NOT NULL
+                      AND c.holder <> :holder AND c.expires >= {_NOW})
+    ORDER BY u.n LIMIT :limit)
+INSERT INTO claims (kind, key, holder, expires) SELECT :kind, wanted.key, :holder, {_NOW} + :lease FROM wanted
+ORDER BY wanted.key
+ON CONFLICT (kind, key) DO UPDATE SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
+WHERE {_FREE_OURS_OR_EXPIRED}
+RETURNING claims.key, (SELECT p.holder FROM claims p WHERE p.kind = claims.kind AND p.key = claims.key) AS prior""")
+_RELEASE = text("DELETE FROM claims WHERE kind = :kind AND key = ANY(CAST(:keys AS VARCHAR[])) AND holder = :holder")
+_RENEW = text(f"UPDATE claims SET expires = {_NOW} + :lease"
+              " WHERE holder = :holder AND kind = :kind AND key = ANY(CAST(:keys AS VARCHAR[]))")
 
 
 class Workers:
@@ -85,37 +111,79 @@ class Workers:
         if not self.shared:
             return True
         key = _key(key)
-        table = s.claims
-        prior = select(table.c.holder).where(table.c.kind == kind, table.c.key == key).scalar_subquery()
-        # One statement, one round trip: the row is made, or taken over when free, ours or expired.
-        from sqlalchemy.dialects.postgresql import insert as pg_insert  # shared stores only: SQLite never loads it
-
-        claim = pg_insert(table).values(kind=kind, key=key, holder=self.name, expires=_db_now() + self.lease_seconds)
-        claim = claim.on_conflict_do_update(
-            index_elements=[table.c.kind, table.c.key],
-            set_={"holder": claim.excluded.holder, "expires": claim.excluded.expires},
-            where=or_(table.c.holder.is_(None), table.c.holder == self.name, table.c.expires < _db_now()),
-        ).returning(prior.label("prior"))  # (the statement's snapshot: who held it before)
         with self._autocommit() as conn:  # not Store.begin: a claim never waits for the writer
-            row = conn.execute(claim).first()
+            row = conn.execute(_TAKE, {"kind": kind, "key": key, "holder": self.name,
+                                       "lease": self.lease_seconds}).first()
         if row is None:
             return False
-        if row.prior not in (None, self.name):
-            log.warning("工作进程 %s 的租约已过期,由本进程(%s)接手:%s", row.prior, self.name, key)
-        with self._lock:
-            self._held.add((kind, key))
-        self._ensure_heartbeat()
+        self._taken(kind, [row])
         return True
 
-    def release(self, kind: str, key: str) -> None:
+    def take_some(self, kind: str, keys: Sequence[str], limit: int) -> list[int]:
+        """Claim up to ``limit`` of ``keys`` (the first ones no other worker holds) in one statement;
+        returns the positions in ``keys`` of those now ours, in order. Keys held by another worker
+        are skipped, not waited for: with a small ``limit`` two workers walking the same list take
+        alternate batches instead of contending for every item."""
         if not self.shared:
-            return
-        key = _key(key)
-        with self._lock:
-            self._held.discard((kind, key))
-        table = s.claims
+            return list(range(min(limit, len(keys))))
+        first: dict[str, int] = {}
+        for i, key in enumerate(keys):
+            first.setdefault(_key(key), i)
+        if not first:
+            return []
         with self._autocommit() as conn:
-            conn.execute(table.delete().where(table.c.kind == kind, table.c.key == key, table.c.holder == self.name))
+            rows = conn.execute(_TAKE_SOME, {"kind": kind, "keys": list(first), "holder": self.name,
+                                             "lease": self.lease_seconds, "limit": limit}).all()
+        self._taken(kind, rows)
+        return sorted(first[row.key] for row in rows)
+
+    def _taken(self, kind: str, rows) -> None:
+        for row in rows:
+            if row.prior not in (None, self.name):
+                log.warning("工作进程 %s 的租约已过期,由本进程(%s)接手:%s", row.prior, self.name, row.key)
+        with self._lock:
+            self._held.update((kind, row.key) for row in rows)
+        if rows:
+            self._ensure_heartbeat()
+
+    def release(self, kind: str, key: str) -> None:
+        self.release_all(kind, [key])
+
+    def release_all(self, kind: str, keys: Sequence[str]) -> None:
+        """Give up this worker's claims on ``keys``, in one statement."""
+        if not self.shared or not keys:
+            return
+        keys = sorted({_key(key) for key in keys})
+        with self._lock:
+            self._held.difference_update((kind, key) for key in keys)
+        with self._autocommit() as conn:
+            conn.execute(_RELEASE, {"kind": kind, "keys": keys, "holder": self.name})
+
+    def claimed(self, kind: str, items: Iterable[T], key: Callable[[T], str] = str, *, batch: int = 8) -> Iterator[T]:
+        """The items of ``items`` this worker may work on, in order, each claimed before it is yielded
+        and released once the caller is past it: ``for path in workers.claimed("inbox", paths, key=…)``.
+
+        The claims are taken ``batch`` at a time in one statement (``take_some``) and released a batch
+        at a time in another, instead of two round trips per item; items another worker holds are
+        left out. Everything on SQLite. Close the iterator (or leave the loop) to release early."""
+        pending = list(items)
+        if not self.shared:
+            yield from pending
+            return
+        while pending:
+            keys = [key(item) for item in pending]
+            got = self.take_some(kind, keys, batch)
+            if not got:
+                return
+            try:
+                for i in got:
+                    yield pending[i]
+            finally:
+                try:
+                    self.release_all(kind, [keys[i] for i in got])
+                except Exception as exc:  # the database went away: the leases run out on their own
+                    log.warning("无法释放认领,租约到期后自动失效:%s", exc)
+            pending = pending[got[-1] + 1:]
 
     @contextmanager
     def _autocommit(self) -> Iterator[Connection]:
@@ -155,13 +223,15 @@ class Workers:
             held = list(self._held)
         if not held or not self.shared:
             return 0
-        table = s.claims
+        by_kind: dict[str, list[str]] = {}
+        for kind, key in held:
+            by_kind.setdefault(kind, []).append(key)
+        renewed = 0
         with self.store.engine.begin() as conn:
-            result = conn.execute(table.update().where(
-                table.c.holder == self.name,
-                or_(*[and_(table.c.kind == k, table.c.key == key) for k, key in held]),
-            ).values(expires=_db_now() + self.lease_seconds))
-            return result.rowcount
+            for kind, keys in sorted(by_kind.items()):
+                renewed += conn.execute(_RENEW, {"holder": self.name, "kind": kind, "keys": sorted(keys),
+                                                 "lease": self.lease_seconds}).rowcount
+        return renewed
 
     def _ensure_heartbeat(self) -> None:
         if self._heartbeat is not None and self._heartbeat.is_alive():

@@ -13,11 +13,24 @@ UPGRADE_LOCK = 0x0FF1CE_0003  # schema upgrades, so workers starting together up
 LEADER_LOCK = 0x0FF1CE_0004  # the worker doing the once-per-share work (session-level)
 
 
+_WRITER = "officeflow.write_lock"  # in conn.info: the transaction that holds WRITE_LOCK
+
+
 def serialise(conn: Connection, key: int) -> None:
     """On PostgreSQL, wait for the transaction-level advisory lock ``key`` (held until commit or
-    rollback). SQLite needs none: its one writer holds the database from ``BEGIN IMMEDIATE``."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(func.pg_advisory_xact_lock(key)))
+    rollback). SQLite needs none: its one writer holds the database from ``BEGIN IMMEDIATE``.
+
+    Every write transaction holds WRITE_LOCK (``Store.begin``), and nobody takes another key without
+    it: inside such a transaction any other key (the audit head's) is already serialised, and
+    asking for it would only cost a round trip."""
+    if conn.dialect.name != "postgresql":
+        return
+    transaction = conn.get_transaction()
+    if key != WRITE_LOCK and transaction is not None and conn.info.get(_WRITER) is transaction:
+        return
+    conn.execute(select(func.pg_advisory_xact_lock(key)))
+    if key == WRITE_LOCK:
+        conn.info[_WRITER] = transaction
 
 
 def insert_ignoring_duplicates(conn: Connection, table, **values) -> None:

@@ -75,8 +75,8 @@ class Cluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def start_cluster() -> Cluster:
-    """Start a cluster, or raise RuntimeError saying why it cannot be."""
+def start_cluster(options: str = "") -> Cluster:
+    """Start a cluster, or raise RuntimeError saying why it cannot be. ``options``: more ``-c name=value`` for the server."""
     initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
     if not initdb or not pg_ctl:
         raise RuntimeError("未安装 PostgreSQL 服务器程序(找不到 initdb / pg_ctl;Debian: apt-get install postgresql)")
@@ -105,7 +105,7 @@ def start_cluster() -> Cluster:
     for _ in range(3):  # a free port may be taken between the probe and the start
         port = _free_port()
         options = (f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off"
-                   " -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB")
+                   " -c full_page_writes=off -c max_connections=200 -c shared_buffers=32MB " + options)
         started = run([pg_ctl, "-D", str(data), "-o", options, "-l", str(log), "-w", "-t", "60", "start"])
         if started.returncode == 0:
             return Cluster(base, port, pg_ctl)
