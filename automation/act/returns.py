@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
-from automation.act import return_xlsx
+from automation.act import return_docx, return_xlsx
 from automation.act.stamp import set_control_text, stamp_book
 from automation.forms.docx_reader import find_controls, find_items
 from automation.forms.repair import open_docx, open_xlsx
@@ -45,11 +45,19 @@ def annotate_return(src: Path, dest: Path, spec: FormSpec, problems: list[Proble
     same pass, not a second load and save of the copy)."""
     src, dest = Path(src), Path(dest)
     if spec.kind == "docx":
-        return _atomic(dest, lambda tmp: _annotate_docx(src, tmp, spec, problems, header or {}, stamp or {}))
+        if return_docx.write(src, dest, lambda doc: _edit_docx(doc, spec, problems, header or {}, stamp or {})):
+            return dest  # only the main part rewritten, the ~800 KB styles part copied as stored
+        return annotate_docx_with_python_docx(src, dest, spec, problems, header=header, stamp=stamp)
     if return_xlsx.write(src, dest, problems, header or {}, stamp or {}, red=RED, author=AUTHOR,
                          result_sheet=RESULT_SHEET, columns=COLUMNS, mark_limit=MARK_LIMIT, problem_row=_problem_row):
         return dest  # the form's parts copied, only the marks and the 处理结果 sheet written (~10× cheaper)
     return annotate_xlsx_with_openpyxl(src, dest, problems, header=header, stamp=stamp)
+
+
+def annotate_docx_with_python_docx(src: Path, dest: Path, spec: FormSpec, problems: list[Problem], *,
+                                   header: dict[str, str] | None = None, stamp: dict[str, str] | None = None) -> Path:
+    """The Word copy through a python-docx load and save: for packages the zip-level writer leaves alone."""
+    return _atomic(Path(dest), lambda tmp: _annotate_docx(Path(src), tmp, spec, problems, header or {}, stamp or {}))
 
 
 def annotate_xlsx_with_openpyxl(src: Path, dest: Path, problems: list[Problem], *, header: dict[str, str] | None = None,
@@ -239,6 +247,12 @@ _AFTER_SHD = {
 def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem], header: dict[str, str],
                    stamp: dict[str, str] | None = None) -> None:
     doc = open_docx(src)
+    _edit_docx(doc, spec, problems, header, stamp)
+    doc.save(str(out))
+
+
+def _edit_docx(doc, spec: FormSpec, problems: list[Problem], header: dict[str, str],
+               stamp: dict[str, str] | None = None) -> None:
     clear_docx_annotations(doc)
     body = doc.element.body
     controls = find_controls(body, spec)
@@ -248,7 +262,6 @@ def _annotate_docx(src: Path, out: Path, spec: FormSpec, problems: list[Problem]
     _docx_summary(doc, problems, header)
     for key, value in (stamp or {}).items():
         set_control_text(doc, key, str(value))
-    doc.save(str(out))
 
 
 def _docx_targets(body, controls: dict, spec: FormSpec, p: Problem) -> list:
@@ -319,7 +332,9 @@ def _docx_widths(table) -> None:
     table.autofit = False
     for col, width in enumerate(DOCX_WIDTHS_CM):
         table.columns[col].width = Cm(width)  # the grid, which LibreOffice and WPS follow
-        for cell in table.columns[col].cells:
+    # Row by row: table.cell(r, c) and column.cells lay out the whole grid again on every call.
+    for row in table.rows:
+        for cell, width in zip(row.cells, DOCX_WIDTHS_CM):
             cell.width = Cm(width)  # the cells, which Word follows
 
 
@@ -331,12 +346,13 @@ def _docx_table(doc, problems: list[Problem]):
     except (KeyError, ValueError):
         pass  # plain table; still readable
     _docx_widths(table)
-    for col, title in enumerate(titles):
-        table.cell(0, col).text = ""
-        table.cell(0, col).paragraphs[0].add_run(title).bold = True
+    rows = [row.cells for row in table.rows]
+    for cell, title in zip(rows[0], titles):
+        cell.text = ""
+        cell.paragraphs[0].add_run(title).bold = True
     for n, p in enumerate(problems, start=1):
-        for col, value in enumerate(_problem_row(n, p)):
-            table.cell(n, col).text = str(value)
+        for cell, value in zip(rows[n], _problem_row(n, p)):
+            cell.text = str(value)
     if not problems:
-        table.cell(1, 0).text = "未发现问题。"
+        rows[1][0].text = "未发现问题。"
     return table
