@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, bindparam, cast, select
 
 from automation.act import notify
 from automation.act.approval_record import ENDED, KIND, convert_pending, write_records
@@ -22,13 +22,14 @@ from automation.act.decision_copy import write_decision_copy
 from automation.act.receipts import refresh as refresh_receipts
 from automation.act.receipts import started_at
 from automation.decide import scan, timers
-from automation.decide.engine import case_history, load_case, load_task
+from automation.decide.engine import case_history, load_case
 from automation.decide.officefile import TASK_PROP, read_props
 from automation.decide.outcome import template_for
 from automation.decide.task_files import (
     DECISION_FOLDERS,
     DONE_FOLDER,
     issue_task_file,
+    load_for_issue,
     safe_name,
 )
 from automation.errors import OfficeFlowError
@@ -70,12 +71,14 @@ def check_time_limits(rt) -> int:
     return len(actions)
 
 
-def _issue(rt, task_id: int):
-    with rt.store.read() as conn:
-        case = load_case(conn, load_task(conn, task_id).case_id)
+def _issue(rt, task_id: int, loaded=None):
+    if loaded is None:
+        with rt.store.read() as conn:
+            loaded = load_for_issue(conn, task_id)
+    case = loaded[1]
     people = tuple(p.name for p in rt.policy.people.values() if p.active)
     return issue_task_file(rt.store, rt.settings, task_id, spec=rt.specs.get(case.form_id), people=people,
-                           transfer_allowed=options_for(rt.policy, case.form_title).transfer_allowed)
+                           transfer_allowed=options_for(rt.policy, case.form_title).transfer_allowed, loaded=loaded)
 
 
 def reconcile_outputs(rt, *, receipts: bool = True) -> None:
@@ -125,13 +128,19 @@ def _file_missing(rt, file_path: str | None) -> bool:
 
 def _issue_claimed(rt, task_id: int, *, recheck: bool = True) -> bool:
     """Issue one task's file (its claim ours) if it is still open and still without it."""
-    if recheck:  # again, now that it is ours: another worker may have written it meanwhile
-        with rt.store.read() as conn:
-            row = conn.execute(select(s.tasks.c.status, s.tasks.c.file_path).where(s.tasks.c.id == task_id)).first()
-        if row is None or row.status != TaskStatus.OPEN or not _file_missing(rt, row.file_path):
-            return False
-    _issue(rt, task_id)
+    with rt.store.read() as conn:  # (what the file is written from in the same read: one per task file)
+        if recheck:  # again, now that it is ours: another worker may have written it meanwhile
+            row = conn.execute(_TASK_STATE, {"task_id": task_id}).first()
+            if row is None or row.status != TaskStatus.OPEN or not _file_missing(rt, row.file_path):
+                return False
+            loaded = load_for_issue(conn, task_id, row.case_id)
+        else:
+            loaded = load_for_issue(conn, task_id)
+    _issue(rt, task_id, loaded)
     return True
+
+
+_TASK_STATE = select(s.tasks.c.status, s.tasks.c.file_path, s.tasks.c.case_id).where(s.tasks.c.id == bindparam("task_id"))
 
 
 def _each(step, *args, what: str):

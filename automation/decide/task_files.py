@@ -390,16 +390,28 @@ class _TableStyles:
         return self._grid[0]
 
 
+def load_for_issue(conn, task_id: int, case_id: int | None = None) -> tuple[Task, Case, list[Task]]:
+    """(the task, its case, every task of the case): what ``issue_task_file`` writes from, in two queries
+    when the case is known (the task is one of its case's tasks)."""
+    if case_id is None:
+        case_id = engine.load_task(conn, task_id).case_id
+    case = engine.load_case(conn, case_id)
+    tasks = engine.case_tasks(conn, case_id)
+    task = next((t for t in tasks if t.id == task_id), None) or engine.load_task(conn, task_id)
+    return task, case, tasks
+
+
 def issue_task_file(store, settings, task_id: int, *, spec, people: tuple[str, ...] = (),
-                    transfer_allowed: bool = True) -> Path:
+                    transfer_allowed: bool = True, loaded: tuple[Task, Case, list[Task]] | None = None) -> Path:
     """Write the task file of an open task and record its path and form fingerprint on the task.
 
-    ``people`` are the active names offered for 转交给 and 加签人."""
-    with store.read() as conn:
-        task = engine.load_task(conn, task_id)
-        case = engine.load_case(conn, task.case_id)
-        history = engine.case_history(conn, case.id)
-        tasks = engine.case_tasks(conn, case.id)
+    ``people`` are the active names offered for 转交给 and 加签人. ``loaded``: ``load_for_issue``'s answer,
+    when the caller has just read it (one read per task file, not three)."""
+    if loaded is None:
+        with store.read() as conn:
+            loaded = load_for_issue(conn, task_id)
+    task, case, tasks = loaded
+    history = sorted((t for t in tasks if t.decision), key=lambda t: (t.decided_at, t.id))  # engine.case_history
     path, known = _write_task_file(settings, case=case, task=task, history=history,
                                    warnings=codec.loads(case.warnings) or [],
                                    source_file=settings.root / case.source_file, kind=case.file_kind or spec.kind,
