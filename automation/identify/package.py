@@ -211,8 +211,10 @@ def sheet_cells(pkg: Package, part: str, strings: list[str], limit_rows: int) ->
         return {}
     cells: dict[str, str] = {}
     try:
-        for _, node in etree.iterparse(_Bytes(data), events=("end",), resolve_entities=False, no_network=True,
-                                       recover=True, huge_tree=False):
+        # Only cells and rows, fed a little at a time: the first rows are all we read, and the parser
+        # otherwise turns the whole sheet into events (one Python object each) before the first is seen.
+        for _, node in etree.iterparse(_Bytes(data), events=("end",), tag=("{*}c", "{*}row"), resolve_entities=False,
+                                       no_network=True, recover=True, huge_tree=False):
             name = local(node.tag)
             if name == "row" and (node.get("r") or "0").isdigit() and int(node.get("r") or 0) > limit_rows:
                 break
@@ -229,11 +231,13 @@ def sheet_cells(pkg: Package, part: str, strings: list[str], limit_rows: int) ->
 
 
 class _Bytes:
+    CHUNK = 2048
+
     def __init__(self, data: bytes):
         self._data, self._at = data, 0
 
     def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size is None or size < 0 else self._at + size
+        end = len(self._data) if size is None or size < 0 else self._at + min(size, self.CHUNK)
         chunk = self._data[self._at:end]
         self._at += len(chunk)
         return chunk
