@@ -110,13 +110,15 @@ def issue_task_files(rt, *, reverse: bool = False) -> int:
     replaced, never doubled). ``reverse`` walks the list from its end: two workers start at opposite
     ends and meet in the middle instead of contending for every task."""
     with rt.store.read() as conn:
-        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path).where(s.tasks.c.status == TaskStatus.OPEN)
-                                 .order_by(s.tasks.c.id)))
+        rows = list(conn.execute(select(s.tasks.c.id, s.tasks.c.file_path, s.tasks.c.case_id)
+                                 .where(s.tasks.c.status == TaskStatus.OPEN).order_by(s.tasks.c.id)))
+    case_of = {row.id: row.case_id for row in rows}
     written = 0
     missing = [row.id for row in (reversed(rows) if reverse else rows) if _file_missing(rt, row.file_path)]
     for task_id in rt.store.workers.claimed("task", missing):  # (a few claimed at a time; another worker's left out)
         try:
-            written += _issue_claimed(rt, task_id, recheck=rt.store.is_shared)  # (one process: just listed)
+            written += _issue_claimed(rt, task_id, recheck=rt.store.is_shared,  # (one process: just listed)
+                                      case_id=case_of[task_id])
         except Exception:  # one unwritable task file must not hold up the others
             log.exception("无法生成审批任务 #%s 的文件,下次处理时重试。", task_id)
     return written
@@ -126,7 +128,7 @@ def _file_missing(rt, file_path: str | None) -> bool:
     return file_path is None or not _task_file_somewhere(rt.abs(file_path))
 
 
-def _issue_claimed(rt, task_id: int, *, recheck: bool = True) -> bool:
+def _issue_claimed(rt, task_id: int, *, recheck: bool = True, case_id: int | None = None) -> bool:
     """Issue one task's file (its claim ours) if it is still open and still without it."""
     with rt.store.read() as conn:  # (what the file is written from in the same read: one per task file)
         if recheck:  # again, now that it is ours: another worker may have written it meanwhile
@@ -135,7 +137,7 @@ def _issue_claimed(rt, task_id: int, *, recheck: bool = True) -> bool:
                 return False
             loaded = load_for_issue(conn, task_id, row.case_id)
         else:
-            loaded = load_for_issue(conn, task_id)
+            loaded = load_for_issue(conn, task_id, case_id)
     _issue(rt, task_id, loaded)
     return True
 
