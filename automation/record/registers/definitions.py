@@ -86,6 +86,11 @@ class RegisterDef:
     # The keys of the rows whose values depend on the day (an incremental render of another day reads
     # them again); None: every row may (a new day means a full render).
     day_keys: Callable[[Connection, RenderContext], set[int]] | None = None
+    # Registers whose rows change without a mark naming them (a contract's 状态 when its document is
+    # made, a customer's 已回款 when a receipt is booked) give instead what their rows are made of:
+    # sources(conn) lists, in row order, (key, *raw values) per row; a row whose raw values did not
+    # change did not change (registers.incremental compares them block by block, at the database's speed).
+    sources: Callable[[Connection], list[tuple]] | None = None
 
     @property
     def headers(self) -> list[str]:
@@ -212,45 +217,103 @@ def case_extent(conn: Connection) -> tuple[int, int | None]:
 
 # --- 客户台账 -----------------------------------------------------------------------
 
-def _open_receivables(conn: Connection) -> dict[str, Decimal]:
+def _among(query, column, among: list | None):
+    return query if among is None else query.where(column.in_(among))
+
+
+def _open_receivables(conn: Connection, among: list[str] | None = None) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     rv = s.receivables.c
-    for r in conn.execute(select(rv.customer, rv.amount)):
+    for r in conn.execute(_among(select(rv.customer, rv.amount), rv.customer, among)):
         totals[r.customer] += r.amount
     return totals
 
 
-def customer_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
-    open_amounts = _open_receivables(conn)
-    received = _received(conn, s.receivables.c.customer)
-    history = _status_history(conn)
+_CUSTOMER_COLUMNS = ("id", "name", "credit_code", "grade", "owner", "department", "credit_limit", "terms_days",
+                     "review_due", "status", "registered_on")
+
+
+def customer_keyed_rows(conn: Connection, ctx: RenderContext, keys: Collection[int] | None = None) -> list[tuple[int, tuple]]:
+    """(customer id, row) of 客户台账 for the customers ``keys`` (every customer when None), in id order."""
     c = s.customers.c
-    query = select(c.id, c.name, c.credit_code, c.grade, c.owner, c.department, c.credit_limit, c.terms_days,
-                   c.review_due, c.status, c.registered_on).order_by(c.id)
-    return [(r.name, r.credit_code, r.grade, r.owner, r.department, r.credit_limit, r.terms_days,
-             received.get(r.name, Decimal("0.00")), open_amounts.get(r.name, Decimal("0.00")), r.review_due,
-             r.status, history.get(r.name, ""), r.registered_on)
-            for r in conn.execute(query)]
+    rows = []
+    for ids in _key_batches(keys):
+        found = conn.execute(_among(select(*(c[n] for n in _CUSTOMER_COLUMNS)).order_by(c.id), c.id, ids)).all()
+        names = None if ids is None else [r.name for r in found]
+        open_amounts = _open_receivables(conn, names)
+        received = _received(conn, s.receivables.c.customer, names)
+        history = _status_history(conn, names)
+        rows.extend((r.id, (r.name, r.credit_code, r.grade, r.owner, r.department, r.credit_limit, r.terms_days,
+                            received.get(r.name, Decimal("0.00")), open_amounts.get(r.name, Decimal("0.00")),
+                            r.review_due, r.status, history.get(r.name, ""), r.registered_on))
+                    for r in found)
+    return rows
+
+
+def customer_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    return [row for _, row in customer_keyed_rows(conn, ctx)]
+
+
+def _raw(conn: Connection, table, columns) -> list[tuple]:
+    """``columns`` of ``table`` as the database holds them, in id order, for comparing: the driver's
+    own tuples, without SQLAlchemy's conversions (which cost more than the rest of a batch)."""
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"SELECT {', '.join(quote(n) for n in columns)} FROM {quote(table.name)} ORDER BY {quote('id')}"
+    cursor = conn.connection.cursor()  # in the claim's transaction
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _raw_by(conn: Connection, table, key: str, columns) -> dict:
+    """``key`` → the raw ``columns`` of its rows, in id order."""
+    grouped: dict = defaultdict(list)
+    for r in _raw(conn, table, (key, *columns)):
+        grouped[r[0]].append(r[1:])
+    return grouped
+
+
+def customer_sources(conn: Connection) -> list[tuple]:
+    """What each 客户台账 row is made of: the customer, its receivables, its status history."""
+    money = _raw_by(conn, s.receivables, "customer", ("amount", "kind"))
+    history = _raw_by(conn, s.customer_status_history, "customer", ("old_status", "new_status", "number", "reason", "on"))
+    rows = []
+    for r in _raw(conn, s.customers, _CUSTOMER_COLUMNS):
+        m, h = money.get(r[1]), history.get(r[1])
+        rows.append(r if m is None and h is None else (*r, m, h))  # most customers have neither
+    return rows
+
+
+def _extent(table):
+    def extent(conn: Connection) -> tuple[int, int | None]:
+        return tuple(conn.execute(select(func.count(), func.max(table.c.id)).select_from(table)).one())
+    return extent
+
+
+def _no_day_keys(conn: Connection, ctx: RenderContext) -> set[int]:
+    return set()  # no column depends on the day
 
 
 RECEIPT_KIND = "receipt"  # F11 回款登记单: a negative receivable
 
 
-def _received(conn: Connection, key) -> dict[str, Decimal]:
+def _received(conn: Connection, key, among: list[str] | None = None) -> dict[str, Decimal]:
     """What was received (回款), per customer or per contract: a positive amount."""
     rv = s.receivables.c
     totals: dict[str, Decimal] = defaultdict(Decimal)
-    for r in conn.execute(select(key.label("key"), rv.amount).where(rv.kind == RECEIPT_KIND)):
+    for r in conn.execute(_among(select(key.label("key"), rv.amount).where(rv.kind == RECEIPT_KIND), key, among)):
         totals[r.key] -= r.amount
     return totals
 
 
-def _status_history(conn: Connection) -> dict[str, str]:
+def _status_history(conn: Connection, among: list[str] | None = None) -> dict[str, str]:
     """客户状态变更 history per customer: 「2026-11-23 正常→黑名单(KB-202611-0001:原因)」; …"""
     h = s.customer_status_history.c
     lines: dict[str, list[str]] = defaultdict(list)
     query = select(h.customer, h.old_status, h.new_status, h.number, h.reason, h.on).order_by(h.id)
-    for r in conn.execute(query):
+    for r in conn.execute(_among(query, h.customer, among)):
         day = r.on.isoformat() if r.on else ""
         why = ":".join(x for x in (r.number, r.reason) if x)
         lines[r.customer].append(f"{day} {r.old_status or ''}→{r.new_status}" + (f"({why})" if why else ""))
@@ -259,26 +322,46 @@ def _status_history(conn: Connection) -> dict[str, str]:
 
 # --- 合同台账 -----------------------------------------------------------------------
 
-def _open_by_contract(conn: Connection) -> dict[str, Decimal]:
+def _open_by_contract(conn: Connection, among: list[str] | None = None) -> dict[str, Decimal]:
     totals: dict[str, Decimal] = defaultdict(Decimal)
     rv = s.receivables.c
-    for r in conn.execute(select(rv.contract_number, rv.amount).where(rv.contract_number.is_not(None))):
+    query = select(rv.contract_number, rv.amount).where(rv.contract_number.is_not(None))
+    for r in conn.execute(_among(query, rv.contract_number, among)):
         totals[r.contract_number] += r.amount
     return totals
 
 
-def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
-    received = _received(conn, s.receivables.c.contract_number)
-    still_open = _open_by_contract(conn)
+_CONTRACT_COLUMNS = ("id", "number", "customer", "amount", "signed_on", "delivery_on", "ship_due_on", "payment",
+                     "approved_on", "approvers", "status", "file_path")
+
+
+def contract_keyed_rows(conn: Connection, ctx: RenderContext, keys: Collection[int] | None = None) -> list[tuple[int, tuple]]:
+    """(contract id, row) of 合同台账 for the contracts ``keys`` (every contract when None), in id order."""
     c = s.contracts.c
-    query = select(c.number, c.customer, c.amount, c.signed_on, c.delivery_on, c.ship_due_on, c.payment,
-                   c.approved_on, c.approvers, c.status, c.file_path).order_by(c.id)
     same = Shared()  # a few hundred customers, three payment terms, a few days a year: one object each
     names = _Memo(_names)  # a few approver lists, each read once
-    return [(r.number, same[r.customer], r.amount, upper(r.amount), same[r.signed_on], same[r.delivery_on],
-             same[r.ship_due_on], same[r.payment], received.get(r.number, NOTHING), still_open.get(r.number, NOTHING),
-             same[r.approved_on], same[names[r.approvers]], same[r.status], r.file_path)
-            for r in conn.execute(query)]
+    rows = []
+    for ids in _key_batches(keys):
+        found = conn.execute(_among(select(*(c[n] for n in _CONTRACT_COLUMNS)).order_by(c.id), c.id, ids)).all()
+        numbers = None if ids is None else [r.number for r in found]
+        received = _received(conn, s.receivables.c.contract_number, numbers)
+        still_open = _open_by_contract(conn, numbers)
+        rows.extend((r.id, (r.number, same[r.customer], r.amount, upper(r.amount), same[r.signed_on], same[r.delivery_on],
+                            same[r.ship_due_on], same[r.payment], received.get(r.number, NOTHING),
+                            still_open.get(r.number, NOTHING), same[r.approved_on], same[names[r.approvers]],
+                            same[r.status], r.file_path))
+                    for r in found)
+    return rows
+
+
+def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
+    return [row for _, row in contract_keyed_rows(conn, ctx)]
+
+
+def contract_sources(conn: Connection) -> list[tuple]:
+    """What each 合同台账 row is made of: the contract and the receivables booked on its number."""
+    money = _raw_by(conn, s.receivables, "contract_number", ("amount", "kind"))
+    return [r if (m := money.get(r[1])) is None else (*r, m) for r in _raw(conn, s.contracts, _CONTRACT_COLUMNS)]
 
 
 # --- 报销台账 -----------------------------------------------------------------------
@@ -412,7 +495,8 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         highlight='OR({状态}="黑名单",AND(ISNUMBER({信用复核到期}),{信用复核到期}<TODAY()))',
         groupings=(Grouping("按月份", "登记日期", True), _BY_DEPT, Grouping("按负责销售员", "负责销售员"),
                    Grouping("按状态", "状态")),
-        measure="未收款"),
+        measure="未收款", keyed_rows=customer_keyed_rows, extent=_extent(s.customers), day_keys=_no_day_keys,
+        sources=customer_sources),
     RegisterDef(
         "合同台账", "ContractRegister",
         _cols(("合同编号", "text"), ("客户名称", "text"), ("合同金额", "money"),
@@ -423,7 +507,8 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         highlight='{状态}="生成失败"',
         groupings=(Grouping("按月份", "签订日期", True), Grouping("按客户", "客户名称"),
                    Grouping("按付款方式", "付款方式"), Grouping("按状态", "状态")),
-        measure="合同金额"),
+        measure="合同金额", keyed_rows=contract_keyed_rows, extent=_extent(s.contracts), day_keys=_no_day_keys,
+        sources=contract_sources),
     RegisterDef(
         "报销台账", "ExpenseRegister",
         _cols(("报销单号", "text"), ("报销人", "text"), ("部门", "text"), ("类别", "text"),

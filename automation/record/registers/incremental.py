@@ -165,6 +165,8 @@ class Cache:
     styles: tuple
     day: str = ""  # the day the rows were read on (ISO)
     day_keys: list[int] = field(default_factory=list)  # rows that depended on that day (RegisterDef.day_keys)
+    # per block, the digest of its rows' raw values and each row's (RegisterDef.sources)
+    sources: list[tuple[bytes, bytes]] = field(default_factory=list)
 
     def to_bytes(self) -> bytes:
         payload = _dumps({
@@ -172,7 +174,7 @@ class Cache:
             "blocks": [(b.values, b.deflated, b.crc, b.size, b.shifted()) for b in self.blocks], "stats": self.stats,
             "totals": self.totals, "tallies": self.tallies,
             "layouts": [(l.width, l.wrap) for l in self.layouts], "styles": self.styles,
-            "day": self.day, "day_keys": self.day_keys})
+            "day": self.day, "day_keys": self.day_keys, "sources": self.sources})
         return MAGIC + hashlib.blake2b(payload, digest_size=32).digest() + payload
 
 
@@ -192,7 +194,7 @@ def load(path: Path, expected: tuple, generation: int) -> Cache | None:
         d = _loads(payload)
         cache = Cache(d["identity"], d["generation"], d["keys"], [Block(*b) for b in d["blocks"]], d["stats"],
                       d["totals"], d["tallies"], [ColumnLayout(w, wrap) for w, wrap in d["layouts"]], d["styles"],
-                      d["day"], d["day_keys"])
+                      d["day"], d["day_keys"], d["sources"])
     except (pickle.UnpicklingError, KeyError, TypeError, ValueError, EOFError, AttributeError):
         return None
     if cache.identity != expected or cache.generation != generation:
@@ -224,6 +226,7 @@ class Plan:
     spliced: dict[int, set[int]] = field(default_factory=dict)
     day: str = ""  # the day the rows are read on
     day_keys: list[int] = field(default_factory=list)  # the rows that depend on it (kept in the cache)
+    sources: list[tuple[bytes, bytes]] = field(default_factory=list)  # kept in the cache (Cache.sources)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -330,6 +333,10 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
     On another day than the cache's, the rows that depended on the cache's day and those that
     depend on today are read again, with the marked ones."""
     day = ctx.today.isoformat()
+    sources = None
+    if register.sources is not None:
+        sources, changed = source_digests(register.sources(conn), cache)
+        keys = None if changed is None else {*(keys or ()), *changed}
     day_keys = sorted(register.day_keys(conn, ctx)) if register.day_keys is not None else None
     if cache is not None and keys is not None and cache.day != day:
         keys = None if day_keys is None else {*keys, *cache.day_keys, *day_keys}
@@ -340,7 +347,37 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
     if plan is None:
         plan = full_plan(register, register.keyed_rows(conn, ctx, None))
     plan.day, plan.day_keys = day, day_keys or []
+    plan.sources = sources or []
     return plan
+
+
+def source_digests(sources: list[tuple], cache: Cache | None) -> tuple[list[tuple[bytes, bytes]], list[int] | None]:
+    """Per block, the digest of its rows' raw values and each row's own (8 bytes a row); and the
+    keys of the rows whose digest is not the cache's (None: no cache to compare with). A block's
+    rows are told apart only where the block's digest differs. Rows that came or went shift the
+    rows after them, which are then named too (and the plan finds that only a full rebuild will do)."""
+    if cache is None or not cache.sources:
+        return [_source_block(sources[at:at + BLOCK_ROWS]) for at in range(0, len(sources), BLOCK_ROWS)], None
+    digests, changed, known = [], [], cache.sources
+    for b, at in enumerate(range(0, len(sources), BLOCK_ROWS)):
+        rows = sources[at:at + BLOCK_ROWS]
+        digest = hashlib.blake2b(_dumps(rows), digest_size=16).digest()
+        if b < len(known) and known[b][0] == digest:
+            digests.append(known[b])
+            continue
+        block = digest, _row_digests(rows)
+        digests.append(block)
+        old = known[b][1] if b < len(known) else b""
+        changed.extend(row[0] for i, row in enumerate(rows) if block[1][8 * i:8 * i + 8] != old[8 * i:8 * i + 8])
+    return digests, changed
+
+
+def _source_block(rows: list[tuple]) -> tuple[bytes, bytes]:
+    return hashlib.blake2b(_dumps(rows), digest_size=16).digest(), _row_digests(rows)
+
+
+def _row_digests(rows: list[tuple]) -> bytes:
+    return b"".join(hashlib.blake2b(_dumps(row), digest_size=8).digest() for row in rows)
 
 
 # --- writing ------------------------------------------------------------------------
@@ -473,7 +510,7 @@ def write(path: Path, cache_file: Path, plan: Plan, *, identity: tuple, generati
         plan.blocks[b] = _encode(plan, b, makers)
     blocks = [b for b in plan.blocks if b is not None]
     cache = Cache(identity, generation, plan.keys, blocks, plan.stats, plan.totals, plan.tallies, plan.layouts, styles,
-                  plan.day, plan.day_keys)
+                  plan.day, plan.day_keys, plan.sources)
     # The cache first: killed before the register is swapped in, the next render still starts from
     # the rows this claim read (its generation), and writes the whole register again.
     try:

@@ -280,9 +280,13 @@ def render_due(store, settings, *, today: date, workdays_between: WorkdaysBetwee
 
 
 def rebuild_all(store, settings, *, today: date, workdays_between: WorkdaysBetween) -> RenderResult:
-    """Re-render every register and the dashboard from the store, now."""
+    """Re-render every register and the dashboard from the store, now: whole, every cache set aside
+    (a register that finds its changed rows itself, RegisterDef.sources, would otherwise build on it)."""
     with store.begin() as conn:
-        mark_dirty(conn, {*ALL_NAMES, *generic.definitions(conn)}, store.now())
+        names = {*ALL_NAMES, *generic.definitions(conn)}
+        mark_dirty(conn, names, store.now())
+    for name in names:
+        incremental.discard(incremental.cache_path(settings.state, name))
     return render_due(store, settings, today=today, workdays_between=workdays_between, force=True)
 
 
