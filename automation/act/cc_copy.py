@@ -12,6 +12,7 @@ import docx
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
+from automation.act import return_docx
 from automation.act.approval_record import TRAIL_HEADER, trail
 from automation.act.receipts import load_view
 from automation.fsutil import atomic_save, safe_name
@@ -54,7 +55,20 @@ def write_copy(rt, name: str, case: Case, stage: str) -> Path:
         view = load_view(conn, fresh)
         steps = trail(conn, case.id, tz)
     lines = [MARK, view.headline(), f"抄送给:{name}。本副本仅供知悉,无需填写或提交。"]
-    target = copy_path(rt.settings, name, case, stage, source.suffix)
+    return write_file(source, copy_path(rt.settings, name, case, stage, source.suffix), lines, steps)
+
+
+def write_file(source: Path, target: Path, lines: list[str], steps: list[tuple]) -> Path:
+    """The copy of ``source`` at ``target`` (atomically): ``lines`` on top, ``steps`` the approval trail."""
+    if source.suffix.lower() == ".docx":
+        if return_docx.write(source, target, lambda document: _edit_docx(document, lines, steps)):
+            return target  # only the main part rewritten, the others copied as stored
+        return write_with_library(source, target, lines, steps)
+    return write_with_library(source, target, lines, steps)
+
+
+def write_with_library(source: Path, target: Path, lines: list[str], steps: list[tuple]) -> Path:
+    """The copy through an openpyxl / python-docx load and save: for packages the zip-level writers leave alone."""
     if source.suffix.lower() == ".docx":
         return atomic_save(target, lambda tmp: _docx(source, tmp, lines, steps))
     return atomic_save(target, lambda tmp: _xlsx(source, tmp, lines, steps))
@@ -91,6 +105,11 @@ def _xlsx(source: Path, tmp: Path, lines: list[str], steps: list[tuple]) -> None
 
 def _docx(source: Path, tmp: Path, lines: list[str], steps: list[tuple]) -> None:
     document = docx.Document(str(source))
+    _edit_docx(document, lines, steps)
+    document.save(str(tmp))
+
+
+def _edit_docx(document, lines: list[str], steps: list[tuple]) -> None:
     for para in document.paragraphs:
         if any(h in para.text for h in _SUBMIT_HINTS):
             for run in para.runs[1:]:
@@ -106,4 +125,3 @@ def _docx(source: Path, tmp: Path, lines: list[str], steps: list[tuple]) -> None
         table.cell(0, 0).paragraphs[0].runs[0].bold = True
     body = document.element.body
     body.insert(0, table._tbl)
-    document.save(str(tmp))
