@@ -12,7 +12,7 @@ import docx
 import openpyxl
 from openpyxl.styles import Alignment, Font
 
-from automation.act import return_docx
+from automation.act import cc_xlsx, return_docx
 from automation.act.approval_record import TRAIL_HEADER, trail
 from automation.act.receipts import load_view
 from automation.fsutil import atomic_save, safe_name
@@ -64,6 +64,9 @@ def write_file(source: Path, target: Path, lines: list[str], steps: list[tuple])
         if return_docx.write(source, target, lambda document: _edit_docx(document, lines, steps)):
             return target  # only the main part rewritten, the others copied as stored
         return write_with_library(source, target, lines, steps)
+    if cc_xlsx.write(source, target, sheet=SHEET, mark=MARK, replacement=f"{MARK}:{lines[1]}", hints=_SUBMIT_HINTS,
+                     lines=lines, trail_header=TRAIL_HEADER, steps=steps):
+        return target  # the form's parts copied, only the instructions and the 抄送 sheet written
     return write_with_library(source, target, lines, steps)
 
 
