@@ -209,6 +209,25 @@ def test_adds_changes_a_wider_column_reminders_and_the_next_day_equal_a_full_reb
     _check(store, settings, tmp, "later", later)
 
 
+def test_the_day_s_rows_kept_by_change_are_those_a_query_over_every_row_gives(office):
+    """On the cache's day the rows depending on the day are kept by change (the changed rows alone
+    are asked): after cases added, decided and given a task with a due date, the list is the full query's."""
+    store, settings, tmp = office
+    added = _add(store, 3)
+    _decide(store, 1)
+    _decide(store, added[0])
+    with store.begin() as conn:
+        add_task(conn, 2, "钱经理", due_on=TODAY + timedelta(days=3))  # a decided case with a task still open
+        mark_dirty(conn, [NAME], NOW, cases=[2])
+    assert NAME in _render(store, settings).incremental
+    with store.read() as conn:
+        generation = conn.execute(select(s.register_state.c.generation).where(s.register_state.c.name == NAME)).scalar()
+        expected = sorted(REGISTER.day_keys(conn, RenderContext(today=TODAY)))
+    cache = incremental.load(incremental.cache_path(settings.state, NAME),
+                             incremental.identity(REGISTER, RenderContext(today=TODAY)), generation)
+    assert cache.day_keys == expected and 1 not in expected and {2, added[1]} <= set(expected)
+
+
 def test_a_day_s_rows_are_read_again_even_when_they_no_longer_look_open(office):
     """A case open yesterday whose row was changed in the store without a mark (the cache's own list of
     yesterday's open rows brings it back), and a decided case with a task still open (due dates look on)."""

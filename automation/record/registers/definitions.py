@@ -86,6 +86,8 @@ class RegisterDef:
     # The keys of the rows whose values depend on the day (an incremental render of another day reads
     # them again); None: every row may (a new day means a full render).
     day_keys: Callable[[Connection, RenderContext], set[int]] | None = None
+    # The same among the rows ``keys`` only (a render on the cache's day asks for the changed rows alone).
+    day_keys_among: Callable[[Connection, RenderContext, Collection[int]], set[int]] | None = None
     # Registers whose rows change without a mark naming them (a contract's 状态 when its document is
     # made, a customer's 已回款 when a receipt is booked) give instead what their rows are made of:
     # sources(conn) lists, in row order, (key, *raw values) per row; a row whose raw values did not
@@ -205,10 +207,19 @@ def approval_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
 def approval_day_keys(conn: Connection, ctx: RenderContext) -> set[int]:
     """The cases whose 审批台账 row changes with the day: 已用工作日 counts to today while a case is
     undecided, and 是否超时 looks at the due dates of its open tasks."""
+    return _approval_day_keys(conn, None)
+
+
+def approval_day_keys_among(conn: Connection, ctx: RenderContext, keys: Collection[int]) -> set[int]:
+    """``approval_day_keys`` among the cases ``keys``."""
+    return {key for ids in _key_batches(keys) for key in _approval_day_keys(conn, ids)}
+
+
+def _approval_day_keys(conn: Connection, ids: list[int] | None) -> set[int]:
     c, t = s.cases.c, s.tasks.c
-    undecided = select(c.id).where(c.decided_at.is_(None))
-    waiting = select(t.case_id).where(t.status == "open", t.due_on.is_not(None))
-    return set(conn.execute(undecided.union(waiting)).scalars())
+    undecided = _among(select(c.id).where(c.decided_at.is_(None)), c.id, ids)
+    waiting = _among(select(t.case_id).where(t.status == "open", t.due_on.is_not(None)), t.case_id, ids)
+    return set(conn.execute(undecided.union(waiting)).scalars().all())
 
 
 def case_extent(conn: Connection) -> tuple[int, int | None]:
@@ -483,7 +494,8 @@ REGISTERS: dict[str, RegisterDef] = {r.name: r for r in (
         highlight='{是否超时}="是"',
         groupings=(Grouping("按月份", "提交时间", True), _BY_DEPT, Grouping("按申请人", "申请人"),
                    Grouping("按状态", "状态")),
-        measure="金额", keyed_rows=approval_keyed_rows, extent=case_extent, day_keys=approval_day_keys),
+        measure="金额", keyed_rows=approval_keyed_rows, extent=case_extent, day_keys=approval_day_keys,
+        day_keys_among=approval_day_keys_among),
     RegisterDef(
         "客户台账", "CustomerRegister",
         _cols(("客户名称", "text"), ("统一社会信用代码", "text"), ("等级", "text"),

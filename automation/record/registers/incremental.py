@@ -33,6 +33,7 @@ today (``RegisterDef.day_keys``: the open cases), unless there are more than
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import io
 import pickle
@@ -285,14 +286,13 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
     """The cache with ``changed`` rows put in place or appended; None when only a full rebuild will do."""
     plan = Plan(register, cache.keys, list(cache.blocks), {}, cache.stats, cache.totals, cache.tallies,
                 styles=cache.styles, incremental=True, changed=len(changed))
-    index = {key: i for i, key in enumerate(plan.keys)}
+    keys = plan.keys  # ascending (rows are ordered by key): a row's place is found by bisection
     for key, row in sorted(changed, key=lambda item: item[0]):
-        at = index.get(key)
-        if at is None:
-            if plan.keys and key <= plan.keys[-1]:
+        at = bisect.bisect_left(keys, key)
+        if at == len(keys) or keys[at] != key:
+            if at < len(keys):
                 return None  # a row that would go between others: its place is not kept
-            at = index[key] = len(plan.keys)
-            plan.keys.append(key)
+            keys.append(key)
             _block_rows(plan, at // BLOCK_ROWS).append(row)
         else:
             rows = _block_rows(plan, at // BLOCK_ROWS)
@@ -337,8 +337,14 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
     if register.sources is not None:
         sources, changed = source_digests(register.sources(conn), cache)
         keys = None if changed is None else {*(keys or ()), *changed}
-    day_keys = sorted(register.day_keys(conn, ctx)) if register.day_keys is not None else None
-    if cache is not None and keys is not None and cache.day != day:
+    same_day = cache is not None and cache.day == day
+    # On the cache's day, the rows depending on the day are the cache's, less the changed rows, plus
+    # those of the changed rows that do (RegisterDef.day_keys_among): no query over every row.
+    by_change = same_day and keys is not None and register.day_keys is not None and register.day_keys_among is not None
+    day_keys = None
+    if register.day_keys is not None and not by_change:
+        day_keys = sorted(register.day_keys(conn, ctx))
+    if cache is not None and keys is not None and not same_day:
         keys = None if day_keys is None else {*keys, *cache.day_keys, *day_keys}
     plan = None
     if cache is not None and keys is not None and len(keys) <= MAX_CHANGED:
@@ -346,6 +352,11 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
                                 register.extent(conn))
     if plan is None:
         plan = full_plan(register, register.keyed_rows(conn, ctx, None))
+        if by_change:
+            day_keys = sorted(register.day_keys(conn, ctx))
+    elif by_change:
+        among = register.day_keys_among(conn, ctx, keys) if keys else set()
+        day_keys = sorted(set(cache.day_keys).difference(keys) | among)
     plan.day, plan.day_keys = day, day_keys or []
     plan.sources = sources or []
     return plan
