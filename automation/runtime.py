@@ -10,15 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from automation.clock import Clock
 from automation.errors import OfficeFlowError, WorkspaceError
-from automation.fsutil import guard_folders
-from automation.forms.spec import FormSpec, load_specs
-from automation.policy.holder import PolicyHolder
-from automation.record.lookups import StoreLookups
-from automation.record.store import Store, open_store
 from automation.settings import SETTINGS_FILE, Settings, load_settings
+
+if TYPE_CHECKING:  # the store, the policy and the specs are imported when a runtime is opened, not to find a workspace
+    from automation.forms.spec import FormSpec
+    from automation.policy.holder import PolicyHolder
+    from automation.record.store import Store
 
 log = logging.getLogger("officeflow")
 
@@ -43,6 +44,8 @@ class Runtime:
         return self.policies.calendar
 
     def lookups(self):
+        from automation.record.lookups import StoreLookups
+
         return StoreLookups(self.store, self.clock)
 
     def rel(self, path: Path) -> str:
@@ -78,6 +81,11 @@ def find_root(start: Path | str | None) -> Path:
 
 
 def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None, office: str | None = None) -> Runtime:
+    from automation.forms.spec import load_specs
+    from automation.fsutil import guard_folders
+    from automation.policy.holder import PolicyHolder
+    from automation.record.store import open_store
+
     settings = load_settings(find_root(workspace), office)
     clock = clock or Clock(settings.time.timezone)
     for folder in (settings.inbox, settings.outbox, settings.state):

@@ -6,14 +6,24 @@ import json
 import sys
 from typing import Iterable, Sequence
 
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
 from automation.record.codec import plain
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# rich (~50 ms CPU to import) is loaded by the first line printed for people, never for --json.
+_CONSOLES: dict[str, object] = {}
+
+
+def __getattr__(name: str):
+    if name in ("console", "err_console"):
+        if name not in _CONSOLES:
+            from rich.console import Console
+
+            _CONSOLES[name] = Console(stderr=name == "err_console", highlight=False, soft_wrap=True)
+        return _CONSOLES[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _console():
+    return __getattr__("console")
 
 
 def print_json(obj) -> None:
@@ -27,6 +37,9 @@ PROSE_COLUMNS = {"说明": 2, "问题说明": 2, "原因": 2, "依据": 1, "当�
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty: str | None = None) -> None:
     """A table; ``empty`` is the sentence printed instead when there are no rows."""
+    from rich.table import Table
+    from rich.text import Text
+
     # Expanded so that the ratios share the width; short tables without prose stay compact.
     t = Table(title=title, show_lines=False, title_justify="left", expand=any(c in PROSE_COLUMNS for c in columns))
     for col in columns:
@@ -39,20 +52,24 @@ def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty
         t.add_row(*(Text("" if v is None else str(v)) for v in plain(list(row))))  # values, never markup
         count += 1
     if count:
-        console.print(t)
+        _console().print(t)
     else:
-        console.print(empty or f"{title}:没有记录。")
+        _console().print(empty or f"{title}:没有记录。")
 
 
 def say(text: str) -> None:
     """One line, printed as it is: names, values and "[store]"-like words are never markup."""
-    console.print(text, markup=False)
+    _console().print(text, markup=False)
 
 
 def say_styled(*parts: str | tuple[str, str]) -> None:
     """One line of plain parts and (text, style) parts; nothing in them is read as markup."""
-    console.print(Text.assemble(*parts))
+    from rich.text import Text
+
+    _console().print(Text.assemble(*parts))
 
 
 def fail(text: str) -> None:
-    err_console.print(Text.assemble(("错误:", "bold red"), text))
+    from rich.text import Text
+
+    __getattr__("err_console").print(Text.assemble(("错误:", "bold red"), text))
