@@ -208,11 +208,9 @@ def process_file(rt: Runtime, path: Path, first_seen: float | None = None,
 def process_arrival(rt: Runtime, arrival: intake.Arrival) -> str:
     if arrival.row.status == subs.MOVING:                              # a killed run planned it: finish the move
         return intake.complete(rt, arrival.row.id)
-    # Several workers: the same bytes dropped twice are judged one after the other, so the second is a duplicate.
-    with rt.store.workers.waiting_for("content", arrival.row.sha256):
-        disposition = (arrival.verdict or intake.screen(rt, arrival.row)   # refused, unreadable, crash loop, duplicate
-                       or verdict(rt, arrival.copy, arrival.row))          # … else what the copy is
-        return settle(rt, arrival, disposition)                            # decide: the case; act: file and companion
+    known = arrival.verdict or intake.screen(rt, arrival.row)          # refused, unreadable, crash loop, duplicate
+    disposition = known or verdict(rt, arrival.copy, arrival.row)      # … else what the copy is
+    return settle(rt, arrival, disposition, judged=known is None)      # decide: the case; act: file and companion
 
 
 def verdict(rt: Runtime, path: Path, row=None, *, private: bool = True) -> Disposition:
@@ -292,8 +290,14 @@ def applicant_of(rt: Runtime, form) -> str | None:
     return form.applicant
 
 
-def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> str:
-    """Commit the verdict — for an accepted form with its case — and the planned move; then carry it out."""
+def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition, *, judged: bool = False) -> str:
+    """Commit the verdict — for an accepted form with its case — and the planned move; then carry it out.
+
+    ``judged``: the verdict is the copy's own (``verdict``), reached after ``screen`` found no twin. Several
+    workers may judge the same bytes at once (nothing keeps them apart: a claim on the content would cost
+    two round trips per file for a rare case), and the second one's verdict may even be coloured by the
+    first one's case; so whichever commits second finds the other's case here and is filed as its
+    duplicate, exactly as if it had been screened after it."""
     now = rt.clock.now()
     submission_id = arrival.row.id
     name = intake.filed_name(rt, arrival)
@@ -303,14 +307,14 @@ def settle(rt: Runtime, arrival: intake.Arrival, disposition: Disposition) -> st
         while True:
             move = intake.plan_move(rt, name, disposition)
             with rt.store.begin() as conn:
-                # The content claim makes twins rare; this check, under the write lock, makes them impossible.
-                twin = intake.twin_in(conn, arrival.row) if isinstance(disposition, d.Accepted) else None
+                # Under the write lock: two workers never both open a case for the same bytes.
+                twin = intake.twin_in(conn, arrival.row) if judged or isinstance(disposition, d.Accepted) else None
                 if twin is None:
                     case_id = _open_case(rt, conn, disposition, submission_id, now, file_hash=arrival.row.sha256)
                     planned = intake.record_plan(rt, conn, submission_id, disposition, move, case_id=case_id, now=now)
             if twin is None:
                 return intake.complete(rt, submission_id, disposition, planned=planned)
-            disposition = twin  # planned again: a duplicate is filed where duplicates go
+            disposition, judged = twin, False  # planned again: a duplicate is filed where duplicates go
 
 
 def _open_case(rt: Runtime, conn, disposition: Disposition, submission_id: int, now, *,

@@ -200,6 +200,8 @@ def _bench_url(url: str) -> str:
 
 
 def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, postmaster: int | None = None) -> dict:
+    from support.workers import signal_all  # (tests/ is on the path: see main)
+
     root = _workspace(base, label, None if url.startswith("sqlite") else url)
     statements = None
     if url.startswith("sqlite"):
@@ -253,11 +255,7 @@ def run_one(base: Path, forms: list[Path], label: str, url: str, workers: int, p
     finally:
         if statements:
             statements.dispose()
-        for proc in procs:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        signal_all(procs, signal.SIGTERM)
         per_worker = [_reap(proc) for proc in procs]
     phases = {"intake": _phase(cpu[0], cpu[1]), "task_files_after_intake": _phase(cpu[1], cpu[2]),
               "burst_to_task_files": _phase(cpu[0], cpu[2]), "decisions": _phase(cpu[2], cpu[3])}

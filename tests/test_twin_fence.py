@@ -1,11 +1,11 @@
-"""The same bytes dropped twice open one case, even when the content claim did not keep the two
-apart — a worker paused past its lease, or killed after committing its case but before moving its
-file. The last word is a twin check inside the transaction that opens the case."""
+"""The same bytes dropped twice open one case, even when two workers judge them at once (nothing
+keeps them apart before that), or one was killed after committing its case but before moving its
+file. The last word is a twin check inside the transaction that commits the verdict."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from support.workers import corpus
+from support.workers import twin_files
 from support.workspace import make_workspace
 
 from automation import pipeline
@@ -17,13 +17,7 @@ from automation.runtime import open_runtime
 
 def _twins(tmp_path):
     root = make_workspace(tmp_path)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    data = corpus(staging, 1, 0)["客户登记000.xlsx"]
-    paths = [root / "inbox" / "客户登记.xlsx", root / "inbox" / "客户登记(再交一次).xlsx"]
-    for path in paths:
-        path.write_bytes(data)
-    return root, paths
+    return root, twin_files(root, tmp_path)
 
 
 def _state(rt):
@@ -71,3 +65,25 @@ def test_a_twin_of_a_file_whose_worker_died_before_moving_it_is_a_duplicate(tmp_
     assert len(cases) == 1
     assert [x["status"] for x in subs] == ["moving", "archived"]
     assert subs[1]["reason_code"] == "duplicate" and subs[1]["duplicate_of"] == subs[0]["id"]
+
+
+def test_a_twin_judged_while_the_other_opened_its_case_is_a_duplicate_whatever_its_own_verdict(tmp_path):
+    """The second copy screened before the first committed, then judged after: its own verdict may be
+    coloured by the first one's case (say, returned). Screened after it, it would have been a duplicate;
+    so it is one."""
+    root, paths = _twins(tmp_path)
+    rt = open_runtime(root)
+    try:
+        first, second = (intake.receive(rt, path) for path in paths)
+        assert intake.screen(rt, second.row) is None, "screened before the first committed"
+        pipeline.settle(rt, first, pipeline.verdict(rt, first.copy, first.row), judged=True)
+        accepted = pipeline.verdict(rt, second.copy, second.row)
+        coloured = d.Invalid(outcome="returned", code="form-invalid", reason="(因第一份已登记)", form_id=accepted.form_id,
+                             form_version=accepted.form_version, problems=[], spec=accepted.form.spec, person=None)
+        assert pipeline.settle(rt, second, coloured, judged=True) == "archived"
+        subs, cases = _state(rt)
+    finally:
+        rt.close()
+    assert len(cases) == 1
+    assert [x["reason_code"] for x in subs] == ["accepted", "duplicate"]
+    assert subs[1]["duplicate_of"] == subs[0]["id"]

@@ -14,7 +14,8 @@ from collections import Counter
 
 from sqlalchemy import select
 from support.e2e import register_rows
-from support.workers import approve_all_waiting, corpus, kill, leader_pid, start_worker, use_store
+from support.workers import (approve_all_waiting, corpus, kill, leader_pid, staged_corpus, start_worker, twin_files,
+                             use_store)
 from support.workspace import files_under, make_workspace, wait_for
 
 from automation.intake.private import intake_folder
@@ -43,11 +44,7 @@ def _state(url: str):
 def test_three_workers_on_one_postgresql_with_the_leader_killed_mid_batch_do_everything_once(tmp_path, pg_url):
     root = make_workspace(tmp_path, quiet_seconds=0.1, sweep_seconds=1.0, coalesce_seconds=0.2)
     use_store(root, pg_url, lease_seconds=3)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    files = corpus(staging, FORMS, OTHERS)
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    files, logs = staged_corpus(tmp_path, FORMS, OTHERS)
     first = start_worker(root, logs / "w0.log")
     workers = [first]
     try:
@@ -176,17 +173,11 @@ def test_while_the_database_is_unreachable_the_inbox_is_untouched_and_the_worker
 
 
 def test_the_same_form_dropped_twice_and_taken_by_two_workers_at_once_opens_one_case(tmp_path, pg_url):
-    """Two workers each claim one of two files with the same bytes: they are judged one after the
-    other (a claim on the content), so the second is a duplicate of the first, never a second case."""
+    """Two workers each claim one of two files with the same bytes and may judge them at once: whichever
+    commits second finds the other's case under the write lock and is its duplicate, never a second case."""
     root = make_workspace(tmp_path)
     use_store(root, pg_url)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    data = corpus(staging, 1, 0)["客户登记000.xlsx"]
-    paths = [root / "inbox" / "客户登记.xlsx", root / "inbox" / "客户登记(再交一次).xlsx"]
-    for path in paths:
-        path.write_bytes(data)
-    _two_workers_at_once(root, paths)
+    _two_workers_at_once(root, twin_files(root, tmp_path))
     subs, cases, _, _ = _state(pg_url)
     assert len(cases) == 1, "one case for the one form"
     assert sorted(x["reason_code"] for x in subs) == sorted(["accepted", "duplicate"]), subs

@@ -13,7 +13,7 @@ import sys
 from collections import Counter
 
 from sqlalchemy import create_engine, select, text
-from support.workers import corpus, kill, leader_pid, start_worker, use_store
+from support.workers import kill, leader_pid, signal_all, staged_corpus, start_worker, use_store
 from support.workspace import files_under, make_workspace, wait_for
 
 from automation.decide.officefile import TASK_PROP, read_props
@@ -95,11 +95,7 @@ def test_a_worker_that_is_not_the_leader_writes_task_files_and_one_killed_mid_fi
         tmp_path, pg_url):
     root = make_workspace(tmp_path, quiet_seconds=0.1, sweep_seconds=1.0, coalesce_seconds=0.2)
     use_store(root, pg_url, lease_seconds=3)
-    staging = tmp_path / "staging"
-    staging.mkdir()
-    files = corpus(staging, FORMS, 0)
-    logs = tmp_path / "logs"
-    logs.mkdir()
+    files, logs = staged_corpus(tmp_path, FORMS, 0)
     leader = start_worker(root, logs / "leader.log")
     workers = [leader]
     try:
@@ -124,11 +120,8 @@ def test_a_worker_that_is_not_the_leader_writes_task_files_and_one_killed_mid_fi
 
         wait_for(every_task_file_out, timeout=240, interval=0.3, message="every open task's file")
     finally:
+        signal_all(workers, signal.SIGCONT)  # a frozen one too
         for w in workers:
-            try:
-                os.kill(w.pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
             kill(w)
 
     tasks, cases, written = _tasks_and_trail(pg_url)

@@ -55,6 +55,26 @@ def corpus(staging: Path, forms: int, others: int, kinds=BAD_KINDS) -> dict[str,
     return files
 
 
+def twin_files(root: Path, tmp_path: Path) -> list[Path]:
+    """The same 客户登记表 bytes dropped into inbox/ under two names."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    data = corpus(staging, 1, 0)["客户登记000.xlsx"]
+    paths = [root / "inbox" / "客户登记.xlsx", root / "inbox" / "客户登记(再交一次).xlsx"]
+    for path in paths:
+        path.write_bytes(data)
+    return paths
+
+
+def staged_corpus(tmp_path: Path, forms: int, others: int) -> tuple[dict[str, bytes], Path]:
+    """``corpus`` made in a staging folder of ``tmp_path``, and an empty folder for the workers' logs."""
+    staging = tmp_path / "staging"
+    staging.mkdir()
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    return corpus(staging, forms, others), logs
+
+
 def start_worker(root: Path, log: Path | None = None) -> subprocess.Popen:
     """One ``officeflow watch``, its output to a file (never an undrained pipe; none: discarded),
     unbuffered so that what it said is all there even after a kill -9."""
@@ -64,11 +84,17 @@ def start_worker(root: Path, log: Path | None = None) -> subprocess.Popen:
                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
 
 
+def signal_all(procs, sig) -> None:
+    """Send ``sig`` to each worker's process group (each started in a session of its own); those gone are skipped."""
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
 def kill(proc: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    try:
-        os.killpg(proc.pid, sig)
-    except ProcessLookupError:
-        pass
+    signal_all([proc], sig)
     proc.wait(timeout=60)
 
 
