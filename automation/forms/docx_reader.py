@@ -16,10 +16,11 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
-from docx.oxml.ns import qn
+from docx.oxml.ns import qn as _qn
 
 from automation.forms.docx_body import load_body
 from automation.forms import opened
@@ -29,6 +30,9 @@ from automation.forms.extracted import Raw
 from automation.problems import Location
 
 BY_TAG, BY_ALIAS, BY_LABEL = "tag", "alias", "label"
+# python-docx's qn splits and looks up its prefix at every call; a reading asks for the same dozen
+# names hundreds of times per form (a third of indexing and reading one).
+qn = lru_cache(maxsize=64)(_qn)
 # Prompt texts of our blank forms and task files, and Word's own defaults: shown, never typed.
 PLACEHOLDERS = frozenset({"点击此处输入", "请选择", "请填写审批意见", "单击或点击此处输入文字。", "单击此处输入文字。",
                           "Click or tap here to enter text.", "Click here to enter text.", "选择一项。", "Choose an item."})
