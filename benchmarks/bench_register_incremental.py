@@ -171,23 +171,14 @@ def _sales(store, settings, args, calendar) -> dict:
         mark_dirty(conn, SALES, c.NOW)
     first, _ = _render(store, settings, calendar, SALES)
     out = {"first_full": first.to_dict(), "batches": {}}
-    rng, serial = random.Random(13), 0
-    for size in sorted(set(args.batches)):
-        block = out["batches"][str(size)] = {}
-        for kind in ("new", "changed"):
-            meters = []
-            for _ in range(args.repeat):
-                serial += 1
-                if kind == "new":
-                    _new_contracts(store, size, serial)
-                else:
-                    _changed_contracts(store, size, rng, args.history)
-                meter, result = _render(store, settings, calendar, SALES)
-                assert set(SALES) <= set(result.incremental), result.incremental  # built on the caches
-                meters.append(meter)
-            block[kind] = _figures(meters)
-            print(f"  batch {size:4d} {kind:<7}  wall {block[kind]['wall_seconds']:6.3f} s   "
-                  f"CPU {block[kind]['cpu_seconds']:6.3f} s (合同台账 + 客户台账, median of {args.repeat})", flush=True)
+    rng = random.Random(13)
+
+    def render():
+        meter, result = _render(store, settings, calendar, SALES)
+        assert set(SALES) <= set(result.incremental), result.incremental  # built on the caches
+        return meter
+    out["batches"] = _batches(args, "合同台账 + 客户台账", lambda size, serial: _new_contracts(store, size, serial),
+                              lambda size: _changed_contracts(store, size, rng, args.history), render)
     out["equal_to_full_rebuild"] = all(_same_as_full(store, settings, c.out_dir("register_incremental"), calendar, name)
                                        for name in SALES)
     print(f"  合同台账 and 客户台账 equal a full rebuild, part for part: {out['equal_to_full_rebuild']}")
@@ -201,6 +192,27 @@ def _sales(store, settings, args, calendar) -> dict:
     print(full.line("full"), flush=True)
     out["worst_batch_cpu_seconds"] = max(b[k]["cpu_seconds"] for b in out["batches"].values() for k in b)
     return out
+
+
+def _batches(args, label: str, new, changed, render, sized: bool = False) -> dict:
+    """Per batch size, ``--repeat`` batches made by ``new(size, serial)`` and as many by ``changed(size)``,
+    each rendered by ``render()`` (``render(size)`` when ``sized``), which returns its meter."""
+    batches, serial = {}, 0
+    for size in sorted(set(args.batches)):
+        block = batches[str(size)] = {}
+        for kind in ("new", "changed"):
+            meters = []
+            for _ in range(args.repeat):
+                serial += 1
+                if kind == "new":
+                    new(size, serial)
+                else:
+                    changed(size)
+                meters.append(render(size) if sized else render())
+            block[kind] = _figures(meters)
+            print(f"  batch {size:4d} {kind:<7}  wall {block[kind]['wall_seconds']:6.3f} s   "
+                  f"CPU {block[kind]['cpu_seconds']:6.3f} s ({label}, median of {args.repeat})", flush=True)
+    return batches
 
 
 def _parts(path: Path) -> dict:
@@ -266,24 +278,15 @@ def main(argv: list[str]) -> int:
     print(first.line("first"), flush=True)
     results = {"machine": c.machine(), "history": args.history, "calendar": args.calendar, "first_full": first.to_dict(), "batches": {}}
     rng = random.Random(9)
-    serial = 0
-    for size in sorted(set(args.batches)):
-        block = results["batches"][str(size)] = {}
-        for kind in ("new", "changed"):
-            meters = []
-            for _ in range(args.repeat):
-                serial += 1
-                if kind == "new":
-                    _new_batch(store, size, serial)
-                else:
-                    _changed_batch(store, size, rng, args.history)
-                meter, result = _render(store, settings, calendar)
-                assert result.incremental.get(NAME) == size, result.incremental  # built on the cache
-                assert DASHBOARD in result.rendered, result.to_dict()  # the whole batch: register and 看板
-                meters.append(meter)
-            block[kind] = _figures(meters)
-            print(f"  batch {size:4d} {kind:<7}  wall {block[kind]['wall_seconds']:6.3f} s   "
-                  f"CPU {block[kind]['cpu_seconds']:6.3f} s (审批台账 + 看板, median of {args.repeat})", flush=True)
+
+    def render(size: int):
+        meter, result = _render(store, settings, calendar)
+        assert result.incremental.get(NAME) == size, result.incremental  # built on the cache
+        assert DASHBOARD in result.rendered, result.to_dict()  # the whole batch: register and 看板
+        return meter
+    results["batches"] = _batches(args, "审批台账 + 看板", lambda size, serial: _new_batch(store, size, serial),
+                                  lambda size: _changed_batch(store, size, rng, args.history), render, sized=True)
+    serial = 10_000  # past every batch's serial
     with store.begin() as conn:
         mark_dirty(conn, [NAME], c.NOW)  # no rows named: a full rebuild, measured in the same run
     full, result = _render(store, settings, calendar)
