@@ -562,17 +562,23 @@ def _fresh_task_file(store, settings, task_id, specs: dict | None, now) -> Path 
     """A clean copy of an open task's file, written from the archived original."""
     if task_id is None:
         return None
-
-    with store.read() as conn:
-        task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
-        form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar() if task else None
-    if task is None or task["status"] != TaskStatus.OPEN:
-        return None
-    try:
-        return issue_task_file(store, settings, task_id, spec=(specs or {}).get(form_id))
-    except Exception:  # the reason file still tells the approver; the next pass reissues a missing file
-        log.exception("无法为审批任务 #%s 重新生成审批文件", task_id)
-        return None
+    # Under the task's claim, as every task file is written: with the refused file moved away, another
+    # worker's pass sees the task without its file and may be writing it now, or may have written it.
+    with store.workers.claim("task", str(task_id)) as mine:
+        if not mine:  # another worker is writing it: the approver gets that one
+            return None
+        with store.read() as conn:
+            task = conn.execute(select(s.tasks).where(s.tasks.c.id == task_id)).mappings().first()
+            form_id = conn.execute(select(s.cases.c.form_id).where(s.cases.c.id == task["case_id"])).scalar() if task else None
+        if task is None or task["status"] != TaskStatus.OPEN:
+            return None
+        if task["file_path"] and (settings.root / task["file_path"]).exists():  # written meanwhile by another worker
+            return settings.root / task["file_path"]
+        try:
+            return issue_task_file(store, settings, task_id, spec=(specs or {}).get(form_id))
+        except Exception:  # the reason file still tells the approver; the next pass reissues a missing file
+            log.exception("无法为审批任务 #%s 重新生成审批文件", task_id)
+            return None
 
 
 def _subject(conn, task_id) -> str | None:

@@ -122,11 +122,12 @@ class Desk:
             return [dict(r) for r in conn.execute(select(s.audit_log).where(s.audit_log.c.action == action)).mappings()]
 
 
-def desk(tmp_path: Path) -> Desk:
+def desk(tmp_path: Path, url: str | None = None) -> Desk:
+    """A workspace's store and settings (``url``: another store than the workspace's SQLite file)."""
     root = tmp_path / "ws"
     root.mkdir()
     settings = load_settings(root)
-    store = open_store("sqlite:///" + str(root / ".officeflow" / "state.db"))
+    store = open_store(url or "sqlite:///" + str(root / ".officeflow" / "state.db"))
     store.clock.fixed = MONDAY
     return Desk(root, settings, store)
 
