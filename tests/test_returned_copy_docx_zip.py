@@ -111,7 +111,7 @@ def test_a_returned_word_copy_returned_again_keeps_one_result_block(tmp_path):
     first = annotate_return(src, tmp_path / "first.docx", spec, problems, header=HEADER)
     second = _check(tmp_path / "again", first, spec, [], header={"结论": "已通过"})
     body = docx.Document(str(second)).element.body
-    assert [p for p in body.iter(qn("w:p")) if p.xpath("string(.)") == RESULT_SHEET].__len__() == 1
+    assert len([p for p in body.iter(qn("w:p")) if p.xpath("string(.)") == RESULT_SHEET]) == 1
     assert RED not in {s.get(qn("w:fill")) for s in body.iter(qn("w:shd"))}
 
 
@@ -123,8 +123,7 @@ def test_libreoffice_reads_the_zip_level_word_copy_as_the_python_docx_copy(tmp_p
     problems = validate_form(read_form(src, spec, "1.0", "properties")).problems
     fast = annotate_return(src, tmp_path / "fast" / src.name, spec, problems, header=HEADER)
     slow = annotate_docx_with_python_docx(src, tmp_path / "slow" / src.name, spec, problems, header=HEADER)
-    (lo_fast, lo_slow) = resave([fast, slow], "docx", tmp_path / "lo") if fast.name != slow.name else (
-        resave([fast], "docx", tmp_path / "lo-fast")[0], resave([slow], "docx", tmp_path / "lo-slow")[0])
+    (lo_fast,), (lo_slow,) = resave([fast], "docx", tmp_path / "lo-fast"), resave([slow], "docx", tmp_path / "lo-slow")
 
     def seen(path):
         document = docx.Document(str(path))
