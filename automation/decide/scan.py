@@ -187,14 +187,15 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
     even opened, so any worker may take any decision file and no two ever apply the same one.
     ``seen`` (kept by the caller across passes) spares opening files found to hold nothing to do."""
     results = []
-    for candidate in list_decision_files(settings, _written_stamps(store, settings), seen):
-        with store.workers.claim("decision", _rel(settings, candidate.path)) as mine:
-            if not mine or not candidate.path.exists():  # another worker has it, or finished it meanwhile
-                continue
-            # One read of the file's bytes and zip directory for its hash, its inputs, its properties
-            # and its fingerprint (forms.opened): each of them read the file again before.
-            with opened.sharing():
-                result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
+    candidates = list_decision_files(settings, _written_stamps(store, settings), seen)
+    # (claimed a few at a time, in one statement; those another worker has are left out)
+    for candidate in store.workers.claimed("decision", candidates, key=lambda c: _rel(settings, c.path)):
+        if not candidate.path.exists():  # another worker finished it meanwhile
+            continue
+        # One read of the file's bytes and zip directory for its hash, its inputs, its properties
+        # and its fingerprint (forms.opened): each of them read the file again before.
+        with opened.sharing():
+            result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
         if isinstance(result, AppliedDecision):
             results.append(result)
             if seen is not None:
