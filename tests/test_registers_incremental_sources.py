@@ -1,10 +1,9 @@
 """合同台账 and 客户台账 rendered by change equal a full rebuild, part for part and cell for cell.
 
-Their rows change without a mark naming them (a contract's 状态 and 文件 when its document is made,
-a customer's 已回款 when a receipt is booked on another case), so they find the changed rows
-themselves: the raw values of every row are compared, block by block, with the cache's digests
-(``RegisterDef.sources``), and only the rows that differ are read and encoded. Each step changes
-the store the way the effects do, marks the registers without rows (as the pipeline does) and
+Their writers name the rows they change (registers.row_marks, tests/test_registers_row_marks.py);
+behind those names, when the rows are not known, the raw values of every row are compared, block
+by block, with the cache's digests (``RegisterDef.sources``), and only the rows that differ are read
+and encoded. Each step here changes the store directly, names no rows (asks for the comparison) and
 renders; the register is then compared with the reference writer's full rebuild of the same store.
 Rows that go away, a damaged cache and ``rebuild_all`` each make a full rebuild.
 """
@@ -59,7 +58,7 @@ def _receivable(conn, party: str, number: str, amount: str, kind: str) -> None:
 def _marked(store, change) -> None:
     with store.begin() as conn:
         change(conn)
-        mark_dirty(conn, NAMES, NOW)  # no rows named: the registers find them
+        mark_dirty(conn, NAMES, NOW, rows={name: None for name in NAMES})  # rows unknown: compared
 
 
 def _history(conn) -> None:

@@ -24,6 +24,8 @@ from automation.forms.spec import FormSpec, load_spec
 from automation.fsutil import atomic_write_text, safe_name
 from automation.record import audit, codec
 from automation.record import schema as s
+from automation.record.registers import row_marks
+from automation.record.registers.render import mark_dirty
 
 log = logging.getLogger(__name__)
 
@@ -220,6 +222,7 @@ def _record_success(store, settings, contract: dict, path: Path) -> None:
     with store.begin() as conn:
         conn.execute(s.contracts.update().where(s.contracts.c.id == contract["id"])
                      .values(status=DONE, file_path=rel, render_error=None))
+        _mark_register(conn, store, contract)
         conn.execute(s.alerts.update().where(s.alerts.c.kind == ALERT_KIND, s.alerts.c.subject == number)
                      .values(resolved=True))
         audit.append(conn, at=store.now(), actor=ACTOR, action="contract-rendered", subject=number, file=rel)
@@ -233,6 +236,7 @@ def _record_failure(store, settings, contract: dict, customer_name: str | None, 
     with store.begin() as conn:
         conn.execute(s.contracts.update().where(s.contracts.c.id == contract["id"])
                      .values(status=FAILED, render_error=message))
+        _mark_register(conn, store, contract)
         conn.execute(s.alerts.insert().values(
             at=store.now(), kind=ALERT_KIND, subject=number, resolved=False,
             message=f"合同 {number}({customer_name or ''})生成失败:{message}。审批结果仍然有效;修改模板后运行 officeflow contracts render {number}。",
@@ -240,6 +244,13 @@ def _record_failure(store, settings, contract: dict, customer_name: str | None, 
         audit.append(conn, at=store.now(), actor=ACTOR, action="contract-render-failed", subject=number,
                      detail={"error": message, "code": getattr(exc, "code", type(exc).__name__)},
                      file=_relative(settings, reason))
+
+
+def _mark_register(conn, store, contract: dict) -> None:
+    """Its 状态 and 文件 change after the decision's mark, maybe on a later pass (contracts render);
+    合同台账 alone shows them."""
+    row_marks.contracts_changed(conn, [contract["id"]])
+    mark_dirty(conn, [row_marks.CONTRACTS], store.now())
 
 
 def _reason_text(number: str, customer_name: str | None, template: Path, exc: Exception) -> str:

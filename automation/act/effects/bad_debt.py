@@ -19,6 +19,7 @@ from automation.act.effects.customer_registration import canonical_name
 from automation.errors import PolicyError
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 ROLES_AND_DEFAULT_RATIOS = (("办事处经理", Decimal("0.50")), ("区域经理", Decimal("0.25")), ("内务主管", Decimal("0.25")))
 PARAM_PREFIX = "坏账分担比例_"
@@ -36,10 +37,12 @@ def decided(fx: Effect, outcome: str) -> set[str]:
         case_id=fx.case_id, number=fx.number, customer=customer, contract_number=contract,
         amount=amount, shares=codec.dumps(shares_for(fx, amount)), status=WRITTEN_OFF,
     ))
+    debtor = _receivable_customer(fx, contract, customer)
     fx.conn.execute(s.receivables.insert().values(
-        customer=_receivable_customer(fx, contract, customer), contract_number=contract, amount=-amount,
+        customer=debtor, contract_number=contract, amount=-amount,
         kind=RECEIVABLE_KIND, case_id=fx.case_id, on=fx.today,
     ))
+    row_marks.receivable_booked(fx.conn, debtor, contract)
     return {s.bad_debts.name, s.receivables.name}
 
 

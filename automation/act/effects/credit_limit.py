@@ -15,6 +15,7 @@ from automation.act.effects.context import (
 )
 from automation.act.effects.customer_registration import find_customer
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 
 def decided(fx: Effect, outcome: str) -> set[str]:
@@ -31,6 +32,7 @@ def decided(fx: Effect, outcome: str) -> set[str]:
         credit_grade=fx.text("信用等级"),
         review_due=add_months(fx.today, fx.param_int("信用复核月数", 12)),
     ))
+    row_marks.customers_changed(fx.conn, [customer.id])
     return touched(s.customers, result.rowcount)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from automation.act.effects.context import APPROVED, Effect, touched
 from automation.record import schema as s
+from automation.record.registers import row_marks
 from automation.record.names import normalise_customer_name
 
 NORMAL = "正常"
@@ -83,10 +84,11 @@ def _details(fx: Effect) -> dict:
 
 def _insert(fx: Effect) -> set[str]:
     name = fx.text("客户名称")
-    fx.conn.execute(s.customers.insert().values(
+    result = fx.conn.execute(s.customers.insert().values(
         name=name, norm_name=normalise_customer_name(name), status=NORMAL,
         registered_on=fx.today, last_active_on=fx.today, case_id=fx.case_id, **_details(fx),
     ))
+    row_marks.customers_changed(fx.conn, result.inserted_primary_key)
     return {s.customers.name}
 
 
@@ -97,4 +99,5 @@ def _merge(fx: Effect, existing) -> set[str]:
     if existing.credit_code and "credit_code" in values:
         values.pop("credit_code")  # an established code is never overwritten by a later form
     result = fx.conn.execute(s.customers.update().where(s.customers.c.id == existing.id).values(**values))
+    row_marks.customers_changed(fx.conn, [existing.id])
     return touched(s.customers, result.rowcount)

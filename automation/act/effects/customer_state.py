@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from automation.act.effects.customer_registration import find_customer
 from automation.errors import OfficeFlowError
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 STATES = ("正常", "黑名单", "停用")
 
@@ -34,6 +35,7 @@ def change_status(conn: Connection, customer: str, status: str, *, on: date, rea
     conn.execute(s.customer_status_history.insert().values(
         customer=row.name, old_status=row.status, new_status=status, case_id=case_id, number=case_number,
         reason=reason or source, on=on))
+    row_marks.customers_changed(conn, [row.id])  # its 状态 and 状态变更记录
     return True
 
 

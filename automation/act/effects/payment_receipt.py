@@ -16,6 +16,7 @@ from sqlalchemy import select
 from automation.act.effects.context import APPROVED, Effect
 from automation.act.effects.customer_registration import canonical_name, touch_customer
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 RECEIVABLE_KIND = "receipt"
 CENT = Decimal("0.01")
@@ -26,10 +27,12 @@ def decided(fx: Effect, outcome: str) -> set[str]:
         return set()
     contract = fx.text("原合同编号")
     amount = Decimal(fx.values["回款金额"]).quantize(CENT, rounding=ROUND_HALF_UP)
+    customer = _receivable_customer(fx, contract)
     fx.conn.execute(s.receivables.insert().values(
-        customer=_receivable_customer(fx, contract), contract_number=contract, amount=-amount,
+        customer=customer, contract_number=contract, amount=-amount,
         kind=RECEIVABLE_KIND, case_id=fx.case_id, on=fx.values.get("回款日期") or fx.today,
     ))
+    row_marks.receivable_booked(fx.conn, customer, contract)
     return {s.receivables.name, s.contracts.name} | touch_customer(fx.conn, fx.text("客户名称"), fx.today)
 
 

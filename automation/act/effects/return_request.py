@@ -16,6 +16,7 @@ from automation.act.effects.context import APPROVED, Effect, EffectError, touche
 from automation.act.effects.sales_contract import ON_ACCOUNT
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 APPROVED_STATUS = "已批准"
 RECEIVABLE_KIND = "return"
@@ -70,6 +71,7 @@ def _reduce_receivable(fx: Effect, contract) -> set[str]:
         customer=contract.customer, contract_number=contract.number, amount=-value,
         kind=RECEIVABLE_KIND, case_id=fx.case_id, on=fx.today,
     ))
+    row_marks.receivable_booked(fx.conn, contract.customer, contract.number)
     return {s.receivables.name}
 
 

@@ -13,6 +13,7 @@ from automation.act.effects.context import APPROVED, Effect, EffectError
 from automation.act.effects.customer_registration import canonical_name, touch_customer
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.registers import row_marks
 
 ON_ACCOUNT = "账期"
 RECEIVABLE_KIND = "contract"
@@ -30,7 +31,7 @@ def decided(fx: Effect, outcome: str) -> set[str]:
 
 def _fill_contract(fx: Effect) -> str:
     c = s.contracts.c
-    row = fx.conn.execute(select(c.number).where(c.case_id == fx.case_id)).first()
+    row = fx.conn.execute(select(c.id, c.number).where(c.case_id == fx.case_id)).first()
     if row is None:
         raise EffectError(f"合同审批 {fx.number} 已批准,但还没有分配合同编号,无法登记合同台账。"
                           "请先分配合同编号(allocate_contract_number),再登记。", location=fx.number)
@@ -46,6 +47,7 @@ def _fill_contract(fx: Effect) -> str:
         approvers=approvers_of(fx),
         items=codec.dumps(fx.rows()),
     ))
+    row_marks.contracts_changed(fx.conn, [row.id])
     return row.number
 
 
@@ -70,8 +72,10 @@ def _open_receivable(fx: Effect, contract_number: str) -> set[str]:
     exists = fx.conn.execute(select(r.id).where(r.case_id == fx.case_id, r.kind == RECEIVABLE_KIND)).first()
     if exists:
         return set()
+    customer = canonical_name(fx.conn, fx.text("客户名称"))
     fx.conn.execute(s.receivables.insert().values(
-        customer=canonical_name(fx.conn, fx.text("客户名称")), contract_number=contract_number, amount=fx.values.get("合同金额"),
+        customer=customer, contract_number=contract_number, amount=fx.values.get("合同金额"),
         kind=RECEIVABLE_KIND, case_id=fx.case_id, on=fx.today,
     ))
+    row_marks.receivable_booked(fx.conn, customer, contract_number)
     return {s.receivables.name}

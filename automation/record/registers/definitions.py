@@ -88,10 +88,12 @@ class RegisterDef:
     day_keys: Callable[[Connection, RenderContext], set[int]] | None = None
     # The same among the rows ``keys`` only (a render on the cache's day asks for the changed rows alone).
     day_keys_among: Callable[[Connection, RenderContext, Collection[int]], set[int]] | None = None
-    # Registers whose rows change without a mark naming them (a contract's 状态 when its document is
-    # made, a customer's 已回款 when a receipt is booked) give instead what their rows are made of:
-    # sources(conn) lists, in row order, (key, *raw values) per row; a row whose raw values did not
-    # change did not change (registers.incremental compares them block by block, at the database's speed).
+    # Registers whose rows change on other cases than their own or outside any case (a contract's
+    # 状态 when its document is made, a customer's 已回款 when a receipt is booked) have their writers
+    # name the rows (registers.row_marks), and give what their rows are made of, for the comparison
+    # that stands behind those names (without keys, and on a day's first render): sources(conn) lists,
+    # in row order, (key, *raw values) per row; a row whose raw values did not change did not change
+    # (registers.incremental compares them block by block, at the database's speed).
     sources: Callable[[Connection], list[tuple]] | None = None
 
     @property

@@ -331,13 +331,21 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
     """Inside the claim's transaction: the incremental plan when it applies, else a full one.
 
     On another day than the cache's, the rows that depended on the cache's day and those that
-    depend on today are read again, with the marked ones."""
+    depend on today are read again, with the marked ones. A register whose writers name its rows
+    (``RegisterDef.sources``, registers.row_marks) has every row's raw values compared as well when
+    the names cannot be relied on (no keys, no cache) and on the first render of a day,
+    so that a row a writer failed to name is not stale past the day."""
     day = ctx.today.isoformat()
     sources = None
-    if register.sources is not None:
-        sources, changed = source_digests(register.sources(conn), cache)
-        keys = None if changed is None else {*(keys or ()), *changed}
     same_day = cache is not None and cache.day == day
+    if register.sources is not None:
+        if keys is None or not same_day:
+            sources, changed = source_digests(register.sources(conn), cache)
+            keys = None if changed is None else {*(keys or ()), *changed}
+        else:
+            # The digests of the last comparison are kept: rows named since are read again at the
+            # next one (unchanged then), a row changed unnamed is found by it.
+            sources = cache.sources
     # On the cache's day, the rows depending on the day are the cache's, less the changed rows, plus
     # those of the changed rows that do (RegisterDef.day_keys_among): no query over every row.
     by_change = same_day and keys is not None and register.day_keys is not None and register.day_keys_among is not None
@@ -354,6 +362,8 @@ def read_plan(conn, ctx: RenderContext, register: RegisterDef, cache: Cache | No
         plan = full_plan(register, register.keyed_rows(conn, ctx, None))
         if by_change:
             day_keys = sorted(register.day_keys(conn, ctx))
+        if sources is not None and cache is not None and sources is cache.sources:
+            sources, _ = source_digests(register.sources(conn), None)  # the rebuild's own rows
     elif by_change:
         among = register.day_keys_among(conn, ctx, keys) if keys else set()
         day_keys = sorted(set(cache.day_keys).difference(keys) | among)
@@ -367,7 +377,7 @@ def source_digests(sources: list[tuple], cache: Cache | None) -> tuple[list[tupl
     keys of the rows whose digest is not the cache's (None: no cache to compare with). A block's
     rows are told apart only where the block's digest differs. Rows that came or went shift the
     rows after them, which are then named too (and the plan finds that only a full rebuild will do)."""
-    if cache is None or not cache.sources:
+    if cache is None:
         return [_source_block(sources[at:at + BLOCK_ROWS]) for at in range(0, len(sources), BLOCK_ROWS)], None
     digests, changed, known = [], [], cache.sources
     for b, at in enumerate(range(0, len(sources), BLOCK_ROWS)):

@@ -27,7 +27,7 @@ from automation.record.registers.dashboard import (
     dashboard_data,
     write_dashboard,
 )
-from automation.record.registers import generic, incremental
+from automation.record.registers import generic, incremental, row_marks
 from automation.record.registers.definitions import (
     REGISTERS,
     RegisterDef,
@@ -101,24 +101,40 @@ def mark_dirty(conn: Connection, names: Iterable[str], at: datetime,
     coalescing delay bounds latency instead of being pushed back forever.
     ``rows`` names, per register, the keys of the rows that changed, ``cases`` the cases that
     changed (the keys of 审批台账); a register marked without keys is rendered in full (see
-    registers.incremental), so a caller that cannot tell which rows changed passes none.
+    registers.incremental), so a caller that cannot tell which rows changed passes none — except
+    合同台账 and 客户台账, whose writers name their rows themselves (registers.row_marks: the
+    transaction's named rows are added here, their registers marked too); for those, ``rows``
+    mapping one to None asks for the comparison of every row.
     """
     rows = dict(rows or {})
     if cases is not None:
         ids = [int(c) for c in cases]
         rows.update({name: ids for name in CASE_KEYED})
-    for name in sorted(set(names)):
+    named = row_marks.take(conn)  # the rows the transaction's writers named (合同台账, 客户台账)
+    for name in sorted({*names, *named}):
         row = conn.execute(_MARK_READ, {"name": name}).first()
         if row is None and _insert_state(conn, name, at):
             continue
         since = row.dirty_since if row is not None and row.dirty_since is not None else at
-        keys = _merged(row.row_keys if row is not None else None, rows.get(name))
+        keys = _merged(row.row_keys if row is not None else None, _named_keys(name, rows, named))
         conn.execute(_MARK, {"b_name": name, "dirty": True, "dirty_since": since, "row_keys": keys})
 
 
 # Built once (a mark is made for every form and decision; building costs more than running).
 _MARK_READ = select(rs.c.dirty_since, rs.c.row_keys).where(rs.c.name == bindparam("name")).with_for_update()
 _MARK = rs.update().where(rs.c.name == bindparam("b_name"))
+
+
+def _named_keys(name: str, rows: Mapping[str, Iterable[int] | None], named: Mapping[str, set[int]]) -> list[int] | None:
+    """The keys this mark adds for ``name``; None: unknown (render in full). The writers name the rows
+    of the registers in row_marks.WRITER_NAMED, so a mark without keys adds none for those; ``rows``
+    giving None for one asks for its full comparison (RegisterDef.sources)."""
+    if name in rows:
+        given = rows[name]
+        return None if given is None else [*given, *named.get(name, ())]
+    if name in row_marks.WRITER_NAMED:
+        return sorted(named.get(name, ()))
+    return None
 
 
 def _merged(stored: str | None, keys: Iterable[int] | None) -> str | None:
@@ -281,10 +297,10 @@ def render_due(store, settings, *, today: date, workdays_between: WorkdaysBetwee
 
 def rebuild_all(store, settings, *, today: date, workdays_between: WorkdaysBetween) -> RenderResult:
     """Re-render every register and the dashboard from the store, now: whole, every cache set aside
-    (a register that finds its changed rows itself, RegisterDef.sources, would otherwise build on it)."""
+    (the writers' named rows, registers.row_marks, are then not what the register is built on)."""
     with store.begin() as conn:
         names = {*ALL_NAMES, *generic.definitions(conn)}
-        mark_dirty(conn, names, store.now())
+        mark_dirty(conn, names, store.now(), rows={name: None for name in names})
     for name in names:
         incremental.discard(incremental.cache_path(settings.state, name))
     return render_due(store, settings, today=today, workdays_between=workdays_between, force=True)
