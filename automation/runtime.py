@@ -17,9 +17,9 @@ from automation.errors import OfficeFlowError, WorkspaceError
 from automation.settings import SETTINGS_FILE, Settings, load_settings
 
 if TYPE_CHECKING:  # the store, the policy and the specs are imported when a runtime is opened, not to find a workspace
-    from automation.forms.spec import FormSpec
-    from automation.policy.holder import PolicyHolder
-    from automation.record.store import Store
+    from automation.forms.spec import FormSpec  # annotations only
+    from automation.policy.holder import PolicyHolder  # annotations only
+    from automation.record.store import Store  # annotations only
 
 log = logging.getLogger("officeflow")
 
@@ -44,7 +44,7 @@ class Runtime:
         return self.policies.calendar
 
     def lookups(self):
-        from automation.record.lookups import StoreLookups
+        from automation.record.lookups import StoreLookups  # when a runtime is opened: finding a workspace stays light
 
         return StoreLookups(self.store, self.clock)
 
@@ -81,10 +81,10 @@ def find_root(start: Path | str | None) -> Path:
 
 
 def open_runtime(workspace: Path | str | None = None, *, clock: Clock | None = None, office: str | None = None) -> Runtime:
-    from automation.forms.spec import load_specs
-    from automation.fsutil import guard_folders
-    from automation.policy.holder import PolicyHolder
-    from automation.record.store import open_store
+    from automation.forms.spec import load_specs  # when a runtime is opened: finding a workspace stays light
+    from automation.fsutil import guard_folders  # when a runtime is opened: finding a workspace stays light
+    from automation.policy.holder import PolicyHolder  # when a runtime is opened: finding a workspace stays light
+    from automation.record.store import open_store  # when a runtime is opened: finding a workspace stays light
 
     settings = load_settings(find_root(workspace), office)
     clock = clock or Clock(settings.time.timezone)

@@ -134,7 +134,7 @@ _RENDERING = ("make_env", "render_env", "_Template", "_OPENED", "_Undo", "_Compi
 
 def __getattr__(name: str):
     if name in _RENDERING:
-        from automation.act import contract_docx
+        from automation.act import contract_docx  # docxtpl and Jinja only when a contract is made
 
         return getattr(contract_docx, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

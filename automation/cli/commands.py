@@ -16,7 +16,7 @@ from automation.settings import load_settings
 
 
 def init(args) -> int:
-    from automation.workspace import init_workspace
+    from automation.workspace import init_workspace  # here, not at the top: a command loads only what it runs
     result = init_workspace(Path(args.dir))
     if args.json:
         out.print_json(result)
@@ -30,7 +30,7 @@ def init(args) -> int:
 
 
 def forms_build(args) -> int:
-    from automation.forms.spec import load_specs
+    from automation.forms.spec import load_specs  # here, not at the top: a command loads only what it runs
     from automation.forms.build import build_all  # this command only: the Office writers (~50 ms CPU) stay unloaded for the others
     settings = load_settings(find_root(args.workspace))
     paths = build_all(load_specs(settings.forms), settings.forms)
@@ -56,7 +56,7 @@ def forms_new(args) -> int:
 
 
 def process(args) -> int:
-    from automation.pipeline import process_pending
+    from automation.pipeline import process_pending  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         if rt.policies.fallback and not args.json:
             out.say(rt.policies.fallback)
@@ -64,8 +64,8 @@ def process(args) -> int:
             if args.json:
                 summary = process_pending(rt)
             else:
-                from automation.cli import views
-                from automation.intake.scanner import list_inbox
+                from automation.cli import views  # here, not at the top: a command loads only what it runs
+                from automation.intake.scanner import list_inbox  # here, not at the top: a command loads only what it runs
 
                 with views.file_progress(len(list_inbox(rt.settings.inbox)), describe=_describer(rt)) as on_file:
                     summary = process_pending(rt, on_file=on_file)
@@ -79,14 +79,14 @@ def process(args) -> int:
 def _one_worker(rt):
     """SQLite: one worker per workspace (the file lock). PostgreSQL: any number, coordinated by
     claims and the leader lock in the database (``record/claims.py``)."""
-    from automation.intake.worklock import worker_lock
+    from automation.intake.worklock import worker_lock  # here, not at the top: a command loads only what it runs
 
     return nullcontext() if rt.store.is_shared else worker_lock(rt.settings.state)
 
 
 def _describer(rt):
-    from automation.decide.status import submission_line
-    from automation.intake.names import stored
+    from automation.decide.status import submission_line  # here, not at the top: a command loads only what it runs
+    from automation.intake.names import stored  # here, not at the top: a command loads only what it runs
 
     def describe(path: Path, outcome: str) -> str | None:
         try:
@@ -98,7 +98,7 @@ def _describer(rt):
 
 
 def _print_summary(summary) -> None:
-    from automation.record.submissions import OUTCOME_LABELS
+    from automation.record.submissions import OUTCOME_LABELS  # here, not at the top: a command loads only what it runs
 
     taken = "、".join(f"{OUTCOME_LABELS.get(k, k)} {v} 个" for k, v in summary.taken.items()) or "没有新文件"
     out.say(f"收件箱:{taken}。审批决定:{summary.decisions} 个。催办/升级:{summary.reminders} 个。")
@@ -119,7 +119,7 @@ def watch(args) -> int:
         with rt, _one_worker(rt):
             out.say(f"OfficeFlow 正在监视 {rt.settings.office_inbox}({mode})。按 Ctrl-C 停止。")
             if rt.store.is_shared:
-                from automation.record.store import display_url
+                from automation.record.store import display_url  # here, not at the top: a command loads only what it runs
 
                 out.say(f"数据库为 PostgreSQL({display_url(rt.store.url)}):其他机器上的 officeflow watch 可同时处理此工作区,"
                         "由数据库协调,每个文件只处理一次。")
@@ -148,7 +148,7 @@ def _advise_polling(settings) -> None:
 
 def _open_when_possible(workspace, stop: threading.Event, retry_seconds: float = 10.0, office: str | None = None):
     """The runtime; while the store cannot be opened (read-only, locked, share gone), say why and retry."""
-    from automation.faults import describe as describe_fault
+    from automation.faults import describe as describe_fault  # here, not at the top: a command loads only what it runs
 
     said = None
     while not stop.is_set():
@@ -171,7 +171,7 @@ def _print_pass(summary) -> None:
 
 
 def check(args) -> int:
-    from automation.pipeline import check_files
+    from automation.pipeline import check_files  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         result = check_files(rt, [Path(f) for f in args.files])
     if args.json:
@@ -186,8 +186,8 @@ def check(args) -> int:
 
 
 def status(args) -> int:
-    from automation.cli import views
-    from automation.decide.status import status_report
+    from automation.cli import views  # here, not at the top: a command loads only what it runs
+    from automation.decide.status import status_report  # here, not at the top: a command loads only what it runs
     if getattr(args, "person", None):
         return _person_status(args)
     with open_runtime(args.workspace) as rt:
@@ -200,10 +200,10 @@ def status(args) -> int:
 
 
 def _person_status(args) -> int:
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo  # here, not at the top: a command loads only what it runs
     
-    from automation.cli import views
-    from automation.decide.status import person_report
+    from automation.cli import views  # here, not at the top: a command loads only what it runs
+    from automation.decide.status import person_report  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         report = person_report(rt.store, cal=rt.calendar, today=rt.clock.today(), person=args.person,
                                tz=ZoneInfo(rt.settings.time.timezone), known=rt.policy.person(args.person) is not None)
@@ -215,8 +215,8 @@ def _person_status(args) -> int:
 
 
 def policy_check(args) -> int:
-    from automation.forms.spec import load_specs
-    from automation.policy.lint import lint_policy
+    from automation.forms.spec import load_specs  # here, not at the top: a command loads only what it runs
+    from automation.policy.lint import lint_policy  # here, not at the top: a command loads only what it runs
     settings = load_settings(find_root(args.workspace))
     path = Path(args.file) if args.file else settings.policy_workbook
     report = lint_policy(path, load_specs(settings.forms))
@@ -233,7 +233,7 @@ def policy_check(args) -> int:
 def _problem_table(args, title: str, columns: list[str], problems, cells, *, empty: str | None = None,
                    extra: list[str] = (), extra_of=lambda p: []) -> None:
     """级别, the given columns, 说明 (and 代码 only with --verbose: codes are for IT and scripts)."""
-    from automation.problems import LEVEL_LABELS
+    from automation.problems import LEVEL_LABELS  # here, not at the top: a command loads only what it runs
 
     verbose = getattr(args, "verbose", False)
     heads = ["级别", *columns, "说明", *extra] + (["代码"] if verbose else [])
@@ -258,8 +258,8 @@ def _template_place(p) -> list[str]:
 
 
 def registers_rebuild(args) -> int:
-    from automation.cli import views
-    from automation.record.registers.render import rebuild_all
+    from automation.cli import views  # here, not at the top: a command loads only what it runs
+    from automation.record.registers.render import rebuild_all  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         result = rebuild_all(rt.store, rt.settings, today=rt.clock.today(), workdays_between=rt.calendar.workdays_between)
     if args.json:
@@ -270,8 +270,8 @@ def registers_rebuild(args) -> int:
 
 
 def audit_verify(args) -> int:
-    from automation.record.audit import load_key, verify_trail
-    from automation.record.registers.render import register_path
+    from automation.record.audit import load_key, verify_trail  # here, not at the top: a command loads only what it runs
+    from automation.record.registers.render import register_path  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         with rt.store.read() as conn:
             report = verify_trail(conn, checkpoint=rt.settings.audit_checkpoint,
@@ -293,7 +293,7 @@ def audit_verify(args) -> int:
 
 def store_migrate(args) -> int:
     from automation.record.migrate import copy_store  # this command only: not loaded by the others
-    from automation.record.store import display_url, normalise_url, open_store
+    from automation.record.store import display_url, normalise_url, open_store  # here, not at the top: a command loads only what it runs
     settings = load_settings(find_root(args.workspace))
     target_url = normalise_url(args.to)
     if target_url.startswith("sqlite:///") and not target_url.startswith("sqlite:////"):
@@ -323,7 +323,7 @@ def store_migrate(args) -> int:
 def _sole_worker(store, settings):
     """Nothing may change the store while it is copied: SQLite's worker lock, or on PostgreSQL the
     leader lock (a running watcher leads, so holding it means no watcher is running)."""
-    from automation.intake.worklock import worker_lock
+    from automation.intake.worklock import worker_lock  # here, not at the top: a command loads only what it runs
 
     if not store.is_shared:
         return worker_lock(settings.state, wait_seconds=2.0)
@@ -345,7 +345,7 @@ def doctor(args) -> int:
 
 def contracts_lint(args) -> int:
     from automation.act.template_lint import lint_templates  # this command only: not loaded by process and the others
-    from automation.forms.spec import load_specs
+    from automation.forms.spec import load_specs  # here, not at the top: a command loads only what it runs
     settings = load_settings(find_root(args.workspace))
     report = lint_templates(settings.contracts, load_specs(settings.forms))
     if args.json:
@@ -360,7 +360,7 @@ def contracts_lint(args) -> int:
 
 
 def contracts_render(args) -> int:
-    from automation.decide.followup import rerender_contract
+    from automation.decide.followup import rerender_contract  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
         path = rerender_contract(rt, args.number)
     if args.json:
@@ -371,7 +371,7 @@ def contracts_render(args) -> int:
 
 
 def demo(args) -> int:
-    from automation.cli import views
+    from automation.cli import views  # here, not at the top: a command loads only what it runs
     from automation.demo import fresh_workspace, run_demo  # this command only: not loaded by the others
     # A fresh workspace unless asked: the demo never puts sample cases into a real one by accident.
     here = args.here or (args.workspace is not None and not args.fresh)
@@ -409,11 +409,11 @@ def service_install(args) -> int:
 
 
 def _workers_line(url: str) -> str:
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine  # here, not at the top: a command loads only what it runs
 
-    from automation.faults import describe as describe_fault
-    from automation.record.claims import connected_workers
-    from automation.record.store import normalise_url
+    from automation.faults import describe as describe_fault  # here, not at the top: a command loads only what it runs
+    from automation.record.claims import connected_workers  # here, not at the top: a command loads only what it runs
+    from automation.record.store import normalise_url  # here, not at the top: a command loads only what it runs
 
     engine = create_engine(normalise_url(url))  # not a Store: this look must not count itself as a worker
     try:

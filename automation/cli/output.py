@@ -15,7 +15,7 @@ _CONSOLES: dict[str, object] = {}
 def __getattr__(name: str):
     if name in ("console", "err_console"):
         if name not in _CONSOLES:
-            from rich.console import Console
+            from rich.console import Console  # rich only for output shown to people, never with --json
 
             _CONSOLES[name] = Console(stderr=name == "err_console", highlight=False, soft_wrap=True)
         return _CONSOLES[name]
@@ -37,8 +37,8 @@ PROSE_COLUMNS = {"说明": 2, "问题说明": 2, "原因": 2, "依据": 1, "当�
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence], *, empty: str | None = None) -> None:
     """A table; ``empty`` is the sentence printed instead when there are no rows."""
-    from rich.table import Table
-    from rich.text import Text
+    from rich.table import Table  # rich only for output shown to people, never with --json
+    from rich.text import Text  # rich only for output shown to people, never with --json
 
     # Expanded so that the ratios share the width; short tables without prose stay compact.
     t = Table(title=title, show_lines=False, title_justify="left", expand=any(c in PROSE_COLUMNS for c in columns))
@@ -64,12 +64,12 @@ def say(text: str) -> None:
 
 def say_styled(*parts: str | tuple[str, str]) -> None:
     """One line of plain parts and (text, style) parts; nothing in them is read as markup."""
-    from rich.text import Text
+    from rich.text import Text  # rich only for output shown to people, never with --json
 
     _console().print(Text.assemble(*parts))
 
 
 def fail(text: str) -> None:
-    from rich.text import Text
+    from rich.text import Text  # rich only for output shown to people, never with --json
 
     __getattr__("err_console").print(Text.assemble(("错误:", "bold red"), text))
