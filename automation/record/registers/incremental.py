@@ -310,8 +310,27 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
         return None  # rows came or went without a mark naming them
     plan.layouts = layout_of_stats(register, plan.stats)
     if _cell_layout(plan.layouts) != _cell_layout(cache.layouts):
-        _encode_all(plan)  # a column began or stopped wrapping, or a wrapping one changed width: every row may change
+        if [l.wrap for l in plan.layouts] == [l.wrap for l in cache.layouts]:
+            _respace(plan, cache.layouts)  # a wrapping column changed width: only rows whose height moves change
+        else:
+            _encode_all(plan)  # a column began or stopped wrapping: every row's cells change style
     return plan
+
+
+def _respace(plan: Plan, before: list[ColumnLayout]) -> None:
+    """Name for re-encoding the rows whose height differs between the cached layout and the plan's:
+    a row's XML depends on the widths only through its height (``_cell_layout``), so the others
+    stay as cached. (A closed case that narrows another column widens the wrapping 回执 column of
+    我的申请: a handful of rows change height, not the ten thousand.)"""
+    for b in range(len(plan.blocks)):
+        loaded = b in plan.touched
+        rows = _block_rows(plan, b)
+        old, new = row_heights(rows, before), row_heights(rows, plan.layouts)
+        moved = {o for o in old.keys() | new.keys() if old.get(o) != new.get(o)}
+        if moved:
+            plan.spliced.setdefault(b, set()).update(moved)
+        elif not loaded:
+            del plan.touched[b]  # kept as cached: only touched blocks are encoded
 
 
 def _cell_layout(layouts: list[ColumnLayout]) -> tuple:
