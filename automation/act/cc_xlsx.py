@@ -27,11 +27,10 @@ from automation.act.return_xlsx import (
     WORKSHEET_CT,
     WORKSHEET_TYPE,
     _append,
-    _cell_xml,
     _PARSER,
     _TAB_SELECTED,
-    _text,
 )
+from automation.forms import xlsx_parts
 from automation.forms import zip_package as package
 from automation.forms.repair import needs_renames
 
@@ -56,28 +55,12 @@ def write(source: Path, dest: Path, *, sheet: str, mark: str, replacement: str, 
 
 
 def _build(zf, *, sheet, mark, replacement, hints, lines, trail_header, steps) -> dict[str, bytes]:
-    names = set(zf.namelist())
-    if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
-        raise Unsupported("macro-enabled package")
-    main, _ = package.main_part(zf)
-    workbook = etree.fromstring(zf.read(main), _PARSER)
-    if workbook.tag != _M + "workbook":
-        raise Unsupported("not a transitional workbook")
-    wb_rels_name = package.rels_of(main)
-    wb_rels = etree.fromstring(zf.read(wb_rels_name), _PARSER)
-    targets = {r.get("Id"): package.part_name(main, r.get("Target")) for r in wb_rels}
-    sheets_el = workbook.find(_M + "sheets")
-    if sheets_el is None:
-        raise Unsupported("no sheets")
+    names, main, workbook, wb_rels_name, wb_rels, targets, sheets_el = xlsx_parts.open_workbook(zf)
     parts = [targets[s.get("{%s}id" % REL_NS)] for s in sheets_el]
     if sheet in {s.get("name") for s in sheets_el}:
         raise Unsupported("a sheet of that name is already there")  # openpyxl would name ours 抄送1
-    styles_name = next((package.part_name(main, r.get("Target")) for r in wb_rels
-                        if r.get("Type", "").endswith("/styles")), None)
-    if styles_name is None or styles_name not in names:
-        raise Unsupported("no styles part")
-    shared_name = next((package.part_name(main, r.get("Target")) for r in wb_rels
-                        if r.get("Type", "").endswith("/sharedStrings")), None)
+    styles_name = xlsx_parts.styles_part(main, wb_rels, names)
+    shared_name = package.related(main, wb_rels, "/sharedStrings")
     hinted: set[int] = set()  # shared strings holding an instruction
     if shared_name is not None and shared_name in names:
         for n, item in enumerate(etree.fromstring(zf.read(shared_name), _PARSER).iterchildren(_SST + "si")):
@@ -108,10 +91,7 @@ def _build(zf, *, sheet, mark, replacement, hints, lines, trail_header, steps) -
             else:
                 continue
             if text is not None and _holds(text, hints):
-                for child in list(cell):
-                    cell.remove(child)
-                cell.set("t", "inlineStr")
-                etree.SubElement(etree.SubElement(cell, _M + "is"), _M + "t").text = _text(replacement)
+                xlsx_parts.set_text(cell, replacement)
                 edited = True
         if edited:
             for view in root.iter(_M + "sheetView"):
@@ -146,22 +126,13 @@ def _build(zf, *, sheet, mark, replacement, hints, lines, trail_header, steps) -
     ct = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
     etree.SubElement(ct, "{%s}Override" % CT_NS, PartName="/" + new_part, ContentType=WORKSHEET_CT)
     changed["[Content_Types].xml"] = package.serial(ct)
-    first = etree.Element(_M + "sheet")
-    first.set("name", sheet)
-    first.set("sheetId", str(max((int(s.get("sheetId", "0")) for s in sheets_el), default=0) + 1))
-    first.set("state", "visible")
-    first.set("{%s}id" % REL_NS, rid)
-    sheets_el.insert(0, first)
+    xlsx_parts.insert_first_sheet(sheets_el, sheet, rid)
     defined = workbook.find(_M + "definedNames")
     for name in (defined if defined is not None else ()):
         local = name.get("localSheetId")
         if local is not None:
             name.set("localSheetId", str(int(local) + 1))
-    views = workbook.find(_M + "bookViews")
-    if views is not None:
-        for view in views:
-            view.set("activeTab", "0")
-            view.set("firstSheet", "0")
+    xlsx_parts.open_on_first_tab(workbook)
     changed[main] = package.serial(workbook)
     return changed
 
@@ -178,14 +149,14 @@ def _item_text(item) -> str:
 
 
 def _sheet_xml(mark: str, lines: list[str], header: tuple, steps: list[tuple], ids: dict[str, int]) -> bytes:
-    rows = [f'<row r="1">{_cell_xml("A1", mark, ids["mark"])}</row>']
-    rows += [f'<row r="{r}">{_cell_xml(f"A{r}", text, ids["line"])}</row>' for r, text in enumerate(lines[1:], start=2)]
-    rows.append(f'<row r="5">{_cell_xml("A5", "审批记录", ids["bold"])}</row>')
-    rows.append('<row r="6">' + "".join(_cell_xml(f"{_COL[c]}6", head, ids["bold"])
+    rows = [f'<row r="1">{xlsx_parts.cell_xml("A1", mark, ids["mark"])}</row>']
+    rows += [f'<row r="{r}">{xlsx_parts.cell_xml(f"A{r}", text, ids["line"])}</row>' for r, text in enumerate(lines[1:], start=2)]
+    rows.append(f'<row r="5">{xlsx_parts.cell_xml("A5", "审批记录", ids["bold"])}</row>')
+    rows.append('<row r="6">' + "".join(xlsx_parts.cell_xml(f"{_COL[c]}6", head, ids["bold"])
                                         for c, head in enumerate(header, start=1)) + "</row>")
     trail = steps or [("—", "", "", "", "", "尚无审批记录")]
     for r, values in enumerate(trail, start=7):
-        rows.append(f'<row r="{r}">' + "".join(_cell_xml(f"{_COL[c]}{r}", None if v is None else str(v), 0)
+        rows.append(f'<row r="{r}">' + "".join(xlsx_parts.cell_xml(f"{_COL[c]}{r}", None if v is None else str(v), 0)
                                                for c, v in enumerate(values, start=1)) + "</row>")
     last_row = 6 + len(trail)
     last_col = max([len(WIDTHS), len(header)] + [len(v) for v in trail])

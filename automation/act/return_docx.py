@@ -42,10 +42,7 @@ def write(src: Path, dest: Path, edit: Callable[[docx.document.Document], None])
         with package.open_package(src) as zf:
             if needs_renames(zf, "docx"):
                 return False
-            main, _ = package.main_part(zf)
-            rels = etree.fromstring(zf.read(package.rels_of(main)), package.PARSER)
-            styles = next((package.part_name(main, r.get("Target")) for r in rels
-                           if r.get("Type", "").endswith("/styles")), None)
+            main, _, styles = package.main_and_styles(zf)
             root = parse_xml(zf.read(main))
             if root.nsmap.get("w") != _W_NS or root.find(f"{{{_W_NS}}}body") is None:
                 raise package.Unsupported("not a transitional document")

@@ -29,23 +29,20 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from lxml import etree
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments.comment_sheet import CommentRecord, CommentSheet
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.cell import column_index_from_string, range_boundaries
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.xml.functions import tostring
 
+from automation.forms import xlsx_parts
 from automation.forms import zip_package as package
 from automation.forms.repair import needs_renames
 from automation.printing import FOOTER_MARGIN, HEADER_MARGIN, MARGINS, PAGE_FOOTER, lines_needed, row_height
 from automation.problems import Location, Problem
 
-MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+MAIN, _M, WORKSHEET_TYPE, WORKSHEET_CT = xlsx_parts.MAIN, xlsx_parts.M, xlsx_parts.WORKSHEET_TYPE, xlsx_parts.WORKSHEET_CT
 REL_NS, PKG_REL, CT_NS = package.REL_NS, package.PKG_REL, package.CT_NS
-_M = "{%s}" % MAIN
-WORKSHEET_TYPE = REL_NS + "/worksheet"
-WORKSHEET_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 COMMENTS_TYPE = REL_NS + "/comments"
 COMMENTS_CT = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
 VML_TYPE = REL_NS + "/vmlDrawing"
@@ -56,7 +53,6 @@ _TAB_SELECTED = re.compile(rb'(<(?:\w+:)?sheetView\b[^>]*?)\stabSelected="(?:1|t
 # Worksheet children that come after legacyDrawing (schema order).
 _AFTER_LEGACY = {_M + t for t in ("legacyDrawingHF", "drawingHF", "picture", "oleObjects", "controls",
                                   "webPublishItems", "tableParts", "extLst")}
-_CR = {"\r": "&#13;"}
 
 Unsupported = package.Unsupported
 
@@ -79,32 +75,13 @@ def write(src: Path, dest: Path, problems: list[Problem], header: dict[str, str]
 
 def _build(zf: zipfile.ZipFile, problems, header, stamp, *, red, author, result_sheet, columns, mark_limit,
            problem_row) -> dict[str, bytes]:
-    names = set(zf.namelist())
-    if any(n.lower().endswith(".bin") and "vba" in n.lower() for n in names):
-        raise Unsupported("macro-enabled package")
-    main, _ = package.main_part(zf)
-    workbook = etree.fromstring(zf.read(main), _PARSER)
-    if workbook.tag != _M + "workbook":
-        raise Unsupported("not a transitional workbook")
-    wb_rels_name = package.rels_of(main)
-    wb_rels = etree.fromstring(zf.read(wb_rels_name), _PARSER)
-    targets = {r.get("Id"): package.part_name(main, r.get("Target")) for r in wb_rels}
-    sheets_el = workbook.find(_M + "sheets")
-    if sheets_el is None:
-        raise Unsupported("no sheets")
+    names, main, workbook, wb_rels_name, wb_rels, targets, sheets_el = xlsx_parts.open_workbook(zf)
     sheets = {s.get("name"): targets[s.get("{%s}id" % REL_NS)] for s in sheets_el}
     if result_sheet in sheets:
         raise Unsupported("an earlier return's result sheet")
-    styles_name = next((package.part_name(main, r.get("Target")) for r in wb_rels
-                        if r.get("Type", "").endswith("/styles")), None)
-    if styles_name is None or styles_name not in names:
-        raise Unsupported("no styles part")
+    styles_name = xlsx_parts.styles_part(main, wb_rels, names)
     styles_data = zf.read(styles_name)
-    if red.encode() in styles_data.upper():
-        raise Unsupported("cells marked by an earlier return")
-    for name in names:
-        if posixpath.basename(name).startswith("comments") and author.encode() in zf.read(name):
-            raise Unsupported("comments of an earlier return")
+    xlsx_parts.refuse_earlier_return(zf, names, styles_data, red=red, author=author)
     styles = etree.fromstring(styles_data, _PARSER)
     if styles.tag != _M + "styleSheet":
         raise Unsupported("not a transitional styles part")
@@ -178,10 +155,7 @@ def _build(zf: zipfile.ZipFile, problems, header, stamp, *, red, author, result_
                 raise Unsupported("stamp cell")
             cell = _cell(tree(sheets[sheet]).find(_M + "sheetData"), int(match.group(2)),
                          column_index_from_string(match.group(1)))
-            for child in list(cell):
-                cell.remove(child)
-            cell.set("t", "inlineStr")
-            etree.SubElement(etree.SubElement(cell, _M + "is"), _M + "t").text = _text(str(value))
+            xlsx_parts.set_text(cell, str(value))
 
     # Notes: a comments part and its VML per marked sheet.
     ct = etree.fromstring(zf.read("[Content_Types].xml"), _PARSER)
@@ -254,12 +228,7 @@ def _build(zf: zipfile.ZipFile, problems, header, stamp, *, red, author, result_
     etree.SubElement(ct, "{%s}Override" % CT_NS, PartName="/" + result_part, ContentType=WORKSHEET_CT)
     changed["[Content_Types].xml"] = package.serial(ct)
 
-    first = etree.Element(_M + "sheet")
-    first.set("name", result_sheet)
-    first.set("sheetId", str(max((int(s.get("sheetId", "0")) for s in sheets_el), default=0) + 1))
-    first.set("state", "visible")
-    first.set("{%s}id" % REL_NS, rid)
-    sheets_el.insert(0, first)
+    xlsx_parts.insert_first_sheet(sheets_el, result_sheet, rid)
     if defined is None:
         defined = etree.Element(_M + "definedNames")
         sheets_el.addnext(defined)
@@ -270,25 +239,31 @@ def _build(zf: zipfile.ZipFile, problems, header, stamp, *, red, author, result_
     titles = etree.Element(_M + "definedName", name="_xlnm.Print_Titles", localSheetId="0")
     titles.text = f"'{result_sheet}'!${top}:${top}"
     defined.insert(0, titles)
-    views = workbook.find(_M + "bookViews")
-    if views is not None:
-        for view in views:
-            view.set("activeTab", "0")
-            view.set("firstSheet", "0")
+    xlsx_parts.open_on_first_tab(workbook)
     changed[main] = package.serial(workbook)
     return changed
 
 
-def _cells_at(sheets: dict[str, str], at: Location) -> list[tuple[int, int]]:
-    """(row, col) of the cells a problem's place covers, as ``returns._cells_at`` finds them."""
-    if not at.sheet or not at.cell or at.sheet not in sheets:
-        return []
+def cell_bounds(at: Location, sheet_names) -> tuple[int, int, int, int] | None:
+    """(min_col, min_row, max_col, max_row) of the cells a problem's place covers (表单!C5, or a range such
+    as 表单!A15:E24) on one of ``sheet_names``; None if it is not a cell. Both copy writers mark by it."""
+    if not at.sheet or not at.cell or at.sheet not in sheet_names:
+        return None
     try:
         min_col, min_row, max_col, max_row = range_boundaries(at.cell.replace("$", ""))
     except (ValueError, TypeError):
-        return []
+        return None
     if min_col is None or min_row is None:
+        return None
+    return min_col, min_row, max_col, max_row
+
+
+def _cells_at(sheets: dict[str, str], at: Location) -> list[tuple[int, int]]:
+    """(row, col) of the cells a problem's place covers, as ``returns._cells_at`` finds them."""
+    bounds = cell_bounds(at, sheets)
+    if bounds is None:
         return []
+    min_col, min_row, max_col, max_row = bounds
     if (max_row - min_row + 1) * (max_col - min_col + 1) > 1_000_000:
         raise Unsupported("a problem over a huge range")
     return [(r, c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
@@ -383,21 +358,7 @@ def _result_styles(styles, fonts, fills, borders, xfs) -> dict[str, int]:
             "head": xf(font=bold, fill=head_fill, border_id=border), "body": xf(border_id=border, align=True)}
 
 
-def _text(value: str) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", value)
-
-
-def _cell_xml(ref: str, value, xf: int) -> str:
-    s = f' s="{xf}"' if xf else ""
-    if value is None or value == "":
-        return f'<c r="{ref}"{s}/>'
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"{s} t="n"><v>{value!r}</v></c>'
-    text = _text(str(value))
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text, _CR)}</t></is></c>'
+_cell_xml = xlsx_parts.cell_xml
 
 
 def _result_xml(problems, header, ids, top: int, columns: tuple, problem_row, title: str) -> bytes:

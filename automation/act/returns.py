@@ -17,7 +17,6 @@ from docx.shared import Cm
 from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils.cell import range_boundaries
 from openpyxl.workbook.workbook import Workbook
 
 from automation.act import return_docx, return_xlsx
@@ -139,14 +138,10 @@ def _cells_to_mark(book: Workbook, problems: Iterable[Problem]) -> dict:
 
 def _cells_at(book: Workbook, at: Location) -> list:
     """The cells a problem's place covers (表单!C5, or a range such as 表单!A15:E24); none if it is not a cell."""
-    if not at.sheet or not at.cell or at.sheet not in book.sheetnames:
+    bounds = return_xlsx.cell_bounds(at, book.sheetnames)
+    if bounds is None:
         return []
-    try:
-        min_col, min_row, max_col, max_row = range_boundaries(at.cell.replace("$", ""))
-    except (ValueError, TypeError):
-        return []
-    if min_col is None or min_row is None:
-        return []
+    min_col, min_row, max_col, max_row = bounds
     ws = book[at.sheet]
     cells = [ws.cell(row=r, column=c) for r in range(min_row, max_row + 1) for c in range(min_col, max_col + 1)]
     return cells[:MARK_LIMIT]

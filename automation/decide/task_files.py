@@ -220,10 +220,7 @@ def _write_docx_at_zip_level(source_file: Path, path: Path, view: ApprovalView, 
         with package.open_package(source_file) as zf:
             if needs_renames(zf, "docx"):
                 return None
-            main, root_rels = package.main_part(zf)
-            rels = etree.fromstring(zf.read(package.rels_of(main)), package.PARSER)
-            styles = next((package.part_name(main, r.get("Target")) for r in rels
-                           if r.get("Type", "").endswith("/styles")), None)
+            main, root_rels, styles = package.main_and_styles(zf)
             grid = _table_grid(zf, styles)
             root = parse_xml(zf.read(main))
             document = docx.document.Document(root, _TableStyles(grid))

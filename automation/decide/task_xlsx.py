@@ -32,11 +32,12 @@ from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # task_files strips text with it too
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 
 from automation.act.returns import AUTHOR, RED, RESULT_SHEET
+from automation.forms import xlsx_parts
 from automation.forms import zip_package as package
 from automation.printing import FOOTER_MARGIN, HEADER_MARGIN, MARGINS, PAGE_FOOTER
 
@@ -164,24 +165,7 @@ def _styled(styles: bytes, wanted: set[Style]) -> tuple[bytes, dict[Style, int]]
 # --- sheet XML --------------------------------------------------------------------------
 
 
-_CR = {"\r": "&#13;"}  # a carriage return kept as one (a raw one would be read back as a line end)
-
-
-def _text(value) -> str:
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
-
-
-def _cell_xml(ref: str, value, xf: int) -> str:
-    s = f' s="{xf}"' if xf else ""
-    if value is None or value == "":
-        return f'<c r="{ref}"{s}/>'
-    if isinstance(value, bool):
-        return f'<c r="{ref}"{s} t="b"><v>{int(value)}</v></c>'
-    if isinstance(value, (int, float)):
-        return f'<c r="{ref}"{s} t="n"><v>{value!r}</v></c>'
-    text = _text(value)
-    space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
-    return f'<c r="{ref}"{s} t="inlineStr"><is><t{space}>{escape(text, _CR)}</t></is></c>'
+_text, _cell_xml = xlsx_parts.text, xlsx_parts.cell_xml
 
 
 _LETTERS = [get_column_letter(c) if c else "" for c in range(257)]
@@ -384,16 +368,9 @@ def _frame(source: zipfile.ZipFile, add: Addition) -> _Frame:
     sheets = [(s.get("name"), targets[s.get("{%s}id" % REL_NS)]) for s in sheets_el]
     if {add.approval_name, add.options_name, RESULT_SHEET} & {name for name, _ in sheets}:
         raise Unsupported("a sheet of ours is already there")
-    styles_name = next((t for r, t in ((r, package.part_name(main, r.get("Target"))) for r in wb_rels)
-                        if r.get("Type", "").endswith("/styles")), None)
-    if styles_name is None or styles_name not in names:
-        raise Unsupported("no styles part")
+    styles_name = xlsx_parts.styles_part(main, wb_rels, names)
     styles = zf.read(styles_name)
-    if RED.encode() in styles.upper():
-        raise Unsupported("cells marked by an earlier return")
-    for name in names:
-        if posixpath.basename(name).startswith("comments") and AUTHOR.encode() in zf.read(name):
-            raise Unsupported("comments of an earlier return")
+    xlsx_parts.refuse_earlier_return(zf, names, styles, red=RED, author=AUTHOR)
 
     changed: dict[str, bytes] = {}
     wanted = add.approval.used_styles() | add.options.used_styles()
@@ -444,11 +421,7 @@ def _frame(source: zipfile.ZipFile, add: Addition) -> _Frame:
         etree.SubElement(defined, _M + "definedName", name=key).text = text
     area = etree.SubElement(defined, _M + "definedName", name="_xlnm.Print_Area", localSheetId="0")
     area.text = add.print_area
-    views = workbook.find(_M + "bookViews")
-    if views is not None:
-        for view in views:
-            view.set("activeTab", "0")
-            view.set("firstSheet", "0")
+    xlsx_parts.open_on_first_tab(workbook)
     changed[main] = package.serial(workbook)
 
     # The form's sheets: 申请编号 filled in, no tab but 审批 selected.
@@ -513,10 +486,7 @@ def _with_text(data: bytes, ref: str, text: str) -> bytes:
             break
     if cell is None:
         cell = etree.SubElement(row, _M + "c", r=ref)
-    for child in list(cell):
-        cell.remove(child)
-    cell.set("t", "inlineStr")
-    etree.SubElement(etree.SubElement(cell, _M + "is"), _M + "t").text = _text(text)
+    xlsx_parts.set_text(cell, text)
     return package.serial(root)
 
 

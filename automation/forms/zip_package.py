@@ -64,6 +64,17 @@ def main_part(zf: zipfile.ZipFile) -> tuple[str, object]:
     return main, root_rels
 
 
+def related(base: str, rels, kind: str) -> str | None:
+    """The part ``base``'s relationships ``rels`` point to with a type ending in ``kind``, or None."""
+    return next((part_name(base, r.get("Target")) for r in rels if r.get("Type", "").endswith(kind)), None)
+
+
+def main_and_styles(zf: zipfile.ZipFile) -> tuple[str, object, str | None]:
+    """(the main part's name, the parsed root rels, its styles part or None)."""
+    main, root_rels = main_part(zf)
+    return main, root_rels, related(main, etree.fromstring(zf.read(rels_of(main)), PARSER), "/styles")
+
+
 def custom_properties(zf: zipfile.ZipFile, root_rels, types_root, props: dict[str, str]) -> dict[str, bytes]:
     """The parts that set ``props`` as string custom properties (others kept); types/rels edited in place."""
     custom_name, existing, changed = custom_target(zf, root_rels, types_root)
