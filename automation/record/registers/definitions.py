@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Callable, Collection
+from typing import Callable, Collection, Iterator
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -350,25 +350,33 @@ _CONTRACT_COLUMNS = ("id", "number", "customer", "amount", "signed_on", "deliver
 
 def contract_keyed_rows(conn: Connection, ctx: RenderContext, keys: Collection[int] | None = None) -> list[tuple[int, tuple]]:
     """(contract id, row) of 合同台账 for the contracts ``keys`` (every contract when None), in id order."""
+    return list(_contract_rows(conn, keys))
+
+
+def _contract_rows(conn: Connection, keys: Collection[int] | None) -> Iterator[tuple[int, tuple]]:
     c = s.contracts.c
     same = Shared()  # a few hundred customers, three payment terms, a few days a year: one object each
     names = _Memo(_names)  # a few approver lists, each read once
-    rows = []
     for ids in _key_batches(keys):
-        found = conn.execute(_among(select(*(c[n] for n in _CONTRACT_COLUMNS)).order_by(c.id), c.id, ids)).all()
-        numbers = None if ids is None else [r.number for r in found]
-        received = _received(conn, s.receivables.c.contract_number, numbers)
-        still_open = _open_by_contract(conn, numbers)
-        rows.extend((r.id, (r.number, same[r.customer], r.amount, upper(r.amount), same[r.signed_on], same[r.delivery_on],
-                            same[r.ship_due_on], same[r.payment], received.get(r.number, NOTHING),
-                            still_open.get(r.number, NOTHING), same[r.approved_on], same[names[r.approvers]],
-                            same[r.status], r.file_path))
-                    for r in found)
-    return rows
+        query = _among(select(*(c[n] for n in _CONTRACT_COLUMNS)).order_by(c.id), c.id, ids)
+        if ids is None:  # every contract: streamed from the cursor (a 100,000-row rebuild held its rows twice)
+            received = _received(conn, s.receivables.c.contract_number)
+            still_open = _open_by_contract(conn)
+            found = conn.execute(query)
+        else:  # some: their numbers first, to read only their receivables
+            found = conn.execute(query).all()
+            numbers = [r.number for r in found]
+            received = _received(conn, s.receivables.c.contract_number, numbers)
+            still_open = _open_by_contract(conn, numbers)
+        for r in found:
+            yield r.id, (r.number, same[r.customer], r.amount, upper(r.amount), same[r.signed_on], same[r.delivery_on],
+                         same[r.ship_due_on], same[r.payment], received.get(r.number, NOTHING),
+                         still_open.get(r.number, NOTHING), same[r.approved_on], same[names[r.approvers]],
+                         same[r.status], r.file_path)
 
 
 def contract_rows(conn: Connection, ctx: RenderContext) -> list[tuple]:
-    return [row for _, row in contract_keyed_rows(conn, ctx)]
+    return [row for _, row in _contract_rows(conn, None)]
 
 
 def contract_sources(conn: Connection) -> list[tuple]:
