@@ -4,27 +4,18 @@ breaks and tabs in the values (docxtpl's listing pass) and without, and the spli
 
 from __future__ import annotations
 
-import zipfile
 from datetime import date
 
 import pytest
 from docxtpl import DocxTemplate
-from support.contracts import COMPANY, CUSTOMER_ROW, SHIPPED_TEMPLATE, f3_spec, f3_values
+from support.contracts import (COMPANY, CUSTOMER_ROW, SHIPPED_TEMPLATE, f3_spec, f3_values, no_opened_templates,  # noqa: F401 (a fixture)
+                              package_parts)
 
 from automation.act import contract_docx, contracts
 
 
-@pytest.fixture(autouse=True)
-def _no_opened_templates():
-    contract_docx._OPENED.clear()
-    yield
-    contract_docx._OPENED.clear()
-
-
-def _parts(path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        assert zf.testzip() is None
-        return {name: zf.read(name) for name in zf.namelist()}
+pytestmark = pytest.mark.usefixtures("no_opened_templates")
+_parts = package_parts
 
 
 def _python_docx(context, dest) -> dict[str, bytes]:

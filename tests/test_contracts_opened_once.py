@@ -6,13 +6,13 @@ in ways that cannot be undone is opened again for every render."""
 from __future__ import annotations
 
 import shutil
-import zipfile
 from datetime import date
 
 import pytest
 from docxtpl import DocxTemplate
 from lxml import etree
-from support.contracts import COMPANY, CUSTOMER_ROW, SHIPPED_TEMPLATE, f3_spec, f3_values
+from support.contracts import (COMPANY, CUSTOMER_ROW, SHIPPED_TEMPLATE, f3_spec, f3_values, no_opened_templates,  # noqa: F401 (a fixture)
+                              package_parts)
 from support.producers import rewrite
 
 from automation.act import contracts
@@ -24,17 +24,8 @@ DC = "http://purl.org/dc/elements/1.1/"
 CORE_TYPE = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
 
 
-@pytest.fixture(autouse=True)
-def _no_opened_templates():
-    contracts._OPENED.clear()
-    yield
-    contracts._OPENED.clear()
-
-
-def _parts(path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as zf:
-        assert zf.testzip() is None
-        return {name: zf.read(name) for name in zf.namelist()}
+pytestmark = pytest.mark.usefixtures("no_opened_templates")
+_parts = package_parts
 
 
 def _contexts() -> list[tuple[str, str, dict]]:

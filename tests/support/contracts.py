@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from docx import Document
 
 from automation.clock import Clock
@@ -111,3 +113,20 @@ def write_template(path: Path, *paragraphs: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+@pytest.fixture
+def no_opened_templates():
+    """No template package lent from an earlier test (imported with autouse by the tests that count opens)."""
+    from automation.act import contract_docx  # docxtpl and Jinja only for the tests that render
+
+    contract_docx._OPENED.clear()
+    yield
+    contract_docx._OPENED.clear()
+
+
+def package_parts(path) -> dict[str, bytes]:
+    """Every part of a package, checked whole (CRCs) first."""
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        return {name: zf.read(name) for name in zf.namelist()}
