@@ -111,12 +111,27 @@ def _workspace(base: Path, name: str, url: str | None) -> Path:
 
 
 PROFILE: list[Path] = []  # --profile: each worker runs under cProfile, its stats written here when it stops
+# CPU time, not wall time: a worker's wall profile is dominated by its waits (poll, the server's
+# answers, fsync), which cost no CPU; what two workers on two cores compete for is CPU.
+_CPU_PROFILE = """import cProfile, runpy, sys, time
+out = sys.argv.pop(1)
+sys.argv[0] = "automation"
+profile = cProfile.Profile(time.process_time)
+profile.enable()
+try:
+    runpy.run_module("automation", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+finally:
+    profile.disable()
+    profile.dump_stats(out)
+"""
 
 
 def _start(root: Path, log: Path) -> subprocess.Popen:
-    profile = ["-m", "cProfile", "-o", str(PROFILE[0] / f"{log.parent.name}-{log.stem}.prof")] if PROFILE else []
+    profile = ["-c", _CPU_PROFILE, str(PROFILE[0] / f"{log.parent.name}-{log.stem}.prof")] if PROFILE else []
     with open(log, "ab") as out:
-        return subprocess.Popen([sys.executable, *profile, "-m", "automation", "watch", "--workspace", str(root)],
+        return subprocess.Popen([sys.executable, *(profile or ["-m", "automation"]), "watch", "--workspace", str(root)],
                                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
 
 

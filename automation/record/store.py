@@ -116,6 +116,9 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 CURRENT_VERSION = MIGRATIONS[-1][0]
 
 
+_READER = "officeflow_reader"  # an execution option: this connection only reads
+
+
 def _sqlite_setup(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN and so lets two writers
     # deadlock; take the write lock at BEGIN instead (SQLAlchemy's documented recipe).
@@ -133,7 +136,11 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (``Store.read``) sends no BEGIN at all: under WAL each statement reads a
+        # consistent snapshot without any lock (as PostgreSQL's autocommit reads do), so it
+        # never waits for a writer nor makes one wait, and costs no BEGIN / ROLLBACK.
+        if not conn.get_execution_options().get(_READER):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def normalise_url(url: str) -> str:
@@ -196,11 +203,14 @@ class Store:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A connection for reading. On PostgreSQL in autocommit: under READ COMMITTED each
-        statement sees its own snapshot anyway, and no BEGIN or ROLLBACK goes to the server."""
+        """A connection for reading, in autocommit on both backends: each statement sees its own
+        snapshot (READ COMMITTED on PostgreSQL, WAL on SQLite), no BEGIN or ROLLBACK is sent and,
+        on SQLite, no write lock is taken (see the begin hook in ``_sqlite_setup``)."""
         with self.engine.connect() as conn:
             if self.is_shared:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            else:
+                conn = conn.execution_options(**{_READER: True})
             yield conn
 
     def now(self) -> datetime:
