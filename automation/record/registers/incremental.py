@@ -310,10 +310,11 @@ def incremental_plan(cache: Cache, register: RegisterDef, changed: list[tuple[in
         return None  # rows came or went without a mark naming them
     plan.layouts = layout_of_stats(register, plan.stats)
     if _cell_layout(plan.layouts) != _cell_layout(cache.layouts):
-        if [l.wrap for l in plan.layouts] == [l.wrap for l in cache.layouts]:
+        restyled = [i for i, (a, b) in enumerate(zip(cache.layouts, plan.layouts)) if a.wrap != b.wrap]
+        if not restyled:
             _respace(plan, cache.layouts)  # a wrapping column changed width: only rows whose height moves change
         else:
-            _encode_all(plan)  # a column began or stopped wrapping: every row's cells change style
+            _rewrap(plan, cache.layouts, restyled)  # a column began or stopped wrapping
     return plan
 
 
@@ -322,11 +323,25 @@ def _respace(plan: Plan, before: list[ColumnLayout]) -> None:
     a row's XML depends on the widths only through its height (``_cell_layout``), so the others
     stay as cached. (A closed case that narrows another column widens the wrapping 回执 column of
     我的申请: a handful of rows change height, not the ten thousand.)"""
+    _reencode_moved(plan, before, ())
+
+
+def _rewrap(plan: Plan, before: list[ColumnLayout], columns: list[int]) -> None:
+    """Name for re-encoding, besides the rows whose height moves, the rows with a value in a column that
+    began or stopped wrapping: only a cell that is written carries the column's style (an empty one is
+    left out of the row), so the other rows' XML stays as cached. (A burst's first open cases make the
+    回执 column of 我的申请 wrap while the ten thousand closed rows before them hold no 回执.)"""
+    _reencode_moved(plan, before, columns)
+
+
+def _reencode_moved(plan: Plan, before: list[ColumnLayout], restyled) -> None:
     for b in range(len(plan.blocks)):
         loaded = b in plan.touched
         rows = _block_rows(plan, b)
         old, new = row_heights(rows, before), row_heights(rows, plan.layouts)
         moved = {o for o in old.keys() | new.keys() if old.get(o) != new.get(o)}
+        for i in restyled:
+            moved.update(o for o, row in enumerate(rows) if row[i] is not None and row[i] != "")
         if moved:
             plan.spliced.setdefault(b, set()).update(moved)
         elif not loaded:

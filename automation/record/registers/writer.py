@@ -183,6 +183,11 @@ def _register_frame(wb, register, count: int, totals: dict[str, Decimal], render
     ws = wb.add_worksheet(register.name)
     note = note_text(rendered_at, count if note_count is None else note_count, anchor)
     _note(ws, 0, len(register.columns) - 1, note, sum(l.width for l in layouts), formats)
+    # XlsxWriter numbers styles in order of first use: the text and wrap styles numbered here, before
+    # the columns, keep every style's number whichever columns wrap, so a column that begins or stops
+    # wrapping leaves the cached rows' styles valid (registers.incremental._rewrap). (The 汇总 sheet
+    # uses the wrap style in any case.)
+    formats["text"]._get_xf_index(), formats["wrap"]._get_xf_index()
     for c, (col, layout) in enumerate(zip(register.columns, layouts)):
         ws.write_string(HEADER_ROW, c, col.header)
         # A column format also registers the style our streamed cells refer to.
