@@ -548,10 +548,26 @@ def _fit_height(ws, row: int, last: int) -> None:
 
 
 def _lines(value, width: int) -> int:
-    if value in (None, ""):
+    if value is None or value == "":
         return 1
+    if type(value) is str:  # labels, names and chain lines recur on every task file: each counted once
+        key = (value, width)
+        lines = _LINES_SEEN.get(key)
+        if lines is None:
+            if len(_LINES_SEEN) >= _LINES_MEMO:
+                _LINES_SEEN.clear()
+            lines = _LINES_SEEN[key] = _count_lines(value, width)
+        return lines
+    return _count_lines(value, width)
+
+
+def _count_lines(value, width: int) -> int:
     units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
     return max(1, -(-units // max(1, width - 2)), str(value).count("\n") + 1)
+
+
+_LINES_MEMO = 8192
+_LINES_SEEN: dict[tuple[str, int], int] = {}
 
 
 def _xlsx_pairs(ws, row: int, title: str, pairs: list[tuple[str, str]]) -> int:
@@ -867,18 +883,36 @@ class _PrecompiledApproval:
         return set(_PRECOMPILED_STYLES)
 
     def xml(self, ids: dict, *, selected: bool) -> bytes:
-        cell, letters, heights = task_xlsx._cell_xml, _COL, self.heights
+        cell, letters, heights, seen = task_xlsx._cell_xml, _COL, self.heights, _CELLS_SEEN
         body = []
         for r, cells in self.rows:
             height = heights.get(r)
             body.append(f'<row r="{r}" ht="{height:g}" customHeight="1">' if height else f'<row r="{r}">')
-            body += [cell(f"{letters[c]}{r}", value, ids[style]) for c, value, style in cells]
+            for c, value, style in cells:
+                # A cell's XML after its reference depends on its value and style only: the sections,
+                # labels and empty boxed cells recur on every task file and are made once.
+                ref = f"{letters[c]}{r}"
+                kind = type(value)
+                if kind not in _MEMO_TYPES:
+                    body.append(cell(ref, value, ids[style]))
+                    continue
+                key = (kind, value, ids[style])
+                rest = seen.get(key)
+                if rest is None:
+                    made = cell(ref, value, ids[style])
+                    if len(seen) >= _CELLS_MEMO:
+                        seen.clear()
+                    rest = seen[key] = made[len(ref) + 7:]  # after '<c r="' + ref + '"'
+                body.append(f'<c r="{ref}"{rest}')
             body.append("</row>")
         return task_xlsx.framed("".join(body), max_row=self.rows[-1][0], max_col=self.max_col, widths=self.widths,
                                 merges=self.merges, validations=self.validations, page=True, selected=selected)
 
 
 _COL = [get_column_letter(c) if c else "" for c in range(64)]
+_CELLS_MEMO = 8192
+_CELLS_SEEN: dict[tuple, str] = {}
+_MEMO_TYPES = frozenset({str, type(None), int, bool})
 
 
 # --- docx --------------------------------------------------------------------------------
