@@ -213,10 +213,12 @@ def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step]
     return sorted(_open_ids(conn, case_id) - before) if report else []
 
 
-def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal) -> list[int]:
-    """Open a step's first tasks; any that the policy approves automatically move the case on at once."""
-    waiting = [t for t in case_tasks(conn, case.id, case.round) if t.step_index == step_index
-               and t.status == TaskStatus.WAITING and t.wait_for is None]
+def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal,
+               tasks: list[Task] | None = None) -> list[int]:
+    """Open a step's first tasks; any that the policy approves automatically move the case on at once.
+    ``tasks``: the round's tasks as read in this transaction, none of this step's written since."""
+    tasks = case_tasks(conn, case.id, case.round) if tasks is None else tasks
+    waiting = [t for t in tasks if t.step_index == step_index and t.status == TaskStatus.WAITING and t.wait_for is None]
     if waiting:
         waiting = STEP_MODES[waiting[0].mode].to_open(waiting)  # 依次: one after another, in route order
     for task in waiting:
@@ -446,7 +448,8 @@ def _open_task_for_decision(conn: Connection, task_id: int, decision: str) -> Ta
 
 
 def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
-    step = _step_tasks(conn, task)
+    round_tasks = case_tasks(conn, task.case_id, task.round)
+    step = [t for t in round_tasks if t.step_index == task.step_index]
     followers = [t for t in step if t.wait_for == task.id and t.status == TaskStatus.WAITING]
     if followers:  # 前加签 done: the task comes back to the one who asked
         for follower in followers:
@@ -465,10 +468,13 @@ def _after_approval(conn, case, task, now, cal, closed) -> DecisionOutcome:
     status = _case_status(conn, case.id)
     if status != CaseStatus.IN_APPROVAL:
         return _outcome(case, status, [], closed)
-    opened = _open_step(conn, case, task.step_index + 1, now, cal)
+    # Only this step's tasks were written since the round was read: the next step's stand as read.
+    opened = _open_step(conn, case, task.step_index + 1, now, cal,
+                        tasks=round_tasks if task.round == case.round else None)
     if opened:
         return _outcome(case, CaseStatus.IN_APPROVAL, opened, closed)
-    return _finish(conn, case, CaseStatus.APPROVED, now, [], closed)
+    # Nothing opened, so nothing written since the status was read: still in approval.
+    return _finish(conn, case, CaseStatus.APPROVED, now, [], closed, in_approval=True)
 
 
 def _close(conn: Connection, task: Task, status: TaskStatus, now: datetime, **values: Any) -> None:
@@ -482,8 +488,9 @@ def _cancel_rest(conn: Connection, case: Case, now: datetime) -> list[int]:
     return [t.id for t in rest]
 
 
-def _finish(conn, case, status, now, opened, closed) -> DecisionOutcome:
-    if _case_status(conn, case.id) != CaseStatus.IN_APPROVAL:
+def _finish(conn, case, status, now, opened, closed, *, in_approval: bool = False) -> DecisionOutcome:
+    """``in_approval``: the caller read the case's status in this transaction and nothing moved it since."""
+    if not in_approval and _case_status(conn, case.id) != CaseStatus.IN_APPROVAL:
         return _outcome(case, status, opened, closed)  # already finished by an automatic approval
     move_case(conn, case.id, status, decided_at=now, updated_at=now)
     audit.append(conn, at=now, actor=SYSTEM, action=f"case-{status}", subject=case.number, detail={"round": case.round})
