@@ -1,0 +1,51 @@
+"""``Workers.claimed`` over a long list (a burst in the inbox): each statement offers a bounded window of
+keys, each key is computed once, and items another worker holds — even more than one window of them —
+are skipped, not waited for, while every other item is still yielded, in order."""
+
+from __future__ import annotations
+
+from automation.record import claims
+from automation.record.store import open_store
+
+
+def test_a_long_list_is_claimed_in_bounded_windows_past_another_workers_items(pg_url):
+    mine, other = open_store(pg_url), open_store(pg_url)
+    keys = [f"收件{i:04d}.xlsx" for i in range(300)]
+    held = set(keys[:50]) | set(keys[120:130])  # more than one window at the start, and a stretch further on
+    offered: list[int] = []
+    computed: list[str] = []
+    take_some = mine.workers.take_some
+
+    def counting_take_some(kind, batch_keys, limit):
+        offered.append(len(batch_keys))
+        return take_some(kind, batch_keys, limit)
+
+    def key(item: str) -> str:
+        computed.append(item)
+        return item
+
+    try:
+        for k in sorted(held):
+            assert other.workers.take("inbox", k)
+        mine.workers.take_some = counting_take_some
+        got = list(mine.workers.claimed("inbox", keys, key=key, batch=8))
+        assert got == [k for k in keys if k not in held]
+        assert sorted(computed) == sorted(keys)  # once each, not once per batch
+        assert max(offered) <= claims.WINDOW * 8
+        assert len(offered) < len(keys)  # batches, not one statement per item
+        # released as it went: the other worker can take what this one had
+        assert other.workers.take("inbox", got[0]) and other.workers.take("inbox", got[-1])
+    finally:
+        mine.dispose()
+        other.dispose()
+
+
+def test_on_sqlite_claimed_yields_every_item_without_computing_keys(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'state.db'}")
+    try:
+        def key(item):
+            raise AssertionError("no key is needed when one process owns the workspace")
+
+        assert list(store.workers.claimed("inbox", ["a", "b", "c"], key=key)) == ["a", "b", "c"]
+    finally:
+        store.dispose()
