@@ -261,9 +261,16 @@ def complete(rt: Runtime, submission_id: int, disposition: Disposition | None = 
         entries.complete_refusal(rt, row, src, dest)
     else:
         _file_original(rt, row, src, dest, disposition or d.from_row(rt, row), retire=retire)
-    with rt.store.begin() as conn:
-        subs.finish(conn, submission_id, at=rt.clock.now(), row=row)
+    # (4) committed with the store's next write (the next file's receipt, as a rule): a kill before
+    # then leaves the row ``moving``, and recovery finishes it again — every step above is safe to repeat.
+    rt.store.defer(_finish(submission_id, rt.clock.now(), row))
     return row.outcome
+
+
+def _finish(submission_id: int, at: datetime, row: subs.Row):
+    def write(conn) -> None:
+        subs.finish(conn, submission_id, at=at, row=row)
+    return write
 
 
 def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposition, *, retire: bool = True) -> None:

@@ -151,7 +151,11 @@ class Workers:
         self.release_all(kind, [key])
 
     def release_all(self, kind: str, keys: Sequence[str]) -> None:
-        """Give up this worker's claims on ``keys``, in one statement."""
+        """Give up this worker's claims on ``keys``, in one statement. An inbox file's claim only after
+        the writes deferred while it was held are committed (``Store.defer``): while it is claimed,
+        no other worker's recovery finishes the file again."""
+        if kind == "inbox":
+            self.store.flush()
         if not self.shared or not keys:
             return
         keys = sorted({_key(key) for key in keys})

@@ -15,7 +15,9 @@ head also take their own row / advisory locks, so they stay correct even without
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
 from contextlib import contextmanager
 from functools import lru_cache
 from datetime import datetime
@@ -38,6 +40,8 @@ from automation.record.dialect import (  # noqa: F401  (re-exported: the store's
     insert_ignoring_duplicates,
     serialise,
 )
+
+log = logging.getLogger("officeflow")
 
 # Named, ordered upgrade steps. A store records the highest step applied.
 _V1_TABLES = ("schema_version", "submissions", "audit_log")
@@ -159,12 +163,19 @@ def display_url(url: str) -> str:
         return "(无法解析的数据库地址)"
 
 
+class _Again(Exception):
+    """A deferred write failed: the transaction begins again without it."""
+
+
 class Store:
     def __init__(self, url: str, clock: Clock | None = None, *, lease_seconds: float = 60.0):
         self.url = url = normalise_url(url)
         self.clock = clock or Clock()
         self.lease_seconds = lease_seconds
         self._workers = None
+        self._deferred: list[Callable[[Connection], None]] = []
+        self._deferred_lock = threading.Lock()
+        self._writing = threading.local()  # .depth: write transactions this thread has open
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -189,10 +200,67 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: committed on success, rolled back on any exception."""
-        with self.engine.begin() as conn:
-            serialise(conn, WRITE_LOCK)
-            yield conn
+        """One transaction: committed on success, rolled back on any exception.
+
+        The writes handed to :meth:`defer` run first, inside it: committed with it, or kept for the
+        next transaction if it rolls back. A deferred write that fails is dropped (and said), and the
+        transaction begins again without it: one bad write must not block every later one."""
+        taken = self._take_deferred()
+        self._writing.depth = getattr(self._writing, "depth", 0) + 1
+        try:
+            while True:
+                ran = False
+                try:
+                    with self.engine.begin() as conn:
+                        serialise(conn, WRITE_LOCK)
+                        if taken:
+                            try:
+                                for write in taken:
+                                    write(conn)
+                            except Exception as exc:
+                                log.warning("未能补记上一项已完成的工作(下一轮恢复时补上):%s", exc)
+                                taken = []
+                                raise _Again() from exc
+                        ran = True
+                        yield conn
+                    return
+                except _Again:
+                    continue
+                except BaseException:
+                    if ran:
+                        self._put_back(taken)
+                    raise
+        finally:
+            self._writing.depth -= 1
+
+    def defer(self, write: Callable[[Connection], None]) -> None:
+        """Run ``write(conn)`` at the start of this process's next write transaction, instead of a
+        transaction of its own: for a write whose loss a crash recovery repairs (a file's final mark,
+        ``intake/receive.py``), it saves a whole transaction (on PostgreSQL BEGIN, the write lock,
+        the audit head and COMMIT: four round trips). Also run before any read (``read``), so this
+        process always reads its own writes, before this worker's claims on inbox files are let go
+        (``claims.py``: another worker's recovery skips a file only while it is claimed) and at dispose."""
+        with self._deferred_lock:
+            self._deferred.append(write)
+
+    def flush(self) -> None:
+        """Commit the deferred writes now, if there are any (not from inside a write transaction of
+        this thread: that one ran them already, and a second writer would wait for it for ever)."""
+        if self._deferred and not getattr(self._writing, "depth", 0):
+            with self.begin():
+                pass
+
+    def _take_deferred(self) -> list:
+        if not self._deferred:
+            return []
+        with self._deferred_lock:
+            taken, self._deferred = self._deferred, []
+        return taken
+
+    def _put_back(self, taken: list) -> None:
+        if taken:
+            with self._deferred_lock:
+                self._deferred[:0] = taken
 
     @property
     def workers(self):
@@ -206,6 +274,7 @@ class Store:
         """A connection for reading, in autocommit on both backends: each statement sees its own
         snapshot (READ COMMITTED on PostgreSQL, WAL on SQLite), no BEGIN or ROLLBACK is sent and,
         on SQLite, no write lock is taken (see the begin hook in ``_sqlite_setup``)."""
+        self.flush()
         with self.engine.connect() as conn:
             if self.is_shared:
                 conn = conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -253,6 +322,10 @@ class Store:
         return applied
 
     def dispose(self) -> None:
+        try:
+            self.flush()
+        except Exception as exc:  # the database is gone: recovery finishes the work on the next start
+            log.warning("关闭数据库前未能补记已完成的工作(下次启动时补上):%s", exc)
         if self._workers is not None:
             self._workers.close()
             self._workers = None
