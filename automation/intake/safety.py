@@ -227,7 +227,7 @@ def _check_inflated(path: Path, infos: list[zipfile.ZipInfo], stored: dict[str, 
                     _prove(("inflated", key), data)
             elif inflated_parts is not None and info.file_size < PROVEN_MIN_BYTES:
                 inflated, whole = _inflated_bytes(raw, info, info.file_size + 1)
-                if whole is not None and inflated <= info.file_size:
+                if whole is not None and inflated <= info.file_size and _opens_in_zipfile(raw, info):
                     inflated_parts[info] = whole
             else:
                 inflated = _inflated_size(raw, info, info.file_size + 1)
@@ -295,6 +295,26 @@ def _inflated_bytes(raw: BinaryIO, info: zipfile.ZipInfo, cap: int) -> tuple[int
     return count, (b"".join(out) if inflater.eof else None)
 
 
+def _opens_in_zipfile(raw: BinaryIO, info: zipfile.ZipInfo) -> bool:
+    """Whether ``zipfile.ZipFile.open`` would open the entry (it checks its local header: the signature,
+    the name it repeats, the flags it refuses, the compression it knows). A part that opens, whose bytes
+    inflated here are whole and carry the declared CRC, is scanned in those bytes without opening it
+    again; any other part is opened through zipfile, which raises what it always raised."""
+    if info.flag_bits & 0x61 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        return False  # (encrypted, compressed patched data, strong encryption)
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
+        return False
+    flags, = struct.unpack("<H", header[6:8])
+    name_length, = struct.unpack("<H", header[26:28])
+    name = raw.read(name_length)
+    try:
+        return name.decode("utf-8" if flags & 0x800 else "cp437") == info.orig_filename
+    except UnicodeDecodeError:
+        return False
+
+
 def _drain(inflater, data: bytes, budget: int, keep: list | None = None) -> int:
     """Inflate ``data`` in bounded steps, giving up once ``budget`` bytes came out."""
     count = 0
@@ -340,21 +360,21 @@ def _check_xml_parts(path: Path, archive: zipfile.ZipFile, stored: dict[str, byt
     as always; a big part byte-identical (``stored``, compared with ``_PROVEN``) to one
     scanned clean to its end before is not inflated and scanned again: the same bytes
     give the same scan and the same CRC. A small part ``_check_inflated`` inflated whole (``inflated``)
-    is scanned in those bytes, once their CRC is the one declared, after zipfile has opened the entry
-    (its local header checked as always); any other part, or one whose CRC differs, is read through
-    zipfile as before, which raises what it raised.
+    is scanned in those bytes, once their CRC is the one declared and its local header is one zipfile
+    opens (``_opens_in_zipfile``: opening it would only repeat that check, a twentieth of the scan);
+    any other part, or one whose CRC differs, is read through zipfile as before, which raises what it raised.
     """
     stored = stored or {}
     inflated = inflated or {}
     for info in archive.infolist():
-        with archive.open(info) as stream:
-            whole = inflated.get(info)
-            if whole is not None and len(whole) == info.file_size and zlib.crc32(whole) == info.CRC:
-                if not whole[:8].lstrip(b" \t\r\n").startswith(_XML_STARTS):
-                    continue
-                _DeclarationScanner(stream, path, info.filename).check(whole)
+        whole = inflated.get(info)
+        if whole is not None and len(whole) == info.file_size and zlib.crc32(whole) == info.CRC:
+            # (its local header is one zipfile opens: _opens_in_zipfile; opening it would change nothing)
+            if whole[:8].lstrip(b" \t\r\n").startswith(_XML_STARTS):
+                _DeclarationScanner(None, path, info.filename).check(whole)
                 opened.keep_part(archive, info, whole)
-                continue
+            continue
+        with archive.open(info) as stream:
             head = stream.read(8)
             if not head.lstrip(b" \t\r\n").startswith(_XML_STARTS):
                 continue
