@@ -58,13 +58,12 @@ def _main_body(source):
             names = set(zf.namelist())
             if "_rels/.rels" not in names or "[Content_Types].xml" not in names:
                 return None
-            types = etree.fromstring(opened.read_part(zf, "[Content_Types].xml"), _PARSER)
+            types = _ContentTypes(etree.fromstring(opened.read_part(zf, "[Content_Types].xml"), _PARSER))
             main = _main_part(etree.fromstring(opened.read_part(zf, "_rels/.rels"), _PARSER))
-            if main is None or main not in names or _content_type(types, main) != CT.WML_DOCUMENT_MAIN:
+            if main is None or main not in names or types.of(main) != CT.WML_DOCUMENT_MAIN:
                 return None
             for info in zf.infolist():
-                if info.filename != main and (info.filename.endswith(".rels")
-                                              or _content_type(types, info.filename) in _PARSED_TYPES):
+                if info.filename != main and (info.filename.endswith(".rels") or types.of(info.filename) in _PARSED_TYPES):
                     _well_formed(zf, info)
             root = parse_xml(opened.read_part(zf, main))
     except (KeyError, ValueError, etree.XMLSyntaxError, zipfile.BadZipFile):
@@ -78,16 +77,21 @@ def _main_body(source):
 
 
 def _well_formed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    """Raises XMLSyntaxError for a malformed part; a part already checked is only compared."""
+    """Raises XMLSyntaxError for a malformed part; a part already checked is only compared.
+
+    Small parts are remembered too (the relationships, settings and numbering of the blank form recur in
+    every submission: six parses per Word form); one compared equal moves to the back, so the parts that
+    recur stay while those that differ file by file (core.xml's dates) take turns at the front."""
     data = opened.read_part(zf, info)
     key = (info.filename, info.CRC, info.file_size)
-    if _CHECKED.get(key) == data:
+    known = _CHECKED.pop(key, None)
+    if known is not None and known == data:
+        _CHECKED[key] = known
         return
     etree.fromstring(data, _PARSER)
-    if len(data) > 4096:  # only the big ones are worth remembering
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.pop(next(iter(_CHECKED)))
-        _CHECKED[key] = data
+    while len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.pop(next(iter(_CHECKED)), None)  # (tolerant of another thread)
+    _CHECKED[key] = data
 
 
 def _main_part(rels) -> str | None:
@@ -98,12 +102,19 @@ def _main_part(rels) -> str | None:
     return None
 
 
-def _content_type(types, part: str) -> str | None:
-    for override in types.iter(f"{_TYPES}Override"):
-        if (override.get("PartName") or "").lstrip("/") == part:
-            return override.get("ContentType")
-    extension = part.rsplit(".", 1)[-1].lower()
-    for default in types.iter(f"{_TYPES}Default"):
-        if (default.get("Extension") or "").lower() == extension:
-            return default.get("ContentType")
-    return None
+class _ContentTypes:
+    """A part's content type: its Override, else its extension's Default — the first in the file of each
+    (looked up for every part of the package, so the two lists are indexed once)."""
+
+    def __init__(self, types):
+        self._overrides: dict[str, str | None] = {}
+        self._defaults: dict[str, str | None] = {}
+        for override in types.iter(f"{_TYPES}Override"):
+            self._overrides.setdefault((override.get("PartName") or "").lstrip("/"), override.get("ContentType"))
+        for default in types.iter(f"{_TYPES}Default"):
+            self._defaults.setdefault((default.get("Extension") or "").lower(), default.get("ContentType"))
+
+    def of(self, part: str) -> str | None:
+        if part in self._overrides:
+            return self._overrides[part]
+        return self._defaults.get(part.rsplit(".", 1)[-1].lower())

@@ -85,16 +85,16 @@ def opened(path) -> Opened | None:
     files = getattr(_SCOPE, "files", None)
     if files is None:
         return None
-    path = Path(path)
-    key = os.path.abspath(path)
-    stamp = _stamp(path)
+    key = os.path.abspath(path)  # (no Path built: asked several times per file, by every stage)
+    stamp = _stamp(key)
     found = files.get(key)
     if found is not None and found.stamp == stamp:
         return found
     if stamp[0] > MAX_SHARED_BYTES or not stamp[-1]:  # (a FIFO or a device is never read ahead)
         return None
-    data = path.read_bytes()
-    if len(data) != stamp[0] or _stamp(path) != stamp:  # changed while it was read: not shared
+    with open(key, "rb") as stream:
+        data = stream.read()
+    if len(data) != stamp[0] or _stamp(key) != stamp:  # changed while it was read: not shared
         return None
     if found is not None:
         found.close()

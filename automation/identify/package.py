@@ -58,6 +58,7 @@ class Package:
         self._own = shared is None
         self._zip = zipfile.ZipFile(self.path) if shared is None else shared.zip
         self._names: dict[str, zipfile.ZipInfo] = {}
+        self._rels: dict[str, dict[str, tuple[str, str]]] = {}  # (the package's are asked for twice or more)
         for info in self._zip.infolist():
             if not info.is_dir():
                 self._names.setdefault(_key(info.filename), info)
@@ -94,12 +95,19 @@ class Package:
             return None
 
     def rels(self, part: str) -> dict[str, tuple[str, str]]:
-        """Relationship id → (type, target part name) of ``part`` ('' for the package)."""
+        """Relationship id → (type, target part name) of ``part`` ('' for the package). Do not change it."""
+        found = self._rels.get(part)
+        if found is None:
+            found = self._rels[part] = self._read_rels(part)
+        return found
+
+    def _read_rels(self, part: str) -> dict[str, tuple[str, str]]:
         folder, base = posixpath.split(_key(part))
         root = self.xml(posixpath.join(folder, "_rels", base + ".rels") if part else "_rels/.rels")
         found = {}
-        for rel in root.iter() if root is not None else ():
-            if local(rel.tag) != "Relationship" or rel.get("TargetMode") == "External":
+        # ({*}: any namespace or none, the elements local() names so, in document order)
+        for rel in root.iter("{*}Relationship") if root is not None else ():
+            if rel.get("TargetMode") == "External":
                 continue
             target = (rel.get("Target") or "").replace("\\", "/")
             resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
@@ -316,8 +324,8 @@ def read_document(pkg: Package) -> DocumentInfo:
 def _document_variables(pkg: Package, part: str, info: DocumentInfo) -> None:
     settings = next((t for kind, t in pkg.rels(part).values() if kind.endswith("/settings")), "word/settings.xml")
     sroot = pkg.xml(settings)
-    for node in sroot.iter() if sroot is not None else ():
-        if local(node.tag) == "docVar" and _attr(node, "name"):
+    for node in sroot.iter("{*}docVar") if sroot is not None else ():
+        if _attr(node, "name"):
             info.variables[_attr(node, "name")] = _attr(node, "val") or ""
 
 
