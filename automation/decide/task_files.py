@@ -9,6 +9,7 @@ may fill: 审批结论, 审批意见, 转交给, 加签人, 加签方式, 退回
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from decimal import Decimal
@@ -306,6 +307,7 @@ def _heading_xml(text: str, size: int | None = None) -> str:
 _RUN_SPLIT = re.compile(r"(\t|\n|\r)")
 
 
+@functools.lru_cache(maxsize=4096)  # labels, headers and chain lines recur on every Word task file
 def _run_xml(text: str, props: str = "") -> str:
     """A run as python-docx's ``run.text = text`` writes it: tabs and line breaks as elements."""
     rpr = f"<w:rPr>{props}</w:rPr>" if props else ""

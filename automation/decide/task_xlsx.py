@@ -286,9 +286,10 @@ def _build(zf: zipfile.ZipFile, add: Addition) -> dict[str, bytes]:
     key = (tuple(zf.namelist()), add.approval_name, add.options_name, tuple(add.names.items()), add.print_area,
            add.drop_names, add.case_field, frozenset(add.approval.used_styles() | add.options.used_styles()))
     frames = _FRAMES.get(key, [])
-    frame = next((f for f in frames if all(zf.read(name) == data for name, data in f.inputs.items())), None)
+    frame = next((f for f in frames if _same_inputs(zf, f)), None)
     if frame is None:
         frame = _frame(zf, add)
+        frame.stored = _stored_inputs(zf, frame.inputs)
         if len(_FRAMES) >= 64:
             _FRAMES.clear()
         _FRAMES[key] = [frame, *frames[:3]]
@@ -332,6 +333,30 @@ class _Frame:
     custom_exists: bool
     custom_changed: dict
     content_types: bytes
+    stored: dict | None = None  # the inputs' CRC and compressed bytes, as stored in the package they came from
+
+
+def _stored_inputs(zf: zipfile.ZipFile, inputs: dict[str, bytes]) -> dict[str, tuple[int, bytes]] | None:
+    try:
+        return {name: (zf.getinfo(name).CRC, package.stored_bytes(zf, zf.getinfo(name))) for name in inputs}
+    except (KeyError, Unsupported):
+        return None
+
+
+def _same_inputs(zf: zipfile.ZipFile, frame: _Frame) -> bool:
+    """Whether ``zf`` holds the frame's inputs: the same compressed bytes (a form's copies, as stored: one
+    deflate stream inflates to one text) answer without inflating them; other bytes are compared inflated."""
+    stored = frame.stored
+    for name, data in frame.inputs.items():
+        kept = stored.get(name) if stored is not None else None
+        if kept is not None:
+            info = zf.getinfo(name)
+            if info.CRC == kept[0] and info.compress_size == len(kept[1]) \
+                    and package.stored_bytes(zf, info) == kept[1]:
+                continue
+        if zf.read(name) != data:
+            return False
+    return True
 
 
 _FRAMES: dict[tuple, list[_Frame]] = {}  # (part names, what the addition names) -> the last frames built
