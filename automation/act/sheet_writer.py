@@ -310,6 +310,10 @@ def _first(item):
     return item[0]
 
 
+_CELLS_MEMO = 8192
+_CELLS_SEEN: dict[tuple[str | None, int], str] = {}
+
+
 def sheet_xml(book: Book, frame: Frame) -> bytes:
     sheet = book.sheet
     index = {id(fmt): frame.indices[i] for i, fmt in enumerate(book.formats)}
@@ -326,12 +330,17 @@ def sheet_xml(book: Book, frame: Frame) -> bytes:
         cells = []
         for c, (value, fmt) in sorted(rows[r], key=_first):
             xf = index[id(fmt)] if fmt is not None else 0
-            style = f' s="{xf}"' if xf else ""
-            ref = f"{_LETTERS[c] if c < 256 else xl_col_to_name(c)}{n}"
-            if value is None:
-                cells.append(f'<c r="{ref}"{style}/>')
-            else:
-                cells.append(f'<c r="{ref}"{style} t="inlineStr"><is>{_text_xml(value)}</is></c>')
+            # A cell's XML after its reference depends on its text and style number only: labels,
+            # headings and blank merged cells recur on every receipt and 审批单, made once a process.
+            key = (value, xf)
+            rest = _CELLS_SEEN.get(key)
+            if rest is None:
+                style = f' s="{xf}"' if xf else ""
+                rest = f"{style}/>" if value is None else f'{style} t="inlineStr"><is>{_text_xml(value)}</is></c>'
+                if len(_CELLS_SEEN) >= _CELLS_MEMO:
+                    _CELLS_SEEN.clear()
+                _CELLS_SEEN[key] = rest
+            cells.append(f'<c r="{_LETTERS[c] if c < 256 else xl_col_to_name(c)}{n}"{rest}')
         out.append(f'<row r="{n}"{height}>{"".join(cells)}</row>' if cells else f'<row r="{n}"{height}/>')
     if rows:
         last_row = max(rows) + 1
