@@ -131,6 +131,12 @@ def keep_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> N
         parts[info] = data
 
 
+def kept_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
+    """The bytes ``keep_part`` kept for entry ``info`` (read whole, their CRC checked), or None."""
+    parts = getattr(archive, _PARTS, None)
+    return parts.get(info) if parts else None
+
+
 def read_part(archive: zipfile.ZipFile, name) -> bytes:
     """``archive.read(name)`` (a name or a ZipInfo): the same entry (``getinfo``), the same bytes —
     those the safety scan kept for it when there are any."""

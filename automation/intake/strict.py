@@ -71,6 +71,11 @@ def is_strict(path: Path) -> bool:
             for info in archive.infolist():
                 key = info.filename.replace("\\", "/").lower()
                 if key in ("_rels/.rels", "xl/workbook.xml", "word/document.xml"):
+                    kept = opened.kept_part(archive, info)  # (the safety scan's bytes: not inflated again)
+                    if kept is not None:
+                        if STRICT in kept[:16384]:
+                            return True
+                        continue
                     with archive.open(info) as part:
                         if STRICT in part.read(16384):
                             return True
