@@ -30,6 +30,7 @@ from typing import Iterator
 MAX_SHARED_BYTES = 32 * 1024 * 1024
 MAX_KEPT_PART_BYTES = 64 * 1024 * 1024  # inflated parts kept per shared file (``keep_part``), at most
 _PARTS = "_officeflow_parts"  # the attribute of a shared ZipFile holding its kept parts
+_KEPT_BYTES = "_officeflow_kept_bytes"  # … and their total size
 _SCOPE = threading.local()
 
 
@@ -127,8 +128,11 @@ def keep_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, data: bytes) -> N
     parts = getattr(archive, _PARTS, None)
     if parts is None or len(data) != info.file_size:
         return
-    if sum(len(d) for d in parts.values()) + len(data) <= MAX_KEPT_PART_BYTES:
+    # (the bytes kept so far counted as they are kept: summing them for each part cost as much as keeping them)
+    total = getattr(archive, _KEPT_BYTES, 0) - len(parts.get(info, b""))
+    if total + len(data) <= MAX_KEPT_PART_BYTES:
         parts[info] = data
+        setattr(archive, _KEPT_BYTES, total + len(data))
 
 
 def kept_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
