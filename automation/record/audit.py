@@ -103,6 +103,12 @@ def _insert(conn: Connection, values: dict) -> None:
 _HEAD_KEY = "officeflow.audit_head"  # in conn.info: (transaction, savepoint, id, hash) of the last entry written
 
 
+def known_head(conn: Connection, entry_id: int, digest: str | None) -> None:
+    """The head as the caller's transaction read it under the write lock (``Store.begin`` on PostgreSQL
+    reads it with BEGIN and the lock, in one round trip): ``append`` then needs no read of its own."""
+    conn.info[_HEAD_KEY] = (conn.get_transaction(), conn.get_nested_transaction(), entry_id, digest or GENESIS)
+
+
 def append(conn: Connection, *, at, actor: str, action: str, subject: str | None = None,
            detail: dict[str, Any] | None = None, file: str | None = None, file_hash: str | None = None) -> int:
     """Append one entry inside the caller's transaction (which holds the write lock).

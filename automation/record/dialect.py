@@ -33,6 +33,37 @@ def serialise(conn: Connection, key: int) -> None:
         conn.info[_WRITER] = transaction
 
 
+# A PostgreSQL write transaction's opening in one round trip (simple query protocol, several statements):
+# BEGIN, the write lock, and — once the lock is held, in a statement of its own so that under READ
+# COMMITTED it reads a snapshot taken after every earlier writer committed — the audit chain's head.
+# Sent separately these were three round trips of every write transaction (BEGIN, the lock, the head).
+_PG_OPEN = f"BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock({WRITE_LOCK})"
+_PG_HEAD = "; SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
+
+
+def open_writing(conn: Connection, *, head: bool) -> tuple[int, str] | None:
+    """Begin the write transaction of ``conn`` (a PostgreSQL connection in driver-level autocommit,
+    inside an SQLAlchemy transaction: its COMMIT / ROLLBACK follow the server's transaction state)
+    holding WRITE_LOCK; with ``head``, return the audit chain's (id, hash) as of then, (0, None) if empty."""
+    sql = _PG_OPEN + (_PG_HEAD if head else "")
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)  # no parameters: psycopg sends it as one simple query
+        found = None
+        if head:
+            cursor.nextset()
+            cursor.nextset()
+            row = cursor.fetchone()
+            found = (row[0], row[1]) if row else (0, None)
+    except Exception as exc:  # the driver's error, as SQLAlchemy would raise it (and a lost connection invalidated)
+        conn._handle_dbapi_exception(exc, sql, (), cursor, None)
+        raise
+    finally:
+        cursor.close()
+    conn.info[_WRITER] = conn.get_transaction()
+    return found
+
+
 def insert_ignoring_duplicates(conn: Connection, table, **values) -> None:
     """INSERT … ON CONFLICT DO NOTHING, in the dialect at hand."""
     if conn.dialect.name == "postgresql":

@@ -38,6 +38,7 @@ from automation.record.dialect import (  # noqa: F401  (re-exported: the store's
     UPGRADE_LOCK,
     WRITE_LOCK,
     insert_ignoring_duplicates,
+    open_writing,
     serialise,
 )
 
@@ -176,6 +177,7 @@ class Store:
         self._deferred: list[Callable[[Connection], None]] = []
         self._deferred_lock = threading.Lock()
         self._writing = threading.local()  # .depth: write transactions this thread has open
+        self._ready = False  # upgraded to this version: the audit log exists (its head is read with BEGIN)
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -211,8 +213,7 @@ class Store:
             while True:
                 ran = False
                 try:
-                    with self.engine.begin() as conn:
-                        serialise(conn, WRITE_LOCK)
+                    with self._transaction() as conn:
                         if taken:
                             try:
                                 for write in taken:
@@ -232,6 +233,26 @@ class Store:
                     raise
         finally:
             self._writing.depth -= 1
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        """A bare write transaction holding the write lock. On PostgreSQL opened in one round trip
+        (``dialect.open_writing``: BEGIN, the lock and the audit head together), on a connection the driver
+        leaves in autocommit: psycopg then sends no BEGIN of its own, and its COMMIT / ROLLBACK go by the
+        server's transaction state, so SQLAlchemy's commit and rollback still end the transaction."""
+        if not self.is_shared:
+            with self.engine.begin() as conn:
+                serialise(conn, WRITE_LOCK)  # (nothing on SQLite: BEGIN IMMEDIATE took the lock)
+                yield conn
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with conn.begin():
+                head = open_writing(conn, head=self._ready)
+                if head is not None:
+                    from automation.record.audit import known_head  # (audit loads openpyxl: not at import)
+                    known_head(conn, *head)
+                yield conn
 
     def defer(self, write: Callable[[Connection], None]) -> None:
         """Run ``write(conn)`` at the start of this process's next write transaction, instead of a
@@ -310,6 +331,7 @@ class Store:
 
     def _upgrade(self, target: int) -> list[str]:
         applied = []
+        self._ready = False
         current = self.version()
         if current > CURRENT_VERSION:
             raise StoreError(f"数据库版本 {current} 比本程序支持的 {CURRENT_VERSION} 新,请升级 OfficeFlow。")
@@ -319,6 +341,7 @@ class Store:
                     step(conn)
                     conn.execute(s.schema_version.insert().values(version=version, name=name, applied_at=self.now()))
                 applied.append(name)
+        self._ready = max(current, target) >= CURRENT_VERSION
         return applied
 
     def dispose(self) -> None:
