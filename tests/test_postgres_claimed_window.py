@@ -49,3 +49,27 @@ def test_on_sqlite_claimed_yields_every_item_without_computing_keys(tmp_path):
         assert list(store.workers.claimed("inbox", ["a", "b", "c"], key=key)) == ["a", "b", "c"]
     finally:
         store.dispose()
+
+
+def test_a_name_held_inside_a_batch_is_let_go_with_the_batch_in_one_statement(pg_url):
+    mine, other = open_store(pg_url), open_store(pg_url)
+    statements: list[str] = []
+    from sqlalchemy import event
+
+    event.listen(mine.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    try:
+        items = [f"收件{i}.xlsx" for i in range(3)]
+        for item in mine.workers.claimed("inbox", items, batch=8):
+            with mine.workers.waiting_for("name", item.casefold()):
+                pass
+            assert not other.workers.take("name", item.casefold())  # still ours until the batch ends
+        deletes = [s for s in statements if s.lstrip().upper().startswith("DELETE")]
+        assert len(deletes) == 1  # the batch's inbox claims and its names, together
+        for item in items:
+            assert other.workers.take("inbox", item) and other.workers.take("name", item.casefold())
+        with mine.workers.waiting_for("name", "单独.xlsx"):  # outside a batch: let go at once
+            pass
+        assert other.workers.take("name", "单独.xlsx")
+    finally:
+        mine.dispose()
+        other.dispose()

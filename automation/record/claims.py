@@ -87,7 +87,8 @@ ORDER BY wanted.key
 ON CONFLICT (kind, key) DO UPDATE SET holder = EXCLUDED.holder, expires = EXCLUDED.expires
 WHERE {_FREE_OURS_OR_EXPIRED}
 RETURNING claims.key, (SELECT p.holder FROM claims p WHERE p.kind = claims.kind AND p.key = claims.key) AS prior""")
-_RELEASE = text("DELETE FROM claims WHERE kind = :kind AND key = ANY(CAST(:keys AS VARCHAR[])) AND holder = :holder")
+_RELEASE = text("DELETE FROM claims c USING unnest(CAST(:kinds AS VARCHAR[]), CAST(:keys AS VARCHAR[])) AS u(kind, key)"
+                " WHERE c.kind = u.kind AND c.key = u.key AND c.holder = :holder")
 _RENEW = text(f"UPDATE claims SET expires = {_NOW} + :lease"
               " WHERE holder = :holder AND kind = :kind AND key = ANY(CAST(:keys AS VARCHAR[]))")
 
@@ -100,6 +101,10 @@ class Workers:
         self.name = worker_name()
         self.lease_seconds = max(1.0, float(lease_seconds))
         self._held: set[tuple[str, str]] = set()
+        # Claims a ``waiting_for`` block inside ``claimed`` let go of: released with that batch's claims,
+        # in its one statement (a file's name claim cost a DELETE per file of its own).
+        self._later: set[tuple[str, str]] = set()
+        self._claiming = 0  # ``claimed`` iterations under way
         self._lock = threading.Lock()
         self._leader_conn: Connection | None = None
         self._stop = threading.Event()
@@ -156,13 +161,17 @@ class Workers:
         no other worker's recovery finishes the file again."""
         if kind == "inbox":
             self.store.flush()
-        if not self.shared or not keys:
+        if not self.shared:
             return
-        keys = sorted({_key(key) for key in keys})
         with self._lock:
-            self._held.difference_update((kind, key) for key in keys)
+            pairs = sorted({(kind, _key(key)) for key in keys} | self._later)
+            self._later = set()
+            self._held.difference_update(pairs)
+        if not pairs:
+            return
         with self._autocommit() as conn:
-            conn.execute(_RELEASE, {"kind": kind, "keys": keys, "holder": self.name})
+            conn.execute(_RELEASE, {"kinds": [k for k, _ in pairs], "keys": [key for _, key in pairs],
+                                    "holder": self.name})
 
     def claimed(self, kind: str, items: Iterable[T], key: Callable[[T], str] = str, *, batch: int = 8) -> Iterator[T]:
         """The items of ``items`` this worker may work on, in order, each claimed before it is yielded
@@ -181,6 +190,19 @@ class Workers:
             return
         keys = [key(item) for item in pending]
         start, window = 0, max(batch, WINDOW * batch)
+        self._claiming += 1
+        try:
+            yield from self._claim_windows(kind, pending, keys, batch, window)
+        finally:
+            self._claiming -= 1
+            if not self._claiming and self._later:  # a claim held over from the last batch, if any
+                try:
+                    self.release_all(kind, [])
+                except Exception as exc:  # the database went away: the leases run out on their own
+                    log.warning("无法释放认领,租约到期后自动失效:%s", exc)
+
+    def _claim_windows(self, kind: str, pending: list, keys: list[str], batch: int, window: int):
+        start = 0
         while start < len(pending):
             offered = keys[start:start + window]
             got = self.take_some(kind, offered, batch)
@@ -227,7 +249,11 @@ class Workers:
         try:
             yield
         finally:
-            self.release(kind, key)
+            if self._claiming:  # inside ``claimed``: let go with its batch, in the same statement
+                with self._lock:
+                    self._later.add((kind, _key(key)))
+            else:
+                self.release(kind, key)
 
     def renew(self) -> int:
         """Extend the lease of every claim this worker holds; returns how many."""
