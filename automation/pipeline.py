@@ -258,17 +258,18 @@ def _judge(rt: Runtime, path: Path, row=None, private: bool = True) -> Dispositi
     if form.doubt:                                                     # extract: controls lost on a re-save
         return controls_lost(rt, form)
     extra = submitter_problems(rt, row, form) if row is not None else []  # personal inboxes: own name only
-    lookups = rt.lookups()  # one for the form: validation and routing ask the registers the same questions
-    try:
-        report, existing = validate_form(rt, form, extra, lookups)    # validate: fields, numbers, 校验规则
-        if not report.valid:
-            return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
-                             form_id=form.spec.id, form_version=form.version, problems=report.problems,
-                             spec=form.spec, person=applicant_of(rt, form))
-        route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
-                              department=cases.department_of(rt, form), today=rt.clock.today(), lookups=lookups)
-    except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
-        return d.held(fault, form_id=form.spec.id, form_version=form.version)
+    # one for the form: validation and routing ask the registers the same questions, over one connection
+    with rt.lookups().held() as lookups:
+        try:
+            report, existing = validate_form(rt, form, extra, lookups)    # validate: fields, numbers, 校验规则
+            if not report.valid:
+                return d.Invalid(outcome="returned", code="form-invalid", reason=_summary(report),
+                                 form_id=form.spec.id, form_version=form.version, problems=report.problems,
+                                 spec=form.spec, person=applicant_of(rt, form))
+            route = compose_route(rt.policy, form.spec, form.values, applicant=form.applicant,   # route: the chain
+                                  department=cases.department_of(rt, form), today=rt.clock.today(), lookups=lookups)
+        except PolicyError as fault:  # the policy's fault, never the submitter's: hold the form
+            return d.held(fault, form_id=form.spec.id, form_version=form.version)
     return d.Accepted(outcome="archived", code="accepted", reason="表单有效,已进入审批。" + FALLBACK_NOTES.get(how, "")
                       + (CONVERTED_NOTE if converted else ""),
                       form_id=form.spec.id, form_version=form.version, problems=report.warnings,

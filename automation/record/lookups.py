@@ -7,6 +7,7 @@ so 「上海 甲乙 有限公司」 and 「上海甲乙」 are the same customer
 
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import date
 from decimal import Decimal
 
@@ -62,13 +63,38 @@ class StoreLookups:
         self.store = store
         self.clock = clock or store.clock
         self._memo: dict = {}
+        self._held: ExitStack | None = None
+        self._conn = None
+
+    @contextmanager
+    def held(self):
+        """Within the block every question goes over one read connection, opened at the first
+        question and given back at the end: a form's three customer questions paid a pool checkout
+        and return each (about half their cost). Nothing is remembered across questions but the
+        memo: the connection is in autocommit and a statement's snapshot ends with it, so each answer
+        is what is committed when it is asked, as with a connection per question."""
+        self._held = ExitStack()
+        try:
+            with self._held:
+                yield self
+        finally:
+            self._held = self._conn = None
+
+    def _reading(self):
+        if self._held is None:
+            return self.store.read()
+        if self._conn is None:
+            self._conn = self._held.enter_context(self.store.read())
+        else:
+            self.store.flush()  # as read() does: this process reads its own deferred writes
+        return nullcontext(self._conn)
 
     def _one(self, query, params=None):
-        with self.store.read() as conn:
+        with self._reading() as conn:
             return conn.execute(query, params).first()
 
     def _scalar(self, query):
-        with self.store.read() as conn:
+        with self._reading() as conn:
             return conn.execute(query).scalar()
 
     def _customer(self, name: str):
@@ -160,7 +186,7 @@ class StoreLookups:
 
     def _returned(self, number: str, product: str) -> Decimal:
         r = s.return_lines.c
-        with self.store.read() as conn:
+        with self._reading() as conn:
             quantities = conn.execute(select(r.quantity).where(
                 r.contract_number == number, r.product == product, r.status != REJECTED)).scalars().all()
         # return lines are red (negative) rows; either sign counts as a quantity returned
@@ -195,7 +221,7 @@ class StoreLookups:
     def year_total(self, form_title: str, field: str, person: str, date_field: str, year: int,
                    where: tuple[str, object] | None) -> Decimal:
         c = s.cases.c
-        with self.store.read() as conn:
+        with self._reading() as conn:
             rows = conn.execute(select(c.data).where(
                 c.form_title == form_title, c.applicant == person,
                 c.status.in_((CaseStatus.IN_APPROVAL, CaseStatus.APPROVED, CaseStatus.BLOCKED)))).scalars().all()
