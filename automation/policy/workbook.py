@@ -15,6 +15,7 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -241,8 +242,10 @@ class Policy:
     def rules(self) -> tuple:
         return (*self.approval_rules, *self.check_rules, *self.cc_rules)
 
-    @property
+    @cached_property
     def calendar(self) -> WorkCalendar:
+        # one for the policy: the calendar remembers each day it looked up (≈ 80 µs a day), and a
+        # fresh one per binding forgot them for every form
         return WorkCalendar(self.holidays)
 
     def person(self, name: str | None) -> Person | None:
@@ -300,10 +303,18 @@ class Policy:
         return {k[len(prefix):]: v for k, v in self.params.items() if k.startswith(prefix)}
 
     def functions(self, today: date, lookups: Lookups | None = None) -> dict[str, Callable]:
+        # Validation (computed fields, 校验规则) and routing of one form each ask for the functions
+        # bound to that form's look-ups: the last binding is kept and given again for the same
+        # look-ups (by identity: one instance per form) and day, so a form binds them once.
+        last = self.__dict__.get("_last_bound")
+        if last is not None and last[0] is lookups and last[1] == today:
+            return last[2]
         ctx = Context(today=today, calendar=self.calendar, lookups=lookups or NoLookups(), params=self.params,
                       roles_of=lambda name: p.roles if (p := self.person(name)) else (),
                       hired_on=lambda name: p.hired_on if (p := self.person(name)) else None)
-        return bind(ctx)
+        bound = bind(ctx)
+        self.__dict__["_last_bound"] = (lookups, today, bound)  # (frozen: kept beside the fields, not one of them)
+        return bound
 
 
 # --- loading ---------------------------------------------------------------------
