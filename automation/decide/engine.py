@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.engine import Connection
 
 from automation.errors import TransitionError
@@ -71,6 +72,11 @@ _ROUND_TASKS = (select(s.tasks).where(s.tasks.c.case_id == bindparam("case_id"),
                 .order_by(s.tasks.c.id))
 _CASE_STATUS = select(s.cases.c.status).where(s.cases.c.id == bindparam("case_id"))
 _OPEN_IDS = select(s.tasks.c.id).where(s.tasks.c.case_id == bindparam("case_id"), s.tasks.c.status == TaskStatus.OPEN)
+# A decision's result in one statement: the case's status, one row per open task (none: a NULL id).
+_STATUS_AND_OPEN = (select(s.cases.c.status, s.tasks.c.id)
+                    .select_from(s.cases.outerjoin(s.tasks, and_(s.tasks.c.case_id == s.cases.c.id,
+                                                                 s.tasks.c.status == TaskStatus.OPEN)))
+                    .where(s.cases.c.id == bindparam("case_id")))
 _SUBMISSION_HASH = select(s.submissions.c.sha256).where(s.submissions.c.id == bindparam("submission_id"))
 _INSERT_CASE = s.cases.insert()
 _INSERT_TASK = s.tasks.insert()
@@ -330,7 +336,10 @@ def decide(conn: Connection, *, task_id: int, decision: str, comment: str | None
 
 
 def _result(conn: Connection, case_id: int, before: set[int]) -> DecisionOutcome:
-    status, after = _case_status(conn, case_id), _open_ids(conn, case_id)
+    rows = conn.execute(_STATUS_AND_OPEN, {"case_id": case_id}).all()
+    if not rows:
+        raise NoResultFound(f"case {case_id}")
+    status, after = CaseStatus(rows[0][0]), {task for _, task in rows if task is not None}
     return DecisionOutcome(case_id=case_id, case_status=status, opened_task_ids=tuple(sorted(after - before)),
                            closed_task_ids=tuple(sorted(before - after)), finished=status != CaseStatus.IN_APPROVAL)
 

@@ -19,8 +19,9 @@ FINISHED = (CaseStatus.APPROVED, CaseStatus.REJECTED, CaseStatus.RETURNED)
 def record_outcome(conn, outcome: DecisionOutcome, *, policy, contracts: Path, now, cal) -> None:
     """Inside the decision's transaction: effects of a finished case, the contract number."""
     tables = {"cases", "tasks"}
-    case = load_case(conn, outcome.case_id)
-    if case.status in FINISHED:
+    # A case still in approval (outcome.finished False) has no effects: not read again for them.
+    case = load_case(conn, outcome.case_id) if outcome.finished else None
+    if case is not None and case.status in FINISHED:
         values = codec.loads(case.data)
         today = now.date()
         if case.status == CaseStatus.APPROVED and template_for(policy, contracts, case, values) is not None:

@@ -111,17 +111,27 @@ def mark_dirty(conn: Connection, names: Iterable[str], at: datetime,
         ids = [int(c) for c in cases]
         rows.update({name: ids for name in CASE_KEYED})
     named = row_marks.take(conn)  # the rows the transaction's writers named (合同台账, 客户台账)
-    for name in sorted({*names, *named}):
-        row = conn.execute(_MARK_READ, {"name": name}).first()
+    order = sorted({*names, *named})
+    if not order:
+        return
+    # One read and one (executemany) update for all of them, not two statements per register: the
+    # rows are still locked in name order (ORDER BY under FOR UPDATE), as one at a time did.
+    found = {row.name: row for row in conn.execute(_MARK_READ, {"names": order})}
+    marks = []
+    for name in order:
+        row = found.get(name)
         if row is None and _insert_state(conn, name, at):
             continue
         since = row.dirty_since if row is not None and row.dirty_since is not None else at
         keys = _merged(row.row_keys if row is not None else None, _named_keys(name, rows, named))
-        conn.execute(_MARK, {"b_name": name, "dirty": True, "dirty_since": since, "row_keys": keys})
+        marks.append({"b_name": name, "dirty": True, "dirty_since": since, "row_keys": keys})
+    if marks:
+        conn.execute(_MARK, marks)
 
 
 # Built once (a mark is made for every form and decision; building costs more than running).
-_MARK_READ = select(rs.c.dirty_since, rs.c.row_keys).where(rs.c.name == bindparam("name")).with_for_update()
+_MARK_READ = (select(rs.c.name, rs.c.dirty_since, rs.c.row_keys)
+              .where(rs.c.name.in_(bindparam("names", expanding=True))).order_by(rs.c.name).with_for_update())
 _MARK = rs.update().where(rs.c.name == bindparam("b_name"))
 
 
