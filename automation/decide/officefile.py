@@ -40,6 +40,8 @@ INPUT_NAMES = (DECISION_NAME, COMMENT_NAME, TRANSFER_NAME, SIGNER_NAME, SIGN_MOD
 PROMPTS = {DECISION_NAME: "请选择", COMMENT_NAME: "请填写审批意见(驳回、退回修改须写明原因)",
            TRANSFER_NAME: "转交时请选择", SIGNER_NAME: "加签时请选择", SIGN_MODE_NAME: "前加签 或 后加签",
            BACK_TO_NAME: "默认退回申请人"}
+# The sheet holding an Excel task file's inputs (task_files.SHEET; task_files imports this module).
+APPROVAL_SHEETS = frozenset({"审批"})
 TASK_PROP = "officeflow.task"
 CASE_PROP = "officeflow.case"
 
@@ -132,7 +134,8 @@ def read_inputs(path: Path) -> dict[str, str | None]:
         values = {name: docx_body_text(body, name, index) for name in INPUT_NAMES}
     else:
         # Values only (no formatting bound), handed on to the fingerprint check of the same bytes.
-        wb = values_book(path, hand_on=True)
+        # On the 审批 sheet only the inputs' rows are taken (the rest is parsed and checked, not kept).
+        wb = values_book(path, hand_on=True, named_rows_only=APPROVAL_SHEETS)
         values = {name: xlsx_named_value(wb, name) for name in INPUT_NAMES}
     return {name: _blank_to_none(value, PROMPTS.get(name)) for name, value in values.items()}
 

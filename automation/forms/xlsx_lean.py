@@ -240,19 +240,24 @@ class LeanBook:
 # --- the reader ----------------------------------------------------------------------------
 
 
-def read_lean(source) -> LeanBook:
+def read_lean(source, *, named_rows_only: frozenset[str] = frozenset()) -> LeanBook:
     """The values of the workbook at ``source`` (a path, bytes, a binary file or an open ZipFile).
+
+    ``named_rows_only``: sheet titles of which only the rows a workbook-level defined name points
+    into get cells (and merged cells); the rest of such a sheet is still parsed and checked as
+    always, so a damaged sheet is still refused. A decision reads its inputs by name from the 审批
+    sheet (186 cells, 6 of them inputs): taking the whole sheet cost more than the form's data.
 
     Raises NotLean for a package outside the plain shape, and whatever reading raised otherwise
     (the caller falls back to openpyxl's reader on either)."""
     if isinstance(source, zipfile.ZipFile):
-        return _Reader(source).read()
+        return _Reader(source, named_rows_only).read()
     if isinstance(source, (bytes, bytearray, memoryview)):
         source = io.BytesIO(source)
     elif isinstance(source, (str, Path)) and Path(source).suffix.lower() not in (".xlsx", ".xlsm", ".xltx", ".xltm"):
         raise NotLean("openpyxl refuses this extension")
     with zipfile.ZipFile(source) as archive:
-        return _Reader(archive).read()
+        return _Reader(archive, named_rows_only).read()
 
 
 def _xml(data: bytes):
@@ -264,8 +269,9 @@ def _xml(data: bytes):
 
 
 class _Reader:
-    def __init__(self, archive: zipfile.ZipFile):
+    def __init__(self, archive: zipfile.ZipFile, named_rows_only: frozenset[str] = frozenset()):
         self.archive = archive
+        self.named_rows_only = named_rows_only
         self.names = set(archive.namelist())
         self.folded = {name.lower() for name in self.names}
         if len(self.folded) != len(self.names) or any("\\" in n or n.startswith("/") for n in self.names):
@@ -322,6 +328,7 @@ class _Reader:
         date_styles, delta_styles, style_count = self.styles()
         rels = self.rels(main)
         sheets = workbook.find(_Q((MAIN, "sheets")))
+        kept = self.named_rows(workbook) if self.named_rows_only else {}
         titles = set()
         for sheet in sheets if sheets is not None else ():
             name, rid, state = sheet.get("name"), sheet.get(_RID), sheet.get("state", "visible")
@@ -336,9 +343,24 @@ class _Reader:
             titles.add(name)
             ws = LeanSheet(book, name, state)
             book.worksheets.append(ws)
-            self.worksheet(ws, target, strings, date_styles, delta_styles, style_count, book.epoch)
+            self.worksheet(ws, target, strings, date_styles, delta_styles, style_count, book.epoch, kept.get(name))
         self.assign_names(book, workbook)
         return book
+
+    def named_rows(self, workbook) -> dict[str, set[int]]:
+        """Sheet title -> the rows the workbook-level defined names point into, for ``named_rows_only``."""
+        rows: dict[str, set[int]] = {title: set() for title in self.named_rows_only}
+        defined = workbook.find(_Q((MAIN, "definedNames")))
+        for node in defined if defined is not None else ():
+            if node.tag != _Q((MAIN, "definedName")) or node.get("localSheetId") is not None:
+                continue
+            for sheet, ref in _destinations(node.text):
+                if sheet in rows:
+                    min_col, min_row, max_col, max_row = range_boundaries(ref.replace("$", ""))
+                    if min_row is None or max_row is None or max_row - min_row > 1000:
+                        raise NotLean("a name over whole columns: the sheet is read whole")
+                    rows[sheet].update(range(min_row, max_row + 1))
+        return rows
 
     def shared_strings(self, name: str) -> list[str]:
         strings = []
@@ -376,7 +398,9 @@ class _Reader:
                 deltas.add(idx)
         return dates, deltas, len(xfs)
 
-    def worksheet(self, ws: LeanSheet, name: str, strings, date_styles, delta_styles, style_count, epoch):
+    def worksheet(self, ws: LeanSheet, name: str, strings, date_styles, delta_styles, style_count, epoch,
+                  keep: set[int] | None = None):
+        """``keep``: the only rows given cells (see ``read_lean``'s ``named_rows_only``); None: all."""
         root = self.part(name)
         cells = ws._cells
         dimension = root.find(_DIMENSION)
@@ -395,6 +419,17 @@ class _Reader:
             else:
                 row_counter += 1
             col_counter = 0
+            if keep is not None and row_counter not in keep:
+                for el in row:  # not taken, but checked as a taken row is: such a sheet is not lean
+                    if el.tag != _C:
+                        raise NotLean("a row holding something other than cells")
+                    coordinate = el.get("r")
+                    if coordinate and _coordinate(coordinate)[0] != row_counter:
+                        raise NotLean("a cell placed outside its row: the sheet is read whole")
+                    style = el.get("s")
+                    if style is not None and style != "0" and (not style.isdigit() or int(style) >= style_count):
+                        raise NotLean("a cell style the styles part lacks (repaired by openpyxl's path)")
+                continue
             for el in row:
                 if el.tag != _C:
                     raise NotLean("a row holding something other than cells")
@@ -444,14 +479,14 @@ class _Reader:
         for merges in root.iter(_MERGES):
             pass  # openpyxl keeps the last
         if merges is not None:
-            self.merged(ws, merges)
+            self.merged(ws, merges, keep)
         parts = None
         for parts in root.iter(_TABLE_PARTS):
             pass
         if parts is not None:
             self.tables(ws, name, parts)
 
-    def merged(self, ws: LeanSheet, merges) -> None:
+    def merged(self, ws: LeanSheet, merges, keep: set[int] | None = None) -> None:
         ranges, seen, covered = [], set(), 0
         for node in merges:
             if node.tag != _MERGE:
@@ -464,6 +499,11 @@ class _Reader:
             if covered > MAX_MERGED:
                 raise NotLean("merges too large to take here")
             merged = MergedRange(min_col, min_row, max_col, max_row)
+            if keep is not None and keep.isdisjoint(range(min_row, max_row + 1)):
+                if merged.bounds not in seen:  # the range is listed; its cells lie in rows not taken
+                    seen.add(merged.bounds)
+                    ranges.append(merged)
+                continue
             ws.cell(min_row, min_col)  # the top-left cell exists, empty if the file holds none (as openpyxl's load)
             for row in range(min_row, max_row + 1):
                 for col in range(min_col, max_col + 1):

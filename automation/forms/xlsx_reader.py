@@ -32,13 +32,17 @@ PRODUCT = ("金额", "数量", "单价")
 MAX_ITEM_ROWS = 5000
 
 
-def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None) -> Workbook:
+def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None,
+                named_rows_only: frozenset[str] = frozenset()) -> Workbook:
     """The workbook's values (``load_values``, formulas as their cached results), through forms.repair.
 
     ``data``: the file's bytes when the caller has read them already (they are what is read, then).
     ``hand_on``: the caller reads a few cells and the next ``read_xlsx`` of the same bytes takes this
     very workbook instead of loading the file again (a decision's inputs, then its task file's
     fingerprint). A handed-on workbook is taken once only, so no reader sees cells another one added.
+    ``named_rows_only``: sheets of which the lean reader takes only the rows defined names point into
+    (forms.xlsx_lean.read_lean); a book handed on is then as partial, so only for sheets no later
+    reader of the same bytes looks at (a task file's 审批 sheet: the form's fields are on its own sheets).
     Never save or change the result.
     """
     path = Path(path)
@@ -48,7 +52,7 @@ def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None)
     book = _HANDED_ON.pop(key, None) if key is not None else None
     read_from_key = book is not None
     if book is None and data is not None and path.suffix.lower() in LEAN_SUFFIXES:
-        book = _lean(data, path)  # these very bytes, by the lean reader (forms.xlsx_lean); None when it declines
+        book = _lean(data, path, named_rows_only)  # these very bytes, by the lean reader (forms.xlsx_lean); None when it declines
         read_from_key = book is not None
     if book is None:
         book = load_tolerant(path, "xlsx", lambda source: load_values(source, data_only=True))
@@ -62,13 +66,14 @@ def values_book(path: Path, *, hand_on: bool = False, data: bytes | None = None)
 LEAN_SUFFIXES = (".xlsx", ".xlsm", ".xltx", ".xltm")  # (openpyxl refuses other names: its path says so)
 
 
-def _lean(data: bytes, path: Path | None = None):
+def _lean(data: bytes, path: Path | None = None, named_rows_only: frozenset[str] = frozenset()):
     """The lean reader's book of ``data``; None for a package it does not take (or cannot read): then
     openpyxl's path through forms.repair reads the file, exactly as before the lean reader existed.
     (The zip directory of ``path`` already parsed by another stage is used when it is over ``data``.)"""
     try:
         shared = opened.opened(path) if path is not None else None
-        return read_lean(shared.zip if shared is not None and shared.data is data else data)
+        return read_lean(shared.zip if shared is not None and shared.data is data else data,
+                         named_rows_only=named_rows_only)
     except MemoryError:
         raise
     except Exception:
