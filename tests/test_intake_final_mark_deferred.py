@@ -9,10 +9,9 @@ from collections import Counter
 from datetime import date
 
 from sqlalchemy import event, select
-from support.forms import build_blank, fill_docx, fill_xlsx
+from support.forms import customers_and_a_trip
 from support.workspace import make_workspace
 
-from automation import samples
 from automation.pipeline import process_pending
 from automation.record import audit
 from automation.record import schema as s
@@ -24,9 +23,7 @@ COMMITS_PER_FORM = 3  # receipt, verdict with case and plan, task file; the fina
 def test_a_pass_commits_three_times_per_form_and_leaves_every_submission_final(tmp_path):
     root = make_workspace(tmp_path)
     today = date.today()
-    forms = [fill_xlsx(build_blank("customer_registration", tmp_path / f"c{seq}"),
-                       samples.customer_registration(seq + 1, today)) for seq in range(4)]
-    forms.append(fill_docx(build_blank("trip_request", tmp_path / "t"), samples.trip_request(today)))
+    forms = customers_and_a_trip(tmp_path, today)
     rt = open_runtime(root)
     commits: list[int] = []
     event.listen(rt.store.engine, "commit", lambda conn: commits.append(1))

@@ -8,6 +8,7 @@ from datetime import date
 
 from sqlalchemy import select
 from support.contracts import add_case, make_store
+from support.threads import run_threads
 from support.workspace import wait_for
 
 from automation.clock import Clock
@@ -15,24 +16,6 @@ from automation.policy.numbering import DEFAULT_FORMAT, allocate_contract_number
 from automation.record import audit
 from automation.record import schema as s
 from automation.record.store import next_number, open_store
-
-
-def _threads(target, n: int, timeout: float = 60) -> list[BaseException]:
-    errors: list[BaseException] = []
-
-    def run(i):
-        try:
-            target(i)
-        except BaseException as exc:  # surfaced in the test's thread below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=timeout)
-    assert not any(t.is_alive() for t in threads)
-    return errors
 
 
 def test_on_sqlite_every_claim_is_granted_and_the_one_worker_leads(tmp_path):
@@ -87,7 +70,7 @@ def test_each_of_many_files_is_claimed_by_exactly_one_of_four_workers(pg_url):
                 won[i].append(key)
 
     try:
-        assert _threads(worker, 4) == []
+        assert run_threads(worker, 4) == []
     finally:
         for store in stores:
             store.dispose()
@@ -118,7 +101,7 @@ def test_counters_stay_gap_free_under_concurrent_transactions_by_their_row_lock_
                 got.append(next_number(conn, "申请编号:测试", "2026"))
 
     try:
-        assert _threads(worker, 4) == []
+        assert run_threads(worker, 4) == []
     finally:
         store.dispose()
     assert sorted(got) == list(range(1, 101))
@@ -133,7 +116,7 @@ def test_the_audit_chain_stays_one_chain_under_concurrent_appends_by_its_head_lo
                 audit.append(conn, at=store.now(), actor=f"工作进程{i}", action="step", subject=f"#{i}-{n}")
 
     try:
-        assert _threads(worker, 4) == []
+        assert run_threads(worker, 4) == []
         with store.read() as conn:
             report = audit.verify_chain(conn)
     finally:

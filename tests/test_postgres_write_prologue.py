@@ -4,10 +4,9 @@ onto the head as it was once the lock was held, savepoints and rollbacks include
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
+from support.threads import run_threads
 
 from automation.clock import Clock
 from automation.record import audit
@@ -18,33 +17,24 @@ from automation.record.store import Store, open_store
 
 def test_the_chain_stays_one_chain_when_workers_append_through_store_begin_at_once(pg_url):
     stores = [open_store(pg_url, Clock()) for _ in range(4)]
-    errors: list[BaseException] = []
 
     def worker(i):
-        try:
-            for n in range(15):
-                with stores[i].begin() as conn:
-                    audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="step", subject=f"#{i}-{n}")
-                    if n % 5 == 0:  # a savepoint rolled back: the head is read again after it
-                        savepoint = conn.begin_nested()
-                        audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="undone")
-                        savepoint.rollback()
-                    audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="again", subject=f"#{i}-{n}")
-                if n % 7 == 0:
-                    with pytest.raises(RuntimeError):
-                        with stores[i].begin() as conn:
-                            audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="lost")
-                            raise RuntimeError("rolled back")
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+        for n in range(15):
+            with stores[i].begin() as conn:
+                audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="step", subject=f"#{i}-{n}")
+                if n % 5 == 0:  # a savepoint rolled back: the head is read again after it
+                    savepoint = conn.begin_nested()
+                    audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="undone")
+                    savepoint.rollback()
+                audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="again", subject=f"#{i}-{n}")
+            if n % 7 == 0:
+                with pytest.raises(RuntimeError):
+                    with stores[i].begin() as conn:
+                        audit.append(conn, at=stores[i].now(), actor=f"工作进程{i}", action="lost")
+                        raise RuntimeError("rolled back")
 
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
-        assert not any(t.is_alive() for t in threads) and errors == []
+        assert run_threads(worker, 4, timeout=120) == []
         with stores[0].read() as conn:
             report = audit.verify_chain(conn)
             actions = list(conn.execute(select(s.audit_log.c.action)).scalars())

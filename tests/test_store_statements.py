@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from datetime import date, datetime, timezone
 
 from sqlalchemy import event, select
-from support.forms import build_blank, fill_docx, fill_xlsx
+from support.forms import customers_and_a_trip
 from support.workspace import make_workspace
 
-from automation import samples
 from automation.pipeline import process_pending
 from automation.record import audit
 from automation.record import schema as s
@@ -127,9 +126,7 @@ STATEMENTS_PER_FORM = 50
 def test_taking_in_a_form_costs_a_bounded_number_of_statements(tmp_path):
     root = make_workspace(tmp_path)
     today = date.today()
-    forms = [fill_xlsx(build_blank("customer_registration", tmp_path / f"c{seq}"),
-                       samples.customer_registration(seq + 1, today)) for seq in range(4)]
-    forms.append(fill_docx(build_blank("trip_request", tmp_path / "t"), samples.trip_request(today)))
+    forms = customers_and_a_trip(tmp_path, today)
     rt = open_runtime(root)
     counts = []
     try:

@@ -48,16 +48,7 @@ def _awkward(spec) -> tuple[dict, list[dict] | None]:
 def _issue(d, tmp_path, spec_id, values, items, number):
     spec = _SPECS[spec_id]
     source = real_form(d.settings.archive / spec_id / f"{number}.{spec.kind}", spec_id, values, items)
-    with d.store.begin() as conn:
-        case_id = engine.open_case(conn, number=number, spec=spec, values={}, applicant="李销售", department="销售部",
-                                   amount=None, customer=None, route=route(step("部门经理", "王经理")),
-                                   submission_id=None, source_file=source.relative_to(d.root).as_posix(),
-                                   now=MONDAY, cal=CAL)
-    with d.store.read() as conn:
-        task, case, tasks = task_files.load_for_issue(conn, engine.case_tasks(conn, case_id)[0].id, case_id)
-    path, known = task_files._write_task_file(d.settings, case=case, task=task, history=[], warnings=[],
-                                              source_file=source, kind=spec.kind, spec=spec, tasks=tasks)
-    return spec, source, path, known
+    return _issue_from(d, spec_id, source, number)
 
 
 @pytest.mark.parametrize("spec_id", _XLSX + _DOCX)

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from support.e2e import register_rows
 from support.workers import (approve_all_waiting, corpus, kill, leader_pid, staged_corpus, start_worker, twin_files,
                              use_store)
+from support.threads import run_threads
 from support.workspace import files_under, make_workspace, wait_for
 
 from automation.intake.private import intake_folder
@@ -115,25 +116,16 @@ def _two_workers_at_once(root, paths) -> None:
 
     runtimes = [open_runtime(root), open_runtime(root)]
     start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
     def work(i):
-        try:
-            start.wait(timeout=30)
-            process_file(runtimes[i], paths[i])
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
+        start.wait(timeout=30)
+        process_file(runtimes[i], paths[i])
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     try:
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(timeout=120)
+        errors = run_threads(work, 2, timeout=120)
     finally:
         for rt in runtimes:
             rt.close()
-    assert errors == [] and not any(t.is_alive() for t in threads)
+    assert errors == []
 
 
 def _allow_connections(cluster, url: str, allowed: bool) -> None:

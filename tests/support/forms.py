@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from automation import samples
 from automation.forms.build import build_form
 from automation.forms.fill import fill_docx, fill_xlsx
 from automation.forms.spec import FormSpec, load_specs
@@ -51,6 +52,14 @@ def build_blank(spec_id: str, folder: Path) -> Path:
 
 
 __all__ = ["FORMS", "repo_specs", "build_blank", "fill_xlsx", "fill_docx", "strip_custom_properties", "strip_markers"]
+
+
+def customers_and_a_trip(folder: Path, today, customers: int = 4) -> list[Path]:
+    """Filled forms for a small pass: ``customers`` 客户登记表 (.xlsx) and one 出差申请表 (.docx)."""
+    forms = [fill_xlsx(build_blank("customer_registration", folder / f"c{seq}"),
+                       samples.customer_registration(seq + 1, today)) for seq in range(customers)]
+    forms.append(fill_docx(build_blank("trip_request", folder / "t"), samples.trip_request(today)))
+    return forms
 
 
 def strip_markers(path: Path) -> Path:
