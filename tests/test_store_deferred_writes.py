@@ -22,19 +22,22 @@ def _bump(name="n"):
     return lambda conn: next_number(conn, name, "2026")
 
 
-def test_a_deferred_write_commits_with_the_next_transaction_not_one_of_its_own(store_url):
+@pytest.fixture
+def store(store_url):
     store = open_store(store_url)
+    yield store
+    store.dispose()
+
+
+def test_a_deferred_write_commits_with_the_next_transaction_not_one_of_its_own(store):
     commits = []
     event.listen(store.engine, "commit", lambda conn: commits.append(1))
-    try:
-        store.defer(_bump())
-        assert _value(store) is None and commits == []
-        with store.begin() as conn:
-            next_number(conn, "other", "2026")
-        assert _value(store) == 1 and _value(store, "other") == 1
-        assert len(commits) == 1
-    finally:
-        store.dispose()
+    store.defer(_bump())
+    assert _value(store) is None and commits == []
+    with store.begin() as conn:
+        next_number(conn, "other", "2026")
+    assert _value(store) == 1 and _value(store, "other") == 1
+    assert len(commits) == 1
 
 
 def test_a_read_sees_the_deferred_write_and_dispose_commits_it(store_url):
@@ -53,41 +56,32 @@ def test_a_read_sees_the_deferred_write_and_dispose_commits_it(store_url):
         again.dispose()
 
 
-def test_a_deferred_write_outlives_a_rolled_back_transaction(store_url):
-    store = open_store(store_url)
-    try:
-        store.defer(_bump())
-        with pytest.raises(RuntimeError):
-            with store.begin() as conn:
-                next_number(conn, "other", "2026")
-                raise RuntimeError("rolled back")
-        assert _value(store) is None and _value(store, "other") is None
-        with store.begin():
-            pass
-        assert _value(store) == 1 and _value(store, "other") is None
-    finally:
-        store.dispose()
+def test_a_deferred_write_outlives_a_rolled_back_transaction(store):
+    store.defer(_bump())
+    with pytest.raises(RuntimeError):
+        with store.begin() as conn:
+            next_number(conn, "other", "2026")
+            raise RuntimeError("rolled back")
+    assert _value(store) is None and _value(store, "other") is None
+    with store.begin():
+        pass
+    assert _value(store) == 1 and _value(store, "other") is None
 
 
-def test_a_failing_deferred_write_is_dropped_and_the_transaction_runs_without_it(store_url, caplog):
-    store = open_store(store_url)
-
+def test_a_failing_deferred_write_is_dropped_and_the_transaction_runs_without_it(store, caplog):
     def broken(conn):
         next_number(conn, "lost", "2026")
         raise ValueError("this write cannot be done")
 
-    try:
-        store.defer(broken)
-        with caplog.at_level(logging.WARNING, logger="officeflow"):
-            with store.begin() as conn:
-                next_number(conn, "other", "2026")
-        assert "this write cannot be done" in caplog.text
-        assert _value(store, "other") == 1 and _value(store, "lost") is None
-        with store.begin() as conn:  # nothing left over
+    store.defer(broken)
+    with caplog.at_level(logging.WARNING, logger="officeflow"):
+        with store.begin() as conn:
             next_number(conn, "other", "2026")
-        assert _value(store, "other") == 2 and _value(store, "lost") is None
-    finally:
-        store.dispose()
+    assert "this write cannot be done" in caplog.text
+    assert _value(store, "other") == 1 and _value(store, "lost") is None
+    with store.begin() as conn:  # nothing left over
+        next_number(conn, "other", "2026")
+    assert _value(store, "other") == 2 and _value(store, "lost") is None
 
 
 def test_a_read_inside_a_write_transaction_does_not_wait_for_it(tmp_path):
