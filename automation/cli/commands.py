@@ -273,7 +273,7 @@ def audit_verify(args) -> int:
     from automation.record.audit import load_key, verify_trail  # here, not at the top: a command loads only what it runs
     from automation.record.registers.render import register_path  # here, not at the top: a command loads only what it runs
     with open_runtime(args.workspace) as rt:
-        with rt.store.read() as conn:
+        with rt.store.snapshot() as conn:  # the chain and the tables at one moment, while workers write
             report = verify_trail(conn, checkpoint=rt.settings.audit_checkpoint,
                                   register=register_path(rt.settings.registers, "审批台账"),
                                   key=load_key(rt.settings.audit.key_file))

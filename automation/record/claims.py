@@ -160,7 +160,14 @@ class Workers:
         the writes deferred while it was held are committed (``Store.defer``): while it is claimed,
         no other worker's recovery finishes the file again."""
         if kind == "inbox":
-            self.store.flush()
+            try:
+                self.store.flush()
+            except BaseException:
+                # The marks stay pending, so the claims must not be let go now; but nor renewed for
+                # ever: left to lapse with their lease, after which any worker's recovery finishes them.
+                with self._lock:
+                    self._held.difference_update((kind, _key(key)) for key in keys)
+                raise
         if not self.shared:
             return
         with self._lock:

@@ -122,6 +122,7 @@ CURRENT_VERSION = MIGRATIONS[-1][0]
 
 
 _READER = "officeflow_reader"  # an execution option: this connection only reads
+_SNAPSHOT = "officeflow_snapshot"  # an execution option: reads in one snapshot (Store.snapshot)
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -144,7 +145,10 @@ def _sqlite_setup(engine: Engine) -> None:
         # A reader (``Store.read``) sends no BEGIN at all: under WAL each statement reads a
         # consistent snapshot without any lock (as PostgreSQL's autocommit reads do), so it
         # never waits for a writer nor makes one wait, and costs no BEGIN / ROLLBACK.
-        if not conn.get_execution_options().get(_READER):
+        options = conn.get_execution_options()
+        if options.get(_SNAPSHOT):
+            conn.exec_driver_sql("BEGIN")  # deferred: under WAL a read snapshot, no write lock
+        elif not options.get(_READER):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -174,7 +178,7 @@ class Store:
         self.clock = clock or Clock()
         self.lease_seconds = lease_seconds
         self._workers = None
-        self._deferred: list[Callable[[Connection], None]] = []
+        self._deferred: list[tuple[int, Callable[[Connection], None]]] = []  # (thread, write)
         self._deferred_lock = threading.Lock()
         self._writing = threading.local()  # .depth: write transactions this thread has open
         self._ready = False  # upgraded to this version: the audit log exists (its head is read with BEGIN)
@@ -204,32 +208,31 @@ class Store:
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed on success, rolled back on any exception.
 
-        The writes handed to :meth:`defer` run first, inside it: committed with it, or kept for the
-        next transaction if it rolls back. A deferred write that fails is dropped (and said), and the
-        transaction begins again without it: one bad write must not block every later one."""
-        taken = self._take_deferred()
+        The writes this thread handed to :meth:`defer` run first, inside it: committed with it, or kept
+        for the next transaction if it does not commit (whatever stopped it: the body, the server, the
+        lock wait, Ctrl-C). A deferred write that fails is dropped alone (and said), and the transaction
+        begins again without it: one bad write must not block every later one."""
+        yield from self._begin(self._take_deferred())
+
+    def _begin(self, taken: list) -> Iterator[Connection]:
         self._writing.depth = getattr(self._writing, "depth", 0) + 1
         try:
             while True:
-                ran = False
                 try:
                     with self._transaction() as conn:
-                        if taken:
+                        for n, (_, write) in enumerate(taken):
                             try:
-                                for write in taken:
-                                    write(conn)
+                                write(conn)
                             except Exception as exc:
                                 log.warning("未能补记上一项已完成的工作(下一轮恢复时补上):%s", exc)
-                                taken = []
+                                del taken[n]
                                 raise _Again() from exc
-                        ran = True
                         yield conn
                     return
                 except _Again:
                     continue
                 except BaseException:
-                    if ran:
-                        self._put_back(taken)
+                    self._put_back(taken)  # not committed: they run with the next transaction
                     raise
         finally:
             self._writing.depth -= 1
@@ -262,20 +265,27 @@ class Store:
         process always reads its own writes, before this worker's claims on inbox files are let go
         (``claims.py``: another worker's recovery skips a file only while it is claimed) and at dispose."""
         with self._deferred_lock:
-            self._deferred.append(write)
+            self._deferred.append((threading.get_ident(), write))
 
-    def flush(self) -> None:
-        """Commit the deferred writes now, if there are any (not from inside a write transaction of
-        this thread: that one ran them already, and a second writer would wait for it for ever)."""
+    def flush(self, *, every_thread: bool = False) -> None:
+        """Commit this thread's deferred writes now, if there are any (not from inside a write
+        transaction of this thread: that one ran them already, and a second writer would wait for it
+        for ever). ``every_thread``: every thread's (at dispose)."""
         if self._deferred and not getattr(self._writing, "depth", 0):
-            with self.begin():
-                pass
+            taken = self._take_deferred(every_thread=every_thread)
+            if taken:
+                with contextmanager(self._begin)(taken):
+                    pass
 
-    def _take_deferred(self) -> list:
+    def _take_deferred(self, *, every_thread: bool = False) -> list:
+        # Only this thread's: another thread's write must not ride on (and be waited for through)
+        # a transaction of this one, nor be flushed by it while its own thread thinks it pending.
         if not self._deferred:
             return []
+        me = threading.get_ident()
         with self._deferred_lock:
-            taken, self._deferred = self._deferred, []
+            taken = [e for e in self._deferred if every_thread or e[0] == me]
+            self._deferred = [e for e in self._deferred if not (every_thread or e[0] == me)]
         return taken
 
     def _put_back(self, taken: list) -> None:
@@ -302,6 +312,21 @@ class Store:
             else:
                 conn = conn.execution_options(**{_READER: True})
             yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Connection]:
+        """A connection whose reads all see one moment of the store, for a reader whose statements
+        must agree with each other while workers write (``audit verify`` compares the chain with the
+        tables: read at two moments, a file taken in between would look like tampering). REPEATABLE
+        READ on PostgreSQL, a deferred BEGIN under WAL on SQLite; neither waits for a writer."""
+        self.flush()
+        with self.engine.connect() as conn:
+            if self.is_shared:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            else:
+                conn = conn.execution_options(**{_SNAPSHOT: True})
+            with conn.begin():
+                yield conn
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -346,7 +371,7 @@ class Store:
 
     def dispose(self) -> None:
         try:
-            self.flush()
+            self.flush(every_thread=True)
         except Exception as exc:  # the database is gone: recovery finishes the work on the next start
             log.warning("关闭数据库前未能补记已完成的工作(下次启动时补上):%s", exc)
         if self._workers is not None:
