@@ -19,6 +19,15 @@ def _value(store, name="n"):
         return conn.execute(select(s.counters.c.value).where(s.counters.c.name == name)).scalar()
 
 
+def _value_reopened(store_url, name="n"):
+    """The value as another process opening the store finds it."""
+    again = open_store(store_url)
+    try:
+        return _value(again, name)
+    finally:
+        again.dispose()
+
+
 def _bump(name="n"):
     return lambda conn: next_number(conn, name, "2026")
 
@@ -50,11 +59,7 @@ def test_a_read_sees_the_deferred_write_and_dispose_commits_it(store_url):
         store.defer(_bump())
     finally:
         store.dispose()
-    again = open_store(store_url)
-    try:
-        assert _value(again) == 2
-    finally:
-        again.dispose()
+    assert _value_reopened(store_url) == 2
 
 
 def test_a_deferred_write_outlives_a_rolled_back_transaction(store):
@@ -151,11 +156,7 @@ def test_dispose_commits_the_deferred_writes_of_every_thread(store_url):
     store = open_store(store_url)
     assert run_threads(lambda _: store.defer(_bump()), 2) == []
     store.dispose()
-    again = open_store(store_url)
-    try:
-        assert _value(again) == 2
-    finally:
-        again.dispose()
+    assert _value_reopened(store_url) == 2
 
 
 def test_a_snapshot_reads_one_moment_while_another_connection_commits(store):

@@ -305,12 +305,7 @@ class Store:
         """A connection for reading, in autocommit on both backends: each statement sees its own
         snapshot (READ COMMITTED on PostgreSQL, WAL on SQLite), no BEGIN or ROLLBACK is sent and,
         on SQLite, no write lock is taken (see the begin hook in ``_sqlite_setup``)."""
-        self.flush()
-        with self.engine.connect() as conn:
-            if self.is_shared:
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            else:
-                conn = conn.execution_options(**{_READER: True})
+        with self._connect(isolation_level="AUTOCOMMIT", sqlite_option=_READER) as conn:
             yield conn
 
     @contextmanager
@@ -319,14 +314,18 @@ class Store:
         must agree with each other while workers write (``audit verify`` compares the chain with the
         tables: read at two moments, a file taken in between would look like tampering). REPEATABLE
         READ on PostgreSQL, a deferred BEGIN under WAL on SQLite; neither waits for a writer."""
+        with self._connect(isolation_level="REPEATABLE READ", sqlite_option=_SNAPSHOT) as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _connect(self, *, isolation_level: str, sqlite_option: str) -> Iterator[Connection]:
+        # This process's deferred writes first: it always reads its own writes.
         self.flush()
         with self.engine.connect() as conn:
             if self.is_shared:
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                yield conn.execution_options(isolation_level=isolation_level)
             else:
-                conn = conn.execution_options(**{_SNAPSHOT: True})
-            with conn.begin():
-                yield conn
+                yield conn.execution_options(**{sqlite_option: True})
 
     def now(self) -> datetime:
         return self.clock.now()
