@@ -25,9 +25,8 @@ from automation.forms import zip_package
 from automation.fsutil import atomic_save, atomic_write_bytes
 from automation.record import codec
 from automation.record import schema as s
+from automation.record.audit_head import GENESIS, head_in_scope, known_head
 from automation.record.dialect import AUDIT_LOCK, serialise
-
-GENESIS = "0" * 64
 
 
 def _digest(prev_hash: str, entry_id: int, at: str, actor: str, action: str, subject: str | None,
@@ -100,13 +99,6 @@ def _insert(conn: Connection, values: dict) -> None:
     procs = driver.processors
     bound = {k: (procs[k](v) if k in procs else v) for k, v in values.items()}
     conn.exec_driver_sql(driver.insert, tuple(bound[k] for k in driver.names) if driver.names is not None else bound)
-_HEAD_KEY = "officeflow.audit_head"  # in conn.info: (transaction, savepoint, id, hash) of the last entry written
-
-
-def known_head(conn: Connection, entry_id: int, digest: str | None) -> None:
-    """The head as the caller's transaction read it under the write lock (``Store.begin`` on PostgreSQL
-    reads it with BEGIN and the lock, in one round trip): ``append`` then needs no read of its own."""
-    conn.info[_HEAD_KEY] = (conn.get_transaction(), conn.get_nested_transaction(), entry_id, digest or GENESIS)
 
 
 def append(conn: Connection, *, at, actor: str, action: str, subject: str | None = None,
@@ -118,11 +110,9 @@ def append(conn: Connection, *, at, actor: str, action: str, subject: str | None
     transaction the head is read once: the lock (SQLite's write lock from ``BEGIN IMMEDIATE``, the
     advisory lock on PostgreSQL) is held until commit, so nobody else can append meanwhile, and the
     entry just written is the head. A savepoint begun or ended since means reading it again."""
-    scope = (conn.get_transaction(), conn.get_nested_transaction())
-    known = conn.info.get(_HEAD_KEY)
-    if known is not None and known[0] is scope[0] and known[1] is scope[1] and scope[0] is not None \
-            and scope[0].is_active:
-        entry_id, prev_hash = known[2] + 1, known[3]
+    known = head_in_scope(conn)
+    if known is not None:
+        entry_id, prev_hash = known[0] + 1, known[1]
     else:
         serialise(conn, AUDIT_LOCK)
         last = _read_head(conn)
@@ -133,7 +123,7 @@ def append(conn: Connection, *, at, actor: str, action: str, subject: str | None
     digest = _digest(prev_hash, entry_id, at_text, actor, action, subject, detail_text, file, file_hash)
     _insert(conn, {"id": entry_id, "at": at, "actor": actor, "action": action, "subject": subject,
                    "detail": detail_text, "file": file, "file_hash": file_hash, "prev_hash": prev_hash, "hash": digest})
-    conn.info[_HEAD_KEY] = (*scope, entry_id, digest)
+    known_head(conn, entry_id, digest)
     return entry_id
 
 

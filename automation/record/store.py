@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from automation.clock import Clock
 from automation.errors import StoreError
 from automation.record import schema as s
+from automation.record.audit_head import known_head
 from automation.record.claims import Workers
 from automation.record.dialect import (  # noqa: F401  (re-exported: the store's lock keys)
     AUDIT_LOCK,
@@ -253,7 +254,6 @@ class Store:
             with conn.begin():
                 head = open_writing(conn, head=self._ready)
                 if head is not None:
-                    from automation.record.audit import known_head  # (audit loads openpyxl: not at import)
                     known_head(conn, *head)
                 yield conn
 
