@@ -104,3 +104,14 @@ def test_a_name_flagged_utf8_in_its_local_header_but_not_utf8_is_damaged(tmp_pat
 
     _patched(form, part, break_name)
     assert _refused(form) == "file-damaged"
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA])
+def test_a_part_compressed_other_than_office_does_is_refused_as_damaged(tmp_path, method):
+    path = build_blank("customer_registration", tmp_path)
+    with zipfile.ZipFile(path) as source:
+        parts = [(info.filename, source.read(info)) for info in source.infolist()]
+    with zipfile.ZipFile(path, "w") as target:
+        for name, data in parts:
+            target.writestr(name, data, compress_type=method if name == "xl/workbook.xml" else zipfile.ZIP_DEFLATED)
+    assert _refused(path) == "file-damaged"

@@ -87,6 +87,7 @@ def inspect_file(path: Path, limits: Limits) -> str:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, OSError, EOFError,
             ValueError, struct.error, NotImplementedError, RuntimeError, KeyError, SAXException) as exc:
+        # (NotImplementedError: zipfile's own, for a compression method it does not have)
         raise _unsafe(path, "file-damaged", "文件已损坏或不完整,无法作为 Excel 或 Word 文件读取。") from exc
 
 
@@ -253,6 +254,14 @@ def _proof_key(info: zipfile.ZipInfo) -> tuple | None:
             info.compress_size, info.CRC)
 
 
+class UnsupportedCompression(zipfile.BadZipFile):
+    """An entry compressed other than stored or deflated: Excel, Word, WPS and LibreOffice write only
+    those two, so such a package is not one of theirs and is refused as unreadable."""
+
+    def __init__(self, method: int):
+        super().__init__(f"compression method {method}")
+
+
 def _prove(key: tuple, data: bytes) -> None:
     while len(_PROVEN) >= _PROVEN_MAX:
         _PROVEN.pop(next(iter(_PROVEN), None), None)  # (tolerant of another thread)
@@ -266,7 +275,7 @@ def _inflated_size(raw: BinaryIO, info: zipfile.ZipInfo, cap: int, *, offset: bo
     if info.compress_type == zipfile.ZIP_STORED:
         return sum(len(chunk) for chunk in chunks)
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise NotImplementedError(f"compression method {info.compress_type}")  # Office writes only these two
+        raise UnsupportedCompression(info.compress_type)
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     count = 0
     for chunk in chunks:
@@ -284,7 +293,7 @@ def _inflated_bytes(raw: BinaryIO, info: zipfile.ZipInfo, cap: int) -> tuple[int
         data = b"".join(chunks)
         return len(data), data
     if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise NotImplementedError(f"compression method {info.compress_type}")
+        raise UnsupportedCompression(info.compress_type)
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     out: list[bytes] = []
     count = 0

@@ -100,6 +100,8 @@ class Expr:
         evaluator.names = {k: to_decimal(names[k]) for k in self.mentioned if k in names}
         evaluator.busy = True
         try:
+            # simpleeval's evaluator over the vetted tree, not Python's eval: only the allowed
+            # operators, names and functions can run.
             return evaluator.eval(self.text, previously_parsed=self.node)
         except NameNotDefined as exc:
             raise ExpressionError(f"条件中的名称「{exc.name}」没有定义。", location=self.where) from exc
