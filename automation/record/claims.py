@@ -196,7 +196,7 @@ class Workers:
             yield from pending
             return
         keys = [key(item) for item in pending]
-        start, window = 0, max(batch, WINDOW * batch)
+        window = max(batch, WINDOW * batch)
         self._claiming += 1
         try:
             yield from self._claim_windows(kind, pending, keys, batch, window)
