@@ -4,6 +4,11 @@ are skipped, not waited for, while every other item is still yielded, in order."
 
 from __future__ import annotations
 
+import threading
+import time
+
+from support.threads import run_threads
+
 from automation.record import claims
 from automation.record.store import open_store
 
@@ -73,3 +78,30 @@ def test_a_name_held_inside_a_batch_is_let_go_with_the_batch_in_one_statement(pg
     finally:
         mine.dispose()
         other.dispose()
+
+
+def test_names_held_over_in_a_batch_are_let_go_before_waiting_so_two_workers_never_wait_for_each_other(pg_url):
+    """Personal folders repeat names: worker A files a/报销单 then wants 出差, while worker B has filed
+    b/出差 and wants 报销单. Each holds its filed name until its batch ends, so unless a worker lets its
+    held-over names go before it waits, both wait a whole lease for the other."""
+    lease = 20.0
+    a, b = open_store(pg_url, lease_seconds=lease), open_store(pg_url, lease_seconds=lease)
+    filed: dict[str, float] = {}
+    both_hold = threading.Barrier(2, timeout=10)
+
+    def worker(store, tag, first, second):
+        for n, path in enumerate(store.workers.claimed("inbox", [f"{tag}/{first}", f"{tag}/{second}"], batch=8)):
+            if n == 1:
+                both_hold.wait()  # each has filed its first name and holds it over
+            started = time.monotonic()
+            with store.workers.waiting_for("name", path.split("/")[1]):
+                filed[path] = time.monotonic() - started
+
+    try:
+        sides = [(a, "a", "报销单.xlsx", "出差.xlsx"), (b, "b", "出差.xlsx", "报销单.xlsx")]
+        assert run_threads(lambda i: worker(*sides[i]), 2, timeout=2 * lease) == []
+        assert sorted(filed) == ["a/出差.xlsx", "a/报销单.xlsx", "b/出差.xlsx", "b/报销单.xlsx"]
+        assert max(filed.values()) < lease / 4, filed
+    finally:
+        a.dispose()
+        b.dispose()

@@ -180,6 +180,15 @@ class Workers:
             conn.execute(_RELEASE, {"kinds": [k for k, _ in pairs], "keys": [key for _, key in pairs],
                                     "holder": self.name})
 
+    def _release_later(self) -> None:
+        with self._lock:
+            pairs, self._later = sorted(self._later), set()
+            self._held.difference_update(pairs)
+        if pairs:
+            with self._autocommit() as conn:
+                conn.execute(_RELEASE, {"kinds": [k for k, _ in pairs], "keys": [key for _, key in pairs],
+                                        "holder": self.name})
+
     def claimed(self, kind: str, items: Iterable[T], key: Callable[[T], str] = str, *, batch: int = 8) -> Iterator[T]:
         """The items of ``items`` this worker may work on, in order, each claimed before it is yielded
         and released once the caller is past it: ``for path in workers.claimed("inbox", paths, key=…)``.
@@ -250,6 +259,10 @@ class Workers:
         ``timeout`` seconds, default one lease — then its lease has run out anyway)."""
         deadline = time.monotonic() + (self.lease_seconds if timeout is None else timeout)
         while not self.take(kind, key):
+            # The names this batch holds over are let go before waiting: another worker may be waiting
+            # for one of them while holding the one wanted here (the same names in two people's folders,
+            # met in the opposite order) — each would wait out a whole lease for the other.
+            self._release_later()
             if time.monotonic() > deadline:
                 raise TimeoutError(f"等待其他工作进程处理同一内容超时:{key}")
             self._stop.wait(0.1)
