@@ -134,6 +134,11 @@ def copy_of(state: Path, submission_id: int) -> Path | None:
     return files[0] if files else None
 
 
+def kept(state: Path, submission_id: int) -> bool:
+    """Whether the submission's private folder is still there (from its copy until its original is retired)."""
+    return (intake_folder(state) / str(submission_id)).is_dir()
+
+
 def discard(state: Path, submission_id: int) -> None:
     shutil.rmtree(intake_folder(state) / str(submission_id), ignore_errors=True)
 

@@ -285,14 +285,18 @@ def _file_original(rt: Runtime, row, src: Path, dest: Path, disposition: Disposi
                 raise
             log.error("无法生成 %s:%s", extra.name, exc)
             d.write_plain_reason(rt, row, source, extra)
+    # The file's private folder says its original is not retired yet: it goes only after the original,
+    # so a run killed after both (its final mark still unwritten) finishes without touching the inbox,
+    # where the same bytes under the same name are by then a new arrival to be received, not deleted.
+    kept = private.kept(rt.settings.state, row.id)
     if copy is not None:
         move_file(copy, dest)
-        private.discard(rt.settings.state, row.id)
-    elif not dest.exists() and private.is_regular(src):  # no copy was kept (too large to copy)
+    elif not kept and not dest.exists() and private.is_regular(src):  # no copy was kept (too large to copy)
         move_file(src, dest)
         return
-    if retire and not private.retire_original(src, row.sha256) and private.is_regular(src):
+    if retire and kept and not private.retire_original(src, row.sha256) and private.is_regular(src):
         log.info("%s 在处理期间被修改,将作为新文件重新受理。", row.name)
+    private.discard(rt.settings.state, row.id)
 
 
 def recover(rt: Runtime) -> int:
