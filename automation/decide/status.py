@@ -53,7 +53,7 @@ class StatusReport:
 
 def status_report(store, *, cal, today: date, policy_note: str | None = None) -> StatusReport:
     report = StatusReport(today=today, policy_note=policy_note)
-    with store.read() as conn:
+    with store.snapshot() as conn:  # its statements must agree while workers write
         report.held = [{"提交": f"提交#{r.id}", "文件": r.name, "收到时间": r.seen_at, "状态": "等待制度修正",
                         "原因": r.reason} for r in held(conn)]
         cases = [Case.of(r) for r in conn.execute(select(s.cases).order_by(s.cases.c.number)).mappings()]
@@ -159,7 +159,7 @@ class PersonReport:
 def person_report(store, *, cal, today: date, person: str, tz, known: bool = True) -> PersonReport:
     report = PersonReport(person=person, today=today, known=known)
     headers = [c[0] for c in MY_COLUMNS]
-    with store.read() as conn:
+    with store.snapshot() as conn:
         rows = [dict(zip(headers, r)) for r in my_request_rows(conn, person, today=today,
                                                               workdays_between=cal.workdays_between, tz=tz)]
         tasks = conn.execute(select(s.tasks, s.cases.c.number, s.cases.c.form_title, s.cases.c.applicant)
@@ -176,7 +176,7 @@ def person_report(store, *, cal, today: date, person: str, tz, known: bool = Tru
 def submission_line(store, inbox_path: str) -> str | None:
     """What became of the file last taken in from ``inbox_path``, when it opened or continued a case:
     "已提交,编号 …,等待 … 审批" — a routed case is on its way, not finished."""
-    with store.read() as conn:
+    with store.snapshot() as conn:
         row = conn.execute(select(s.submissions.c.case_id, s.submissions.c.reason_code).where(
             s.submissions.c.original_path == inbox_path).order_by(s.submissions.c.id.desc()).limit(1)).first()
         if row is None or row.case_id is None or row.reason_code != "accepted":
