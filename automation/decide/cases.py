@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from automation.act.effects import on_submitted
-from automation.decide.engine import DecisionOutcome, load_case, open_case
+from automation.decide.engine import DecisionOutcome, load_case, opened_case
 from automation.decide.outcome import record_outcome
 from automation.forms.spec import CASE_FIELD
 from automation.policy.numbering import CASE, COMPLAINT, allocate
@@ -43,14 +43,14 @@ def open_or_continue(rt, conn, *, form, route, warnings, submission_id, now, exi
         values["投诉编号"] = allocate(conn, rt.policy.numbering_rule(COMPLAINT, spec.title), now.date())
     route = replace(route, problems=list(warnings))
     cc = [[name, route.cc_timing.get(name, "通过后")] for name in route.cc]
-    case_id = open_case(
+    case = opened_case(  # (the case as it stands: the submission's effects change business records, never it)
         conn, number=number, spec=spec, values=values, applicant=form.applicant,
         department=department_of(rt, form), amount=values.get(spec.amount_field) if spec.amount_field else None,
         customer=values.get(spec.customer_field) if spec.customer_field else None, route=route,
         submission_id=submission_id, source_file=source_file, now=now, cal=rt.calendar, existing_case_id=existing,
         cc=codec.dumps(cc) if cc else None, file_hash=file_hash,
     )
-    case = load_case(conn, case_id)  # the submission's effects change business records, never the case itself
+    case_id = case.id
     tables = on_submitted(conn, case=case, values=values, policy=rt.policy, today=now.date(),
                           cal=rt.calendar, spec=spec)
     mark_dirty(conn, registers_for_tables(set(tables) | {"cases", "tasks"}), now, cases=[case_id])

@@ -79,7 +79,7 @@ _STATUS_AND_OPEN = (select(s.cases.c.status, s.tasks.c.id)
                     .where(s.cases.c.id == bindparam("case_id")))
 _SUBMISSION_HASH = select(s.submissions.c.sha256).where(s.submissions.c.id == bindparam("submission_id"))
 _INSERT_CASE = s.cases.insert()
-_INSERT_TASK = s.tasks.insert()
+_INSERT_TASK = s.tasks.insert().returning(*s.tasks.c)  # the row as stored: no read after
 
 
 def load_case(conn: Connection, case_id: int) -> Case:
@@ -118,10 +118,17 @@ def case_history(conn: Connection, case_id: int) -> list[Task]:
 # --- opening ----------------------------------------------------------------
 
 
-def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, department, amount, customer,
-              route: Route, submission_id, source_file: str, now: datetime, cal: WorkCalendar,
-              existing_case_id: int | None = None, cc: str | None = None, file_hash: str | None = None) -> int:
-    """A new case, or the next round of a case returned for changes, with a task per assignee.
+def open_case(conn: Connection, **given) -> int:
+    """A new case, or the next round of a case returned for changes, with a task per assignee: its id
+    (``opened_case`` gives the case itself)."""
+    return opened_case(conn, **given).id
+
+
+def opened_case(conn: Connection, *, number: str, spec, values: dict, applicant, department, amount, customer,
+                route: Route, submission_id, source_file: str, now: datetime, cal: WorkCalendar,
+                existing_case_id: int | None = None, cc: str | None = None, file_hash: str | None = None) -> Case:
+    """``open_case``, returning the case as it stands once its first step is open — the caller (the
+    submission's effects) needs it, and it was read here already.
 
     ``cc`` is the 抄送 list as stored (JSON); ``file_hash`` the submission's SHA-256 when the
     caller knows it (else it is read from the submission)."""
@@ -142,9 +149,11 @@ def open_case(conn: Connection, *, number: str, spec, values: dict, applicant, d
     blocked = _block_reason(route)
     if blocked:
         _block(conn, case_id, number, blocked, now)
-    else:
-        _create_tasks(conn, case_id, round_, route.steps, now, cal, number=number, report=False)
-    return case_id
+        return load_case(conn, case_id)
+    case, tasks = _insert_tasks(conn, case_id, round_, route.steps, now, number=number)
+    _open_step(conn, case, 0, now, cal, tasks=tasks)
+    # Opening tasks never changes the case row; only an automatic approval can move it on.
+    return load_case(conn, case_id) if _may_approve_automatically(case, tasks) else case
 
 
 def _empty_step_detail(step: Step) -> dict | None:
@@ -201,22 +210,36 @@ def _block(conn: Connection, case_id: int, number: str, reason: str, now: dateti
 def _create_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, cal, *,
                   number: str | None = None, report: bool = True) -> list[int]:
     """The round's tasks, and its first step opened; the ids opened (unless ``report`` is False)."""
+    before = _open_ids(conn, case_id) if report else set()
+    case, tasks = _insert_tasks(conn, case_id, round_, steps, now, number=number)
+    _open_step(conn, case, 0, now, cal, tasks=tasks)
+    return sorted(_open_ids(conn, case_id) - before) if report else []
+
+
+def _insert_tasks(conn: Connection, case_id: int, round_: int, steps: list[Step], now: datetime, *,
+                  number: str | None = None) -> tuple[Case, list[Task]]:
+    """The round's tasks written (none of the round existed: a new round, or a blocked one); the case and
+    the tasks as stored — each insert returns its row, so opening the first step reads nothing again."""
     number = number if number is not None else _number(conn, case_id)
+    tasks = []
     for index, step in enumerate(steps):
         origin = {"自动通过": "empty-pass", "转交管理员": "empty-admin"}.get(step.on_empty or "")
         people = step.assignees if origin != "empty-pass" else (None,)
         for assignee in people:
-            conn.execute(_INSERT_TASK, dict(
+            tasks.append(Task.of(conn.execute(_INSERT_TASK, dict(
                 case_id=case_id, round=round_, step_index=index, role=step.role, mode=step.mode,
                 assignee=assignee.name if assignee else SYSTEM, on_behalf_of=assignee.on_behalf_of if assignee else None,
                 status=TaskStatus.WAITING, limit_days=step.limit_days, rule_ref="; ".join(step.rule_refs) or None,
-                why=codec.dumps(list(step.reasons)) if step.reasons else None, origin=origin))
+                why=codec.dumps(list(step.reasons)) if step.reasons else None, origin=origin)).mappings().one()))
         if origin:
             audit.append(conn, at=now, actor=SYSTEM, action="step-nobody-holds", subject=number,
                          detail={"round": round_, "step": index + 1, **_empty_step_detail(step)})
-    before = _open_ids(conn, case_id) if report else set()
-    _open_step(conn, load_case(conn, case_id), 0, now, cal)
-    return sorted(_open_ids(conn, case_id) - before) if report else []
+    return load_case(conn, case_id), tasks
+
+
+def _may_approve_automatically(case: Case, tasks: list[Task]) -> bool:
+    """Whether opening these tasks can have approved one on its own (``_automatic_approval``'s preconditions)."""
+    return case.dedup in (DEDUP_CONSECUTIVE, DEDUP_ANY) or any(t.origin == "empty-pass" for t in tasks)
 
 
 def _open_step(conn: Connection, case: Case, step_index: int, now: datetime, cal,

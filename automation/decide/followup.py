@@ -131,13 +131,17 @@ def _file_missing(rt, file_path: str | None) -> bool:
 def _issue_claimed(rt, task_id: int, *, recheck: bool = True, case_id: int | None = None) -> bool:
     """Issue one task's file (its claim ours) if it is still open and still without it."""
     with rt.store.read() as conn:  # (what the file is written from in the same read: one per task file)
-        if recheck:  # again, now that it is ours: another worker may have written it meanwhile
+        if recheck and case_id is None:  # the case as the task says, read now that the task is ours
             row = conn.execute(_TASK_STATE, {"task_id": task_id}).first()
-            if row is None or row.status != TaskStatus.OPEN or not _file_missing(rt, row.file_path):
+            if row is None:
                 return False
-            loaded = load_for_issue(conn, task_id, row.case_id)
-        else:
-            loaded = load_for_issue(conn, task_id, case_id)
+            case_id = row.case_id
+        loaded = load_for_issue(conn, task_id, case_id)
+    # Again, now that it is ours: another worker may have written it meanwhile (the task as just read
+    # with its case's tasks, after the claim: no read of its own).
+    task = loaded[0]
+    if recheck and (task.status != TaskStatus.OPEN or not _file_missing(rt, task.file_path)):
+        return False
     _issue(rt, task_id, loaded)
     return True
 
