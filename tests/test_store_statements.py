@@ -145,3 +145,28 @@ def test_taking_in_a_form_costs_a_bounded_number_of_statements(tmp_path):
     assert report.ok
     per_form = (counts[1] - counts[0]) / (len(forms) - 2)
     assert 10 < per_form <= STATEMENTS_PER_FORM, f"{per_form:.1f} statements per form ({counts})"
+
+
+def test_opening_a_case_reads_back_nothing_it_has_just_written(tmp_path):
+    """The tasks come back from their inserts and the case loaded to open the first step is the one
+    the submission's effects get: one read of the case, none of the tasks, from the case's insert on."""
+    root = make_workspace(tmp_path)
+    forms = customers_and_a_trip(tmp_path, date.today())
+    rt = open_runtime(root)
+    try:
+        process_pending(rt)
+        form = forms[-1]  # the trip request: one case, its first step opened, no automatic approval
+        os.replace(form, root / "inbox" / f"{form.parent.name}{form.suffix}")
+        with _counting(rt.store.engine) as seen:
+            assert process_pending(rt).taken == {"archived": 1}
+        with rt.store.read() as conn:
+            assert audit.verify_chain(conn).ok
+            tasks = conn.execute(select(s.tasks.c.status)).scalars().all()
+    finally:
+        rt.close()
+    opened = next(n for n, sql in enumerate(seen) if sql.startswith("INSERT INTO cases"))
+    settled = next(n for n, sql in enumerate(seen) if n > opened and sql.startswith("UPDATE submissions"))
+    during = [" ".join(sql.split()) for sql in seen[opened:settled]]
+    assert [q[:60] for q in during if q.startswith("SELECT tasks.")] == []
+    assert sum(q.startswith("SELECT cases.id, cases.number") for q in during) == 1
+    assert "open" in tasks
