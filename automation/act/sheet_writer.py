@@ -385,18 +385,17 @@ def render(book: Book, *, created: datetime | None = None) -> bytes:
                                                          .encode(), 1)
     if sheet.links:
         changed[SHEET_RELS] = _sheet_rels(sheet)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-        for info in frame.infos:
-            if info.filename in changed:
-                package.put(out, info.filename, changed.pop(info.filename), info.date_time)
-            elif info.filename in repeated:
-                package.copy_entry(out, *frame.entry(info.filename, repeated[info.filename], info.date_time))
-            else:
-                package.copy_entry(out, info, frame.raw[info.filename])
-        for name, data in changed.items():
-            package.put(out, name, data, frame.infos[0].date_time)
-    return buffer.getvalue()
+    out = package.Assembly()
+    for info in frame.infos:
+        if info.filename in changed:
+            package.put(out, info.filename, changed.pop(info.filename), info.date_time)
+        elif info.filename in repeated:
+            package.copy_entry(out, *frame.entry(info.filename, repeated[info.filename], info.date_time))
+        else:
+            package.copy_entry(out, info, frame.raw[info.filename])
+    for name, data in changed.items():
+        package.put(out, name, data, frame.infos[0].date_time)
+    return out.getvalue()
 
 
 def reference_bytes(layout: Callable[[object], None]) -> bytes:
