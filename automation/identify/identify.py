@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def identify(path: Path, kind: str, specs: dict[str, FormSpec]) -> tuple[FormSpe
     """(spec, version or None, 'properties' | 'marker' | 'names'); raises UnrecognisedFormError."""
     path = Path(path)
     candidates = {key: spec for key, spec in specs.items() if spec.kind == kind}
-    clues = read_clues(path, kind)
+    clues = read_clues(path, kind, known=candidates)
     if kind == "xlsx" and not clues.sheets:
         raise UnrecognisedFormError(NO_SHEETS_MESSAGE.format(name=path.name), code="form-no-sheets", location=path.name)
     if clues.strict:
@@ -77,12 +78,16 @@ class Clues:
     sheets: int = 1
 
 
-def read_clues(path: Path, kind: str) -> Clues:
+def read_clues(path: Path, kind: str, known: Collection[str] = ()) -> Clues:
+    """What the file shows about itself. ``known``: the ids of the forms it may be; when its custom
+    properties name one of them, that is what ``identify`` answers (the properties come first), so
+    only what it checks before — Strict, a workbook's sheets — is read besides: the clues for the
+    fallbacks (markers, title, labels, headers) are left unread."""
     # A file that passed intake can still be no Office package at all (a renamed
     # .txt): that is an unrecognised form with a plain reason, not a crash.
     try:
         with Package(path) as pkg:
-            return _xlsx_clues(pkg) if kind == "xlsx" else _docx_clues(pkg)
+            return _xlsx_clues(pkg, known) if kind == "xlsx" else _docx_clues(pkg, known)
     except (zipfile.BadZipFile, PackageError, OSError, KeyError, ValueError, EOFError) as exc:
         raise UnrecognisedFormError(
             f"「{path.name}」无法作为 Excel 或 Word 表单读取。请在 Excel 或 Word 中打开它,"
@@ -137,9 +142,16 @@ def _from_properties(pkg: Package) -> list[tuple[str, tuple[str, str]]]:
     return [(BY_PROPERTIES, (form_id, props.get(markers.PROP_VERSION, "").strip()))] if form_id else []
 
 
-def _xlsx_clues(pkg: Package) -> Clues:
-    book = read_workbook(pkg, markers.MARKER_SHEET)
+def _by_properties(ids: list, known: Collection[str]) -> bool:
+    return bool(ids) and ids[0][0] == BY_PROPERTIES and ids[0][1][0] in known
+
+
+def _xlsx_clues(pkg: Package, known: Collection[str] = ()) -> Clues:
     ids = _from_properties(pkg)
+    if _by_properties(ids, known):
+        book = read_workbook(pkg, markers.MARKER_SHEET, sheets_only=True)
+        return Clues(ids=ids, strict=book.strict, sheets=sum(1 for s in book.sheets if s.part and pkg.has(s.part)))
+    book = read_workbook(pkg, markers.MARKER_SHEET)
     if book.marker.get(markers.PROP_FORM):
         ids.append((BY_MARKER, (book.marker[markers.PROP_FORM], book.marker.get(markers.PROP_VERSION, ""))))
     found = markers.parse_value(book.defined_names.get(markers.MARKER_NAME))
@@ -150,9 +162,11 @@ def _xlsx_clues(pkg: Package) -> Clues:
                  sheets=sum(1 for s in book.sheets if s.part and pkg.has(s.part)))
 
 
-def _docx_clues(pkg: Package) -> Clues:
-    doc = read_document(pkg)
+def _docx_clues(pkg: Package, known: Collection[str] = ()) -> Clues:
     ids = _from_properties(pkg)
+    if _by_properties(ids, known):
+        return Clues(ids=ids, strict=read_document(pkg, root_only=True).strict)
+    doc = read_document(pkg)
     for text in reversed(doc.texts):  # the marker paragraph sits at the end
         found = markers.parse_text(text)
         if found:

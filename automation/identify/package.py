@@ -164,14 +164,15 @@ class WorkbookInfo:
     marker: dict[str, str] = field(default_factory=dict)  # from the hidden marker sheet
 
 
-def read_workbook(pkg: Package, marker_sheet: str | None = None) -> WorkbookInfo:
+def read_workbook(pkg: Package, marker_sheet: str | None = None, *, sheets_only: bool = False) -> WorkbookInfo:
+    """``sheets_only``: Strict, the sheets and the defined names; no tables, title or marker."""
     part = pkg.main_part("xl/workbook.xml")
     root = pkg.xml(part)
     if root is None or local(root.tag) != "workbook":
         raise PackageError("workbook part unreadable")
     info = WorkbookInfo(strict=(root.nsmap.get(None) or "").startswith(STRICT) or STRICT in (root.tag or ""))
     rels = pkg.rels(part)
-    strings = _shared_strings(pkg, rels)
+    strings = _shared_strings(pkg, rels) if not sheets_only else []
     for node in root.iter():
         name = local(node.tag)
         if name == "sheet":
@@ -180,6 +181,8 @@ def read_workbook(pkg: Package, marker_sheet: str | None = None) -> WorkbookInfo
             info.sheets.append(SheetInfo(node.get("name", ""), target, node.get("state", "visible")))
         elif name == "definedName" and node.get("name"):
             info.defined_names.setdefault(node.get("name"), (node.text or "").strip())
+    if sheets_only:
+        return info
     for sheet in info.sheets:
         if sheet.part is None:
             continue
@@ -283,16 +286,19 @@ class DocumentInfo:
 _DOCUMENT_TAGS = ("{*}tag", "{*}alias", "{*}bookmarkStart", "{*}p", "{*}tbl")
 
 
-def read_document(pkg: Package) -> DocumentInfo:
+def read_document(pkg: Package, *, root_only: bool = False) -> DocumentInfo:
     """What identification needs of a Word document. The elements are matched by local name in any
     namespace (or none), as ``read_document_reference`` does node by node, but picked out by lxml's own
     iteration (``{*}name``) instead of a Python test of every node of the body: the same nodes in the
-    same order (tests/test_identify_document_fast.py compares the two on real files)."""
+    same order (tests/test_identify_document_fast.py compares the two on real files).
+    ``root_only``: the document part parsed and checked, Strict told; nothing of its body read."""
     part = pkg.main_part("word/document.xml")
     root = pkg.xml(part)
     if root is None or local(root.tag) != "document":
         raise PackageError("document part unreadable")
     info = DocumentInfo(strict=(root.nsmap.get("w") or "").startswith(STRICT))
+    if root_only:
+        return info
     for node in root.iter(*_DOCUMENT_TAGS):
         name = _local(node.tag)
         if name in ("tag", "alias"):
