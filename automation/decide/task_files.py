@@ -923,6 +923,11 @@ _W = nsdecls("w")
 
 
 def _dropdown_xml(tag: str, choices: tuple[str, ...], placeholder: str = "请选择") -> str:
+    return _dropdown_xml_of(tag, tuple(choices), placeholder)
+
+
+@functools.lru_cache(maxsize=256)  # the roster offered for 转交给 and 加签人 is the same on task file after task file
+def _dropdown_xml_of(tag: str, choices: tuple[str, ...], placeholder: str) -> str:
     items = "".join(f"<w:listItem w:displayText={_attr(d)} w:value={_attr(d)}/>" for d in choices)
     return (f'<w:sdt {_W}><w:sdtPr><w:alias w:val="{tag}"/><w:tag w:val="{tag}"/><w:showingPlcHdr/>'
             f'<w:dropDownList>{items}</w:dropDownList></w:sdtPr>'
