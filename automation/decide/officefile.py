@@ -25,6 +25,7 @@ from automation.forms.docx_reader import (
     normal_label,
     table_header,
 )
+from automation.forms.markers import MARKER_SHEET
 from automation.forms.xlsx_reader import values_book
 
 DECISION_NAME = "审批结论"
@@ -40,8 +41,10 @@ INPUT_NAMES = (DECISION_NAME, COMMENT_NAME, TRANSFER_NAME, SIGNER_NAME, SIGN_MOD
 PROMPTS = {DECISION_NAME: "请选择", COMMENT_NAME: "请填写审批意见(驳回、退回修改须写明原因)",
            TRANSFER_NAME: "转交时请选择", SIGNER_NAME: "加签时请选择", SIGN_MODE_NAME: "前加签 或 后加签",
            BACK_TO_NAME: "默认退回申请人"}
-# The sheet holding an Excel task file's inputs (task_files.SHEET; task_files imports this module).
-APPROVAL_SHEETS = frozenset({"审批"})
+# The sheets an Excel task file adds to the form: 审批 holding its inputs (task_files.SHEET), the hidden
+# 审批选项 (task_files.OPTIONS_SHEET; task_files imports this module) and the form's marker sheet. The
+# form's fingerprint never reads them, so a decision takes only the rows defined names point into.
+APPROVAL_SHEETS = frozenset({"审批", "审批选项", MARKER_SHEET})
 TASK_PROP = "officeflow.task"
 CASE_PROP = "officeflow.case"
 

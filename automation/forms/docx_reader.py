@@ -60,13 +60,19 @@ class Located:
 
 
 class DocxIndex:
-    """Every content control and label cell of a document body, indexed once."""
+    """Every content control and label cell of a document body, indexed once.
+
+    The label cells are indexed only when first asked for: a file Word saved keeps every tag, so
+    its fields and approval inputs are all found by tag, and reading the text of every table cell
+    of it (most of what indexing cost) was work for nothing. A file whose tags are gone (LibreOffice)
+    gets the same index as before, on its first look-up by label.
+    """
 
     def __init__(self, body):
         self.body = body
         self.by_tag: dict[str, Any] = {}
         self.by_alias: dict[str, Any] = {}
-        self.by_label: dict[str, Any] = {}
+        self._by_label: dict[str, Any] | None = None
         for sdt in body.iter(qn("w:sdt")):
             props = sdt.find(qn("w:sdtPr"))
             if props is None:
@@ -74,15 +80,13 @@ class DocxIndex:
             for child, index in ((props.find(qn("w:tag")), self.by_tag), (props.find(qn("w:alias")), self.by_alias)):
                 if child is not None and child.get(qn("w:val")):
                     index.setdefault(child.get(qn("w:val")), sdt)
-        for tbl in body.iter(qn("w:tbl")):
-            if is_approval_table(tbl) or is_result_table(tbl) or is_task_block_table(tbl):
-                continue
-            for tr in tbl.findall(qn("w:tr")):
-                cells = tr.findall(qn("w:tc"))
-                for label_cell, value_cell in zip(cells, cells[1:]):
-                    label = normal_label(element_text(label_cell))
-                    if label and label_cell.find(f".//{qn('w:sdt')}") is None:
-                        self.by_label.setdefault(label, value_cell)
+
+    @property
+    def by_label(self) -> dict[str, Any]:
+        """Label text (``normal_label``) → the table cell beside it, outside our own tables."""
+        if self._by_label is None:
+            self._by_label = _label_cells(self.body)
+        return self._by_label
 
     @property
     def has_tags(self) -> bool:
@@ -99,6 +103,20 @@ class DocxIndex:
             if cell is not None:
                 return Located(cell, BY_LABEL, hints)
         return None
+
+
+def _label_cells(body) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for tbl in body.iter(qn("w:tbl")):
+        if is_approval_table(tbl) or is_result_table(tbl) or is_task_block_table(tbl):
+            continue
+        for tr in tbl.findall(qn("w:tr")):
+            cells = tr.findall(qn("w:tc"))
+            for label_cell, value_cell in zip(cells, cells[1:]):
+                label = normal_label(element_text(label_cell))
+                if label and label_cell.find(f".//{qn('w:sdt')}") is None:
+                    found.setdefault(label, value_cell)
+    return found
 
 
 def normal_label(text: str) -> str:
@@ -172,7 +190,8 @@ _HANDED_ON: dict[bytes, tuple[Any, DocxIndex]] = {}
 
 def _bytes_key(path: Path) -> bytes | None:
     try:
-        return hashlib.sha256(opened.read_bytes(path)).digest()
+        shared = opened.opened(path)  # inside a scope its SHA-256 is taken once, not at every look
+        return shared.sha256 if shared is not None else hashlib.sha256(opened.read_bytes(path)).digest()
     except OSError:
         return None
 
