@@ -26,9 +26,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Callable, Mapping
 
-from simpleeval import InvalidExpression, NameNotDefined, SimpleEval
+from simpleeval import DISALLOW_FUNCTIONS, FeatureNotAvailable, InvalidExpression, NameNotDefined, SimpleEval
 
 from automation.errors import ExpressionError
 
@@ -118,8 +119,18 @@ class Expr:
 
 
 def compile_expression(text: str | None, where: str) -> Expr:
-    """Parse and vet a condition; a blank condition always holds."""
+    """Parse and vet a condition; a blank condition always holds.
+
+    An Expr is immutable, so each (text, place) is parsed once per process: the policy's load
+    and its lint read the same rows, and a spec's ``compute:`` or a message's ``{函数(…)}`` is
+    asked for again by every form. A faulty condition is not remembered: it raises each time,
+    with the same message."""
     raw = "" if text is None else str(text).strip()
+    return _compiled(raw, where)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(raw: str, where: str) -> Expr:
     if not raw:
         return Expr(text="", where=where, node=None)
     if len(raw) > MAX_LENGTH:
@@ -223,15 +234,25 @@ _last = threading.local()
 
 
 def _evaluator_for(functions: Mapping[str, Callable]) -> "_Evaluator":
-    """The evaluator of this thread's last evaluation when it was made for the same functions (a
-    form's rules are evaluated with one binding) and is not in the middle of an evaluation;
-    otherwise a new one. Making one costs ≈ 16 µs (SimpleEval sets up its node table and vets
+    """The evaluator of this thread's last evaluation when it is not in the middle of one (a
+    function calling back into a condition), given these functions; otherwise a new one. Making one costs ≈ 16 µs (SimpleEval sets up its node table and vets
     every function), about as much as evaluating a short condition."""
     evaluator = getattr(_last, "evaluator", None)
-    if evaluator is None or evaluator.functions is not functions or evaluator.busy:
+    if evaluator is None or evaluator.busy:
         evaluator = _Evaluator(names={}, functions=functions)
         _last.evaluator = evaluator
+    elif evaluator.functions is not functions:
+        # each form binds its own functions: the idle evaluator takes them, vetted as SimpleEval's
+        # constructor would (a call is vetted again when it runs)
+        _vet_functions(functions)
+        evaluator.functions = functions
     return evaluator
+
+
+def _vet_functions(functions: Mapping[str, Callable]) -> None:
+    for f in functions.values():
+        if f in DISALLOW_FUNCTIONS:
+            raise FeatureNotAvailable(f"This function {f} is a really bad idea.")
 
 
 class _Evaluator(SimpleEval):

@@ -270,13 +270,23 @@ class Policy:
         return spec
 
     def approval_rules_for(self, title: str) -> list[ApprovalRule]:
-        return [r for r in self.approval_rules if r.form == title]
+        return list(self._by_form["approval"].get(title, ()))
 
     def check_rules_for(self, title: str) -> list[CheckRule]:
-        return [r for r in self.check_rules if r.form == title]
+        return list(self._by_form["check"].get(title, ()))
 
     def cc_rules_for(self, title: str) -> list[CcRule]:
-        return [r for r in self.cc_rules if r.form == title]
+        return list(self._by_form["cc"].get(title, ()))
+
+    @cached_property
+    def _by_form(self) -> dict[str, dict[str, tuple]]:
+        # every form asks for its rules two or three times, and the sheets hold every form's rows:
+        # grouped once per policy, in the sheet's order
+        grouped: dict[str, dict[str, list]] = {"approval": {}, "check": {}, "cc": {}}
+        for kind, rules in (("approval", self.approval_rules), ("check", self.check_rules), ("cc", self.cc_rules)):
+            for r in rules:
+                grouped[kind].setdefault(r.form, []).append(r)
+        return {kind: {form: tuple(rs) for form, rs in by.items()} for kind, by in grouped.items()}
 
     def numbering_for(self, name: str, title: str | None = None) -> NumberingRule | None:
         rules = [r for r in self.numbering if r.name == name]
