@@ -12,7 +12,8 @@ task file could never be written from it): every part python-docx would parse
 (relationships, and the parts of the content types it loads as XML) is checked
 to be well-formed — except that a part byte-identical to one already checked in
 this process (the blank form's styles.xml, the same in every submission) is not
-parsed again. Anything unusual — no such relationship, another content type, a
+parsed again, and one stored as the very same compressed bytes (task files copy
+the form's entries unchanged) is not even inflated (``stored_entry``). Anything unusual — no such relationship, another content type, a
 missing or malformed part — goes to ``docx.Document`` itself, which reads the
 file or fails exactly as it always has.
 """
@@ -31,11 +32,13 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from automation.forms import opened
+from automation.forms.stored_entry import stored_bytes
 
 # Content types python-docx parses as XML when it opens a package (docx/__init__.py).
 _PARSED_TYPES = frozenset({CT.OPC_CORE_PROPERTIES, CT.WML_COMMENTS, CT.WML_DOCUMENT_MAIN, CT.WML_FOOTER,
                            CT.WML_HEADER, CT.WML_NUMBERING, CT.WML_SETTINGS, CT.WML_STYLES})
-_CHECKED: dict[tuple[str, int, int], bytes] = {}  # (part, crc, size) → bytes of a part found well-formed
+# (part, crc, size) → (compression method, stored bytes, inflated bytes) of a part found well-formed
+_CHECKED: dict[tuple[str, int, int], tuple[int, bytes | None, bytes]] = {}
 _CHECKED_MAX = 16
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -81,17 +84,25 @@ def _well_formed(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 
     Small parts are remembered too (the relationships, settings and numbering of the blank form recur in
     every submission: six parses per Word form); one compared equal moves to the back, so the parts that
-    recur stay while those that differ file by file (core.xml's dates) take turns at the front."""
-    data = opened.read_part(zf, info)
+    recur stay while those that differ file by file (core.xml's dates) take turns at the front.
+
+    The stored bytes are compared first: equal to those of the part checked, under the same compression
+    method, they inflate to the same bytes, so nothing is inflated. Stored differently (another writer
+    re-compressed it) the inflated bytes are compared, as before."""
     key = (info.filename, info.CRC, info.file_size)
     known = _CHECKED.pop(key, None)
-    if known is not None and known == data:
+    stored = stored_bytes(zf, info) if known is not None or opened.kept_part(zf, info) is None else None
+    if known is not None and stored is not None and known[0] == info.compress_type and known[1] == stored:
         _CHECKED[key] = known
+        return
+    data = opened.read_part(zf, info)
+    if known is not None and known[2] == data:
+        _CHECKED[key] = (info.compress_type, stored, data)  # (the latest stored form: the next file's likeliest)
         return
     etree.fromstring(data, _PARSER)
     while len(_CHECKED) >= _CHECKED_MAX:
         _CHECKED.pop(next(iter(_CHECKED)), None)  # (tolerant of another thread)
-    _CHECKED[key] = data
+    _CHECKED[key] = (info.compress_type, stored, data)
 
 
 def _main_part(rels) -> str | None:
