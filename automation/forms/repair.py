@@ -32,6 +32,7 @@ from lxml import etree
 
 from automation.errors import OfficeFlowError, UnrecognisedFormError
 from automation.forms import opened
+from automation.forms.stored_entry import stored_bytes
 
 MAIN_FOLDER = {"xlsx": "xl", "docx": "word"}
 # A part that is not even well-formed: the file is damaged, whatever repair is tried.
@@ -106,8 +107,13 @@ def repaired(path: Path, kind: str, *, deep: bool) -> io.BytesIO | None:
           else zipfile.ZipFile(io.BytesIO(data) if data is not None else path)) as zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         parts = {i.filename: i for i in infos}
-        referenced = _referenced_names(zf, parts)
-        renames = _renames(list(parts), referenced, kind, zf)
+        shape = _shape(zf, infos, kind) if not deep else None
+        if shape is not None and _SHAPES.get(shape) is False:
+            renames = {}  # (a package of this very shape was found needing none: task files of one form)
+        else:
+            renames = _renames(list(parts), _referenced_names(zf, parts), kind, zf)
+            if shape is not None:
+                _remember_shape(shape, bool(renames))
         if not renames and not deep:
             if data is not None:
                 while len(_NOTHING_TO_REPAIR) >= 4096:  # (32-byte keys: a pass of thousands of forms)
@@ -138,19 +144,35 @@ def needs_renames(zf: zipfile.ZipFile, kind: str) -> bool:
     """Whether ``repaired(path, kind, deep=False)`` would repair the open package ``zf`` (its part names).
 
     That depends only on the part names and on what [Content_Types].xml and the relationship parts say,
-    so the answer is kept per package shape: every part's name in order, and the CRC and size of those
-    naming parts. Task files of one blank form share a shape: their naming is looked at once."""
+    so the answer is kept per package shape (``_shape``). Task files of one blank form share a shape:
+    their naming is looked at once."""
     infos = [i for i in zf.infolist() if not i.is_dir()]
-    key = (kind, tuple(i.filename for i in infos),
-           tuple((i.filename, i.CRC, i.file_size) for i in infos if _naming_part(i.filename)))
+    key = _shape(zf, infos, kind)
     found = _SHAPES.get(key)
     if found is None:
         parts = {i.filename: i for i in infos}
         found = bool(_renames(list(parts), _referenced_names(zf, parts), kind, zf))
-        if len(_SHAPES) >= 1024:
-            _SHAPES.clear()
-        _SHAPES[key] = found
+        _remember_shape(key, found)
     return found
+
+
+def _shape(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], kind: str) -> tuple:
+    """Every part's name in order, and the exact bytes of the naming parts — as stored (compressed; the
+    same stored bytes under the same method are the same part, without inflating it), or inflated when
+    they cannot be had so. Never their CRC and size alone: a forged part could share those."""
+    naming = []
+    for info in infos:
+        if _naming_part(info.filename):
+            stored = stored_bytes(zf, info)
+            naming.append((info.filename, info.compress_type, info.CRC, info.file_size, stored is not None,
+                           stored if stored is not None else zf.read(info)))
+    return kind, tuple(i.filename for i in infos), tuple(naming)
+
+
+def _remember_shape(key: tuple, needs: bool) -> None:
+    if len(_SHAPES) >= 1024:
+        _SHAPES.clear()
+    _SHAPES[key] = needs
 
 
 def _naming_part(name: str) -> bool:
