@@ -128,7 +128,8 @@ def test_file_copied_into_someone_elses_folder_does_not_count(tmp_path):
     assert d.audit("decision-refused")[0]["actor"] == "孙总"
 
 
-def test_deciding_an_already_decided_task_by_a_second_copy_is_refused(tmp_path):
+def test_two_copies_of_one_task_in_agree_and_reject_in_one_pass_are_both_refused(tmp_path):
+    """Two different conclusions on one task in the same pass: neither counts (decide/conflicts.py)."""
     d = desk(tmp_path)
     case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
     path = d.task_file(d.tasks(case_id)[0]["id"])
@@ -137,9 +138,25 @@ def test_deciding_an_already_decided_task_by_a_second_copy_is_refused(tmp_path):
     drop_into(d, d.tasks(case_id)[0]["id"], "同意")
     shutil.move(copy, path.parent / "驳回" / copy.name)
     results = apply(d)
-    assert [r.accepted for r in results] == [False, True] or [r.accepted for r in results] == [True, False]
+    assert [r.accepted for r in results] == [False, False]
+    assert [r.problem.code for r in results] == ["decision-conflicting"] * 2
+    assert [t["status"] for t in d.tasks(case_id)] == ["open", "waiting"]
+
+
+def test_a_second_copy_of_an_already_decided_task_is_refused(tmp_path):
+    d = desk(tmp_path)
+    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
+    path = d.task_file(d.tasks(case_id)[0]["id"])
+    copy = path.with_name("副本 " + path.name)
+    shutil.copy(path, copy)
+    drop_into(d, d.tasks(case_id)[0]["id"], "同意")
+    [first] = apply(d)
+    assert first.accepted
+    shutil.move(copy, path.parent / "驳回" / copy.name)
+    [second] = apply(d)
+    assert not second.accepted and second.problem.code == "decision-already-decided"
     assert d.tasks(case_id)[0]["decision"] == "同意"
-    assert "不是待办任务" in next(r.reason for r in results if not r.accepted)
+    assert "已于" in second.reason and "「王经理」办理" in second.reason
 
 
 def test_lock_and_temp_files_are_ignored(tmp_path):

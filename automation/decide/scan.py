@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 
 from automation.decide import engine
 from automation.decide.approval_view import step_choice
+from automation.decide.conflicts import Found, conflicting, describe
 from automation.decide.integrity import fingerprints
 from automation.decide.officefile import (
     BACK_TO_NAME,
@@ -188,6 +189,11 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
     ``seen`` (kept by the caller across passes) spares opening files found to hold nothing to do."""
     results = []
     candidates = list_decision_files(settings, _written_stamps(store, settings), seen)
+    conflicts = _conflicts(store, settings, candidates)
+    if conflicts:
+        # The task file in place goes first: refused, it is replaced by a clean one, which the
+        # refused copies' reason files can then point to (instead of the one holding a conclusion).
+        candidates.sort(key=lambda c: not (c.folder is None and c.path in conflicts))
     # (claimed a few at a time, in one statement; those another worker has are left out)
     for candidate in store.workers.claimed("decision", candidates, key=lambda c: _rel(settings, c.path)):
         if not candidate.path.exists():  # another worker finished it meanwhile
@@ -195,7 +201,8 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
         # One read of the file's bytes and zip directory for its hash, its inputs, its properties
         # and its fingerprint (forms.opened): each of them read the file again before.
         with opened.sharing():
-            result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy)
+            result = _apply_claimed(store, settings, candidate, specs=specs, cal=cal, now=now, policy=policy,
+                                    conflict=conflicts.get(candidate.path))
         if isinstance(result, AppliedDecision):
             results.append(result)
             if seen is not None:
@@ -208,7 +215,7 @@ def apply_decisions(store, settings, *, specs: dict, cal, now: datetime, policy=
 
 
 def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, now: datetime,
-                   policy=None) -> AppliedDecision | str:
+                   policy=None, conflict: tuple[Found, ...] | None = None) -> AppliedDecision | str:
     item = earlier = None
     try:
         file_hash = sha256(candidate.path)
@@ -225,7 +232,8 @@ def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, n
                     if candidate.folder is None:
                         return NOTHING_TO_DO
                     item = untouched_decision_file(candidate)
-                    judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy)
+                    judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy,
+                                    conflict=conflict)
             if item is not None:
                 return _carry_out(store, settings, item, judged, file_hash, cal=cal, now=now, policy=policy,
                                   specs=specs) or NOTHING_TO_DO
@@ -233,7 +241,7 @@ def _apply_claimed(store, settings, candidate: Candidate, *, specs: dict, cal, n
         if item is None:
             return NOTHING_TO_DO
         return apply_one(store, settings, item, specs=specs, cal=cal, now=now, policy=policy,
-                         file_hash=file_hash, earlier=earlier) or NOTHING_TO_DO
+                         file_hash=file_hash, earlier=earlier, conflict=conflict) or NOTHING_TO_DO
     except OSError as exc:
         log.info("暂时无法处理审批文件 %s:%s", candidate.path.name, exc)
         return TRY_AGAIN
@@ -266,7 +274,7 @@ class Issued:
 class Earlier:
     """What the audit log holds of these exact bytes."""
     issued: Issued | None = None  # written by OfficeFlow as this task's file
-    decided: tuple[str, ...] = ()  # decisions already taken with them
+    decided: tuple[tuple[str, str], ...] = ()  # (decision, where the file lay) already taken with them
     refused_at: frozenset[str] = frozenset()  # where they were refused already
 
 
@@ -280,7 +288,7 @@ def _earlier(conn, file_hash: str) -> Earlier:
         if not isinstance(detail, dict):
             continue
         if row.action == DECIDED:
-            decided.append(detail.get("decision"))
+            decided.append((detail.get("decision"), row.file))
         elif isinstance(detail.get("task"), int) and not isinstance(detail.get("task"), bool):
             issued = Issued(detail["task"], detail.get("fingerprint"))  # the latest one counts
     return Earlier(issued, tuple(decided), frozenset(refused))
@@ -310,14 +318,15 @@ def _written_stamps(store, settings) -> dict[Path, str]:
 
 
 def apply_one(store, settings, item: DecisionFile, *, specs: dict, cal, now: datetime,
-              policy=None, file_hash: str | None = None, earlier: Earlier | None = None) -> AppliedDecision | str | None:
+              policy=None, file_hash: str | None = None, earlier: Earlier | None = None,
+              conflict: tuple[Found, ...] | None = None) -> AppliedDecision | str | None:
     """The decision applied or refused; None when this file was refused already, TRY_AGAIN when it
     cannot be judged yet. ``file_hash``: the file's SHA-256 when already known; ``earlier``: what the
     audit log holds of those bytes, when already read (under the file's claim: nobody adds to it meanwhile)."""
     file_hash = file_hash or sha256(item.path)
     with store.read() as conn:
         earlier = earlier if earlier is not None else _earlier(conn, file_hash)
-        judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy)
+        judged = _judge(conn, settings, item, file_hash, earlier, specs=specs, policy=policy, conflict=conflict)
     return _carry_out(store, settings, item, judged, file_hash, cal=cal, now=now, policy=policy, specs=specs)
 
 
@@ -331,13 +340,14 @@ class _Judged:
 
 
 def _judge(conn, settings, item: DecisionFile, file_hash: str, earlier: Earlier, *, specs: dict,
-           policy) -> _Judged:
+           policy, conflict: tuple[Found, ...] | None = None) -> _Judged:
     """Inside one read: whether the file was seen before, its task, and why it cannot count (if so)."""
     rel = _rel(settings, item.path)
     if rel in earlier.refused_at:
         return _Judged(None, None, None, settled=True)
-    if item.decision in earlier.decided:
-        # Decided, but we stopped before moving the file: finish the move, decide nothing again.
+    if (item.decision, rel) in earlier.decided:
+        # Decided where it lies, but we stopped before moving the file: finish the move, decide nothing
+        # again. The same bytes elsewhere are a copy kept from before: judged below (already decided).
         return _Judged(None, None, AppliedDecision(item, True, None, reason="已办理", moved_to=_to_done(item)),
                        settled=True)
     issued = earlier.issued if item.by == "folder" and item.cell is None and not any(item.inputs.values()) else None
@@ -347,7 +357,7 @@ def _judge(conn, settings, item: DecisionFile, file_hash: str, earlier: Earlier,
         # Its task file is written but not yet recorded (by the worker writing it, or a run killed
         # between the two): judged once the record is there, never refused for a missing fingerprint.
         return _Judged(task_id, None, TRY_AGAIN, settled=True)
-    problem = (_precheck(conn, item, task_id, specs, rel, issued, row)
+    problem = (_precheck(conn, item, task_id, specs, rel, issued, row, conflict)
                or _action_problem(conn, item, task_id, policy, rel, row))
     return _Judged(task_id, problem, rel=rel)
 
@@ -418,6 +428,46 @@ def _to_done(item: DecisionFile) -> Path:
     return move_unique(item.path, person_root / DONE_FOLDER)
 
 
+def _conflicts(store, settings, candidates: list[Candidate]) -> dict[Path, tuple[Found, ...]]:
+    """The files of this pass whose task has another file here with a different conclusion.
+
+    Only an approver with more than one file in the pass can have two for one task, so the common
+    pass (one file each) opens nothing more. Files settled already (refused where they lie, decided)
+    and task files left as written are not decisions of this pass."""
+    by_owner: dict[str, list[Candidate]] = {}
+    for candidate in candidates:
+        by_owner.setdefault(candidate.owner, []).append(candidate)
+    found = []
+    for group in (g for g in by_owner.values() if len(g) > 1):
+        for candidate in group:
+            try:
+                with opened.sharing():
+                    item = _live_decision(store, settings, candidate)
+            except Exception:  # unreadable or gone: judged (and answered) on its own when applied
+                item = None
+            if item is not None:
+                found.append(item)
+    return conflicting(found)
+
+
+def _live_decision(store, settings, candidate: Candidate) -> Found | None:
+    file_hash = sha256(candidate.path)
+    with store.read() as conn:
+        earlier = _earlier(conn, file_hash)
+        rel = _rel(settings, candidate.path)
+        if rel in earlier.refused_at or any(where == rel for _, where in earlier.decided):
+            return None
+        if earlier.issued is not None:
+            if candidate.folder is None:
+                return None
+            return Found(candidate.path, earlier.issued.task_id, candidate.folder, candidate.folder)
+        item = read_decision_file(candidate)
+        task_id = _task_id_for(conn, item) if item is not None else None
+    if task_id is None:
+        return None
+    return Found(candidate.path, task_id, item.decision, candidate.folder)
+
+
 def _task_id_for(conn, item: DecisionFile) -> int | None:
     try:
         props = read_props(item.path)
@@ -434,7 +484,7 @@ def _task_id_for(conn, item: DecisionFile) -> int | None:
 
 
 def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where: str,
-              issued: Issued | None = None, task=None) -> Problem | None:
+              issued: Issued | None = None, task=None, conflict: tuple[Found, ...] | None = None) -> Problem | None:
     """Why this file cannot count as a decision, as a coded problem; None when it can.
     ``task``: the task's row (``_task_row``) when already read."""
     if item.decision not in engine.DECISIONS:
@@ -448,7 +498,18 @@ def _precheck(conn, item: DecisionFile, task_id: int | None, specs: dict, where:
     if safe_name(task["assignee"]) != item.owner:
         return refusal.wrong_folder(assignee=task["assignee"], owner=item.owner, location=where)
     if task["status"] != TaskStatus.OPEN:
+        if task["decision"] and task["decided_at"] is not None:
+            return refusal.already_decided(number=_subject(conn, task_id), task=task_id, by=task["assignee"],
+                                           at=f"{task['decided_at']:%Y-%m-%d %H:%M}", decision=task["decision"],
+                                           location=where)
         return refusal.not_on_chain(status=engine.status_label(task["status"]), location=where)
+    # Only now, for a live decision of this approver on this open task: a file that is not one (another's
+    # task, one closed already) does not make the other file ambiguous. And before the checks of the
+    # content or of what the action needs: with two conclusions given, which one the approver meant
+    # is not ours to guess even when one of them could not be carried out as filled in.
+    if conflict and task_id in {other.task_id for other in conflict}:
+        return refusal.conflicting(number=_subject(conn, task_id),
+                                   task=task_id, found=describe(conflict), field=DECISION_NAME, location=where)
     if issued is not None and issued.fingerprint is not None and issued.fingerprint == task["fingerprint"]:
         return None  # the very bytes whose form data gave the task's fingerprint
     return _integrity_problem(conn, task, specs, item.path, where)
