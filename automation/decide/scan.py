@@ -431,14 +431,18 @@ def _to_done(item: DecisionFile) -> Path:
 def _conflicts(store, settings, candidates: list[Candidate]) -> dict[Path, tuple[Found, ...]]:
     """The files of this pass whose task has another file here with a different conclusion.
 
-    Only an approver with more than one file in the pass can have two for one task, so the common
-    pass (one file each) opens nothing more. Files settled already (refused where they lie, decided)
-    and task files left as written are not decisions of this pass."""
+    Only an approver with files in more than one place this pass (one decision folder and another, or
+    a folder and a 审批结论 filled in place) can have given two conclusions: files in one folder say
+    that folder's conclusion (one whose cell disagrees is refused on its own), so the common pass —
+    a stack of files moved into 同意/, or cells filled in place — opens nothing more. Two copies
+    filled in place with different conclusions are not caught here: the first one judged counts.
+    Files settled already (refused where they lie, decided) and task files left as written are not
+    decisions of this pass."""
     by_owner: dict[str, list[Candidate]] = {}
     for candidate in candidates:
         by_owner.setdefault(candidate.owner, []).append(candidate)
     found = []
-    for group in (g for g in by_owner.values() if len(g) > 1):
+    for group in (g for g in by_owner.values() if len({c.folder for c in g}) > 1):
         for candidate in group:
             try:
                 with opened.sharing():
