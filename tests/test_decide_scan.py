@@ -128,14 +128,20 @@ def test_file_copied_into_someone_elses_folder_does_not_count(tmp_path):
     assert d.audit("decision-refused")[0]["actor"] == "孙总"
 
 
-def test_two_copies_of_one_task_in_agree_and_reject_in_one_pass_are_both_refused(tmp_path):
-    """Two different conclusions on one task in the same pass: neither counts (decide/conflicts.py)."""
+def _dropped_with_a_copy(tmp_path):
+    """A two-step case whose first task file is dropped into 同意/, a copy of it kept beside."""
     d = desk(tmp_path)
     case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
     path = d.task_file(d.tasks(case_id)[0]["id"])
     copy = path.with_name("副本 " + path.name)
     shutil.copy(path, copy)
     drop_into(d, d.tasks(case_id)[0]["id"], "同意")
+    return d, case_id, path, copy
+
+
+def test_two_copies_of_one_task_in_agree_and_reject_in_one_pass_are_both_refused(tmp_path):
+    """Two different conclusions on one task in the same pass: neither counts (decide/conflicts.py)."""
+    d, case_id, path, copy = _dropped_with_a_copy(tmp_path)
     shutil.move(copy, path.parent / "驳回" / copy.name)
     results = apply(d)
     assert [r.accepted for r in results] == [False, False]
@@ -144,12 +150,7 @@ def test_two_copies_of_one_task_in_agree_and_reject_in_one_pass_are_both_refused
 
 
 def test_a_second_copy_of_an_already_decided_task_is_refused(tmp_path):
-    d = desk(tmp_path)
-    case_id = d.open(route(step("部门经理", "王经理"), step("总经理", "孙总")))
-    path = d.task_file(d.tasks(case_id)[0]["id"])
-    copy = path.with_name("副本 " + path.name)
-    shutil.copy(path, copy)
-    drop_into(d, d.tasks(case_id)[0]["id"], "同意")
+    d, case_id, path, copy = _dropped_with_a_copy(tmp_path)
     [first] = apply(d)
     assert first.accepted
     shutil.move(copy, path.parent / "驳回" / copy.name)

@@ -43,12 +43,18 @@ def _drag_copy(o: Office, task, name: str | None = None):
     return shutil.copy2(task, agree / (name or task.name))
 
 
-def test_copy_dragged_to_agree_and_reject_in_the_cell_are_both_refused_and_the_task_stays_open(tmp_path):
+def _dragged_and_filled(tmp_path, decision: str, comment: str):
+    """A copy of the task file dragged into 同意/ and ``decision`` written in the original, in one pass."""
     o = Office.create(tmp_path)
     case, task = _opened(o)
     _drag_copy(o, task)
-    o.decide_in_cell(PERSON, "驳回", "资料不全")
+    o.decide_in_cell(PERSON, decision, comment)
     o.run()
+    return o, case, task
+
+
+def test_copy_dragged_to_agree_and_reject_in_the_cell_are_both_refused_and_the_task_stays_open(tmp_path):
+    o, case, task = _dragged_and_filled(tmp_path, "驳回", "资料不全")
 
     assert o.case(case["number"])["status"] == "in_approval"
     assert [(t["status"], t["decision"]) for t in o.rows(s.tasks)] == [("open", None)]
@@ -72,11 +78,7 @@ def test_copy_dragged_to_agree_and_reject_in_the_cell_are_both_refused_and_the_t
 
 
 def test_the_same_conclusion_given_twice_in_one_pass_counts_once(tmp_path):
-    o = Office.create(tmp_path)
-    case, task = _opened(o)
-    _drag_copy(o, task)
-    o.decide_in_cell(PERSON, "同意", "同意办理")
-    o.run()
+    o, case, task = _dragged_and_filled(tmp_path, "同意", "同意办理")
 
     assert o.case(case["number"])["status"] == "approved"
     assert [codec.loads(a["detail"])["decision"] for a in o.audit("task-decided")] == ["同意"]
