@@ -235,8 +235,9 @@ _last = threading.local()
 
 def _evaluator_for(functions: Mapping[str, Callable]) -> "_Evaluator":
     """The evaluator of this thread's last evaluation when it is not in the middle of one (a
-    function calling back into a condition), given these functions; otherwise a new one. Making one costs ≈ 16 µs (SimpleEval sets up its node table and vets
-    every function), about as much as evaluating a short condition."""
+    function calling back into a condition), given these functions; otherwise a new one. Making
+    one costs ≈ 16 µs (SimpleEval sets up its node table and vets every function), about as much
+    as evaluating a short condition."""
     evaluator = getattr(_last, "evaluator", None)
     if evaluator is None or evaluator.busy:
         evaluator = _Evaluator(names={}, functions=functions)
