@@ -42,16 +42,16 @@ def _untagged(path, tmp_path):
     return out
 
 
-def _counting(monkeypatch):
-    calls = []
-    real = docx_reader._label_cells
+def _handed_on(path):
+    """The body and index the next readers of these bytes take (``indexed_body(hand_on=True)``):
+    what they did with the index is seen on it afterwards."""
+    _, index = docx_reader.indexed_body(path, hand_on=True)
+    assert not index.labels_indexed
+    return index
 
-    def counted(body):
-        calls.append(body)
-        return real(body)
 
-    monkeypatch.setattr(docx_reader, "_label_cells", counted)
-    return calls
+def _taken() -> bool:
+    return not docx_reader._HANDED_ON
 
 
 def _clear():
@@ -60,28 +60,28 @@ def _clear():
     docx_reader._HANDED_ON.clear()
 
 
-def test_a_tagged_task_file_is_read_without_indexing_its_label_cells(tmp_path, monkeypatch):
+def test_a_tagged_task_file_is_read_without_indexing_its_label_cells(tmp_path):
     d, path = _decided(tmp_path)
     _clear()
-    labels = _counting(monkeypatch)
+    index = _handed_on(path)
     assert read_inputs(path)[DECISION_NAME] == "同意"
     fingerprints(path, d.spec)
+    assert _taken() and not index.labels_indexed  # the readers used this index and never looked by label
     raw, reading = read_docx_reading(path, d.spec)
-    assert labels == []
     assert set(reading.located.values()) == {docx_reader.BY_TAG} and not reading.missing
 
 
-def test_the_same_file_without_tags_is_read_by_label_once_with_the_same_values(tmp_path, monkeypatch):
+def test_the_same_file_without_tags_is_read_by_label_once_with_the_same_values(tmp_path):
     d, path = _decided(tmp_path)
     _clear()
     tagged_raw, _ = read_docx_reading(path, d.spec)
     tagged_fingerprints = fingerprints(path, d.spec)
     untagged = _untagged(path, tmp_path)
     _clear()
-    labels = _counting(monkeypatch)
+    index = _handed_on(untagged)
     assert read_inputs(untagged)[DECISION_NAME] == "同意"  # beside its label in the decision table
     assert fingerprints(untagged, d.spec) == tagged_fingerprints
-    assert len(labels) == 1  # one index for the inputs and the fingerprint of the same bytes
+    assert _taken() and index.labels_indexed  # the inputs and the fingerprint read by label, through this index
     raw, reading = read_docx_reading(untagged, d.spec)
     assert raw[0] == tagged_raw[0]
     assert docx_reader.BY_LABEL in reading.located.values()

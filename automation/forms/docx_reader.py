@@ -89,6 +89,11 @@ class DocxIndex:
         return self._by_label
 
     @property
+    def labels_indexed(self) -> bool:
+        """Whether the label cells have been indexed (a look-up by label asked for them)."""
+        return self._by_label is not None
+
+    @property
     def has_tags(self) -> bool:
         return bool(self.by_tag)
 
