@@ -148,7 +148,7 @@ def test_a_naming_part_forged_to_the_crc_and_size_of_a_known_shape_is_looked_at_
     tail = b"</Relationships>"
     assert rels.rstrip().endswith(tail)
     body = rels.rstrip()[:-len(tail)] + b'<Relationship Id="rIdN" Type="urn:x-notes" Target="%s"/>'
-    plain = body % b"Notes.bin" + b"<!--000000XXXX-->" + tail
+    plain = body % b"Notes.bin" + b"<!--000000XXXX-->" + tail  # the forgery's length: 6 digits, 4 forged bytes
     misnamed = body % b"notes.bin"  # the part is word/Notes.bin: its name must be repaired to this spelling
     for counter in range(1_000_000):  # until the four forged bytes are plain letters (a comment stays XML)
         prefix = misnamed + b"<!--%06d" % counter
