@@ -49,8 +49,8 @@ rejected = kind("approval-rejected", "审批驳回", "{who}驳回了此申请,�
 
 # Two different conclusions on one open task found in the same pass: neither counts (decide/conflicts.py).
 conflicting = kind("decision-conflicting", "同一任务有两个不同的审批结论",
-                   "您对申请 {number} 的同一审批任务(任务编号 #{task})给出了不同的审批结论:{found}。"
-                   "两者不一致,均未计入,该任务仍为待办。请只给出一个审批结论。")
+                   "您对申请 {number} 的同一项审批待办给出了不同的审批结论:{found}。"
+                   "两者不一致,均未计入,该待办仍未办理。请只给出一个审批结论。")
 already_decided = kind("decision-already-decided", "该任务已办理",
-                       "申请 {number} 的该审批任务(任务编号 #{task})已于 {at} 由「{by}」办理,结论为「{decision}」;"
-                       "此文件是该任务的旧副本,本次操作未计入,无需再办理。")
+                       "申请 {number} 的这一项审批待办已于 {at} 由「{by}」办理,结论为「{decision}」;"
+                       "此文件是该待办的旧副本,本次操作未计入,无需再办理。")
